@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: Apache-2.0
+add_library(rtcgate_warnings INTERFACE)
+target_compile_options(rtcgate_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wimplicit-fallthrough)
+if(RTCGATE_WARNINGS_AS_ERRORS)
+  target_compile_options(rtcgate_warnings INTERFACE -Werror)
+endif()
+if(RTCGATE_SANITIZE)
+  string(REPLACE ";" "," _san "${RTCGATE_SANITIZE}")
+  add_compile_options(-fsanitize=${_san} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${_san})
+endif()

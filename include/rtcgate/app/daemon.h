@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "rtcgate/config/config_store.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/core/worker_pool.h"
+
+namespace rtcgate::admin {
+class AdminHttp;
+}
+
+namespace rtcgate::app {
+
+// Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
+// Thread: the thread that calls run() is the control thread for the daemon's whole life.
+class Daemon {
+public:
+  // configPath empty: the configuration came from the embedded default.
+  Daemon(config::ConfigPtr config, std::string configPath);
+  ~Daemon();
+
+  // Serve until SIGTERM or SIGINT; returns the process exit code.
+  int run();
+
+private:
+  void reload();
+  void beginShutdown(const char* why);
+
+  EventLoop control_{"rtc-control"};
+  config::ConfigStore store_;
+  Metrics metrics_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<admin::AdminHttp> admin_;
+  bool stopping_ = false;
+  std::atomic<uint64_t>* reloadsTotal_ = nullptr;
+  std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;
+};
+
+}  // namespace rtcgate::app

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtcgate/core/log.h"
+#include "rtcgate/core/secret.h"
+
+namespace rtcgate::config {
+
+// The validated configuration: plain values, immutable once built (held as shared_ptr<const Config>).
+// Every key, its default, unit and whether a reload applies it is documented in config/rtcgate.yaml.
+
+struct Endpoint {
+  std::string address;
+  uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct WssListener {
+  Endpoint bind;
+  std::string tlsCertFile;  // empty: a self-signed certificate generated at start (demo only)
+  std::string tlsKeyFile;
+  bool operator==(const WssListener&) const = default;
+};
+
+struct AdminListener {
+  bool enabled = true;
+  Endpoint bind{"127.0.0.1", 8089};
+  bool operator==(const AdminListener&) const = default;
+};
+
+struct Listeners {
+  std::vector<WssListener> wss;
+  AdminListener admin;
+  bool operator==(const Listeners&) const = default;
+};
+
+enum class SipTransport { Udp, Tcp };
+
+struct UpstreamServer {
+  std::string host;
+  uint16_t port = 5060;
+  SipTransport transport = SipTransport::Udp;
+  bool operator==(const UpstreamServer&) const = default;
+};
+
+struct Upstream {
+  Endpoint sipBind{"127.0.0.1", 5070};
+  std::vector<SipTransport> transports{SipTransport::Udp};
+  std::vector<UpstreamServer> servers;
+  // Source networks SIP is accepted from; empty means the configured servers' addresses only.
+  std::vector<std::string> allowedSourceCidrs;
+  uint32_t registerExpiresS = 300;
+  uint32_t registerRetryMinMs = 1000;
+  uint32_t registerRetryMaxMs = 60000;
+  uint32_t optionsPingIntervalMs = 0;  // 0: no pings
+  std::string domain;                  // SIP domain for DN AORs; empty: the first server's host
+  bool operator==(const Upstream&) const = default;
+};
+
+struct Agent {
+  std::string user;
+  Secret password;  // exactly one of password / ha1
+  Secret ha1;
+  std::string dn;
+  std::string dnAuthUser;  // empty: the DN
+  Secret dnPassword;       // digest password of the DN at the upstream registrar; empty: none asked
+  bool alwaysRegistered = false;
+  bool operator==(const Agent&) const = default;
+};
+
+struct CandidateNat {
+  std::string local;
+  std::string advertised;
+  bool operator==(const CandidateNat&) const = default;
+};
+
+struct Candidates {
+  std::vector<std::string> allowInterfaces;  // glob patterns; empty: every interface not denied
+  std::vector<std::string> denyInterfaces{"docker*", "br-*", "veth*", "virbr*", "lo"};
+  std::vector<std::string> allowCidrs;
+  std::vector<std::string> denyCidrs;
+  bool allowLoopback = false;
+  bool allowLinkLocal = false;
+  bool ipv6 = false;
+  std::vector<CandidateNat> nat1to1;
+  bool operator==(const Candidates&) const = default;
+};
+
+enum class TurnTransport { Udp, Tcp, Tls };
+
+struct TurnServer {
+  std::string host;
+  uint16_t port = 3478;
+  TurnTransport transport = TurnTransport::Udp;
+  std::string username;      // static credentials
+  Secret password;
+  Secret sharedSecret;       // TURN REST API (time-limited credentials); excludes username/password
+  uint32_t credentialTtlS = 86400;
+  bool operator==(const TurnServer&) const = default;
+};
+
+struct Ice {
+  std::vector<Endpoint> stunServers;
+  std::vector<TurnServer> turnServers;
+  Candidates candidates;
+  uint32_t gatherDeadlineMs = 300;
+  uint32_t consentTimeoutMs = 30000;
+  uint32_t connectTimeoutMs = 10000;
+  bool operator==(const Ice&) const = default;
+};
+
+struct Media {
+  unsigned workers = 0;  // 0: one per hardware thread
+  std::string rtpAddress = "127.0.0.1";
+  uint16_t rtpPortMin = 20000;
+  uint16_t rtpPortMax = 29999;
+  uint16_t icePortMin = 30000;
+  uint16_t icePortMax = 39999;
+  uint32_t rtpTimeoutMs = 30000;
+  uint32_t dtlsHandshakeTimeoutMs = 10000;
+  std::string dtlsCertFile;  // empty: an ECDSA P-256 certificate generated at start
+  std::string dtlsKeyFile;
+  std::vector<std::string> srtpProfiles{"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80",
+                                        "AES_CM_128_HMAC_SHA1_32"};
+  uint32_t jitterBufferMaxMs = 200;
+  bool operator==(const Media&) const = default;
+};
+
+struct Opus {
+  int complexity = 5;
+  int bitrateBps = 32000;
+  bool fec = true;
+  bool dtx = false;
+  bool operator==(const Opus&) const = default;
+};
+
+struct Codecs {
+  std::vector<std::string> browser{"opus", "pcmu", "pcma"};
+  std::vector<std::string> upstream{"pcmu", "pcma"};
+  bool passthrough = true;
+  Opus opus;
+  bool operator==(const Codecs&) const = default;
+};
+
+struct Security {
+  std::vector<std::string> allowedOrigins;  // empty: any Origin (logged at start as a warning)
+  uint32_t maxConnections = 1000;
+  uint32_t maxConnectionsPerIp = 20;
+  uint32_t maxCalls = 200;
+  uint32_t maxMessageBytes = 65536;
+  uint32_t wsHandshakeTimeoutMs = 5000;
+  uint32_t wsIdleTimeoutMs = 120000;
+  uint32_t authFailuresPerMinute = 10;
+  uint32_t registerMinExpiresS = 60;
+  uint32_t registerMaxExpiresS = 3600;
+  Secret tokenSecret;  // signed agent tokens (HMAC); empty: tokens disabled
+  bool operator==(const Security&) const = default;
+};
+
+struct Logging {
+  log::Settings settings;
+  bool operator==(const Logging&) const = default;
+};
+
+struct Metrics {
+  bool enabled = true;
+  bool operator==(const Metrics&) const = default;
+};
+
+struct Config {
+  Listeners listeners;
+  Upstream upstream;
+  std::vector<Agent> agents;
+  Media media;
+  Ice ice;
+  Codecs codecs;
+  Security security;
+  Logging logging;
+  Metrics metrics;
+  bool operator==(const Config&) const = default;
+};
+
+}  // namespace rtcgate::config

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace rtcgate {
+
+// One GMainContext and the loop that runs it. The control thread and every media worker own one each.
+// Thread: post() and quit() are safe from any thread; everything else belongs to the thread that runs the loop.
+// post() is the only cross-thread primitive of rtcgate (docs/threading.md): it is always asynchronous, even when
+// called from the loop's own thread, unlike g_main_context_invoke() which would run the task re-entrantly.
+class EventLoop {
+public:
+  using Task = std::function<void()>;
+
+  explicit EventLoop(std::string name);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Queue a task; tasks run in the order they were posted from any one thread. Returns false once the loop has
+  // been shut down (the task is then dropped, never run).
+  bool post(Task task);
+  // Run the loop on the calling thread until quit(). The context becomes that thread's default for its duration,
+  // so GLib-based libraries that look up the thread-default context (libnice, GIO) land on it.
+  void run();
+  // Claim the loop for the calling thread before run() (the control loop sets up its objects first).
+  void adoptCurrentThread() { owner_.store(std::this_thread::get_id(), std::memory_order_release); }
+  void quit();
+  // Drop pending tasks and refuse new ones; call after run() returned, on the owning thread.
+  void shutdown();
+
+  bool isCurrentThread() const { return owner_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
+  GMainContext* context() const { return context_; }
+  // A GMainLoop over context() for libraries that want one (libwebsockets' foreign_loops). It is never run:
+  // run() iterates the context itself.
+  GMainLoop* glibLoop() const { return glibLoop_; }
+  const std::string& name() const { return name_; }
+  // Number of tasks executed so far (for tests and load figures).
+  uint64_t tasksRun() const { return tasksRun_.load(std::memory_order_relaxed); }
+
+private:
+  struct QueueSource;
+  static gboolean dispatchQueue(GSource* source, GSourceFunc, gpointer);
+  void drain();
+
+  std::string name_;
+  GMainContext* context_;
+  GMainLoop* glibLoop_;
+  GSource* queueSource_;
+  std::mutex mutex_;
+  std::deque<Task> queue_;
+  bool closed_ = false;
+  std::atomic<bool> quit_{false};
+  std::atomic<std::thread::id> owner_{};
+  std::atomic<uint64_t> tasksRun_{0};
+};
+
+// Asserts that the caller runs on the loop that owns an object (debug builds; release builds skip the check).
+#ifndef NDEBUG
+#define RTCGATE_ASSERT_ON_LOOP(loop)                                                                               \
+  do {                                                                                                             \
+    if (!(loop).isCurrentThread()) ::rtcgate::detail::wrongThread(__FILE__, __LINE__, (loop).name());              \
+  } while (0)
+#else
+#define RTCGATE_ASSERT_ON_LOOP(loop) ((void)0)
+#endif
+
+namespace detail {
+[[noreturn]] void wrongThread(const char* file, int line, const std::string& loopName);
+}
+
+// A repeating or one-shot timer on one loop's context. Thread: the loop's own; destroy it there too.
+// The callback returns true to keep the timer running.
+class Timer {
+public:
+  Timer() = default;
+  Timer(EventLoop& loop, std::chrono::milliseconds interval, std::function<bool()> callback);
+  ~Timer();
+  Timer(Timer&& other) noexcept;
+  Timer& operator=(Timer&& other) noexcept;
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void cancel();
+  bool active() const { return source_ != nullptr; }
+
+private:
+  static gboolean fire(gpointer self);
+  GSource* source_ = nullptr;
+  std::function<bool()> callback_;
+};
+
+// A named thread running one EventLoop. Thread: construct, start and stop from one (control) thread.
+class LoopThread {
+public:
+  explicit LoopThread(std::string name);
+  ~LoopThread();
+  void start();
+  void stop();  // quits the loop and joins the thread; tasks still queued are dropped
+  EventLoop& loop() { return loop_; }
+
+private:
+  EventLoop loop_;
+  std::thread thread_;
+};
+
+}  // namespace rtcgate

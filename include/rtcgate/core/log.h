@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rtcgate::log {
+
+// One spdlog logger per component, so levels are set per component and `[name]` says who spoke.
+enum class Component { Core, Config, Wss, Sip, Ice, Dtls, Srtp, Rtp, Codec, Session, Admin, Sofia, Nice, Lws, Count };
+
+const char* name(Component c);
+std::optional<Component> parseComponent(std::string_view name);
+std::optional<spdlog::level::level_enum> parseLevel(std::string_view name);
+
+struct Settings {
+  spdlog::level::level_enum level = spdlog::level::info;
+  std::map<Component, spdlog::level::level_enum> componentLevels;
+  // "text" (human, one line per event) or "json" (one object per line, for log shippers).
+  std::string format = "text";
+  // Empty: stderr only.
+  std::string file;
+  bool operator==(const Settings&) const = default;
+};
+
+// Create or re-configure the loggers. Thread: control; safe to call again on reload (levels change in place).
+void init(const Settings& settings);
+// Never null; before init() it is a stderr logger with default settings.
+spdlog::logger* get(Component c);
+
+// Carries the call id onto every log line written by this thread while the scope lives (spdlog 1.10 has no MDC).
+// Sessions open one around each callback that works for a call; loggers are synchronous so the thread-local is
+// read on the thread that logs.
+class CallScope {
+public:
+  explicit CallScope(std::string_view callId);
+  ~CallScope();
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+private:
+  std::string previous_;
+};
+std::string_view currentCallId();
+
+}  // namespace rtcgate::log

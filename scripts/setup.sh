@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what rtcgate needs to build, run and test on Debian 12. Idempotent; no questions asked.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config
+  libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
+  libopus-dev libspandsp-dev libwebsockets-dev libyaml-cpp-dev libspdlog-dev
+  # runtime plugin: without it lws_create_context() fails in GLib mode
+  libwebsockets-evlib-glib
+  # tests
+  libgtest-dev libgmock-dev sip-tester coturn chromium nodejs npm iproute2 openssl curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -q
+  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+else
+  echo "setup: all Debian packages present"
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what is missing, build with warnings as errors, and run every test suite.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh" -DRTCGATE_WARNINGS_AS_ERRORS=ON -DRTCGATE_BUILD_TESTS=ON
+cd "${RTCGATE_BUILD_DIR:-$root/build}"
+ctest --output-on-failure --timeout 300 -j2

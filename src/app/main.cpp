@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// rtcgate: WebRTC (SIP over WSS, ICE, DTLS-SRTP, Opus) to SIP/RTP (G.711) gateway.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "rtcgate/app/daemon.h"
+#include "rtcgate/app/version.h"
+#include "rtcgate/config/config_loader.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: rtcgate [--config FILE]        run in the foreground (no FILE: the embedded local demo config)\n"
+    "       rtcgate --check-config FILE    validate FILE and exit 0, or print the error and exit 2\n"
+    "       rtcgate --print-default-config print the embedded default configuration\n"
+    "       rtcgate --version\n";
+
+int usageError(const char* what) {
+  std::fprintf(stderr, "rtcgate: %s\n%s", what, kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace rtcgate;
+  std::string configPath;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--version") {
+      std::printf("rtcgate %s\n", app::kVersion);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--print-default-config") {
+      std::fputs(config::embeddedDefaultYaml().c_str(), stdout);
+      return 0;
+    }
+    if (arg == "--config" || arg == "--check-config") {
+      if (i + 1 >= argc) return usageError((arg + " needs a file name").c_str());
+      if (!configPath.empty()) return usageError("only one configuration file may be given");
+      check = check || arg == "--check-config";
+      configPath = argv[++i];
+      continue;
+    }
+    return usageError(("unknown argument '" + arg + "'").c_str());
+  }
+
+  config::Config cfg;
+  try {
+    cfg = configPath.empty() ? config::loadFromString(config::embeddedDefaultYaml(), "(embedded default)")
+                             : config::loadFromFile(configPath);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "rtcgate: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  if (check) {
+    std::printf("%s: configuration is valid\n", configPath.c_str());
+    return 0;
+  }
+  try {
+    app::Daemon daemon(std::make_shared<const config::Config>(std::move(cfg)), configPath);
+    return daemon.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rtcgate: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/app/third_party_logs.h"
+
+#include <glib.h>
+#include <libwebsockets.h>
+#include <sofia-sip/su_log.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+#include "rtcgate/core/log.h"
+
+namespace rtcgate::app {
+namespace {
+
+std::string_view trimNewline(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+void onGlibLog(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer) {
+  auto comp = (domain != nullptr && std::string_view(domain) == "libnice") ? log::Component::Nice : log::Component::Core;
+  auto* l = log::get(comp);
+  std::string_view msg = message != nullptr ? message : "";
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+    l->error("{}: {}", domain != nullptr ? domain : "glib", msg);
+  else if (level & G_LOG_LEVEL_WARNING)
+    l->warn("{}: {}", domain != nullptr ? domain : "glib", msg);
+  else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+    l->info("{}: {}", domain != nullptr ? domain : "glib", msg);
+  else
+    l->debug("{}: {}", domain != nullptr ? domain : "glib", msg);
+}
+
+// sofia-sip writes a line in several printf calls; collect per thread until the newline.
+void onSofiaLog(void*, char const* fmt, va_list ap) {
+  thread_local std::string pending;
+  char buf[1024];
+  int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  if (n < 0) return;
+  pending.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof(buf) - 1));
+  if (pending.size() > 8192) pending.resize(8192);
+  if (pending.empty() || pending.back() != '\n') return;
+  log::get(log::Component::Sofia)->debug("{}", trimNewline(pending));
+  pending.clear();
+}
+
+void onLwsLog(int level, const char* line) {
+  auto* l = log::get(log::Component::Lws);
+  auto msg = trimNewline(line != nullptr ? line : "");
+  if (level & LLL_ERR)
+    l->error("{}", msg);
+  else if (level & LLL_WARN)
+    l->warn("{}", msg);
+  else if (level & (LLL_NOTICE | LLL_USER))
+    l->info("{}", msg);
+  else
+    l->debug("{}", msg);
+}
+
+}  // namespace
+
+void routeThirdPartyLogs() {
+  g_log_set_default_handler(&onGlibLog, nullptr);
+  g_log_set_handler("libnice", static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+                    &onGlibLog, nullptr);
+  // Redirecting the default log covers nua, nta, tport and the rest: sofia's logs fall back to it.
+  su_log_redirect(nullptr, &onSofiaLog, nullptr);
+  lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, &onLwsLog);
+}
+
+}  // namespace rtcgate::app

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/config/config_loader.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "yaml_reader.h"
+
+namespace rtcgate::config {
+
+ConfigError::ConfigError(std::string source, int line, int column, std::string key, std::string message)
+    : std::runtime_error(line > 0 ? fmt::format("{}:{}:{}: {}: {}", source, line, column, key, message)
+                                  : fmt::format("{}: {}{}{}", source, key, key.empty() ? "" : ": ", message)),
+      source_(std::move(source)),
+      line_(line),
+      column_(column),
+      key_(std::move(key)),
+      message_(std::move(message)) {}
+
+namespace {
+
+using detail::Field;
+using detail::MapReader;
+
+SipTransport parseSipTransport(const Field& f) {
+  auto s = f.asString();
+  if (s == "udp") return SipTransport::Udp;
+  if (s == "tcp") return SipTransport::Tcp;
+  f.fail("must be one of: udp, tcp");
+}
+
+TurnTransport parseTurnTransport(const Field& f) {
+  auto s = f.asString();
+  if (s == "udp") return TurnTransport::Udp;
+  if (s == "tcp") return TurnTransport::Tcp;
+  if (s == "tls") return TurnTransport::Tls;
+  f.fail("must be one of: udp, tcp, tls");
+}
+
+Endpoint parseEndpoint(const Field& f, bool portRequired) {
+  MapReader m(f);
+  Endpoint e;
+  e.address = m.required("address").asIpAddress();
+  if (portRequired)
+    e.port = m.required("port").asPort(false);
+  else if (auto p = m.optional("port"))
+    e.port = p->asPort(true);
+  m.finish();
+  return e;
+}
+
+// "host:port" for STUN servers: the host must be a literal address, names are resolved by no one on a media loop.
+Endpoint parseHostPort(const Field& f, uint16_t defaultPort) {
+  auto s = f.asString();
+  Endpoint e;
+  auto colon = s.rfind(':');
+  bool bracketed = !s.empty() && s.front() == '[';
+  if (bracketed) {
+    auto close = s.find(']');
+    if (close == std::string::npos) f.fail("unterminated '[' in IPv6 address");
+    e.address = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') f.fail("expected ':' after ']'");
+      colon = close + 1;
+    } else {
+      colon = std::string::npos;
+    }
+  } else if (colon != std::string::npos && s.find(':') != colon) {
+    f.fail("an IPv6 address with a port must be written [addr]:port");
+  } else {
+    e.address = s.substr(0, colon);
+  }
+  e.port = defaultPort;
+  if (colon != std::string::npos) {
+    auto portText = s.substr(colon + 1);
+    unsigned long v = 0;
+    try {
+      size_t used = 0;
+      v = std::stoul(portText, &used);
+      if (used != portText.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      f.fail(fmt::format("port '{}' is not a number", portText));
+    }
+    if (v == 0 || v > 65535) f.fail("port must be 1..65535");
+    e.port = static_cast<uint16_t>(v);
+  }
+  if (!detail::isIpAddress(e.address)) f.fail(fmt::format("'{}' is not an IP address (names are not resolved)", e.address));
+  return e;
+}
+
+void parseListeners(const Field& f, Config& c) {
+  MapReader m(f);
+  if (auto wss = m.optional("wss")) {
+    c.listeners.wss.clear();
+    for (auto& item : wss->asSequence()) {
+      MapReader w(item);
+      WssListener l;
+      l.bind.address = w.required("address").asIpAddress();
+      l.bind.port = w.required("port").asPort(true);
+      if (auto v = w.optional("tls_cert_file")) l.tlsCertFile = v->asString();
+      if (auto v = w.optional("tls_key_file")) l.tlsKeyFile = v->asString();
+      if (l.tlsCertFile.empty() != l.tlsKeyFile.empty())
+        item.fail("tls_cert_file and tls_key_file must be given together");
+      w.finish();
+      c.listeners.wss.push_back(std::move(l));
+    }
+  }
+  if (auto admin = m.optional("admin")) {
+    MapReader a(*admin);
+    if (auto v = a.optional("enabled")) c.listeners.admin.enabled = v->asBool();
+    if (auto v = a.optional("address")) c.listeners.admin.bind.address = v->asIpAddress();
+    if (auto v = a.optional("port")) c.listeners.admin.bind.port = v->asPort(true);
+    a.finish();
+  }
+  m.finish();
+}
+
+void parseUpstream(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& u = c.upstream;
+  if (auto b = m.optional("sip_bind")) u.sipBind = parseEndpoint(*b, false);
+  if (auto t = m.optional("transports")) {
+    u.transports.clear();
+    for (auto& item : t->asSequence()) u.transports.push_back(parseSipTransport(item));
+    if (u.transports.empty()) t->fail("at least one transport is needed");
+  }
+  if (auto s = m.optional("servers")) {
+    for (auto& item : s->asSequence()) {
+      MapReader sm(item);
+      UpstreamServer srv;
+      srv.host = sm.required("host").asIpAddress();
+      if (auto p = sm.optional("port")) srv.port = p->asPort(false);
+      if (auto t = sm.optional("transport")) srv.transport = parseSipTransport(*t);
+      sm.finish();
+      u.servers.push_back(srv);
+    }
+  }
+  if (auto v = m.optional("allowed_source_cidrs"))
+    for (auto& item : v->asSequence()) u.allowedSourceCidrs.push_back(item.asCidr());
+  if (auto v = m.optional("register_expires_s")) u.registerExpiresS = v->asUint(30, 86400);
+  if (auto v = m.optional("register_retry_min_ms")) u.registerRetryMinMs = v->asUint(100, 600000);
+  if (auto v = m.optional("register_retry_max_ms")) u.registerRetryMaxMs = v->asUint(100, 3600000);
+  if (auto v = m.optional("options_ping_interval_ms")) {
+    u.optionsPingIntervalMs = v->asUint(0, 3600000);
+    if (u.optionsPingIntervalMs != 0 && u.optionsPingIntervalMs < 1000) v->fail("must be 0 (off) or at least 1000");
+  }
+  if (auto v = m.optional("domain")) u.domain = v->asString();
+  if (u.registerRetryMinMs > u.registerRetryMaxMs)
+    f.fail("register_retry_min_ms must not exceed register_retry_max_ms");
+  m.finish();
+}
+
+void parseAgents(const Field& f, Config& c) {
+  std::set<std::string> users;
+  std::set<std::string> dns;
+  for (auto& item : f.asSequence()) {
+    MapReader m(item);
+    Agent a;
+    auto userField = m.required("user");
+    a.user = userField.asToken();
+    if (auto v = m.optional("password")) a.password = Secret(v->asString());
+    if (auto v = m.optional("ha1")) {
+      auto h = v->asString();
+      if (h.size() != 32 || h.find_first_not_of("0123456789abcdef") != std::string::npos)
+        v->fail("must be 32 lowercase hex digits (MD5 of user:realm:password)");
+      a.ha1 = Secret(h);
+    }
+    if (a.password.empty() == a.ha1.empty()) item.fail("exactly one of password and ha1 is required");
+    auto dnField = m.required("dn");
+    a.dn = dnField.asToken();
+    if (auto v = m.optional("dn_auth_user"); v && !v->asString().empty()) a.dnAuthUser = v->asToken();
+    if (auto v = m.optional("dn_password")) a.dnPassword = Secret(v->asString());
+    if (auto v = m.optional("always_registered")) a.alwaysRegistered = v->asBool();
+    m.finish();
+    if (!users.insert(a.user).second) userField.fail(fmt::format("agent '{}' is defined twice", a.user));
+    if (!dns.insert(a.dn).second) dnField.fail(fmt::format("DN '{}' belongs to two agents", a.dn));
+    c.agents.push_back(std::move(a));
+  }
+}
+
+void parseMedia(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& md = c.media;
+  if (auto v = m.optional("workers")) md.workers = v->asUint(0, 256);
+  if (auto v = m.optional("rtp_address")) md.rtpAddress = v->asIpAddress();
+  if (auto v = m.optional("rtp_port_min")) md.rtpPortMin = v->asPort(false);
+  if (auto v = m.optional("rtp_port_max")) md.rtpPortMax = v->asPort(false);
+  if (auto v = m.optional("ice_port_min")) md.icePortMin = v->asPort(false);
+  if (auto v = m.optional("ice_port_max")) md.icePortMax = v->asPort(false);
+  if (auto v = m.optional("rtp_timeout_ms")) md.rtpTimeoutMs = v->asUint(1000, 3600000);
+  if (auto v = m.optional("dtls_handshake_timeout_ms")) md.dtlsHandshakeTimeoutMs = v->asUint(500, 60000);
+  if (auto v = m.optional("dtls_cert_file")) md.dtlsCertFile = v->asString();
+  if (auto v = m.optional("dtls_key_file")) md.dtlsKeyFile = v->asString();
+  if (md.dtlsCertFile.empty() != md.dtlsKeyFile.empty()) f.fail("dtls_cert_file and dtls_key_file must be given together");
+  if (auto v = m.optional("srtp_profiles")) {
+    static const std::set<std::string> kKnown = {"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80",
+                                                 "AES_CM_128_HMAC_SHA1_32"};
+    md.srtpProfiles.clear();
+    for (auto& item : v->asSequence()) {
+      auto p = item.asString();
+      if (!kKnown.count(p))
+        item.fail("unknown SRTP profile (known: AEAD_AES_256_GCM, AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80, "
+                  "AES_CM_128_HMAC_SHA1_32)");
+      md.srtpProfiles.push_back(p);
+    }
+    if (md.srtpProfiles.empty()) v->fail("at least one SRTP profile is needed");
+  }
+  if (auto v = m.optional("jitter_buffer_max_ms")) md.jitterBufferMaxMs = v->asUint(20, 2000);
+  if (md.rtpPortMin > md.rtpPortMax) f.fail("rtp_port_min must not exceed rtp_port_max");
+  if (md.icePortMin > md.icePortMax) f.fail("ice_port_min must not exceed ice_port_max");
+  // Each RTP leg takes an even port for RTP and the odd one above it for RTCP (RFC 3550 §11).
+  if (md.rtpPortMax - md.rtpPortMin < 1) f.fail("the RTP port range needs at least two ports");
+  m.finish();
+}
+
+void parseIce(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& ice = c.ice;
+  if (auto v = m.optional("stun_servers"))
+    for (auto& item : v->asSequence()) ice.stunServers.push_back(parseHostPort(item, 3478));
+  if (auto v = m.optional("turn_servers")) {
+    for (auto& item : v->asSequence()) {
+      MapReader t(item);
+      TurnServer ts;
+      ts.host = t.required("host").asIpAddress();
+      if (auto p = t.optional("port")) ts.port = p->asPort(false);
+      if (auto p = t.optional("transport")) ts.transport = parseTurnTransport(*p);
+      if (auto p = t.optional("username")) ts.username = p->asString();
+      if (auto p = t.optional("password")) ts.password = Secret(p->asString());
+      if (auto p = t.optional("shared_secret")) ts.sharedSecret = Secret(p->asString());
+      if (auto p = t.optional("credential_ttl_s")) ts.credentialTtlS = p->asUint(60, 7 * 86400);
+      bool staticCreds = !ts.username.empty() || !ts.password.empty();
+      if (staticCreds && !ts.sharedSecret.empty())
+        item.fail("give either username/password or shared_secret, not both");
+      if (!staticCreds && ts.sharedSecret.empty()) item.fail("credentials are required: username/password or shared_secret");
+      if (staticCreds && (ts.username.empty() || ts.password.empty()))
+        item.fail("username and password must be given together");
+      t.finish();
+      ice.turnServers.push_back(std::move(ts));
+    }
+  }
+  if (auto v = m.optional("candidates")) {
+    MapReader cm(*v);
+    auto& cand = ice.candidates;
+    auto strings = [](const Field& seq) {
+      std::vector<std::string> out;
+      for (auto& item : seq.asSequence()) out.push_back(item.asString());
+      return out;
+    };
+    if (auto p = cm.optional("allow_interfaces")) cand.allowInterfaces = strings(*p);
+    if (auto p = cm.optional("deny_interfaces")) cand.denyInterfaces = strings(*p);
+    if (auto p = cm.optional("allow_cidrs"))
+      for (auto& item : p->asSequence()) cand.allowCidrs.push_back(item.asCidr());
+    if (auto p = cm.optional("deny_cidrs"))
+      for (auto& item : p->asSequence()) cand.denyCidrs.push_back(item.asCidr());
+    if (auto p = cm.optional("allow_loopback")) cand.allowLoopback = p->asBool();
+    if (auto p = cm.optional("allow_link_local")) cand.allowLinkLocal = p->asBool();
+    if (auto p = cm.optional("ipv6")) cand.ipv6 = p->asBool();
+    if (auto p = cm.optional("nat_1to1")) {
+      for (auto& item : p->asSequence()) {
+        MapReader nm(item);
+        CandidateNat n;
+        n.local = nm.required("local").asIpAddress();
+        n.advertised = nm.required("advertised").asIpAddress();
+        nm.finish();
+        cand.nat1to1.push_back(n);
+      }
+    }
+    cm.finish();
+  }
+  if (auto v = m.optional("gather_deadline_ms")) ice.gatherDeadlineMs = v->asUint(50, 10000);
+  if (auto v = m.optional("consent_timeout_ms")) ice.consentTimeoutMs = v->asUint(5000, 120000);
+  if (auto v = m.optional("connect_timeout_ms")) ice.connectTimeoutMs = v->asUint(1000, 120000);
+  m.finish();
+}
+
+void parseCodecs(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& cd = c.codecs;
+  auto codecList = [](const Field& seq, const std::set<std::string>& allowed, const char* names) {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (auto& item : seq.asSequence()) {
+      auto s = item.asString();
+      if (!allowed.count(s)) item.fail(fmt::format("unknown codec '{}' (known here: {})", s, names));
+      if (!seen.insert(s).second) item.fail(fmt::format("codec '{}' is listed twice", s));
+      out.push_back(s);
+    }
+    if (out.empty()) seq.fail("at least one codec is needed");
+    return out;
+  };
+  if (auto v = m.optional("browser")) cd.browser = codecList(*v, {"opus", "pcmu", "pcma"}, "opus, pcmu, pcma");
+  if (auto v = m.optional("upstream")) cd.upstream = codecList(*v, {"pcmu", "pcma"}, "pcmu, pcma");
+  if (auto v = m.optional("passthrough")) cd.passthrough = v->asBool();
+  if (auto v = m.optional("opus")) {
+    MapReader om(*v);
+    if (auto p = om.optional("complexity")) cd.opus.complexity = static_cast<int>(p->asUint(0, 10));
+    if (auto p = om.optional("bitrate_bps")) cd.opus.bitrateBps = static_cast<int>(p->asUint(6000, 510000));
+    if (auto p = om.optional("fec")) cd.opus.fec = p->asBool();
+    if (auto p = om.optional("dtx")) cd.opus.dtx = p->asBool();
+    om.finish();
+  }
+  m.finish();
+}
+
+void parseSecurity(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& s = c.security;
+  if (auto v = m.optional("allowed_origins"))
+    for (auto& item : v->asSequence()) s.allowedOrigins.push_back(item.asString());
+  if (auto v = m.optional("max_connections")) s.maxConnections = v->asUint(1, 1000000);
+  if (auto v = m.optional("max_connections_per_ip")) s.maxConnectionsPerIp = v->asUint(1, 100000);
+  if (auto v = m.optional("max_calls")) s.maxCalls = v->asUint(1, 100000);
+  if (auto v = m.optional("max_message_bytes")) s.maxMessageBytes = v->asUint(1024, 1048576);
+  if (auto v = m.optional("ws_handshake_timeout_ms")) s.wsHandshakeTimeoutMs = v->asUint(100, 60000);
+  if (auto v = m.optional("ws_idle_timeout_ms")) s.wsIdleTimeoutMs = v->asUint(1000, 3600000);
+  if (auto v = m.optional("auth_failures_per_minute")) s.authFailuresPerMinute = v->asUint(1, 10000);
+  if (auto v = m.optional("register_min_expires_s")) s.registerMinExpiresS = v->asUint(10, 86400);
+  if (auto v = m.optional("register_max_expires_s")) s.registerMaxExpiresS = v->asUint(10, 86400);
+  if (auto v = m.optional("token_secret")) {
+    s.tokenSecret = Secret(v->asString());
+    if (s.tokenSecret.reveal().size() < 32) v->fail("must be at least 32 characters");
+  }
+  if (s.registerMinExpiresS > s.registerMaxExpiresS)
+    f.fail("register_min_expires_s must not exceed register_max_expires_s");
+  m.finish();
+}
+
+void parseLogging(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& s = c.logging.settings;
+  if (auto v = m.optional("level")) {
+    auto l = log::parseLevel(v->asString());
+    if (!l) v->fail("must be one of: trace, debug, info, warn, error, critical, off");
+    s.level = *l;
+  }
+  if (auto v = m.optional("components")) {
+    for (auto& [key, value] : v->asMap()) {
+      auto comp = log::parseComponent(key.asString());
+      if (!comp)
+        key.fail("unknown component (known: core, config, wss, sip, ice, dtls, srtp, rtp, codec, session, admin, "
+                 "sofia, nice, lws)");
+      auto l = log::parseLevel(value.asString());
+      if (!l) value.fail("must be one of: trace, debug, info, warn, error, critical, off");
+      s.componentLevels[*comp] = *l;
+    }
+  }
+  if (auto v = m.optional("format")) {
+    s.format = v->asString();
+    if (s.format != "text" && s.format != "json") v->fail("must be one of: text, json");
+  }
+  if (auto v = m.optional("file")) s.file = v->asString();
+  m.finish();
+}
+
+void parseMetrics(const Field& f, Config& c) {
+  MapReader m(f);
+  if (auto v = m.optional("enabled")) c.metrics.enabled = v->asBool();
+  m.finish();
+}
+
+void checkCrossSection(const Field& root, Config& c) {
+  // Agent DNs are registered upstream: a DN password without any upstream server can never be used.
+  (void)root;
+  if (c.upstream.domain.empty() && !c.upstream.servers.empty()) c.upstream.domain = c.upstream.servers.front().host;
+}
+
+}  // namespace
+
+Config loadFromString(const std::string& yamlText, const std::string& sourceName) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yamlText);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(sourceName, e.mark.line + 1, e.mark.column + 1, "(syntax)", e.msg);
+  }
+  Config c;
+  Field top(root, "", sourceName);
+  if (root.IsNull()) return c;  // an empty file is the all-defaults config
+  MapReader m(top);
+  if (auto v = m.optional("listeners")) parseListeners(*v, c);
+  if (auto v = m.optional("upstream")) parseUpstream(*v, c);
+  if (auto v = m.optional("agents")) parseAgents(*v, c);
+  if (auto v = m.optional("media")) parseMedia(*v, c);
+  if (auto v = m.optional("ice")) parseIce(*v, c);
+  if (auto v = m.optional("codecs")) parseCodecs(*v, c);
+  if (auto v = m.optional("security")) parseSecurity(*v, c);
+  if (auto v = m.optional("logging")) parseLogging(*v, c);
+  if (auto v = m.optional("metrics")) parseMetrics(*v, c);
+  m.finish();
+  checkCrossSection(top, c);
+  return c;
+}
+
+Config loadFromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, 0, 0, "", "cannot open the file for reading");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > 4 * 1024 * 1024) throw ConfigError(path, 0, 0, "", "larger than 4 MiB; refusing to parse");
+  return loadFromString(text.str(), path);
+}
+
+}  // namespace rtcgate::config

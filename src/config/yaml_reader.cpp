@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "yaml_reader.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include "rtcgate/config/config_loader.h"
+
+namespace rtcgate::config::detail {
+
+bool isIpAddress(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+void Field::fail(const std::string& message) const {
+  const auto mark = node_.Mark();
+  // yaml-cpp reports a null mark (-1) for nodes it synthesised; the error then has no position.
+  int line = mark.line >= 0 ? mark.line + 1 : 0;
+  int column = mark.column >= 0 ? mark.column + 1 : 0;
+  throw ConfigError(source_, line, column, path_.empty() ? "(top level)" : path_, message);
+}
+
+std::string Field::asString() const {
+  if (!node_.IsScalar()) fail("must be a string");
+  return node_.Scalar();
+}
+
+bool Field::asBool() const {
+  if (node_.IsScalar()) {
+    const auto& s = node_.Scalar();
+    if (s == "true") return true;
+    if (s == "false") return false;
+  }
+  fail("must be true or false");
+}
+
+uint32_t Field::asUint(uint32_t min, uint32_t max) const {
+  if (!node_.IsScalar()) fail("must be a whole number");
+  const auto& s = node_.Scalar();
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos)
+    fail(fmt::format("'{}' is not a whole number", s));
+  unsigned long long v = std::stoull(s);
+  if (v < min || v > max) fail(fmt::format("{} is out of range {}..{}", s, min, max));
+  return static_cast<uint32_t>(v);
+}
+
+uint16_t Field::asPort(bool allowZero) const { return static_cast<uint16_t>(asUint(allowZero ? 0 : 1, 65535)); }
+
+std::string Field::asIpAddress() const {
+  auto s = asString();
+  if (!isIpAddress(s)) fail(fmt::format("'{}' is not an IPv4 or IPv6 address (host names are not accepted)", s));
+  return s;
+}
+
+std::string Field::asCidr() const {
+  auto s = asString();
+  auto slash = s.find('/');
+  auto addr = s.substr(0, slash);
+  unsigned char buf[16];
+  int maxLen;
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1)
+    maxLen = 32;
+  else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1)
+    maxLen = 128;
+  else
+    fail(fmt::format("'{}' is not an address or CIDR (like 10.0.0.0/8)", s));
+  if (slash == std::string::npos) return s;
+  auto len = s.substr(slash + 1);
+  if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos || std::stoi(len) > maxLen)
+    fail(fmt::format("'{}' has an invalid prefix length", s));
+  return s;
+}
+
+std::string Field::asToken() const {
+  auto s = asString();
+  if (s.empty() || s.size() > 64) fail("must be 1 to 64 characters");
+  // RFC 3261 §25.1 "unreserved" minus the marks that need escaping in a user part in practice.
+  if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()+") != std::string::npos)
+    fail(fmt::format("'{}' has characters not allowed in a SIP user part", s));
+  return s;
+}
+
+std::vector<Field> Field::asSequence() const {
+  if (!node_.IsSequence()) fail("must be a list");
+  std::vector<Field> out;
+  size_t i = 0;
+  for (const auto& item : node_) out.emplace_back(item, fmt::format("{}[{}]", path_, i++), source_);
+  return out;
+}
+
+std::vector<std::pair<Field, Field>> Field::asMap() const {
+  if (!node_.IsMap()) fail("must be a mapping of keys to values");
+  std::vector<std::pair<Field, Field>> out;
+  std::set<std::string> seen;
+  for (const auto& kv : node_) {
+    std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+    auto childPath = path_.empty() ? key : path_ + "." + key;
+    Field keyField(kv.first, childPath, source_);
+    if (!kv.first.IsScalar()) keyField.fail("keys must be plain strings");
+    if (!seen.insert(key).second) keyField.fail("duplicate key");
+    out.emplace_back(keyField, Field(kv.second, childPath, source_));
+  }
+  return out;
+}
+
+MapReader::MapReader(const Field& map) : map_(map), entries_(map.asMap()) {}
+
+std::optional<Field> MapReader::optional(const std::string& key) {
+  asked_.insert(key);
+  for (auto& [k, v] : entries_)
+    if (k.node().Scalar() == key) return v;
+  return std::nullopt;
+}
+
+Field MapReader::required(const std::string& key) {
+  if (auto v = optional(key)) return *v;
+  map_.fail(fmt::format("missing required key '{}'", key));
+}
+
+void MapReader::finish() const {
+  for (auto& [k, v] : entries_) {
+    if (asked_.count(k.node().Scalar())) continue;
+    std::string known;
+    for (auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
+    k.fail(fmt::format("unknown key '{}' (known here: {})", k.node().Scalar(), known));
+  }
+}
+
+}  // namespace rtcgate::config::detail

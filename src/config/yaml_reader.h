@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rtcgate::config::detail {
+
+bool isIpAddress(const std::string& s);
+
+// A YAML node together with its key path ("media.rtp_port_min", "agents[2].dn") and the source name, so every
+// conversion failure becomes a ConfigError that names the key, the line and the column.
+class Field {
+public:
+  Field(YAML::Node node, std::string path, std::string source)
+      : node_(std::move(node)), path_(std::move(path)), source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& message) const;
+
+  std::string asString() const;
+  bool asBool() const;
+  uint32_t asUint(uint32_t min, uint32_t max) const;
+  uint16_t asPort(bool allowZero) const;
+  std::string asIpAddress() const;
+  std::string asCidr() const;
+  // A user name, DN or similar SIP token: 1..64 characters of RFC 3261 "unreserved".
+  std::string asToken() const;
+  std::vector<Field> asSequence() const;
+  std::vector<std::pair<Field, Field>> asMap() const;
+
+  const YAML::Node& node() const { return node_; }
+  const std::string& path() const { return path_; }
+  const std::string& source() const { return source_; }
+
+private:
+  YAML::Node node_;
+  std::string path_;
+  std::string source_;
+};
+
+// Reads one YAML mapping key by key; finish() rejects every key nobody asked for, and duplicate keys are
+// rejected up front (yaml-cpp keeps the first silently).
+class MapReader {
+public:
+  explicit MapReader(const Field& map);
+  std::optional<Field> optional(const std::string& key);
+  Field required(const std::string& key);
+  void finish() const;
+
+private:
+  Field map_;
+  std::vector<std::pair<Field, Field>> entries_;
+  std::set<std::string> asked_;
+};
+
+}  // namespace rtcgate::config::detail

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/core/log.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <array>
+#include <mutex>
+
+namespace rtcgate::log {
+namespace {
+
+constexpr std::array<const char*, static_cast<size_t>(Component::Count)> kNames = {
+    "core", "config", "wss", "sip", "ice", "dtls", "srtp", "rtp", "codec", "session", "admin", "sofia", "nice", "lws"};
+
+thread_local std::string tlsCallId;
+
+// `%*` in the pattern: "call=<id> " when a CallScope is open on this thread, nothing otherwise.
+class CallIdFlag final : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    if (tlsCallId.empty()) return;
+    static constexpr std::string_view kPrefix = "call=";
+    dest.append(kPrefix.data(), kPrefix.data() + kPrefix.size());
+    dest.append(tlsCallId.data(), tlsCallId.data() + tlsCallId.size());
+    dest.push_back(' ');
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<CallIdFlag>(); }
+};
+
+// JSON string escaping for the `%J` flag (the message) and call ids.
+void appendJsonEscaped(spdlog::memory_buf_t& dest, std::string_view s) {
+  for (char ch : s) {
+    switch (ch) {
+      case '"': dest.append(std::string_view("\\\"")); break;
+      case '\\': dest.append(std::string_view("\\\\")); break;
+      case '\n': dest.append(std::string_view("\\n")); break;
+      case '\r': dest.append(std::string_view("\\r")); break;
+      case '\t': dest.append(std::string_view("\\t")); break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<unsigned>(ch));
+        } else {
+          dest.push_back(ch);
+        }
+    }
+  }
+}
+
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    appendJsonEscaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+
+class JsonCallFlag final : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    if (tlsCallId.empty()) return;
+    dest.append(std::string_view(",\"call\":\""));
+    appendJsonEscaped(dest, tlsCallId);
+    dest.push_back('"');
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonCallFlag>(); }
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::vector<spdlog::sink_ptr> sinks;
+  std::array<std::shared_ptr<spdlog::logger>, static_cast<size_t>(Component::Count)> loggers;
+  std::string format;
+  std::string file;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+std::unique_ptr<spdlog::formatter> makeFormatter(const std::string& format) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  if (format == "json") {
+    f->add_flag<JsonMessageFlag>('J').add_flag<JsonCallFlag>('*').set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","thread":"%t","component":"%n"%*,"msg":"%J"})");
+  } else {
+    f->add_flag<CallIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] [%n] %*%v");
+  }
+  return f;
+}
+
+void buildSinks(Registry& r, const Settings& s) {
+  r.sinks.clear();
+  r.sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (!s.file.empty()) r.sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(s.file));
+  for (auto& sink : r.sinks) sink->set_formatter(makeFormatter(s.format));
+  r.format = s.format;
+  r.file = s.file;
+}
+
+}  // namespace
+
+const char* name(Component c) { return kNames.at(static_cast<size_t>(c)); }
+
+std::optional<Component> parseComponent(std::string_view n) {
+  for (size_t i = 0; i < kNames.size(); ++i)
+    if (n == kNames[i]) return static_cast<Component>(i);
+  return std::nullopt;
+}
+
+std::optional<spdlog::level::level_enum> parseLevel(std::string_view n) {
+  static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
+      {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+      {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
+      {"off", spdlog::level::off}};
+  for (auto& [k, v] : kLevels)
+    if (n == k) return v;
+  return std::nullopt;
+}
+
+void init(const Settings& s) {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  // Sinks and format are fixed by the first init(): loggers handed out stay valid for the process lifetime, and
+  // a reload only changes levels (config/rtcgate.yaml marks logging.format and logging.file "restart").
+  if (r.sinks.empty()) buildSinks(r, s);
+  for (size_t i = 0; i < r.loggers.size(); ++i) {
+    auto c = static_cast<Component>(i);
+    if (!r.loggers[i]) r.loggers[i] = std::make_shared<spdlog::logger>(kNames[i], r.sinks.begin(), r.sinks.end());
+    auto it = s.componentLevels.find(c);
+    r.loggers[i]->set_level(it != s.componentLevels.end() ? it->second : s.level);
+    r.loggers[i]->flush_on(spdlog::level::warn);
+  }
+}
+
+spdlog::logger* get(Component c) {
+  auto& r = registry();
+  {
+    std::lock_guard lock(r.mutex);
+    if (auto& l = r.loggers.at(static_cast<size_t>(c))) return l.get();
+  }
+  init(Settings{});
+  std::lock_guard lock(r.mutex);
+  return r.loggers.at(static_cast<size_t>(c)).get();
+}
+
+CallScope::CallScope(std::string_view callId) : previous_(std::move(tlsCallId)) { tlsCallId = callId; }
+CallScope::~CallScope() { tlsCallId = std::move(previous_); }
+std::string_view currentCallId() { return tlsCallId; }
+
+}  // namespace rtcgate::log

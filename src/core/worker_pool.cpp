@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/core/worker_pool.h"
+
+#include <string>
+#include <thread>
+
+namespace rtcgate {
+
+WorkerPool::WorkerPool(unsigned workers) {
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>("rtc-media-" + std::to_string(i)));
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+  for (auto& w : workers_) w->thread.start();
+}
+
+void WorkerPool::stop() {
+  for (auto& w : workers_) w->thread.stop();
+}
+
+size_t WorkerPool::pick() const {
+  size_t best = 0;
+  for (size_t i = 1; i < workers_.size(); ++i)
+    if (workers_[i]->load.load(std::memory_order_relaxed) < workers_[best]->load.load(std::memory_order_relaxed)) best = i;
+  return best;
+}
+
+}  // namespace rtcgate

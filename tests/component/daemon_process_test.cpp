@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+// The real rtcgate binary as ops run it: command line, exit codes, signals, systemd notifications.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/test_support.h"
+
+extern char** environ;
+
+namespace rtcgate {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process with stdout/stderr captured to files; killed (by PID) if a test leaves it running.
+class Child {
+public:
+  Child(const std::vector<std::string>& args, const std::string& outDir, const std::vector<std::string>& extraEnv = {}) {
+    outPath_ = outDir + "/stdout";
+    errPath_ = outDir + "/stderr";
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, outPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, errPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> envStore;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::string(*e).rfind("NOTIFY_SOCKET=", 0) != 0) envStore.emplace_back(*e);
+    for (auto& e : extraEnv) envStore.push_back(e);
+    std::vector<char*> envp;
+    for (auto& e : envStore) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == 0) return true;
+    exitStatus_ = status;
+    pid_ = -1;
+    return false;
+  }
+  // Wait for exit up to `timeout`; returns the exit code, or -1 (timeout or killed by a signal).
+  int wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(5ms);  // waitpid has no timeout; poll the child's state
+    }
+    return WIFEXITED(exitStatus_) ? WEXITSTATUS(exitStatus_) : -1;
+  }
+  std::string out() const { return readFile(outPath_); }
+  std::string err() const { return readFile(errPath_); }
+
+private:
+  pid_t pid_ = -1;
+  int exitStatus_ = 0;
+  std::string outPath_, errPath_;
+};
+
+// The systemd side of sd_notify: a datagram socket the daemon reports to.
+class NotifySocket {
+public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) ADD_FAILURE() << "bind " << path;
+  }
+  ~NotifySocket() { ::close(fd_); }
+  std::string env() const { return "NOTIFY_SOCKET=" + path_; }
+  // Next message containing `what`, skipping others; empty on timeout.
+  std::string waitFor(const std::string& what, std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[1024];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) continue;
+      std::string msg(buf, static_cast<size_t>(n));
+      if (msg.find(what) != std::string::npos) return msg;
+    }
+    return {};
+  }
+
+private:
+  std::string path_;
+  int fd_;
+};
+
+uint16_t adminPortFrom(const std::string& status) {
+  auto at = status.find("admin=127.0.0.1:");
+  if (at == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::stoi(status.substr(at + 16)));
+}
+
+const char* kConfig = R"(listeners:
+  admin: {address: 127.0.0.1, port: 0}
+upstream:
+  sip_bind: {address: 127.0.0.1, port: 0}
+media: {workers: 2}
+security:
+  max_calls: 5
+)";
+
+TEST(DaemonProcess, VersionAndUsage) {
+  test::TempDir dir;
+  Child v({RTCGATE_BINARY, "--version"}, dir.path());
+  EXPECT_EQ(v.wait(5s), 0);
+  EXPECT_EQ(v.out().rfind("rtcgate ", 0), 0u) << v.out();
+  Child bad({RTCGATE_BINARY, "--frobnicate"}, dir.path());
+  EXPECT_EQ(bad.wait(5s), 2);
+  EXPECT_NE(bad.err().find("unknown argument '--frobnicate'"), std::string::npos) << bad.err();
+}
+
+TEST(DaemonProcess, CheckConfigAcceptsTheShippedFiles) {
+  test::TempDir dir;
+  Child sample({RTCGATE_BINARY, "--check-config", RTCGATE_SOURCE_DIR "/config/rtcgate.yaml"}, dir.path());
+  EXPECT_EQ(sample.wait(5s), 0) << sample.err();
+  Child def({RTCGATE_BINARY, "--print-default-config"}, dir.path());
+  EXPECT_EQ(def.wait(5s), 0);
+  auto path = dir.write("default.yaml", def.out());
+  Child check({RTCGATE_BINARY, "--check-config", path}, dir.path());
+  EXPECT_EQ(check.wait(5s), 0) << check.err();
+}
+
+TEST(DaemonProcess, CheckConfigNamesKeyLineAndColumn) {
+  test::TempDir dir;
+  auto path = dir.write("bad.yaml", "media:\n  workers: 2\n  rtp_port_mni: 1\n");
+  Child c({RTCGATE_BINARY, "--check-config", path}, dir.path());
+  EXPECT_EQ(c.wait(5s), 2);
+  EXPECT_NE(c.err().find(path + ":3:3: media.rtp_port_mni: unknown key 'rtp_port_mni'"), std::string::npos) << c.err();
+}
+
+TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
+  test::TempDir dir;
+  auto cfg = dir.write("rtcgate.yaml", kConfig);
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t port = adminPortFrom(ready);
+  ASSERT_NE(port, 0) << ready;
+  std::string body;
+  ASSERT_EQ(test::httpGet(port, "/healthz", &body), 200);
+
+  // A broken file: the daemon says why, keeps serving, and counts the failure.
+  dir.write("rtcgate.yaml", std::string(kConfig) + "bogus_key: 1\n");
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  ASSERT_FALSE(notify.waitFor("RELOADING=1").empty());
+  ASSERT_FALSE(notify.waitFor("READY=1").empty());
+  EXPECT_TRUE(d.running());
+  EXPECT_EQ(test::httpGet(port, "/healthz", &body), 200);
+  ASSERT_EQ(test::httpGet(port, "/metrics", &body), 200);
+  EXPECT_NE(body.find("rtcgate_config_reload_failures_total 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("rtcgate_config_reloads_total 0\n"), std::string::npos) << body;
+  EXPECT_NE(d.err().find("reload refused"), std::string::npos) << d.err();
+  EXPECT_NE(d.err().find("rtcgate.yaml:8:1: bogus_key: unknown key"), std::string::npos) << d.err();
+
+  // A valid change is applied.
+  dir.write("rtcgate.yaml", std::string(kConfig) + "logging: {level: debug}\n");
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  ASSERT_FALSE(notify.waitFor("RELOADING=1").empty());
+  ASSERT_FALSE(notify.waitFor("READY=1").empty());
+  ASSERT_EQ(test::httpGet(port, "/metrics", &body), 200);
+  EXPECT_NE(body.find("rtcgate_config_reloads_total 1\n"), std::string::npos) << body;
+
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_FALSE(notify.waitFor("STOPPING=1").empty());
+  EXPECT_EQ(d.wait(5s), 0) << d.err();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_NE(d.err().find("SIGTERM: shutting down"), std::string::npos) << d.err();
+}
+
+TEST(DaemonProcess, SigintExitsZero) {
+  test::TempDir dir;
+  auto cfg = dir.write("rtcgate.yaml", kConfig);
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGINT), 0);
+  EXPECT_EQ(d.wait(5s), 0) << d.err();
+}
+
+TEST(DaemonProcess, BusyAdminPortFailsStartWithAReason) {
+  test::TempDir dir;
+  auto cfg = dir.write("a.yaml", kConfig);
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child first({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty());
+  test::TempDir dir2;
+  auto cfg2 = dir2.write("b.yaml", "listeners:\n  admin: {address: 127.0.0.1, port: " +
+                                       std::to_string(adminPortFrom(ready)) + "}\n");
+  Child second({RTCGATE_BINARY, "--config", cfg2}, dir2.path());
+  EXPECT_EQ(second.wait(10s), 1);
+  EXPECT_NE(second.err().find("cannot start"), std::string::npos) << second.err();
+}
+
+}  // namespace
+}  // namespace rtcgate

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "rtcgate/config/config_loader.h"
+
+namespace rtcgate::config {
+namespace {
+
+// Expect `yaml` to be refused, with the error at line:column naming `key` and containing `words`.
+void expectError(const std::string& yaml, int line, int column, const std::string& key, const std::string& words) {
+  try {
+    loadFromString(yaml, "test.yaml");
+    ADD_FAILURE() << "accepted:\n" << yaml;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), line) << e.what();
+    EXPECT_EQ(e.column(), column) << e.what();
+    EXPECT_EQ(e.key(), key) << e.what();
+    EXPECT_NE(e.message().find(words), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("test.yaml:" + std::to_string(line) + ":" + std::to_string(column)),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ConfigLoader, EmptyDocumentIsAllDefaults) {
+  auto c = loadFromString("", "empty");
+  EXPECT_EQ(c.media.rtpPortMin, 20000);
+  EXPECT_EQ(c.ice.gatherDeadlineMs, 300u);
+  EXPECT_TRUE(c.listeners.admin.enabled);
+  EXPECT_EQ(c.codecs.browser, (std::vector<std::string>{"opus", "pcmu", "pcma"}));
+  // The default candidate policy never offers container bridges, veth pairs or loopback.
+  EXPECT_EQ(c.ice.candidates.denyInterfaces, (std::vector<std::string>{"docker*", "br-*", "veth*", "virbr*", "lo"}));
+  EXPECT_FALSE(c.ice.candidates.allowLoopback);
+}
+
+TEST(ConfigLoader, ShippedFilesAreValid) {
+  auto sample = loadFromFile(RTCGATE_SOURCE_DIR "/config/rtcgate.yaml");
+  EXPECT_FALSE(sample.agents.empty());
+  auto demo = loadFromString(embeddedDefaultYaml(), "embedded");
+  EXPECT_EQ(demo.listeners.admin.bind.address, "127.0.0.1");
+  EXPECT_EQ(readFile(RTCGATE_SOURCE_DIR "/config/rtcgate.default.yaml"), embeddedDefaultYaml());
+}
+
+TEST(ConfigLoader, ReadsEverySection) {
+  auto c = loadFromString(R"(
+listeners:
+  wss:
+    - {address: 127.0.0.1, port: 0, tls_cert_file: /c.pem, tls_key_file: /k.pem}
+  admin: {enabled: false, address: 127.0.0.1, port: 9000}
+upstream:
+  sip_bind: {address: 192.0.2.10, port: 5060}
+  transports: [udp, tcp]
+  servers: [{host: 192.0.2.20, port: 5060, transport: tcp}]
+  allowed_source_cidrs: [192.0.2.0/24]
+  register_expires_s: 600
+  options_ping_interval_ms: 5000
+agents:
+  - {user: alice, ha1: 0123456789abcdef0123456789abcdef, dn: "7001", dn_password: s3cret, always_registered: true}
+media: {workers: 2, rtp_address: 192.0.2.10, rtp_port_min: 40000, rtp_port_max: 40100, srtp_profiles: [AEAD_AES_128_GCM]}
+ice:
+  stun_servers: ["198.51.100.1:3478", "[2001:db8::1]:19302"]
+  turn_servers:
+    - {host: 198.51.100.2, transport: tls, port: 5349, shared_secret: abc}
+  candidates:
+    allow_interfaces: [eth1]
+    deny_cidrs: [172.16.0.0/12]
+    nat_1to1: [{local: 10.0.0.5, advertised: 203.0.113.7}]
+  gather_deadline_ms: 250
+codecs: {browser: [pcmu, opus], upstream: [pcma], passthrough: false, opus: {complexity: 3, fec: false}}
+security: {allowed_origins: ["https://agents.example"], max_calls: 10}
+logging: {level: debug, components: {sip: trace, nice: warn}, format: json}
+metrics: {enabled: false}
+)",
+                          "full");
+  EXPECT_EQ(c.listeners.wss.at(0).tlsKeyFile, "/k.pem");
+  EXPECT_FALSE(c.listeners.admin.enabled);
+  EXPECT_EQ(c.upstream.servers.at(0).transport, SipTransport::Tcp);
+  EXPECT_EQ(c.upstream.domain, "192.0.2.20");
+  EXPECT_EQ(c.agents.at(0).dnPassword.reveal(), "s3cret");
+  EXPECT_EQ(c.ice.stunServers.at(1).address, "2001:db8::1");
+  EXPECT_EQ(c.ice.stunServers.at(1).port, 19302);
+  EXPECT_EQ(c.ice.turnServers.at(0).transport, TurnTransport::Tls);
+  EXPECT_EQ(c.ice.candidates.nat1to1.at(0).advertised, "203.0.113.7");
+  EXPECT_EQ(c.codecs.opus.complexity, 3);
+  EXPECT_EQ(c.logging.settings.componentLevels.at(log::Component::Sip), spdlog::level::trace);
+  EXPECT_EQ(c.logging.settings.format, "json");
+}
+
+TEST(ConfigLoader, SyntaxErrorHasPosition) {
+  expectError("media:\n  workers: [1, 2\n", 3, 1, "(syntax)", "");
+}
+
+TEST(ConfigLoader, UnknownKeyIsRejectedWhereItStands) {
+  expectError("media:\n  rtp_port_min: 20000\n  rtp_prot_max: 20010\n", 3, 3, "media.rtp_prot_max",
+              "unknown key 'rtp_prot_max'");
+  expectError("lisenters: {}\n", 1, 1, "lisenters", "unknown key");
+}
+
+TEST(ConfigLoader, DuplicateKeyIsRejected) {
+  expectError("media:\n  workers: 1\n  workers: 2\n", 3, 3, "media.workers", "duplicate key");
+}
+
+TEST(ConfigLoader, WrongTypesAreRejected) {
+  expectError("media:\n  rtp_port_min: twenty\n", 2, 17, "media.rtp_port_min", "not a whole number");
+  expectError("codecs:\n  passthrough: yes please\n", 2, 16, "codecs.passthrough", "true or false");
+  expectError("agents: {user: a}\n", 1, 9, "agents", "must be a list");
+}
+
+TEST(ConfigLoader, OutOfRangeValuesAreRejected) {
+  expectError("media:\n  rtp_port_max: 70000\n", 2, 17, "media.rtp_port_max", "out of range");
+  expectError("codecs:\n  opus: {complexity: 11}\n", 2, 22, "codecs.opus.complexity", "out of range 0..10");
+  expectError("media:\n  rtp_port_min: 30000\n  rtp_port_max: 20000\n", 2, 3, "media", "must not exceed");
+}
+
+TEST(ConfigLoader, BadAddressesAreRejected) {
+  expectError("upstream:\n  servers:\n    - host: sip.example.com\n", 3, 13, "upstream.servers[0].host",
+              "host names are not accepted");
+  expectError("ice:\n  candidates:\n    deny_cidrs: [10.0.0.0/33]\n", 3, 18, "ice.candidates.deny_cidrs[0]",
+              "invalid prefix length");
+  expectError("ice:\n  stun_servers: [\"2001:db8::1:3478\"]\n", 2, 18, "ice.stun_servers[0]", "[addr]:port");
+}
+
+TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
+  expectError("agents:\n  - user: a\n    dn: \"1\"\n", 2, 5, "agents[0]", "exactly one of password and ha1");
+  expectError("agents:\n  - password: x\n    dn: \"1\"\n", 2, 5, "agents[0]", "missing required key 'user'");
+  expectError("agents:\n  - {user: a, password: x, dn: \"1\"}\n  - {user: b, password: y, dn: \"1\"}\n", 3, 32,
+              "agents[1].dn", "belongs to two agents");
+  expectError("ice:\n  turn_servers:\n    - {host: 192.0.2.1, username: u, password: p, shared_secret: s}\n", 3, 7,
+              "ice.turn_servers[0]", "not both");
+  expectError("logging:\n  components: {sipp: debug}\n", 2, 16, "logging.components.sipp", "unknown component");
+  expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
+}
+
+TEST(ConfigLoader, UnreadableFileIsAClearError) {
+  try {
+    loadFromFile("/nonexistent/rtcgate.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 0);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/rtcgate.yaml: cannot open"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigLoader, SecretsNeverFormat) {
+  auto c = loadFromString("agents: [{user: a, password: hunter2, dn: \"1\"}]\n", "s");
+  EXPECT_EQ(fmt::format("{}", c.agents.at(0).password), "<redacted>");
+}
+
+}  // namespace
+}  // namespace rtcgate::config

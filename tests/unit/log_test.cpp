@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "rtcgate/core/log.h"
+#include "rtcgate/core/secret.h"
+#include "support/test_support.h"
+
+namespace rtcgate::log {
+namespace {
+
+// The log sinks are fixed at the first init(), so this test process logs to one file for all cases.
+class LogTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    Settings s;
+    s.file = dir_->path() + "/log.txt";
+    s.level = spdlog::level::info;
+    s.componentLevels[Component::Sip] = spdlog::level::debug;
+    init(s);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string contents() {
+    for (auto c : {Component::Core, Component::Sip, Component::Session}) get(c)->flush();
+    std::ifstream in(dir_->path() + "/log.txt");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  static test::TempDir* dir_;
+};
+test::TempDir* LogTest::dir_ = nullptr;
+
+TEST_F(LogTest, CallScopeTagsEveryLineWhileOpen) {
+  {
+    CallScope scope("c-42");
+    get(Component::Session)->info("answered");
+    {
+      CallScope inner("c-43");
+      get(Component::Session)->info("nested");
+    }
+    get(Component::Session)->info("back");
+  }
+  get(Component::Session)->info("outside");
+  auto text = contents();
+  EXPECT_NE(text.find("[session] call=c-42 answered"), std::string::npos) << text;
+  EXPECT_NE(text.find("[session] call=c-43 nested"), std::string::npos) << text;
+  EXPECT_NE(text.find("[session] call=c-42 back"), std::string::npos) << text;
+  EXPECT_NE(text.find("[session] outside"), std::string::npos) << text;
+}
+
+TEST_F(LogTest, ComponentLevelsApply) {
+  get(Component::Sip)->debug("sip-debug-visible");
+  get(Component::Core)->debug("core-debug-hidden");
+  auto text = contents();
+  EXPECT_NE(text.find("sip-debug-visible"), std::string::npos);
+  EXPECT_EQ(text.find("core-debug-hidden"), std::string::npos);
+}
+
+TEST_F(LogTest, SecretsAreRedactedInLogLines) {
+  Secret pw("hunter2");
+  get(Component::Core)->info("agent password is {}", pw);
+  auto text = contents();
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  EXPECT_NE(text.find("agent password is <redacted>"), std::string::npos);
+}
+
+TEST(LogNames, ParseRoundTrips) {
+  for (int i = 0; i < static_cast<int>(Component::Count); ++i) {
+    auto c = static_cast<Component>(i);
+    EXPECT_EQ(parseComponent(name(c)), c);
+  }
+  EXPECT_FALSE(parseComponent("nope"));
+  EXPECT_EQ(parseLevel("warn"), spdlog::level::warn);
+  EXPECT_FALSE(parseLevel("loud"));
+}
+
+}  // namespace
+}  // namespace rtcgate::log
