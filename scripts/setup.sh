@@ -29,3 +29,10 @@ if ((${#missing[@]})); then
 else
   echo "setup: all Debian packages present"
 fi
+
+# Node modules for the browser-side tests (JsSIP, SIP.js, playwright-core driving Debian's chromium).
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/tests/js/node_modules/jssip" ] || [ "$root/tests/js/package-lock.json" -nt "$root/tests/js/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci in tests/js"
+  (cd "$root/tests/js" && npm ci --no-audit --no-fund </dev/null)
+fi
