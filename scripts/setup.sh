@@ -11,7 +11,7 @@ packages=(
   # runtime plugin: without it lws_create_context() fails in GLib mode
   libwebsockets-evlib-glib
   # tests
-  libgtest-dev libgmock-dev sip-tester coturn chromium iproute2 openssl curl
+  libgtest-dev libgmock-dev libbenchmark-dev sip-tester coturn chromium iproute2 openssl curl
 )
 # The machine's own Node.js/npm are used when present (they may not come from Debian's packages).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

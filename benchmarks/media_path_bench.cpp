@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// CPU per call-second of the media path. One iteration = one second of one call in both directions
+// (50 packets each way, 20 ms frames):
+//   transcoded:  browser Opus --SRTP unprotect--> jitter buffer --> Opus decode --> PCMU encode --> Genesys
+//                Genesys PCMU --> jitter buffer --> PCMU decode --> Opus encode --> SRTP protect --> browser
+//   passthrough: the same with PCMU on both legs, forwarded without decoding (header rewrite only).
+// Socket I/O is not included (see the architecture sketch: ~3.6 µs per packet send+recv).
+#include <benchmark/benchmark.h>
+#include <srtp2/srtp.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "rtcgate/codec/output_sequencer.h"
+#include "rtcgate/codec/transcode_stream.h"
+
+namespace {
+
+using namespace rtcgate::codec;
+
+constexpr int kPacketsPerSecond = 50;
+constexpr size_t kRtpHeader = 12;
+
+void writeRtpHeader(uint8_t* p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc) {
+  p[0] = 0x80;
+  p[1] = pt;
+  p[2] = static_cast<uint8_t>(seq >> 8);
+  p[3] = static_cast<uint8_t>(seq);
+  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<uint8_t>(ts >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<uint8_t>(ssrc >> (24 - 8 * i));
+}
+
+struct Srtp {
+  srtp_t session = nullptr;
+  explicit Srtp(bool inbound) {
+    static const bool once = [] { return srtp_init() == srtp_err_status_ok; }();
+    (void)once;
+    static uint8_t key[SRTP_MAX_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                            17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30};
+    srtp_policy_t policy{};
+    srtp_crypto_policy_set_from_profile_for_rtp(&policy.rtp, srtp_profile_aes128_cm_sha1_80);
+    srtp_crypto_policy_set_from_profile_for_rtcp(&policy.rtcp, srtp_profile_aes128_cm_sha1_80);
+    policy.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+    policy.key = key;
+    policy.window_size = 1024;
+    srtp_create(&session, &policy);
+  }
+  ~Srtp() { srtp_dealloc(session); }
+};
+
+// Browser-side Opus packets, SRTP-protected in advance so the timed loop only pays for the gateway's unprotect.
+struct BrowserTraffic {
+  static constexpr int kPackets = 50 * 20;  // 20 call-seconds, then the receiver is renewed (replay window)
+  std::vector<std::vector<uint8_t>> packets;
+  explicit BrowserTraffic(CodecId codec) {
+    Srtp browser(false);
+    auto enc = makeEncoder(codec, rtcgate::config::Opus{});
+    for (int i = 0; i < kPackets; ++i) {
+      std::vector<uint8_t> pkt(kRtpHeader + kMaxEncodedBytes + SRTP_MAX_TRAILER_LEN);
+      std::array<int16_t, kFrameSamples> pcm{};
+      for (size_t s = 0; s < kFrameSamples; ++s)
+        pcm[s] = static_cast<int16_t>(8000 * __builtin_sin(2 * 3.14159265 * 440 * (i * 160.0 + s) / 8000));
+      size_t n = enc->encode(pcm, std::span<uint8_t>(pkt.data() + kRtpHeader, kMaxEncodedBytes));
+      writeRtpHeader(pkt.data(), codec == CodecId::Opus ? 111 : 0, static_cast<uint16_t>(i),
+                     static_cast<uint32_t>(i) * rtpTicksPerFrame(codec), 0xb0b0b0b0);
+      int len = static_cast<int>(kRtpHeader + n);
+      srtp_protect(browser.session, pkt.data(), &len);
+      pkt.resize(static_cast<size_t>(len));
+      packets.push_back(std::move(pkt));
+    }
+  }
+};
+
+void BM_TranscodedCallSecond(benchmark::State& state) {
+  rtcgate::config::Opus opus;
+  opus.complexity = static_cast<int>(state.range(0));
+  BrowserTraffic browser(CodecId::Opus);
+  TranscodeStream toGenesys(CodecId::Opus, CodecId::Pcmu, opus, 200);
+  TranscodeStream toBrowser(CodecId::Pcmu, CodecId::Opus, opus, 200);
+  OutputSequencer outGenesys(1, 0, 0), outBrowser(2, 0, 0);
+  auto gwInbound = std::make_unique<Srtp>(true);
+  Srtp gwOutbound(false);
+  auto genesysEnc = makeEncoder(CodecId::Pcmu, opus);
+  std::array<int16_t, kFrameSamples> tone{};
+  for (size_t s = 0; s < kFrameSamples; ++s) tone[s] = static_cast<int16_t>(8000 * __builtin_sin(2 * 3.14159265 * 1000 * s / 8000.0));
+  std::array<uint8_t, kFrameSamples> genesysPayload{};
+  genesysEnc->encode(tone, genesysPayload);
+  std::array<uint8_t, kRtpHeader + kMaxEncodedBytes + SRTP_MAX_TRAILER_LEN> buf{};
+  std::vector<uint8_t> work(2048);
+  int idx = 0;
+  uint16_t seq = 0;
+  uint64_t nowMs = 0;
+  for (auto _ : state) {
+    for (int p = 0; p < kPacketsPerSecond; ++p, ++seq, nowMs += 20) {
+      if (idx == BrowserTraffic::kPackets) {
+        state.PauseTiming();
+        gwInbound = std::make_unique<Srtp>(true);
+        idx = 0;
+        state.ResumeTiming();
+      }
+      // Browser → Genesys.
+      auto& in = browser.packets[static_cast<size_t>(idx++)];
+      std::memcpy(work.data(), in.data(), in.size());
+      int len = static_cast<int>(in.size());
+      if (srtp_unprotect(gwInbound->session, work.data(), &len) != srtp_err_status_ok) state.SkipWithError("unprotect");
+      uint16_t inSeq = static_cast<uint16_t>(work[2] << 8 | work[3]);
+      toGenesys.push(inSeq, 0, std::span<const uint8_t>(work.data() + kRtpHeader, static_cast<size_t>(len) - kRtpHeader), nowMs);
+      auto f1 = toGenesys.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
+      auto h1 = outGenesys.generated(160, false);
+      writeRtpHeader(buf.data(), 0, h1.seq, h1.timestamp, h1.ssrc);
+      benchmark::DoNotOptimize(f1);
+      // Genesys → browser.
+      toBrowser.push(seq, seq * 160u, genesysPayload, nowMs);
+      auto f2 = toBrowser.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
+      auto h2 = outBrowser.generated(960, false);
+      writeRtpHeader(buf.data(), 111, h2.seq, h2.timestamp, h2.ssrc);
+      int outLen = static_cast<int>(kRtpHeader + f2.bytes);
+      srtp_protect(gwOutbound.session, buf.data(), &outLen);
+      benchmark::DoNotOptimize(outLen);
+    }
+  }
+  state.counters["calls_per_core"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetLabel("opus complexity " + std::to_string(opus.complexity) + ", AES_CM_128_HMAC_SHA1_80");
+}
+BENCHMARK(BM_TranscodedCallSecond)->Arg(1)->Arg(5)->Arg(10)->Unit(benchmark::kMillisecond);
+
+void BM_PassthroughCallSecond(benchmark::State& state) {
+  BrowserTraffic browser(CodecId::Pcmu);
+  OutputSequencer outGenesys(1, 0, 0), outBrowser(2, 0, 0);
+  auto gwInbound = std::make_unique<Srtp>(true);
+  Srtp gwOutbound(false);
+  std::array<uint8_t, kRtpHeader + kFrameSamples + SRTP_MAX_TRAILER_LEN> buf{};
+  std::vector<uint8_t> work(2048);
+  int idx = 0;
+  uint32_t genesysTs = 0;
+  for (auto _ : state) {
+    for (int p = 0; p < kPacketsPerSecond; ++p, genesysTs += 160) {
+      if (idx == BrowserTraffic::kPackets) {
+        state.PauseTiming();
+        gwInbound = std::make_unique<Srtp>(true);
+        idx = 0;
+        state.ResumeTiming();
+      }
+      auto& in = browser.packets[static_cast<size_t>(idx++)];
+      std::memcpy(work.data(), in.data(), in.size());
+      int len = static_cast<int>(in.size());
+      if (srtp_unprotect(gwInbound->session, work.data(), &len) != srtp_err_status_ok) state.SkipWithError("unprotect");
+      uint32_t ts = static_cast<uint32_t>(work[4] << 24 | work[5] << 16 | work[6] << 8 | work[7]);
+      auto h1 = outGenesys.forwarded(0xb0b0b0b0, ts, 160, false);
+      writeRtpHeader(work.data(), 0, h1.seq, h1.timestamp, h1.ssrc);
+      benchmark::DoNotOptimize(work.data());
+      // Genesys → browser: header rewrite + protect.
+      auto h2 = outBrowser.forwarded(0x5151, genesysTs, 160, false);
+      writeRtpHeader(buf.data(), 0, h2.seq, h2.timestamp, h2.ssrc);
+      int outLen = static_cast<int>(kRtpHeader + kFrameSamples);
+      srtp_protect(gwOutbound.session, buf.data(), &outLen);
+      benchmark::DoNotOptimize(outLen);
+    }
+  }
+  state.counters["calls_per_core"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetLabel("PCMU both legs, AES_CM_128_HMAC_SHA1_80");
+}
+BENCHMARK(BM_PassthroughCallSecond)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
