@@ -28,7 +28,15 @@ public:
   // source changes SSRC or jumps, so the output never jumps. `ticksPerFrame` is the expected step.
   Header forwarded(uint32_t sourceSsrc, uint32_t sourceTimestamp, uint32_t ticksPerFrame, bool marker);
 
-  // Clock-rate change of this leg's codec (e.g. Opus 48 kHz → PCMU 8 kHz): keep going from the current point.
+  // A packet of an RFC 4733 event: every packet of one event carries the event's start timestamp.
+  Header event(uint32_t startTimestamp, bool marker) { return Header{ssrc_, seq_++, startTimestamp, marker}; }
+  // Let the next generated frame start no earlier than `timestamp` (after an RFC 4733 event's duration).
+  void advanceTo(uint32_t timestamp) {
+    if (static_cast<int32_t>(timestamp - nextTs_) > 0) nextTs_ = timestamp;
+  }
+  // The timestamp the next generated frame will carry (an event starting now uses it).
+  uint32_t nextTimestamp() const { return nextTs_; }
+
   uint32_t ssrc() const { return ssrc_; }
   uint16_t nextSeq() const { return seq_; }
 

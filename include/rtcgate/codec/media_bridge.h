@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "rtcgate/codec/audio_codec.h"
+#include "rtcgate/codec/dtmf.h"
+#include "rtcgate/codec/output_sequencer.h"
+#include "rtcgate/codec/rtp_header.h"
+#include "rtcgate/codec/transcode_stream.h"
+#include "rtcgate/core/event_loop.h"
+
+namespace rtcgate::codec {
+
+// What the two legs agreed on, decided by the session layer's codec negotiation.
+struct BridgeCodecs {
+  CodecId browserCodec = CodecId::Opus;
+  uint8_t browserPt = 111;
+  CodecId upstreamCodec = CodecId::Pcmu;
+  uint8_t upstreamPt = 0;
+  std::optional<uint8_t> browserDtmfPt;   // telephone-event at the browser codec's clock rate
+  std::optional<uint8_t> upstreamDtmfPt;  // telephone-event/8000 toward Genesys
+  // G.711 on both legs: packets are forwarded without decoding (µ-law ⇄ A-law mapped byte by byte if they differ).
+  bool passthrough() const { return browserCodec != CodecId::Opus && upstreamCodec != CodecId::Opus; }
+};
+
+// The media path of one call between the decrypted browser leg and the plain RTP leg toward Genesys: passthrough or
+// Opus ⇄ G.711 transcoding, RFC 4733 DTMF interworking, continuous SSRC/sequence/timestamps on each output leg.
+// Thread: owning media worker (packet callbacks and the 20 ms tick run there). Sinks are called synchronously.
+class MediaBridge {
+public:
+  struct Sinks {
+    std::function<void(const uint8_t*, size_t)> toBrowser;   // plain RTP for the browser leg to protect and send
+    std::function<void(const uint8_t*, size_t)> toUpstream;  // plain RTP for the RTP leg
+    std::function<void(char digit)> dtmfFromBrowser;         // observed, for logs and the session layer
+    std::function<void(char digit)> dtmfFromUpstream;        // the session sends INFO to the browser
+  };
+  struct Stats {
+    uint64_t fromBrowser = 0, fromUpstream = 0, toBrowser = 0, toUpstream = 0;
+    uint64_t malformed = 0, unknownPayloadType = 0, concealed = 0, codecErrors = 0;
+  };
+
+  MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const config::Opus& opus, uint32_t jitterMaxMs,
+              uint32_t browserSsrc, uint32_t upstreamSsrc, Sinks sinks);
+  ~MediaBridge();
+  MediaBridge(const MediaBridge&) = delete;
+  MediaBridge& operator=(const MediaBridge&) = delete;
+
+  void fromBrowser(const uint8_t* data, size_t len);
+  void fromUpstream(const uint8_t* data, size_t len);
+  // An INFO digit from the browser: sent to Genesys as RFC 4733 events. Returns false if Genesys negotiated none.
+  bool sendDtmfUpstream(char digit, uint16_t durationMs);
+  // Hold: stop sending toward the side that put the call on hold (sendrecv again resumes).
+  void setSending(bool toBrowser, bool toUpstream);
+  // New codecs after a re-negotiation; output SSRC, sequence and timestamps continue.
+  void reconfigure(const BridgeCodecs& codecs);
+
+  const BridgeCodecs& codecs() const { return codecs_; }
+  const Stats& stats() const { return stats_; }
+  // Tone detection in tests: the last 20 ms of decoded audio of each direction (transcoding only).
+  std::span<const int16_t> lastPcmToUpstream() const;
+  std::span<const int16_t> lastPcmToBrowser() const;
+
+private:
+  void tick();
+  void forward(const RtpHeaderView& h, const uint8_t* data, bool toUpstream);
+  void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);
+  void buildStreams();
+
+  EventLoop& loop_;
+  BridgeCodecs codecs_;
+  config::Opus opus_;
+  uint32_t jitterMaxMs_;
+  Sinks sinks_;
+  OutputSequencer outBrowser_;
+  OutputSequencer outUpstream_;
+  std::unique_ptr<TranscodeStream> toUpstream_;
+  std::unique_ptr<TranscodeStream> toBrowser_;
+  DtmfReceiver dtmfFromBrowser_;
+  DtmfReceiver dtmfFromUpstream_;
+  std::optional<DtmfSender> dtmfToUpstream_;
+  uint32_t dtmfStartTs_ = 0;
+  bool sendToBrowser_ = true;
+  bool sendToUpstream_ = true;
+  Timer ticker_;
+  uint64_t nowMs_ = 0;
+  std::array<uint8_t, kRtpHeaderSize + kMaxEncodedBytes> out_{};
+  Stats stats_;
+};
+
+}  // namespace rtcgate::codec

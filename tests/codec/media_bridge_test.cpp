@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "rtcgate/codec/media_bridge.h"
+#include "support/test_support.h"
+#include "support/tone.h"
+
+namespace rtcgate::codec {
+namespace {
+
+struct Packet {
+  RtpHeaderView h;
+  std::vector<uint8_t> bytes;
+  std::span<const uint8_t> payload() const { return {bytes.data() + h.payloadOffset, h.payloadSize}; }
+};
+
+std::vector<uint8_t> rtp(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, std::span<const uint8_t> payload,
+                         bool marker = false) {
+  std::vector<uint8_t> p(kRtpHeaderSize + payload.size());
+  writeRtpHeader(p, pt, marker, seq, ts, ssrc);
+  std::copy(payload.begin(), payload.end(), p.begin() + kRtpHeaderSize);
+  return p;
+}
+
+class MediaBridgeTest : public ::testing::Test {
+protected:
+  MediaBridgeTest() : loop_("worker") { loop_.adoptCurrentThread(); }
+
+  std::unique_ptr<MediaBridge> make(const BridgeCodecs& c) {
+    MediaBridge::Sinks sinks;
+    sinks.toBrowser = [this](const uint8_t* d, size_t n) { capture(toBrowser_, d, n); };
+    sinks.toUpstream = [this](const uint8_t* d, size_t n) { capture(toUpstream_, d, n); };
+    sinks.dtmfFromUpstream = [this](char d) { digitsFromUpstream_ += d; };
+    sinks.dtmfFromBrowser = [this](char d) { digitsFromBrowser_ += d; };
+    return std::make_unique<MediaBridge>(loop_, c, config::Opus{}, 200, 0x11111111, 0x22222222, sinks);
+  }
+  static void capture(std::vector<Packet>& into, const uint8_t* d, size_t n) {
+    Packet p;
+    p.bytes.assign(d, d + n);
+    auto h = parseRtpHeader(p.bytes);
+    ASSERT_TRUE(h);
+    p.h = *h;
+    into.push_back(std::move(p));
+  }
+
+  EventLoop loop_;
+  std::vector<Packet> toBrowser_, toUpstream_;
+  std::string digitsFromUpstream_, digitsFromBrowser_;
+};
+
+TEST_F(MediaBridgeTest, PassthroughRewritesHeadersAndKeepsPayload) {
+  BridgeCodecs c{CodecId::Pcmu, 0, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+  auto bridge = make(c);
+  auto pcm = test::tone(1000, kFrameSamples);
+  auto enc = makeEncoder(CodecId::Pcmu, {});
+  std::vector<uint8_t> payload(kFrameSamples);
+  enc->encode(pcm, payload);
+  for (uint16_t i = 0; i < 5; ++i) bridge->fromBrowser(rtp(0, 1000 + i, 5000 + i * 160u, 0xabc, payload).data(), 172);
+  // Genesys re-INVITEs to a conference mixer: new SSRC, unrelated sequence and timestamps.
+  for (uint16_t i = 0; i < 3; ++i) bridge->fromBrowser(rtp(0, 7 + i, 900000 + i * 160u, 0xdef, payload).data(), 172);
+  ASSERT_EQ(toUpstream_.size(), 8u);
+  for (size_t i = 0; i < toUpstream_.size(); ++i) {
+    EXPECT_EQ(toUpstream_[i].h.ssrc, 0x22222222u);
+    EXPECT_EQ(toUpstream_[i].h.payloadType, 0);
+    if (i > 0) {
+      EXPECT_EQ(static_cast<uint16_t>(toUpstream_[i].h.seq - toUpstream_[i - 1].h.seq), 1) << i;
+      EXPECT_EQ(toUpstream_[i].h.timestamp - toUpstream_[i - 1].h.timestamp, 160u) << i;
+    }
+    EXPECT_TRUE(std::equal(payload.begin(), payload.end(), toUpstream_[i].payload().begin()));
+  }
+  EXPECT_TRUE(toUpstream_[5].h.marker);  // discontinuity marked
+}
+
+TEST_F(MediaBridgeTest, CrossLawPassthroughKeepsTheTone) {
+  BridgeCodecs c{CodecId::Pcma, 8, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+  auto bridge = make(c);
+  auto pcm = test::tone(600, kFrameSamples);
+  std::vector<uint8_t> alaw(kFrameSamples);
+  makeEncoder(CodecId::Pcma, {})->encode(pcm, alaw);
+  bridge->fromBrowser(rtp(8, 1, 0, 1, alaw).data(), kRtpHeaderSize + alaw.size());
+  ASSERT_EQ(toUpstream_.size(), 1u);
+  int16_t back[kMaxDecodedSamples];
+  makeDecoder(CodecId::Pcmu)->decode(toUpstream_[0].payload(), back);
+  EXPECT_EQ(test::dominantFrequency(std::span<const int16_t>(back, kFrameSamples)), 600);
+}
+
+TEST_F(MediaBridgeTest, TranscodesBothWaysWithTonesIntact) {
+  BridgeCodecs c{CodecId::Opus, 111, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+  auto bridge = make(c);
+  auto opusEnc = makeEncoder(CodecId::Opus, config::Opus{});
+  auto pcmuEnc = makeEncoder(CodecId::Pcmu, {});
+  int sent = 0;
+  // A browser and a Genesys sending in real time, 20 ms apart, on the same loop as the bridge.
+  Timer feeder(loop_, std::chrono::milliseconds(20), [&] {
+    auto a = test::tone(440, kFrameSamples, static_cast<size_t>(sent) * kFrameSamples);
+    std::vector<uint8_t> op(kMaxEncodedBytes);
+    op.resize(opusEnc->encode(a, op));
+    auto p1 = rtp(111, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 960u, 0xb, op);
+    bridge->fromBrowser(p1.data(), p1.size());
+    auto g = test::tone(1000, kFrameSamples, static_cast<size_t>(sent) * kFrameSamples);
+    std::vector<uint8_t> mu(kFrameSamples);
+    pcmuEnc->encode(g, mu);
+    auto p2 = rtp(0, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 160u, 0x9, mu);
+    bridge->fromUpstream(p2.data(), p2.size());
+    return ++sent < 60;
+  });
+  ASSERT_TRUE(test::pumpUntil(loop_, [&] { return toUpstream_.size() >= 40 && toBrowser_.size() >= 40; },
+                              std::chrono::seconds(10)));
+  std::vector<int16_t> heardByGenesys, heardByBrowser;
+  auto pcmuDec = makeDecoder(CodecId::Pcmu);
+  auto opusDec = makeDecoder(CodecId::Opus);
+  for (size_t i = 10; i < 40; ++i) {
+    int16_t buf[kMaxDecodedSamples];
+    EXPECT_EQ(toUpstream_[i].h.payloadType, 0);
+    heardByGenesys.insert(heardByGenesys.end(), buf, buf + pcmuDec->decode(toUpstream_[i].payload(), buf));
+  }
+  for (size_t i = 0; i < 40; ++i) {
+    int16_t buf[kMaxDecodedSamples];
+    EXPECT_EQ(toBrowser_[i].h.payloadType, 111);
+    size_t n = opusDec->decode(toBrowser_[i].payload(), buf);
+    if (i >= 10) heardByBrowser.insert(heardByBrowser.end(), buf, buf + n);
+    if (i > 0) {
+      EXPECT_EQ(toBrowser_[i].h.timestamp - toBrowser_[i - 1].h.timestamp, 960u);
+    }
+  }
+  EXPECT_NEAR(test::dominantFrequency(heardByGenesys), 440, 10);
+  EXPECT_NEAR(test::dominantFrequency(heardByBrowser), 1000, 10);
+}
+
+TEST_F(MediaBridgeTest, BrowserDtmfBecomesGenesysTelephoneEvents) {
+  BridgeCodecs c{CodecId::Pcmu, 0, CodecId::Pcmu, 0, uint8_t{126}, uint8_t{101}};
+  auto bridge = make(c);
+  // RTCDTMFSender-style: three packets of one event (same timestamp), the last with the E bit.
+  for (int i = 0; i < 3; ++i) {
+    std::array<uint8_t, 4> ev{};
+    writeTelephoneEvent({3, i == 2, 10, static_cast<uint16_t>(160 * (i + 1))}, ev);
+    auto p = rtp(126, static_cast<uint16_t>(50 + i), 12345, 0xb, ev, i == 0);
+    bridge->fromBrowser(p.data(), p.size());
+  }
+  EXPECT_EQ(digitsFromBrowser_, "3");
+  ASSERT_TRUE(test::pumpUntil(loop_, [&] {
+    int ends = 0;
+    for (auto& p : toUpstream_) ends += p.h.payloadType == 101 && (p.payload()[1] & 0x80) ? 1 : 0;
+    return ends == 3;
+  }));
+  ASSERT_GE(toUpstream_.size(), 5u + 2u);
+  EXPECT_TRUE(toUpstream_[0].h.marker);
+  for (auto& p : toUpstream_) {
+    EXPECT_EQ(p.h.payloadType, 101);
+    EXPECT_EQ(p.h.timestamp, toUpstream_[0].h.timestamp);
+    EXPECT_EQ(p.payload()[0], 3);
+  }
+  EXPECT_EQ(parseTelephoneEvent(toUpstream_.back().payload())->duration, 800);  // 100 ms at 8 kHz
+}
+
+TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
+  BridgeCodecs c{CodecId::Pcmu, 0, CodecId::Pcmu, 0, uint8_t{126}, uint8_t{101}};
+  auto bridge = make(c);
+  for (int i = 0; i < 4; ++i) {
+    std::array<uint8_t, 4> ev{};
+    writeTelephoneEvent({11, i >= 2, 10, static_cast<uint16_t>(160 * (i + 1))}, ev);
+    auto p = rtp(101, static_cast<uint16_t>(i), 777, 0x9, ev);
+    bridge->fromUpstream(p.data(), p.size());
+  }
+  EXPECT_EQ(digitsFromUpstream_, "#");
+  const uint8_t junk[] = {0x00, 0x01, 0x02};
+  bridge->fromUpstream(junk, sizeof(junk));
+  auto wrongPt = rtp(96, 1, 1, 1, std::vector<uint8_t>(10));
+  bridge->fromUpstream(wrongPt.data(), wrongPt.size());
+  EXPECT_EQ(bridge->stats().malformed, 1u);
+  EXPECT_EQ(bridge->stats().unknownPayloadType, 1u);
+  EXPECT_TRUE(toBrowser_.empty());
+}
+
+TEST(RtpHeader, RejectsTruncatedAndBadPadding) {
+  std::vector<uint8_t> p(20, 0);
+  writeRtpHeader(p, 0, false, 1, 2, 3);
+  EXPECT_TRUE(parseRtpHeader(p));
+  p[0] = 0x8f;  // 15 CSRCs promised, 8 bytes present
+  EXPECT_FALSE(parseRtpHeader(p));
+  p[0] = 0xa0;  // padding
+  p.back() = 200;
+  EXPECT_FALSE(parseRtpHeader(p));
+  p.back() = 8;
+  ASSERT_TRUE(parseRtpHeader(p));
+  EXPECT_EQ(parseRtpHeader(p)->payloadSize, 0u);
+  p[0] = 0x40;  // version 1
+  EXPECT_FALSE(parseRtpHeader(p));
+}
+
+}  // namespace
+}  // namespace rtcgate::codec
