@@ -28,3 +28,42 @@ function writeToneWav(path, { freqHz, seconds = 5, sampleRate = 48000, amplitude
 }
 
 module.exports = { writeToneWav };
+
+// G.711 µ-law encoding of one 16-bit sample (ITU-T G.711, the usual bias-and-segment form).
+function linearToUlaw(sample) {
+  const BIAS = 0x84, CLIP = 32635;
+  let sign = (sample >> 8) & 0x80;
+  if (sign) sample = -sample;
+  if (sample > CLIP) sample = CLIP;
+  sample += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (sample & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (sample >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+// An 8 kHz µ-law WAV (format 7) of a tone: what SIPp's rtp_stream plays as PCMU.
+function writeUlawToneWav(path, { freqHz, seconds = 10, amplitude = 0.5 }) {
+  const rate = 8000, samples = seconds * rate;
+  const data = Buffer.alloc(samples);
+  for (let i = 0; i < samples; i++) {
+    data[i] = linearToUlaw(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freqHz * i) / rate)));
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8);
+  header.write('fmt ', 12);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(7, 20); // µ-law
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(path, Buffer.concat([header, data]));
+}
+
+module.exports.writeUlawToneWav = writeUlawToneWav;
