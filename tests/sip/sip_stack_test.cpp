@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "rtcgate/media/rtp/plain_sdp.h"
+#include "rtcgate/media/rtp/rtp_leg.h"
 #include "rtcgate/sip/sip_stack.h"
 #include "sipp_process.h"
 #include "support/test_support.h"
@@ -22,6 +24,7 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   enum class Mode { Answer, RingOnly, AnswerThenHangup };
   EventLoop* loop = nullptr;
   Mode mode = Mode::Answer;
+  std::string answerSdp = kTestSdp;
   std::vector<std::shared_ptr<UpstreamCall>> calls;
   std::shared_ptr<UpstreamCall> outbound;
   bool confirmed = false, answered = false, terminated = false;
@@ -33,7 +36,7 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     calls.push_back(call);
     call->setObserver(this);
     call->ring();
-    if (mode != Mode::RingOnly) call->answer(kTestSdp);
+    if (mode != Mode::RingOnly) call->answer(answerSdp);
   }
   void onConfirmed(std::string_view sdp) override {
     confirmed = true;
@@ -133,6 +136,17 @@ TEST_F(SipStackTest, OptionsHealthCheckToUnknownUserGets200WithAllowEvents) {
 }
 
 TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
+  // The answer is a real RTP leg's SDP, as the session layer will give.
+  auto base = static_cast<uint16_t>(std::min(test::freePort() & ~1u, 65000u));
+  media::RtpPortPool ports(base, static_cast<uint16_t>(base + 99), 1);
+  media::RtpLeg leg(loop, ports.slice(0), media::RtpLegConfig{}, metrics);
+  ASSERT_TRUE(leg.open());
+  media::PlainSdp local;
+  local.address = leg.localAddress();
+  local.port = leg.localPort();
+  local.payloadTypes = {0, 8};
+  local.telephoneEventPt = 101;
+  handler.answerSdp = media::buildPlainSdp(local);
   startStack();
   ASSERT_TRUE(stack->registerDn("1001"));
   auto p = uac("inbound_call_to_registered_dn.xml", "1001");
@@ -142,7 +156,11 @@ TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   EXPECT_EQ(call.dn(), "1001");
   EXPECT_EQ(call.direction(), CallDirection::Inbound);
   EXPECT_EQ(call.genesysCallUuid(), "0A1B2C3D4E5F6071");
-  EXPECT_NE(call.remoteSdp().find("m=audio"), std::string::npos);
+  auto remote = media::parsePlainSdp(call.remoteSdp());
+  ASSERT_TRUE(remote.has_value()) << call.remoteSdp();
+  EXPECT_EQ(remote->address, "127.0.0.1");
+  EXPECT_EQ(remote->telephoneEventPt, 101);
+  EXPECT_TRUE(leg.setRemote(remote->address, remote->port));
   EXPECT_FALSE(call.lateOffer());
   EXPECT_TRUE(handler.confirmed);
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
