@@ -87,12 +87,13 @@ protected:
 
   // SIPp as the upstream sending requests to rtcgate (UAC).
   std::unique_ptr<test::SippProcess> uac(const std::string& name, const std::string& user,
-                                         const std::string& from = "127.0.0.1") {
+                                         const std::string& from = "127.0.0.1", bool tcp = false) {
     std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", from, "-p",
                                   std::to_string(test::freePort(from.c_str())), "-mp",
                                   std::to_string(test::freePort()), "-s", user, "-m", "1", "-timeout", "15s",
                                   "-timeout_error"};
     if (from != "127.0.0.1") args.push_back("-bind_local");
+    if (tcp) args.insert(args.end(), {"-t", "t1"});
     return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
   }
   // SIPp as the upstream answering rtcgate (UAS) on upstreamPort.
@@ -131,6 +132,13 @@ TEST_F(SipStackTest, BindsAnEphemeralPort) {
 TEST_F(SipStackTest, OptionsHealthCheckToUnknownUserGets200WithAllowEvents) {
   startStack();
   auto p = uac("options_health_check_unknown_user.xml", "nobody");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(counter("rtcgate_sip_options_received_total"), 1u);
+}
+
+TEST_F(SipStackTest, TcpTransportSharesThePortAndAnswersOptions) {
+  startStack();
+  auto p = uac("options_health_check_unknown_user.xml", "anyone", "127.0.0.1", true);
   EXPECT_EQ(finish(*p), 0) << p->output();
   EXPECT_EQ(counter("rtcgate_sip_options_received_total"), 1u);
 }
