@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <glib.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/media/rtp/rtcp_packet.h"
+#include "rtcgate/media/rtp/rtp_packet.h"
+#include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/media/rtp/rtp_receive_stats.h"
+
+namespace rtcgate::media {
+
+struct RtpLegConfig {
+  std::string localAddress = "127.0.0.1";        // media.rtp_address
+  std::chrono::milliseconds inactivityTimeout{30000};  // media.rtp_timeout_ms; 0: never
+  std::chrono::milliseconds rtcpInterval{5000};  // RFC 3550 §6.2 minimum for a two-party session
+  uint32_t clockRate = 8000;
+  std::string cname = "rtcgate";
+};
+
+struct RtpLegStats {
+  uint64_t packetsSent = 0, bytesSent = 0;          // payload octets, as in the SR
+  uint64_t packetsReceived = 0, bytesReceived = 0;
+  int64_t packetsLost = 0;
+  uint32_t jitter = 0;                              // timestamp units (RFC 3550 A.8)
+  uint64_t droppedForeign = 0;                      // from an address other than the SDP's
+  uint64_t malformed = 0;
+  uint64_t srReceived = 0, rrReceived = 0, rtcpSent = 0;
+  std::optional<ReportBlock> remoteReport;          // the peer's latest report about our stream
+};
+
+// The plain RTP/RTCP leg toward Genesys: an even/odd UDP port pair on the private side, symmetric RTP latched
+// only to the address the SDP names, RTCP SR/RR, inactivity timeout, RFC 3550 statistics.
+// Thread: one media worker's loop (construct, use, destroy there). No exceptions or allocation per packet.
+class RtpLeg {
+public:
+  using PacketFn = std::function<void(const RtpHeader&, std::span<const uint8_t> payload)>;
+
+  RtpLeg(EventLoop& loop, RtpPortSlice& ports, RtpLegConfig config, Metrics& metrics);
+  ~RtpLeg();
+  RtpLeg(const RtpLeg&) = delete;
+  RtpLeg& operator=(const RtpLeg&) = delete;
+
+  // Binds a port pair and starts receiving; false when the slice has no free pair.
+  bool open();
+  uint16_t localPort() const { return sockets_.port; }
+  const std::string& localAddress() const { return config_.localAddress; }
+  // The address and RTP port from the peer's SDP (numeric; RTCP on port + 1). Packets from any other address
+  // are dropped; the port latches to where the peer's packets actually come from (symmetric RTP).
+  bool setRemote(const std::string& address, uint16_t port);
+
+  void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
+  // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
+  void setOnTimeout(std::function<void()> fn) { onTimeout_ = std::move(fn); }
+
+  RtpStatus send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload);
+  // Sends an SR (when we sent RTP since the last report) or an RR now; the timer does this every rtcpInterval.
+  void sendRtcp();
+  RtpLegStats stats() const;
+  uint32_t ssrc() const { return ssrc_; }
+
+private:
+  static gboolean onReadable(gint fd, GIOCondition, gpointer self);
+  void readRtp();
+  void readRtcp();
+  bool fromRemote(const sockaddr_storage& src) const;
+  void checkInactivity();
+  uint32_t nowInTimestampUnits() const;
+
+  EventLoop& loop_;
+  RtpPortSlice& ports_;
+  RtpLegConfig config_;
+  std::atomic<uint64_t>& droppedForeignTotal_;
+  std::atomic<uint64_t>& malformedTotal_;
+  std::atomic<uint64_t>& timeoutsTotal_;
+  RtpSocketPair sockets_;
+  GSource* rtpSource_ = nullptr;
+  GSource* rtcpSource_ = nullptr;
+  Timer rtcpTimer_;
+  Timer inactivityTimer_;
+  sockaddr_storage remoteRtp_{};
+  sockaddr_storage remoteRtcp_{};
+  bool haveRemote_ = false;
+  PacketFn onPacket_;
+  std::function<void()> onTimeout_;
+  uint32_t ssrc_;
+  uint16_t seq_;
+  uint32_t lastTimestamp_ = 0;
+  uint64_t sentAtLastReport_ = 0;
+  std::optional<uint32_t> remoteSsrc_;
+  uint32_t lastSrMiddle_ = 0;
+  std::chrono::steady_clock::time_point lastSrArrival_{};
+  std::chrono::steady_clock::time_point lastRx_;
+  bool timedOut_ = false;
+  RtpLegStats stats_;
+  RtpReceiveStats rx_;
+  std::array<uint8_t, 1500> buf_{};
+};
+
+}  // namespace rtcgate::media

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Sofia types, declared here so rtcgate headers stay free of sofia's headers.
+struct nua_handle_s;
+struct sip_s;
+
+namespace rtcgate::sip {
+
+// Whatever owns a nua handle (a call, a DN registration, an upstream monitor) and receives its events. SipStack's
+// single trampoline turns each nua event into one of these methods; owners override the ones they expect.
+// Thread: the control loop.
+class HandleOwner {
+public:
+  virtual ~HandleOwner() = default;
+  virtual void onRegisterReply(int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  virtual void onUnregisterReply(int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  virtual void onOptionsReply(int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  virtual void onInviteReply(int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  // nua_i_state: `callState` is a nua_callstate value.
+  virtual void onCallState(int /*callState*/, int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  virtual void onReinvite(const sip_s* /*sip*/) {}
+  virtual void onAck(const sip_s* /*sip*/) {}
+  virtual void onBye(const sip_s* /*sip*/) {}
+  virtual void onCancel() {}
+};
+
+// Owns one nua handle; destroying it stops event delivery for the handle (nua_handle_destroy).
+struct NuaHandleDeleter {
+  void operator()(nua_handle_s* nh) const noexcept;
+};
+
+}  // namespace rtcgate::sip

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/sip/source_filter.h"
+#include "rtcgate/sip/upstream_call.h"
+
+struct nua_s;
+struct su_root_s;
+
+namespace rtcgate::sip {
+
+class DnRegistration;
+class UpstreamMonitor;
+
+enum class RegistrationState { Unregistered, Registering, Registered, RetryWait, Unregistering };
+const char* toString(RegistrationState s);
+
+struct DnStatus {
+  std::string dn;
+  RegistrationState state = RegistrationState::Unregistered;
+  bool agentPresent = false;
+  bool alwaysRegistered = false;
+  int lastStatus = 0;         // last final status of a REGISTER
+  uint32_t failures = 0;      // consecutive failures (drives the backoff)
+};
+
+enum class UpstreamState { Unknown, Up, Down };
+
+// rtcgate as seen by Genesys SIP Server: one SIP phone per agent DN plus a trunk. Owns the sofia-sip nua stack on
+// the control loop (su_glib), the DN registrations, OPTIONS handling and pings, and the upstream calls.
+// Thread: the control loop (construct, use and destroy it there).
+class SipStack {
+public:
+  SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config, Metrics& metrics,
+           UpstreamCallHandler& handler);
+  ~SipStack();
+  SipStack(const SipStack&) = delete;
+  SipStack& operator=(const SipStack&) = delete;
+
+  // Binds the transports and starts always-registered DNs and pings. Throws std::runtime_error on failure.
+  void start();
+  // True once the bound address is known (asynchronously after start()).
+  bool ready() const { return port_ != 0; }
+  uint16_t port() const { return port_; }
+  // Starts nua_shutdown (unregisters, ends calls); shutdownComplete() turns true after nua_r_shutdown.
+  void shutdown();
+  bool shutdownComplete() const { return shutdownComplete_; }
+
+  // The agent of `dn` connected / went away. False when the DN is not configured.
+  bool registerDn(const std::string& dn);
+  bool unregisterDn(const std::string& dn);
+  std::optional<DnStatus> registration(const std::string& dn) const;
+  std::vector<DnStatus> registrations() const;
+  UpstreamState upstreamState() const;
+
+  // An agent-originated call: INVITE from <sip:dn@domain> to <sip:target@domain>, sent to the first upstream
+  // server not known to be down, with `sdp` as the offer. Null when the DN is not configured or not started.
+  std::shared_ptr<UpstreamCall> placeCall(const std::string& dn, const std::string& target, const std::string& sdp,
+                                          UpstreamCallObserver* observer);
+  size_t activeCalls() const { return calls_.size(); }
+
+  // The nua event trampoline (a C callback; public only so the one .cpp that defines NUA_MAGIC_T can name it).
+  struct Event;
+  void onEvent(const Event& e);
+
+private:
+  struct Counters;
+  struct Gauges;
+  struct DnEntry {
+    std::unique_ptr<DnRegistration> reg;
+    const config::Agent* agent = nullptr;
+    bool agentPresent = false;
+  };
+  const config::Agent* agentForDn(const std::string& dn) const;
+  std::string serverUri(const config::UpstreamServer& s, const std::string& user) const;
+  const config::UpstreamServer* pickServer() const;
+  void onIncomingInvite(const Event& e);
+  void onIncomingOptions(const Event& e);
+  void onGetParams(const Event& e);
+  void onShutdownReply(const Event& e);
+  bool sourceAllowed(const Event& e);
+  void callEnded(UpstreamCall* call);
+  void releaseHandles();
+  void destroyNua();
+  DnStatus statusOf(const DnEntry& e) const;
+  void updateGauges();
+
+  EventLoop& loop_;
+  std::shared_ptr<const config::Config> config_;
+  Metrics& metrics_;
+  UpstreamCallHandler& handler_;
+  std::unique_ptr<Counters> counters_;
+  std::shared_ptr<Gauges> gauges_;
+  SourceFilter sources_;
+  std::string domain_;
+  su_root_s* root_ = nullptr;
+  GSource* source_ = nullptr;
+  nua_s* nua_ = nullptr;
+  uint16_t port_ = 0;
+  bool shutdownStarted_ = false;
+  bool shutdownComplete_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::map<std::string, DnEntry> registrations_;
+  std::vector<std::unique_ptr<UpstreamMonitor>> monitors_;
+  std::map<UpstreamCall*, std::shared_ptr<UpstreamCall>> calls_;
+};
+
+}  // namespace rtcgate::sip

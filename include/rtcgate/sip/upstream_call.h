@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "rtcgate/sip/handle_owner.h"
+
+namespace rtcgate {
+class EventLoop;
+}
+
+namespace rtcgate::sip {
+
+enum class CallDirection { Inbound, Outbound };
+enum class CallState { Offered, Ringing, Answered, Confirmed, Terminated };
+const char* toString(CallState s);
+
+// What the session layer hears about one upstream call. Thread: the control loop.
+class UpstreamCallObserver {
+public:
+  virtual ~UpstreamCallObserver() = default;
+  // Outbound: a 18x, with its SDP when it carries one (early media).
+  virtual void onProgress(int /*status*/, std::string_view /*sdp*/) {}
+  // Outbound: the 2xx and its SDP answer.
+  virtual void onAnswered(std::string_view /*sdp*/) {}
+  // Inbound: the ACK of our 2xx; for a late-offer INVITE it carries the upstream's answer.
+  virtual void onConfirmed(std::string_view /*ackSdp*/) {}
+  // The call is over: the final status of a failed INVITE (404, 486, 487...), or 200 after a BYE.
+  virtual void onTerminated(int /*status*/, std::string_view /*reason*/) {}
+};
+
+// One SIP dialog with the upstream (Genesys SIP Server), inbound to a DN or outbound from one.
+// Thread: the control loop. Methods on a terminated call, or after the SipStack is gone, do nothing.
+class UpstreamCall final : public HandleOwner, public std::enable_shared_from_this<UpstreamCall> {
+public:
+  struct Params {
+    CallDirection direction = CallDirection::Inbound;
+    std::string dn;
+    std::string callId;
+    std::string genesysCallUuid;
+    std::string remoteSdp;  // inbound: the INVITE's offer (empty: late offer)
+  };
+  UpstreamCall(EventLoop& loop, nua_handle_s* nh, Params params);
+  ~UpstreamCall() override;
+  UpstreamCall(const UpstreamCall&) = delete;
+  UpstreamCall& operator=(const UpstreamCall&) = delete;
+
+  CallDirection direction() const { return params_.direction; }
+  const std::string& dn() const { return params_.dn; }
+  const std::string& callId() const { return params_.callId; }
+  // X-Genesys-CallUUID of the call (from the INVITE inbound, from the first response carrying it outbound).
+  const std::string& genesysCallUuid() const { return params_.genesysCallUuid; }
+  // The upstream's SDP: its offer (inbound), its answer (outbound, or inbound late offer after the ACK).
+  const std::string& remoteSdp() const { return params_.remoteSdp; }
+  // Inbound INVITE without SDP: answer() then carries our offer and the ACK the upstream's answer.
+  bool lateOffer() const { return lateOffer_; }
+  CallState state() const { return state_; }
+  int finalStatus() const { return finalStatus_; }
+
+  void setObserver(UpstreamCallObserver* observer) { observer_ = observer; }
+  // Inbound: 180 Ringing (with Allow-Events: talk, hold).
+  void ring();
+  // Inbound: 200 OK with our SDP (the answer, or our offer for a late-offer INVITE).
+  void answer(const std::string& sdp);
+  // Inbound, before answer(): a final error response (486, 480, 603...).
+  void reject(int status, const char* phrase);
+  // Any state: CANCEL (outbound early), 480 (inbound early), BYE (answered).
+  void hangup();
+
+  // Called by SipStack: the handle goes away (call over), or is abandoned to nua_destroy (stack shut down).
+  void detach(bool destroyHandle = true);
+
+private:
+  void onInviteReply(int status, const char* phrase, const sip_s* sip) override;
+  void onCallState(int callState, int status, const char* phrase, const sip_s* sip) override;
+  void onReinvite(const sip_s* sip) override;
+  void onAck(const sip_s* sip) override;
+  void terminate(int status, std::string_view reason);
+  friend class SipStack;
+
+  EventLoop& loop_;
+  std::unique_ptr<nua_handle_s, NuaHandleDeleter> nh_;
+  Params params_;
+  bool lateOffer_ = false;
+  CallState state_ = CallState::Offered;
+  int finalStatus_ = 0;
+  std::string localSdp_;
+  UpstreamCallObserver* observer_ = nullptr;
+  bool authTried_ = false;
+  std::string authUser_;
+  std::string authPassword_;  // the DN's digest password (outbound calls); never logged
+};
+
+// Implemented by the session layer: receives upstream calls to DNs whose agent is present.
+class UpstreamCallHandler {
+public:
+  virtual ~UpstreamCallHandler() = default;
+  // The handler keeps the call (shared_ptr), sets its observer and rings/answers/rejects it.
+  virtual void onIncomingCall(std::shared_ptr<UpstreamCall> call) = 0;
+};
+
+}  // namespace rtcgate::sip

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/media/rtp/rtp_leg.h"
+
+#include <arpa/inet.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace rtcgate::media {
+namespace {
+
+// Packets drained per wakeup: bounds the time one busy leg holds its worker.
+constexpr int kMaxReadsPerWakeup = 64;
+// Seconds between 1900 (NTP epoch) and 1970.
+constexpr uint64_t kNtpUnixOffset = 2208988800ull;
+
+uint64_t ntpNow() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  uint64_t secs = static_cast<uint64_t>(us / 1000000) + kNtpUnixOffset;
+  uint64_t frac = (static_cast<uint64_t>(us % 1000000) << 32) / 1000000;
+  return (secs << 32) | frac;
+}
+
+bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET)
+    return std::memcmp(&reinterpret_cast<const sockaddr_in&>(a).sin_addr,
+                       &reinterpret_cast<const sockaddr_in&>(b).sin_addr, sizeof(in_addr)) == 0;
+  if (a.ss_family == AF_INET6)
+    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
+                       &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, sizeof(in6_addr)) == 0;
+  return false;
+}
+
+socklen_t lengthOf(const sockaddr_storage& s) {
+  return s.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+GSource* watch(EventLoop& loop, int fd, GUnixFDSourceFunc fn, gpointer self) {
+  GSource* s = g_unix_fd_source_new(fd, G_IO_IN);
+  g_source_set_callback(s, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(fn)), self, nullptr);
+  g_source_attach(s, loop.context());
+  return s;
+}
+
+void unwatch(GSource*& s) {
+  if (s == nullptr) return;
+  g_source_destroy(s);
+  g_source_unref(s);
+  s = nullptr;
+}
+
+}  // namespace
+
+RtpLeg::RtpLeg(EventLoop& loop, RtpPortSlice& ports, RtpLegConfig config, Metrics& metrics)
+    : loop_(loop),
+      ports_(ports),
+      config_(std::move(config)),
+      droppedForeignTotal_(metrics.counter("rtcgate_rtp_dropped_foreign_total",
+                                           "RTP/RTCP packets dropped: source is not the SDP's address")),
+      malformedTotal_(metrics.counter("rtcgate_rtp_malformed_total", "RTP/RTCP packets that did not parse")),
+      timeoutsTotal_(metrics.counter("rtcgate_rtp_timeouts_total", "RTP legs that saw no RTP for rtp_timeout_ms")),
+      ssrc_(g_random_int()),
+      seq_(static_cast<uint16_t>(g_random_int())),
+      lastRx_(std::chrono::steady_clock::now()) {}
+
+RtpLeg::~RtpLeg() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  unwatch(rtpSource_);
+  unwatch(rtcpSource_);
+}
+
+bool RtpLeg::open() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (sockets_.port != 0) return true;
+  auto pair = ports_.bindPair(config_.localAddress);
+  if (!pair) return false;
+  sockets_ = std::move(*pair);
+  rtpSource_ = watch(loop_, sockets_.rtp.fd(), &RtpLeg::onReadable, this);
+  rtcpSource_ = watch(loop_, sockets_.rtcp.fd(), &RtpLeg::onReadable, this);
+  rtcpTimer_ = Timer(loop_, config_.rtcpInterval, [this] {
+    sendRtcp();
+    return true;
+  });
+  lastRx_ = std::chrono::steady_clock::now();
+  if (config_.inactivityTimeout.count() > 0) {
+    auto tick = std::max(std::chrono::milliseconds(20), std::min(config_.inactivityTimeout / 4,
+                                                                 std::chrono::milliseconds(1000)));
+    inactivityTimer_ = Timer(loop_, tick, [this] {
+      checkInactivity();
+      return true;
+    });
+  }
+  return true;
+}
+
+bool RtpLeg::setRemote(const std::string& address, uint16_t port) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  sockaddr_storage ss{};
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(port);
+  } else if (inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+  } else {
+    return false;
+  }
+  remoteRtp_ = ss;
+  remoteRtcp_ = ss;
+  if (ss.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&remoteRtcp_)->sin_port = htons(static_cast<uint16_t>(port + 1));
+  else
+    reinterpret_cast<sockaddr_in6*>(&remoteRtcp_)->sin6_port = htons(static_cast<uint16_t>(port + 1));
+  haveRemote_ = true;
+  lastRx_ = std::chrono::steady_clock::now();
+  return true;
+}
+
+RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!haveRemote_ || sockets_.port == 0) return RtpStatus::NoSpace;
+  if (payload.size() > buf_.size() - 12) return RtpStatus::NoSpace;
+  RtpHeader h;
+  h.payloadType = payloadType;
+  h.marker = marker;
+  h.sequence = seq_++;
+  h.timestamp = timestamp;
+  h.ssrc = ssrc_;
+  size_t n = writeRtpHeader(h, buf_);
+  std::memcpy(buf_.data() + n, payload.data(), payload.size());
+  ssize_t sent = sendto(sockets_.rtp.fd(), buf_.data(), n + payload.size(), 0,
+                        reinterpret_cast<const sockaddr*>(&remoteRtp_), lengthOf(remoteRtp_));
+  if (sent < 0) return RtpStatus::NoSpace;
+  lastTimestamp_ = timestamp;
+  ++stats_.packetsSent;
+  stats_.bytesSent += payload.size();
+  return RtpStatus::Ok;
+}
+
+void RtpLeg::sendRtcp() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!haveRemote_ || sockets_.port == 0) return;
+  std::optional<ReportBlock> block;
+  if (remoteSsrc_) {
+    block = rx_.makeReport(*remoteSsrc_);
+    if (lastSrMiddle_ != 0) {
+      // DLSR in 1/65536 s since the peer's last SR arrived (RFC 3550 §6.4.1).
+      auto since = std::chrono::steady_clock::now() - lastSrArrival_;
+      block->lastSr = lastSrMiddle_;
+      block->delaySinceLastSr =
+          static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(since).count() * 65536 / 1000000);
+    }
+  }
+  std::array<uint8_t, 256> out{};
+  size_t n;
+  if (stats_.packetsSent > sentAtLastReport_) {
+    SenderInfo info{ntpNow(), lastTimestamp_, static_cast<uint32_t>(stats_.packetsSent),
+                    static_cast<uint32_t>(stats_.bytesSent)};
+    n = writeSenderReport(ssrc_, info, block ? &*block : nullptr, config_.cname.c_str(), out);
+  } else {
+    n = writeReceiverReport(ssrc_, block ? &*block : nullptr, config_.cname.c_str(), out);
+  }
+  sentAtLastReport_ = stats_.packetsSent;
+  if (n == 0) return;
+  if (sendto(sockets_.rtcp.fd(), out.data(), n, 0, reinterpret_cast<const sockaddr*>(&remoteRtcp_),
+             lengthOf(remoteRtcp_)) > 0)
+    ++stats_.rtcpSent;
+}
+
+gboolean RtpLeg::onReadable(gint fd, GIOCondition, gpointer self) {
+  auto* leg = static_cast<RtpLeg*>(self);
+  if (fd == leg->sockets_.rtp.fd())
+    leg->readRtp();
+  else
+    leg->readRtcp();
+  return G_SOURCE_CONTINUE;
+}
+
+bool RtpLeg::fromRemote(const sockaddr_storage& src) const { return haveRemote_ && sameAddress(src, remoteRtp_); }
+
+uint32_t RtpLeg::nowInTimestampUnits() const {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  return static_cast<uint32_t>(static_cast<uint64_t>(us.count()) * config_.clockRate / 1000000);
+}
+
+void RtpLeg::readRtp() {
+  for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+    sockaddr_storage src{};
+    socklen_t len = sizeof src;
+    ssize_t n = recvfrom(sockets_.rtp.fd(), buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&src), &len);
+    if (n < 0) return;  // EAGAIN: drained
+    if (!fromRemote(src)) {
+      ++stats_.droppedForeign;
+      droppedForeignTotal_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    RtpHeader h;
+    std::span<const uint8_t> packet(buf_.data(), static_cast<size_t>(n));
+    if (parseRtp(packet, h) != RtpStatus::Ok) {
+      ++stats_.malformed;
+      malformedTotal_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    // Symmetric RTP: send back to the port the peer really uses (NAT), on the SDP's address only.
+    reinterpret_cast<sockaddr_in&>(remoteRtp_).sin_port = reinterpret_cast<sockaddr_in&>(src).sin_port;
+    remoteSsrc_ = h.ssrc;
+    ++stats_.packetsReceived;
+    stats_.bytesReceived += h.payloadSize;
+    rx_.update(h.sequence, h.timestamp, nowInTimestampUnits());
+    lastRx_ = std::chrono::steady_clock::now();
+    timedOut_ = false;
+    if (onPacket_) onPacket_(h, packet.subspan(h.headerSize, h.payloadSize));
+  }
+}
+
+void RtpLeg::readRtcp() {
+  for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
+    sockaddr_storage src{};
+    socklen_t len = sizeof src;
+    std::array<uint8_t, 1500> in;
+    ssize_t n = recvfrom(sockets_.rtcp.fd(), in.data(), in.size(), 0, reinterpret_cast<sockaddr*>(&src), &len);
+    if (n < 0) return;
+    if (!fromRemote(src)) {
+      ++stats_.droppedForeign;
+      droppedForeignTotal_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    RtcpSummary s;
+    if (parseRtcp(std::span<const uint8_t>(in.data(), static_cast<size_t>(n)), s) != RtpStatus::Ok) {
+      ++stats_.malformed;
+      malformedTotal_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    reinterpret_cast<sockaddr_in&>(remoteRtcp_).sin_port = reinterpret_cast<sockaddr_in&>(src).sin_port;
+    if (s.isSenderReport) {
+      ++stats_.srReceived;
+      lastSrMiddle_ = static_cast<uint32_t>(s.sender.ntp >> 16);
+      lastSrArrival_ = std::chrono::steady_clock::now();
+    } else {
+      ++stats_.rrReceived;
+    }
+    if (s.report && s.report->ssrc == ssrc_) stats_.remoteReport = s.report;
+  }
+}
+
+void RtpLeg::checkInactivity() {
+  if (timedOut_ || !haveRemote_) return;
+  if (std::chrono::steady_clock::now() - lastRx_ < config_.inactivityTimeout) return;
+  timedOut_ = true;
+  timeoutsTotal_.fetch_add(1, std::memory_order_relaxed);
+  if (onTimeout_) onTimeout_();
+}
+
+RtpLegStats RtpLeg::stats() const {
+  RtpLegStats s = stats_;
+  s.packetsLost = rx_.lost();
+  s.jitter = rx_.jitter();
+  return s;
+}
+
+}  // namespace rtcgate::media

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "nua_glue.h"
+#include "rtcgate/core/event_loop.h"
+
+namespace rtcgate::sip {
+
+// Keeps one DN registered at the upstream registrar while it is wanted (agent present or always-registered):
+// REGISTER with our Contact, digest answer per DN, refresh by nua before expiry, exponential backoff after a
+// failure, Expires: 0 when no longer wanted. Thread: the control loop.
+class DnRegistration final : public HandleOwner {
+public:
+  struct Params {
+    std::string dn;
+    std::string authUser;
+    std::string password;  // never logged
+    std::string aor;        // sip:dn@domain
+    std::string registrar;  // sip:host:port;transport=...
+    uint32_t expiresS = 300;
+    std::chrono::milliseconds retryMin{1000};
+    std::chrono::milliseconds retryMax{60000};
+  };
+  struct Counters {
+    std::atomic<uint64_t>* ok;
+    std::atomic<uint64_t>* failed;
+  };
+  DnRegistration(EventLoop& loop, nua_t* nua, Params params, Counters counters, std::function<void()> changed);
+  ~DnRegistration() override;
+
+  void setWanted(bool wanted);
+  bool wanted() const { return wanted_; }
+  RegistrationState state() const { return state_; }
+  int lastStatus() const { return lastStatus_; }
+  uint32_t failures() const { return failures_; }
+  // Called before nua_shutdown: nua unregisters live registrations itself, the handle must go first.
+  void detach(bool destroyHandle = true);
+
+private:
+  void onRegisterReply(int status, const char* phrase, const sip_s* sip) override;
+  void onUnregisterReply(int status, const char* phrase, const sip_s* sip) override;
+  void sendRegister();
+  void fail(int status, const char* phrase);
+  void setState(RegistrationState s);
+
+  EventLoop& loop_;
+  nua_t* nua_;
+  Params params_;
+  Counters counters_;
+  std::function<void()> changed_;
+  std::unique_ptr<nua_handle_s, NuaHandleDeleter> nh_;
+  Timer retry_;
+  bool wanted_ = false;
+  RegistrationState state_ = RegistrationState::Unregistered;
+  int lastStatus_ = 0;
+  uint32_t failures_ = 0;
+  int authAttempts_ = 0;
+};
+
+}  // namespace rtcgate::sip

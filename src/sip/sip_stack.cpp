@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/sip/sip_stack.h"
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/su_glib.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "dn_registration.h"
+#include "nua_glue.h"
+#include "rtcgate/core/log.h"
+#include "sofia_log.h"
+#include "upstream_monitor.h"
+
+namespace rtcgate::sip {
+namespace {
+
+spdlog::logger* lg() { return log::get(log::Component::Sip); }
+
+// The one C callback of the stack: typed magic (nua_glue.h), no exception crosses into sofia.
+void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t* nua, SipStack* stack, nua_handle_t* nh,
+                 HandleOwner* owner, sip_t const* sip, tagi_t tags[]) noexcept {
+  if (stack == nullptr) return;
+  try {
+    stack->onEvent(SipStack::Event{event, status, phrase, nua, nh, owner, sip, tags});
+  } catch (const std::exception& e) {
+    lg()->error("nua event {} failed: {}", nua_event_name(event), e.what());
+  } catch (...) {
+    lg()->error("nua event {} failed", nua_event_name(event));
+  }
+}
+
+const char* transportParam(config::SipTransport t) { return t == config::SipTransport::Tcp ? "tcp" : "udp"; }
+
+std::string hostPart(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+const char* toString(RegistrationState s) {
+  switch (s) {
+    case RegistrationState::Unregistered: return "unregistered";
+    case RegistrationState::Registering: return "registering";
+    case RegistrationState::Registered: return "registered";
+    case RegistrationState::RetryWait: return "retry-wait";
+    case RegistrationState::Unregistering: return "unregistering";
+  }
+  return "?";
+}
+
+struct SipStack::Counters {
+  explicit Counters(Metrics& m)
+      : refusedSource(m.counter("rtcgate_sip_refused_source_total",
+                                "SIP requests refused (403) because their source is not an allowed upstream")),
+        optionsIn(m.counter("rtcgate_sip_options_received_total", "OPTIONS requests answered")),
+        invitesIn(m.counter("rtcgate_sip_invites_received_total", "INVITEs received from the upstream")),
+        unknownDn(m.counter("rtcgate_sip_invites_unknown_dn_total", "INVITEs to an unknown DN (404)")),
+        noAgent(m.counter("rtcgate_sip_invites_no_agent_total", "INVITEs to a DN without an agent (480)")),
+        callsOut(m.counter("rtcgate_sip_invites_sent_total", "INVITEs sent to the upstream")),
+        registerOk(m.counter("rtcgate_sip_register_ok_total", "successful DN REGISTERs (initial and refresh)")),
+        registerFailed(m.counter("rtcgate_sip_register_failed_total", "failed DN REGISTERs")),
+        upstreamDown(m.counter("rtcgate_sip_upstream_down_total", "upstream servers seen going down")) {}
+  std::atomic<uint64_t>& refusedSource;
+  std::atomic<uint64_t>& optionsIn;
+  std::atomic<uint64_t>& invitesIn;
+  std::atomic<uint64_t>& unknownDn;
+  std::atomic<uint64_t>& noAgent;
+  std::atomic<uint64_t>& callsOut;
+  std::atomic<uint64_t>& registerOk;
+  std::atomic<uint64_t>& registerFailed;
+  std::atomic<uint64_t>& upstreamDown;
+};
+
+// Values the gauges read at scrape time (control thread). Shared, so a scrape after the stack is gone reads zeros.
+struct SipStack::Gauges {
+  double registered = 0;
+  double upstreamUp = 0;
+  double calls = 0;
+};
+
+SipStack::SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config, Metrics& metrics,
+                   UpstreamCallHandler& handler)
+    : loop_(loop),
+      config_(std::move(config)),
+      metrics_(metrics),
+      handler_(handler),
+      counters_(std::make_unique<Counters>(metrics)),
+      gauges_(std::make_shared<Gauges>()) {
+  const auto& up = config_->upstream;
+  for (const auto& s : up.servers) sources_.add(s.host);
+  for (const auto& c : up.allowedSourceCidrs) {
+    if (!sources_.add(c)) lg()->warn("allowed_source_cidrs: '{}' is not an address or CIDR, ignored", c);
+  }
+  domain_ = !up.domain.empty() ? up.domain : !up.servers.empty() ? up.servers.front().host : up.sipBind.address;
+  std::weak_ptr<Gauges> g = gauges_;
+  metrics_.gauge("rtcgate_sip_dns_registered", "DNs registered at the upstream", [g] {
+    auto p = g.lock();
+    return p ? p->registered : 0.0;
+  });
+  metrics_.gauge("rtcgate_sip_upstream_up", "1 when an upstream server answers OPTIONS (or pings are off)", [g] {
+    auto p = g.lock();
+    return p ? p->upstreamUp : 0.0;
+  });
+  metrics_.gauge("rtcgate_sip_calls", "upstream SIP calls in progress", [g] {
+    auto p = g.lock();
+    return p ? p->calls : 0.0;
+  });
+}
+
+SipStack::~SipStack() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  *alive_ = false;
+  if (nua_ != nullptr && !shutdownComplete_) {
+    shutdown();
+    // Destroying without nua_shutdown is not allowed by nua: give it a bounded moment on our own loop.
+    Timer tick(loop_, std::chrono::milliseconds(50), [] { return true; });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!shutdownComplete_ && std::chrono::steady_clock::now() < deadline)
+      g_main_context_iteration(loop_.context(), TRUE);
+  }
+  destroyNua();
+}
+
+void SipStack::start() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (root_ != nullptr) return;
+  routeSofiaLogs();
+  const auto& up = config_->upstream;
+  root_ = su_glib_root_create(nullptr);
+  if (root_ == nullptr) throw std::runtime_error("sip: su_glib_root_create failed");
+  // Keep nua in this thread: with threading on, nua_create would start its own thread and port.
+  su_root_threading(root_, 0);
+  source_ = su_glib_root_gsource(root_);
+  g_source_attach(source_, loop_.context());
+
+  std::string url = "sip:" + hostPart(up.sipBind.address) + ":" + std::to_string(up.sipBind.port);
+  bool udp = false, tcp = false;
+  for (auto t : up.transports) (t == config::SipTransport::Tcp ? tcp : udp) = true;
+  // Without a transport parameter tport binds UDP and TCP on one port (tport_bind_server retries until both fit).
+  if (udp != tcp) url += std::string(";transport=") + (tcp ? "tcp" : "udp");
+
+  nua_ = nua_create(root_, &nuaCallback, this, NUTAG_URL(url.c_str()),
+                    // The session layer owns offer/answer (architecture: two independent legs): nua carries SDP.
+                    NUTAG_MEDIA_ENABLE(0),
+                    // OPTIONS come to us: Allow-Events and load-balancer health checks to any user (seed failure).
+                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
+                    SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
+                    NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
+                    NUTAG_KEEPALIVE(0), TAG_END());
+  if (nua_ == nullptr) {
+    g_source_destroy(source_);
+    su_root_destroy(root_);
+    root_ = nullptr;
+    source_ = nullptr;
+    throw std::runtime_error("sip: cannot bind " + url + " (nua_create failed)");
+  }
+  nua_get_params(nua_, TAG_ANY(), TAG_END());
+
+  if (!up.servers.empty()) {
+    const auto& s = up.servers.front();
+    std::string registrar = serverUri(s, "");
+    for (const auto& a : config_->agents) {
+      if (a.dn.empty() || registrations_.count(a.dn) != 0) continue;
+      DnRegistration::Params p;
+      p.dn = a.dn;
+      p.authUser = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
+      p.password = a.dnPassword.reveal();
+      p.aor = "sip:" + a.dn + "@" + hostPart(domain_);
+      p.registrar = registrar;
+      p.expiresS = up.registerExpiresS;
+      p.retryMin = std::chrono::milliseconds(up.registerRetryMinMs);
+      p.retryMax = std::chrono::milliseconds(up.registerRetryMaxMs);
+      auto& entry = registrations_[a.dn];
+      entry.agent = &a;
+      entry.reg = std::make_unique<DnRegistration>(
+          loop_, nua_, std::move(p), DnRegistration::Counters{&counters_->registerOk, &counters_->registerFailed},
+          [this] { updateGauges(); });
+    }
+    for (auto& [dn, entry] : registrations_)
+      if (entry.agent->alwaysRegistered) entry.reg->setWanted(true);
+    if (up.optionsPingIntervalMs > 0) {
+      for (const auto& srv : up.servers) {
+        monitors_.push_back(std::make_unique<UpstreamMonitor>(
+            loop_, nua_, serverUri(srv, ""), std::chrono::milliseconds(up.optionsPingIntervalMs),
+            [this](UpstreamState st) {
+              if (st == UpstreamState::Down) counters_->upstreamDown.fetch_add(1, std::memory_order_relaxed);
+              updateGauges();
+            }));
+      }
+    }
+  } else {
+    lg()->warn("no upstream servers configured: no DN registrations, no outbound calls");
+  }
+  updateGauges();
+  lg()->info("SIP stack starting on {}", url);
+}
+
+void SipStack::shutdown() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (nua_ == nullptr || shutdownStarted_) return;
+  shutdownStarted_ = true;
+  for (auto& m : monitors_) m->detach();
+  // nua ends the calls (BYE/CANCEL) and unregisters the DNs of live handles itself.
+  nua_shutdown(nua_);
+}
+
+void SipStack::onEvent(const Event& e) {
+  switch (e.event) {
+    case nua_r_shutdown: return onShutdownReply(e);
+    case nua_r_get_params: return onGetParams(e);
+    case nua_i_invite:
+      if (e.owner == nullptr) return onIncomingInvite(e);
+      return e.owner->onReinvite(e.sip);
+    case nua_i_options: return onIncomingOptions(e);
+    case nua_r_register:
+      if (e.owner != nullptr) e.owner->onRegisterReply(e.status, e.phrase, e.sip);
+      return;
+    case nua_r_unregister:
+      if (e.owner != nullptr) e.owner->onUnregisterReply(e.status, e.phrase, e.sip);
+      return;
+    case nua_r_options:
+      if (e.owner != nullptr) e.owner->onOptionsReply(e.status, e.phrase, e.sip);
+      return;
+    case nua_r_invite:
+      if (e.owner != nullptr) e.owner->onInviteReply(e.status, e.phrase, e.sip);
+      return;
+    case nua_i_ack:
+      if (e.owner != nullptr) e.owner->onAck(e.sip);
+      return;
+    case nua_i_bye:
+      if (e.owner != nullptr) e.owner->onBye(e.sip);
+      return;
+    case nua_i_cancel:
+      if (e.owner != nullptr) e.owner->onCancel();
+      return;
+    case nua_i_state: {
+      int callState = nua_callstate_init;
+      tl_gets(e.tags, NUTAG_CALLSTATE_REF(callState), TAG_END());
+      if (e.owner == nullptr) {
+        // A rejected INVITE's handle: ours to free once nua is done with the transaction.
+        if (callState == nua_callstate_terminated && e.nh != nullptr) nua_handle_destroy(e.nh);
+        return;
+      }
+      e.owner->onCallState(callState, e.status, e.phrase, e.sip);
+      if (auto* call = dynamic_cast<UpstreamCall*>(e.owner); call != nullptr && call->state() == CallState::Terminated)
+        callEnded(call);
+      return;
+    }
+    default:
+      // Other requests nua answered itself (MESSAGE, REFER, SUBSCRIBE...): free a handle nobody owns.
+      if (e.owner == nullptr && e.nh != nullptr && e.event < nua_r_set_params && e.sip != nullptr &&
+          e.sip->sip_request != nullptr)
+        nua_handle_destroy(e.nh);
+      if (e.status >= 400) lg()->debug("nua {} {} {}", nua_event_name(e.event), e.status, e.phrase);
+      return;
+  }
+}
+
+void SipStack::onGetParams(const Event& e) {
+  const sip_contact_t* m = nullptr;
+  tl_gets(e.tags, NTATAG_CONTACT_REF(m), TAG_END());
+  if (m != nullptr && m->m_url->url_port != nullptr) {
+    port_ = static_cast<uint16_t>(std::strtoul(m->m_url->url_port, nullptr, 10));
+  } else if (m != nullptr) {
+    port_ = 5060;
+  }
+  lg()->info("SIP stack listening on port {}", port_);
+}
+
+void SipStack::onShutdownReply(const Event& e) {
+  if (e.status < 200) return;
+  lg()->info("SIP stack shut down ({} {})", e.status, e.phrase);
+  releaseHandles();
+  shutdownComplete_ = true;
+  // nua_destroy may not run inside nua's own callback.
+  loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (auto a = alive.lock(); a && *a) destroyNua();
+  });
+}
+
+bool SipStack::sourceAllowed(const Event& e) {
+  msg_t* msg = nua_current_request(e.nua);
+  su_addrinfo_t* ai = msg != nullptr ? msg_addrinfo(msg) : nullptr;
+  if (ai != nullptr && sources_.allows(reinterpret_cast<const sockaddr*>(ai->ai_addr))) return true;
+  counters_->refusedSource.fetch_add(1, std::memory_order_relaxed);
+  char host[64] = "?";
+  if (ai != nullptr) {
+    const su_sockaddr_t* su = reinterpret_cast<const su_sockaddr_t*>(ai->ai_addr);
+    su_inet_ntop(su->su_family, SU_ADDR(su), host, sizeof host);
+  }
+  lg()->warn("{} from {} refused (403): not an allowed upstream source",
+             e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : "request", host);
+  return false;
+}
+
+void SipStack::onIncomingOptions(const Event& e) {
+  counters_->optionsIn.fetch_add(1, std::memory_order_relaxed);
+  if (e.owner == nullptr && !sourceAllowed(e)) {
+    nua_respond(e.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(e.nua), TAG_END());
+    nua_handle_destroy(e.nh);
+    return;
+  }
+  // 200 to any Request-URI user, known or not: load balancers probe with arbitrary users (seed deployment
+  // answered 404 "No matching endpoint found" and was taken out of rotation).
+  nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), SIPTAG_ALLOW_STR(kAllow),
+              SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+  if (e.owner == nullptr) nua_handle_destroy(e.nh);
+}
+
+void SipStack::onIncomingInvite(const Event& e) {
+  counters_->invitesIn.fetch_add(1, std::memory_order_relaxed);
+  std::string callId = e.sip != nullptr && e.sip->sip_call_id != nullptr ? e.sip->sip_call_id->i_id : "";
+  log::CallScope scope(callId);
+  if (!sourceAllowed(e)) {
+    nua_respond(e.nh, SIP_403_FORBIDDEN, TAG_END());
+    return;
+  }
+  if (shutdownStarted_) {
+    nua_respond(e.nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+    return;
+  }
+  const url_t* ruri = e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_url : nullptr;
+  std::string dn = ruri != nullptr && ruri->url_user != nullptr ? ruri->url_user : "";
+  auto it = registrations_.find(dn);
+  if (it == registrations_.end()) {
+    counters_->unknownDn.fetch_add(1, std::memory_order_relaxed);
+    lg()->info("INVITE to unknown DN '{}': 404", dn);
+    nua_respond(e.nh, SIP_404_NOT_FOUND, TAG_END());
+    return;
+  }
+  if (!it->second.agentPresent) {
+    counters_->noAgent.fetch_add(1, std::memory_order_relaxed);
+    lg()->info("INVITE to DN {} without an agent: 480", dn);
+    nua_respond(e.nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+    return;
+  }
+  UpstreamCall::Params p;
+  p.direction = CallDirection::Inbound;
+  p.dn = dn;
+  p.callId = callId;
+  p.genesysCallUuid = unknownHeader(e.sip, "X-Genesys-CallUUID");
+  p.remoteSdp = std::string(bodyOf(e.sip));
+  auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
+  nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
+  calls_[call.get()] = call;
+  updateGauges();
+  lg()->info("INVITE to DN {} (CallUUID {}){}", dn, call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid(),
+             call->lateOffer() ? ", late offer" : "");
+  handler_.onIncomingCall(call);
+}
+
+std::shared_ptr<UpstreamCall> SipStack::placeCall(const std::string& dn, const std::string& target,
+                                                  const std::string& sdp, UpstreamCallObserver* observer) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  auto it = registrations_.find(dn);
+  const config::UpstreamServer* server = pickServer();
+  if (nua_ == nullptr || shutdownStarted_ || it == registrations_.end() || server == nullptr) return nullptr;
+  std::string from = "<sip:" + dn + "@" + hostPart(domain_) + ">";
+  std::string to = "<sip:" + target + "@" + hostPart(domain_) + ">";
+  std::string ruri = serverUri(*server, target);
+  nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), TAG_END());
+  if (nh == nullptr) return nullptr;
+  UpstreamCall::Params p;
+  p.direction = CallDirection::Outbound;
+  p.dn = dn;
+  auto call = std::make_shared<UpstreamCall>(loop_, nh, std::move(p));
+  call->setObserver(observer);
+  call->localSdp_ = sdp;
+  const auto* agent = it->second.agent;
+  call->authUser_ = agent->dnAuthUser.empty() ? agent->dn : agent->dnAuthUser;
+  call->authPassword_ = agent->dnPassword.reveal();
+  nua_handle_bind(nh, static_cast<HandleOwner*>(call.get()));
+  calls_[call.get()] = call;
+  counters_->callsOut.fetch_add(1, std::memory_order_relaxed);
+  updateGauges();
+  lg()->info("INVITE from DN {} to {} via {}", dn, target, ruri);
+  nua_invite(nh, NUTAG_URL(ruri.c_str()), SIPTAG_FROM_STR(from.c_str()), NUTAG_M_USERNAME(dn.c_str()),
+             SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(call->localSdp_.c_str())), TAG_END());
+  return call;
+}
+
+void SipStack::callEnded(UpstreamCall* call) {
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return;
+  it->second->detach();
+  calls_.erase(it);
+  updateGauges();
+}
+
+bool SipStack::registerDn(const std::string& dn) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  auto it = registrations_.find(dn);
+  if (it == registrations_.end()) return false;
+  it->second.agentPresent = true;
+  lg()->info("agent of DN {} present", dn);
+  if (!shutdownStarted_) it->second.reg->setWanted(true);
+  return true;
+}
+
+bool SipStack::unregisterDn(const std::string& dn) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  auto it = registrations_.find(dn);
+  if (it == registrations_.end()) return false;
+  it->second.agentPresent = false;
+  lg()->info("agent of DN {} gone", dn);
+  if (!shutdownStarted_) it->second.reg->setWanted(it->second.agent->alwaysRegistered);
+  return true;
+}
+
+DnStatus SipStack::statusOf(const DnEntry& e) const {
+  DnStatus s;
+  s.dn = e.agent->dn;
+  s.state = e.reg->state();
+  s.agentPresent = e.agentPresent;
+  s.alwaysRegistered = e.agent->alwaysRegistered;
+  s.lastStatus = e.reg->lastStatus();
+  s.failures = e.reg->failures();
+  return s;
+}
+
+std::optional<DnStatus> SipStack::registration(const std::string& dn) const {
+  auto it = registrations_.find(dn);
+  if (it == registrations_.end()) return std::nullopt;
+  return statusOf(it->second);
+}
+
+std::vector<DnStatus> SipStack::registrations() const {
+  std::vector<DnStatus> out;
+  for (const auto& [dn, e] : registrations_) out.push_back(statusOf(e));
+  return out;
+}
+
+UpstreamState SipStack::upstreamState() const {
+  if (monitors_.empty()) return UpstreamState::Unknown;
+  bool anyUnknown = false;
+  for (const auto& m : monitors_) {
+    if (m->state() == UpstreamState::Up) return UpstreamState::Up;
+    anyUnknown |= m->state() == UpstreamState::Unknown;
+  }
+  return anyUnknown ? UpstreamState::Unknown : UpstreamState::Down;
+}
+
+const config::UpstreamServer* SipStack::pickServer() const {
+  const auto& servers = config_->upstream.servers;
+  for (size_t i = 0; i < servers.size() && i < monitors_.size(); ++i)
+    if (monitors_[i]->state() != UpstreamState::Down) return &servers[i];
+  return servers.empty() ? nullptr : &servers.front();
+}
+
+std::string SipStack::serverUri(const config::UpstreamServer& s, const std::string& user) const {
+  return "sip:" + (user.empty() ? "" : user + "@") + hostPart(s.host) + ":" + std::to_string(s.port) +
+         ";transport=" + transportParam(s.transport);
+}
+
+void SipStack::updateGauges() {
+  double registered = 0;
+  for (const auto& [dn, e] : registrations_) registered += e.reg->state() == RegistrationState::Registered ? 1 : 0;
+  gauges_->registered = registered;
+  gauges_->upstreamUp = monitors_.empty() || upstreamState() == UpstreamState::Up ? 1 : 0;
+  gauges_->calls = static_cast<double>(calls_.size());
+}
+
+void SipStack::releaseHandles() {
+  for (auto& [p, call] : calls_) call->detach(false);
+  calls_.clear();
+  for (auto& [dn, e] : registrations_) e.reg->detach(false);
+  for (auto& m : monitors_) m->detach(false);
+}
+
+void SipStack::destroyNua() {
+  if (nua_ != nullptr) {
+    if (!shutdownComplete_) {
+      // nua refuses nua_destroy before nua_r_shutdown: stop dispatching and leave it (logged, never expected).
+      lg()->error("SIP stack did not finish shutting down in time; leaking it");
+      for (auto& [p, call] : calls_) call->detach(false);
+      calls_.clear();
+      if (source_ != nullptr) g_source_destroy(source_);
+      source_ = nullptr;
+      nua_ = nullptr;
+      root_ = nullptr;
+      return;
+    }
+    nua_destroy(nua_);
+    nua_ = nullptr;
+  }
+  if (source_ != nullptr) g_source_destroy(source_);
+  source_ = nullptr;
+  if (root_ != nullptr) su_root_destroy(root_);
+  root_ = nullptr;
+}
+
+}  // namespace rtcgate::sip

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/sip/upstream_call.h"
+
+#include "nua_glue.h"
+#include "rtcgate/core/log.h"
+
+namespace rtcgate::sip {
+namespace {
+spdlog::logger* lg() { return log::get(log::Component::Sip); }
+constexpr const char* kSdpType = "application/sdp";
+constexpr const char* kCallUuidHeader = "X-Genesys-CallUUID";
+}  // namespace
+
+const char* toString(CallState s) {
+  switch (s) {
+    case CallState::Offered: return "offered";
+    case CallState::Ringing: return "ringing";
+    case CallState::Answered: return "answered";
+    case CallState::Confirmed: return "confirmed";
+    case CallState::Terminated: return "terminated";
+  }
+  return "?";
+}
+
+UpstreamCall::UpstreamCall(EventLoop& loop, nua_handle_s* nh, Params params)
+    : loop_(loop), nh_(nh), params_(std::move(params)) {
+  lateOffer_ = params_.direction == CallDirection::Inbound && params_.remoteSdp.empty();
+}
+
+UpstreamCall::~UpstreamCall() = default;
+
+void UpstreamCall::detach(bool destroyHandle) {
+  if (destroyHandle)
+    nh_.reset();
+  else
+    (void)nh_.release();  // nua_destroy frees it
+}
+
+void UpstreamCall::ring() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!nh_ || params_.direction != CallDirection::Inbound || state_ != CallState::Offered) return;
+  log::CallScope scope(params_.callId);
+  nua_respond(nh_.get(), SIP_180_RINGING, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_END());
+  state_ = CallState::Ringing;
+}
+
+void UpstreamCall::answer(const std::string& sdp) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!nh_ || params_.direction != CallDirection::Inbound ||
+      (state_ != CallState::Offered && state_ != CallState::Ringing))
+    return;
+  log::CallScope scope(params_.callId);
+  localSdp_ = sdp;
+  nua_respond(nh_.get(), SIP_200_OK, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_CONTENT_TYPE_STR(kSdpType),
+              SIPTAG_PAYLOAD_STR(localSdp_.c_str()), TAG_END());
+  state_ = CallState::Answered;
+  lg()->info("call to DN {} answered{}", params_.dn, lateOffer_ ? " (late offer: our offer in 200)" : "");
+}
+
+void UpstreamCall::reject(int status, const char* phrase) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!nh_ || params_.direction != CallDirection::Inbound ||
+      (state_ != CallState::Offered && state_ != CallState::Ringing) || status < 300 || status > 699)
+    return;
+  log::CallScope scope(params_.callId);
+  nua_respond(nh_.get(), status, phrase, TAG_END());
+}
+
+void UpstreamCall::hangup() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!nh_) return;
+  log::CallScope scope(params_.callId);
+  switch (state_) {
+    case CallState::Offered:
+    case CallState::Ringing:
+      if (params_.direction == CallDirection::Inbound)
+        reject(SIP_480_TEMPORARILY_UNAVAILABLE);
+      else
+        nua_cancel(nh_.get(), TAG_END());
+      break;
+    case CallState::Answered:
+    case CallState::Confirmed:
+      nua_bye(nh_.get(), TAG_END());
+      break;
+    case CallState::Terminated:
+      break;
+  }
+}
+
+void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* sip) {
+  if (params_.direction != CallDirection::Outbound) return;
+  log::CallScope scope(params_.callId);
+  if (sip != nullptr && params_.genesysCallUuid.empty()) params_.genesysCallUuid = unknownHeader(sip, kCallUuidHeader);
+  if (params_.callId.empty() && sip != nullptr && sip->sip_call_id != nullptr) params_.callId = sip->sip_call_id->i_id;
+  if ((status == 401 || status == 407) && !authTried_ && !authPassword_.empty()) {
+    std::string cred = digestCredentials(sip, authUser_, authPassword_);
+    if (!cred.empty()) {
+      authTried_ = true;
+      nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
+      return;
+    }
+  }
+  if (status > 100 && status < 200) {
+    if (state_ == CallState::Offered) state_ = CallState::Ringing;
+    if (observer_ != nullptr) observer_->onProgress(status, bodyOf(sip));
+  } else if (status >= 200 && status < 300) {
+    params_.remoteSdp = std::string(bodyOf(sip));
+    state_ = CallState::Confirmed;  // nua sends the ACK itself
+    lg()->info("call from DN {} answered ({})", params_.dn, status);
+    if (observer_ != nullptr) observer_->onAnswered(params_.remoteSdp);
+  } else if (status >= 300) {
+    finalStatus_ = status;
+    lg()->info("call from DN {} failed: {} {}", params_.dn, status, phrase != nullptr ? phrase : "");
+  }
+}
+
+void UpstreamCall::onCallState(int callState, int status, const char* phrase, const sip_s*) {
+  if (callState != nua_callstate_terminated || state_ == CallState::Terminated) return;
+  terminate(finalStatus_ != 0 ? finalStatus_ : status, phrase != nullptr ? phrase : "");
+}
+
+void UpstreamCall::onReinvite(const sip_s* sip) {
+  log::CallScope scope(params_.callId);
+  // The session layer does not negotiate re-INVITEs yet: keep the media as agreed and answer with our SDP.
+  std::string_view offer = bodyOf(sip);
+  if (!offer.empty()) params_.remoteSdp = std::string(offer);
+  if (localSdp_.empty()) {
+    nua_respond(nh_.get(), SIP_488_NOT_ACCEPTABLE, TAG_END());
+    return;
+  }
+  nua_respond(nh_.get(), SIP_200_OK, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_CONTENT_TYPE_STR(kSdpType),
+              SIPTAG_PAYLOAD_STR(localSdp_.c_str()), TAG_END());
+}
+
+void UpstreamCall::onAck(const sip_s* sip) {
+  if (params_.direction != CallDirection::Inbound || state_ != CallState::Answered) return;
+  log::CallScope scope(params_.callId);
+  std::string_view body = bodyOf(sip);
+  if (lateOffer_ && !body.empty()) params_.remoteSdp = std::string(body);
+  state_ = CallState::Confirmed;
+  if (observer_ != nullptr) observer_->onConfirmed(body);
+}
+
+void UpstreamCall::terminate(int status, std::string_view reason) {
+  log::CallScope scope(params_.callId);
+  state_ = CallState::Terminated;
+  finalStatus_ = status;
+  lg()->info("call {} DN {} ended: {} {}", params_.direction == CallDirection::Inbound ? "to" : "from", params_.dn,
+             status, reason);
+  if (observer_ != nullptr) observer_->onTerminated(status, reason);
+}
+
+}  // namespace rtcgate::sip

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two RTP legs over loopback on one worker loop: real sockets, real GLib sources.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "rtcgate/media/rtp/rtp_leg.h"
+#include "sipp_process.h"
+#include "support/test_support.h"
+
+namespace rtcgate::media {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RtpLegTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    loop.adoptCurrentThread();
+    // A per-test range around a free port, split between two "workers" (one slice per leg).
+    uint16_t base = static_cast<uint16_t>(test::freePort() & ~1u);
+    if (base > 65000) base = 40000;
+    pool = std::make_unique<RtpPortPool>(base, static_cast<uint16_t>(base + 199), 2);
+  }
+  std::unique_ptr<RtpLeg> makeLeg(unsigned slice, std::chrono::milliseconds timeout = 0ms,
+                                  std::chrono::milliseconds rtcp = 5000ms) {
+    RtpLegConfig c;
+    c.localAddress = "127.0.0.1";
+    c.inactivityTimeout = timeout;
+    c.rtcpInterval = rtcp;
+    auto leg = std::make_unique<RtpLeg>(loop, pool->slice(slice), c, metrics);
+    EXPECT_TRUE(leg->open());
+    return leg;
+  }
+  void connect(RtpLeg& a, RtpLeg& b) {
+    ASSERT_TRUE(a.setRemote("127.0.0.1", b.localPort()));
+    ASSERT_TRUE(b.setRemote("127.0.0.1", a.localPort()));
+  }
+
+  EventLoop loop{"media-worker"};
+  Metrics metrics;
+  std::unique_ptr<RtpPortPool> pool;
+};
+
+TEST_F(RtpLegTest, TwoLegsExchangePacketsAndCountThem) {
+  auto a = makeLeg(0), b = makeLeg(1);
+  EXPECT_EQ(a->localPort() % 2, 0);
+  EXPECT_GE(b->localPort(), pool->slice(1).first());
+  connect(*a, *b);
+  int gotA = 0, gotB = 0;
+  a->setOnPacket([&](const RtpHeader& h, std::span<const uint8_t> p) {
+    EXPECT_EQ(h.payloadType, 0);
+    EXPECT_EQ(p.size(), 160u);
+    ++gotA;
+  });
+  b->setOnPacket([&](const RtpHeader&, std::span<const uint8_t>) { ++gotB; });
+  std::array<uint8_t, 160> payload{};
+  for (uint32_t i = 0; i < 10; ++i) {
+    ASSERT_EQ(a->send(0, i * 160, i == 0, payload), RtpStatus::Ok);
+    ASSERT_EQ(b->send(0, i * 160, i == 0, payload), RtpStatus::Ok);
+  }
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return gotA == 10 && gotB == 10; }));
+  auto sa = a->stats(), sb = b->stats();
+  EXPECT_EQ(sa.packetsSent, 10u);
+  EXPECT_EQ(sa.bytesSent, 1600u);
+  EXPECT_EQ(sb.packetsReceived, 10u);
+  EXPECT_EQ(sb.bytesReceived, 1600u);
+  EXPECT_EQ(sb.packetsLost, 0);
+  EXPECT_EQ(sb.droppedForeign, 0u);
+}
+
+TEST_F(RtpLegTest, LossIsCountedFromSequenceGaps) {
+  auto a = makeLeg(0), b = makeLeg(1);
+  connect(*a, *b);
+  std::array<uint8_t, 160> payload{};
+  // Send 10, but skip two sequence numbers by sending two packets toward a dead address in between.
+  int got = 0;
+  b->setOnPacket([&](const RtpHeader&, std::span<const uint8_t>) { ++got; });
+  for (uint32_t i = 0; i < 10; ++i) {
+    if (i == 4 || i == 5) {
+      ASSERT_TRUE(a->setRemote("127.0.0.1", 9));  // discard port: these two never arrive
+      ASSERT_EQ(a->send(0, i * 160, false, payload), RtpStatus::Ok);
+      ASSERT_TRUE(a->setRemote("127.0.0.1", b->localPort()));
+      continue;
+    }
+    ASSERT_EQ(a->send(0, i * 160, false, payload), RtpStatus::Ok);
+  }
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return got == 8; }));
+  EXPECT_EQ(b->stats().packetsLost, 2);
+}
+
+TEST_F(RtpLegTest, LatchingRefusesAForeignSource) {
+  auto a = makeLeg(0), b = makeLeg(1);
+  connect(*a, *b);
+  int got = 0;
+  b->setOnPacket([&](const RtpHeader&, std::span<const uint8_t>) { ++got; });
+  // An intruder on another loopback address sends well-formed RTP to b.
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(b->localPort());
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  std::array<uint8_t, 172> pkt{};
+  RtpHeader h;
+  h.ssrc = 666;
+  writeRtpHeader(h, pkt);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(sendto(s, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 172);
+  close(s);
+  std::array<uint8_t, 160> payload{};
+  ASSERT_EQ(a->send(0, 0, true, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return got == 1 && b->stats().droppedForeign == 3; }));
+  EXPECT_EQ(b->stats().packetsReceived, 1u);
+  EXPECT_EQ(metrics.counter("rtcgate_rtp_dropped_foreign_total", "").load(), 3u);
+}
+
+TEST_F(RtpLegTest, InactivityTimeoutFiresOnceAndRearmsAfterTraffic) {
+  auto a = makeLeg(0, 150ms), b = makeLeg(1);
+  connect(*a, *b);
+  int timeouts = 0;
+  a->setOnTimeout([&] { ++timeouts; });
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return timeouts == 1; }, 2s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms);
+  // Traffic resumes, then stops again: a second report.
+  std::array<uint8_t, 160> payload{};
+  ASSERT_EQ(b->send(0, 0, true, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().packetsReceived == 1; }));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return timeouts == 2; }, 2s));
+}
+
+TEST_F(RtpLegTest, SenderReportsAndReceiverReportsFlow) {
+  auto a = makeLeg(0, 0ms, 100ms), b = makeLeg(1, 0ms, 100ms);
+  connect(*a, *b);
+  std::array<uint8_t, 160> payload{};
+  for (uint32_t i = 0; i < 5; ++i) ASSERT_EQ(a->send(0, i * 160, false, payload), RtpStatus::Ok);
+  // a sent RTP: its report is an SR; b only receives: RRs about a's stream.
+  // An RR sent after b has seen a's SR echoes its timestamp (LSR): wait for that one.
+  ASSERT_TRUE(test::pumpUntil(loop, [&] {
+    auto r = a->stats().remoteReport;
+    return b->stats().srReceived >= 1 && r.has_value() && r->lastSr != 0;
+  }, 3s));
+  auto ra = a->stats().remoteReport;
+  EXPECT_EQ(ra->ssrc, a->ssrc());
+  EXPECT_EQ(ra->cumulativeLost, 0);
+  EXPECT_EQ(b->stats().packetsReceived, 5u);
+  EXPECT_GE(a->stats().rrReceived, 1u);
+}
+
+TEST_F(RtpLegTest, SliceRunsOutOfPairs) {
+  RtpPortPool tiny(static_cast<uint16_t>(pool->slice(1).last() + 1), static_cast<uint16_t>(pool->slice(1).last() + 4),
+                   1);
+  RtpLegConfig c;
+  RtpLeg l1(loop, tiny.slice(0), c, metrics), l2(loop, tiny.slice(0), c, metrics), l3(loop, tiny.slice(0), c, metrics);
+  EXPECT_TRUE(l1.open());
+  EXPECT_TRUE(l2.open());
+  EXPECT_FALSE(l3.open());
+}
+
+}  // namespace
+}  // namespace rtcgate::media

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// SipStack against real SIPp (Debian sip-tester) on 127.0.0.1, ports chosen at runtime.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "rtcgate/media/rtp/plain_sdp.h"
+#include "rtcgate/media/rtp/rtp_leg.h"
+#include "rtcgate/sip/sip_stack.h"
+#include "sipp_process.h"
+#include "support/test_support.h"
+
+namespace rtcgate::sip {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kTestSdp =
+    "v=0\r\no=rtcgate 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 20000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
+// Stands in for the session layer: answers (or only rings) calls with a fixed plain-RTP SDP and records events.
+struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
+  enum class Mode { Answer, RingOnly, AnswerThenHangup };
+  EventLoop* loop = nullptr;
+  Mode mode = Mode::Answer;
+  std::string answerSdp = kTestSdp;
+  std::vector<std::shared_ptr<UpstreamCall>> calls;
+  std::shared_ptr<UpstreamCall> outbound;
+  bool confirmed = false, answered = false, terminated = false;
+  int terminatedStatus = 0;
+  std::string confirmedSdp, answeredSdp;
+  std::vector<int> progress;
+
+  void onIncomingCall(std::shared_ptr<UpstreamCall> call) override {
+    calls.push_back(call);
+    call->setObserver(this);
+    call->ring();
+    if (mode != Mode::RingOnly) call->answer(answerSdp);
+  }
+  void onConfirmed(std::string_view sdp) override {
+    confirmed = true;
+    confirmedSdp = std::string(sdp);
+    if (mode == Mode::AnswerThenHangup) loop->post([c = calls.back()] { c->hangup(); });
+  }
+  void onProgress(int status, std::string_view) override { progress.push_back(status); }
+  void onAnswered(std::string_view sdp) override {
+    answered = true;
+    answeredSdp = std::string(sdp);
+    loop->post([this] { outbound->hangup(); });
+  }
+  void onTerminated(int status, std::string_view) override {
+    terminated = true;
+    terminatedStatus = status;
+  }
+};
+
+class SipStackTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    loop.adoptCurrentThread();
+    handler.loop = &loop;
+    upstreamPort = test::freePort();
+    cfg = std::make_shared<config::Config>();
+    cfg->upstream.sipBind = {"127.0.0.1", 0};
+    cfg->upstream.transports = {config::SipTransport::Udp, config::SipTransport::Tcp};
+    cfg->upstream.servers = {{"127.0.0.1", upstreamPort, config::SipTransport::Udp}};
+    cfg->upstream.registerRetryMinMs = 200;
+    cfg->upstream.registerRetryMaxMs = 800;
+    config::Agent a;
+    a.user = "agent1001";
+    a.dn = "1001";
+    a.dnPassword = Secret("s3cret");
+    cfg->agents.push_back(a);
+    a.user = "agent1002";
+    a.dn = "1002";
+    a.dnPassword = Secret();
+    cfg->agents.push_back(a);
+  }
+  void TearDown() override { stack.reset(); }
+
+  void startStack() {
+    stack = std::make_unique<SipStack>(loop, cfg, metrics, handler);
+    stack->start();
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->ready(); }));
+  }
+
+  // SIPp as the upstream sending requests to rtcgate (UAC).
+  std::unique_ptr<test::SippProcess> uac(const std::string& name, const std::string& user,
+                                         const std::string& from = "127.0.0.1", bool tcp = false) {
+    std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", from, "-p",
+                                  std::to_string(test::freePort(from.c_str())), "-mp",
+                                  std::to_string(test::freePort()), "-s", user, "-m", "1", "-timeout", "15s",
+                                  "-timeout_error"};
+    if (from != "127.0.0.1") args.push_back("-bind_local");
+    if (tcp) args.insert(args.end(), {"-t", "t1"});
+    return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
+  }
+  // SIPp as the upstream answering rtcgate (UAS) on upstreamPort.
+  std::unique_ptr<test::SippProcess> uas(const std::string& name) {
+    auto p = std::make_unique<test::SippProcess>(
+        dir.path(), test::scenario(name),
+        std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                                 std::to_string(test::freePort()), "-m", "1", "-timeout", "15s", "-timeout_error",
+                                 "-bind_local"});
+    EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
+        << p->output();
+    return p;
+  }
+  int finish(test::SippProcess& p, std::chrono::milliseconds timeout = 20s) {
+    EXPECT_TRUE(p.started()) << "sipp could not be started (is sip-tester installed?)";
+    EXPECT_TRUE(test::pumpUntil(loop, [&] { return p.exited(); }, timeout)) << p.output();
+    p.stop();
+    return p.exitCode();
+  }
+  uint64_t counter(const std::string& name) { return metrics.counter(name, "").load(); }
+
+  EventLoop loop{"control"};
+  Metrics metrics;
+  test::TempDir dir;
+  TestHandler handler;
+  uint16_t upstreamPort = 0;
+  std::shared_ptr<config::Config> cfg;
+  std::unique_ptr<SipStack> stack;
+};
+
+TEST_F(SipStackTest, BindsAnEphemeralPort) {
+  startStack();
+  EXPECT_NE(stack->port(), 0);
+}
+
+TEST_F(SipStackTest, OptionsHealthCheckToUnknownUserGets200WithAllowEvents) {
+  startStack();
+  auto p = uac("options_health_check_unknown_user.xml", "nobody");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(counter("rtcgate_sip_options_received_total"), 1u);
+}
+
+TEST_F(SipStackTest, TcpTransportSharesThePortAndAnswersOptions) {
+  startStack();
+  auto p = uac("options_health_check_unknown_user.xml", "anyone", "127.0.0.1", true);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(counter("rtcgate_sip_options_received_total"), 1u);
+}
+
+TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
+  // The answer is a real RTP leg's SDP, as the session layer will give.
+  auto base = static_cast<uint16_t>(std::min(test::freePort() & ~1u, 65000u));
+  media::RtpPortPool ports(base, static_cast<uint16_t>(base + 99), 1);
+  media::RtpLeg leg(loop, ports.slice(0), media::RtpLegConfig{}, metrics);
+  ASSERT_TRUE(leg.open());
+  media::PlainSdp local;
+  local.address = leg.localAddress();
+  local.port = leg.localPort();
+  local.payloadTypes = {0, 8};
+  local.telephoneEventPt = 101;
+  handler.answerSdp = media::buildPlainSdp(local);
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_to_registered_dn.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  const auto& call = *handler.calls[0];
+  EXPECT_EQ(call.dn(), "1001");
+  EXPECT_EQ(call.direction(), CallDirection::Inbound);
+  EXPECT_EQ(call.genesysCallUuid(), "0A1B2C3D4E5F6071");
+  auto remote = media::parsePlainSdp(call.remoteSdp());
+  ASSERT_TRUE(remote.has_value()) << call.remoteSdp();
+  EXPECT_EQ(remote->address, "127.0.0.1");
+  EXPECT_EQ(remote->telephoneEventPt, 101);
+  EXPECT_TRUE(leg.setRemote(remote->address, remote->port));
+  EXPECT_FALSE(call.lateOffer());
+  EXPECT_TRUE(handler.confirmed);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_EQ(call.state(), CallState::Terminated);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {
+  startStack();
+  auto p = uac("inbound_call_to_unknown_dn_404.xml", "9999");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+  EXPECT_EQ(counter("rtcgate_sip_invites_unknown_dn_total"), 1u);
+}
+
+TEST_F(SipStackTest, InboundCallToDnWithoutAgentGets480) {
+  startStack();
+  auto p = uac("inbound_call_to_dn_without_agent_480.xml", "1002");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+  EXPECT_EQ(counter("rtcgate_sip_invites_no_agent_total"), 1u);
+}
+
+TEST_F(SipStackTest, InboundCallFromForeignSourceGets403) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_from_foreign_source_403.xml", "1001", "127.0.0.2");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+  EXPECT_GE(counter("rtcgate_sip_refused_source_total"), 1u);
+}
+
+TEST_F(SipStackTest, AllowedSourceCidrAdmitsAnotherAddress) {
+  cfg->upstream.allowedSourceCidrs = {"127.0.0.0/30"};
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_to_registered_dn.xml", "1001", "127.0.0.2");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(handler.calls.size(), 1u);
+}
+
+TEST_F(SipStackTest, CancelWhileRingingGives487) {
+  handler.mode = TestHandler::Mode::RingOnly;
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_cancelled_while_ringing.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_EQ(handler.terminatedStatus, 487);
+}
+
+TEST_F(SipStackTest, GatewayHangsUpWithBye) {
+  handler.mode = TestHandler::Mode::AnswerThenHangup;
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_bye_from_gateway.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+TEST_F(SipStackTest, LateOfferTakesTheAnswerFromAck) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_late_offer.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_TRUE(handler.calls[0]->lateOffer());
+  EXPECT_NE(handler.confirmedSdp.find("m=audio"), std::string::npos);
+  EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.confirmedSdp);
+}
+
+TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {
+  auto p = uas("register_digest_challenge_and_refresh.xml");
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  // The initial REGISTER and its refresh (SIPp may exit before its last 200 is processed here).
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return counter("rtcgate_sip_register_ok_total") >= 2; }));
+  auto st = stack->registration("1001");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->state, RegistrationState::Registered);
+  EXPECT_EQ(st->lastStatus, 200);
+  EXPECT_TRUE(st->agentPresent);
+  EXPECT_NE(metrics.renderPrometheus().find("rtcgate_sip_dns_registered 1"), std::string::npos);
+}
+
+TEST_F(SipStackTest, UnregistersWithExpiresZeroWhenTheAgentLeaves) {
+  auto p = uas("unregister_sends_expires_zero.xml");
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1002"));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->registration("1002")->state == RegistrationState::Registered; }))
+      << p->output();
+  ASSERT_TRUE(stack->unregisterDn("1002"));
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(
+      loop, [&] { return stack->registration("1002")->state == RegistrationState::Unregistered; }));
+}
+
+TEST_F(SipStackTest, FailedRegistrationBacksOffAndRetries) {
+  // Nothing listens on upstreamPort: every REGISTER fails (ICMP port unreachable or timeout).
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1002"));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->registration("1002")->failures >= 3; }, 10s));
+  auto st = stack->registration("1002");
+  EXPECT_NE(st->state, RegistrationState::Registered);
+  EXPECT_GE(st->lastStatus, 400);
+  EXPECT_GE(counter("rtcgate_sip_register_failed_total"), 3u);
+}
+
+TEST_F(SipStackTest, UnknownDnCannotBeRegistered) {
+  startStack();
+  EXPECT_FALSE(stack->registerDn("4242"));
+  EXPECT_FALSE(stack->registration("4242").has_value());
+}
+
+TEST_F(SipStackTest, OptionsPingsDetectUpstreamUpThenDown) {
+  cfg->upstream.optionsPingIntervalMs = 300;
+  auto p = uas("options_ping_answered.xml");
+  startStack();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->upstreamState() == UpstreamState::Up; }, 5s)) << p->output();
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->upstreamState() == UpstreamState::Down; }, 10s));
+  EXPECT_GE(counter("rtcgate_sip_upstream_down_total"), 1u);
+}
+
+TEST_F(SipStackTest, OutboundCallAuthenticatesAndCarriesCallUuid) {
+  auto p = uas("outbound_call_with_digest_challenge.xml");
+  startStack();
+  handler.outbound = stack->placeCall("1001", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.answered);
+  EXPECT_NE(handler.answeredSdp.find("m=audio"), std::string::npos);
+  EXPECT_EQ(handler.outbound->genesysCallUuid(), "99AABBCCDDEEFF00");
+  EXPECT_FALSE(handler.progress.empty());
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+}  // namespace
+}  // namespace rtcgate::sip

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sipp_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace rtcgate::test {
+
+SippProcess::SippProcess(const std::string& dir, const std::string& scenarioPath, std::vector<std::string> args)
+    : dir_(dir) {
+  std::vector<std::string> argv{"sipp", "-sf", scenarioPath, "-nostdin", "-trace_err", "-error_file",
+                                dir + "/sipp_errors.log"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/sipp_stdout.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/sipp_stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // SIPp writes its scenario logs next to the working directory's files: keep them in the test's temp dir.
+  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+  if (posix_spawnp(&pid_, "sipp", &fa, nullptr, cargv.data(), environ) != 0) pid_ = -1;
+  posix_spawn_file_actions_destroy(&fa);
+}
+
+SippProcess::~SippProcess() { stop(); }
+
+bool SippProcess::exited() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  pid_ = -1;
+  return true;
+}
+
+void SippProcess::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 100 && !exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+}
+
+std::string SippProcess::output() const {
+  std::ostringstream out;
+  for (const char* f : {"/sipp_stdout.log", "/sipp_stderr.log", "/sipp_errors.log"}) {
+    std::ifstream in(dir_ + f);
+    out << "---- " << f << "\n" << in.rdbuf() << "\n";
+  }
+  return out.str();
+}
+
+uint16_t freePort(const char* address) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    inet_pton(AF_INET, address, &sa.sin_addr);
+    socklen_t len = sizeof sa;
+    if (bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        getsockname(u, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+      close(u);
+      continue;
+    }
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    close(t);
+    close(u);
+    if (ok) return ntohs(sa.sin_port);
+  }
+  return 0;
+}
+
+bool udpPortBound(uint16_t port, const char* address) {
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, address, &sa.sin_addr);
+  bool bound = bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0;
+  close(u);
+  return bound;
+}
+
+std::string scenario(const std::string& name) { return std::string(RTCGATE_SIP_SCENARIO_DIR) + "/" + name; }
+
+}  // namespace rtcgate::test

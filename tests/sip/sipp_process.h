@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rtcgate::test {
+
+// A SIPp run (Debian sip-tester, binary `sipp`) as a child process: output captured to files in `dir`, always
+// bounded (the caller passes -timeout/-m) and stopped by PID on destruction.
+class SippProcess {
+public:
+  SippProcess(const std::string& dir, const std::string& scenario, std::vector<std::string> args);
+  ~SippProcess();
+  SippProcess(const SippProcess&) = delete;
+  SippProcess& operator=(const SippProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  bool exited();  // non-blocking
+  int exitCode() const { return exitCode_; }
+  // stdout + stderr + the scenario error log, for assertion messages.
+  std::string output() const;
+  void stop();
+
+private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int exitCode_ = -1;
+};
+
+// A port free for both UDP and TCP on `address` at the time of the call.
+uint16_t freePort(const char* address = "127.0.0.1");
+// True when something has bound UDP `port` on `address` (SIPp is listening).
+bool udpPortBound(uint16_t port, const char* address = "127.0.0.1");
+// Path of a scenario in tests/sip/scenarios.
+std::string scenario(const std::string& name);
+
+}  // namespace rtcgate::test
