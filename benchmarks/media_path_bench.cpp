@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "rtcgate/codec/output_sequencer.h"
-#include "rtcgate/codec/rtp_header.h"
+#include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/codec/transcode_stream.h"
 
 namespace {
@@ -21,7 +21,16 @@ namespace {
 using namespace rtcgate::codec;
 
 constexpr int kPacketsPerSecond = 50;
-constexpr size_t kRtpHeader = kRtpHeaderSize;
+constexpr size_t kRtpHeader = 12;
+
+void writeHeader(std::span<uint8_t> out, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc) {
+  rtcgate::media::RtpHeader h;
+  h.payloadType = pt;
+  h.sequence = seq;
+  h.timestamp = ts;
+  h.ssrc = ssrc;
+  rtcgate::media::writeRtpHeader(h, out);
+}
 
 struct Srtp {
   srtp_t session = nullptr;
@@ -54,7 +63,7 @@ struct BrowserTraffic {
       for (size_t s = 0; s < kFrameSamples; ++s)
         pcm[s] = static_cast<int16_t>(8000 * __builtin_sin(2 * 3.14159265 * 440 * (i * 160.0 + s) / 8000));
       size_t n = enc->encode(pcm, std::span<uint8_t>(pkt.data() + kRtpHeader, kMaxEncodedBytes));
-      writeRtpHeader(pkt, codec == CodecId::Opus ? 111 : 0, false, static_cast<uint16_t>(i),
+      writeHeader(pkt, codec == CodecId::Opus ? 111 : 0, static_cast<uint16_t>(i),
                      static_cast<uint32_t>(i) * rtpTicksPerFrame(codec), 0xb0b0b0b0);
       int len = static_cast<int>(kRtpHeader + n);
       srtp_protect(browser.session, pkt.data(), &len);
@@ -113,13 +122,13 @@ void BM_TranscodedCallSecond(benchmark::State& state) {
       toGenesys.push(inSeq, 0, std::span<const uint8_t>(work.data() + kRtpHeader, len - kRtpHeader), nowMs);
       auto f1 = toGenesys.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
       auto h1 = outGenesys.generated(160, false);
-      writeRtpHeader(buf, 0, false, h1.seq, h1.timestamp, h1.ssrc);
+      writeHeader(buf, 0, h1.seq, h1.timestamp, h1.ssrc);
       benchmark::DoNotOptimize(f1);
       // Genesys → browser.
       toBrowser.push(seq, seq * 160u, genesysPayload, nowMs);
       auto f2 = toBrowser.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
       auto h2 = outBrowser.generated(960, false);
-      writeRtpHeader(buf, 111, false, h2.seq, h2.timestamp, h2.ssrc);
+      writeHeader(buf, 111, h2.seq, h2.timestamp, h2.ssrc);
       int outLen = static_cast<int>(kRtpHeader + f2.bytes);
       srtp_protect(gwOutbound.session, buf.data(), &outLen);
       benchmark::DoNotOptimize(outLen);
@@ -143,11 +152,11 @@ void BM_PassthroughCallSecond(benchmark::State& state) {
       auto& work = browser.work;
       uint32_t ts = static_cast<uint32_t>(work[4] << 24 | work[5] << 16 | work[6] << 8 | work[7]);
       auto h1 = outGenesys.forwarded(0xb0b0b0b0, ts, 160, false);
-      writeRtpHeader(work, 0, false, h1.seq, h1.timestamp, h1.ssrc);
+      writeHeader(work, 0, h1.seq, h1.timestamp, h1.ssrc);
       benchmark::DoNotOptimize(work.data());
       // Genesys → browser: header rewrite + protect.
       auto h2 = outBrowser.forwarded(0x5151, genesysTs, 160, false);
-      writeRtpHeader(buf, 0, false, h2.seq, h2.timestamp, h2.ssrc);
+      writeHeader(buf, 0, h2.seq, h2.timestamp, h2.ssrc);
       int outLen = static_cast<int>(kRtpHeader + kFrameSamples);
       srtp_protect(gwOutbound.session, buf.data(), &outLen);
       benchmark::DoNotOptimize(outLen);

@@ -3,13 +3,11 @@
 
 #include <glib.h>
 #include <libwebsockets.h>
-#include <sofia-sip/su_log.h>
 
-#include <cstdarg>
-#include <cstdio>
 #include <string>
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/sip/sofia_log.h"
 
 namespace rtcgate::app {
 namespace {
@@ -33,19 +31,6 @@ void onGlibLog(const gchar* domain, GLogLevelFlags level, const gchar* message, 
     l->debug("{}: {}", domain != nullptr ? domain : "glib", msg);
 }
 
-// sofia-sip writes a line in several printf calls; collect per thread until the newline.
-void onSofiaLog(void*, char const* fmt, va_list ap) {
-  thread_local std::string pending;
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
-  if (n < 0) return;
-  pending.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof(buf) - 1));
-  if (pending.size() > 8192) pending.resize(8192);
-  if (pending.empty() || pending.back() != '\n') return;
-  log::get(log::Component::Sofia)->debug("{}", trimNewline(pending));
-  pending.clear();
-}
-
 void onLwsLog(int level, const char* line) {
   auto* l = log::get(log::Component::Lws);
   auto msg = trimNewline(line != nullptr ? line : "");
@@ -65,8 +50,7 @@ void routeThirdPartyLogs() {
   g_log_set_default_handler(&onGlibLog, nullptr);
   g_log_set_handler("libnice", static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
                     &onGlibLog, nullptr);
-  // Redirecting the default log covers nua, nta, tport and the rest: sofia's logs fall back to it.
-  su_log_redirect(nullptr, &onSofiaLog, nullptr);
+  sip::routeSofiaLogs();
   lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, &onLwsLog);
 }
 

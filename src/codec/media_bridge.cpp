@@ -55,8 +55,14 @@ std::span<const int16_t> MediaBridge::lastPcmToBrowser() const {
 }
 
 void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes) {
-  writeRtpHeader(out_, pt, h.marker, h.seq, h.timestamp, h.ssrc);
-  const size_t len = kRtpHeaderSize + payloadBytes;
+  media::RtpHeader out;
+  out.payloadType = pt;
+  out.marker = h.marker;
+  out.sequence = h.seq;
+  out.timestamp = h.timestamp;
+  out.ssrc = h.ssrc;
+  media::writeRtpHeader(out, out_);
+  const size_t len = kRtpFixedHeader + payloadBytes;
   if (toUpstream) {
     if (!sendToUpstream_ || !sinks_.toUpstream) return;
     ++stats_.toUpstream;
@@ -68,7 +74,7 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   }
 }
 
-void MediaBridge::forward(const RtpHeaderView& h, const uint8_t* data, bool toUpstream) {
+void MediaBridge::forward(const media::RtpHeader& h, const uint8_t* data, bool toUpstream) {
   // Passthrough: the payload is copied once into the output buffer behind our own header.
   const CodecId from = toUpstream ? codecs_.browserCodec : codecs_.upstreamCodec;
   const CodecId to = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;
@@ -76,21 +82,22 @@ void MediaBridge::forward(const RtpHeaderView& h, const uint8_t* data, bool toUp
     ++stats_.malformed;
     return;
   }
-  auto payload = std::span<const uint8_t>(data + h.payloadOffset, h.payloadSize);
-  transcodeG711(from, to, payload, std::span<uint8_t>(out_.data() + kRtpHeaderSize, h.payloadSize));
+  auto payload = std::span<const uint8_t>(data + h.headerSize, h.payloadSize);
+  transcodeG711(from, to, payload, std::span<uint8_t>(out_.data() + kRtpFixedHeader, h.payloadSize));
   auto& seq = toUpstream ? outUpstream_ : outBrowser_;
   auto hdr = seq.forwarded(h.ssrc, h.timestamp, rtpTicksPerFrame(to), h.marker);
   emit(toUpstream, hdr, toUpstream ? codecs_.upstreamPt : codecs_.browserPt, h.payloadSize);
 }
 
 void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
-  auto h = parseRtpHeader({data, len});
-  if (!h) {
+  media::RtpHeader parsed;
+  if (media::parseRtp({data, len}, parsed) != media::RtpStatus::Ok) {
     ++stats_.malformed;
     return;
   }
+  const auto* h = &parsed;
   ++stats_.fromBrowser;
-  auto payload = std::span<const uint8_t>(data + h->payloadOffset, h->payloadSize);
+  auto payload = std::span<const uint8_t>(data + h->headerSize, h->payloadSize);
   if (codecs_.browserDtmfPt && h->payloadType == *codecs_.browserDtmfPt) {
     // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type.
     if (auto digit = dtmfFromBrowser_.onPacket(h->timestamp, payload)) {
@@ -107,17 +114,18 @@ void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
     forward(*h, data, true);
     return;
   }
-  toUpstream_->push(h->seq, h->timestamp, payload, nowMs_);
+  toUpstream_->push(h->sequence, h->timestamp, payload, nowMs_);
 }
 
 void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
-  auto h = parseRtpHeader({data, len});
-  if (!h) {
+  media::RtpHeader parsed;
+  if (media::parseRtp({data, len}, parsed) != media::RtpStatus::Ok) {
     ++stats_.malformed;
     return;
   }
+  const auto* h = &parsed;
   ++stats_.fromUpstream;
-  auto payload = std::span<const uint8_t>(data + h->payloadOffset, h->payloadSize);
+  auto payload = std::span<const uint8_t>(data + h->headerSize, h->payloadSize);
   if (codecs_.upstreamDtmfPt && h->payloadType == *codecs_.upstreamDtmfPt) {
     // Genesys digits reach JsSIP as INFO (its newDTMF event); the session layer sends it.
     if (auto digit = dtmfFromUpstream_.onPacket(h->timestamp, payload))
@@ -132,7 +140,7 @@ void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
     forward(*h, data, false);
     return;
   }
-  toBrowser_->push(h->seq, h->timestamp, payload, nowMs_);
+  toBrowser_->push(h->sequence, h->timestamp, payload, nowMs_);
 }
 
 bool MediaBridge::sendDtmfUpstream(char digit, uint16_t durationMs) {
@@ -149,7 +157,7 @@ void MediaBridge::tick() {
   if (dtmfToUpstream_) {
     bool marker = false;
     auto ev = dtmfToUpstream_->next(marker);
-    writeTelephoneEvent(ev, std::span<uint8_t, 4>(out_.data() + kRtpHeaderSize, 4));
+    writeTelephoneEvent(ev, std::span<uint8_t, 4>(out_.data() + kRtpFixedHeader, 4));
     emit(true, outUpstream_.event(dtmfStartTs_, marker), *codecs_.upstreamDtmfPt, 4);
     if (dtmfToUpstream_->done()) {
       dtmfToUpstream_.reset();
@@ -159,7 +167,7 @@ void MediaBridge::tick() {
   }
   if (codecs_.passthrough()) return;
   auto encodeInto = [&](TranscodeStream& stream, bool toUpstream) {
-    auto frame = stream.tick(std::span<uint8_t>(out_.data() + kRtpHeaderSize, kMaxEncodedBytes));
+    auto frame = stream.tick(std::span<uint8_t>(out_.data() + kRtpFixedHeader, kMaxEncodedBytes));
     if (frame.concealed) ++stats_.concealed;
     if (frame.bytes == 0) return;
     const CodecId outCodec = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;

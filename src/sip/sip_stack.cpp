@@ -11,7 +11,7 @@
 #include "dn_registration.h"
 #include "nua_glue.h"
 #include "rtcgate/core/log.h"
-#include "sofia_log.h"
+#include "rtcgate/sip/sofia_log.h"
 #include "upstream_monitor.h"
 
 namespace rtcgate::sip {

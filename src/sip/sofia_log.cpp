@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "sofia_log.h"
+#include "rtcgate/sip/sofia_log.h"
 
 #include <sofia-sip/su_log.h>
 

@@ -10,7 +10,7 @@
 #include "rtcgate/codec/audio_codec.h"
 #include "rtcgate/codec/dtmf.h"
 #include "rtcgate/codec/output_sequencer.h"
-#include "rtcgate/codec/rtp_header.h"
+#include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/codec/transcode_stream.h"
 #include "rtcgate/core/event_loop.h"
 
@@ -33,6 +33,7 @@ struct BridgeCodecs {
 // Thread: owning media worker (packet callbacks and the 20 ms tick run there). Sinks are called synchronously.
 class MediaBridge {
 public:
+  static constexpr size_t kRtpFixedHeader = 12;
   struct Sinks {
     std::function<void(const uint8_t*, size_t)> toBrowser;   // plain RTP for the browser leg to protect and send
     std::function<void(const uint8_t*, size_t)> toUpstream;  // plain RTP for the RTP leg
@@ -67,7 +68,7 @@ public:
 
 private:
   void tick();
-  void forward(const RtpHeaderView& h, const uint8_t* data, bool toUpstream);
+  void forward(const media::RtpHeader& h, const uint8_t* data, bool toUpstream);
   void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);
   void buildStreams();
 
@@ -88,7 +89,7 @@ private:
   bool sendToUpstream_ = true;
   Timer ticker_;
   uint64_t nowMs_ = 0;
-  std::array<uint8_t, kRtpHeaderSize + kMaxEncodedBytes> out_{};
+  std::array<uint8_t, kRtpFixedHeader + kMaxEncodedBytes> out_{};
   Stats stats_;
 };
 
