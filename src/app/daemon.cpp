@@ -9,14 +9,19 @@
 #include "rtcgate/app/version.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/sd_notify.h"
+#include "rtcgate/sip/sip_stack.h"
 
 namespace rtcgate::app {
 namespace {
 
-struct SignalBinding {
-  Daemon* daemon;
-  int signum;
+// Until the session layer joins the legs, calls from Genesys to a DN have no agent to reach.
+class NoAgentsYet final : public sip::UpstreamCallHandler {
+public:
+  void onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) override { call->reject(480, "Temporarily Unavailable"); }
 };
+
+// How long a stop may wait for sofia to unregister DNs and end calls before the loop quits anyway.
+constexpr std::chrono::milliseconds kShutdownGrace{5000};
 
 }  // namespace
 
@@ -76,20 +81,44 @@ int Daemon::run() {
     return G_SOURCE_CONTINUE;
   });
 
-  lg->info("rtcgate {} running (config: {}); media workers: {}; admin: {}", kVersion,
+  callHandler_ = std::make_unique<NoAgentsYet>();
+  try {
+    sip_ = std::make_unique<sip::SipStack>(control_, store_.current(), metrics_, *callHandler_);
+    sip_->onReady([this] { announceReady(); });
+    sip_->start();
+  } catch (const std::exception& e) {
+    lg->critical("cannot start: SIP toward {}:{}: {}", cfg.upstream.sipBind.address, cfg.upstream.sipBind.port,
+                 e.what());
+    sip_.reset();
+    admin_.reset();
+    workers_->stop();
+    return 1;
+  }
+  lg->info("rtcgate {} starting (config: {}); media workers: {}; admin: {}", kVersion,
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
   if (cfg.security.allowedOrigins.empty())
     lg->warn("security.allowed_origins is empty: browsers from any web origin may connect");
-  sdNotify(fmt::format("READY=1\nSTATUS=serving admin={}:{}", cfg.listeners.admin.bind.address,
-                       admin_ ? admin_->port() : 0));
 
   control_.run();
 
+  sip_.reset();
   admin_.reset();
   workers_->stop();
   lg->info("rtcgate stopped");
   spdlog::default_logger()->flush();
   return 0;
+}
+
+void Daemon::announceReady() {
+  const auto& cfg = *store_.current();
+  std::string transports;
+  for (auto t : cfg.upstream.transports)
+    transports += std::string(transports.empty() ? "" : "+") + (t == config::SipTransport::Udp ? "udp" : "tcp");
+  log::get(log::Component::Core)
+      ->info("ready: SIP toward Genesys on {}:{} ({}), {} upstream server(s), {} agent DN(s)",
+             cfg.upstream.sipBind.address, sip_->port(), transports, cfg.upstream.servers.size(), cfg.agents.size());
+  sdNotify(fmt::format("READY=1\nSTATUS=serving admin={}:{} sip={}:{}", cfg.listeners.admin.bind.address,
+                       admin_ ? admin_->port() : 0, cfg.upstream.sipBind.address, sip_->port()));
 }
 
 void Daemon::reload() {
@@ -113,8 +142,19 @@ void Daemon::beginShutdown(const char* why) {
   stopping_ = true;
   log::get(log::Component::Core)->info("{}: shutting down", why);
   sdNotify("STOPPING=1");
-  // Sessions are drained here once the session layer exists; until then nothing holds the loop open.
-  control_.quit();
+  // DNs are unregistered and upstream calls ended by nua's shutdown; the loop quits when it reports back, or
+  // after the grace period if the upstream does not answer.
+  shutdownDeadline_ = Timer(control_, kShutdownGrace, [this] {
+    log::get(log::Component::Core)->warn("SIP shutdown did not complete in {} ms; stopping anyway", kShutdownGrace.count());
+    control_.quit();
+    return false;
+  });
+  if (sip_) {
+    sip_->onShutdownComplete([this] { control_.quit(); });
+    sip_->shutdown();
+  } else {
+    control_.quit();
+  }
 }
 
 }  // namespace rtcgate::app

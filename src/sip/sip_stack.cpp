@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/sip/sip_stack.h"
 
+#include <utility>
+
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_glib.h>
@@ -269,6 +271,7 @@ void SipStack::onGetParams(const Event& e) {
     port_ = 5060;
   }
   lg()->info("SIP stack listening on port {}", port_);
+  if (port_ != 0 && onReady_) std::exchange(onReady_, nullptr)();
 }
 
 void SipStack::onShutdownReply(const Event& e) {
@@ -278,7 +281,10 @@ void SipStack::onShutdownReply(const Event& e) {
   shutdownComplete_ = true;
   // nua_destroy may not run inside nua's own callback.
   loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (auto a = alive.lock(); a && *a) destroyNua();
+    if (auto a = alive.lock(); a && *a) {
+      destroyNua();
+      if (onShutdownComplete_) std::exchange(onShutdownComplete_, nullptr)();
+    }
   });
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The real rtcgate binary as ops run it: command line, exit codes, signals, systemd notifications.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -121,16 +123,57 @@ private:
   int fd_;
 };
 
-uint16_t adminPortFrom(const std::string& status) {
-  auto at = status.find("admin=127.0.0.1:");
+uint16_t portFrom(const std::string& status, const std::string& key) {
+  auto at = status.find(key + "=127.0.0.1:");
   if (at == std::string::npos) return 0;
-  return static_cast<uint16_t>(std::stoi(status.substr(at + 16)));
+  return static_cast<uint16_t>(std::stoi(status.substr(at + key.size() + 11)));
 }
+uint16_t adminPortFrom(const std::string& status) { return portFrom(status, "admin"); }
+
+// One SIP request over UDP from `fromIp` (any 127/8 address); returns the first response line and headers.
+std::string sipExchange(const std::string& fromIp, uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, fromIp.c_str(), &local.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+    ::close(fd);
+    return {};
+  }
+  socklen_t len = sizeof(local);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+  std::string msg = request;
+  for (auto pos = msg.find("LOCALPORT"); pos != std::string::npos; pos = msg.find("LOCALPORT"))
+    msg.replace(pos, 9, std::to_string(ntohs(local.sin_port)));
+  for (auto pos = msg.find("LOCALIP"); pos != std::string::npos; pos = msg.find("LOCALIP")) msg.replace(pos, 7, fromIp);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  ::sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  std::string reply;
+  pollfd p{fd, POLLIN, 0};
+  // sofia may send 100 Trying first for INVITE; OPTIONS gets its final answer directly.
+  if (::poll(&p, 1, 5000) > 0) {
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+const char* kOptions =
+    "OPTIONS sip:healthcheck@127.0.0.1 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP LOCALIP:LOCALPORT;branch=z9hG4bK-lb-1;rport\r\n"
+    "Max-Forwards: 70\r\nFrom: <sip:lb@LOCALIP>;tag=lb1\r\nTo: <sip:healthcheck@127.0.0.1>\r\n"
+    "Call-ID: lb-health-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 
 const char* kConfig = R"(listeners:
   admin: {address: 127.0.0.1, port: 0}
 upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
+  servers: [{host: 127.0.0.1, port: 5999}]
 media: {workers: 2}
 security:
   max_calls: 5
@@ -188,7 +231,7 @@ TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
   EXPECT_NE(body.find("rtcgate_config_reload_failures_total 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("rtcgate_config_reloads_total 0\n"), std::string::npos) << body;
   EXPECT_NE(d.err().find("reload refused"), std::string::npos) << d.err();
-  EXPECT_NE(d.err().find("rtcgate.yaml:8:1: bogus_key: unknown key"), std::string::npos) << d.err();
+  EXPECT_NE(d.err().find("rtcgate.yaml:9:1: bogus_key: unknown key"), std::string::npos) << d.err();
 
   // A valid change is applied.
   dir.write("rtcgate.yaml", std::string(kConfig) + "logging: {level: debug}\n");
@@ -204,6 +247,29 @@ TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
   EXPECT_EQ(d.wait(5s), 0) << d.err();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_NE(d.err().find("SIGTERM: shutting down"), std::string::npos) << d.err();
+}
+
+// The seed deployment answered a load balancer's OPTIONS with "No matching endpoint found"; rtcgate answers 200
+// to any user from the upstream, and refuses other sources.
+TEST(DaemonProcess, AnswersUpstreamOptionsHealthChecksAndRefusesStrangers) {
+  test::TempDir dir;
+  auto cfg = dir.write("rtcgate.yaml", kConfig);
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t sipPort = portFrom(ready, "sip");
+  ASSERT_NE(sipPort, 0) << ready;
+  auto ok = sipExchange("127.0.0.1", sipPort, kOptions);
+  EXPECT_EQ(ok.rfind("SIP/2.0 200", 0), 0u) << ok;
+  EXPECT_NE(ok.find("Allow-Events: talk, hold"), std::string::npos) << ok;
+  std::string stranger = kOptions;
+  stranger.replace(stranger.find("lb-health-1"), 11, "lb-health-2");
+  stranger.replace(stranger.find("z9hG4bK-lb-1"), 12, "z9hG4bK-lb-2");
+  auto refused = sipExchange("127.0.0.2", sipPort, stranger);
+  EXPECT_EQ(refused.rfind("SIP/2.0 403", 0), 0u) << refused;
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
 }
 
 TEST(DaemonProcess, SigintExitsZero) {

@@ -12,6 +12,10 @@
 namespace rtcgate::admin {
 class AdminHttp;
 }
+namespace rtcgate::sip {
+class SipStack;
+class UpstreamCallHandler;
+}
 
 namespace rtcgate::app {
 
@@ -29,12 +33,16 @@ public:
 private:
   void reload();
   void beginShutdown(const char* why);
+  void announceReady();
 
   EventLoop control_{"rtc-control"};
   config::ConfigStore store_;
   Metrics metrics_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<admin::AdminHttp> admin_;
+  std::unique_ptr<sip::UpstreamCallHandler> callHandler_;
+  std::unique_ptr<sip::SipStack> sip_;
+  Timer shutdownDeadline_;
   bool stopping_ = false;
   std::atomic<uint64_t>* reloadsTotal_ = nullptr;
   std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;

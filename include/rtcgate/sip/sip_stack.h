@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,8 +50,11 @@ public:
 
   // Binds the transports and starts always-registered DNs and pings. Throws std::runtime_error on failure.
   void start();
-  // True once the bound address is known (asynchronously after start()).
+  // True once the bound address is known (asynchronously after start()); `callback` runs then, once.
   bool ready() const { return port_ != 0; }
+  void onReady(std::function<void()> callback) { onReady_ = std::move(callback); }
+  // Runs once nua has shut down (after shutdown()).
+  void onShutdownComplete(std::function<void()> callback) { onShutdownComplete_ = std::move(callback); }
   uint16_t port() const { return port_; }
   // Starts nua_shutdown (unregisters, ends calls); shutdownComplete() turns true after nua_r_shutdown.
   void shutdown();
@@ -107,6 +111,8 @@ private:
   GSource* source_ = nullptr;
   nua_s* nua_ = nullptr;
   uint16_t port_ = 0;
+  std::function<void()> onReady_;
+  std::function<void()> onShutdownComplete_;
   bool shutdownStarted_ = false;
   bool shutdownComplete_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
