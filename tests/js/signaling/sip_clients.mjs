@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+// Drives stock JsSIP and SIP.js (from npm, unmodified) and raw WebSocket clients against rtcgate's WSS server.
+// Usage: node sip_clients.mjs <scenario> <port> [origin]
+// Prints "RESULT key=value" lines; the GoogleTest side asserts them. Exits 0 when the scenario ran to the end.
+import WS from 'ws';
+import JsSIP from 'jssip';
+import * as SIP from 'sip.js';
+
+const [scenario, portText, originArg] = process.argv.slice(2);
+const port = Number(portText);
+const origin = originArg || 'https://app.example';
+const url = `wss://127.0.0.1:${port}`;
+
+// Node 20 has no global WebSocket: give both libraries the `ws` implementation. The server's demo certificate is
+// self-signed, and a browser would send Origin by itself.
+globalThis.WebSocket = class extends WS {
+  constructor(address, protocols) {
+    super(address, protocols, { rejectUnauthorized: false, origin });
+  }
+};
+
+const result = (key, value) => console.log(`RESULT ${key}=${value}`);
+const deadline = setTimeout(() => { result('timeout', 1); process.exit(2); }, 20000);
+const done = (code = 0) => { clearTimeout(deadline); setTimeout(() => process.exit(code), 50); };
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function jssipUa(user, password, extra = {}) {
+  const socket = new JsSIP.WebSocketInterface(url);
+  return new JsSIP.UA({
+    sockets: [socket], uri: `sip:${user}@rtcgate.invalid`, password, register: false,
+    register_expires: 120, connection_recovery_min_interval: 60, connection_recovery_max_interval: 60, ...extra,
+  });
+}
+
+function once(emitter, ...events) {
+  return new Promise((resolve) => {
+    for (const e of events) emitter.once(e, (arg) => resolve({ event: e, arg }));
+  });
+}
+
+async function started(ua) {
+  const connected = once(ua, 'connected', 'disconnected');
+  ua.start();
+  const ev = await connected;
+  if (ev.event !== 'connected') throw new Error('JsSIP could not connect');
+}
+
+async function jssipRegister() {
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  let r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  let ev = await r;
+  result('first', ev.event);
+  if (ev.event === 'registered') {
+    const contact = ev.arg.response.getHeader('Contact');
+    result('contact_has_expires', /;expires=\d+/.test(contact) ? 1 : 0);
+    result('vias', ev.arg.response.getHeaders('Via').length);
+  }
+  r = once(ua, 'registered', 'registrationFailed');
+  ua.register();  // refresh on the same connection
+  ev = await r;
+  result('refresh', ev.event);
+  r = once(ua, 'unregistered');
+  ua.unregister();
+  ev = await r;
+  result('unregister', ev.event);
+  ua.stop();
+  done();
+}
+
+async function jssipBadPassword() {
+  const ua = jssipUa('1001', 'wrong');
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  const ev = await r;
+  result('outcome', ev.event);
+  result('status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+  result('cause', ev.arg ? ev.arg.cause : '');
+  ua.stop();
+  done();
+}
+
+async function jssipToken(token) {
+  // The signed token as a Bearer credential (JsSIP's authorization_jwt), no password at all.
+  const ua = jssipUa('1001', undefined, { authorization_jwt: token });
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  const ev = await r;
+  result('outcome', ev.event);
+  ua.stop();
+  done();
+}
+
+function sipjsAgent(user, password) {
+  return new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI(`sip:${user}@rtcgate.invalid`),
+    authorizationUsername: user, authorizationPassword: password,
+    transportOptions: { server: url },
+    logLevel: process.env.SIPJS_LOG || 'error',
+  });
+}
+
+function registererState(registerer, wanted) {
+  return new Promise((resolve) => {
+    const listener = (s) => {
+      if (wanted.includes(s)) { registerer.stateChange.removeListener(listener); resolve(s); }
+    };
+    registerer.stateChange.addListener(listener);
+  });
+}
+
+async function sipjsRegister() {
+  const ua = sipjsAgent('1002', 'demo-1002');
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  let failed = 0;
+  const options = { requestDelegate: { onReject: (resp) => { failed = resp.message.statusCode; } } };
+  let s = registererState(registerer, [SIP.RegistererState.Registered, SIP.RegistererState.Unregistered]);
+  await registerer.register(options);
+  result('first', await s);
+  // A refresh: SIP.js only accepts the 200 when its Contact carries ;expires= (otherwise it drops the response).
+  let accepted = false;
+  await registerer.register({ requestDelegate: { onAccept: () => { accepted = true; } } });
+  for (let i = 0; i < 100 && !accepted; ++i) await wait(20);
+  result('refresh', accepted ? 'accepted' : 'none');
+  result('state_after_refresh', registerer.state);
+  s = registererState(registerer, [SIP.RegistererState.Unregistered]);
+  await registerer.unregister();
+  result('unregister', await s);
+  result('rejected', failed);
+  await ua.stop();
+  done();
+}
+
+async function sipjsBadPassword() {
+  const ua = sipjsAgent('1002', 'nope');
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  let status = 0;
+  await registerer.register({ requestDelegate: { onReject: (resp) => { status = resp.message.statusCode; } } });
+  for (let i = 0; i < 200 && status === 0; ++i) await wait(20);
+  result('status', status);
+  result('state', registerer.state);
+  await ua.stop();
+  done();
+}
+
+// Raw WebSocket helpers for hostile inputs.
+function rawSocket(protocols, originHeader = origin) {
+  return new WS(url, protocols, { rejectUnauthorized: false, origin: originHeader });
+}
+
+function handshake(ws) {
+  return new Promise((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (req, res) => resolve(`http-${res.statusCode}`));
+    ws.once('error', (e) => { console.error('ws error', e.message); resolve('error'); });
+  });
+}
+
+function nextEvent(ws, ms = 5000) {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve({ kind: 'none' }), ms);
+    ws.once('message', (data) => { clearTimeout(t); resolve({ kind: 'message', data: data.toString() }); });
+    ws.once('close', (code) => { clearTimeout(t); resolve({ kind: 'close', code }); });
+  });
+}
+
+const options = (tag) => [
+  'OPTIONS sip:rtcgate.invalid SIP/2.0',
+  `Via: SIP/2.0/WSS abc${tag}.invalid;branch=z9hG4bK${tag}`,
+  'Max-Forwards: 70',
+  `From: <sip:1001@rtcgate.invalid>;tag=f${tag}`,
+  'To: <sip:rtcgate.invalid>',
+  `Call-ID: c${tag}`,
+  'CSeq: 1 OPTIONS',
+  'Content-Length: 0', '', ''].join('\r\n');
+
+async function hostile() {
+  // 1. Wrong Origin: the handshake is refused.
+  let ws = rawSocket('sip', 'https://evil.example');
+  result('wrong_origin', await handshake(ws));
+  ws.terminate();
+  // 2. No subprotocol: refused.
+  ws = rawSocket(undefined);
+  result('no_subprotocol', await handshake(ws));
+  ws.terminate();
+  // 3. Another subprotocol only: refused.
+  ws = rawSocket('chat');
+  result('other_subprotocol', await handshake(ws));
+  ws.terminate();
+  // 4. A proper socket: keepalive and OPTIONS work, and the subprotocol is echoed.
+  ws = rawSocket('sip');
+  result('good', await handshake(ws));
+  result('protocol', ws.protocol);
+  ws.send('\r\n\r\n');
+  let ev = await nextEvent(ws);
+  result('keepalive', ev.kind === 'message' && ev.data === '\r\n' ? 'crlf' : ev.kind);
+  ws.send(options('1'));
+  ev = await nextEvent(ws);
+  result('options', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  // 5. A malformed SIP request that can still be answered gets 400.
+  ws.send(options('2').replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'));
+  ev = await nextEvent(ws);
+  result('malformed', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  // 6. Garbage: the connection is closed, the server keeps serving.
+  ws.send('\x00\x01 this is not SIP \xff');
+  ev = await nextEvent(ws);
+  result('garbage', ev.kind === 'close' ? 'closed' : ev.kind);
+  // 7. Oversized frame: closed with 1009.
+  ws = rawSocket('sip');
+  await handshake(ws);
+  ws.send('A'.repeat(20000));
+  ev = await nextEvent(ws);
+  result('oversized', ev.kind === 'close' ? `closed-${ev.code}` : ev.kind);
+  // 8. Still serving.
+  ws = rawSocket('sip');
+  result('after', await handshake(ws));
+  ws.send(options('3'));
+  ev = await nextEvent(ws);
+  result('after_options', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  ws.close();
+  done();
+}
+
+const scenarios = {
+  'jssip-register': jssipRegister,
+  'jssip-bad-password': jssipBadPassword,
+  'jssip-token': () => jssipToken(process.argv[5] || ''),
+  'sipjs-register': sipjsRegister,
+  'sipjs-bad-password': sipjsBadPassword,
+  hostile,
+};
+
+if (!scenarios[scenario]) { console.error(`unknown scenario ${scenario}`); process.exit(3); }
+scenarios[scenario]().catch((e) => { console.error(e); result('exception', String(e).replace(/\s+/g, '_')); done(1); });
