@@ -21,15 +21,9 @@ constexpr std::chrono::milliseconds kTimerB = 64 * kT1;
 constexpr std::string_view kContact = "Contact: <sip:rtcgate@rtcgate.invalid;transport=ws>";
 constexpr std::string_view kViaPrefix = "Via: SIP/2.0/WSS rtcgate.invalid;branch=z9hG4bK";
 
-// The name-addr part of a From/To value without its tag parameter.
-std::string addrWithoutTag(const sip_addr_t* a, su_home_t* home) {
-  if (a == nullptr) return {};
-  sip_addr_t* copy = sip_from_dup(home, a);
-  if (copy == nullptr) return {};
-  sip_from_tag(home, copy, nullptr);
-  msg_header_remove_param(copy->a_common, "tag");
-  char* s = sip_header_as_string(home, reinterpret_cast<sip_header_t*>(copy));
-  return s != nullptr ? s : "";
+// The From/To value without its tag parameter.
+std::string addrWithoutTag(const sip_addr_t* a) {
+  return withoutHeaderParam(SipMessage::value(reinterpret_cast<const sip_header_t*>(a)), "tag");
 }
 
 }  // namespace
@@ -293,8 +287,8 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     d->callId_ = callId;
     d->localTag_ = randomToken(10);
     d->remoteTag_ = req.fromTag();
-    d->localUri_ = addrWithoutTag(sip->sip_to, home);
-    d->remoteUri_ = addrWithoutTag(sip->sip_from, home);
+    d->localUri_ = addrWithoutTag(sip->sip_to);
+    d->remoteUri_ = addrWithoutTag(sip->sip_from);
     char* target = url_as_string(home, sip->sip_contact->m_url);
     d->remoteTarget_ = target != nullptr ? target : "";
     d->target_ = sip->sip_request->rq_url->url_user != nullptr ? sip->sip_request->rq_url->url_user : "";

@@ -29,27 +29,6 @@ std::string randomKey() {
 // RFC 3261 10.3 step 6 default when neither the Contact nor the request gives an expiry.
 constexpr uint32_t kDefaultExpires = 3600;
 
-// The Contact value with its header parameter expires set to `expires` (any old one removed). Parameters inside
-// <...> belong to the URI and are left alone.
-std::string withExpires(std::string contact, uint32_t expires) {
-  size_t start = contact.rfind('>');
-  start = start == std::string::npos ? 0 : start;
-  for (;;) {
-    size_t semi = contact.find(';', start);
-    if (semi == std::string::npos) break;
-    size_t end = contact.find(';', semi + 1);
-    std::string param = contact.substr(semi + 1, end == std::string::npos ? std::string::npos : end - semi - 1);
-    param.erase(0, param.find_first_not_of(" \t"));
-    if (param.size() >= 7 && ::strncasecmp(param.c_str(), "expires", 7) == 0 &&
-        (param.size() == 7 || param[7] == '=' || param[7] == ' ')) {
-      contact.erase(semi, end == std::string::npos ? std::string::npos : end - semi);
-      continue;
-    }
-    start = semi + 1;
-  }
-  return contact + ";expires=" + std::to_string(expires);
-}
-
 }  // namespace
 
 BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& config, SipTransport& transport,
@@ -252,8 +231,8 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     registrar_.bind(std::move(r));
     // SIP.js drops a 2xx whose Contact for it lacks ;expires=, and both clients match the Contact by its
     // parameters (+sip.instance, reg-id) or URI: echo the Contact as sent, with our expiry.
-    char* value = sip_header_as_string(home, reinterpret_cast<sip_header_t*>(p.contact));
-    if (value != nullptr) headers.push_back("Contact: " + withExpires(value, p.expires));
+    headers.push_back("Contact: " + withoutHeaderParam(SipMessage::value(reinterpret_cast<sip_header_t*>(p.contact)), "expires") +
+                      ";expires=" + std::to_string(p.expires));
   }
   if (!planned.empty() && planned.front().expires != 0)
     headers.push_back("Expires: " + std::to_string(planned.front().expires));

@@ -173,11 +173,56 @@ std::string SipMessage::encode(const sip_header_t* header) {
   return out;
 }
 
+std::string SipMessage::value(const sip_header_t* header) {
+  if (header == nullptr) return {};
+  const msg_header_t* h = reinterpret_cast<const msg_header_t*>(header);
+  const msg_header_t* next = h->sh_next;
+  bool ownLine = h->sh_data != nullptr && h->sh_len > 0 && (next == nullptr || next->sh_len > 0);
+  if (!ownLine) return encodeValue(h);
+  std::string_view raw(static_cast<const char*>(h->sh_data), h->sh_len);
+  auto colon = raw.find(':');
+  if (colon == std::string_view::npos) return encodeValue(h);
+  raw.remove_prefix(colon + 1);
+  while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
+  while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n' || raw.back() == ' ' || raw.back() == '\t'))
+    raw.remove_suffix(1);
+  return std::string(raw);
+}
+
 std::string SipMessage::encodeAll(const sip_header_t* header) {
   std::string out;
   for (auto* h = reinterpret_cast<const msg_header_t*>(header); h != nullptr; h = h->sh_next)
     out += encode(reinterpret_cast<const sip_header_t*>(h));
   return out;
+}
+
+std::string withoutHeaderParam(std::string value, std::string_view name) {
+  // Header parameters start after the closing '>' of a name-addr; a quoted parameter value may itself hold '>'
+  // (+sip.instance="<urn:...>"), so find the first '>' outside quotes.
+  size_t start = 0;
+  if (auto lt = value.find('<'); lt != std::string::npos) {
+    auto gt = value.find('>', lt);
+    start = gt == std::string::npos ? value.size() : gt;
+  }
+  for (;;) {
+    size_t semi = value.find(';', start);
+    if (semi == std::string::npos) break;
+    size_t end = semi + 1;
+    bool quoted = false;
+    while (end < value.size() && (quoted || value[end] != ';')) {
+      if (value[end] == '"') quoted = !quoted;
+      ++end;
+    }
+    std::string_view param(value.data() + semi + 1, end - semi - 1);
+    while (!param.empty() && (param.front() == ' ' || param.front() == '\t')) param.remove_prefix(1);
+    std::string_view key = param.substr(0, param.find_first_of("= \t"));
+    if (equalsIgnoreCase(key, name)) {
+      value.erase(semi, end - semi);
+      continue;
+    }
+    start = end;
+  }
+  return value;
 }
 
 }  // namespace rtcgate::signaling

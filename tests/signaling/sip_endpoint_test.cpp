@@ -238,3 +238,17 @@ TEST_F(EndpointTest, OptionsOutsideADialogGets200WithAllow) {
 
 }  // namespace
 }  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+TEST_F(EndpointTest, ContactExpiresParameterIsReplacedNotDuplicated) {
+  auto challenge = send(registerRequest("1001", 1, ""));
+  auto req = registerRequest("1001", 2, authorization("1001", "demo-1001", nonceOf(challenge)), "");
+  req = std::regex_replace(req, std::regex("0001>\"\r\n"), "0001>\";expires=120\r\n");
+  auto r = send(req);
+  ASSERT_EQ(r.rfind("SIP/2.0 200", 0), 0u) << r;
+  EXPECT_NE(r.find("0001>\";expires=120\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find(";;"), std::string::npos) << r;
+}
+}  // namespace
+}  // namespace rtcgate::signaling

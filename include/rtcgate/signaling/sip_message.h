@@ -55,6 +55,8 @@ public:
 
   // Encoding of one header (as "Name: value\r\n", folded lists encoded one per line as sofia does).
   static std::string encode(const sip_header_u* header);
+  // The value of one header as received when it had a line of its own (otherwise sofia's encoding of it).
+  static std::string value(const sip_header_u* header);
   // Encoding of a header and all its siblings in order (e.g. every Via).
   static std::string encodeAll(const sip_header_u* header);
 
@@ -63,5 +65,9 @@ private:
   msg_s* msg_;
   sip_s* sip_;
 };
+
+// A From/To/Contact value with every header parameter `name` removed (parameters inside <...> belong to the URI
+// and stay). Thread: any.
+std::string withoutHeaderParam(std::string value, std::string_view name);
 
 }  // namespace rtcgate::signaling
