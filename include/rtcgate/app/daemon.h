@@ -13,6 +13,10 @@ namespace rtcgate::admin {
 class AdminHttp;
 }
 
+namespace rtcgate::signaling {
+class WssServer;
+}
+
 namespace rtcgate::app {
 
 // Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
@@ -35,6 +39,7 @@ private:
   Metrics metrics_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<admin::AdminHttp> admin_;
+  std::unique_ptr<signaling::WssServer> wss_;
   bool stopping_ = false;
   std::atomic<uint64_t>* reloadsTotal_ = nullptr;
   std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;
