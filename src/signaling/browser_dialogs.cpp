@@ -12,10 +12,9 @@
 namespace rtcgate::signaling {
 namespace {
 
-// RFC 3261 17.1.1.1 timer values; T1 on a reliable transport is still the base of 2xx retransmission (13.3.1.4).
-constexpr std::chrono::milliseconds kT1{500};
+// RFC 3261 17.1.1.1 T2; T1 (the base of 2xx retransmission even on a reliable transport, 13.3.1.4) and 64*T1
+// live in BrowserDialogs so tests can shorten them.
 constexpr std::chrono::milliseconds kT2{4000};
-constexpr std::chrono::milliseconds kTimerB = 64 * kT1;
 
 // Our Contact and Via host: the browser reaches us only over its WebSocket, so nothing here needs to resolve.
 constexpr std::string_view kContact = "Contact: <sip:rtcgate@rtcgate.invalid;transport=ws>";
@@ -79,6 +78,7 @@ void BrowserDialog::respond(int status, std::string_view reason, std::string sdp
   finalSent_ = true;
   if (status < 300) {
     state_ = State::Confirmed;
+    pending2xxCseq_ = invite_->cseq();
     sendFinalAndTrack(std::move(response), false);
     return;
   }
@@ -91,8 +91,8 @@ void BrowserDialog::sendFinalAndTrack(std::string response, bool reinvite) {
   (void)reinvite;
   pending2xx_ = response;
   owner_.transport_.send(connection_, std::move(response));
-  retransmitInterval_ = kT1;
-  retransmitDeadline_ = std::chrono::steady_clock::now() + kTimerB;
+  retransmitInterval_ = owner_.t1_;
+  retransmitDeadline_ = std::chrono::steady_clock::now() + owner_.timerB_;
   retransmitTimer_ = Timer(owner_.loop_, retransmitInterval_, [this] { return retransmit(); });
 }
 
@@ -104,7 +104,8 @@ bool BrowserDialog::retransmit() {
     auto self = shared_from_this();
     owner_.loop_.post([self] {
       log::CallScope scope(self->callId_);
-      log::get(log::Component::Wss)->warn("no ACK for our 2xx within {} s: ending the call", kTimerB.count() / 1000);
+      log::get(log::Component::Wss)->warn("no ACK for our 2xx within {} ms: ending the call",
+                                          self->owner_.timerB_.count());
       self->hangup("no ACK");
     });
     return false;
@@ -138,7 +139,9 @@ void BrowserDialog::answerReoffer(int status, std::string_view reason, std::stri
   }
   std::string response =
       buildResponse(*reoffer_, status, reason, headers, "", sdp.empty() ? "" : "application/sdp", sdp);
+  uint32_t cseq = reoffer_->cseq();
   reoffer_.reset();
+  if (isInvite && status >= 200 && status < 300) pending2xxCseq_ = cseq;
   if (isInvite && status >= 200 && status < 300) sendFinalAndTrack(std::move(response), true);
   else owner_.transport_.send(connection_, std::move(response));
 }
@@ -231,7 +234,7 @@ std::shared_ptr<BrowserDialog> BrowserDialogs::invite(const Registration& target
     return d;
   }
   std::weak_ptr<BrowserDialog> weak = d;
-  d->timeoutTimer_ = Timer(loop_, kTimerB, [this, weak] {
+  d->timeoutTimer_ = Timer(loop_, timerB_, [this, weak] {
     loop_.post([weak] {
       auto self = weak.lock();
       if (!self || self->terminated_ || self->finalSent_) return;
@@ -318,7 +321,7 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     return;
   }
   if (method == "ACK") {
-    if (req.cseq() == d->remoteCseq_ && !d->pending2xx_.empty()) {
+    if (req.cseq() == d->pending2xxCseq_ && !d->pending2xx_.empty()) {
       d->pending2xx_.clear();
       loop_.post([d] { d->retransmitTimer_.cancel(); });
       if (d->events_.onAck) d->events_.onAck(req.body());

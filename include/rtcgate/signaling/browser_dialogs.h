@@ -88,6 +88,7 @@ private:
   std::unique_ptr<SipMessage> reoffer_;      // the pending re-INVITE / UPDATE
   std::string sessionExpiresHeader_;         // echoed on 2xx when the browser asked for session timers
   std::string pending2xx_;                   // 2xx being retransmitted until ACK
+  uint32_t pending2xxCseq_ = 0;              // CSeq of the INVITE that 2xx answers (its ACK carries it)
   std::chrono::milliseconds retransmitInterval_{500};
   std::chrono::steady_clock::time_point retransmitDeadline_;
   Timer retransmitTimer_;
@@ -119,6 +120,11 @@ public:
   void connectionClosed(ConnectionId connection);
 
   size_t size() const { return dialogs_.size(); }
+  // RFC 3261 T1 (2xx retransmission base) and 64*T1 (ACK wait, Timer B); shorter values are for tests.
+  void setTimers(std::chrono::milliseconds t1, std::chrono::milliseconds transactionTimeout) {
+    t1_ = t1;
+    timerB_ = transactionTimeout;
+  }
 
 private:
   friend class BrowserDialog;
@@ -133,6 +139,8 @@ private:
   // Keyed by Call-ID + our tag (our tag is chosen before the dialog exists, so it identifies it from the start).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<BrowserDialog>> dialogs_;
   std::atomic<uint64_t>& unknownDialog_;
+  std::chrono::milliseconds t1_{500};
+  std::chrono::milliseconds timerB_{32000};
 };
 
 }  // namespace rtcgate::signaling
