@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "node_runner.h"
+#include "rtcgate/signaling/browser_dialogs.h"
 #include "rtcgate/signaling/digest_auth.h"
 #include "rtcgate/signaling/wss_server.h"
 #include "support/test_support.h"
@@ -141,6 +142,76 @@ TEST_F(WssServerTest, ClosedSocketUnregistersTheAgent) {
   ASSERT_EQ(registered.size(), 1u);
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return server->registrar().size() == 0; }));
   ASSERT_FALSE(unregistered.empty());
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+
+const std::string kGatewaySdp =
+    "v=0\r\no=rtcgate 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n"
+    "c=IN IP4 127.0.0.1\r\na=ice-ufrag:gw01\r\na=ice-pwd:gatewaygatewaygatewaygw\r\n"
+    "a=fingerprint:sha-256 " + std::string("CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:CD:"
+    "CD:CD:CD:CD:CD:CD:CD:CD") + "\r\na=setup:passive\r\na=mid:0\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=sendrecv\r\n";
+
+TEST_F(WssServerTest, JsSipCallsInAndTheTestHandlerAnswers) {
+  std::shared_ptr<BrowserDialog> call;
+  int acks = 0;
+  std::string ended;
+  server->endpoint().dialogs().setIncomingHandler([&](std::shared_ptr<BrowserDialog> d) {
+    call = d;
+    DialogEvents ev;
+    ev.onAck = [&](const std::string&) { ++acks; };
+    ev.onTerminated = [&](const std::string& why) { ended = why; };
+    d->setEvents(ev);
+    d->respond(180, "Ringing");
+    d->respond(200, "OK", kGatewaySdp);
+  });
+  auto run = node("jssip-call-in");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["call"], "confirmed") << run.output;
+  EXPECT_EQ(run.results["progress"], "180");
+  EXPECT_EQ(run.results["remote_sdp"], "yes");
+  EXPECT_EQ(run.results["end"], "ended");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->agent(), "1001");  // authenticated by digest on the INVITE itself (no REGISTER before)
+  EXPECT_EQ(call->target(), "5555");
+  EXPECT_NE(call->remoteOffer().find("m=audio"), std::string::npos);
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(ended, "BYE from the browser");
+  EXPECT_EQ(server->endpoint().dialogs().size(), 0u);
+}
+
+TEST_F(WssServerTest, GatewayCallsTheRegisteredJsSipWhichAnswersThenGatewayHangsUp) {
+  std::shared_ptr<BrowserDialog> call;
+  std::vector<int> statuses;
+  std::string answer;
+  server->registrar().addListener({[&](const Registration& r) {
+                                     DialogEvents ev;
+                                     ev.onResponse = [&](int status, const std::string&, const std::string& sdp) {
+                                       statuses.push_back(status);
+                                       if (status == 200) {
+                                         answer = sdp;
+                                         loop.post([&] { call->hangup(); });
+                                       }
+                                     };
+                                     call = server->endpoint().dialogs().invite(r, "5001", kGatewaySdp, ev);
+                                   },
+                                   nullptr});
+  auto run = node("jssip-call-out");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["register"], "registered") << run.output;
+  EXPECT_EQ(run.results["direction"], "incoming");
+  EXPECT_EQ(run.results["offer"], "yes");
+  EXPECT_EQ(run.results["answer"], "confirmed");
+  EXPECT_EQ(run.results["end"], "ended-remote");
+  ASSERT_FALSE(statuses.empty());
+  EXPECT_EQ(statuses.back(), 200);
+  EXPECT_NE(std::find(statuses.begin(), statuses.end(), 180), statuses.end());  // JsSIP rings by itself
+  EXPECT_NE(answer.find("a=setup:active"), std::string::npos);
 }
 
 }  // namespace

@@ -235,7 +235,89 @@ async function hostile() {
   done();
 }
 
+// Node has no WebRTC. JsSIP's signalling only needs an RTCPeerConnection that produces and accepts SDP, so a
+// media-less stand-in is enough to exercise INVITE/ACK/BYE with the real library (no media flows in these tests).
+const FAKE_SDP = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':'), 'a=setup:actpass',
+  'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', ''].join('\r\n');
+class FakePeerConnection extends EventTarget {
+  constructor() {
+    super();
+    this.signalingState = 'stable';
+    this.iceGatheringState = 'complete';
+    this.iceConnectionState = 'new';
+    this.connectionState = 'new';
+    this.localDescription = null;
+    this.remoteDescription = null;
+  }
+  async createOffer() { return { type: 'offer', sdp: FAKE_SDP }; }
+  async createAnswer() { return { type: 'answer', sdp: FAKE_SDP.replace('a=setup:actpass', 'a=setup:active') }; }
+  async setLocalDescription(d) {
+    this.localDescription = d;
+    this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable';
+  }
+  async setRemoteDescription(d) {
+    this.remoteDescription = d;
+    this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable';
+  }
+  getSenders() { return []; }
+  getReceivers() { return []; }
+  getLocalStreams() { return []; }
+  getRemoteStreams() { return []; }
+  addTrack() {}
+  close() { this.signalingState = 'closed'; }
+}
+globalThis.RTCPeerConnection = FakePeerConnection;
+globalThis.window = globalThis;  // JsSIP checks window.RTCPeerConnection
+globalThis.RTCSessionDescription = class { constructor(init) { Object.assign(this, init); } };
+const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
+
+async function jssipCallIn() {
+  // The browser calls: rtcgate's test handler answers, JsSIP confirms (ACK), then JsSIP hangs up (BYE).
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const session = ua.call('sip:5555@rtcgate.invalid', NO_MEDIA);
+  const progress = [];
+  session.on('progress', (e) => progress.push(e.response ? e.response.status_code : 0));
+  const ev = await once(session, 'confirmed', 'failed');
+  result('call', ev.event);
+  result('progress', progress.join(','));
+  if (ev.event === 'confirmed') {
+    result('remote_sdp', session.connection.remoteDescription ? 'yes' : 'no');
+    const ended = once(session, 'ended', 'failed');
+    session.terminate();
+    result('end', (await ended).event);
+  }
+  await wait(100);
+  ua.stop();
+  done();
+}
+
+async function jssipCallOut() {
+  // rtcgate calls the registered browser: JsSIP answers, rtcgate ACKs, then rtcgate hangs up (BYE).
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const incoming = once(ua, 'newRTCSession');
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  result('register', (await r).event);
+  const { arg } = await incoming;
+  const session = arg.session;
+  result('direction', session.direction);
+  result('offer', arg.request.body.includes('m=audio') ? 'yes' : 'no');
+  const confirmed = once(session, 'confirmed', 'failed');
+  session.answer(NO_MEDIA);
+  result('answer', (await confirmed).event);
+  const ended = await once(session, 'ended', 'failed');
+  result('end', `${ended.event}-${ended.arg.originator}`);
+  ua.stop();
+  done();
+}
+
 const scenarios = {
+  'jssip-call-in': jssipCallIn,
+  'jssip-call-out': jssipCallOut,
   'jssip-register': jssipRegister,
   'jssip-bad-password': jssipBadPassword,
   'jssip-token': () => jssipToken(process.argv[5] || ''),
