@@ -110,6 +110,8 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     vinfo.protocols = kProtocols;
     vinfo.vhost_name = name.c_str();
     vinfo.timeout_secs = info.timeout_secs;
+    vinfo.timeout_secs_ah_idle = info.timeout_secs;
+    vinfo.keepalive_timeout = static_cast<int>(info.timeout_secs);
     // Per vhost too: without it lws 4.1 silently serves the vhost in plain text.
     vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (l->config.tlsCertFile.empty()) {
@@ -237,6 +239,11 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
       // user is the vhost's SSL_CTX: keep it for certificate reloads.
       if (pendingListener_ != nullptr) pendingListener_->sslCtx = static_cast<SSL_CTX*>(user);
+      return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      // A socket that never completes TLS and the upgrade is dropped after the handshake timeout; lws otherwise
+      // waits for the first bytes without a bound.
+      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsHandshakeTimeoutMs)));
       return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       std::string why;

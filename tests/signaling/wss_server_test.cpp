@@ -5,6 +5,7 @@
 #include "node_runner.h"
 #include "rtcgate/signaling/browser_dialogs.h"
 #include "rtcgate/signaling/digest_auth.h"
+#include "rtcgate/signaling/self_signed_cert.h"
 #include "rtcgate/signaling/wss_server.h"
 #include "support/test_support.h"
 
@@ -212,6 +213,60 @@ TEST_F(WssServerTest, GatewayCallsTheRegisteredJsSipWhichAnswersThenGatewayHangs
   EXPECT_EQ(statuses.back(), 200);
   EXPECT_NE(std::find(statuses.begin(), statuses.end(), 180), statuses.end());  // JsSIP rings by itself
   EXPECT_NE(answer.find("a=setup:active"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+
+TEST(WssServerLimits, PerIpCapPingsAndHandshakeTimeout) {
+  EventLoop loop("control");
+  loop.adoptCurrentThread();
+  Metrics metrics;
+  auto cfg = testConfig();
+  cfg.security.maxConnectionsPerIp = 2;
+  cfg.security.wsIdleTimeoutMs = 3000;
+  cfg.security.wsHandshakeTimeoutMs = 1000;
+  WssServer server(loop, cfg, metrics);
+  auto run = test::runNode(loop, "signaling/sip_clients.mjs",
+                           {"limits", std::to_string(server.port()), "https://app.example"});
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["first"], "open") << run.output;
+  EXPECT_EQ(run.results["second"], "open");
+  EXPECT_NE(run.results["third"], "open");
+  EXPECT_EQ(run.results["ping"], "yes");
+  EXPECT_EQ(run.results["stalled_closed"], "yes");
+  EXPECT_EQ(run.results["stalled_ms_over_500"], "yes");
+  EXPECT_EQ(run.results["stalled_ms_under_3000"], "yes");
+}
+
+TEST(WssServerCertificates, ReloadServesTheNewCertificateToNewConnections) {
+  EventLoop loop("control");
+  loop.adoptCurrentThread();
+  Metrics metrics;
+  test::TempDir dir;
+  auto first = generateSelfSignedCertificate("first.example");
+  auto second = generateSelfSignedCertificate("second.example");
+  auto cfg = testConfig();
+  cfg.listeners.wss[0].tlsCertFile = dir.write("cert.pem", first.certificate);
+  cfg.listeners.wss[0].tlsKeyFile = dir.write("key.pem", first.privateKey);
+  WssServer server(loop, cfg, metrics);
+  auto subject = [&] {
+    auto run = test::runNode(loop, "signaling/sip_clients.mjs",
+                             {"certificate", std::to_string(server.port()), "https://app.example"});
+    EXPECT_EQ(run.exitCode, 0) << run.output;
+    return run.results["subject_cn"];
+  };
+  EXPECT_EQ(subject(), "first.example");
+  // A broken pair is refused and the working certificate stays.
+  dir.write("cert.pem", second.certificate);
+  EXPECT_FALSE(server.applyConfig(cfg));
+  EXPECT_EQ(subject(), "first.example");
+  dir.write("key.pem", second.privateKey);
+  EXPECT_TRUE(server.applyConfig(cfg));
+  EXPECT_EQ(subject(), "second.example");
 }
 
 }  // namespace

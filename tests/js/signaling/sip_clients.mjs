@@ -315,7 +315,54 @@ async function jssipCallOut() {
   done();
 }
 
+async function certificate() {
+  // The subject of the certificate a new TLS connection is served.
+  const tls = await import('node:tls');
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  await new Promise((resolve) => { socket.once('secureConnect', resolve); socket.once('error', resolve); });
+  const cert = socket.getPeerCertificate();
+  result('subject_cn', cert && cert.subject ? cert.subject.CN : 'none');
+  socket.destroy();
+  done();
+}
+
+async function limits() {
+  // Per-IP cap (the test sets it to 2): the third concurrent socket is refused.
+  const a = rawSocket('sip');
+  const b = rawSocket('sip');
+  result('first', await handshake(a));
+  result('second', await handshake(b));
+  const c = rawSocket('sip');
+  result('third', await handshake(c));
+  c.terminate();
+  // Pings: lws pings an idle connection (the test sets the idle timeout to 3 s, so pings come every second).
+  const pinged = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), 4000);
+    a.once('ping', () => { clearTimeout(t); resolve(true); });
+  });
+  result('ping', pinged ? 'yes' : 'no');
+  a.close();
+  b.close();
+  // A TCP connection that never starts TLS is dropped after the handshake timeout (the test sets 1 s).
+  const net = await import('node:net');
+  const started = Date.now();
+  const stalled = net.connect({ host: '127.0.0.1', port });
+  const closed = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), 8000);
+    stalled.once('close', () => { clearTimeout(t); resolve(true); });
+    stalled.on('error', () => {});
+  });
+  result('stalled_closed', closed ? 'yes' : 'no');
+  const elapsed = Date.now() - started;
+  result('stalled_ms_over_500', elapsed > 500 ? 'yes' : 'no');
+  result('stalled_ms_under_3000', elapsed < 3000 ? 'yes' : 'no');
+  stalled.destroy();
+  done();
+}
+
 const scenarios = {
+  certificate,
+  limits,
   'jssip-call-in': jssipCallIn,
   'jssip-call-out': jssipCallOut,
   'jssip-register': jssipRegister,
