@@ -113,7 +113,9 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
       else if (creds->algorithm == DigestAlgorithm::Md5) ha1 = account->ha1;
     }
     bool known = account != nullptr && (!password.empty() || !ha1.empty());
-    if (ha1.empty()) ha1 = digestHa1(creds->algorithm, creds->username, kRealm, known ? password : decoyPassword_);
+    // One HA1 computation on every path (an HA1 account uses its stored value and discards this one).
+    std::string computed = digestHa1(creds->algorithm, creds->username, kRealm, known ? password : decoyPassword_);
+    if (ha1.empty()) ha1 = std::move(computed);
     std::string expected = digestResponse(creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce, creds->qop,
                                           request.method(), creds->uri);
     bool match = constantTimeEquals(expected, creds->response) && known;
