@@ -75,6 +75,9 @@ SipMessage::ParseResult SipMessage::parse(std::string_view text) {
   };
   if (extracted <= 0 || msg_has_error(msg)) return bad("Malformed message");
   if (sip->sip_error != nullptr) return bad("Malformed header");
+  // RFC 7118 5.2: exactly one SIP message per WebSocket message; bytes after a Content-Length-delimited body are
+  // left committed and unparsed by sofia.
+  if (msg_buf_committed(msg) > 0) return bad("More than one message in a frame");
   if (sip->sip_via == nullptr) return bad("Missing Via");
   if (sip->sip_from == nullptr || sip->sip_to == nullptr) return bad("Missing From or To");
   if (sip->sip_call_id == nullptr) return bad("Missing Call-ID");
@@ -164,7 +167,12 @@ std::string SipMessage::encode(const sip_header_t* header) {
   if (header == nullptr) return {};
   const msg_header_t* h = reinterpret_cast<const msg_header_t*>(header);
   // Received headers keep their raw bytes: echo those (RFC 3261 8.2.6.2 copies Via "unchanged").
-  if (h->sh_data != nullptr && h->sh_len > 0) return std::string(static_cast<const char*>(h->sh_data), h->sh_len);
+  if (h->sh_data != nullptr && h->sh_len > 0) {
+    // The last header of a frame without a blank line has no line end of its own; bare LF is normalised too.
+    std::string_view raw(static_cast<const char*>(h->sh_data), h->sh_len);
+    while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
+    return std::string(raw) + "\r\n";
+  }
   if (h->sh_data != nullptr) return {};  // a later value of a comma-separated line: already in the first one's bytes
   std::string out = h->sh_class->hc_name;
   out += ": ";

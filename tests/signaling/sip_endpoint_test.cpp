@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sofia-sip/sip.h>
 
+#include <random>
 #include <regex>
 
 #include "rtcgate/signaling/browser_dialogs.h"
@@ -209,6 +210,9 @@ TEST_F(EndpointTest, MalformedRequestsGet400AndGarbageClosesTheConnection) {
     send(garbage);
     EXPECT_EQ(last, BrowserSipEndpoint::Verdict::Close) << garbage;
   }
+  auto twice = std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "OPTIONS");
+  r = send(twice + twice);
+  EXPECT_EQ(r.rfind("SIP/2.0 400 More than one message in a frame", 0), 0u) << r;
   auto unknownMethod = std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "PUBLISH");
   r = send(unknownMethod);
   EXPECT_EQ(r.rfind("SIP/2.0 405", 0), 0u) << r;
@@ -249,6 +253,48 @@ TEST_F(EndpointTest, ContactExpiresParameterIsReplacedNotDuplicated) {
   ASSERT_EQ(r.rfind("SIP/2.0 200", 0), 0u) << r;
   EXPECT_NE(r.find("0001>\";expires=120\r\n"), std::string::npos) << r;
   EXPECT_EQ(r.find(";;"), std::string::npos) << r;
+}
+}  // namespace
+}  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+// Mutated REGISTER/INVITE frames (flipped bytes, truncations, inserted CR/LF/NUL/colons): never a crash, and
+// every answer we produce is itself a well-formed SIP response.
+TEST_F(EndpointTest, MutatedFramesNeverCrashAndAnswersStayWellFormed) {
+  std::vector<std::string> seeds = {
+      registerRequest("1001", 1, ""),
+      std::regex_replace(registerRequest("1001", 1, "Session-Expires: 90\r\nContent-Type: application/sdp\r\n"),
+                         std::regex("REGISTER"), "INVITE"),
+      std::regex_replace(std::regex_replace(registerRequest("1001", 2, ""), std::regex("REGISTER"), "BYE"),
+                         std::regex("To: <sip:1001@rtcgate.invalid>"), "To: <sip:1001@rtcgate.invalid>;tag=x"),
+      std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "CANCEL"),
+      std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "OPTIONS")};
+  std::mt19937 rng(4242);
+  const char specials[] = {'\r', '\n', '\0', ':', ';', '<', '>', '"', ',', ' ', '\xff', '='};
+  int answered = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string frame = seeds[static_cast<size_t>(i) % seeds.size()];
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !frame.empty(); ++e) {
+      size_t pos = rng() % frame.size();
+      switch (rng() % 4) {
+        case 0: frame[pos] = static_cast<char>(rng() & 0xff); break;
+        case 1: frame.insert(pos, 1, specials[rng() % sizeof(specials)]); break;
+        case 2: frame.erase(pos, 1 + rng() % 8); break;
+        default: frame.resize(pos); break;
+      }
+    }
+    transport.sent.clear();
+    endpoint->onFrame(static_cast<ConnectionId>(100 + i), "198.51.100.7", frame);
+    for (auto& [c, text] : transport.sent) {
+      auto parsed = SipMessage::parse(text);
+      ASSERT_EQ(parsed.status, SipMessage::ParseStatus::Ok) << parsed.reason << "\nframe:\n" << frame << "\nanswer:\n" << text;
+      ++answered;
+    }
+    endpoint->onConnectionClosed(static_cast<ConnectionId>(100 + i));
+  }
+  EXPECT_GT(answered, 100);
 }
 }  // namespace
 }  // namespace rtcgate::signaling
