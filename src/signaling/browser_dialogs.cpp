@@ -79,7 +79,7 @@ void BrowserDialog::respond(int status, std::string_view reason, std::string sdp
   if (status < 300) {
     state_ = State::Confirmed;
     pending2xxCseq_ = invite_->cseq();
-    sendFinalAndTrack(std::move(response), false);
+    sendFinalAndTrack(std::move(response));
     return;
   }
   // A failure ends the transaction; its ACK (same branch) is absorbed as an unknown-dialog ACK.
@@ -87,8 +87,7 @@ void BrowserDialog::respond(int status, std::string_view reason, std::string sdp
   terminate("rejected with " + std::to_string(status));
 }
 
-void BrowserDialog::sendFinalAndTrack(std::string response, bool reinvite) {
-  (void)reinvite;
+void BrowserDialog::sendFinalAndTrack(std::string response) {
   pending2xx_ = response;
   owner_.transport_.send(connection_, std::move(response));
   retransmitInterval_ = owner_.t1_;
@@ -142,7 +141,7 @@ void BrowserDialog::answerReoffer(int status, std::string_view reason, std::stri
   uint32_t cseq = reoffer_->cseq();
   reoffer_.reset();
   if (isInvite && status >= 200 && status < 300) pending2xxCseq_ = cseq;
-  if (isInvite && status >= 200 && status < 300) sendFinalAndTrack(std::move(response), true);
+  if (isInvite && status >= 200 && status < 300) sendFinalAndTrack(std::move(response));
   else owner_.transport_.send(connection_, std::move(response));
 }
 
@@ -164,7 +163,7 @@ void BrowserDialog::hangup(std::string_view reason) {
     return;
   }
   owner_.transport_.send(connection_,
-                         buildRequest("BYE", ++localCseq_, randomToken(16), "", "") );
+                         buildRequest("BYE", ++localCseq_, randomToken(16), "", ""));
   terminate(std::string("hung up: ") + std::string(reason));
 }
 

@@ -142,7 +142,7 @@ bool BrowserSipEndpoint::authorize(ConnectionId connection, const std::string& r
   }
   if (outcome.failure) authFailures_.fetch_add(1, std::memory_order_relaxed);
   if (outcome.kind == AgentAuthenticator::Outcome::Kind::RateLimited) {
-    reply(request.isRequest() ? connection : connection, request, 403, "Forbidden", {"Retry-After: 60"});
+    reply(connection, request, 403, "Forbidden", {"Retry-After: 60"});
     return false;
   }
   std::vector<std::string> headers;

@@ -94,6 +94,9 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
   info.foreign_loops = loops;
   // Covers the TLS accept and the HTTP upgrade: a client that stalls its handshake is dropped.
   info.timeout_secs = secondsCeil(security_.wsHandshakeTimeoutMs);
+  // A hard bound on sockets, including ones still in TLS or the upgrade (max_connections counts established ones);
+  // the margin covers listen sockets and lws' own. Fixed at start: a reload cannot resize it.
+  info.fd_limit_per_thread = security_.maxConnections + 16 + static_cast<unsigned>(config.listeners.wss.size());
   context_ = lws_create_context(&info);
   if (context_ == nullptr)
     throw std::runtime_error("WSS: libwebsockets context failed (is libwebsockets-evlib-glib installed?)");

@@ -34,7 +34,8 @@ struct DialogEvents {
 };
 
 // One INVITE dialog with a browser over its WebSocket connection, in either direction. Created by BrowserDialogs;
-// the session layer holds it by shared_ptr. Thread: control.
+// the session layer holds it by shared_ptr, and must drop it before the BrowserDialogs (the WssServer) goes away.
+// Thread: control.
 class BrowserDialog : public std::enable_shared_from_this<BrowserDialog> {
 public:
   enum class Direction { FromBrowser, ToBrowser };
@@ -65,7 +66,7 @@ private:
   BrowserDialog(BrowserDialogs& owner, Direction direction, ConnectionId connection, std::string agent);
   std::string buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
                            std::string_view contentType, std::string_view body, bool ack = false) const;
-  void sendFinalAndTrack(std::string response, bool reinvite);
+  void sendFinalAndTrack(std::string response);
   void terminate(const std::string& why);
   bool retransmit();
 
