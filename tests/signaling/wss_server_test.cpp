@@ -162,11 +162,18 @@ TEST_F(WssServerTest, JsSipCallsInAndTheTestHandlerAnswers) {
   std::shared_ptr<BrowserDialog> call;
   int acks = 0;
   std::string ended;
+  std::vector<std::string> infos;
+  std::vector<std::string> reoffers;
   server->endpoint().dialogs().setIncomingHandler([&](std::shared_ptr<BrowserDialog> d) {
     call = d;
     DialogEvents ev;
     ev.onAck = [&](const std::string&) { ++acks; };
     ev.onTerminated = [&](const std::string& why) { ended = why; };
+    ev.onInfo = [&](const std::string& type, const std::string& body) { infos.push_back(type + "|" + body); };
+    ev.onReoffer = [&, weak = std::weak_ptr<BrowserDialog>(d)](const std::string&, bool update) {
+      reoffers.push_back(update ? "UPDATE" : "INVITE");
+      if (auto dialog = weak.lock()) dialog->answerReoffer(200, "OK", kGatewaySdp);
+    };
     d->setEvents(ev);
     d->respond(180, "Ringing");
     d->respond(200, "OK", kGatewaySdp);
@@ -176,12 +183,17 @@ TEST_F(WssServerTest, JsSipCallsInAndTheTestHandlerAnswers) {
   EXPECT_EQ(run.results["call"], "confirmed") << run.output;
   EXPECT_EQ(run.results["progress"], "180");
   EXPECT_EQ(run.results["remote_sdp"], "yes");
+  EXPECT_EQ(run.results["hold"], "done");
+  EXPECT_EQ(run.results["update"], "done");
   EXPECT_EQ(run.results["end"], "ended");
+  EXPECT_EQ(reoffers, (std::vector<std::string>{"INVITE", "UPDATE"}));
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_NE(infos[0].find("application/dtmf-relay|Signal=5"), std::string::npos) << infos[0];
   ASSERT_TRUE(call);
   EXPECT_EQ(call->agent(), "1001");  // authenticated by digest on the INVITE itself (no REGISTER before)
   EXPECT_EQ(call->target(), "5555");
   EXPECT_NE(call->remoteOffer().find("m=audio"), std::string::npos);
-  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(acks, 2);  // the INVITE's 2xx and the hold re-INVITE's 2xx
   EXPECT_EQ(ended, "BYE from the browser");
   EXPECT_EQ(server->endpoint().dialogs().size(), 0u);
 }

@@ -285,6 +285,19 @@ async function jssipCallIn() {
   result('progress', progress.join(','));
   if (ev.event === 'confirmed') {
     result('remote_sdp', session.connection.remoteDescription ? 'yes' : 'no');
+    // re-INVITE (hold), UPDATE with an offer (renegotiate useUpdate), and DTMF as SIP INFO (JsSIP's default).
+    const held = await new Promise((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), 3000);
+      if (!session.hold({}, () => { clearTimeout(t); resolve('done'); })) resolve('refused');
+    });
+    result('hold', held);
+    const updated = await new Promise((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), 3000);
+      if (!session.renegotiate({ useUpdate: true }, () => { clearTimeout(t); resolve('done'); })) resolve('refused');
+    });
+    result('update', updated);
+    session.sendDTMF('5', { duration: 100, interToneGap: 50 });
+    await wait(300);
     const ended = once(session, 'ended', 'failed');
     session.terminate();
     result('end', (await ended).event);
