@@ -283,3 +283,53 @@ TEST(WssServerCertificates, ReloadServesTheNewCertificateToNewConnections) {
 
 }  // namespace
 }  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+
+TEST_F(WssServerTest, SipJsCallsInAndHangsUp) {
+  std::shared_ptr<BrowserDialog> call;
+  int acks = 0;
+  std::string ended;
+  server->endpoint().dialogs().setIncomingHandler([&](std::shared_ptr<BrowserDialog> d) {
+    call = d;
+    DialogEvents ev;
+    ev.onAck = [&](const std::string&) { ++acks; };
+    ev.onTerminated = [&](const std::string& why) { ended = why; };
+    d->setEvents(ev);
+    d->respond(200, "OK", kGatewaySdp);
+  });
+  auto run = node("sipjs-call-in");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["call"], "Established") << run.output;
+  EXPECT_EQ(run.results["end"], "Terminated");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->agent(), "1002");
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(ended, "BYE from the browser");
+}
+
+TEST_F(WssServerTest, GatewayCallsTheRegisteredSipJsWhichAccepts) {
+  std::shared_ptr<BrowserDialog> call;
+  std::vector<int> statuses;
+  server->registrar().addListener({[&](const Registration& r) {
+                                     DialogEvents ev;
+                                     ev.onResponse = [&](int status, const std::string&, const std::string&) {
+                                       statuses.push_back(status);
+                                       if (status == 200) loop.post([&] { call->hangup(); });
+                                     };
+                                     call = server->endpoint().dialogs().invite(r, "5002", kGatewaySdp, ev);
+                                   },
+                                   nullptr});
+  auto run = node("sipjs-call-out");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["register"], "Registered") << run.output;
+  EXPECT_EQ(run.results["offer"], "yes");
+  EXPECT_EQ(run.results["answer"], "Established");
+  EXPECT_EQ(run.results["end"], "Terminated");
+  ASSERT_FALSE(statuses.empty());
+  EXPECT_EQ(statuses.back(), 200);
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling

@@ -373,7 +373,79 @@ async function limits() {
   done();
 }
 
+// SIP.js takes its media layer as a factory: a media-less SessionDescriptionHandler that trades fixed SDP.
+class FakeSdh {
+  constructor() { this.remote = null; }
+  close() {}
+  async getDescription() { return { body: FAKE_SDP, contentType: 'application/sdp' }; }
+  hasDescription(contentType) { return contentType === 'application/sdp'; }
+  async rollbackDescription() {}
+  async setDescription(sdp) { this.remote = sdp; }
+  sendDtmf() { return false; }
+}
+
+function sipjsCallAgent(delegate) {
+  return new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI('sip:1002@rtcgate.invalid'),
+    authorizationUsername: '1002', authorizationPassword: 'demo-1002',
+    transportOptions: { server: url }, logLevel: process.env.SIPJS_LOG || 'error',
+    sessionDescriptionHandlerFactory: () => new FakeSdh(),
+    delegate,
+  });
+}
+
+function sessionState(session, wanted, ms = 5000) {
+  return new Promise((resolve) => {
+    if (wanted.includes(session.state)) { resolve(session.state); return; }
+    const t = setTimeout(() => resolve(`timeout-${session.state}`), ms);
+    const listener = (s) => {
+      if (wanted.includes(s)) { clearTimeout(t); session.stateChange.removeListener(listener); resolve(s); }
+    };
+    session.stateChange.addListener(listener);
+  });
+}
+
+async function sipjsCallIn() {
+  // SIP.js calls (digest-challenged INVITE), the test handler answers, SIP.js sends BYE.
+  const ua = sipjsCallAgent(undefined);
+  await ua.start();
+  const inviter = new SIP.Inviter(ua, SIP.UserAgent.makeURI('sip:5555@rtcgate.invalid'));
+  const established = sessionState(inviter, [SIP.SessionState.Established, SIP.SessionState.Terminated]);
+  await inviter.invite();
+  result('call', await established);
+  if (inviter.state === SIP.SessionState.Established) {
+    const terminated = sessionState(inviter, [SIP.SessionState.Terminated]);
+    await inviter.bye();
+    result('end', await terminated);
+  }
+  await ua.stop();
+  done();
+}
+
+async function sipjsCallOut() {
+  // rtcgate calls the registered SIP.js, which accepts; rtcgate hangs up.
+  let invitation = null;
+  let gotInvite;
+  const invited = new Promise((resolve) => { gotInvite = resolve; });
+  const ua = sipjsCallAgent({ onInvite: (inv) => { invitation = inv; gotInvite(); } });
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  const registered = registererState(registerer, [SIP.RegistererState.Registered, SIP.RegistererState.Unregistered]);
+  await registerer.register();
+  result('register', await registered);
+  await invited;
+  result('offer', invitation.request.body.includes('m=audio') ? 'yes' : 'no');
+  const established = sessionState(invitation, [SIP.SessionState.Established, SIP.SessionState.Terminated]);
+  await invitation.accept();
+  result('answer', await established);
+  result('end', await sessionState(invitation, [SIP.SessionState.Terminated]));
+  await ua.stop();
+  done();
+}
+
 const scenarios = {
+  'sipjs-call-in': sipjsCallIn,
+  'sipjs-call-out': sipjsCallOut,
   certificate,
   limits,
   'jssip-call-in': jssipCallIn,
