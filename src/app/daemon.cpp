@@ -10,6 +10,7 @@
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
+#include "rtcgate/signaling/wss_server.h"
 
 namespace rtcgate::app {
 namespace {
@@ -61,6 +62,17 @@ int Daemon::run() {
     adminUrl = fmt::format("http://{}:{}/ (healthz, readyz, metrics)", cfg.listeners.admin.bind.address, admin_->port());
   }
 
+  if (!cfg.listeners.wss.empty()) {
+    try {
+      wss_ = std::make_unique<signaling::WssServer>(control_, cfg, metrics_);
+    } catch (const std::exception& e) {
+      lg->critical("cannot start: {}", e.what());
+      admin_.reset();
+      workers_->stop();
+      return 1;
+    }
+  }
+
   // GLib delivers these on the control context, outside the async-signal context, so handlers may do real work.
   auto watch = [this](int signum, auto handler) {
     GSource* src = g_unix_signal_source_new(signum);
@@ -90,6 +102,7 @@ int Daemon::run() {
     lg->critical("cannot start: SIP toward {}:{}: {}", cfg.upstream.sipBind.address, cfg.upstream.sipBind.port,
                  e.what());
     sip_.reset();
+    wss_.reset();
     admin_.reset();
     workers_->stop();
     return 1;
@@ -101,6 +114,7 @@ int Daemon::run() {
 
   control_.run();
 
+  wss_.reset();
   sip_.reset();
   admin_.reset();
   workers_->stop();
@@ -131,6 +145,7 @@ void Daemon::reload() {
   } else {
     reloadsTotal_->fetch_add(1, std::memory_order_relaxed);
     log::init(store_.current()->logging.settings);
+    if (wss_) wss_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
   }

@@ -17,6 +17,10 @@ class SipStack;
 class UpstreamCallHandler;
 }
 
+namespace rtcgate::signaling {
+class WssServer;
+}
+
 namespace rtcgate::app {
 
 // Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
@@ -43,6 +47,7 @@ private:
   std::unique_ptr<sip::UpstreamCallHandler> callHandler_;
   std::unique_ptr<sip::SipStack> sip_;
   Timer shutdownDeadline_;
+  std::unique_ptr<signaling::WssServer> wss_;
   bool stopping_ = false;
   std::atomic<uint64_t>* reloadsTotal_ = nullptr;
   std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;

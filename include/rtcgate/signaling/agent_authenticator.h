@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+#include "rtcgate/signaling/auth_rate_limiter.h"
+#include "rtcgate/signaling/digest_auth.h"
+
+namespace rtcgate::signaling {
+
+class SipMessage;
+
+// Decides whether a browser request is from a configured agent: digest (MD5 or SHA-256, qop=auth) against the
+// agent's password or HA1, a signed agent token (digest or Bearer), with per-IP failure rate limiting.
+// Unknown users run the same computation against a throw-away HA1, so they cannot be told from wrong passwords.
+// Thread: control.
+class AgentAuthenticator {
+public:
+  static constexpr const char* kRealm = "rtcgate";
+
+  struct Outcome {
+    enum class Kind { Authenticated, Challenge, RateLimited } kind = Kind::Challenge;
+    std::string user;  // Authenticated: the agent
+    std::string dn;
+    bool failure = false;  // Challenge because credentials were wrong (counted), not absent or stale
+    std::vector<std::string> challenges;  // Challenge: WWW-Authenticate values, SHA-256 then MD5 (see .cpp)
+  };
+
+  // nonceKey: random bytes from start (nonces do not survive a restart, which only costs one extra 401).
+  AgentAuthenticator(const config::Config& config, std::string nonceKey);
+  void applyConfig(const config::Config& config);
+
+  Outcome authenticate(const SipMessage& request, const std::string& sourceIp);
+
+  // For tests: a fixed clock.
+  void setClockForTest(std::chrono::system_clock::time_point now) { fixedNow_ = now; }
+
+private:
+  struct Account {
+    std::string dn;
+    std::string password;
+    std::string ha1;  // MD5 HA1 when configured that way
+  };
+  std::chrono::system_clock::time_point now() const;
+  std::vector<std::string> challenges(bool stale) const;
+  const Account* findAccount(const std::string& user) const;
+
+  std::vector<std::pair<std::string, Account>> accounts_;
+  std::string tokenSecret_;
+  NonceSigner nonces_;
+  AuthRateLimiter limiter_;
+  std::string decoyPassword_;
+  std::chrono::system_clock::time_point fixedNow_{};
+};
+
+}  // namespace rtcgate::signaling

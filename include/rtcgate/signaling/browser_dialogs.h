@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/signaling/registrar.h"
+#include "rtcgate/signaling/sip_transport.h"
+
+namespace rtcgate::signaling {
+
+class SipMessage;
+class BrowserDialogs;
+
+// What the session layer hears from one browser dialog. Every callback is optional.
+struct DialogEvents {
+  // Outgoing INVITE: each response (1xx with or without SDP, the 2xx, or the final failure; 408 on timeout).
+  std::function<void(int status, const std::string& reason, const std::string& sdp)> onResponse;
+  // Incoming INVITE: the ACK for our 2xx arrived (sdp set when the browser answers an offer made in our 2xx).
+  std::function<void(const std::string& sdp)> onAck;
+  // A re-INVITE (update=false) or UPDATE (update=true) with an SDP offer: answer with answerReoffer(). Without
+  // this callback the offer is answered with our current SDP.
+  std::function<void(const std::string& sdp, bool update)> onReoffer;
+  // INFO (e.g. application/dtmf-relay from JsSIP); already answered 200.
+  std::function<void(const std::string& contentType, const std::string& body)> onInfo;
+  // The dialog is over (BYE, CANCEL, failure response, no ACK, connection lost). Called once; the dialog is dead.
+  std::function<void(const std::string& why)> onTerminated;
+};
+
+// One INVITE dialog with a browser over its WebSocket connection, in either direction. Created by BrowserDialogs;
+// the session layer holds it by shared_ptr, and must drop it before the BrowserDialogs (the WssServer) goes away.
+// Thread: control.
+class BrowserDialog : public std::enable_shared_from_this<BrowserDialog> {
+public:
+  enum class Direction { FromBrowser, ToBrowser };
+  enum class State { Calling, Early, Confirmed, Terminated };
+
+  Direction direction() const { return direction_; }
+  State state() const { return state_; }
+  const std::string& callId() const { return callId_; }
+  const std::string& agent() const { return agent_; }
+  ConnectionId connection() const { return connection_; }
+  // FromBrowser: the INVITE's offer (empty for an offerless INVITE) and the dialed user (Request-URI user).
+  const std::string& remoteOffer() const { return remoteOffer_; }
+  const std::string& target() const { return target_; }
+
+  void setEvents(DialogEvents events) { events_ = std::move(events); }
+
+  // FromBrowser, before the final answer: send 18x, 2xx (retransmitted until ACK, RFC 3261 13.3.1.4) or 3xx-6xx.
+  void respond(int status, std::string_view reason, std::string sdp = {});
+  // Answer the pending re-INVITE / UPDATE offer (2xx with SDP, or e.g. 488).
+  void answerReoffer(int status, std::string_view reason, std::string sdp = {});
+  // End the dialog from our side: BYE when confirmed, CANCEL for our unanswered INVITE, 480 for theirs.
+  void hangup(std::string_view reason = "Normal");
+  // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
+  bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
+
+private:
+  friend class BrowserDialogs;
+  BrowserDialog(BrowserDialogs& owner, Direction direction, ConnectionId connection, std::string agent);
+  std::string buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
+                           std::string_view contentType, std::string_view body, bool ack = false) const;
+  void sendFinalAndTrack(std::string response);
+  void terminate(const std::string& why);
+  bool retransmit();
+
+  BrowserDialogs& owner_;
+  Direction direction_;
+  State state_ = State::Calling;
+  ConnectionId connection_;
+  std::string agent_;
+  std::string callId_;
+  std::string localTag_, remoteTag_;
+  std::string localUri_, remoteUri_;  // From/To header values without tags (name-addr)
+  std::string remoteTarget_;          // Request-URI for our requests (the browser's Contact)
+  std::string target_;
+  std::string remoteOffer_;
+  std::string localSdp_;
+  uint32_t localCseq_ = 0;
+  uint32_t remoteCseq_ = 0;
+  std::string inviteBranch_;  // ToBrowser: our INVITE's branch, for CANCEL and ACK of non-2xx
+  std::unique_ptr<SipMessage> invite_;       // FromBrowser: the INVITE being answered
+  std::unique_ptr<SipMessage> reoffer_;      // the pending re-INVITE / UPDATE
+  std::string sessionExpiresHeader_;         // echoed on 2xx when the browser asked for session timers
+  std::string pending2xx_;                   // 2xx being retransmitted until ACK
+  uint32_t pending2xxCseq_ = 0;              // CSeq of the INVITE that 2xx answers (its ACK carries it)
+  std::chrono::milliseconds retransmitInterval_{500};
+  std::chrono::steady_clock::time_point retransmitDeadline_;
+  Timer retransmitTimer_;
+  Timer timeoutTimer_;  // ToBrowser: Timer B (no final response)
+  bool finalSent_ = false;
+  bool terminated_ = false;
+  DialogEvents events_;
+};
+
+// The dialog layer of the browser leg: matches requests and responses to dialogs (RFC 3261 12, 17), answers
+// what needs no session decision (CANCEL, BYE, INFO, in-dialog OPTIONS, 481, 491) and creates outgoing INVITEs.
+// Thread: control.
+class BrowserDialogs {
+public:
+  // A new INVITE from an authenticated agent. The handler must eventually call dialog->respond().
+  using IncomingHandler = std::function<void(std::shared_ptr<BrowserDialog> dialog)>;
+
+  BrowserDialogs(EventLoop& loop, SipTransport& transport, Metrics& metrics);
+  ~BrowserDialogs();
+
+  void setIncomingHandler(IncomingHandler handler) { incoming_ = std::move(handler); }
+
+  // Send an INVITE to a registered browser Contact over the connection it registered on.
+  std::shared_ptr<BrowserDialog> invite(const Registration& target, const std::string& fromUser,
+                                        const std::string& sdp, DialogEvents events);
+
+  void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
+  void onResponse(ConnectionId connection, const SipMessage& response);
+  void connectionClosed(ConnectionId connection);
+
+  size_t size() const { return dialogs_.size(); }
+  // RFC 3261 T1 (2xx retransmission base) and 64*T1 (ACK wait, Timer B); shorter values are for tests.
+  void setTimers(std::chrono::milliseconds t1, std::chrono::milliseconds transactionTimeout) {
+    t1_ = t1;
+    timerB_ = transactionTimeout;
+  }
+
+private:
+  friend class BrowserDialog;
+  std::shared_ptr<BrowserDialog> find(const std::string& callId, const std::string& localTag);
+  void forget(const BrowserDialog& dialog);
+  void reply(ConnectionId connection, const SipMessage& request, int status, std::string_view reason,
+             const std::vector<std::string>& headers = {});
+
+  EventLoop& loop_;
+  SipTransport& transport_;
+  IncomingHandler incoming_;
+  // Keyed by Call-ID + our tag (our tag is chosen before the dialog exists, so it identifies it from the start).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<BrowserDialog>> dialogs_;
+  std::atomic<uint64_t>& unknownDialog_;
+  std::chrono::milliseconds t1_{500};
+  std::chrono::milliseconds timerB_{32000};
+};
+
+}  // namespace rtcgate::signaling

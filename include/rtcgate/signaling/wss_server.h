@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/signaling/browser_sip_endpoint.h"
+#include "rtcgate/signaling/registrar.h"
+#include "rtcgate/signaling/sip_transport.h"
+
+struct lws;
+struct lws_context;
+struct lws_vhost;
+struct ssl_ctx_st;
+struct lws_retry_bo;
+
+namespace rtcgate::signaling {
+
+// Browser-facing SIP over WebSocket Secure (RFC 7118) on libwebsockets over the control loop: one vhost per
+// configured listener, subprotocol "sip" required, Origin allow-list, connection caps, handshake and idle
+// timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues.
+// Owns the registrar and the SIP endpoint of the browser leg. Thread: control; create, use and destroy it there.
+class WssServer final : public SipTransport {
+public:
+  // Throws std::runtime_error when a listener cannot be set up (bad certificate, port in use).
+  WssServer(EventLoop& control, const config::Config& config, Metrics& metrics);
+  ~WssServer() override;
+  WssServer(const WssServer&) = delete;
+  WssServer& operator=(const WssServer&) = delete;
+
+  // Limits, agents and certificates (for new connections) follow the new configuration; listener addresses
+  // need a restart. Returns false (and keeps the old certificate) when a new certificate cannot be loaded.
+  bool applyConfig(const config::Config& config);
+
+  // Actual port of listener i (the configured one, or the kernel's pick for port 0).
+  uint16_t port(size_t listener = 0) const;
+  size_t connectionCount() const { return connections_.size(); }
+
+  bool send(ConnectionId connection, std::string message) override;
+  void close(ConnectionId connection) override;
+
+  Registrar& registrar() { return registrar_; }
+  BrowserSipEndpoint& endpoint() { return *endpoint_; }
+
+  // libwebsockets callback entry; public for the C trampoline only.
+  int onCallback(lws* wsi, int reason, void* user, void* in, size_t len);
+
+private:
+  struct Connection {
+    ConnectionId id = 0;
+    lws* wsi = nullptr;
+    std::string ip;
+    std::string rx;
+    std::deque<std::string> out;
+    size_t outBytes = 0;
+    bool closing = false;
+    int closeStatus = 1000;
+  };
+  struct Listener {
+    config::WssListener config;
+    lws_vhost* vhost = nullptr;
+    ssl_ctx_st* sslCtx = nullptr;
+    uint16_t port = 0;
+  };
+
+  bool acceptHandshake(lws* wsi, std::string* why);
+  void onReceive(Connection& c, lws* wsi, const char* data, size_t len);
+  int onWriteable(Connection& c, lws* wsi);
+  void closeWith(Connection& c, int status);
+  bool loadCertificate(Listener& l);
+
+  EventLoop& control_;
+  Metrics& metrics_;
+  config::Security security_;
+  Registrar registrar_;
+  std::unique_ptr<BrowserSipEndpoint> endpoint_;
+  lws_context* context_ = nullptr;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<ConnectionId, Connection*> connections_;
+  std::map<std::string, uint32_t> perIp_;
+  ConnectionId nextId_ = 1;
+  Listener* pendingListener_ = nullptr;  // the vhost being created, for the SSL_CTX callback
+  std::vector<unsigned char> writeBuf_;
+  std::unique_ptr<::lws_retry_bo> pingPolicyOwner_;
+  std::string generatedCert_;
+  std::string generatedKey_;
+  std::atomic<uint64_t>& rejected_;
+  std::atomic<uint64_t>& oversized_;
+  std::atomic<uint64_t>& queueOverflows_;
+};
+
+}  // namespace rtcgate::signaling

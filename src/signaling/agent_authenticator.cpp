@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/signaling/agent_authenticator.h"
+
+#include <sofia-sip/msg_types.h>
+#include <sofia-sip/sip.h>
+#include <strings.h>
+
+#include "rtcgate/signaling/sip_message.h"
+
+namespace rtcgate::signaling {
+namespace {
+
+// Nonces live this long; an older one gets stale=true and the client retries without asking the user.
+constexpr auto kNonceLifetime = std::chrono::seconds(300);
+
+bool schemeIs(const char* scheme, const char* name) { return scheme != nullptr && ::strcasecmp(scheme, name) == 0; }
+
+}  // namespace
+
+AgentAuthenticator::AgentAuthenticator(const config::Config& config, std::string nonceKey)
+    : nonces_(nonceKey, kNonceLifetime),
+      limiter_(config.security.authFailuresPerMinute),
+      decoyPassword_(base64UrlEncode(hmacSha256(nonceKey, "decoy"))) {
+  applyConfig(config);
+}
+
+void AgentAuthenticator::applyConfig(const config::Config& config) {
+  accounts_.clear();
+  for (const auto& a : config.agents)
+    accounts_.emplace_back(a.user, Account{a.dn, a.password.reveal(), a.ha1.reveal()});
+  tokenSecret_ = config.security.tokenSecret.reveal();
+  limiter_.setLimit(config.security.authFailuresPerMinute);
+}
+
+std::chrono::system_clock::time_point AgentAuthenticator::now() const {
+  return fixedNow_ != std::chrono::system_clock::time_point{} ? fixedNow_ : std::chrono::system_clock::now();
+}
+
+const AgentAuthenticator::Account* AgentAuthenticator::findAccount(const std::string& user) const {
+  for (const auto& [name, account] : accounts_)
+    if (name == user) return &account;
+  return nullptr;
+}
+
+std::vector<std::string> AgentAuthenticator::challenges(bool stale) const {
+  std::string nonce = nonces_.issue(now());
+  std::vector<std::string> out;
+  // RFC 8760 3: the preferred algorithm first. Stock JsSIP 3.x and SIP.js 0.21 keep only the LAST
+  // WWW-Authenticate (their parsers' setHeader() overwrites) and abort unless it is MD5, so MD5 must come last.
+  for (auto alg : {DigestAlgorithm::Sha256, DigestAlgorithm::Md5}) {
+    std::string v = "Digest realm=\"";
+    v += kRealm;
+    v += "\", nonce=\"" + nonce + "\", algorithm=" + std::string(algorithmName(alg)) + ", qop=\"auth\"";
+    if (stale) v += ", stale=true";
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& request, const std::string& sourceIp) {
+  Outcome out;
+  auto steadyNow = AuthRateLimiter::Clock::now();
+  if (limiter_.blocked(sourceIp, steadyNow)) {
+    out.kind = Outcome::Kind::RateLimited;
+    return out;
+  }
+  const sip_t* sip = request.sip();
+  auto wallNow = now();
+  int64_t nowUnix = std::chrono::duration_cast<std::chrono::seconds>(wallNow.time_since_epoch()).count();
+  bool stale = false;
+  bool failed = false;
+
+  for (const msg_auth_t* au = sip->sip_authorization; au != nullptr; au = au->au_next) {
+    if (schemeIs(au->au_scheme, "Bearer")) {
+      // sofia keeps the token68 as the single parameter.
+      const char* token = au->au_params != nullptr ? au->au_params[0] : nullptr;
+      auto user = token != nullptr ? verifyAgentToken(tokenSecret_, token, nowUnix) : std::nullopt;
+      const Account* account = user ? findAccount(*user) : nullptr;
+      if (account != nullptr) {
+        out.kind = Outcome::Kind::Authenticated;
+        out.user = *user;
+        out.dn = account->dn;
+        return out;
+      }
+      failed = true;
+      continue;
+    }
+    if (!schemeIs(au->au_scheme, "Digest")) continue;
+    auto creds = parseDigestParams(au->au_params);
+    if (!creds || creds->realm != kRealm) {
+      failed = true;
+      continue;
+    }
+    auto nonceCheck = nonces_.check(creds->nonce, wallNow);
+    if (nonceCheck == NonceSigner::Check::Invalid) {
+      failed = true;
+      continue;
+    }
+    // Resolve the password or HA1 for this username. Every branch ends in the same digest computation and
+    // comparison so that unknown users take the same path as wrong passwords.
+    std::string user = creds->username;
+    const Account* account = findAccount(user);
+    std::string password;
+    std::string ha1;
+    if (account == nullptr && !tokenSecret_.empty()) {
+      if (auto parts = splitTokenUsername(creds->username); parts && parts->second > nowUnix) {
+        user = parts->first;
+        account = findAccount(user);
+        if (account != nullptr) password = agentTokenPassword(tokenSecret_, creds->username);
+      }
+    } else if (account != nullptr) {
+      if (!account->password.empty()) password = account->password;
+      else if (creds->algorithm == DigestAlgorithm::Md5) ha1 = account->ha1;
+    }
+    bool known = account != nullptr && (!password.empty() || !ha1.empty());
+    // One HA1 computation on every path (an HA1 account uses its stored value and discards this one).
+    std::string computed = digestHa1(creds->algorithm, creds->username, kRealm, known ? password : decoyPassword_);
+    if (ha1.empty()) ha1 = std::move(computed);
+    std::string expected = digestResponse(creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce, creds->qop,
+                                          request.method(), creds->uri);
+    bool match = constantTimeEquals(expected, creds->response) && known;
+    if (!match) {
+      failed = true;
+      continue;
+    }
+    if (nonceCheck == NonceSigner::Check::Stale) {
+      stale = true;
+      continue;
+    }
+    out.kind = Outcome::Kind::Authenticated;
+    out.user = user;
+    out.dn = account->dn;
+    return out;
+  }
+  if (failed && !stale) limiter_.recordFailure(sourceIp, steadyNow);
+  out.kind = Outcome::Kind::Challenge;
+  out.failure = failed && !stale;
+  out.challenges = challenges(stale);
+  return out;
+}
+
+}  // namespace rtcgate::signaling

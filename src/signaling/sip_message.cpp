@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/signaling/sip_message.h"
+
+#include <sofia-sip/msg.h>
+#include <sofia-sip/msg_buffer.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_parser.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <strings.h>
+
+#include <cstring>
+
+namespace rtcgate::signaling {
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Header value encoding; sofia reports the size needed when the buffer is too small.
+std::string encodeValue(const msg_header_t* h) {
+  char small[512];
+  issize_t n = msg_header_field_e(small, sizeof(small), h, 0);
+  if (n < 0) return {};
+  if (static_cast<size_t>(n) < sizeof(small)) return std::string(small, static_cast<size_t>(n));
+  std::string big(static_cast<size_t>(n) + 1, '\0');
+  n = msg_header_field_e(big.data(), static_cast<isize_t>(big.size()), h, 0);
+  if (n < 0) return {};
+  big.resize(static_cast<size_t>(n));
+  return big;
+}
+
+}  // namespace
+
+SipMessage::ParseResult SipMessage::parse(std::string_view text) {
+  ParseResult result;
+  if (text.empty()) {
+    result.reason = "empty message";
+    return result;
+  }
+  // EXTRACT_COPY keeps each header's received bytes (h_data), so responses can echo Via exactly.
+  msg_t* msg = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
+  if (msg == nullptr) {
+    result.reason = "out of memory";
+    return result;
+  }
+  void* buf = msg_buf_alloc(msg, text.size() + 1);
+  if (buf == nullptr) {
+    msg_destroy(msg);
+    result.reason = "out of memory";
+    return result;
+  }
+  std::memcpy(buf, text.data(), text.size());
+  // eos=1: the frame is the whole message, so a missing Content-Length means "the rest is the body" (RFC 7118 5.2
+  // makes Content-Length optional over WebSocket).
+  msg_buf_commit(msg, text.size(), 1);
+  int extracted = msg_extract(msg);
+  sip_t* sip = sip_object(msg);
+  std::unique_ptr<SipMessage> message(new SipMessage(msg, sip));
+
+  if (sip == nullptr || (sip->sip_request == nullptr && sip->sip_status == nullptr)) {
+    result.reason = "not a SIP message";
+    return result;
+  }
+  // A response can only be formed with these (RFC 3261 8.2.6.2); without them the message is dropped.
+  bool answerable = sip->sip_request != nullptr && sip->sip_via != nullptr && sip->sip_from != nullptr &&
+                    sip->sip_to != nullptr && sip->sip_call_id != nullptr && sip->sip_cseq != nullptr;
+  auto bad = [&](const char* why) {
+    result.reason = why;
+    result.status = answerable ? ParseStatus::BadRequest : ParseStatus::Unusable;
+    if (answerable) result.message = std::move(message);
+    return std::move(result);
+  };
+  if (extracted <= 0 || msg_has_error(msg)) return bad("Malformed message");
+  if (sip->sip_error != nullptr) return bad("Malformed header");
+  // RFC 7118 5.2: exactly one SIP message per WebSocket message; bytes after a Content-Length-delimited body are
+  // left committed and unparsed by sofia.
+  if (msg_buf_committed(msg) > 0) return bad("More than one message in a frame");
+  if (sip->sip_via == nullptr) return bad("Missing Via");
+  if (sip->sip_from == nullptr || sip->sip_to == nullptr) return bad("Missing From or To");
+  if (sip->sip_call_id == nullptr) return bad("Missing Call-ID");
+  if (sip->sip_cseq == nullptr) return bad("Missing CSeq");
+  if (sip->sip_request != nullptr) {
+    // RFC 3261 8.1.1.7 / 16.6: the CSeq method must match the request method.
+    if (sip->sip_request->rq_method != sip->sip_cseq->cs_method ||
+        (sip->sip_request->rq_method == sip_method_unknown &&
+         std::strcmp(sip->sip_request->rq_method_name, sip->sip_cseq->cs_method_name) != 0))
+      return bad("CSeq method does not match");
+    if (sip->sip_request->rq_url->url_type != url_sip && sip->sip_request->rq_url->url_type != url_sips)
+      return bad("Unsupported URI scheme");
+  }
+  if (sip->sip_content_length != nullptr && sip->sip_payload != nullptr &&
+      sip->sip_payload->pl_len != sip->sip_content_length->l_length)
+    return bad("Content-Length mismatch");
+  if (sip->sip_content_length != nullptr && sip->sip_payload == nullptr && sip->sip_content_length->l_length != 0)
+    return bad("Content-Length mismatch");
+  result.status = ParseStatus::Ok;
+  result.message = std::move(message);
+  return result;
+}
+
+SipMessage::~SipMessage() {
+  if (msg_ != nullptr) msg_destroy(msg_);
+}
+
+bool SipMessage::isRequest() const { return sip_->sip_request != nullptr; }
+bool SipMessage::isResponse() const { return sip_->sip_status != nullptr; }
+
+std::string SipMessage::method() const {
+  if (sip_->sip_request != nullptr) return sip_->sip_request->rq_method_name;
+  if (sip_->sip_cseq != nullptr) return sip_->sip_cseq->cs_method_name;
+  return {};
+}
+
+int SipMessage::status() const { return sip_->sip_status != nullptr ? sip_->sip_status->st_status : 0; }
+
+std::string SipMessage::callId() const {
+  return sip_->sip_call_id != nullptr && sip_->sip_call_id->i_id != nullptr ? sip_->sip_call_id->i_id : "";
+}
+
+uint32_t SipMessage::cseq() const { return sip_->sip_cseq != nullptr ? sip_->sip_cseq->cs_seq : 0; }
+
+std::string SipMessage::fromTag() const {
+  return sip_->sip_from != nullptr && sip_->sip_from->a_tag != nullptr ? sip_->sip_from->a_tag : "";
+}
+
+std::string SipMessage::toTag() const {
+  return sip_->sip_to != nullptr && sip_->sip_to->a_tag != nullptr ? sip_->sip_to->a_tag : "";
+}
+
+std::string SipMessage::topViaBranch() const {
+  return sip_->sip_via != nullptr && sip_->sip_via->v_branch != nullptr ? sip_->sip_via->v_branch : "";
+}
+
+std::string SipMessage::body() const {
+  if (sip_->sip_payload == nullptr || sip_->sip_payload->pl_data == nullptr) return {};
+  return std::string(sip_->sip_payload->pl_data, sip_->sip_payload->pl_len);
+}
+
+std::string SipMessage::contentType() const {
+  return sip_->sip_content_type != nullptr && sip_->sip_content_type->c_type != nullptr
+             ? sip_->sip_content_type->c_type
+             : "";
+}
+
+std::optional<std::string> SipMessage::header(std::string_view name) const {
+  msg_header_t** head = msg_chain_head(msg_);
+  for (msg_header_t* h = head != nullptr ? *head : nullptr; h != nullptr; h = h->sh_succ) {
+    const msg_hclass_t* hc = h->sh_class;
+    if (hc == nullptr) continue;
+    if (hc->hc_hash == msg_unknown_hash) {
+      if (h->sh_unknown->un_name != nullptr && equalsIgnoreCase(h->sh_unknown->un_name, name))
+        return std::string(h->sh_unknown->un_value != nullptr ? h->sh_unknown->un_value : "");
+      continue;
+    }
+    if (hc->hc_name == nullptr) continue;
+    if (equalsIgnoreCase(hc->hc_name, name) ||
+        (name.size() == 1 && hc->hc_short[0] != '\0' && equalsIgnoreCase(std::string_view(hc->hc_short, 1), name)))
+      return encodeValue(h);
+  }
+  return std::nullopt;
+}
+
+std::string SipMessage::encode(const sip_header_t* header) {
+  if (header == nullptr) return {};
+  const msg_header_t* h = reinterpret_cast<const msg_header_t*>(header);
+  // Received headers keep their raw bytes: echo those (RFC 3261 8.2.6.2 copies Via "unchanged").
+  if (h->sh_data != nullptr && h->sh_len > 0) {
+    // The last header of a frame without a blank line has no line end of its own; bare LF is normalised too.
+    std::string_view raw(static_cast<const char*>(h->sh_data), h->sh_len);
+    while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
+    return std::string(raw) + "\r\n";
+  }
+  if (h->sh_data != nullptr) return {};  // a later value of a comma-separated line: already in the first one's bytes
+  std::string out = h->sh_class->hc_name;
+  out += ": ";
+  out += encodeValue(h);
+  out += "\r\n";
+  return out;
+}
+
+std::string SipMessage::value(const sip_header_t* header) {
+  if (header == nullptr) return {};
+  const msg_header_t* h = reinterpret_cast<const msg_header_t*>(header);
+  const msg_header_t* next = h->sh_next;
+  bool ownLine = h->sh_data != nullptr && h->sh_len > 0 && (next == nullptr || next->sh_len > 0);
+  if (!ownLine) return encodeValue(h);
+  std::string_view raw(static_cast<const char*>(h->sh_data), h->sh_len);
+  auto colon = raw.find(':');
+  if (colon == std::string_view::npos) return encodeValue(h);
+  raw.remove_prefix(colon + 1);
+  while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
+  while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n' || raw.back() == ' ' || raw.back() == '\t'))
+    raw.remove_suffix(1);
+  return std::string(raw);
+}
+
+std::string SipMessage::encodeAll(const sip_header_t* header) {
+  std::string out;
+  for (auto* h = reinterpret_cast<const msg_header_t*>(header); h != nullptr; h = h->sh_next)
+    out += encode(reinterpret_cast<const sip_header_t*>(h));
+  return out;
+}
+
+std::string withoutHeaderParam(std::string value, std::string_view name) {
+  // Header parameters start after the closing '>' of a name-addr; a quoted parameter value may itself hold '>'
+  // (+sip.instance="<urn:...>"), so find the first '>' outside quotes.
+  size_t start = 0;
+  if (auto lt = value.find('<'); lt != std::string::npos) {
+    auto gt = value.find('>', lt);
+    start = gt == std::string::npos ? value.size() : gt;
+  }
+  for (;;) {
+    size_t semi = value.find(';', start);
+    if (semi == std::string::npos) break;
+    size_t end = semi + 1;
+    bool quoted = false;
+    while (end < value.size() && (quoted || value[end] != ';')) {
+      if (value[end] == '"') quoted = !quoted;
+      ++end;
+    }
+    std::string_view param(value.data() + semi + 1, end - semi - 1);
+    while (!param.empty() && (param.front() == ' ' || param.front() == '\t')) param.remove_prefix(1);
+    std::string_view key = param.substr(0, param.find_first_of("= \t"));
+    if (equalsIgnoreCase(key, name)) {
+      value.erase(semi, end - semi);
+      continue;
+    }
+    start = end;
+  }
+  return value;
+}
+
+}  // namespace rtcgate::signaling

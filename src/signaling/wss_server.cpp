@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/signaling/wss_server.h"
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "rtcgate/core/c_handle.h"
+#include "rtcgate/core/log.h"
+#include "rtcgate/signaling/self_signed_cert.h"
+
+namespace rtcgate::signaling {
+namespace {
+
+// Per-connection memory lws allocates for us: just the link to our own object.
+struct PerSession {
+  void* connection;
+};
+
+// Bound on a connection's unsent messages; a browser that does not read is dropped rather than buffered forever.
+constexpr size_t kMaxQueuedMessages = 256;
+constexpr size_t kMaxQueuedBytes = 2 * 1024 * 1024;
+
+int trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) noexcept {
+  try {
+    lws_context* ctx = lws_get_context(wsi);
+    auto* self = ctx != nullptr ? static_cast<WssServer*>(lws_context_user(ctx)) : nullptr;
+    if (self == nullptr) return lws_callback_http_dummy(wsi, reason, user, in, len);
+    return self->onCallback(wsi, static_cast<int>(reason), user, in, len);
+  } catch (const std::exception& e) {
+    log::get(log::Component::Wss)->error("wss callback {} failed: {}", static_cast<int>(reason), e.what());
+  } catch (...) {
+    log::get(log::Component::Wss)->error("wss callback {} failed", static_cast<int>(reason));
+  }
+  return -1;
+}
+
+const lws_protocols kProtocols[] = {
+    // RFC 7118 2.1: the WebSocket subprotocol is "sip". rx_buffer_size 0 = lws default; frames are reassembled.
+    {"sip", &trampoline, sizeof(PerSession), 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+std::string headerOf(lws* wsi, lws_token_indexes token) {
+  int len = lws_hdr_total_length(wsi, token);
+  if (len <= 0 || len > 4096) return {};
+  std::string v(static_cast<size_t>(len) + 1, '\0');
+  int n = lws_hdr_copy(wsi, v.data(), len + 1, token);
+  if (n < 0) return {};
+  v.resize(static_cast<size_t>(n));
+  return v;
+}
+
+bool offersSip(const std::string& protocols) {
+  size_t pos = 0;
+  while (pos <= protocols.size()) {
+    size_t comma = protocols.find(',', pos);
+    if (comma == std::string::npos) comma = protocols.size();
+    std::string item = protocols.substr(pos, comma - pos);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (::strcasecmp(item.c_str(), "sip") == 0) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+unsigned secondsCeil(uint32_t ms) { return std::max(1u, (ms + 999) / 1000); }
+
+}  // namespace
+
+WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& metrics)
+    : control_(control),
+      metrics_(metrics),
+      security_(config.security),
+      registrar_(control),
+      endpoint_(std::make_unique<BrowserSipEndpoint>(control, config, *this, registrar_, metrics)),
+      rejected_(metrics.counter("rtcgate_wss_handshakes_rejected_total",
+                                "WebSocket handshakes refused (subprotocol, Origin, connection caps)")),
+      oversized_(metrics.counter("rtcgate_wss_oversized_messages_total", "WebSocket messages over the size bound")),
+      queueOverflows_(metrics.counter("rtcgate_wss_send_queue_overflows_total",
+                                      "Connections dropped because their send queue was full")) {
+  RTCGATE_ASSERT_ON_LOOP(control_);
+  lws_context_creation_info info{};
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.user = this;
+  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  void* loops[] = {control.glibLoop()};
+  info.foreign_loops = loops;
+  // Covers the TLS accept and the HTTP upgrade: a client that stalls its handshake is dropped.
+  info.timeout_secs = secondsCeil(security_.wsHandshakeTimeoutMs);
+  // A hard bound on sockets, including ones still in TLS or the upgrade (max_connections counts established ones);
+  // the margin covers listen sockets and lws' own. Fixed at start: a reload cannot resize it.
+  info.fd_limit_per_thread = security_.maxConnections + 16 + static_cast<unsigned>(config.listeners.wss.size());
+  context_ = lws_create_context(&info);
+  if (context_ == nullptr)
+    throw std::runtime_error("WSS: libwebsockets context failed (is libwebsockets-evlib-glib installed?)");
+
+  pingPolicyOwner_ = std::make_unique<lws_retry_bo_t>();
+  *pingPolicyOwner_ = {};
+  for (size_t i = 0; i < config.listeners.wss.size(); ++i) {
+    auto l = std::make_unique<Listener>();
+    l->config = config.listeners.wss[i];
+    std::string name = "wss" + std::to_string(i);
+    lws_context_creation_info vinfo{};
+    vinfo.port = l->config.bind.port;  // 0: the kernel picks; read back below
+    vinfo.iface = l->config.bind.address.c_str();
+    vinfo.protocols = kProtocols;
+    vinfo.vhost_name = name.c_str();
+    vinfo.timeout_secs = info.timeout_secs;
+    vinfo.timeout_secs_ah_idle = info.timeout_secs;
+    vinfo.keepalive_timeout = static_cast<int>(info.timeout_secs);
+    // Per vhost too: without it lws 4.1 silently serves the vhost in plain text.
+    vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (l->config.tlsCertFile.empty()) {
+      if (generatedCert_.empty()) {
+        auto pem = generateSelfSignedCertificate("rtcgate demo");
+        generatedCert_ = std::move(pem.certificate);
+        generatedKey_ = std::move(pem.privateKey);
+      }
+      vinfo.server_ssl_cert_mem = generatedCert_.data();
+      vinfo.server_ssl_cert_mem_len = static_cast<unsigned>(generatedCert_.size());
+      vinfo.server_ssl_private_key_mem = generatedKey_.data();
+      vinfo.server_ssl_private_key_mem_len = static_cast<unsigned>(generatedKey_.size());
+    } else {
+      vinfo.ssl_cert_filepath = l->config.tlsCertFile.c_str();
+      vinfo.ssl_private_key_filepath = l->config.tlsKeyFile.c_str();
+    }
+    // Pings keep NAT bindings and detect dead peers (RFC 7118 6); no valid traffic for the idle time: hang up.
+    auto idle = secondsCeil(security_.wsIdleTimeoutMs);
+    pingPolicyOwner_->secs_since_valid_ping = static_cast<uint16_t>(std::clamp(idle / 3, 1u, 25u));
+    pingPolicyOwner_->secs_since_valid_hangup = static_cast<uint16_t>(std::clamp(idle, 2u, 65535u));
+    vinfo.retry_and_idle_policy = pingPolicyOwner_.get();
+    pendingListener_ = l.get();
+    l->vhost = lws_create_vhost(context_, &vinfo);
+    pendingListener_ = nullptr;
+    int port = l->vhost != nullptr ? lws_get_vhost_listen_port(l->vhost) : -1;
+    if (port <= 0) {
+      lws_context_destroy(context_);
+      context_ = nullptr;
+      throw std::runtime_error("WSS: could not listen on " + l->config.bind.address + ":" +
+                               std::to_string(l->config.bind.port) + " (address in use, or bad TLS certificate/key)");
+    }
+    l->port = static_cast<uint16_t>(port);
+    log::get(log::Component::Wss)
+        ->info("WSS listening on wss://{}:{} (subprotocol sip; certificate: {})", l->config.bind.address, l->port,
+               l->config.tlsCertFile.empty() ? "self-signed, generated at start" : l->config.tlsCertFile);
+    listeners_.push_back(std::move(l));
+  }
+}
+
+WssServer::~WssServer() {
+  RTCGATE_ASSERT_ON_LOOP(control_);
+  // Closes every connection through our callback while the endpoint and registrar still exist.
+  if (context_ != nullptr) lws_context_destroy(context_);
+  context_ = nullptr;
+}
+
+uint16_t WssServer::port(size_t listener) const {
+  return listener < listeners_.size() ? listeners_[listener]->port : 0;
+}
+
+bool WssServer::applyConfig(const config::Config& config) {
+  RTCGATE_ASSERT_ON_LOOP(control_);
+  security_ = config.security;
+  endpoint_->applyConfig(config);
+  bool ok = true;
+  for (size_t i = 0; i < listeners_.size() && i < config.listeners.wss.size(); ++i) {
+    auto& l = *listeners_[i];
+    if (config.listeners.wss[i].bind != l.config.bind) continue;  // address changes need a restart
+    l.config.tlsCertFile = config.listeners.wss[i].tlsCertFile;
+    l.config.tlsKeyFile = config.listeners.wss[i].tlsKeyFile;
+    if (!l.config.tlsCertFile.empty()) ok = loadCertificate(l) && ok;
+  }
+  return ok;
+}
+
+bool WssServer::loadCertificate(Listener& l) {
+  auto* lg = log::get(log::Component::Wss);
+  if (l.sslCtx == nullptr) {
+    lg->error("WSS {}:{}: no TLS context to reload", l.config.bind.address, l.port);
+    return false;
+  }
+  // Validate in a scratch context first, so a broken pair never replaces a working one. Connections already
+  // accepted keep the certificate they were set up with (OpenSSL copies it into each SSL at accept).
+  CHandle<SSL_CTX, SSL_CTX_free> scratch(SSL_CTX_new(TLS_server_method()));
+  if (!scratch || SSL_CTX_use_certificate_chain_file(scratch.get(), l.config.tlsCertFile.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(scratch.get(), l.config.tlsKeyFile.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(scratch.get()) != 1) {
+    lg->error("WSS {}:{}: certificate {} / key {} not usable; keeping the current one", l.config.bind.address,
+              l.port, l.config.tlsCertFile, l.config.tlsKeyFile);
+    return false;
+  }
+  if (SSL_CTX_use_certificate_chain_file(l.sslCtx, l.config.tlsCertFile.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(l.sslCtx, l.config.tlsKeyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+    lg->error("WSS {}:{}: certificate reload failed", l.config.bind.address, l.port);
+    return false;
+  }
+  lg->info("WSS {}:{}: certificate reloaded from {} for new connections", l.config.bind.address, l.port,
+           l.config.tlsCertFile);
+  return true;
+}
+
+bool WssServer::acceptHandshake(lws* wsi, std::string* why) {
+  if (!offersSip(headerOf(wsi, WSI_TOKEN_PROTOCOL))) {
+    *why = "no 'sip' subprotocol";
+    return false;
+  }
+  if (!security_.allowedOrigins.empty()) {
+    std::string origin = headerOf(wsi, WSI_TOKEN_ORIGIN);
+    bool allowed = std::any_of(security_.allowedOrigins.begin(), security_.allowedOrigins.end(),
+                               [&](const std::string& o) { return ::strcasecmp(o.c_str(), origin.c_str()) == 0; });
+    if (!allowed) {
+      *why = "Origin '" + origin.substr(0, 200) + "' not allowed";
+      return false;
+    }
+  }
+  if (connections_.size() >= security_.maxConnections) {
+    *why = "connection limit reached";
+    return false;
+  }
+  char ip[64] = {0};
+  lws_get_peer_simple(wsi, ip, sizeof(ip));
+  auto it = perIp_.find(ip);
+  if (it != perIp_.end() && it->second >= security_.maxConnectionsPerIp) {
+    *why = "per-IP connection limit reached";
+    return false;
+  }
+  return true;
+}
+
+int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t len) {
+  auto reason = static_cast<lws_callback_reasons>(reasonInt);
+  auto* session = static_cast<PerSession*>(user);
+  auto* lg = log::get(log::Component::Wss);
+  switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      // user is the vhost's SSL_CTX: keep it for certificate reloads.
+      if (pendingListener_ != nullptr) pendingListener_->sslCtx = static_cast<SSL_CTX*>(user);
+      return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      // A socket that never completes TLS and the upgrade is dropped after the handshake timeout; lws otherwise
+      // waits for the first bytes without a bound.
+      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsHandshakeTimeoutMs)));
+      return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+      std::string why;
+      if (!acceptHandshake(wsi, &why)) {
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        char ip[64] = {0};
+        lws_get_peer_simple(wsi, ip, sizeof(ip));
+        lg->info("WebSocket handshake from {} refused: {}", ip, why);
+        return 1;
+      }
+      return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+      auto* c = new Connection();
+      c->id = nextId_++;
+      c->wsi = wsi;
+      char ip[64] = {0};
+      lws_get_peer_simple(wsi, ip, sizeof(ip));
+      c->ip = ip;
+      session->connection = c;
+      connections_.emplace(c->id, c);
+      ++perIp_[c->ip];
+      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
+      lg->debug("connection {} from {} established", c->id, c->ip);
+      return 0;
+    }
+    case LWS_CALLBACK_RECEIVE: {
+      auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
+      if (c == nullptr) return -1;
+      onReceive(*c, wsi, static_cast<const char*>(in), len);
+      return 0;
+    }
+    case LWS_CALLBACK_RECEIVE_PONG: {
+      auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
+      if (c != nullptr && !c->closing)
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
+      return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+      auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
+      if (c == nullptr) return -1;
+      return onWriteable(*c, wsi);
+    }
+    case LWS_CALLBACK_CLOSED: {
+      auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
+      if (c == nullptr) return 0;
+      session->connection = nullptr;
+      connections_.erase(c->id);
+      if (auto it = perIp_.find(c->ip); it != perIp_.end() && --it->second == 0) perIp_.erase(it);
+      lg->debug("connection {} from {} closed", c->id, c->ip);
+      std::unique_ptr<Connection> owned(c);
+      endpoint_->onConnectionClosed(owned->id);
+      return 0;
+    }
+    default:
+      break;
+  }
+  return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+void WssServer::onReceive(Connection& c, lws* wsi, const char* data, size_t len) {
+  if (c.closing) return;
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
+  // Bound before buffering: a frame header announcing more than the limit is refused at its first bytes.
+  size_t announced = c.rx.size() + len + lws_remaining_packet_payload(wsi);
+  if (announced > security_.maxMessageBytes) {
+    oversized_.fetch_add(1, std::memory_order_relaxed);
+    log::get(log::Component::Wss)
+        ->info("connection {} from {}: message over {} bytes, closing", c.id, c.ip, security_.maxMessageBytes);
+    closeWith(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+    return;
+  }
+  c.rx.append(data, len);
+  if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) != 0) return;
+  std::string frame;
+  frame.swap(c.rx);
+  // Keepalive (RFC 5626 4.4.1 style, as JsSIP and SIP.js use it over WebSocket): "\r\n\r\n" gets "\r\n" back.
+  if (frame == "\r\n\r\n") {
+    send(c.id, "\r\n");
+    return;
+  }
+  if (frame == "\r\n") return;
+  ConnectionId id = c.id;
+  std::string ip = c.ip;
+  if (endpoint_->onFrame(id, ip, frame) == BrowserSipEndpoint::Verdict::Close) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) closeWith(*it->second, LWS_CLOSE_STATUS_PROTOCOL_ERR);
+  }
+}
+
+int WssServer::onWriteable(Connection& c, lws* wsi) {
+  if (c.closing && c.out.empty()) {
+    lws_close_reason(wsi, static_cast<lws_close_status>(c.closeStatus), nullptr, 0);
+    return -1;
+  }
+  if (c.out.empty()) return 0;
+  std::string& msg = c.out.front();
+  writeBuf_.resize(LWS_PRE + msg.size());
+  std::memcpy(writeBuf_.data() + LWS_PRE, msg.data(), msg.size());
+  int n = lws_write(wsi, writeBuf_.data() + LWS_PRE, msg.size(), LWS_WRITE_TEXT);
+  if (n < static_cast<int>(msg.size())) return -1;
+  c.outBytes -= msg.size();
+  c.out.pop_front();
+  if (!c.out.empty() || c.closing) lws_callback_on_writable(wsi);
+  return 0;
+}
+
+bool WssServer::send(ConnectionId connection, std::string message) {
+  RTCGATE_ASSERT_ON_LOOP(control_);
+  auto it = connections_.find(connection);
+  if (it == connections_.end() || it->second->closing) return false;
+  Connection& c = *it->second;
+  if (c.out.size() >= kMaxQueuedMessages || c.outBytes + message.size() > kMaxQueuedBytes) {
+    queueOverflows_.fetch_add(1, std::memory_order_relaxed);
+    log::get(log::Component::Wss)->warn("connection {} from {}: send queue full, closing", c.id, c.ip);
+    c.out.clear();
+    c.outBytes = 0;
+    closeWith(c, LWS_CLOSE_STATUS_GOINGAWAY);
+    return false;
+  }
+  c.outBytes += message.size();
+  c.out.push_back(std::move(message));
+  lws_callback_on_writable(c.wsi);
+  return true;
+}
+
+void WssServer::close(ConnectionId connection) {
+  RTCGATE_ASSERT_ON_LOOP(control_);
+  auto it = connections_.find(connection);
+  if (it != connections_.end()) closeWith(*it->second, LWS_CLOSE_STATUS_NORMAL);
+}
+
+void WssServer::closeWith(Connection& c, int status) {
+  if (c.closing) return;
+  c.closing = true;
+  c.closeStatus = status;
+  c.rx.clear();
+  // The close frame goes out from the writeable callback, after what is already queued.
+  lws_callback_on_writable(c.wsi);
+}
+
+}  // namespace rtcgate::signaling

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: Apache-2.0
+// Drives stock JsSIP and SIP.js (from npm, unmodified) and raw WebSocket clients against rtcgate's WSS server.
+// Usage: node sip_clients.mjs <scenario> <port> [origin]
+// Prints "RESULT key=value" lines; the GoogleTest side asserts them. Exits 0 when the scenario ran to the end.
+import WS from 'ws';
+import JsSIP from 'jssip';
+import * as SIP from 'sip.js';
+
+const [scenario, portText, originArg] = process.argv.slice(2);
+const port = Number(portText);
+const origin = originArg || 'https://app.example';
+const url = `wss://127.0.0.1:${port}`;
+
+// Node 20 has no global WebSocket: give both libraries the `ws` implementation. The server's demo certificate is
+// self-signed, and a browser would send Origin by itself.
+globalThis.WebSocket = class extends WS {
+  constructor(address, protocols) {
+    super(address, protocols, { rejectUnauthorized: false, origin });
+  }
+};
+
+const result = (key, value) => console.log(`RESULT ${key}=${value}`);
+const deadline = setTimeout(() => { result('timeout', 1); process.exit(2); }, 20000);
+const done = (code = 0) => { clearTimeout(deadline); setTimeout(() => process.exit(code), 50); };
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function jssipUa(user, password, extra = {}) {
+  const socket = new JsSIP.WebSocketInterface(url);
+  return new JsSIP.UA({
+    sockets: [socket], uri: `sip:${user}@rtcgate.invalid`, password, register: false,
+    register_expires: 120, connection_recovery_min_interval: 60, connection_recovery_max_interval: 60, ...extra,
+  });
+}
+
+function once(emitter, ...events) {
+  return new Promise((resolve) => {
+    for (const e of events) emitter.once(e, (arg) => resolve({ event: e, arg }));
+  });
+}
+
+async function started(ua) {
+  const connected = once(ua, 'connected', 'disconnected');
+  ua.start();
+  const ev = await connected;
+  if (ev.event !== 'connected') throw new Error('JsSIP could not connect');
+}
+
+async function jssipRegister() {
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  let r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  let ev = await r;
+  result('first', ev.event);
+  if (ev.event === 'registered') {
+    const contact = ev.arg.response.getHeader('Contact');
+    result('contact_has_expires', /;expires=\d+/.test(contact) ? 1 : 0);
+    result('vias', ev.arg.response.getHeaders('Via').length);
+  }
+  // A refresh on the same connection. JsSIP emits 'registered' only on the transition, so watch the socket for
+  // the 200 and check the UA still counts itself registered.
+  let refreshed = false;
+  const socket = ua._transport.socket;
+  const ondata = socket.ondata;
+  socket.ondata = (data) => {
+    if (/^SIP\/2\.0 200[^]*CSeq: \d+ REGISTER/.test(String(data))) refreshed = true;
+    ondata(data);
+  };
+  ua.register();
+  for (let i = 0; i < 100 && !refreshed; ++i) await wait(20);
+  result('refresh', refreshed && ua.isRegistered() ? 'registered' : 'none');
+  r = once(ua, 'unregistered');
+  ua.unregister();
+  ev = await r;
+  result('unregister', ev.event);
+  ua.stop();
+  done();
+}
+
+async function jssipBadPassword() {
+  const ua = jssipUa('1001', 'wrong');
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  const ev = await r;
+  result('outcome', ev.event);
+  result('status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+  result('cause', ev.arg ? ev.arg.cause : '');
+  ua.stop();
+  done();
+}
+
+async function jssipToken(token) {
+  // The signed token as a Bearer credential (JsSIP's authorization_jwt), no password at all.
+  // JsSIP puts authorization_jwt verbatim after "Authorization: ", so the scheme is part of the value.
+  const ua = jssipUa('1001', undefined, { authorization_jwt: `Bearer ${token}` });
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  const ev = await r;
+  result('outcome', ev.event);
+  ua.stop();
+  done();
+}
+
+function sipjsAgent(user, password) {
+  return new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI(`sip:${user}@rtcgate.invalid`),
+    authorizationUsername: user, authorizationPassword: password,
+    transportOptions: { server: url },
+    logLevel: process.env.SIPJS_LOG || 'error',
+  });
+}
+
+function registererState(registerer, wanted) {
+  return new Promise((resolve) => {
+    const listener = (s) => {
+      if (wanted.includes(s)) { registerer.stateChange.removeListener(listener); resolve(s); }
+    };
+    registerer.stateChange.addListener(listener);
+  });
+}
+
+async function sipjsRegister() {
+  const ua = sipjsAgent('1002', 'demo-1002');
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  let failed = 0;
+  const options = { requestDelegate: { onReject: (resp) => { failed = resp.message.statusCode; } } };
+  let s = registererState(registerer, [SIP.RegistererState.Registered, SIP.RegistererState.Unregistered]);
+  await registerer.register(options);
+  result('first', await s);
+  // A refresh: SIP.js only accepts the 200 when its Contact carries ;expires= (otherwise it drops the response).
+  let accepted = false;
+  await registerer.register({ requestDelegate: { onAccept: () => { accepted = true; } } });
+  for (let i = 0; i < 100 && !accepted; ++i) await wait(20);
+  result('refresh', accepted ? 'accepted' : 'none');
+  result('state_after_refresh', registerer.state);
+  s = registererState(registerer, [SIP.RegistererState.Unregistered]);
+  await registerer.unregister();
+  result('unregister', await s);
+  result('rejected', failed);
+  await ua.stop();
+  done();
+}
+
+async function sipjsBadPassword() {
+  const ua = sipjsAgent('1002', 'nope');
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  let status = 0;
+  await registerer.register({ requestDelegate: { onReject: (resp) => { status = resp.message.statusCode; } } });
+  for (let i = 0; i < 200 && status === 0; ++i) await wait(20);
+  result('status', status);
+  result('state', registerer.state);
+  await ua.stop();
+  done();
+}
+
+// Raw WebSocket helpers for hostile inputs.
+function rawSocket(protocols, originHeader = origin) {
+  return new WS(url, protocols, { rejectUnauthorized: false, origin: originHeader });
+}
+
+function handshake(ws) {
+  return new Promise((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (req, res) => resolve(`http-${res.statusCode}`));
+    ws.once('error', (e) => { console.error('ws error', e.message); resolve('error'); });
+  });
+}
+
+function nextEvent(ws, ms = 5000) {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve({ kind: 'none' }), ms);
+    ws.once('message', (data) => { clearTimeout(t); resolve({ kind: 'message', data: data.toString() }); });
+    ws.once('close', (code) => { clearTimeout(t); resolve({ kind: 'close', code }); });
+  });
+}
+
+const options = (tag) => [
+  'OPTIONS sip:rtcgate.invalid SIP/2.0',
+  `Via: SIP/2.0/WSS abc${tag}.invalid;branch=z9hG4bK${tag}`,
+  'Max-Forwards: 70',
+  `From: <sip:1001@rtcgate.invalid>;tag=f${tag}`,
+  'To: <sip:rtcgate.invalid>',
+  `Call-ID: c${tag}`,
+  'CSeq: 1 OPTIONS',
+  'Content-Length: 0', '', ''].join('\r\n');
+
+async function hostile() {
+  // 1. Wrong Origin: the handshake is refused.
+  let ws = rawSocket('sip', 'https://evil.example');
+  result('wrong_origin', await handshake(ws));
+  ws.terminate();
+  // 2. No subprotocol: refused.
+  ws = rawSocket(undefined);
+  result('no_subprotocol', await handshake(ws));
+  ws.terminate();
+  // 3. Another subprotocol only: refused.
+  ws = rawSocket('chat');
+  result('other_subprotocol', await handshake(ws));
+  ws.terminate();
+  // 4. A proper socket: keepalive and OPTIONS work, and the subprotocol is echoed.
+  ws = rawSocket('sip');
+  result('good', await handshake(ws));
+  result('protocol', ws.protocol);
+  ws.send('\r\n\r\n');
+  let ev = await nextEvent(ws);
+  result('keepalive', ev.kind === 'message' && ev.data === '\r\n' ? 'crlf' : ev.kind);
+  ws.send(options('1'));
+  ev = await nextEvent(ws);
+  result('options', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  // 5. A malformed SIP request that can still be answered gets 400.
+  ws.send(options('2').replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'));
+  ev = await nextEvent(ws);
+  result('malformed', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  // 6. Garbage: the connection is closed, the server keeps serving.
+  ws.send('\x00\x01 this is not SIP \xff');
+  ev = await nextEvent(ws);
+  result('garbage', ev.kind === 'close' ? 'closed' : ev.kind);
+  // 7. Oversized frame: closed with 1009.
+  ws = rawSocket('sip');
+  await handshake(ws);
+  ws.send('A'.repeat(20000));
+  ev = await nextEvent(ws);
+  result('oversized', ev.kind === 'close' ? `closed-${ev.code}` : ev.kind);
+  // 8. Still serving.
+  ws = rawSocket('sip');
+  result('after', await handshake(ws));
+  ws.send(options('3'));
+  ev = await nextEvent(ws);
+  result('after_options', ev.kind === 'message' ? ev.data.split('\r\n')[0].replace(/ /g, '_') : ev.kind);
+  ws.close();
+  done();
+}
+
+// Node has no WebRTC. JsSIP's signalling only needs an RTCPeerConnection that produces and accepts SDP, so a
+// media-less stand-in is enough to exercise INVITE/ACK/BYE with the real library (no media flows in these tests).
+const FAKE_SDP = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':'), 'a=setup:actpass',
+  'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', ''].join('\r\n');
+class FakePeerConnection extends EventTarget {
+  constructor() {
+    super();
+    this.signalingState = 'stable';
+    this.iceGatheringState = 'complete';
+    this.iceConnectionState = 'new';
+    this.connectionState = 'new';
+    this.localDescription = null;
+    this.remoteDescription = null;
+  }
+  async createOffer() { return { type: 'offer', sdp: FAKE_SDP }; }
+  async createAnswer() { return { type: 'answer', sdp: FAKE_SDP.replace('a=setup:actpass', 'a=setup:active') }; }
+  async setLocalDescription(d) {
+    this.localDescription = d;
+    this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable';
+  }
+  async setRemoteDescription(d) {
+    this.remoteDescription = d;
+    this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable';
+  }
+  getSenders() { return []; }
+  getReceivers() { return []; }
+  getLocalStreams() { return []; }
+  getRemoteStreams() { return []; }
+  addTrack() {}
+  close() { this.signalingState = 'closed'; }
+}
+globalThis.RTCPeerConnection = FakePeerConnection;
+globalThis.window = globalThis;  // JsSIP checks window.RTCPeerConnection
+globalThis.RTCSessionDescription = class { constructor(init) { Object.assign(this, init); } };
+const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
+
+async function jssipCallIn() {
+  // The browser calls: rtcgate's test handler answers, JsSIP confirms (ACK), then JsSIP hangs up (BYE).
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const session = ua.call('sip:5555@rtcgate.invalid', NO_MEDIA);
+  const progress = [];
+  session.on('progress', (e) => progress.push(e.response ? e.response.status_code : 0));
+  const ev = await once(session, 'confirmed', 'failed');
+  result('call', ev.event);
+  result('progress', progress.join(','));
+  if (ev.event === 'confirmed') {
+    result('remote_sdp', session.connection.remoteDescription ? 'yes' : 'no');
+    // re-INVITE (hold), UPDATE with an offer (renegotiate useUpdate), and DTMF as SIP INFO (JsSIP's default).
+    const held = await new Promise((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), 3000);
+      if (!session.hold({}, () => { clearTimeout(t); resolve('done'); })) resolve('refused');
+    });
+    result('hold', held);
+    const updated = await new Promise((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), 3000);
+      if (!session.renegotiate({ useUpdate: true }, () => { clearTimeout(t); resolve('done'); })) resolve('refused');
+    });
+    result('update', updated);
+    session.sendDTMF('5', { duration: 100, interToneGap: 50 });
+    await wait(300);
+    const ended = once(session, 'ended', 'failed');
+    session.terminate();
+    result('end', (await ended).event);
+  }
+  await wait(100);
+  ua.stop();
+  done();
+}
+
+async function jssipCallOut() {
+  // rtcgate calls the registered browser: JsSIP answers, rtcgate ACKs, then rtcgate hangs up (BYE).
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const incoming = once(ua, 'newRTCSession');
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  result('register', (await r).event);
+  const { arg } = await incoming;
+  const session = arg.session;
+  result('direction', session.direction);
+  result('offer', arg.request.body.includes('m=audio') ? 'yes' : 'no');
+  const confirmed = once(session, 'confirmed', 'failed');
+  session.answer(NO_MEDIA);
+  result('answer', (await confirmed).event);
+  const ended = await once(session, 'ended', 'failed');
+  result('end', `${ended.event}-${ended.arg.originator}`);
+  ua.stop();
+  done();
+}
+
+async function certificate() {
+  // The subject of the certificate a new TLS connection is served.
+  const tls = await import('node:tls');
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  await new Promise((resolve) => { socket.once('secureConnect', resolve); socket.once('error', resolve); });
+  const cert = socket.getPeerCertificate();
+  result('subject_cn', cert && cert.subject ? cert.subject.CN : 'none');
+  socket.destroy();
+  done();
+}
+
+async function limits() {
+  // Per-IP cap (the test sets it to 2): the third concurrent socket is refused.
+  const a = rawSocket('sip');
+  const b = rawSocket('sip');
+  result('first', await handshake(a));
+  result('second', await handshake(b));
+  const c = rawSocket('sip');
+  result('third', await handshake(c));
+  c.terminate();
+  // Pings: lws pings an idle connection (the test sets the idle timeout to 3 s, so pings come every second).
+  const pinged = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), 4000);
+    a.once('ping', () => { clearTimeout(t); resolve(true); });
+  });
+  result('ping', pinged ? 'yes' : 'no');
+  a.close();
+  b.close();
+  // A TCP connection that never starts TLS is dropped after the handshake timeout (the test sets 1 s).
+  const net = await import('node:net');
+  const started = Date.now();
+  const stalled = net.connect({ host: '127.0.0.1', port });
+  const closed = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), 8000);
+    stalled.once('close', () => { clearTimeout(t); resolve(true); });
+    stalled.on('error', () => {});
+  });
+  result('stalled_closed', closed ? 'yes' : 'no');
+  const elapsed = Date.now() - started;
+  result('stalled_ms_over_500', elapsed > 500 ? 'yes' : 'no');
+  result('stalled_ms_under_3000', elapsed < 3000 ? 'yes' : 'no');
+  stalled.destroy();
+  done();
+}
+
+// SIP.js takes its media layer as a factory: a media-less SessionDescriptionHandler that trades fixed SDP.
+class FakeSdh {
+  constructor() { this.remote = null; }
+  close() {}
+  async getDescription() { return { body: FAKE_SDP, contentType: 'application/sdp' }; }
+  hasDescription(contentType) { return contentType === 'application/sdp'; }
+  async rollbackDescription() {}
+  async setDescription(sdp) { this.remote = sdp; }
+  sendDtmf() { return false; }
+}
+
+function sipjsCallAgent(delegate) {
+  return new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI('sip:1002@rtcgate.invalid'),
+    authorizationUsername: '1002', authorizationPassword: 'demo-1002',
+    transportOptions: { server: url }, logLevel: process.env.SIPJS_LOG || 'error',
+    sessionDescriptionHandlerFactory: () => new FakeSdh(),
+    delegate,
+  });
+}
+
+function sessionState(session, wanted, ms = 5000) {
+  return new Promise((resolve) => {
+    if (wanted.includes(session.state)) { resolve(session.state); return; }
+    const t = setTimeout(() => resolve(`timeout-${session.state}`), ms);
+    const listener = (s) => {
+      if (wanted.includes(s)) { clearTimeout(t); session.stateChange.removeListener(listener); resolve(s); }
+    };
+    session.stateChange.addListener(listener);
+  });
+}
+
+async function sipjsCallIn() {
+  // SIP.js calls (digest-challenged INVITE), the test handler answers, SIP.js sends BYE.
+  const ua = sipjsCallAgent(undefined);
+  await ua.start();
+  const inviter = new SIP.Inviter(ua, SIP.UserAgent.makeURI('sip:5555@rtcgate.invalid'));
+  const established = sessionState(inviter, [SIP.SessionState.Established, SIP.SessionState.Terminated]);
+  await inviter.invite();
+  result('call', await established);
+  if (inviter.state === SIP.SessionState.Established) {
+    const terminated = sessionState(inviter, [SIP.SessionState.Terminated]);
+    await inviter.bye();
+    result('end', await terminated);
+  }
+  await ua.stop();
+  done();
+}
+
+async function sipjsCallOut() {
+  // rtcgate calls the registered SIP.js, which accepts; rtcgate hangs up.
+  let invitation = null;
+  let gotInvite;
+  const invited = new Promise((resolve) => { gotInvite = resolve; });
+  const ua = sipjsCallAgent({ onInvite: (inv) => { invitation = inv; gotInvite(); } });
+  await ua.start();
+  const registerer = new SIP.Registerer(ua, { expires: 120 });
+  const registered = registererState(registerer, [SIP.RegistererState.Registered, SIP.RegistererState.Unregistered]);
+  await registerer.register();
+  result('register', await registered);
+  await invited;
+  result('offer', invitation.request.body.includes('m=audio') ? 'yes' : 'no');
+  const established = sessionState(invitation, [SIP.SessionState.Established, SIP.SessionState.Terminated]);
+  await invitation.accept();
+  result('answer', await established);
+  result('end', await sessionState(invitation, [SIP.SessionState.Terminated]));
+  await ua.stop();
+  done();
+}
+
+const scenarios = {
+  'sipjs-call-in': sipjsCallIn,
+  'sipjs-call-out': sipjsCallOut,
+  certificate,
+  limits,
+  'jssip-call-in': jssipCallIn,
+  'jssip-call-out': jssipCallOut,
+  'jssip-register': jssipRegister,
+  'jssip-bad-password': jssipBadPassword,
+  'jssip-token': () => jssipToken(process.argv[5] || ''),
+  'sipjs-register': sipjsRegister,
+  'sipjs-bad-password': sipjsBadPassword,
+  hostile,
+};
+
+if (!scenarios[scenario]) { console.error(`unknown scenario ${scenario}`); process.exit(3); }
+scenarios[scenario]().catch((e) => { console.error(e); result('exception', String(e).replace(/\s+/g, '_')); done(1); });

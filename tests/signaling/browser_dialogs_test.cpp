@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+// Dialog handling toward the browser without sockets: requests in, responses out, timers on a real loop.
+#include "rtcgate/signaling/browser_dialogs.h"
+
+#include <gtest/gtest.h>
+#include <sofia-sip/sip.h>
+
+#include <regex>
+
+#include "rtcgate/signaling/sip_message.h"
+#include "support/test_support.h"
+
+namespace rtcgate::signaling {
+namespace {
+
+struct RecordingTransport : SipTransport {
+  std::vector<std::string> sent;
+  bool send(ConnectionId, std::string m) override {
+    sent.push_back(std::move(m));
+    return true;
+  }
+  void close(ConnectionId) override {}
+};
+
+const std::string kSdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+
+std::string request(const std::string& method, uint32_t cseq, const std::string& toTag,
+                    const std::string& branch, const std::string& body = "", const std::string& extra = "") {
+  std::string s = method + " sip:5555@rtcgate.invalid SIP/2.0\r\n"
+                  "Via: SIP/2.0/WSS h7.invalid;branch=z9hG4bK" + branch + "\r\n"
+                  "Max-Forwards: 69\r\n"
+                  "To: <sip:5555@rtcgate.invalid>" + (toTag.empty() ? "" : ";tag=" + toTag) + "\r\n"
+                  "From: \"Agent\" <sip:1001@rtcgate.invalid>;tag=brw1\r\n"
+                  "Call-ID: call-abc\r\n"
+                  "CSeq: " + std::to_string(cseq) + " " + method + "\r\n"
+                  "Contact: <sip:x1@h7.invalid;transport=ws;ob>\r\n" + extra;
+  if (!body.empty()) s += "Content-Type: application/sdp\r\n";
+  s += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return s;
+}
+
+std::unique_ptr<SipMessage> parse(const std::string& text) {
+  auto r = SipMessage::parse(text);
+  EXPECT_EQ(r.status, SipMessage::ParseStatus::Ok) << r.reason << "\n" << text;
+  return std::move(r.message);
+}
+
+std::string toTagOf(const std::string& response) {
+  std::smatch m;
+  return std::regex_search(response, m, std::regex("\r\nTo: [^\r]*;tag=([0-9a-z]+)")) ? m[1].str() : "";
+}
+
+class DialogsTest : public ::testing::Test {
+protected:
+  DialogsTest() {
+    loop.adoptCurrentThread();
+    dialogs.setIncomingHandler([this](std::shared_ptr<BrowserDialog> d) {
+      incoming = d;
+      DialogEvents ev;
+      ev.onAck = [this](const std::string&) { ++acks; };
+      ev.onTerminated = [this](const std::string& why) { terminated.push_back(why); };
+      ev.onInfo = [this](const std::string& type, const std::string& body) { infos.push_back(type + "|" + body); };
+      d->setEvents(ev);
+    });
+  }
+  void in(const std::string& text) { dialogs.onRequest(7, "1001", parse(text)); }
+  std::string answered() {
+    in(request("INVITE", 1, "", "inv1", kSdp, "Session-Expires: 90\r\nSupported: timer\r\n"));
+    EXPECT_TRUE(incoming);
+    incoming->respond(200, "OK", kSdp);
+    return transport.sent.back();
+  }
+
+  EventLoop loop{"control"};
+  Metrics metrics;
+  RecordingTransport transport;
+  BrowserDialogs dialogs{loop, transport, metrics};
+  std::shared_ptr<BrowserDialog> incoming;
+  int acks = 0;
+  std::vector<std::string> terminated;
+  std::vector<std::string> infos;
+};
+
+TEST_F(DialogsTest, InviteFromBrowserIsAnsweredAndTheTwoHundredRetransmittedUntilAck) {
+  in(request("INVITE", 1, "", "inv1", kSdp, "Session-Expires: 90\r\nSupported: timer\r\n"));
+  ASSERT_TRUE(incoming);
+  EXPECT_EQ(incoming->remoteOffer(), kSdp);
+  EXPECT_EQ(incoming->target(), "5555");
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].rfind("SIP/2.0 100 Trying\r\n", 0), 0u);
+  incoming->respond(180, "Ringing");
+  incoming->respond(200, "OK", kSdp);
+  ASSERT_EQ(transport.sent.size(), 3u);
+  const std::string ok = transport.sent[2];
+  EXPECT_EQ(ok.rfind("SIP/2.0 200 OK\r\n", 0), 0u);
+  EXPECT_NE(ok.find("Contact: <sip:rtcgate@rtcgate.invalid;transport=ws>"), std::string::npos);
+  EXPECT_NE(ok.find("Session-Expires: 90;refresher=uac\r\n"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("Require: timer\r\n"), std::string::npos);
+  EXPECT_EQ(ok.find("100rel"), std::string::npos);
+  EXPECT_NE(ok.find("\r\n\r\n" + kSdp), std::string::npos);
+  std::string tag = toTagOf(ok);
+  ASSERT_FALSE(tag.empty());
+  EXPECT_EQ(toTagOf(transport.sent[1]), tag);  // 180 and 200 carry the same tag
+  // RFC 3261 13.3.1.4: retransmitted at T1, then 2*T1 ... until the ACK.
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return transport.sent.size() >= 5; }, std::chrono::seconds(3)));
+  EXPECT_EQ(transport.sent[3], ok);
+  in(request("ACK", 1, tag, "ack1"));
+  EXPECT_EQ(acks, 1);
+  size_t after = transport.sent.size();
+  test::pumpUntil(loop, [] { return false; }, std::chrono::milliseconds(2200));
+  EXPECT_EQ(transport.sent.size(), after);
+  EXPECT_EQ(incoming->state(), BrowserDialog::State::Confirmed);
+}
+
+TEST_F(DialogsTest, ByeEndsTheDialogAndLaterRequestsGet481) {
+  std::string tag = toTagOf(answered());
+  in(request("ACK", 1, tag, "ack1"));
+  in(request("BYE", 2, tag, "bye1"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(dialogs.size(), 0u);
+  in(request("BYE", 3, tag, "bye2"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
+  size_t n = transport.sent.size();
+  in(request("ACK", 3, tag, "ack9"));  // never answered
+  EXPECT_EQ(transport.sent.size(), n);
+}
+
+TEST_F(DialogsTest, CancelGets200AndTheInvite487) {
+  in(request("INVITE", 1, "", "inv1", kSdp));
+  incoming->respond(180, "Ringing");
+  in(request("CANCEL", 1, "", "inv1"));
+  ASSERT_GE(transport.sent.size(), 4u);
+  EXPECT_EQ(transport.sent[transport.sent.size() - 2].rfind("SIP/2.0 200 OK", 0), 0u);
+  EXPECT_NE(transport.sent[transport.sent.size() - 2].find("CSeq: 1 CANCEL"), std::string::npos);
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 487 Request Terminated", 0), 0u);
+  EXPECT_NE(transport.sent.back().find("CSeq: 1 INVITE"), std::string::npos);
+  EXPECT_EQ(terminated.size(), 1u);
+  in(request("CANCEL", 1, "", "other"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
+}
+
+TEST_F(DialogsTest, UpdateRefreshInfoOptionsAndGlare) {
+  std::string tag = toTagOf(answered());
+  // Our 2xx is not ACKed yet: a re-INVITE now is glare (RFC 3261 14.2).
+  in(request("INVITE", 2, tag, "re1", kSdp));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 491 Request Pending", 0), 0u);
+  in(request("ACK", 1, tag, "ack1"));
+  in(request("UPDATE", 3, tag, "up1", "", "Session-Expires: 90;refresher=uac\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  EXPECT_NE(transport.sent.back().find("Session-Expires: 90;refresher=uac"), std::string::npos);
+  in("INFO sip:5555@rtcgate.invalid SIP/2.0\r\nVia: SIP/2.0/WSS h7.invalid;branch=z9hG4bKi1\r\n"
+     "To: <sip:5555@rtcgate.invalid>;tag=" + tag + "\r\nFrom: <sip:1001@rtcgate.invalid>;tag=brw1\r\n"
+     "Call-ID: call-abc\r\nCSeq: 4 INFO\r\nContent-Type: application/dtmf-relay\r\n"
+     "Content-Length: 24\r\n\r\nSignal=5\r\nDuration=100\r\n");
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0], "application/dtmf-relay|Signal=5\r\nDuration=100\r\n");
+  in(request("OPTIONS", 5, tag, "o1"));
+  EXPECT_NE(transport.sent.back().find("Allow: INVITE"), std::string::npos);
+  // A lower CSeq is out of order.
+  in(request("OPTIONS", 2, tag, "o2"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 500", 0), 0u);
+  // A re-INVITE with an offer and no onReoffer handler is answered with our SDP.
+  in(request("INVITE", 6, tag, "re2", kSdp));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  EXPECT_NE(transport.sent.back().find("CSeq: 6 INVITE"), std::string::npos);
+  // While that 2xx waits for its ACK, an UPDATE with an offer is glare too.
+  in(request("UPDATE", 7, tag, "up2", kSdp));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 491", 0), 0u);
+}
+
+TEST_F(DialogsTest, NoAckEndsTheCallWithBye) {
+  dialogs.setTimers(std::chrono::milliseconds(50), std::chrono::milliseconds(400));  // 64*T1 scaled down
+  answered();
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return !terminated.empty(); }, std::chrono::seconds(5)));
+  EXPECT_EQ(transport.sent.back().rfind("BYE sip:x1@h7.invalid;transport=ws;ob SIP/2.0", 0), 0u) << transport.sent.back();
+}
+
+TEST_F(DialogsTest, InviteToBrowserAcksTheTwoHundredAndHangsUpWithBye) {
+  Registration target;
+  target.user = "1001";
+  target.connection = 7;
+  target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
+  std::vector<int> statuses;
+  DialogEvents ev;
+  ev.onResponse = [&](int status, const std::string&, const std::string&) { statuses.push_back(status); };
+  ev.onTerminated = [&](const std::string& why) { terminated.push_back(why); };
+  auto d = dialogs.invite(target, "5001", kSdp, ev);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  auto inv = parse(transport.sent[0]);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(transport.sent[0].rfind("INVITE sip:k3l2@x7.invalid;transport=ws SIP/2.0\r\n", 0), 0u);
+  EXPECT_EQ(inv->body(), kSdp);
+  auto respond = [&](int status, const std::string& reason, const std::string& body = "") {
+    std::string via = SipMessage::encodeAll(reinterpret_cast<const sip_header_u*>(inv->sip()->sip_via));
+    std::string r = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n" + via +
+                    "From: <sip:5001@rtcgate.invalid>;tag=" + inv->fromTag() + "\r\n"
+                    "To: <sip:1001@rtcgate.invalid>;tag=js1\r\nCall-ID: " + inv->callId() + "\r\n"
+                    "CSeq: 1 INVITE\r\nContact: <sip:k3l2@x7.invalid;transport=ws>\r\n" +
+                    (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    dialogs.onResponse(7, *parse(r));
+  };
+  respond(180, "Ringing");
+  respond(200, "OK", kSdp);
+  ASSERT_EQ(statuses, (std::vector<int>{180, 200}));
+  EXPECT_EQ(transport.sent.back().rfind("ACK sip:k3l2@x7.invalid;transport=ws SIP/2.0", 0), 0u);
+  EXPECT_NE(transport.sent.back().find("To: <sip:1001@rtcgate.invalid>;tag=js1"), std::string::npos);
+  respond(200, "OK", kSdp);  // a retransmission is ACKed again, not reported again
+  EXPECT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(transport.sent.back().rfind("ACK ", 0), 0u);
+  EXPECT_EQ(d->state(), BrowserDialog::State::Confirmed);
+  EXPECT_TRUE(d->sendRequest("INFO", "application/dtmf-relay", "Signal=1\r\nDuration=100\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("INFO ", 0), 0u);
+  d->hangup();
+  EXPECT_EQ(transport.sent.back().rfind("BYE sip:k3l2@x7.invalid;transport=ws SIP/2.0", 0), 0u);
+  EXPECT_NE(transport.sent.back().find("CSeq: 3 BYE"), std::string::npos);
+  EXPECT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(dialogs.size(), 0u);
+}
+
+TEST_F(DialogsTest, InviteToBrowserCancelledBeforeAnswer) {
+  Registration target;
+  target.user = "1001";
+  target.connection = 7;
+  target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
+  auto d = dialogs.invite(target, "5001", kSdp, {});
+  auto inv = parse(transport.sent[0]);
+  d->hangup();
+  auto cancel = parse(transport.sent.back());
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->method(), "CANCEL");
+  EXPECT_EQ(cancel->topViaBranch(), inv->topViaBranch());  // RFC 3261 9.1
+  EXPECT_EQ(cancel->cseq(), inv->cseq());
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling
