@@ -10,6 +10,7 @@
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
+#include "rtcgate/session/agent_presence.h"
 #include "rtcgate/signaling/wss_server.h"
 
 namespace rtcgate::app {
@@ -107,6 +108,11 @@ int Daemon::run() {
     workers_->stop();
     return 1;
   }
+  if (wss_) {
+    presence_ = std::make_unique<session::AgentPresence>(
+        wss_->registrar(), [this](const std::string& dn) { sip_->registerDn(dn); },
+        [this](const std::string& dn) { sip_->unregisterDn(dn); });
+  }
   lg->info("rtcgate {} starting (config: {}); media workers: {}; admin: {}", kVersion,
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
   if (cfg.security.allowedOrigins.empty())
@@ -114,6 +120,7 @@ int Daemon::run() {
 
   control_.run();
 
+  presence_.reset();
   wss_.reset();
   sip_.reset();
   admin_.reset();
@@ -131,8 +138,11 @@ void Daemon::announceReady() {
   log::get(log::Component::Core)
       ->info("ready: SIP toward Genesys on {}:{} ({}), {} upstream server(s), {} agent DN(s)",
              cfg.upstream.sipBind.address, sip_->port(), transports, cfg.upstream.servers.size(), cfg.agents.size());
-  sdNotify(fmt::format("READY=1\nSTATUS=serving admin={}:{} sip={}:{}", cfg.listeners.admin.bind.address,
-                       admin_ ? admin_->port() : 0, cfg.upstream.sipBind.address, sip_->port()));
+  std::string wss;
+  for (size_t i = 0; wss_ && i < cfg.listeners.wss.size(); ++i)
+    wss += fmt::format(" wss={}:{}", cfg.listeners.wss[i].bind.address, wss_->port(i));
+  sdNotify(fmt::format("READY=1\nSTATUS=serving admin={}:{} sip={}:{}{}", cfg.listeners.admin.bind.address,
+                       admin_ ? admin_->port() : 0, cfg.upstream.sipBind.address, sip_->port(), wss));
 }
 
 void Daemon::reload() {

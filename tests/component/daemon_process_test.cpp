@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/sipp_process.h"
 #include "support/test_support.h"
 
 extern char** environ;
@@ -268,6 +269,47 @@ TEST(DaemonProcess, AnswersUpstreamOptionsHealthChecksAndRefusesStrangers) {
   stranger.replace(stranger.find("z9hG4bK-lb-1"), 12, "z9hG4bK-lb-2");
   auto refused = sipExchange("127.0.0.2", sipPort, stranger);
   EXPECT_EQ(refused.rfind("SIP/2.0 403", 0), 0u) << refused;
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// An agent's browser registers over WSS (stock JsSIP) and the agent's DN is registered at the upstream (SIPp as
+// Genesys's registrar); when the browser unregisters, the DN is unregistered with Expires: 0.
+TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
+  test::TempDir dir;
+  uint16_t upstreamPort = test::freePort();
+  auto cfg = dir.write("rtcgate.yaml", "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
+                                       "  wss: [{address: 127.0.0.1, port: 0}]\n"
+                                       "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+                                       "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+                                       "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\"}]\n"
+                                       "security: {allowed_origins: [\"https://app.example\"]}\n"
+                                       "media: {workers: 1}\n");
+  test::SippProcess registrar(dir.path(), test::scenario("unregister_sends_expires_zero.xml"),
+                              {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "1", "-timeout", "20s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t wssPort = portFrom(ready, "wss");
+  ASSERT_NE(wssPort, 0) << ready;
+
+  test::TempDir jsDir;
+  Child js({RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/sip_clients.mjs", "jssip-register",
+            std::to_string(wssPort)},
+           jsDir.path());
+  EXPECT_EQ(js.wait(30s), 0) << js.out() << js.err();
+  EXPECT_NE(js.out().find("RESULT first=registered"), std::string::npos) << js.out();
+  // SIPp saw REGISTER then REGISTER with Expires 0 for the DN, and exits 0 only if both came.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
+  EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
+  EXPECT_NE(d.err().find("agent 1001 online: registering DN 1001 upstream"), std::string::npos) << d.err();
+  EXPECT_NE(d.err().find("unregistering DN 1001 upstream"), std::string::npos) << d.err();
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }

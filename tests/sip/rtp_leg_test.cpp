@@ -10,7 +10,7 @@
 #include <array>
 
 #include "rtcgate/media/rtp/rtp_leg.h"
-#include "sipp_process.h"
+#include "support/sipp_process.h"
 #include "support/test_support.h"
 
 namespace rtcgate::media {

@@ -7,7 +7,7 @@
 #include "rtcgate/media/rtp/plain_sdp.h"
 #include "rtcgate/media/rtp/rtp_leg.h"
 #include "rtcgate/sip/sip_stack.h"
-#include "sipp_process.h"
+#include "support/sipp_process.h"
 #include "support/test_support.h"
 
 namespace rtcgate::sip {

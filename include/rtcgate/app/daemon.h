@@ -12,6 +12,9 @@
 namespace rtcgate::admin {
 class AdminHttp;
 }
+namespace rtcgate::session {
+class AgentPresence;
+}
 namespace rtcgate::sip {
 class SipStack;
 class UpstreamCallHandler;
@@ -46,6 +49,7 @@ private:
   std::unique_ptr<admin::AdminHttp> admin_;
   std::unique_ptr<sip::UpstreamCallHandler> callHandler_;
   std::unique_ptr<sip::SipStack> sip_;
+  std::unique_ptr<session::AgentPresence> presence_;
   Timer shutdownDeadline_;
   std::unique_ptr<signaling::WssServer> wss_;
   bool stopping_ = false;

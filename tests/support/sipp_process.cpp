@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "sipp_process.h"
+#include "support/sipp_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

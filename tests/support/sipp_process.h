@@ -35,7 +35,7 @@ private:
 uint16_t freePort(const char* address = "127.0.0.1");
 // True when something has bound UDP `port` on `address` (SIPp is listening).
 bool udpPortBound(uint16_t port, const char* address = "127.0.0.1");
-// Path of a scenario in tests/sip/scenarios.
+// Path of a scenario in tests/sip/scenarios (SIPp scenarios shared by every suite).
 std::string scenario(const std::string& name);
 
 }  // namespace rtcgate::test

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include "rtcgate/session/agent_presence.h"
+
+namespace rtcgate::session {
+namespace {
+
+signaling::Registration binding(const std::string& user, const std::string& dn, signaling::ConnectionId conn,
+                                const std::string& contact) {
+  signaling::Registration r;
+  r.user = user;
+  r.dn = dn;
+  r.connection = conn;
+  r.contactUri = contact;
+  r.expiresS = 600;
+  r.expiresAt = std::chrono::steady_clock::now() + std::chrono::seconds(600);
+  return r;
+}
+
+TEST(AgentPresence, DnFollowsTheFirstAndLastBrowserBinding) {
+  EventLoop loop("control");
+  loop.adoptCurrentThread();
+  signaling::Registrar registrar(loop);
+  std::vector<std::string> calls;
+  AgentPresence presence(
+      registrar, [&](const std::string& dn) { calls.push_back("reg " + dn); },
+      [&](const std::string& dn) { calls.push_back("unreg " + dn); });
+
+  registrar.bind(binding("alice", "1001", 1, "sip:a@x.invalid;transport=ws"));
+  registrar.bind(binding("alice", "1001", 2, "sip:b@y.invalid;transport=ws"));  // a second tab
+  registrar.bind(binding("alice", "1001", 1, "sip:a@x.invalid;transport=ws"));  // a refresh
+  EXPECT_EQ(calls, (std::vector<std::string>{"reg 1001"}));
+  EXPECT_TRUE(presence.present("1001"));
+
+  registrar.connectionClosed(1);
+  EXPECT_EQ(calls.size(), 1u);  // the other tab keeps the DN registered
+  registrar.unbind("alice", "sip:b@y.invalid;transport=ws");
+  EXPECT_EQ(calls, (std::vector<std::string>{"reg 1001", "unreg 1001"}));
+  EXPECT_FALSE(presence.present("1001"));
+}
+
+}  // namespace
+}  // namespace rtcgate::session
