@@ -249,7 +249,7 @@ void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
 }
 
 void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
-  if (len < 12) return;
+  if (len < 12) return;  // the smallest SRTCP (8-byte RR + 4-byte index) is 12 bytes plus its tag
   // RFC 5761 §4: with rtcp-mux, payload types 64..95 (with the marker bit: 192..223) are RTCP.
   bool rtcp = data[1] >= 192 && data[1] <= 223;
   auto status = rtcp ? srtp_->unprotectRtcp(data, len) : srtp_->unprotectRtp(data, len);
@@ -316,7 +316,7 @@ SendStatus BrowserLeg::sendRtcp(const uint8_t* data, size_t len) { return sendPr
 SendStatus BrowserLeg::sendProtected(const uint8_t* data, size_t len, bool rtcp) {
   // No media before DTLS completed: there are no keys, and plain RTP toward a browser is never an option.
   if (!srtp_ || state_ != LegState::Connected) return SendStatus::NotReady;
-  if (len > kMaxPacket || len < 12) return SendStatus::TooLarge;
+  if (len > kMaxPacket || len < (rtcp ? 8u : 12u)) return SendStatus::BadSize;
   std::memcpy(sendBuffer_.data(), data, len);
   size_t n = len;
   auto status = rtcp ? srtp_->protectRtcp(sendBuffer_.data(), n, sendBuffer_.size())

@@ -26,7 +26,7 @@ class IceAgent;
 enum class LegRole { Offerer, Answerer };  // who made the first offer of this leg
 enum class LegState { New, Gathering, Connecting, Connected, Failed, Closed };
 const char* toString(LegState s);
-enum class SendStatus { Ok, NotReady, TooLarge, ProtectFailed, SendFailed };
+enum class SendStatus { Ok, NotReady, BadSize, ProtectFailed, SendFailed };
 
 struct LegStats {
   LegState state = LegState::New;
