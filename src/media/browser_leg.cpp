@@ -263,6 +263,7 @@ void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
     }
     return;
   }
+  ice_->notePeerActivity();
   if (rtcp) {
     ++counters_.rtcpPacketsReceived;
     if (callbacks_.rtcp) callbacks_.rtcp(data, len);

@@ -15,9 +15,9 @@ auto logger() { return log::get(log::Component::Ice); }
 // libnice 0.1.21 declares consent lost 10 s after the last consent response (NICE_AGENT_TIMER_CONSENT_TIMEOUT,
 // agent-priv.h); it is not configurable there. See consentSuspect() for how the configured timeout is applied.
 constexpr std::chrono::milliseconds kLibniceConsentTimeout{10000};
-// libnice sends a consent check every 4-6 s; when the pair is re-selected with no answer since, its next check
-// fails it again within that time. Silence for longer than this after a re-select means answers came back.
-constexpr std::chrono::milliseconds kConsentRecoveredAfter{7000};
+// Re-selecting a pair restarts libnice's consent clock at its next check (4-6 s later), so without answers it
+// fails the pair again at most 16 s after the re-select. No failure for longer than that means answers came back.
+constexpr std::chrono::milliseconds kConsentRecoveredAfter{17000};
 
 const char* typeName(NiceCandidateType t) {
   switch (t) {
@@ -318,6 +318,14 @@ void IceAgent::consentSuspect() {
     logger()->info("no ICE consent response for 10 s; keeping the pair until ice.consent_timeout_ms ({} ms)",
                    configured.count());
     consentDeadline_ = Timer(loop_, remaining, [this, configured] {
+      // libnice does not report consent answers to us; authenticated media from the peer during the last 10 s
+      // shows it is there and still wants this session, so the suspicion is dropped (the next libnice failure
+      // starts a new one).
+      if (std::chrono::steady_clock::now() - lastPeerActivity_ < kLibniceConsentTimeout) {
+        logger()->info("ICE consent unconfirmed but the peer is sending authenticated media; keeping the pair");
+        consentSuspended_ = false;
+        return false;
+      }
       fail(fmt::format("ICE consent expired (no consent response for {} ms)", configured.count()), &consentDeadline_);
       return false;
     });

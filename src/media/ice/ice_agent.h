@@ -66,6 +66,8 @@ public:
   // false if there is no selected pair or consent forbids sending.
   bool send(const uint8_t* data, size_t len);
   bool isConnected() const { return connected_; }
+  // The leg saw an authenticated packet (DTLS record or SRTP/SRTCP that passed authentication) from the peer.
+  void notePeerActivity() { lastPeerActivity_ = std::chrono::steady_clock::now(); }
   std::optional<IcePairInfo> selectedPair() const;
   // nice_agent_close_async: the agent is released when libnice has closed its sockets and TURN allocations;
   // done (optional) runs on this loop afterwards. This object may be destroyed right after calling it.
@@ -95,6 +97,7 @@ private:
   std::string selectedLocalFoundation_, selectedRemoteFoundation_;
   std::chrono::steady_clock::time_point consentLostSince_{};
   bool consentSuspended_ = false;
+  std::chrono::steady_clock::time_point lastPeerActivity_{};
   Timer gatherDeadline_;
   Timer connectTimer_;
   Timer consentDeadline_;
