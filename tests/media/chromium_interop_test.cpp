@@ -302,11 +302,12 @@ public:
         "--listening-port=" + std::to_string(port_), "--use-auth-secret", "--static-auth-secret=" + secret_,
         "--realm=rtcgate.test", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
         "--min-port=50000", "--max-port=50999", "--log-file=" + dir_.path() + "/turn.log", "--simple-log",
-        "--no-stdout-log", "--pidfile=" + dir_.path() + "/turn.pid"}, false);
+        "--no-stdout-log", "--verbose", "--pidfile=" + dir_.path() + "/turn.pid"}, false);
   }
   uint16_t port() const { return port_; }
   const std::string& secret() const { return secret_; }
   bool ready() { return stunAnswers(port_, 5s); }
+  void stop() { proc_->stop(); }
   std::string log() const {
     std::ifstream in(dir_.path() + "/turn.log");
     std::stringstream s;
@@ -348,8 +349,10 @@ TEST(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   EXPECT_TRUE(haveRelay) << "rtcgate allocated no relay on coturn";
   expectTwoWayAudio(browser, leg);
   EXPECT_EQ(browser.lastPair, "relay") << "the browser's selected pair must be relayed";
+  leg.run([&] { leg.leg->close(); });  // releases rtcgate's allocation
+  turn.stop();                          // coturn flushes its log on exit
   auto log = turn.log();
-  EXPECT_NE(log.find("agent-1001"), std::string::npos) << "coturn saw no allocation from the browser";
+  EXPECT_NE(log.find("agent-1001"), std::string::npos) << "coturn saw no allocation from the browser:\n" << log;
   EXPECT_NE(log.find(":rtcgate"), std::string::npos) << "coturn saw no allocation from rtcgate";
 }
 
