@@ -36,7 +36,9 @@ MediaContext context(Metrics& metrics, const config::Config& cfg,
   ctx.config = std::make_shared<const config::Config>(cfg);
   ctx.certificate = std::move(cert);
   ctx.metrics = &metrics;
-  ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
+  // The real interface list filtered by the real policy: with allow_loopback only lo survives on a test box
+  // whose other interfaces are denied below; IPv6 tests flip ice.candidates.ipv6.
+  ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}, {"lo", "::1", true, true}};
   return ctx;
 }
 
@@ -160,6 +162,19 @@ INSTANTIATE_TEST_SUITE_P(AllProfilesBothRoles, LoopbackProfiles,
                            return std::string(p.param.profile) + (p.param.answererPassive ? "_passive" : "_active");
                          });
 
+TEST(BrowserLeg, Ipv6WhenConfigured) {
+  auto cfg = loopbackConfig();
+  cfg.ice.candidates.ipv6 = true;
+  cfg.ice.candidates.allowCidrs = {"::1/128"};  // IPv6 only, to prove the pair really is IPv6
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure;
+  ASSERT_EQ(p.offerer.local->candidates.size(), 1u);
+  EXPECT_EQ(p.offerer.local->candidates[0].address, "::1");
+  expectMediaFlows(p.offerer, p.answerer, 0x66);
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().iceRemoteAddress; }).rfind("[::1]:", 0), 0u);
+}
+
 TEST(BrowserLeg, ProfilePreferenceOfTheDtlsServerWins) {
   // The answerer (client) offers all four; the offerer (server) prefers 128-bit GCM.
   auto cfgA = loopbackConfig();
@@ -271,7 +286,7 @@ TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
   leg.run([&] { leg.leg->start(); });
   ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(leg.localAt - started).count(), 250);
-  EXPECT_EQ(leg.local->candidates.size(), 1u);
+  ASSERT_EQ(leg.local->candidates.size(), 1u);  // ::1 is refused: ipv6 is off by default
   EXPECT_EQ(leg.local->candidates[0].address, "127.0.0.1");
   EXPECT_EQ(leg.local->fingerprints[0], sharedCert()->fingerprint());
   EXPECT_TRUE(leg.local->rtcpMux);

@@ -322,13 +322,15 @@ private:
   std::unique_ptr<Subprocess> proc_;
 };
 
-TEST(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
+class CoturnInterop : public ::testing::TestWithParam<config::TurnTransport> {};
+
+TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   Coturn turn;
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
   config::TurnServer ts;
   ts.host = "127.0.0.1";
   ts.port = turn.port();
-  ts.transport = config::TurnTransport::Udp;
+  ts.transport = GetParam();  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
   ts.sharedSecret = Secret(turn.secret());
   ts.credentialTtlS = 600;
   // The browser gets TURN REST credentials as a web app would hand them out; iceTransportPolicy 'relay'.
@@ -355,6 +357,10 @@ TEST(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   EXPECT_NE(log.find("agent-1001"), std::string::npos) << "coturn saw no allocation from the browser:\n" << log;
   EXPECT_NE(log.find(":rtcgate"), std::string::npos) << "coturn saw no allocation from rtcgate";
 }
+
+INSTANTIATE_TEST_SUITE_P(RtcgateTurnTransport, CoturnInterop,
+                         ::testing::Values(config::TurnTransport::Udp, config::TurnTransport::Tcp),
+                         [](const auto& p) { return p.param == config::TurnTransport::Udp ? "udp" : "tcp"; });
 
 }  // namespace
 }  // namespace rtcgate::media
