@@ -342,6 +342,30 @@ TEST(BrowserLeg, IceRestartKeepsMediaFlowing) {
   EXPECT_TRUE(p.offerer.failure.empty() && p.answerer.failure.empty());
 }
 
+TEST(BrowserLeg, ReofferWithoutRestartKeepsTransportAndRole) {
+  // A hold re-INVITE from the browser: same ICE credentials, setup:actpass again; the answer keeps our role (P3)
+  // and the running DTLS association, and media keeps flowing.
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto reoffer = *p.offerer.local;
+  reoffer.direction = sdp::Direction::SendOnly;
+  std::string error;
+  ASSERT_TRUE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(reoffer, &error); })) << error;
+  auto answer = p.answerer.run([&] { return p.answerer.leg->localTransport(false); });
+  EXPECT_EQ(answer.setup, sdp::Setup::Active);
+  EXPECT_EQ(answer.iceUfrag, p.answerer.local->iceUfrag);
+  EXPECT_EQ(p.answerer.localCount, 1);  // no new description: nothing changed in the transport
+  // A re-offer that would flip the DTLS role is refused.
+  auto flip = reoffer;
+  flip.setup = sdp::Setup::Active;  // would make us passive (server) while we are the client
+  EXPECT_FALSE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(flip, &error); }));
+  EXPECT_NE(error.find("DTLS role"), std::string::npos) << error;
+  expectMediaFlows(p.offerer, p.answerer, 0x21);
+  expectMediaFlows(p.answerer, p.offerer, 0x22);
+}
+
 TEST(BrowserLeg, ReplayedSrtpIsDroppedAndCounted) {
   Pair p;
   auto cfg = loopbackConfig();
