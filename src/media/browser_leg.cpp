@@ -215,10 +215,9 @@ void BrowserLeg::onIceConnected() {
 }
 
 void BrowserLeg::maybeStartDtls() {
-  // A passive side starts listening when its role is known; an active one sends its ClientHello once ICE has a
-  // selected pair to send it on (RFC 5763 §5, P4: never initiate as passive).
-  if (!dtlsRole_ || dtls_->state() != DtlsState::New) return;
-  if (*dtlsRole_ == DtlsRole::Client && !ice_->isConnected()) return;
+  // Both roles start once ICE has a selected pair, so media.dtls_handshake_timeout_ms measures the handshake
+  // alone; the active side then sends its ClientHello, the passive one only answers (RFC 5763 §5, P4).
+  if (!dtlsRole_ || dtls_->state() != DtlsState::New || !ice_->isConnected()) return;
   dtls_->start(*dtlsRole_);
 }
 
