@@ -45,7 +45,7 @@ NiceRelayType relayType(config::TurnTransport t) {
   switch (t) {
     case config::TurnTransport::Udp: return NICE_RELAY_TYPE_TURN_UDP;
     case config::TurnTransport::Tcp: return NICE_RELAY_TYPE_TURN_TCP;
-    case config::TurnTransport::Tls: return NICE_RELAY_TYPE_TURN_TLS;
+    case config::TurnTransport::Tls: return NICE_RELAY_TYPE_TURN_TLS;  // never reached: refused above
   }
   return NICE_RELAY_TYPE_TURN_UDP;
 }
@@ -88,6 +88,13 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
   if (settings_.portMin != 0 || settings_.portMax != 0)
     nice_agent_set_port_range(agent_.get(), streamId_, 1, settings_.portMin, settings_.portMax);
   for (auto& turn : ice.turnServers) {
+    if (turn.transport == config::TurnTransport::Tls) {
+      // libnice 0.1.21 wraps NICE_RELAY_TYPE_TURN_TLS in TLS only for the Google/MSOC dialects; with RFC 5245 it
+      // speaks plain TCP (agent.c agent_create_tcp_turn_socket), which a TLS port rejects. Skip it loudly.
+      logger()->error("TURN over TLS ({}:{}) is not supported by libnice 0.1.21; use transport udp or tcp", turn.host,
+                      turn.port);
+      continue;
+    }
     auto creds = turnCredentials(turn, std::chrono::system_clock::now());
     if (!nice_agent_set_relay_info(agent_.get(), streamId_, 1, turn.host.c_str(), turn.port, creds.username.c_str(),
                                    creds.password.reveal().c_str(), relayType(turn.transport)))
