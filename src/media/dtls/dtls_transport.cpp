@@ -95,9 +95,13 @@ int DtlsTransport::onVerify(int, X509_STORE_CTX* store) noexcept {
   if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
   X509* cert = X509_STORE_CTX_get_current_cert(store);
   if (cert == nullptr) return 0;
-  for (auto& fp : self->remoteFingerprints_) {
-    auto actual = certificateFingerprint(cert, fp.algorithm);
-    if (!actual.empty() && actual == fp.value) return 1;
+  try {
+    for (auto& fp : self->remoteFingerprints_) {
+      auto actual = certificateFingerprint(cert, fp.algorithm);
+      if (!actual.empty() && actual == fp.value) return 1;
+    }
+  } catch (...) {
+    return 0;
   }
   self->fingerprintMismatch_ = true;
   return 0;

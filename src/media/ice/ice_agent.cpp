@@ -268,11 +268,15 @@ void IceAgent::onStateChanged(NiceAgent*, guint, guint, guint state, gpointer se
 
 void IceAgent::onSelectedPair(NiceAgent*, guint, guint, NiceCandidate* local, NiceCandidate* remote,
                               gpointer self) noexcept {
-  auto* me = static_cast<IceAgent*>(self);
-  me->selectedLocalFoundation_ = local->foundation;
-  me->selectedRemoteFoundation_ = remote->foundation;
-  logger()->debug("selected pair {} {} -> {} {}", typeName(local->type), endpoint(local->addr),
-                  typeName(remote->type), endpoint(remote->addr));
+  try {
+    auto* me = static_cast<IceAgent*>(self);
+    me->selectedLocalFoundation_ = local->foundation;
+    me->selectedRemoteFoundation_ = remote->foundation;
+    logger()->debug("selected pair {} {} -> {} {}", typeName(local->type), endpoint(local->addr),
+                    typeName(remote->type), endpoint(remote->addr));
+  } catch (...) {
+    logger()->error("selected-pair handler threw");
+  }
 }
 
 void IceAgent::onReceive(NiceAgent*, guint, guint, guint len, gchar* buf, gpointer self) noexcept {
