@@ -295,14 +295,18 @@ bool stunAnswers(uint16_t port, std::chrono::milliseconds timeout) {
 
 class Coturn {
 public:
-  Coturn() : port_(freePort()) {
+  // relayIp: where coturn allocates relays; deniedPeer: a peer address coturn refuses to relay to (empty: none).
+  Coturn(const std::string& relayIp, const std::string& deniedPeer) : port_(freePort()) {
     EXPECT_TRUE(std::filesystem::exists("/usr/bin/turnserver")) << "coturn (turnserver) is required";
+    std::vector<std::string> deny;
+    if (!deniedPeer.empty()) deny.push_back("--denied-peer-ip=" + deniedPeer);
     proc_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        "/usr/bin/turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+        "/usr/bin/turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=" + relayIp,
         "--listening-port=" + std::to_string(port_), "--use-auth-secret", "--static-auth-secret=" + secret_,
         "--realm=rtcgate.test", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
         "--min-port=50000", "--max-port=50999", "--log-file=" + dir_.path() + "/turn.log", "--simple-log",
-        "--no-stdout-log", "--verbose", "--pidfile=" + dir_.path() + "/turn.pid"}, false);
+        "--no-stdout-log", "--verbose", "--pidfile=" + dir_.path() + "/turn.pid", deny.empty() ? "-v" : deny[0]},
+        false);
   }
   uint16_t port() const { return port_; }
   const std::string& secret() const { return secret_; }
@@ -322,15 +326,23 @@ private:
   std::unique_ptr<Subprocess> proc_;
 };
 
-class CoturnInterop : public ::testing::TestWithParam<config::TurnTransport> {};
+struct TurnCase {
+  config::TurnTransport transport;
+  // Relays on 127.0.0.2 and no relaying to 127.0.0.1 (our host candidate): the only working pair is the browser's
+  // relay to rtcgate's relay, so rtcgate's own allocation must carry the media.
+  bool onlyRtcgateRelayWorks;
+};
+
+class CoturnInterop : public ::testing::TestWithParam<TurnCase> {};
 
 TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
-  Coturn turn;
+  const std::string relayIp = GetParam().onlyRtcgateRelayWorks ? "127.0.0.2" : "127.0.0.1";
+  Coturn turn(relayIp, GetParam().onlyRtcgateRelayWorks ? "127.0.0.1" : "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
   config::TurnServer ts;
   ts.host = "127.0.0.1";
   ts.port = turn.port();
-  ts.transport = GetParam();  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
+  ts.transport = GetParam().transport;  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
   ts.sharedSecret = Secret(turn.secret());
   ts.credentialTtlS = 600;
   // The browser gets TURN REST credentials as a web app would hand them out; iceTransportPolicy 'relay'.
@@ -347,10 +359,13 @@ TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   auto local = browserOffers(browser, leg, metrics, cfg);
   bool haveRelay = false;
   for (auto& c : local.candidates)
-    if (c.type == "relay") haveRelay = c.address == "127.0.0.1" && c.port >= 50000 && c.port <= 50999;
+    if (c.type == "relay") haveRelay = c.address == relayIp && c.port >= 50000 && c.port <= 50999;
   EXPECT_TRUE(haveRelay) << "rtcgate allocated no relay on coturn";
   expectTwoWayAudio(browser, leg);
   EXPECT_EQ(browser.lastPair, "relay") << "the browser's selected pair must be relayed";
+  if (GetParam().onlyRtcgateRelayWorks) {
+    EXPECT_EQ(leg.run([&] { return leg.leg->stats().iceLocalType; }), "relay") << "rtcgate's relay did not carry media";
+  }
   leg.run([&] { leg.leg->close(); });  // releases rtcgate's allocation
   turn.stop();                          // coturn flushes its log on exit
   auto log = turn.log();
@@ -359,8 +374,13 @@ TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(RtcgateTurnTransport, CoturnInterop,
-                         ::testing::Values(config::TurnTransport::Udp, config::TurnTransport::Tcp),
-                         [](const auto& p) { return p.param == config::TurnTransport::Udp ? "udp" : "tcp"; });
+                         ::testing::Values(TurnCase{config::TurnTransport::Udp, false},
+                                           TurnCase{config::TurnTransport::Tcp, false},
+                                           TurnCase{config::TurnTransport::Udp, true}),
+                         [](const auto& p) {
+                           return std::string(p.param.transport == config::TurnTransport::Udp ? "udp" : "tcp") +
+                                  (p.param.onlyRtcgateRelayWorks ? "_relay_to_relay" : "");
+                         });
 
 }  // namespace
 }  // namespace rtcgate::media
