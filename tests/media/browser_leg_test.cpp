@@ -407,3 +407,32 @@ TEST(BrowserLeg, ConsentTimeoutFromConfigIsEffective) {
 
 }  // namespace
 }  // namespace rtcgate::media
+
+namespace rtcgate::media {
+namespace {
+
+TEST(BrowserLeg, ConsentRegainedWithinTheTimeoutKeepsTheLeg) {
+  // The answerer stops answering for 11 s (libnice alone would fail the offerer at 10 s), then comes back; with
+  // ice.consent_timeout_ms = 28000 neither leg may fail, and media flows afterwards. No media is sent meanwhile, so
+  // only the consent checks themselves can restore consent. (~31 s: libnice re-fails a re-selected pair only after
+  // up to 16 s, which bounds how fast a recovery can be seen.)
+  auto cfg = loopbackConfig();
+  cfg.ice.consentTimeoutMs = 28000;
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto unfreeze = p.answerer.freeze();
+  auto frozenAt = LegHarness::Clock::now();
+  EXPECT_FALSE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 11s)) << p.offerer.failure;
+  unfreeze();
+  auto until = frozenAt + 31s;
+  EXPECT_FALSE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); },
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(until - LegHarness::Clock::now())))
+      << p.offerer.failure;
+  EXPECT_TRUE(p.answerer.failure.empty()) << p.answerer.failure;
+  expectMediaFlows(p.offerer, p.answerer, 0x41);
+  expectMediaFlows(p.answerer, p.offerer, 0x42);
+}
+
+}  // namespace
+}  // namespace rtcgate::media
