@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/media/candidate_policy.h"
+#include "rtcgate/media/dtls_certificate.h"
+#include "rtcgate/media/dtls_transport.h"
+#include "rtcgate/media/srtp_session.h"
+#include "rtcgate/sdp/session_description.h"
+
+namespace rtcgate::media {
+
+class IceAgent;
+
+enum class LegRole { Offerer, Answerer };  // who made the first offer of this leg
+enum class LegState { New, Gathering, Connecting, Connected, Failed, Closed };
+const char* toString(LegState s);
+enum class SendStatus { Ok, NotReady, BadSize, ProtectFailed, SendFailed };
+
+struct LegStats {
+  LegState state = LegState::New;
+  std::string failureReason;
+  std::string iceLocalType, iceLocalAddress, iceRemoteType, iceRemoteAddress;
+  DtlsState dtlsState = DtlsState::New;
+  std::string dtlsRole;     // "client" / "server" / ""
+  std::string srtpProfile;  // "" until DTLS completed
+  uint64_t rtpPacketsSent = 0, rtpBytesSent = 0, rtcpPacketsSent = 0;
+  uint64_t rtpPacketsReceived = 0, rtpBytesReceived = 0, rtcpPacketsReceived = 0;
+  uint64_t srtpAuthFailures = 0, srtpReplayFailures = 0, droppedBeforeDtls = 0;
+  int64_t packetsLost = 0;   // RFC 3550 A.3, first inbound SSRC
+  double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
+};
+
+// Process-wide parts every leg shares. Thread: immutable after start, read by all media workers.
+struct MediaContext {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const DtlsCertificate> certificate;
+  Metrics* metrics = nullptr;  // required
+  // Local addresses to choose from; empty: getifaddrs() at leg creation.
+  std::vector<LocalAddress> localAddressesOverride;
+};
+
+// The browser-facing media endpoint of one call: ICE (libnice) + DTLS 1.2 + SRTP on one UDP component with
+// rtcp-mux, demultiplexed per RFC 7983. The session layer gives it the browser's transport (sdp::TransportParams
+// of the audio m-line), reads the leg's own transport for its SDP, sends plain RTP/RTCP and receives decrypted
+// RTP/RTCP.
+// Thread: created, used and destroyed on one media worker loop. Event callbacks (localDescription, connected,
+// failed) are posted, so the owner may destroy the leg in them; rtp/rtcp run synchronously on the packet path and
+// must not destroy it. Ownership: the session layer, which calls close() and destroys it on this loop.
+class BrowserLeg {
+public:
+  struct Callbacks {
+    // Local ICE/DTLS pieces, once gathering finished or its deadline passed (and, for an answerer, once the
+    // remote description is known). Again after restartIce().
+    std::function<void(const sdp::TransportParams& local)> localDescription;
+    std::function<void()> connected;  // DTLS done; SRTP keys installed
+    std::function<void(const std::string& reason)> failed;
+    std::function<void(const uint8_t* data, size_t len)> rtp;   // decrypted RTP
+    std::function<void(const uint8_t* data, size_t len)> rtcp;  // decrypted RTCP
+  };
+
+  BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaContext context, Callbacks callbacks);
+  ~BrowserLeg();
+  BrowserLeg(const BrowserLeg&) = delete;
+  BrowserLeg& operator=(const BrowserLeg&) = delete;
+
+  // Starts gathering (the description follows through localDescription).
+  void start();
+  // The browser's transport for our m-line (offer or answer). A new ufrag/pwd is an ICE restart (RFC 8839
+  // §4.4.1.1.1): the leg restarts too and reports a new local description. Returns false with a reason if it is
+  // unacceptable (no fingerprint, no rtcp-mux, actpass in an answer, DTLS role change...).
+  bool setRemoteDescription(const sdp::TransportParams& remote, std::string* error);
+  // Our transport as it goes into our next SDP: setup actpass in offers, the established/chosen role in answers.
+  sdp::TransportParams localTransport(bool forOffer) const;
+  // New local ICE credentials (our re-offer with ICE restart); a new localDescription follows.
+  void restartIce();
+
+  // One plain RTP/RTCP packet; protected and sent on the selected pair. NotReady before DTLS completed.
+  SendStatus sendRtp(const uint8_t* data, size_t len);
+  SendStatus sendRtcp(const uint8_t* data, size_t len);
+  // Clock rate for jitter of a payload type (the negotiated codec's).
+  void setClockRate(int payloadType, uint32_t hz);
+
+  LegState state() const { return state_; }
+  LegStats stats() const;
+  // Sends DTLS close_notify, closes the ICE agent asynchronously (nice_agent_close_async); closed runs on this loop
+  // when libnice has released its sockets. No callback of the leg runs after close().
+  void close(std::function<void()> closed = nullptr);
+
+private:
+  void onGathered();
+  void onIceConnected();
+  void onReceive(const uint8_t* data, size_t len);
+  void onDtlsConnected(const DtlsSrtpKeys& keys);
+  void maybeReportLocal();
+  void maybeStartDtls();
+  void fail(const std::string& reason);
+  void handleSrtp(uint8_t* data, size_t len);
+  SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
+  template <typename Fn>
+  void emit(Fn fn);
+
+  EventLoop& loop_;
+  std::string callId_;
+  LegRole role_;
+  MediaContext ctx_;
+  Callbacks callbacks_;
+  std::shared_ptr<bool> alive_;
+  std::unique_ptr<IceAgent> ice_;
+  std::unique_ptr<DtlsTransport> dtls_;
+  std::unique_ptr<SrtpSession> srtp_;
+  LegState state_ = LegState::New;
+  std::string failureReason_;
+  bool remoteSet_ = false;
+  bool localPending_ = false;
+  bool nextLocalIsOffer_ = false;  // whether the next reported local description goes into an offer
+  bool awaitingAnswer_ = false;    // we offered; the next remote description is the answer
+  std::string remoteUfrag_, remotePwd_;
+  std::optional<DtlsRole> dtlsRole_;
+  std::vector<sdp::Fingerprint> lastFingerprints_;
+  std::string mid_ = "0";
+  std::map<int, uint32_t> clockRates_;
+  // Packet path state (no allocation per packet).
+  std::vector<uint8_t> sendBuffer_;
+  std::vector<uint8_t> recvBuffer_;
+  LegStats counters_;
+  struct Inbound {
+    bool init = false;
+    uint32_t ssrc = 0;
+    uint16_t maxSeq = 0;
+    uint32_t cycles = 0, baseSeq = 0;
+    uint64_t received = 0;
+    double jitter = 0;  // in timestamp units
+    int64_t lastTransit = 0;
+    bool haveTransit = false;
+    uint32_t clockRate = 0;
+  } inbound_;
+  std::atomic<uint64_t>* authFailures_;
+  std::atomic<uint64_t>* replayFailures_;
+  std::atomic<uint64_t>* droppedBeforeDtls_;
+  std::atomic<uint64_t>* legsFailed_;
+};
+
+}  // namespace rtcgate::media

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+
+namespace rtcgate::media {
+
+// A local interface address as getifaddrs() reports it.
+struct LocalAddress {
+  std::string interface;
+  std::string address;  // numeric, no scope suffix
+  bool ipv6 = false;
+  bool loopbackInterface = false;  // IFF_LOOPBACK
+  bool operator==(const LocalAddress&) const = default;
+};
+
+struct CandidateDecision {
+  bool allowed = false;
+  std::string reason;      // why it was refused (or "allowed")
+  std::string advertised;  // the address written into SDP: nat_1to1's advertised address, else the local one
+};
+
+// Which local addresses become ICE host candidates (config ice.candidates). Pure: no sockets, no system calls.
+// Order of the rules: family (ipv6), loopback, link-local, allow_interfaces, deny_interfaces, deny_cidrs,
+// allow_cidrs; allow_loopback also lifts a deny_interfaces match of the loopback interface ("lo" is denied by
+// default, and allowing loopback means allowing it).
+CandidateDecision decideCandidate(const config::Candidates& policy, const LocalAddress& address);
+
+// The addresses of interfaces that are up, from getifaddrs() (IPv4 and IPv6).
+std::vector<LocalAddress> listLocalAddresses();
+
+// Shell-style glob with * and ? (interface names).
+bool globMatch(const std::string& pattern, const std::string& text);
+// "a.b.c.d/n" or "x::/n" contains address (same family only); false on malformed input.
+bool cidrContains(const std::string& cidr, const std::string& address);
+
+}  // namespace rtcgate::media

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/media/browser_leg.h"
+
+#include <cstring>
+
+#include "ice/ice_agent.h"
+#include "rtcgate/core/log.h"
+
+namespace rtcgate::media {
+
+namespace {
+
+auto logger() { return log::get(log::Component::Ice); }
+
+constexpr size_t kMaxPacket = 1500;  // larger RTP from the session layer is a bug, not something to fragment
+constexpr size_t kBufferSize = kMaxPacket + SrtpSession::kMaxOverhead;
+
+}  // namespace
+
+const char* toString(LegState s) {
+  switch (s) {
+    case LegState::New: return "new";
+    case LegState::Gathering: return "gathering";
+    case LegState::Connecting: return "connecting";
+    case LegState::Connected: return "connected";
+    case LegState::Failed: return "failed";
+    case LegState::Closed: return "closed";
+  }
+  return "?";
+}
+
+BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaContext context, Callbacks callbacks)
+    : loop_(loop),
+      callId_(std::move(callId)),
+      role_(role),
+      ctx_(std::move(context)),
+      callbacks_(std::move(callbacks)),
+      alive_(std::make_shared<bool>(true)),
+      sendBuffer_(kBufferSize),
+      recvBuffer_(kBufferSize) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  if (!ctx_.config || !ctx_.certificate || ctx_.metrics == nullptr)
+    throw std::invalid_argument("BrowserLeg needs config, certificate and metrics");
+  SrtpSession::initLibrary();
+  auto& m = *ctx_.metrics;
+  authFailures_ = &m.counter("rtcgate_srtp_auth_failures_total", "SRTP/SRTCP packets from browsers that failed authentication (dropped)");
+  replayFailures_ = &m.counter("rtcgate_srtp_replay_failures_total", "SRTP/SRTCP packets from browsers dropped as replays");
+  droppedBeforeDtls_ = &m.counter("rtcgate_media_dropped_before_dtls_total", "media packets dropped because DTLS had not completed");
+  legsFailed_ = &m.counter("rtcgate_browser_legs_failed_total", "browser media legs failed (ICE, DTLS, consent)");
+
+  const auto& cfg = *ctx_.config;
+  IceAgent::Settings is;
+  is.controlling = role_ == LegRole::Offerer;  // RFC 8445 §6.1.1: the offerer (full ICE both sides) controls
+  is.ice = &cfg.ice;
+  is.portMin = cfg.media.icePortMin;
+  is.portMax = cfg.media.icePortMax;
+  auto addresses = ctx_.localAddressesOverride.empty() ? listLocalAddresses() : ctx_.localAddressesOverride;
+  for (auto& a : addresses) {
+    auto d = decideCandidate(cfg.ice.candidates, a);
+    if (!d.allowed) {
+      logger()->debug("not offering {} ({}): {}", a.address, a.interface, d.reason);
+      continue;
+    }
+    is.localAddresses.push_back(a);
+    if (d.advertised != a.address) is.advertised.emplace_back(a.address, d.advertised);
+  }
+  IceAgent::Callbacks ic;
+  ic.gathered = [this] { onGathered(); };
+  ic.connected = [this] { onIceConnected(); };
+  ic.failed = [this](const std::string& reason) { fail(reason); };
+  ic.receive = [this](const uint8_t* d, size_t n) { onReceive(d, n); };
+  ice_ = std::make_unique<IceAgent>(loop_, std::move(is), std::move(ic));
+
+  std::vector<SrtpProfile> profiles;
+  for (auto& name : cfg.media.srtpProfiles)
+    if (auto p = srtpProfileFromName(name)) profiles.push_back(*p);
+  DtlsTransport::Callbacks dc;
+  dc.send = [this](const uint8_t* d, size_t n) { ice_->send(d, n); };
+  dc.connected = [this](const DtlsSrtpKeys& keys) { onDtlsConnected(keys); };
+  dc.failed = [this](const std::string& reason) { fail(reason); };
+  dtls_ = std::make_unique<DtlsTransport>(loop_, ctx_.certificate, std::move(profiles),
+                                          std::chrono::milliseconds(cfg.media.dtlsHandshakeTimeoutMs), std::move(dc));
+  nextLocalIsOffer_ = role_ == LegRole::Offerer;
+  awaitingAnswer_ = role_ == LegRole::Offerer;
+}
+
+BrowserLeg::~BrowserLeg() {
+  if (state_ != LegState::Closed) close(nullptr);
+}
+
+template <typename Fn>
+void BrowserLeg::emit(Fn fn) {
+  // Posted, so the owner may destroy the leg from the callback; skipped once the leg is closed or gone.
+  loop_.post([weak = std::weak_ptr<bool>(alive_), id = callId_, fn = std::move(fn)]() mutable {
+    if (weak.expired()) return;
+    log::CallScope scope(id);
+    fn();
+  });
+}
+
+void BrowserLeg::start() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  if (state_ != LegState::New) return;
+  state_ = LegState::Gathering;
+  localPending_ = true;
+  ice_->gather();
+}
+
+void BrowserLeg::onGathered() { maybeReportLocal(); }
+
+void BrowserLeg::maybeReportLocal() {
+  if (!localPending_ || !ice_->gatheredOnce() || state_ == LegState::Failed || state_ == LegState::Closed) return;
+  // An answer needs the offer first: the DTLS role we answer with depends on the offer's a=setup.
+  if (!nextLocalIsOffer_ && !remoteSet_) return;
+  localPending_ = false;
+  auto local = localTransport(nextLocalIsOffer_);
+  if (local.candidates.empty()) logger()->warn("no ICE candidate gathered by the deadline");
+  emit([this, local = std::move(local)] {
+    if (callbacks_.localDescription) callbacks_.localDescription(local);
+  });
+}
+
+sdp::TransportParams BrowserLeg::localTransport(bool forOffer) const {
+  sdp::TransportParams t;
+  t.mid = mid_;
+  t.iceUfrag = ice_->localUfrag();
+  t.icePwd = ice_->localPwd();
+  t.candidates = ice_->localCandidates();
+  // Trickle-free: everything gathered by the deadline is in the SDP.
+  t.endOfCandidates = true;
+  t.fingerprints.push_back(ctx_.certificate->fingerprint());
+  // RFC 5763 §5: offers say actpass (also in re-offers, so the browser keeps its role, P3); answers commit to the
+  // role chosen at the first answer.
+  if (forOffer)
+    t.setup = sdp::Setup::ActPass;
+  else
+    t.setup = dtlsRole_ == DtlsRole::Server ? sdp::Setup::Passive : sdp::Setup::Active;
+  t.rtcpMux = true;
+  return t;
+}
+
+bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::string* error) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  auto refuse = [&](const std::string& why) {
+    if (error) *error = why;
+    logger()->warn("remote description refused: {}", why);
+    return false;
+  };
+  if (state_ == LegState::Failed || state_ == LegState::Closed) return refuse("leg is no longer usable");
+  if (remote.fingerprints.empty()) return refuse("no a=fingerprint (DTLS-SRTP is mandatory)");
+  if (!remote.rtcpMux) return refuse("no a=rtcp-mux (required)");
+  if (remote.iceUfrag.empty() || remote.icePwd.empty()) return refuse("no a=ice-ufrag/a=ice-pwd");
+
+  bool isAnswer = awaitingAnswer_;
+  std::optional<DtlsRole> role;
+  auto setup = remote.setup;
+  if (isAnswer) {
+    if (setup == sdp::Setup::ActPass) return refuse("a=setup:actpass in an answer");
+    // RFC 4145 §4: an absent setup means active.
+    role = (setup == sdp::Setup::Passive) ? DtlsRole::Client : DtlsRole::Server;
+  } else {
+    if (!setup || setup == sdp::Setup::Active) role = DtlsRole::Server;
+    else if (setup == sdp::Setup::Passive) role = DtlsRole::Client;
+    else if (setup == sdp::Setup::ActPass) role = dtlsRole_.value_or(DtlsRole::Client);  // RFC 5763: answer active
+    else return refuse("a=setup:holdconn is not supported");
+  }
+  if (dtlsRole_ && role != dtlsRole_) return refuse("DTLS role change during the call (keep the established a=setup)");
+  if (dtls_->state() == DtlsState::Connected && remote.fingerprints != lastFingerprints_)
+    return refuse("peer certificate changed; a new DTLS association is not supported");
+
+  bool restart = !remoteUfrag_.empty() && (remote.iceUfrag != remoteUfrag_ || remote.icePwd != remotePwd_);
+  if (restart && !isAnswer) {
+    // The browser restarted ICE: we must answer with new credentials too (RFC 8839 §4.4.1.1.1).
+    ice_->restart();
+    localPending_ = true;
+  }
+  std::string iceError;
+  if (!ice_->setRemote(remote.iceUfrag, remote.icePwd, remote.candidates, &iceError)) return refuse(iceError);
+  if (remote.ignoredCandidates > 0)
+    logger()->debug("ignored {} remote candidates (mDNS or unusable)", remote.ignoredCandidates);
+
+  remoteUfrag_ = remote.iceUfrag;
+  remotePwd_ = remote.icePwd;
+  lastFingerprints_ = remote.fingerprints;
+  dtls_->setRemoteFingerprints(remote.fingerprints);
+  dtlsRole_ = role;
+  if (!remote.mid.empty()) mid_ = remote.mid;
+  remoteSet_ = true;
+  awaitingAnswer_ = false;
+  if (!isAnswer) nextLocalIsOffer_ = false;
+  maybeReportLocal();
+  maybeStartDtls();
+  return true;
+}
+
+void BrowserLeg::restartIce() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  if (state_ == LegState::Failed || state_ == LegState::Closed) return;
+  ice_->restart();
+  awaitingAnswer_ = true;
+  nextLocalIsOffer_ = true;
+  localPending_ = true;
+  maybeReportLocal();
+}
+
+void BrowserLeg::onIceConnected() {
+  if (auto p = ice_->selectedPair())
+    logger()->info("ICE connected: {} {} <-> {} {}", p->localType, p->localAddress, p->remoteType, p->remoteAddress);
+  if (state_ == LegState::Gathering || state_ == LegState::New) state_ = LegState::Connecting;
+  maybeStartDtls();
+}
+
+void BrowserLeg::maybeStartDtls() {
+  // Both roles start once ICE has a selected pair, so media.dtls_handshake_timeout_ms measures the handshake
+  // alone; the active side then sends its ClientHello, the passive one only answers (RFC 5763 §5, P4).
+  if (!dtlsRole_ || dtls_->state() != DtlsState::New || !ice_->isConnected()) return;
+  dtls_->start(*dtlsRole_);
+}
+
+void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
+  if (state_ == LegState::Failed || state_ == LegState::Closed || len > kMaxPacket) return;
+  uint8_t first = data[0];
+  // RFC 7983 §7: 20..63 DTLS, 128..191 RTP/RTCP (STUN 0..3 never reaches us: libnice consumes it).
+  if (first >= 20 && first <= 63) {
+    // DTLS only over a selected ICE pair (libnice delivers nothing from unverified sources).
+    if (!ice_->isConnected() || dtls_->state() == DtlsState::New) {
+      droppedBeforeDtls_->fetch_add(1, std::memory_order_relaxed);
+      ++counters_.droppedBeforeDtls;
+      return;
+    }
+    log::CallScope scope(callId_);
+    dtls_->handlePacket(data, len);
+    return;
+  }
+  if (first >= 128 && first <= 191) {
+    if (!srtp_) {
+      droppedBeforeDtls_->fetch_add(1, std::memory_order_relaxed);
+      ++counters_.droppedBeforeDtls;
+      return;
+    }
+    std::memcpy(recvBuffer_.data(), data, len);
+    handleSrtp(recvBuffer_.data(), len);
+  }
+}
+
+void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
+  if (len < 12) return;  // the smallest SRTCP (8-byte RR + 4-byte index) is 12 bytes plus its tag
+  // RFC 5761 §4: with rtcp-mux, payload types 64..95 (with the marker bit: 192..223) are RTCP.
+  bool rtcp = data[1] >= 192 && data[1] <= 223;
+  auto status = rtcp ? srtp_->unprotectRtcp(data, len) : srtp_->unprotectRtp(data, len);
+  if (status != SrtpStatus::Ok) {
+    if (status == SrtpStatus::AuthFail) {
+      authFailures_->fetch_add(1, std::memory_order_relaxed);
+      ++counters_.srtpAuthFailures;
+    } else if (status == SrtpStatus::ReplayFail) {
+      replayFailures_->fetch_add(1, std::memory_order_relaxed);
+      ++counters_.srtpReplayFailures;
+    }
+    return;
+  }
+  ice_->notePeerActivity();
+  if (rtcp) {
+    ++counters_.rtcpPacketsReceived;
+    if (callbacks_.rtcp) callbacks_.rtcp(data, len);
+    return;
+  }
+  ++counters_.rtpPacketsReceived;
+  counters_.rtpBytesReceived += len;
+  // RFC 3550 A.1/A.3/A.8: extended highest sequence, loss and interarrival jitter of the first SSRC.
+  uint16_t seq = static_cast<uint16_t>(data[2] << 8 | data[3]);
+  uint32_t ts = static_cast<uint32_t>(data[4]) << 24 | static_cast<uint32_t>(data[5]) << 16 |
+                static_cast<uint32_t>(data[6]) << 8 | data[7];
+  uint32_t ssrc = static_cast<uint32_t>(data[8]) << 24 | static_cast<uint32_t>(data[9]) << 16 |
+                  static_cast<uint32_t>(data[10]) << 8 | data[11];
+  auto& in = inbound_;
+  if (!in.init || in.ssrc != ssrc) {
+    in = Inbound{};
+    in.init = true;
+    in.ssrc = ssrc;
+    in.baseSeq = seq;
+    in.maxSeq = seq;
+  } else {
+    uint16_t delta = static_cast<uint16_t>(seq - in.maxSeq);
+    if (delta < 3000) {
+      if (seq < in.maxSeq) in.cycles += 65536;
+      in.maxSeq = seq;
+    }
+  }
+  ++in.received;
+  int pt = data[1] & 0x7f;
+  auto rate = clockRates_.find(pt);
+  if (rate != clockRates_.end() && rate->second > 0) {
+    auto nowUs = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+    int64_t arrival = static_cast<int64_t>(static_cast<double>(nowUs) * rate->second / 1e6);
+    int64_t transit = arrival - static_cast<int64_t>(ts);
+    if (in.haveTransit) {
+      double d = static_cast<double>(std::llabs(transit - in.lastTransit));
+      in.jitter += (d - in.jitter) / 16.0;
+    }
+    in.lastTransit = transit;
+    in.haveTransit = true;
+    in.clockRate = rate->second;
+  }
+  if (callbacks_.rtp) callbacks_.rtp(data, len);
+}
+
+SendStatus BrowserLeg::sendRtp(const uint8_t* data, size_t len) { return sendProtected(data, len, false); }
+SendStatus BrowserLeg::sendRtcp(const uint8_t* data, size_t len) { return sendProtected(data, len, true); }
+
+SendStatus BrowserLeg::sendProtected(const uint8_t* data, size_t len, bool rtcp) {
+  // No media before DTLS completed: there are no keys, and plain RTP toward a browser is never an option.
+  if (!srtp_ || state_ != LegState::Connected) return SendStatus::NotReady;
+  if (len > kMaxPacket || len < (rtcp ? 8u : 12u)) return SendStatus::BadSize;
+  std::memcpy(sendBuffer_.data(), data, len);
+  size_t n = len;
+  auto status = rtcp ? srtp_->protectRtcp(sendBuffer_.data(), n, sendBuffer_.size())
+                     : srtp_->protectRtp(sendBuffer_.data(), n, sendBuffer_.size());
+  if (status != SrtpStatus::Ok) return SendStatus::ProtectFailed;
+  if (!ice_->send(sendBuffer_.data(), n)) return SendStatus::SendFailed;
+  if (rtcp) {
+    ++counters_.rtcpPacketsSent;
+  } else {
+    ++counters_.rtpPacketsSent;
+    counters_.rtpBytesSent += len;
+  }
+  return SendStatus::Ok;
+}
+
+void BrowserLeg::setClockRate(int payloadType, uint32_t hz) { clockRates_[payloadType] = hz; }
+
+void BrowserLeg::onDtlsConnected(const DtlsSrtpKeys& keys) {
+  try {
+    srtp_ = std::make_unique<SrtpSession>(keys.profile, keys.localKeySalt, keys.remoteKeySalt);
+  } catch (const std::exception& e) {
+    fail(std::string("SRTP setup failed: ") + e.what());
+    return;
+  }
+  state_ = LegState::Connected;
+  emit([this] {
+    if (callbacks_.connected) callbacks_.connected();
+  });
+}
+
+void BrowserLeg::fail(const std::string& reason) {
+  if (state_ == LegState::Failed || state_ == LegState::Closed) return;
+  state_ = LegState::Failed;
+  failureReason_ = reason;
+  legsFailed_->fetch_add(1, std::memory_order_relaxed);
+  logger()->warn("browser leg failed: {}", reason);
+  emit([this, reason] {
+    if (callbacks_.failed) callbacks_.failed(reason);
+  });
+}
+
+LegStats BrowserLeg::stats() const {
+  LegStats s = counters_;
+  s.state = state_;
+  s.failureReason = failureReason_;
+  if (ice_) {
+    if (auto p = ice_->selectedPair()) {
+      s.iceLocalType = p->localType;
+      s.iceLocalAddress = p->localAddress;
+      s.iceRemoteType = p->remoteType;
+      s.iceRemoteAddress = p->remoteAddress;
+    }
+  }
+  if (dtls_) {
+    s.dtlsState = dtls_->state();
+    if (auto r = dtls_->role()) s.dtlsRole = *r == DtlsRole::Client ? "client" : "server";
+    if (auto p = dtls_->profile()) s.srtpProfile = srtpProfileName(*p);
+  }
+  if (inbound_.init) {
+    int64_t expected = static_cast<int64_t>(inbound_.cycles) + inbound_.maxSeq - inbound_.baseSeq + 1;
+    s.packetsLost = expected - static_cast<int64_t>(inbound_.received);
+    if (inbound_.clockRate > 0) s.jitterMs = inbound_.jitter * 1000.0 / inbound_.clockRate;
+  }
+  return s;
+}
+
+void BrowserLeg::close(std::function<void()> closed) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  if (state_ == LegState::Closed) return;
+  alive_.reset();  // no posted callback runs after this
+  state_ = LegState::Closed;
+  if (dtls_) dtls_->close();  // close_notify (RFC 5246 §7.2.1) while the pair still exists
+  srtp_.reset();
+  if (ice_) ice_->closeAsync(std::move(closed));
+}
+
+}  // namespace rtcgate::media

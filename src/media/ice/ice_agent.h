@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <nice/agent.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtcgate/config/config.h"
+#include "rtcgate/core/c_handle.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/media/candidate_policy.h"
+#include "rtcgate/sdp/ice_candidate.h"
+
+namespace rtcgate::media {
+
+struct IcePairInfo {
+  std::string localType, localAddress;  // "host" / "203.0.113.7:30000"
+  std::string remoteType, remoteAddress;
+  std::string transport = "udp";
+};
+
+// Full ICE (RFC 8445) for one stream with one component (rtcp-mux, BUNDLE) on a libnice agent that lives on one
+// media loop; owns the policy-driven gathering with its deadline and the RFC 7675 consent timeout.
+// Thread: the owning media loop; all callbacks run there, synchronously from libnice signals or timers, and
+// must not destroy this object.
+class IceAgent {
+public:
+  struct Settings {
+    bool controlling = false;
+    const config::Ice* ice = nullptr;           // required
+    uint16_t portMin = 0, portMax = 0;           // 0: any port
+    std::vector<LocalAddress> localAddresses;   // already allowed by the candidate policy
+    std::vector<std::pair<std::string, std::string>> advertised;  // local -> advertised (nat_1to1)
+  };
+  struct Callbacks {
+    std::function<void()> gathered;  // once per gathering (deadline or done, whichever first)
+    std::function<void()> connected;
+    std::function<void(const std::string& reason)> failed;
+    std::function<void(const uint8_t* data, size_t len)> receive;
+  };
+
+  IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks);
+  ~IceAgent();
+  IceAgent(const IceAgent&) = delete;
+  IceAgent& operator=(const IceAgent&) = delete;
+
+  void gather();
+  bool gatheredOnce() const { return gathered_; }
+  std::string localUfrag() const;
+  std::string localPwd() const;
+  // Local candidates gathered so far, host addresses rewritten to their nat_1to1 advertised address.
+  std::vector<sdp::IceCandidate> localCandidates() const;
+
+  // Remote credentials and candidates; returns false (with reason) if libnice refuses them.
+  bool setRemote(const std::string& ufrag, const std::string& pwd, const std::vector<sdp::IceCandidate>& candidates,
+                 std::string* error);
+  // New local ufrag/pwd (RFC 8445 §9); remote credentials must be set again afterwards.
+  void restart();
+  void setControlling(bool controlling);
+
+  // false if there is no selected pair or consent forbids sending.
+  bool send(const uint8_t* data, size_t len);
+  bool isConnected() const { return connected_; }
+  // The leg saw an authenticated packet (DTLS record or SRTP/SRTCP that passed authentication) from the peer.
+  void notePeerActivity() { lastPeerActivity_ = std::chrono::steady_clock::now(); }
+  std::optional<IcePairInfo> selectedPair() const;
+  // nice_agent_close_async: the agent is released when libnice has closed its sockets and TURN allocations;
+  // done (optional) runs on this loop afterwards. This object may be destroyed right after calling it.
+  void closeAsync(std::function<void()> done);
+
+private:
+  static void onGatheringDone(NiceAgent*, guint streamId, gpointer self) noexcept;
+  static void onStateChanged(NiceAgent*, guint streamId, guint componentId, guint state, gpointer self) noexcept;
+  static void onSelectedPair(NiceAgent*, guint streamId, guint componentId, NiceCandidate* local,
+                             NiceCandidate* remote, gpointer self) noexcept;
+  static void onReceive(NiceAgent*, guint streamId, guint componentId, guint len, gchar* buf, gpointer self) noexcept;
+  void reportGathered();
+  void handleState(guint state);
+  void consentSuspect();
+  void fail(const std::string& reason, Timer* firing = nullptr);
+  void cancelTimersExcept(Timer* firing);
+
+  EventLoop& loop_;
+  Settings settings_;
+  Callbacks callbacks_;
+  GObjectPtr<NiceAgent> agent_;
+  guint streamId_ = 0;
+  std::vector<gulong> handlers_;
+  bool gathered_ = false;
+  bool connected_ = false;
+  bool failed_ = false;
+  std::string selectedLocalFoundation_, selectedRemoteFoundation_;
+  std::chrono::steady_clock::time_point consentLostSince_{};
+  bool consentSuspended_ = false;
+  std::chrono::steady_clock::time_point lastPeerActivity_{};
+  Timer gatherDeadline_;
+  Timer connectTimer_;
+  Timer consentDeadline_;
+  Timer consentProbe_;
+  Timer reselect_;
+};
+
+}  // namespace rtcgate::media

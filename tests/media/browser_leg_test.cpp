@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+// Component tests: two BrowserLegs on their own media loops connect over loopback with real libnice, OpenSSL
+// and libsrtp2.
+#include "rtcgate/media/browser_leg.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "leg_harness.h"
+
+namespace rtcgate::media {
+namespace {
+
+using namespace std::chrono_literals;
+using test::LegHarness;
+
+std::shared_ptr<const DtlsCertificate> sharedCert() {
+  static auto cert = DtlsCertificate::generate();
+  return cert;
+}
+
+config::Config loopbackConfig() {
+  config::Config c;
+  c.ice.candidates.allowLoopback = true;
+  c.media.icePortMin = 0;
+  c.media.icePortMax = 0;
+  return c;
+}
+
+MediaContext context(Metrics& metrics, const config::Config& cfg,
+                     std::shared_ptr<const DtlsCertificate> cert = sharedCert()) {
+  MediaContext ctx;
+  ctx.config = std::make_shared<const config::Config>(cfg);
+  ctx.certificate = std::move(cert);
+  ctx.metrics = &metrics;
+  // The real interface list filtered by the real policy: with allow_loopback only lo survives on a test box
+  // whose other interfaces are denied below; IPv6 tests flip ice.candidates.ipv6.
+  ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}, {"lo", "::1", true, true}};
+  return ctx;
+}
+
+// A UDP socket on 127.0.0.1 that never answers: STUN/TURN requests to it vanish without an ICMP error.
+class BlackHole {
+public:
+  BlackHole() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~BlackHole() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+struct Pair {
+  Metrics metrics;
+  LegHarness offerer{"media-A"};
+  LegHarness answerer{"media-B"};
+
+  // Offer/answer as the session layer will do it; mutateOffer edits what the answerer sees.
+  void negotiate(const config::Config& cfgA, const config::Config& cfgB,
+                 const std::function<void(sdp::TransportParams&)>& mutateOffer = nullptr,
+                 const std::function<void(sdp::TransportParams&)>& mutateAnswer = nullptr) {
+    offerer.create(LegRole::Offerer, context(metrics, cfgA));
+    answerer.create(LegRole::Answerer, context(metrics, cfgB));
+    offerer.run([&] { offerer.leg->start(); });
+    ASSERT_TRUE(offerer.waitFor([&] { return offerer.local.has_value(); }, 5s));
+    auto offer = *offerer.local;
+    EXPECT_EQ(offer.setup, sdp::Setup::ActPass);
+    if (mutateOffer) mutateOffer(offer);
+    std::string error;
+    ASSERT_TRUE(answerer.run([&] {
+      bool ok = answerer.leg->setRemoteDescription(offer, &error);
+      answerer.leg->start();
+      return ok;
+    })) << error;
+    ASSERT_TRUE(answerer.waitFor([&] { return answerer.local.has_value(); }, 5s));
+    auto answer = *answerer.local;
+    EXPECT_NE(answer.setup, sdp::Setup::ActPass);
+    if (mutateAnswer) mutateAnswer(answer);
+    ASSERT_TRUE(offerer.run([&] { return offerer.leg->setRemoteDescription(answer, &error); })) << error;
+  }
+
+  bool bothConnected(std::chrono::milliseconds timeout = 10s) {
+    return offerer.waitFor([&] { return offerer.connected; }, timeout) &&
+           answerer.waitFor([&] { return answerer.connected; }, timeout);
+  }
+};
+
+// Sends n RTP packets and one RTCP RR from `from` and checks `to` decrypted exactly those bytes.
+void expectMediaFlows(LegHarness& from, LegHarness& to, uint8_t fill, int n = 5) {
+  size_t rtpBefore = 0, rtcpBefore = 0;
+  {
+    std::lock_guard lock(to.mutex());
+    rtpBefore = to.rtp.size();
+    rtcpBefore = to.rtcp.size();
+  }
+  std::vector<std::vector<uint8_t>> sent;
+  for (int i = 0; i < n; ++i) sent.push_back(test::rtpPacket(111, static_cast<uint16_t>(1000 + i), 960u * i, 0x1234u + fill, fill));
+  auto rr = test::rtcpReceiverReport(0x4321u + fill);
+  from.run([&] {
+    for (auto& p : sent) EXPECT_EQ(from.leg->sendRtp(p.data(), p.size()), SendStatus::Ok);
+    EXPECT_EQ(from.leg->sendRtcp(rr.data(), rr.size()), SendStatus::Ok);
+  });
+  ASSERT_TRUE(to.waitFor([&] { return to.rtp.size() >= rtpBefore + sent.size() && to.rtcp.size() > rtcpBefore; }, 5s));
+  std::lock_guard lock(to.mutex());
+  for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(to.rtp[rtpBefore + i], sent[i]);
+  EXPECT_EQ(to.rtcp[rtcpBefore], rr);
+}
+
+struct ProfileCase {
+  const char* profile;
+  bool answererPassive;
+};
+
+class LoopbackProfiles : public ::testing::TestWithParam<ProfileCase> {};
+
+TEST_P(LoopbackProfiles, ConnectsAndExchangesSrtpBothWays) {
+  auto cfg = loopbackConfig();
+  cfg.media.srtpProfiles = {GetParam().profile};
+  Pair p;
+  p.negotiate(cfg, cfg, [&](sdp::TransportParams& offer) {
+    // An offer with setup:active makes the answerer passive (DTLS server) and the offerer the client.
+    if (GetParam().answererPassive) offer.setup = sdp::Setup::Active;
+  });
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure;
+  expectMediaFlows(p.offerer, p.answerer, 0xA1);
+  expectMediaFlows(p.answerer, p.offerer, 0xB2);
+  auto sa = p.offerer.run([&] { return p.offerer.leg->stats(); });
+  auto sb = p.answerer.run([&] { return p.answerer.leg->stats(); });
+  EXPECT_EQ(sa.srtpProfile, GetParam().profile);
+  EXPECT_EQ(sb.srtpProfile, GetParam().profile);
+  EXPECT_EQ(sb.dtlsRole, GetParam().answererPassive ? "server" : "client");
+  EXPECT_EQ(sa.dtlsRole, GetParam().answererPassive ? "client" : "server");
+  EXPECT_EQ(sa.iceLocalType, "host");
+  EXPECT_EQ(sa.iceRemoteAddress.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_EQ(sb.rtpPacketsReceived, 5u);
+  EXPECT_EQ(sb.packetsLost, 0);
+  EXPECT_EQ(sa.rtpPacketsSent, 5u);
+  EXPECT_EQ(sa.srtpAuthFailures, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllProfilesBothRoles, LoopbackProfiles,
+                         ::testing::Values(ProfileCase{"AEAD_AES_256_GCM", false}, ProfileCase{"AEAD_AES_256_GCM", true},
+                                           ProfileCase{"AEAD_AES_128_GCM", false}, ProfileCase{"AEAD_AES_128_GCM", true},
+                                           ProfileCase{"AES_CM_128_HMAC_SHA1_80", false},
+                                           ProfileCase{"AES_CM_128_HMAC_SHA1_80", true},
+                                           ProfileCase{"AES_CM_128_HMAC_SHA1_32", false},
+                                           ProfileCase{"AES_CM_128_HMAC_SHA1_32", true}),
+                         [](const auto& p) {
+                           return std::string(p.param.profile) + (p.param.answererPassive ? "_passive" : "_active");
+                         });
+
+TEST(BrowserLeg, Ipv6WhenConfigured) {
+  auto cfg = loopbackConfig();
+  cfg.ice.candidates.ipv6 = true;
+  cfg.ice.candidates.allowCidrs = {"::1/128"};  // IPv6 only, to prove the pair really is IPv6
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure;
+  ASSERT_EQ(p.offerer.local->candidates.size(), 1u);
+  EXPECT_EQ(p.offerer.local->candidates[0].address, "::1");
+  expectMediaFlows(p.offerer, p.answerer, 0x66);
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().iceRemoteAddress; }).rfind("[::1]:", 0), 0u);
+}
+
+TEST(BrowserLeg, ProfilePreferenceOfTheDtlsServerWins) {
+  // The answerer (client) offers all four; the offerer (server) prefers 128-bit GCM.
+  auto cfgA = loopbackConfig();
+  cfgA.media.srtpProfiles = {"AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80"};
+  Pair p;
+  p.negotiate(cfgA, loopbackConfig());
+  ASSERT_TRUE(p.bothConnected());
+  EXPECT_EQ(p.answerer.run([&] { return p.answerer.leg->stats().srtpProfile; }), "AEAD_AES_128_GCM");
+}
+
+TEST(BrowserLeg, NoSrtpBeforeDtlsCompletes) {
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.offerer.create(LegRole::Offerer, context(p.metrics, cfg));
+  auto pkt = test::rtpPacket(0, 1, 0, 1, 0);
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->sendRtp(pkt.data(), pkt.size()); }), SendStatus::NotReady);
+}
+
+TEST(BrowserLeg, FingerprintMismatchFailsTheLeg) {
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.negotiate(cfg, cfg, [](sdp::TransportParams& offer) {
+    offer.fingerprints[0].value[0] = offer.fingerprints[0].value[0] == 'A' ? 'B' : 'A';
+  });
+  // The answerer is the DTLS client and verifies the offerer's certificate against the (altered) fingerprint.
+  ASSERT_TRUE(p.answerer.waitFor([&] { return !p.answerer.failure.empty(); }, 10s));
+  EXPECT_NE(p.answerer.failure.find("fingerprint"), std::string::npos) << p.answerer.failure;
+  EXPECT_FALSE(p.answerer.connected);
+  // The offerer receives the alert and fails too; neither sends SRTP.
+  ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 10s));
+  EXPECT_FALSE(p.offerer.connected);
+  auto pkt = test::rtpPacket(0, 1, 0, 1, 0);
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->sendRtp(pkt.data(), pkt.size()); }), SendStatus::NotReady);
+}
+
+TEST(BrowserLeg, DtlsHandshakeDeadlineFailsTheLeg) {
+  auto cfg = loopbackConfig();
+  cfg.media.dtlsHandshakeTimeoutMs = 800;
+  Pair p;
+  // Both sides made DTLS servers (each is told the other is active): ICE connects, nobody sends a ClientHello,
+  // and the handshake deadline must fail both legs with a clear reason.
+  auto started = LegHarness::Clock::now();
+  p.negotiate(
+      cfg, cfg, [](sdp::TransportParams& offer) { offer.setup = sdp::Setup::Active; },
+      [](sdp::TransportParams& answer) { answer.setup = sdp::Setup::Active; });
+  ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 5s));
+  ASSERT_TRUE(p.answerer.waitFor([&] { return !p.answerer.failure.empty(); }, 5s));
+  EXPECT_EQ(p.offerer.failure, "DTLS handshake timed out");
+  EXPECT_EQ(p.answerer.failure, "DTLS handshake timed out");
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(p.offerer.failedAt - started).count();
+  EXPECT_GE(elapsed, 800);
+  EXPECT_LT(elapsed, 3000);
+  EXPECT_FALSE(p.offerer.connected);
+}
+
+TEST(BrowserLeg, RefusesAnswerWithActpassAndOfferWithoutFingerprintOrMux) {
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.offerer.create(LegRole::Offerer, context(p.metrics, cfg));
+  p.answerer.create(LegRole::Answerer, context(p.metrics, cfg));
+  sdp::TransportParams t;
+  t.iceUfrag = "abcd";
+  t.icePwd = "0123456789012345678901";
+  t.rtcpMux = true;
+  t.setup = sdp::Setup::ActPass;
+  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  std::string error;
+  EXPECT_FALSE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(t, &error); }));
+  EXPECT_NE(error.find("actpass"), std::string::npos);
+  auto noFp = t;
+  noFp.fingerprints.clear();
+  EXPECT_FALSE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(noFp, &error); }));
+  EXPECT_NE(error.find("fingerprint"), std::string::npos);
+  auto noMux = t;
+  noMux.rtcpMux = false;
+  EXPECT_FALSE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(noMux, &error); }));
+  EXPECT_NE(error.find("rtcp-mux"), std::string::npos);
+}
+
+TEST(BrowserLeg, UnreachableStunAndTurnDoNotDelayPastTheGatherDeadline) {
+  BlackHole stun, turn;
+  auto cfg = loopbackConfig();
+  cfg.ice.gatherDeadlineMs = 300;
+  cfg.ice.stunServers = {{"127.0.0.1", stun.port()}};
+  config::TurnServer ts;
+  ts.host = "127.0.0.1";
+  ts.port = turn.port();
+  ts.username = "u";
+  ts.password = Secret("p");
+  cfg.ice.turnServers = {ts};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  auto started = LegHarness::Clock::now();
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(leg.localAt - started);
+  EXPECT_GE(elapsed.count(), 280);
+  EXPECT_LT(elapsed.count(), 600) << "an unreachable STUN/TURN server delayed the description";
+  ASSERT_FALSE(leg.local->candidates.empty());
+  EXPECT_EQ(leg.local->candidates[0].type, "host");
+}
+
+TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, loopbackConfig()));
+  auto started = LegHarness::Clock::now();
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(leg.localAt - started).count(), 250);
+  ASSERT_EQ(leg.local->candidates.size(), 1u);  // ::1 is refused: ipv6 is off by default
+  EXPECT_EQ(leg.local->candidates[0].address, "127.0.0.1");
+  EXPECT_EQ(leg.local->fingerprints[0], sharedCert()->fingerprint());
+  EXPECT_TRUE(leg.local->rtcpMux);
+}
+
+TEST(BrowserLeg, Nat1to1RewritesTheHostCandidate) {
+  auto cfg = loopbackConfig();
+  cfg.ice.candidates.nat1to1 = {{"127.0.0.1", "203.0.113.7"}};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
+  ASSERT_EQ(leg.local->candidates.size(), 1u);
+  EXPECT_EQ(leg.local->candidates[0].address, "203.0.113.7");
+}
+
+TEST(BrowserLeg, NoAllowedAddressIsAClearError) {
+  Metrics metrics;
+  LegHarness leg("media-A");
+  config::Config cfg;  // loopback not allowed
+  EXPECT_THROW(leg.create(LegRole::Offerer, context(metrics, cfg)), std::runtime_error);
+}
+
+TEST(BrowserLeg, IceRestartKeepsMediaFlowing) {
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto oldOfferUfrag = p.offerer.local->iceUfrag;
+  auto oldAnswerUfrag = p.answerer.local->iceUfrag;
+  p.offerer.run([&] { p.offerer.leg->restartIce(); });
+  ASSERT_TRUE(p.offerer.waitFor([&] { return p.offerer.localCount == 2; }, 5s));
+  auto reoffer = *p.offerer.local;
+  EXPECT_NE(reoffer.iceUfrag, oldOfferUfrag);
+  EXPECT_EQ(reoffer.setup, sdp::Setup::ActPass);
+  std::string error;
+  ASSERT_TRUE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(reoffer, &error); })) << error;
+  ASSERT_TRUE(p.answerer.waitFor([&] { return p.answerer.localCount == 2; }, 5s));
+  auto reanswer = *p.answerer.local;
+  EXPECT_NE(reanswer.iceUfrag, oldAnswerUfrag);
+  EXPECT_EQ(reanswer.setup, sdp::Setup::Active);  // the established role is kept (P3)
+  ASSERT_TRUE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(reanswer, &error); })) << error;
+  // Media flows again once ICE re-selected a pair (poll: the restart checks take a moment).
+  auto pkt = test::rtpPacket(111, 5000, 0, 0x99, 0x77);
+  bool delivered = false;
+  for (int i = 0; i < 100 && !delivered; ++i) {
+    p.offerer.run([&] { return p.offerer.leg->sendRtp(pkt.data(), pkt.size()); });
+    delivered = p.answerer.waitFor([&] { return !p.answerer.rtp.empty() && p.answerer.rtp.back() == pkt; }, 50ms);
+    pkt[3]++;
+  }
+  EXPECT_TRUE(delivered);
+  EXPECT_TRUE(p.offerer.failure.empty() && p.answerer.failure.empty());
+}
+
+TEST(BrowserLeg, ReofferWithoutRestartKeepsTransportAndRole) {
+  // A hold re-INVITE from the browser: same ICE credentials, setup:actpass again; the answer keeps our role (P3)
+  // and the running DTLS association, and media keeps flowing.
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto reoffer = *p.offerer.local;
+  reoffer.direction = sdp::Direction::SendOnly;
+  std::string error;
+  ASSERT_TRUE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(reoffer, &error); })) << error;
+  auto answer = p.answerer.run([&] { return p.answerer.leg->localTransport(false); });
+  EXPECT_EQ(answer.setup, sdp::Setup::Active);
+  EXPECT_EQ(answer.iceUfrag, p.answerer.local->iceUfrag);
+  EXPECT_EQ(p.answerer.localCount, 1);  // no new description: nothing changed in the transport
+  // A re-offer that would flip the DTLS role is refused.
+  auto flip = reoffer;
+  flip.setup = sdp::Setup::Active;  // would make us passive (server) while we are the client
+  EXPECT_FALSE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(flip, &error); }));
+  EXPECT_NE(error.find("DTLS role"), std::string::npos) << error;
+  expectMediaFlows(p.offerer, p.answerer, 0x21);
+  expectMediaFlows(p.answerer, p.offerer, 0x22);
+}
+
+TEST(BrowserLeg, ReplayedSrtpIsDroppedAndCounted) {
+  Pair p;
+  auto cfg = loopbackConfig();
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  // The sender protects the same sequence number twice (libsrtp allow_repeat_tx); the receiver's replay window
+  // must drop the second copy and count it, without delivering it.
+  auto pkt = test::rtpPacket(111, 42, 0, 0x55, 0x33);
+  auto marker = test::rtpPacket(111, 43, 960, 0x55, 0x34);
+  p.offerer.run([&] {
+    p.offerer.leg->sendRtp(pkt.data(), pkt.size());
+    p.offerer.leg->sendRtp(pkt.data(), pkt.size());
+    p.offerer.leg->sendRtp(marker.data(), marker.size());
+  });
+  ASSERT_TRUE(p.answerer.waitFor([&] { return !p.answerer.rtp.empty() && p.answerer.rtp.back() == marker; }, 5s));
+  auto stats = p.answerer.run([&] { return p.answerer.leg->stats(); });
+  EXPECT_EQ(stats.srtpReplayFailures, 1u);
+  EXPECT_EQ(stats.rtpPacketsReceived, 2u);
+  EXPECT_NE(p.metrics.renderPrometheus().find("rtcgate_srtp_replay_failures_total 1"), std::string::npos);
+}
+
+TEST(BrowserLeg, ConsentTimeoutFromConfigIsEffective) {
+  // The answerer goes silent (its loop is blocked, so it answers no consent check). libnice alone would fail the
+  // offerer 4-10 s later (10 s after the last answer); with ice.consent_timeout_ms = 18000 it must be 12-18 s.
+  auto cfg = loopbackConfig();
+  cfg.ice.consentTimeoutMs = 18000;
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto unfreeze = p.answerer.freeze();
+  auto frozenAt = LegHarness::Clock::now();
+  ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 25s));
+  unfreeze();
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(p.offerer.failedAt - frozenAt).count();
+  EXPECT_GE(elapsed, 11500) << p.offerer.failure;
+  EXPECT_LE(elapsed, 19000) << p.offerer.failure;
+  EXPECT_NE(p.offerer.failure.find("consent"), std::string::npos) << p.offerer.failure;
+}
+
+}  // namespace
+}  // namespace rtcgate::media
+
+namespace rtcgate::media {
+namespace {
+
+TEST(BrowserLeg, ConsentRegainedWithinTheTimeoutKeepsTheLeg) {
+  // The answerer stops answering for 11 s (libnice alone would fail the offerer at 10 s), then comes back; with
+  // ice.consent_timeout_ms = 28000 neither leg may fail, and media flows afterwards. No media is sent meanwhile, so
+  // only the consent checks themselves can restore consent. (~31 s: libnice re-fails a re-selected pair only after
+  // up to 16 s, which bounds how fast a recovery can be seen.)
+  auto cfg = loopbackConfig();
+  cfg.ice.consentTimeoutMs = 28000;
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected());
+  auto unfreeze = p.answerer.freeze();
+  auto frozenAt = LegHarness::Clock::now();
+  EXPECT_FALSE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 11s)) << p.offerer.failure;
+  unfreeze();
+  auto until = frozenAt + 31s;
+  EXPECT_FALSE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); },
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(until - LegHarness::Clock::now())))
+      << p.offerer.failure;
+  EXPECT_TRUE(p.answerer.failure.empty()) << p.answerer.failure;
+  expectMediaFlows(p.offerer, p.answerer, 0x41);
+  expectMediaFlows(p.answerer, p.offerer, 0x42);
+}
+
+}  // namespace
+}  // namespace rtcgate::media
