@@ -39,8 +39,9 @@ TurnTransport parseTurnTransport(const Field& f) {
   auto s = f.asString();
   if (s == "udp") return TurnTransport::Udp;
   if (s == "tcp") return TurnTransport::Tcp;
-  if (s == "tls") return TurnTransport::Tls;
-  f.fail("must be one of: udp, tcp, tls");
+  // libnice 0.1.21 speaks plain TCP to a "TLS" TURN server in RFC 5245 mode, which would fail at call time.
+  if (s == "tls") f.fail("TURN over TLS is not supported by this build's ICE library (libnice 0.1.21); use udp or tcp");
+  f.fail("must be one of: udp, tcp");
 }
 
 Endpoint parseEndpoint(const Field& f, bool portRequired) {

@@ -135,6 +135,17 @@ void init(const Settings& s) {
   }
 }
 
+void reinitForTest(const Settings& s) {
+  auto& r = registry();
+  {
+    std::lock_guard lock(r.mutex);
+    buildSinks(r, s);
+    for (auto& l : r.loggers)
+      if (l) l->sinks() = r.sinks;
+  }
+  init(s);
+}
+
 spdlog::logger* get(Component c) {
   auto& r = registry();
   {

@@ -70,7 +70,7 @@ media: {workers: 2, rtp_address: 192.0.2.10, rtp_port_min: 40000, rtp_port_max: 
 ice:
   stun_servers: ["198.51.100.1:3478", "[2001:db8::1]:19302"]
   turn_servers:
-    - {host: 198.51.100.2, transport: tls, port: 5349, shared_secret: abc}
+    - {host: 198.51.100.2, transport: tcp, port: 3478, shared_secret: abc}
   candidates:
     allow_interfaces: [eth1]
     deny_cidrs: [172.16.0.0/12]
@@ -89,7 +89,7 @@ metrics: {enabled: false}
   EXPECT_EQ(c.agents.at(0).dnPassword.reveal(), "s3cret");
   EXPECT_EQ(c.ice.stunServers.at(1).address, "2001:db8::1");
   EXPECT_EQ(c.ice.stunServers.at(1).port, 19302);
-  EXPECT_EQ(c.ice.turnServers.at(0).transport, TurnTransport::Tls);
+  EXPECT_EQ(c.ice.turnServers.at(0).transport, TurnTransport::Tcp);
   EXPECT_EQ(c.ice.candidates.nat1to1.at(0).advertised, "203.0.113.7");
   EXPECT_EQ(c.codecs.opus.complexity, 3);
   EXPECT_EQ(c.logging.settings.componentLevels.at(log::Component::Sip), spdlog::level::trace);
@@ -137,6 +137,8 @@ TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
               "agents[1].dn", "belongs to two agents");
   expectError("ice:\n  turn_servers:\n    - {host: 192.0.2.1, username: u, password: p, shared_secret: s}\n", 3, 7,
               "ice.turn_servers[0]", "not both");
+  expectError("ice:\n  turn_servers: [{host: 192.0.2.1, transport: tls, shared_secret: s}]\n", 2, 47,
+              "ice.turn_servers[0].transport", "not supported");
   expectError("logging:\n  components: {sipp: debug}\n", 2, 16, "logging.components.sipp", "unknown component");
   expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
 }

@@ -21,9 +21,11 @@ protected:
     s.file = dir_->path() + "/log.txt";
     s.level = spdlog::level::info;
     s.componentLevels[Component::Sip] = spdlog::level::debug;
-    init(s);
+    // Other suites in this binary may have logged first and fixed the sinks: take them over.
+    reinitForTest(s);
   }
   static void TearDownTestSuite() {
+    reinitForTest(Settings{});
     delete dir_;
     dir_ = nullptr;
   }

@@ -30,6 +30,8 @@ struct Settings {
 
 // Create or re-configure the loggers. Thread: control; safe to call again on reload (levels change in place).
 void init(const Settings& settings);
+// Replace sinks and format of the existing loggers. Not thread-safe against concurrent logging: tests only.
+void reinitForTest(const Settings& settings);
 // Never null; before init() it is a stderr logger with default settings.
 spdlog::logger* get(Component c);
 
