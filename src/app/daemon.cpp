@@ -10,16 +10,24 @@
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
+#include "rtcgate/media/dtls_certificate.h"
 #include "rtcgate/session/agent_presence.h"
+#include "rtcgate/session/session_manager.h"
+#include "rtcgate/signaling/browser_sip_endpoint.h"
 #include "rtcgate/signaling/wss_server.h"
 
 namespace rtcgate::app {
 namespace {
 
-// Until the session layer joins the legs, calls from Genesys to a DN have no agent to reach.
-class NoAgentsYet final : public sip::UpstreamCallHandler {
+// The SIP stack needs its call handler before the session layer (which needs the stack) exists.
+class UpstreamCallRouter final : public sip::UpstreamCallHandler {
 public:
-  void onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) override { call->reject(480, "Temporarily Unavailable"); }
+  session::SessionManager* sessions = nullptr;
+  void onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) override {
+    if (sessions != nullptr) return sessions->onIncomingCall(std::move(call));
+    // No browser listener configured: no agent can be reached.
+    call->reject(480, "Temporarily Unavailable");
+  }
 };
 
 // How long a stop may wait for sofia to unregister DNs and end calls before the loop quits anyway.
@@ -94,7 +102,9 @@ int Daemon::run() {
     return G_SOURCE_CONTINUE;
   });
 
-  callHandler_ = std::make_unique<NoAgentsYet>();
+  auto router = std::make_unique<UpstreamCallRouter>();
+  auto* routerPtr = router.get();
+  callHandler_ = std::move(router);
   try {
     sip_ = std::make_unique<sip::SipStack>(control_, store_.current(), metrics_, *callHandler_);
     sip_->onReady([this] { announceReady(); });
@@ -112,6 +122,23 @@ int Daemon::run() {
     presence_ = std::make_unique<session::AgentPresence>(
         wss_->registrar(), [this](const std::string& dn) { sip_->registerDn(dn); },
         [this](const std::string& dn) { sip_->unregisterDn(dn); });
+    try {
+      ports_ = std::make_unique<media::RtpPortPool>(cfg.media.rtpPortMin, cfg.media.rtpPortMax,
+                                                    static_cast<unsigned>(workers_->size()));
+      media::MediaContext mediaContext;
+      mediaContext.config = store_.current();
+      mediaContext.certificate = media::DtlsCertificate::fromConfig(cfg.media);
+      mediaContext.metrics = &metrics_;
+      sessions_ = std::make_unique<session::SessionManager>(
+          session::SessionDeps{control_, *workers_, *ports_, *sip_, wss_->endpoint().dialogs(), mediaContext},
+          store_, wss_->registrar(), metrics_);
+    } catch (const std::exception& e) {
+      lg->critical("cannot start: media: {}", e.what());
+      return 1;
+    }
+    routerPtr->sessions = sessions_.get();
+    wss_->endpoint().dialogs().setIncomingHandler(
+        [this](std::shared_ptr<signaling::BrowserDialog> d) { sessions_->onBrowserInvite(std::move(d)); });
   }
   lg->info("rtcgate {} starting (config: {}); media workers: {}; admin: {}", kVersion,
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
@@ -120,6 +147,9 @@ int Daemon::run() {
 
   control_.run();
 
+  if (wss_) wss_->endpoint().dialogs().setIncomingHandler(nullptr);
+  static_cast<UpstreamCallRouter&>(*callHandler_).sessions = nullptr;
+  sessions_.reset();
   presence_.reset();
   wss_.reset();
   sip_.reset();
@@ -174,11 +204,19 @@ void Daemon::beginShutdown(const char* why) {
     control_.quit();
     return false;
   });
-  if (sip_) {
-    sip_->onShutdownComplete([this] { control_.quit(); });
-    sip_->shutdown();
+  // Calls first (BYE/CANCEL on both legs), then the SIP stack (DN unregistrations), then the loop.
+  auto stopSip = [this] {
+    if (sip_) {
+      sip_->onShutdownComplete([this] { control_.quit(); });
+      sip_->shutdown();
+    } else {
+      control_.quit();
+    }
+  };
+  if (sessions_) {
+    sessions_->terminateAll(stopSip);
   } else {
-    control_.quit();
+    stopSip();
   }
 }
 

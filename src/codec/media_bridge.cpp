@@ -74,19 +74,18 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   }
 }
 
-void MediaBridge::forward(const media::RtpHeader& h, const uint8_t* data, bool toUpstream) {
+void MediaBridge::forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream) {
   // Passthrough: the payload is copied once into the output buffer behind our own header.
   const CodecId from = toUpstream ? codecs_.browserCodec : codecs_.upstreamCodec;
   const CodecId to = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;
-  if (h.payloadSize > kMaxEncodedBytes) {
+  if (payload.size() > kMaxEncodedBytes) {
     ++stats_.malformed;
     return;
   }
-  auto payload = std::span<const uint8_t>(data + h.headerSize, h.payloadSize);
-  transcodeG711(from, to, payload, std::span<uint8_t>(out_.data() + kRtpFixedHeader, h.payloadSize));
+  transcodeG711(from, to, payload, std::span<uint8_t>(out_.data() + kRtpFixedHeader, payload.size()));
   auto& seq = toUpstream ? outUpstream_ : outBrowser_;
   auto hdr = seq.forwarded(h.ssrc, h.timestamp, rtpTicksPerFrame(to), h.marker);
-  emit(toUpstream, hdr, toUpstream ? codecs_.upstreamPt : codecs_.browserPt, h.payloadSize);
+  emit(toUpstream, hdr, toUpstream ? codecs_.upstreamPt : codecs_.browserPt, payload.size());
 }
 
 void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
@@ -95,9 +94,12 @@ void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
     ++stats_.malformed;
     return;
   }
-  const auto* h = &parsed;
+  fromBrowser(parsed, std::span<const uint8_t>(data + parsed.headerSize, parsed.payloadSize));
+}
+
+void MediaBridge::fromBrowser(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
+  const auto* h = &hdr;
   ++stats_.fromBrowser;
-  auto payload = std::span<const uint8_t>(data + h->headerSize, h->payloadSize);
   if (codecs_.browserDtmfPt && h->payloadType == *codecs_.browserDtmfPt) {
     // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type.
     if (auto digit = dtmfFromBrowser_.onPacket(h->timestamp, payload)) {
@@ -111,7 +113,7 @@ void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
     return;
   }
   if (codecs_.passthrough()) {
-    forward(*h, data, true);
+    forward(*h, payload, true);
     return;
   }
   toUpstream_->push(h->sequence, h->timestamp, payload, nowMs_);
@@ -123,9 +125,12 @@ void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
     ++stats_.malformed;
     return;
   }
-  const auto* h = &parsed;
+  fromUpstream(parsed, std::span<const uint8_t>(data + parsed.headerSize, parsed.payloadSize));
+}
+
+void MediaBridge::fromUpstream(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
+  const auto* h = &hdr;
   ++stats_.fromUpstream;
-  auto payload = std::span<const uint8_t>(data + h->headerSize, h->payloadSize);
   if (codecs_.upstreamDtmfPt && h->payloadType == *codecs_.upstreamDtmfPt) {
     // Genesys digits reach JsSIP as INFO (its newDTMF event); the session layer sends it.
     if (auto digit = dtmfFromUpstream_.onPacket(h->timestamp, payload))
@@ -137,7 +142,7 @@ void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
     return;
   }
   if (codecs_.passthrough()) {
-    forward(*h, data, false);
+    forward(*h, payload, false);
     return;
   }
   toBrowser_->push(h->sequence, h->timestamp, payload, nowMs_);

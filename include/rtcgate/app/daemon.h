@@ -14,6 +14,10 @@ class AdminHttp;
 }
 namespace rtcgate::session {
 class AgentPresence;
+class SessionManager;
+}
+namespace rtcgate::media {
+class RtpPortPool;
 }
 namespace rtcgate::sip {
 class SipStack;
@@ -50,6 +54,8 @@ private:
   std::unique_ptr<sip::UpstreamCallHandler> callHandler_;
   std::unique_ptr<sip::SipStack> sip_;
   std::unique_ptr<session::AgentPresence> presence_;
+  std::unique_ptr<media::RtpPortPool> ports_;
+  std::unique_ptr<session::SessionManager> sessions_;
   Timer shutdownDeadline_;
   std::unique_ptr<signaling::WssServer> wss_;
   bool stopping_ = false;

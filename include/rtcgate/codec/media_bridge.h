@@ -51,8 +51,11 @@ public:
   MediaBridge(const MediaBridge&) = delete;
   MediaBridge& operator=(const MediaBridge&) = delete;
 
+  // A whole RTP packet (decrypted, from the browser leg) or an already parsed one (from the RTP leg).
   void fromBrowser(const uint8_t* data, size_t len);
+  void fromBrowser(const media::RtpHeader& h, std::span<const uint8_t> payload);
   void fromUpstream(const uint8_t* data, size_t len);
+  void fromUpstream(const media::RtpHeader& h, std::span<const uint8_t> payload);
   // An INFO digit from the browser: sent to Genesys as RFC 4733 events. Returns false if Genesys negotiated none.
   bool sendDtmfUpstream(char digit, uint16_t durationMs);
   // Hold: stop sending toward the side that put the call on hold (sendrecv again resumes).
@@ -68,7 +71,7 @@ public:
 
 private:
   void tick();
-  void forward(const media::RtpHeader& h, const uint8_t* data, bool toUpstream);
+  void forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream);
   void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);
   void buildStreams();
 

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtcgate/codec/media_bridge.h"
+#include "rtcgate/media/rtp/plain_sdp.h"
+#include "rtcgate/sdp/session_description.h"
+#include "rtcgate/session/codec_negotiation.h"
+
+namespace rtcgate::session {
+
+// The two legs' SDP, each built from that leg's own state (never forwarded from the other leg): the browser leg
+// speaks UDP/TLS/RTP/SAVPF with ICE/DTLS and Opus/G.711, the Genesys leg RTP/AVP with G.711. Thread: any.
+
+// Payload types rtcgate uses in its own browser offers (Chrome's numbers, so browsers change nothing).
+inline constexpr uint8_t kOpusPt = 111;
+inline constexpr uint8_t kTelephoneEvent48kPt = 110;
+inline constexpr uint8_t kTelephoneEvent8kPt = 126;
+inline constexpr uint8_t kGenesysTelephoneEventPt = 101;
+
+// The audio m-line of a browser SDP: its formats, and its ICE/DTLS transport.
+struct BrowserMedia {
+  sdp::SessionDescription description;
+  size_t audioIndex = 0;
+  OfferedCodecs codecs;
+  sdp::TransportParams transport;
+};
+// Parses a browser offer or answer; nullopt (and `error`) if there is no usable audio m-line.
+std::optional<BrowserMedia> readBrowserSdp(const std::string& text, std::string* error);
+
+// Our offer to a browser: every codec of `preference`, telephone-event at 48 and 8 kHz, `transport`.
+std::string browserOffer(const std::vector<codec::CodecId>& preference, const sdp::TransportParams& transport,
+                         uint64_t sessionId, uint64_t version);
+// Our answer to a browser's offer: the chosen codec with the browser's payload type, its telephone-event at the
+// same clock rate when offered, the browser's mid, `transport`.
+std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint8_t chosenPt,
+                          const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version);
+
+// Genesys-leg SDP: the RTP leg's address/port, payload types in preference order plus telephone-event.
+std::string genesysSdp(const std::string& address, uint16_t port, const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
+                       std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version);
+// The Genesys leg's formats (static PTs 0/8 and telephone-event) from its SDP.
+struct GenesysMedia {
+  media::PlainSdp plain;
+  OfferedCodecs codecs;
+};
+std::optional<GenesysMedia> readGenesysSdp(const std::string& text);
+
+}  // namespace rtcgate::session

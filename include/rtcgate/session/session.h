@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rtcgate/config/config_store.h"
+#include "rtcgate/media/browser_leg.h"
+#include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/worker_pool.h"
+#include "rtcgate/session/call_state_machine.h"
+#include "rtcgate/session/sdp_builder.h"
+#include "rtcgate/signaling/browser_dialogs.h"
+#include "rtcgate/sip/sip_stack.h"
+
+namespace rtcgate::session {
+
+class MediaSession;
+
+// What every Session needs from the daemon. Thread: control (the media context is read by workers).
+struct SessionDeps {
+  EventLoop& control;
+  WorkerPool& workers;
+  media::RtpPortPool& ports;
+  sip::SipStack& sip;
+  signaling::BrowserDialogs& dialogs;
+  media::MediaContext mediaContext;  // config, DTLS certificate, metrics
+};
+
+// One call: the browser dialog + browser media leg and the Genesys dialog + RTP leg, joined by the call state
+// machine. Never forwards SDP: each leg's SDP is built from that leg's own state. Thread: control; its media half
+// lives on one media worker for the whole call (MediaSession) and is reached only by post().
+class Session final : public std::enable_shared_from_this<Session>, public sip::UpstreamCallObserver {
+public:
+  enum class Direction { FromAgent, ToAgent };
+  Session(SessionDeps& deps, config::ConfigPtr config, Direction direction, std::function<void(Session&)> closed);
+  ~Session() override;
+
+  // Agent calls out: the browser's INVITE to `target`, from the agent whose DN is `dn`.
+  void startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, const std::string& dn);
+  // Genesys calls the agent's DN: ring the agent's browser at `registration`.
+  void startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signaling::Registration& registration);
+
+  const std::string& id() const { return id_; }
+  CallState state() const { return state_; }
+  // Ends the call from the gateway's side (shutdown): BYE/CANCEL both legs.
+  void terminate(const std::string& why);
+
+  // sip::UpstreamCallObserver
+  void onProgress(int status, std::string_view sdp) override;
+  void onAnswered(std::string_view sdp) override;
+  void onConfirmed(std::string_view ackSdp) override;
+  void onTerminated(int status, std::string_view reason) override;
+
+private:
+  void apply(CallEvent event, uint16_t code = 0);
+  void fail(uint16_t code, const std::string& why);
+  void openMedia(media::LegRole browserRole);
+  void onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort);
+  void onBrowserResponse(int status, const std::string& reason, const std::string& sdp);
+  bool chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp);
+  void startBridge();
+  template <typename Fn>
+  void onMedia(Fn fn);
+  void releaseMedia();
+  void closeIfDone();
+
+  SessionDeps& deps_;
+  config::ConfigPtr config_;
+  Direction direction_;
+  std::function<void(Session&)> closed_;
+  std::string id_;
+  CallState state_ = CallState::Idle;
+  uint16_t rejectCode_ = 0;
+  std::string dn_;
+  std::string target_;
+
+  std::shared_ptr<signaling::BrowserDialog> dialog_;
+  std::shared_ptr<sip::UpstreamCall> upstream_;
+  std::optional<signaling::Registration> registration_;
+
+  size_t worker_ = 0;
+  // The MediaSession is created, used and destroyed on the worker; the control side holds only this slot and
+  // reaches its content through posted tasks (run in order).
+  std::shared_ptr<std::unique_ptr<MediaSession>> media_;
+  Timer terminatingTimer_;
+  std::string genesysAnswerSdp_;  // ToAgent: sent in our 200
+  std::optional<sdp::TransportParams> localTransport_;
+  std::string rtpAddress_;
+  uint16_t rtpPort_ = 0;
+
+  std::optional<BrowserMedia> browserSdp_;   // the browser's offer (FromAgent) or answer (ToAgent)
+  std::optional<GenesysMedia> genesysSdp_;   // Genesys's offer (ToAgent) or answer (FromAgent)
+  std::string browserAnswerSdp_;             // FromAgent: sent in 183 and again in 200
+  codec::BridgeCodecs codecs_;
+  bool bridged_ = false;
+  bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
+  uint64_t sdpSessionId_;
+  bool browserDone_ = false;
+  bool upstreamDone_ = false;
+};
+
+}  // namespace rtcgate::session

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "rtcgate/config/config_store.h"
+#include "rtcgate/session/session.h"
+#include "rtcgate/signaling/registrar.h"
+
+namespace rtcgate::session {
+
+// All calls of the gateway: routes browser INVITEs and Genesys INVITEs to new Sessions, applies admission limits
+// (security.max_calls → 503) and ends every call on shutdown. Thread: control.
+class SessionManager final : public sip::UpstreamCallHandler {
+public:
+  SessionManager(SessionDeps deps, const config::ConfigStore& config, signaling::Registrar& registrar,
+                 Metrics& metrics);
+  ~SessionManager() override;
+
+  void onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> dialog);
+  void onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) override;
+
+  size_t size() const { return sessions_.size(); }
+  // Ends every call (BYE/CANCEL on both legs); `done` runs once none is left.
+  void terminateAll(std::function<void()> done);
+
+private:
+  bool admit();
+  std::shared_ptr<Session> add(Session::Direction direction);
+
+  SessionDeps deps_;
+  const config::ConfigStore& config_;
+  signaling::Registrar& registrar_;
+  std::map<Session*, std::shared_ptr<Session>> sessions_;
+  std::function<void()> drained_;
+  std::atomic<uint64_t>& callsTotal_;
+  std::atomic<uint64_t>& refusedTotal_;
+};
+
+}  // namespace rtcgate::session

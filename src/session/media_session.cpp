@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/session/media_session.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "rtcgate/core/log.h"
+
+namespace rtcgate::session {
+
+MediaSession::MediaSession(EventLoop& worker, Setup setup, Events events)
+    : loop_(worker), setup_(std::move(setup)), events_(std::move(events)) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+}
+
+MediaSession::~MediaSession() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  close();
+}
+
+bool MediaSession::open(std::string* error) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(setup_.callId);
+  rtp_ = std::make_unique<media::RtpLeg>(loop_, *setup_.ports, setup_.rtp, *setup_.context.metrics);
+  if (!rtp_->open()) {
+    if (error) *error = "no free RTP port pair in media.rtp_port_min..max";
+    rtp_.reset();
+    return false;
+  }
+  media::BrowserLeg::Callbacks cb;
+  cb.localDescription = [this](const sdp::TransportParams& local) {
+    local_ = local;
+    maybeReady();
+  };
+  cb.connected = [this] {
+    if (events_.connected) events_.connected();
+  };
+  cb.failed = [this](const std::string& reason) {
+    if (events_.failed) events_.failed(reason);
+  };
+  cb.rtp = [this](const uint8_t* data, size_t len) {
+    if (bridge_) bridge_->fromBrowser(data, len);
+  };
+  browser_ = std::make_unique<media::BrowserLeg>(loop_, setup_.callId, setup_.browserRole, setup_.context, cb);
+  rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
+    if (bridge_) bridge_->fromUpstream(h, payload);
+  });
+  rtp_->setOnTimeout([this] {
+    if (events_.failed) events_.failed("no RTP from Genesys for media.rtp_timeout_ms");
+  });
+  browser_->start();
+  return true;
+}
+
+void MediaSession::maybeReady() {
+  // An answering leg reports its description only after the browser's offer is known; an offering leg at once.
+  if (readySent_ || !local_ || !rtp_) return;
+  readySent_ = true;
+  if (events_.ready) events_.ready(*local_, rtp_->localAddress(), rtp_->localPort());
+}
+
+bool MediaSession::setBrowserRemote(const sdp::TransportParams& remote, std::string* error) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!browser_) return false;
+  remoteSet_ = browser_->setRemoteDescription(remote, error);
+  return remoteSet_;
+}
+
+bool MediaSession::setUpstreamRemote(const std::string& address, uint16_t port) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  return rtp_ && rtp_->setRemote(address, port);
+}
+
+void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(setup_.callId);
+  if (!browser_ || !rtp_) return;
+  if (bridge_) {
+    bridge_->reconfigure(codecs);
+    return;
+  }
+  codec::MediaBridge::Sinks sinks;
+  sinks.toBrowser = [this](const uint8_t* data, size_t len) { browser_->sendRtp(data, len); };
+  sinks.toUpstream = [this](const uint8_t* data, size_t len) {
+    // The bridge wrote a 12-byte header; the RTP leg writes its own with its SSRC and sequence.
+    if (len < codec::MediaBridge::kRtpFixedHeader) return;
+    uint32_t ts = static_cast<uint32_t>(data[4]) << 24 | static_cast<uint32_t>(data[5]) << 16 |
+                  static_cast<uint32_t>(data[6]) << 8 | data[7];
+    rtp_->send(data[1] & 0x7f, ts, (data[1] & 0x80) != 0,
+               std::span<const uint8_t>(data + codec::MediaBridge::kRtpFixedHeader,
+                                        len - codec::MediaBridge::kRtpFixedHeader));
+  };
+  sinks.dtmfFromUpstream = [this](char digit) {
+    if (events_.dtmfFromUpstream) events_.dtmfFromUpstream(digit);
+  };
+  std::random_device rd;
+  bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, setup_.jitterMaxMs, rd(), rd(),
+                                                 std::move(sinks));
+  browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
+  log::get(log::Component::Session)
+      ->info("media bridge: browser {}/{} <-> Genesys {}/{} ({})", codec::codecName(codecs.browserCodec),
+             codecs.browserPt, codec::codecName(codecs.upstreamCodec), codecs.upstreamPt,
+             codecs.passthrough() ? "passthrough" : "transcoding");
+}
+
+bool MediaSession::sendDtmfUpstream(char digit, uint16_t durationMs) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  return bridge_ && bridge_->sendDtmfUpstream(digit, durationMs);
+}
+
+std::string MediaSession::summary() const {
+  std::string s;
+  if (browser_) {
+    auto b = browser_->stats();
+    s += fmt::format("browser: {} {} {}→{} dtls={} srtp={} rx={} tx={} auth_fail={}", media::toString(b.state),
+                     b.iceLocalType, b.iceLocalAddress, b.iceRemoteAddress, b.dtlsRole, b.srtpProfile,
+                     b.rtpPacketsReceived, b.rtpPacketsSent, b.srtpAuthFailures);
+  }
+  if (rtp_) {
+    auto r = rtp_->stats();
+    s += fmt::format("; genesys: rx={} tx={} lost={} foreign={}", r.packetsReceived, r.packetsSent, r.packetsLost,
+                     r.droppedForeign);
+  }
+  if (bridge_) {
+    const auto& st = bridge_->stats();
+    s += fmt::format("; bridge: concealed={} unknown_pt={}", st.concealed, st.unknownPayloadType);
+  }
+  return s;
+}
+
+void MediaSession::close() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (closed_) return;
+  closed_ = true;
+  bridge_.reset();
+  rtp_.reset();
+  if (browser_) {
+    // libnice releases its sockets asynchronously; the leg object must live until it has.
+    auto* leg = browser_.release();
+    leg->close([leg] { delete leg; });
+  }
+}
+
+}  // namespace rtcgate::session

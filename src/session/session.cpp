@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/session/session.h"
+
+#include <random>
+
+#include "rtcgate/codec/dtmf.h"
+#include "rtcgate/core/log.h"
+#include "rtcgate/session/media_session.h"
+
+namespace rtcgate::session {
+namespace {
+
+spdlog::logger* lg() { return log::get(log::Component::Session); }
+
+// How long a call may stay in Terminating waiting for both legs to confirm their teardown.
+constexpr std::chrono::milliseconds kTerminatingLimit{8000};
+
+const char* reasonFor(uint16_t code) {
+  switch (code) {
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 480: return "Temporarily Unavailable";
+    case 486: return "Busy Here";
+    case 487: return "Request Terminated";
+    case 488: return "Not Acceptable Here";
+    case 500: return "Server Internal Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Server Time-out";
+    case 603: return "Decline";
+    default: return "Call Failed";
+  }
+}
+
+}  // namespace
+
+Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction direction, std::function<void(Session&)> closed)
+    : deps_(deps), config_(std::move(config)), direction_(direction), closed_(std::move(closed)) {
+  std::random_device rd;
+  sdpSessionId_ = (static_cast<uint64_t>(rd()) << 20) ^ rd();
+}
+
+Session::~Session() {
+  RTCGATE_ASSERT_ON_LOOP(deps_.control);
+  releaseMedia();
+}
+
+template <typename Fn>
+void Session::onMedia(Fn fn) {
+  if (!media_) return;
+  deps_.workers.loop(worker_).post([slot = media_, fn = std::move(fn)] {
+    if (*slot) fn(**slot);
+  });
+}
+
+void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, const std::string& dn) {
+  dialog_ = std::move(dialog);
+  dn_ = dn;
+  target_ = dialog_->target();
+  id_ = dialog_->callId();
+  log::CallScope scope(id_);
+  std::weak_ptr<Session> weak = weak_from_this();
+  signaling::DialogEvents ev;
+  ev.onTerminated = [weak](const std::string& why) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->browserDone_ = true;
+      lg()->info("browser leg ended: {}", why);
+      self->apply(self->state_ == CallState::Connected ? CallEvent::CallerBye : CallEvent::CallerCancel);
+      self->closeIfDone();
+    }
+  };
+  ev.onInfo = [weak](const std::string& type, const std::string& body) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (auto d = codec::parseInfoDtmf(type, body))
+      self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
+  };
+  ev.onReoffer = [weak](const std::string&, bool) {
+    // Hold/unhold or a session refresh from the browser: the Genesys leg is not touched (each leg keeps its own
+    // offer/answer state); the browser gets our current answer again, same transport and DTLS role.
+    if (auto self = weak.lock()) self->dialog_->answerReoffer(200, "OK", self->browserAnswerSdp_);
+  };
+  dialog_->setEvents(std::move(ev));
+  lg()->info("agent DN {} calls {}", dn_, target_);
+  apply(CallEvent::CallerInvite);
+}
+
+void Session::startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signaling::Registration& registration) {
+  upstream_ = std::move(call);
+  registration_ = registration;
+  dn_ = upstream_->dn();
+  id_ = upstream_->callId();
+  log::CallScope scope(id_);
+  upstream_->setObserver(this);
+  lg()->info("Genesys calls DN {} (agent {}, CallUUID {})", dn_, registration.user,
+             upstream_->genesysCallUuid().empty() ? "-" : upstream_->genesysCallUuid());
+  apply(CallEvent::CallerInvite);
+}
+
+void Session::fail(uint16_t code, const std::string& why) {
+  lg()->warn("call refused with {}: {}", code, why);
+  rejectCode_ = code;
+  apply(CallEvent::Rejected);
+}
+
+void Session::apply(CallEvent event, uint16_t code) {
+  auto t = decide(state_, event);
+  if (t.ignored) return;
+  lg()->debug("{} + {} -> {}", stateName(state_), eventName(event), stateName(t.next));
+  if (code != 0) rejectCode_ = code;
+  state_ = t.next;
+  const bool fromAgent = direction_ == Direction::FromAgent;
+  for (auto action : t.actions) {
+    switch (action) {
+      case CallAction::StartCallee: {
+        if (fromAgent) {
+          std::string err;
+          browserSdp_ = readBrowserSdp(dialog_->remoteOffer(), &err);
+          if (!browserSdp_) return fail(488, "browser offer unusable: " + (err.empty() ? "no SDP" : err));
+          if (!pickCodec(browserSdp_->codecs, codecIds(config_->codecs.browser)))
+            return fail(488, "no codec of codecs.browser in the browser's offer");
+          openMedia(media::LegRole::Answerer);
+        } else {
+          if (upstream_->lateOffer()) return fail(488, "INVITE without SDP toward an agent is not supported yet");
+          genesysSdp_ = readGenesysSdp(upstream_->remoteSdp());
+          if (!genesysSdp_) return fail(488, "Genesys offer has no RTP/AVP audio");
+          if (!pickCodec(genesysSdp_->codecs, codecIds(config_->codecs.upstream)))
+            return fail(488, "no codec of codecs.upstream in the Genesys offer");
+          upstream_->ring();
+          openMedia(media::LegRole::Offerer);
+        }
+        break;
+      }
+      case CallAction::RejectCaller: {
+        uint16_t c = rejectCode_ != 0 ? rejectCode_ : 487;
+        if (fromAgent) {
+          if (dialog_ && !browserDone_) dialog_->respond(c, reasonFor(c));
+        } else if (upstream_ && !upstreamDone_) {
+          upstream_->reject(c, reasonFor(c));
+        }
+        break;
+      }
+      case CallAction::RelayProvisional:
+      case CallAction::RelayEarlyMedia:
+        if (fromAgent) {
+          if (action == CallAction::RelayEarlyMedia && !browserAnswerSdp_.empty())
+            dialog_->respond(183, "Session Progress", browserAnswerSdp_);
+          else
+            dialog_->respond(180, "Ringing");
+        }
+        // Toward Genesys the 180 went out when the browser was invited; early media from a browser is not relayed.
+        break;
+      case CallAction::AnswerCaller:
+        if (fromAgent)
+          dialog_->respond(200, "OK", browserAnswerSdp_);
+        else
+          upstream_->answer(genesysAnswerSdp_);
+        break;
+      case CallAction::CancelCallee:
+      case CallAction::ByeCallee:
+        if (fromAgent) {
+          if (upstream_ && !upstreamDone_) upstream_->hangup();
+        } else if (dialog_ && !browserDone_) {
+          dialog_->hangup();
+        }
+        break;
+      case CallAction::ByeCaller:
+        if (fromAgent) {
+          if (dialog_ && !browserDone_) dialog_->hangup();
+        } else if (upstream_ && !upstreamDone_) {
+          upstream_->hangup();
+        }
+        break;
+      case CallAction::ReleaseMedia: releaseMedia(); break;
+    }
+  }
+  if (state_ == CallState::Terminating && !terminatingTimer_.active()) {
+    terminatingTimer_ = Timer(deps_.control, kTerminatingLimit, [this] {
+      log::CallScope callScope(id_);
+      lg()->warn("a leg did not confirm its teardown in {} ms; closing the call", kTerminatingLimit.count());
+      browserDone_ = upstreamDone_ = true;
+      closeIfDone();
+      return false;
+    });
+  }
+  closeIfDone();
+}
+
+void Session::openMedia(media::LegRole role) {
+  worker_ = deps_.workers.pick();
+  deps_.workers.acquire(worker_);
+  media_ = std::make_shared<std::unique_ptr<MediaSession>>();
+  MediaSession::Setup setup;
+  setup.callId = id_;
+  setup.browserRole = role;
+  setup.context = deps_.mediaContext;
+  setup.context.config = config_;
+  setup.ports = &deps_.ports.slice(static_cast<unsigned>(worker_));
+  setup.rtp.localAddress = config_->media.rtpAddress;
+  setup.rtp.inactivityTimeout = std::chrono::milliseconds(config_->media.rtpTimeoutMs);
+  setup.opus = config_->codecs.opus;
+  setup.jitterMaxMs = config_->media.jitterBufferMaxMs;
+
+  std::weak_ptr<Session> weak = weak_from_this();
+  EventLoop& control = deps_.control;
+  auto toControl = [weak, &control](auto fn) {
+    control.post([weak, fn = std::move(fn)] {
+      if (auto self = weak.lock()) {
+        log::CallScope scope(self->id_);
+        fn(*self);
+      }
+    });
+  };
+  MediaSession::Events events;
+  events.ready = [toControl](const sdp::TransportParams& local, const std::string& addr, uint16_t port) {
+    toControl([local, addr, port](Session& s) { s.onMediaReady(local, addr, port); });
+  };
+  events.connected = [toControl] { toControl([](Session&) { lg()->info("browser media connected (ICE + DTLS)"); }); };
+  events.failed = [toControl](const std::string& reason) {
+    toControl([reason](Session& s) {
+      lg()->warn("media failed: {}", reason);
+      s.rejectCode_ = 488;
+      s.apply(CallEvent::MediaFailed);
+    });
+  };
+  events.dtmfFromUpstream = [toControl](char digit) {
+    toControl([digit](Session& s) {
+      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event).
+      if (s.dialog_) s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, 100));
+    });
+  };
+  std::optional<sdp::TransportParams> remote;
+  if (role == media::LegRole::Answerer) remote = browserSdp_->transport;
+  deps_.workers.loop(worker_).post([slot = media_, setup = std::move(setup), events = std::move(events), remote,
+                                    &loop = deps_.workers.loop(worker_), toControl]() mutable {
+    *slot = std::make_unique<MediaSession>(loop, std::move(setup), std::move(events));
+    std::string err;
+    bool ok = (*slot)->open(&err);
+    if (ok && remote) ok = (*slot)->setBrowserRemote(*remote, &err);
+    if (!ok) toControl([err](Session& s) { s.fail(err.find("RTP port") != std::string::npos ? 503 : 488, err); });
+  });
+}
+
+void Session::onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort) {
+  if (state_ != CallState::Routing && state_ != CallState::Early) return;
+  localTransport_ = local;
+  rtpAddress_ = rtpAddress;
+  rtpPort_ = rtpPort;
+  if (direction_ == Direction::FromAgent) {
+    // Offer Genesys what it speaks: codecs.upstream in order, telephone-event/8000.
+    std::vector<std::pair<codec::CodecId, uint8_t>> offer;
+    for (auto id : codecIds(config_->codecs.upstream))
+      offer.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
+    auto sdp = genesysSdp(rtpAddress_, rtpPort_, offer, kGenesysTelephoneEventPt, sdpSessionId_, 1);
+    upstream_ = deps_.sip.placeCall(dn_, target_, sdp, this);
+    if (!upstream_) return fail(480, "no upstream server or DN " + dn_ + " is not configured");
+    if (pendingAnswer_) onAnswered(upstream_->remoteSdp());
+    return;
+  }
+  auto sdp = browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1);
+  std::weak_ptr<Session> weak = weak_from_this();
+  signaling::DialogEvents ev;
+  ev.onResponse = [weak](int status, const std::string& reason, const std::string& body) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->onBrowserResponse(status, reason, body);
+    }
+  };
+  ev.onTerminated = [weak](const std::string& why) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->browserDone_ = true;
+      lg()->info("browser leg ended: {}", why);
+      if (self->state_ == CallState::Connected) {
+        self->apply(CallEvent::CalleeBye);
+      } else {
+        self->apply(CallEvent::CalleeFailed, self->rejectCode_ != 0 ? self->rejectCode_ : 480);
+      }
+      self->closeIfDone();
+    }
+  };
+  ev.onInfo = [weak](const std::string& type, const std::string& body) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (auto d = codec::parseInfoDtmf(type, body))
+      self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
+  };
+  ev.onReoffer = [weak](const std::string&, bool) {
+    if (auto self = weak.lock()) self->dialog_->answerReoffer(488, "Not Acceptable Here");
+  };
+  const auto& from = upstream_->dn();
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
+  if (!dialog_) fail(480, "the agent's browser connection is gone");
+}
+
+bool Session::chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp) {
+  // FromAgent: Genesys answered with its codec; pick the browser's (passthrough when allowed) and build our answer.
+  auto up = pickCodec(genesys.codecs, {codec::CodecId::Pcmu, codec::CodecId::Pcma});
+  if (!up) return false;
+  auto browser = pickBrowserCodec(browserSdp_->codecs, up->first, config_->codecs.passthrough,
+                                  codecIds(config_->codecs.browser));
+  if (!browser) return false;
+  codecs_.upstreamCodec = up->first;
+  codecs_.upstreamPt = up->second;
+  codecs_.browserCodec = browser->first;
+  codecs_.browserPt = browser->second;
+  codecs_.upstreamDtmfPt = pickTelephoneEvent(genesys.codecs, 8000);
+  codecs_.browserDtmfPt = pickTelephoneEvent(browserSdp_->codecs, codec::rtpClockRate(browser->first));
+  *browserSdp = browserAnswer(*browserSdp_, browser->first, browser->second, *localTransport_, sdpSessionId_, 1);
+  return true;
+}
+
+void Session::startBridge() {
+  if (bridged_ || !genesysSdp_) return;
+  bridged_ = true;
+  auto addr = genesysSdp_->plain.address;
+  auto port = genesysSdp_->plain.port;
+  auto codecs = codecs_;
+  onMedia([addr, port, codecs](MediaSession& m) {
+    m.setUpstreamRemote(addr, port);
+    m.startBridge(codecs);
+  });
+}
+
+void Session::onProgress(int status, std::string_view sdp) {
+  log::CallScope scope(id_);
+  if (!sdp.empty() && browserAnswerSdp_.empty() && localTransport_) {
+    genesysSdp_ = readGenesysSdp(std::string(sdp));
+    if (genesysSdp_ && chooseForGenesysAnswer(*genesysSdp_, &browserAnswerSdp_)) {
+      startBridge();
+      apply(CallEvent::CalleeEarlyMedia);
+      return;
+    }
+  }
+  if (status == 180 || status == 183) apply(CallEvent::CalleeProvisional);
+}
+
+void Session::onAnswered(std::string_view sdp) {
+  log::CallScope scope(id_);
+  if (!localTransport_) {
+    pendingAnswer_ = true;
+    return;
+  }
+  if (browserAnswerSdp_.empty()) {
+    genesysSdp_ = readGenesysSdp(std::string(sdp));
+    if (!genesysSdp_ || !chooseForGenesysAnswer(*genesysSdp_, &browserAnswerSdp_)) {
+      lg()->warn("Genesys answer unusable; ending the call");
+      rejectCode_ = 488;
+      apply(CallEvent::MediaFailed);
+      return;
+    }
+  }
+  startBridge();
+  apply(CallEvent::CalleeAnswered);
+}
+
+void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
+
+void Session::onTerminated(int status, std::string_view reason) {
+  log::CallScope scope(id_);
+  upstreamDone_ = true;
+  lg()->info("Genesys leg ended: {} {}", status, reason);
+  if (direction_ == Direction::FromAgent) {
+    apply(state_ == CallState::Connected ? CallEvent::CalleeBye : CallEvent::CalleeFailed,
+          status >= 300 ? mapFailureCode(static_cast<uint16_t>(status)) : 480);
+  } else {
+    apply(state_ == CallState::Connected ? CallEvent::CallerBye : CallEvent::CallerCancel);
+  }
+  closeIfDone();
+}
+
+void Session::onBrowserResponse(int status, const std::string& reason, const std::string& sdp) {
+  if (status < 200) {
+    apply(CallEvent::CalleeProvisional);
+    return;
+  }
+  if (status >= 300) {
+    lg()->info("agent's browser answered {} {}", status, reason);
+    apply(CallEvent::CalleeFailed, mapFailureCode(static_cast<uint16_t>(status)));
+    return;
+  }
+  std::string err;
+  browserSdp_ = readBrowserSdp(sdp, &err);
+  std::optional<std::pair<codec::CodecId, uint8_t>> browser;
+  if (browserSdp_ && !browserSdp_->codecs.audio.empty()) browser = browserSdp_->codecs.audio.front();
+  if (!browser) {
+    lg()->warn("browser answer unusable: {}", err.empty() ? "no codec" : err);
+    rejectCode_ = 488;
+    apply(CallEvent::MediaFailed);
+    return;
+  }
+  // Genesys leg: the browser's G.711 law when Genesys offered it and passthrough is allowed, else our preference.
+  std::optional<std::pair<codec::CodecId, uint8_t>> up;
+  if (config_->codecs.passthrough && browser->first != codec::CodecId::Opus)
+    up = pickCodec(genesysSdp_->codecs, {browser->first});
+  if (!up) up = pickCodec(genesysSdp_->codecs, codecIds(config_->codecs.upstream));
+  codecs_.browserCodec = browser->first;
+  codecs_.browserPt = browser->second;
+  codecs_.upstreamCodec = up->first;
+  codecs_.upstreamPt = up->second;
+  codecs_.browserDtmfPt = pickTelephoneEvent(browserSdp_->codecs, codec::rtpClockRate(browser->first));
+  codecs_.upstreamDtmfPt = pickTelephoneEvent(genesysSdp_->codecs, 8000);
+  genesysAnswerSdp_ = genesysSdp(rtpAddress_, rtpPort_, {*up}, codecs_.upstreamDtmfPt, sdpSessionId_, 1);
+  auto transport = browserSdp_->transport;
+  onMedia([transport](MediaSession& m) {
+    std::string e;
+    if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
+  });
+  startBridge();
+  apply(CallEvent::CalleeAnswered);
+}
+
+void Session::terminate(const std::string& why) {
+  log::CallScope scope(id_);
+  lg()->info("ending the call: {}", why);
+  rejectCode_ = 503;
+  apply(CallEvent::MediaFailed);
+}
+
+void Session::releaseMedia() {
+  if (!media_) return;
+  auto slot = std::move(media_);
+  media_.reset();
+  // Summary and destruction on the worker that owns the media objects.
+  std::string id = id_;
+  deps_.workers.loop(worker_).post([slot, id] {
+    if (!*slot) return;
+    log::CallScope scope(id);
+    lg()->info("media summary: {}", (*slot)->summary());
+    slot->reset();
+  });
+  deps_.workers.release(worker_);
+}
+
+void Session::closeIfDone() {
+  const bool over = state_ == CallState::Closed || state_ == CallState::Terminating;
+  if (!over) return;
+  bool browserOver = !dialog_ || browserDone_ || state_ == CallState::Closed;
+  bool upstreamOver = !upstream_ || upstreamDone_ || state_ == CallState::Closed;
+  if (!(browserOver && upstreamOver)) return;
+  if (state_ == CallState::Terminating) state_ = CallState::Closed;
+  terminatingTimer_.cancel();
+  releaseMedia();
+  if (upstream_) upstream_->setObserver(nullptr);
+  if (dialog_) dialog_->setEvents({});
+  if (closed_) {
+    auto cb = std::move(closed_);
+    closed_ = nullptr;
+    // The manager drops its reference: destroy after this call stack unwinds.
+    deps_.control.post([cb, keep = shared_from_this()] { cb(*keep); });
+  }
+}
+
+}  // namespace rtcgate::session

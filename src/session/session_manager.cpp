@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rtcgate/session/session_manager.h"
+
+#include "rtcgate/core/log.h"
+
+namespace rtcgate::session {
+namespace {
+spdlog::logger* lg() { return log::get(log::Component::Session); }
+}  // namespace
+
+SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& config, signaling::Registrar& registrar,
+                               Metrics& metrics)
+    : deps_(std::move(deps)),
+      config_(config),
+      registrar_(registrar),
+      callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
+      refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")) {
+  metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
+}
+
+SessionManager::~SessionManager() {
+  for (auto& [p, s] : sessions_) s->terminate("gateway stopping");
+}
+
+bool SessionManager::admit() {
+  if (sessions_.size() < config_.current()->security.maxCalls) return true;
+  refusedTotal_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+std::shared_ptr<Session> SessionManager::add(Session::Direction direction) {
+  auto s = std::make_shared<Session>(deps_, config_.current(), direction, [this](Session& done) {
+    sessions_.erase(&done);
+    if (sessions_.empty() && drained_) std::exchange(drained_, nullptr)();
+  });
+  sessions_[s.get()] = s;
+  callsTotal_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> dialog) {
+  log::CallScope scope(dialog->callId());
+  const auto cfg = config_.current();
+  std::string dn;
+  for (const auto& a : cfg->agents)
+    if (a.user == dialog->agent()) dn = a.dn;
+  if (dn.empty()) {
+    dialog->respond(403, "Forbidden");
+    return;
+  }
+  if (drained_ || !admit()) {
+    lg()->warn("call from agent {} refused: security.max_calls ({}) reached", dialog->agent(), cfg->security.maxCalls);
+    dialog->respond(503, "Service Unavailable");
+    return;
+  }
+  add(Session::Direction::FromAgent)->startFromAgent(std::move(dialog), dn);
+}
+
+void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
+  log::CallScope scope(call->callId());
+  const auto cfg = config_.current();
+  std::optional<signaling::Registration> target;
+  for (const auto& a : cfg->agents) {
+    if (a.dn != call->dn()) continue;
+    auto regs = registrar_.lookup(a.user);
+    // The most recent binding is the browser the agent uses now (a reload or a reconnect makes a new one).
+    for (const auto& r : regs)
+      if (!target || r.expiresAt > target->expiresAt) target = r;
+  }
+  if (!target) {
+    call->reject(480, "Temporarily Unavailable");
+    return;
+  }
+  if (drained_ || !admit()) {
+    lg()->warn("call to DN {} refused: security.max_calls ({}) reached", call->dn(), cfg->security.maxCalls);
+    call->reject(503, "Service Unavailable");
+    return;
+  }
+  add(Session::Direction::ToAgent)->startToAgent(std::move(call), *target);
+}
+
+void SessionManager::terminateAll(std::function<void()> done) {
+  if (sessions_.empty()) {
+    done();
+    return;
+  }
+  drained_ = std::move(done);
+  auto copy = sessions_;
+  for (auto& [p, s] : copy) s->terminate("gateway stopping");
+}
+
+}  // namespace rtcgate::session
