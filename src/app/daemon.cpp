@@ -11,6 +11,7 @@
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
 #include "rtcgate/media/dtls_certificate.h"
+#include "rtcgate/media/symbol_check.h"
 #include "rtcgate/session/agent_presence.h"
 #include "rtcgate/session/session_manager.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
@@ -116,6 +117,11 @@ int Daemon::run() {
     wss_.reset();
     admin_.reset();
     workers_->stop();
+    return 1;
+  }
+  if (std::string why; !media::stunSymbolsSane(&why)) {
+    // A packaging/link-order fault, not a configuration one: ICE could never connect.
+    lg->critical("cannot start: {} (libnice must be loaded before sofia-sip-ua; see docs/adr)", why);
     return 1;
   }
   if (wss_) {

@@ -19,7 +19,7 @@ MediaSession::~MediaSession() {
   close();
 }
 
-bool MediaSession::open(std::string* error) {
+bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer, std::string* error) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   log::CallScope scope(setup_.callId);
   rtp_ = std::make_unique<media::RtpLeg>(loop_, *setup_.ports, setup_.rtp, *setup_.context.metrics);
@@ -49,6 +49,9 @@ bool MediaSession::open(std::string* error) {
   rtp_->setOnTimeout([this] {
     if (events_.failed) events_.failed("no RTP from Genesys for media.rtp_timeout_ms");
   });
+  // The answering leg takes the offer's credentials and candidates before it starts (ICE role and checks
+  // follow from them).
+  if (browserOffer && !setBrowserRemote(*browserOffer, error)) return false;
   browser_->start();
   return true;
 }

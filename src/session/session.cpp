@@ -116,6 +116,7 @@ void Session::apply(CallEvent event, uint16_t code) {
       case CallAction::StartCallee: {
         if (fromAgent) {
           std::string err;
+          lg()->debug("browser offer SDP:\n{}", dialog_->remoteOffer());
           browserSdp_ = readBrowserSdp(dialog_->remoteOffer(), &err);
           if (!browserSdp_) return fail(488, "browser offer unusable: " + (err.empty() ? "no SDP" : err));
           if (!pickCodec(browserSdp_->codecs, codecIds(config_->codecs.browser)))
@@ -152,6 +153,7 @@ void Session::apply(CallEvent event, uint16_t code) {
         // Toward Genesys the 180 went out when the browser was invited; early media from a browser is not relayed.
         break;
       case CallAction::AnswerCaller:
+        lg()->debug("answer SDP to the caller:\n{}", fromAgent ? browserAnswerSdp_ : genesysAnswerSdp_);
         if (fromAgent)
           dialog_->respond(200, "OK", browserAnswerSdp_);
         else
@@ -236,8 +238,7 @@ void Session::openMedia(media::LegRole role) {
                                     &loop = deps_.workers.loop(worker_), toControl]() mutable {
     *slot = std::make_unique<MediaSession>(loop, std::move(setup), std::move(events));
     std::string err;
-    bool ok = (*slot)->open(&err);
-    if (ok && remote) ok = (*slot)->setBrowserRemote(*remote, &err);
+    bool ok = (*slot)->open(remote, &err);
     if (!ok) toControl([err](Session& s) { s.fail(err.find("RTP port") != std::string::npos ? 503 : 488, err); });
   });
 }

@@ -39,9 +39,9 @@ public:
   MediaSession(const MediaSession&) = delete;
   MediaSession& operator=(const MediaSession&) = delete;
 
-  // Opens the RTP port pair and starts ICE gathering; `ready` follows (for an answerer, once the browser's
-  // transport is set too). False with a reason when no RTP port is free.
-  bool open(std::string* error);
+  // Opens the RTP port pair and starts ICE gathering; `ready` follows. An answering leg gets the browser's
+  // transport (from its offer) here, before gathering starts. False with a reason (no RTP port, offer refused).
+  bool open(const std::optional<sdp::TransportParams>& browserOffer, std::string* error);
   bool setBrowserRemote(const sdp::TransportParams& remote, std::string* error);
   bool setUpstreamRemote(const std::string& address, uint16_t port);
   void startBridge(const codec::BridgeCodecs& codecs);

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+// End-to-end call through rtcgate, as an agent and Genesys would make it:
+//   headless Chromium + stock JsSIP (fake microphone: 440 Hz)  ⇄  rtcgate (real binary, loopback)
+//   ⇄  SIPp as Genesys SIP Server, with the media on this script's own RTP endpoint playing 1 kHz PCMU.
+// Asserts ICE + DTLS connected, at least 50 packets each way, 1 kHz heard in the browser (WebAudio), 440 Hz heard
+// on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
+// Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough>
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const dgram = require('dgram');
+const { spawn } = require('child_process');
+const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
+
+const [binary, direction, mode] = process.argv.slice(2);
+if (!binary || !['outbound', 'inbound'].includes(direction) || !['transcoded', 'passthrough'].includes(mode)) {
+  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough>');
+  process.exit(2);
+}
+const SCENARIOS = path.join(__dirname, 'scenarios');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-e2e-'));
+const children = [];
+const checks = [];
+const check = (name, ok, detail) => {
+  checks.push({ name, ok });
+  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail !== undefined ? ` (${detail})` : ''}`);
+};
+
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  child.out = '';
+  child.stdout.on('data', (d) => { child.out += d; });
+  child.stderr.on('data', (d) => { child.out += d; });
+  child.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  children.push(child);
+  return child;
+}
+
+function waitFor(pred, ms, what) {
+  return new Promise((resolve, reject) => {
+    const until = Date.now() + ms;
+    const tick = () => {
+      const v = pred();
+      if (v) return resolve(v);
+      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+function freeUdpPort() {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+// µ-law decoding (ITU-T G.711) and a Goertzel scan for the dominant frequency of 8 kHz audio.
+function ulawToLinear(u) {
+  u = ~u & 0xff;
+  const sign = u & 0x80, exponent = (u >> 4) & 7, mantissa = u & 0x0f;
+  let x = ((mantissa << 3) + 0x84) << exponent;
+  x -= 0x84;
+  return sign ? -x : x;
+}
+function dominantHz(pcm) {
+  let best = 0, bestPower = -1;
+  for (let f = 100; f <= 3900; f += 10) {
+    const k = 2 * Math.cos((2 * Math.PI * f) / 8000);
+    let s1 = 0, s2 = 0;
+    for (const x of pcm) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
+    const p = s1 * s1 + s2 * s2 - k * s1 * s2;
+    if (p > bestPower) { bestPower = p; best = f; }
+  }
+  return best;
+}
+function linearToUlaw(sample) {
+  const BIAS = 0x84, CLIP = 32635;
+  const sign = (sample >> 8) & 0x80;
+  if (sign) sample = -sample;
+  if (sample > CLIP) sample = CLIP;
+  sample += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (sample & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  return ~(sign | (exponent << 4) | ((sample >> (exponent + 3)) & 0x0f)) & 0xff;
+}
+
+// Genesys's media: records what rtcgate sends and, once rtcgate's address is known (symmetric RTP), sends a
+// 1 kHz PCMU tone back every 20 ms.
+function genesysMedia() {
+  const sock = dgram.createSocket('udp4');
+  const state = { received: [], sent: 0, timer: null, remote: null };
+  sock.on('message', (msg, rinfo) => {
+    if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
+    state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12) });
+    if (!state.remote) {
+      state.remote = rinfo;
+      let seq = 1, ts = 0, phase = 0;
+      state.timer = setInterval(() => {
+        const pkt = Buffer.alloc(12 + 160);
+        pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
+        pkt.writeUInt32BE(0x6e6e6e6e, 8);
+        for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+        ts += 160;
+        sock.send(pkt, state.remote.port, state.remote.address);
+        state.sent++;
+      }, 20);
+    }
+  });
+  return new Promise((resolve) => sock.bind(0, '127.0.0.1', () => {
+    state.port = sock.address().port;
+    state.close = () => { clearInterval(state.timer); sock.close(); };
+    resolve(state);
+  }));
+}
+
+const PAGE = `<!doctype html><title>rtcgate e2e agent</title><script src="jssip.js"></script><script>
+${TONE_DETECTOR}
+window.register = (url) => new Promise((resolve, reject) => {
+  const socket = new JsSIP.WebSocketInterface(url);
+  window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
+                             register_expires: 300 });
+  window.ua.on('registered', () => resolve('registered'));
+  window.ua.on('registrationFailed', (e) => reject(new Error('registration failed: ' + e.cause)));
+  window.ua.on('newRTCSession', (e) => {
+    if (e.originator !== 'remote') return;
+    window.incoming = e.session;
+    e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  });
+  window.ua.start();
+});
+window.measure = async (session) => {
+  const pc = session.connection;
+  await new Promise((r) => setTimeout(r, 1000));
+  const track = pc.getReceivers()[0].track;
+  const tone = await window.__rtcgateTone.detect(new MediaStream([track]), 2500);
+  const r = { tone, inbound: 0, outbound: 0, codec: '', dtls: '', pair: '', state: pc.connectionState };
+  const stats = await pc.getStats();
+  const codecs = {};
+  stats.forEach((v) => { if (v.type === 'codec') codecs[v.id] = v.mimeType; });
+  stats.forEach((v) => {
+    if (v.type === 'inbound-rtp' && v.kind === 'audio') { r.inbound = v.packetsReceived; r.codec = codecs[v.codecId] || ''; }
+    if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
+    if (v.type === 'transport') r.dtls = v.dtlsState;
+    if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') r.pair = v.state;
+  });
+  return r;
+};
+window.callOut = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('confirmed', async () => {
+    try { const r = await window.measure(session); session.terminate(); resolve(r); } catch (e) { reject(e); }
+  });
+});
+window.answerIn = () => new Promise((resolve, reject) => {
+  const wait = () => {
+    if (!window.incoming) return setTimeout(wait, 20);
+    const s = window.incoming;
+    if (s.isEstablished()) return window.measure(s).then(resolve, reject);
+    s.on('confirmed', () => window.measure(s).then(resolve, reject));
+    s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
+  };
+  wait();
+});
+</script>`;
+
+async function main() {
+  // JsSIP from npm, bundled for the page as it is (no changes).
+  require('../js/node_modules/esbuild').buildSync({
+    stdin: { contents: 'window.JsSIP = require("jssip");', resolveDir: path.join(__dirname, '../js') },
+    bundle: true, outfile: path.join(tmp, 'jssip.js'), format: 'iife', logLevel: 'error',
+  });
+  const site = await serveFiles({ 'index.html': PAGE, 'jssip.js': fs.readFileSync(path.join(tmp, 'jssip.js'), 'utf8') });
+  const origin = site.url.replace(/\/$/, '');
+  const media = await genesysMedia();
+  const sippPort = await freeUdpPort();
+  const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
+  const cfg = path.join(tmp, 'rtcgate.yaml');
+  fs.writeFileSync(cfg, `listeners:
+  admin: {address: 127.0.0.1, port: 0}
+  wss: [{address: 127.0.0.1, port: 0}]
+upstream:
+  sip_bind: {address: 127.0.0.1, port: 0}
+  servers: [{host: 127.0.0.1, port: ${sippPort}}]
+agents: [{user: "1001", password: demo-1001, dn: "1001"}]
+media: {workers: 1, rtp_address: 127.0.0.1}
+ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
+codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
+security: {allowed_origins: ["${origin}"]}
+logging: {components: {session: debug}}
+`);
+
+  // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
+  let sipp;
+  if (direction === 'outbound') {
+    sipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-answer-external-media.xml'), '-i', '127.0.0.1', '-p',
+      String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
+      '-nostdin', '-bind_local'], { cwd: tmp });
+  }
+  const gw = start(binary, ['--config', cfg]);
+  const wssPort = await waitFor(() => (gw.out.match(/WSS listening on wss:\/\/127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate WSS');
+  const sipPort = await waitFor(() => (gw.out.match(/ready: SIP toward Genesys on 127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate ready');
+
+  const browser = await launchBrowser({ toneHz: 440 });
+  try {
+    const page = await browser.context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
+    await page.goto(site.url);
+    check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
+    let result;
+    if (direction === 'outbound') {
+      result = await page.evaluate(() => window.callOut('sip:5000@rtcgate.invalid'));
+    } else {
+      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-d', '6000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+      result = await page.evaluate(() => window.answerIn());
+    }
+    const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
+    media.close();
+
+    const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
+    check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
+      `connection=${result.state} dtls=${result.dtls}`);
+    check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
+    check('browser received >= 50 packets', result.inbound >= 50, result.inbound);
+    check('browser sent >= 50 packets', result.outbound >= 50, result.outbound);
+    check('browser hears Genesys 1 kHz tone', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+    const audio = media.received.filter((p) => p.pt === 0);
+    check('Genesys received >= 50 PCMU packets', audio.length >= 50, audio.length);
+    check('Genesys sent >= 50 packets', media.sent >= 50, media.sent);
+    const pcm = [];
+    for (const p of audio.slice(Math.min(25, audio.length >> 1), Math.min(audio.length, 125)))
+      for (const b of p.payload) pcm.push(ulawToLinear(b));
+    const hz = pcm.length ? dominantHz(pcm) : 0;
+    check('Genesys hears the browser 440 Hz tone', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+    // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
+    // exits 0 when its call succeeded.
+    check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+  gw.kill('SIGTERM');
+  const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+  check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
+}
+
+const deadline = setTimeout(() => { check('finished within 90 s', false); finish(); }, 90000);
+function finish() {
+  clearTimeout(deadline);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const failed = checks.filter((c) => !c.ok).length;
+  if (failed) for (const c of children) console.log(`--- ${c.spawnfile} output ---\n${c.out}`);
+  console.log(`${checks.length - failed} passed, ${failed} failed`);
+  process.exit(failed || !checks.length ? 1 : 0);
+}
+main().catch((e) => { check(`no error (${e.message})`, false); }).finally(finish);
