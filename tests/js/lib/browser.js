@@ -68,8 +68,8 @@ window.__rtcgateTone = {
 };`;
 
 // getUserMedia needs a secure context: http://127.0.0.1 qualifies, about:blank does not. Serves `files`
-// (name → content) on 127.0.0.1 at an ephemeral port; resolves to { url, close }.
-function serveFiles(files) {
+// (name → content) on 127.0.0.1 at `port` (0: ephemeral); resolves to { url, close }.
+function serveFiles(files, port = 0) {
   const http = require('http');
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\//, '') || 'index.html';
@@ -77,7 +77,7 @@ function serveFiles(files) {
     const type = name.endsWith('.js') ? 'text/javascript' : 'text/html';
     res.writeHead(200, { 'content-type': type }); res.end(files[name]);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({
     url: `http://127.0.0.1:${server.address().port}/`,
     close: () => new Promise(r => server.close(r)),
   })));
