@@ -4,7 +4,10 @@
 //   ⇄  SIPp as Genesys SIP Server, with the media on this script's own RTP endpoint playing 1 kHz PCMU.
 // Asserts ICE + DTLS connected, at least 50 packets each way, 1 kHz heard in the browser (WebAudio), 440 Hz heard
 // on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
-// Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough>
+// Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>
+//   early-media (outbound): Genesys answers 183 with SDP first; the 1 kHz tone must be heard before the 200.
+//   limits (outbound): with security.max_calls 1 a second call gets 503; then the agent's browser disappears
+//   mid-call (page closed) and rtcgate must end the Genesys leg with BYE.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -14,8 +17,10 @@ const { spawn } = require('child_process');
 const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-if (!binary || !['outbound', 'inbound'].includes(direction) || !['transcoded', 'passthrough'].includes(mode)) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough>');
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits'];
+if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
+    (direction === 'inbound' && !['transcoded', 'passthrough'].includes(mode))) {
+  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>');
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -155,6 +160,32 @@ window.callOut = (target) => new Promise((resolve, reject) => {
     try { const r = await window.measure(session); session.terminate(); resolve(r); } catch (e) { reject(e); }
   });
 });
+window.callEarly = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  let early = null;
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('progress', async (e) => {
+    if (early || !e.response || e.response.status_code !== 183) return;
+    early = 'pending';
+    await new Promise((r) => setTimeout(r, 500));
+    const track = session.connection.getReceivers()[0].track;
+    early = await window.__rtcgateTone.detect(new MediaStream([track]), 2000);
+    early.confirmedYet = session.isEstablished();
+  });
+  session.on('confirmed', async () => {
+    try { const r = await window.measure(session); r.early = early; session.terminate(); resolve(r); } catch (e) { reject(e); }
+  });
+});
+window.callTwice = (target) => new Promise((resolve, reject) => {
+  const opts = { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } };
+  const first = window.ua.call(target, opts);
+  first.on('failed', (e) => reject(new Error('first call failed: ' + e.cause)));
+  first.on('confirmed', () => {
+    const second = window.ua.call(target, opts);
+    second.on('failed', (e) => resolve({ secondStatus: e.message ? e.message.status_code : 0, cause: e.cause }));
+    second.on('confirmed', () => resolve({ secondStatus: 200 }));
+  });
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -189,14 +220,15 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
-security: {allowed_origins: ["${origin}"]}
+security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
 logging: {components: {session: debug}}
 `);
 
   // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
   let sipp;
   if (direction === 'outbound') {
-    sipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-answer-external-media.xml'), '-i', '127.0.0.1', '-p',
+    const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml' : 'uas-answer-external-media.xml';
+    sipp = start('sipp', ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p',
       String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
       '-nostdin', '-bind_local'], { cwd: tmp });
   }
@@ -211,8 +243,23 @@ logging: {components: {session: debug}}
     await page.goto(site.url);
     check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
     let result;
+    if (mode === 'limits') {
+      const r = await page.evaluate(() => window.callTwice('sip:5000@rtcgate.invalid'));
+      check('a call beyond security.max_calls is refused with 503', r.secondStatus === 503, JSON.stringify(r));
+      // The agent's browser vanishes mid-call: its WebSocket closes without BYE.
+      await page.close();
+      const code = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+      check('Genesys leg ended with BYE after the WebSocket dropped', code === 97, `sipp exit ${code}`);
+      return finishGateway(gw);
+    }
     if (direction === 'outbound') {
-      result = await page.evaluate(() => window.callOut('sip:5000@rtcgate.invalid'));
+      result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
+        mode === 'early-media');
+      if (mode === 'early-media') {
+        const e = result.early || {};
+        check('early media (183): Genesys 1 kHz heard before the answer', Math.abs((e.hz || 0) - 1000) <= 10 && e.confirmedYet === false,
+          JSON.stringify(e));
+      }
     } else {
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
@@ -244,6 +291,10 @@ logging: {components: {session: debug}}
     await browser.close();
     await site.close();
   }
+  return finishGateway(gw);
+}
+
+async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
