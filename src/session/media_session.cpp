@@ -112,6 +112,11 @@ bool MediaSession::sendDtmfUpstream(char digit, uint16_t durationMs) {
   return bridge_ && bridge_->sendDtmfUpstream(digit, durationMs);
 }
 
+void MediaSession::setSendingUpstream(bool send) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (bridge_) bridge_->setSending(true, send);
+}
+
 std::string MediaSession::summary() const {
   std::string s;
   if (browser_) {

@@ -135,8 +135,10 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
 
 std::string genesysSdp(const std::string& address, uint16_t port,
                        const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
-                       std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version) {
+                       std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
+                       const std::string& direction) {
   media::PlainSdp p;
+  p.direction = direction;
   p.address = address;
   p.port = port;
   for (const auto& [id, pt] : codecs) p.payloadTypes.push_back(pt);
@@ -144,6 +146,14 @@ std::string genesysSdp(const std::string& address, uint16_t port,
   p.sessionId = sessionId;
   p.sessionVersion = version;
   return media::buildPlainSdp(p);
+}
+
+std::string answerDirection(const media::PlainSdp& offer) {
+  // RFC 3264 §8.4: the old-style hold puts 0.0.0.0 in c=.
+  if (offer.address == "0.0.0.0" || offer.direction == "inactive") return "inactive";
+  if (offer.direction == "sendonly") return "recvonly";
+  if (offer.direction == "recvonly") return "sendonly";
+  return "sendrecv";
 }
 
 std::optional<GenesysMedia> readGenesysSdp(const std::string& text) {

@@ -356,6 +356,32 @@ void Session::onAnswered(std::string_view sdp) {
   apply(CallEvent::CalleeAnswered);
 }
 
+std::string Session::onReoffer(std::string_view offer) {
+  log::CallScope scope(id_);
+  auto g = readGenesysSdp(std::string(offer));
+  if (!g || state_ != CallState::Connected) return {};
+  const auto direction = answerDirection(g->plain);
+  const bool moved = g->plain.address != "0.0.0.0" &&
+                     (!genesysSdp_ || g->plain.address != genesysSdp_->plain.address || g->plain.port != genesysSdp_->plain.port);
+  lg()->info("Genesys re-INVITE: media {}:{} ({}){}", g->plain.address, g->plain.port, g->plain.direction,
+             moved ? ", re-latching" : "");
+  if (moved) {
+    auto addr = g->plain.address;
+    auto port = g->plain.port;
+    onMedia([addr, port](MediaSession& m) { m.setUpstreamRemote(addr, port); });
+  }
+  // Hold: stop sending toward Genesys while it does not want media from us; the browser leg is not re-negotiated.
+  const bool sendUpstream = direction == "sendrecv" || direction == "sendonly";
+  onMedia([sendUpstream](MediaSession& m) { m.setSendingUpstream(sendUpstream); });
+  genesysSdp_ = std::move(*g);
+  if (direction != genesysDirection_) {
+    genesysDirection_ = direction;
+    ++genesysSdpVersion_;  // RFC 3264 §8: a changed answer gets a new o= version
+  }
+  return genesysSdp(rtpAddress_, rtpPort_, {{codecs_.upstreamCodec, codecs_.upstreamPt}}, codecs_.upstreamDtmfPt,
+                    sdpSessionId_, genesysSdpVersion_, genesysDirection_);
+}
+
 void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
 
 void Session::onTerminated(int status, std::string_view reason) {

@@ -121,9 +121,14 @@ void UpstreamCall::onCallState(int callState, int status, const char* phrase, co
 
 void UpstreamCall::onReinvite(const sip_s* sip) {
   log::CallScope scope(params_.callId);
-  // The session layer does not negotiate re-INVITEs yet: keep the media as agreed and answer with our SDP.
+  // Each leg keeps its own offer/answer state: the session layer answers from the Genesys leg's state and the
+  // browser leg is not touched. An offerless re-INVITE gets our current SDP as the offer.
   std::string_view offer = bodyOf(sip);
-  if (!offer.empty()) params_.remoteSdp = std::string(offer);
+  if (!offer.empty()) {
+    params_.remoteSdp = std::string(offer);
+    if (observer_ != nullptr)
+      if (auto answer = observer_->onReoffer(offer); !answer.empty()) localSdp_ = std::move(answer);
+  }
   if (localSdp_.empty()) {
     nua_respond(nh_.get(), SIP_488_NOT_ACCEPTABLE, TAG_END());
     return;

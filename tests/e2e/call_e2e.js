@@ -6,6 +6,8 @@
 // on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
 // Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>
 //   early-media (outbound): Genesys answers 183 with SDP first; the 1 kHz tone must be heard before the 200.
+//   reinvite (inbound): Genesys moves the media to a second RTP endpoint with a re-INVITE (conference bridge);
+//   the new endpoint must hear the browser's 440 Hz and the browser keep hearing 1 kHz.
 //   limits (outbound): with security.max_calls 1 a second call gets 503; then the agent's browser disappears
 //   mid-call (page closed) and rtcgate must end the Genesys leg with BYE.
 'use strict';
@@ -17,9 +19,10 @@ const { spawn } = require('child_process');
 const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-const MODES = ['transcoded', 'passthrough', 'early-media', 'limits'];
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough'].includes(mode))) {
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite'].includes(mode)) ||
+    (direction === 'outbound' && mode === 'reinvite')) {
   console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>');
   process.exit(2);
 }
@@ -94,7 +97,7 @@ function linearToUlaw(sample) {
 
 // Genesys's media: records what rtcgate sends and, once rtcgate's address is known (symmetric RTP), sends a
 // 1 kHz PCMU tone back every 20 ms.
-function genesysMedia() {
+function genesysMedia(address = '127.0.0.1') {
   const sock = dgram.createSocket('udp4');
   const state = { received: [], sent: 0, timer: null, remote: null };
   sock.on('message', (msg, rinfo) => {
@@ -102,6 +105,7 @@ function genesysMedia() {
     state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12) });
     if (!state.remote) {
       state.remote = rinfo;
+      if (state.onFirst) state.onFirst();
       let seq = 1, ts = 0, phase = 0;
       state.timer = setInterval(() => {
         const pkt = Buffer.alloc(12 + 160);
@@ -114,8 +118,9 @@ function genesysMedia() {
       }, 20);
     }
   });
-  return new Promise((resolve) => sock.bind(0, '127.0.0.1', () => {
+  return new Promise((resolve) => sock.bind(0, address, () => {
     state.port = sock.address().port;
+    state.stopSending = () => clearInterval(state.timer);
     state.close = () => { clearInterval(state.timer); sock.close(); };
     resolve(state);
   }));
@@ -207,6 +212,9 @@ async function main() {
   const site = await serveFiles({ 'index.html': PAGE, 'jssip.js': fs.readFileSync(path.join(tmp, 'jssip.js'), 'utf8') });
   const origin = site.url.replace(/\/$/, '');
   const media = await genesysMedia();
+  // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
+  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : null;
+  if (moved) moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
   const cfg = path.join(tmp, 'rtcgate.yaml');
@@ -261,24 +269,29 @@ logging: {components: {session: debug}}
           JSON.stringify(e));
       }
     } else {
-      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+      const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml' : 'uac-call-agent-external-media.xml';
+      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-key', 'rtpport2', String(moved ? moved.port : 0),
         '-d', '6000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
       result = await page.evaluate(() => window.answerIn());
     }
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
     media.close();
+    if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
+    const genesys = moved || media;
+    if (moved) check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
     check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
       `connection=${result.state} dtls=${result.dtls}`);
     check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
     check('browser received >= 50 packets', result.inbound >= 50, result.inbound);
     check('browser sent >= 50 packets', result.outbound >= 50, result.outbound);
     check('browser hears Genesys 1 kHz tone', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
-    const audio = media.received.filter((p) => p.pt === 0);
+    const audio = genesys.received.filter((p) => p.pt === 0);
     check('Genesys received >= 50 PCMU packets', audio.length >= 50, audio.length);
-    check('Genesys sent >= 50 packets', media.sent >= 50, media.sent);
+    check('Genesys sent >= 50 packets', genesys.sent >= 50, genesys.sent);
     const pcm = [];
     for (const p of audio.slice(Math.min(25, audio.length >> 1), Math.min(audio.length, 125)))
       for (const b of p.payload) pcm.push(ulawToLinear(b));

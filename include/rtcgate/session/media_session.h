@@ -46,6 +46,7 @@ public:
   bool setUpstreamRemote(const std::string& address, uint16_t port);
   void startBridge(const codec::BridgeCodecs& codecs);
   bool sendDtmfUpstream(char digit, uint16_t durationMs);
+  void setSendingUpstream(bool send);
   // Releases sockets and the ICE agent; the object may be destroyed right after (on this loop).
   void close();
   std::string summary() const;

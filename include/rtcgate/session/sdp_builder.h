@@ -41,7 +41,10 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
 
 // Genesys-leg SDP: the RTP leg's address/port, payload types in preference order plus telephone-event.
 std::string genesysSdp(const std::string& address, uint16_t port, const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
-                       std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version);
+                       std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
+                       const std::string& direction = "sendrecv");
+// RFC 3264 §6.1: the answer's direction for an offered one (sendonly ⇄ recvonly; a c=0.0.0.0 hold is inactive).
+std::string answerDirection(const media::PlainSdp& offer);
 // The Genesys leg's formats (static PTs 0/8 and telephone-event) from its SDP.
 struct GenesysMedia {
   media::PlainSdp plain;

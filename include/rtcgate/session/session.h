@@ -53,6 +53,7 @@ public:
   void onAnswered(std::string_view sdp) override;
   void onConfirmed(std::string_view ackSdp) override;
   void onTerminated(int status, std::string_view reason) override;
+  std::string onReoffer(std::string_view offer) override;
 
 private:
   void apply(CallEvent event, uint16_t code = 0);
@@ -98,6 +99,8 @@ private:
   bool bridged_ = false;
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
   uint64_t sdpSessionId_;
+  uint64_t genesysSdpVersion_ = 1;
+  std::string genesysDirection_ = "sendrecv";
   bool browserDone_ = false;
   bool upstreamDone_ = false;
 };

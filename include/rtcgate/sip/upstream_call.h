@@ -27,6 +27,9 @@ public:
   virtual void onAnswered(std::string_view /*sdp*/) {}
   // Inbound: the ACK of our 2xx; for a late-offer INVITE it carries the upstream's answer.
   virtual void onConfirmed(std::string_view /*ackSdp*/) {}
+  // A re-INVITE with an offer in an established call (hold, retrieve, media moved to a conference bridge).
+  // Returns our answer SDP; empty keeps the previous one.
+  virtual std::string onReoffer(std::string_view /*offer*/) { return {}; }
   // The call is over: the final status of a failed INVITE (404, 486, 487...), or 200 after a BYE.
   virtual void onTerminated(int /*status*/, std::string_view /*reason*/) {}
 };
