@@ -8,11 +8,11 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
 
 const ROOT = path.join(__dirname, '..');
 const { serveFiles, launchBrowser, TONE_DETECTOR } = require(path.join(ROOT, 'tests/js/lib/browser'));
 const { writeUlawToneWav } = require(path.join(ROOT, 'tests/js/lib/wav'));
+const { startProcess, waitFor } = require(path.join(ROOT, 'tests/js/lib/process'));
 
 const [binary, flag] = process.argv.slice(2);
 if (!binary) {
@@ -26,16 +26,9 @@ const children = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-demo-'));
 
 function start(name, cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  child.name = name;
-  child.out = '';
-  const onData = (d) => {
-    child.out += d;
+  const child = startProcess(name, cmd, args, opts, (d) => {
     if (!selfTest && name === 'rtcgate') process.stderr.write(d);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  child.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  });
   child.on('exit', (code) => {
     if (!stopping) {
       console.error(`${name} exited (${code}):\n${child.out.slice(-3000)}`);
@@ -58,19 +51,6 @@ async function stop(code) {
 }
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
-
-function waitFor(pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const until = Date.now() + ms;
-    const tick = () => {
-      const v = pred();
-      if (v) return resolve(v);
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 async function main() {
   require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({

@@ -59,29 +59,7 @@ void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, c
   target_ = dialog_->target();
   id_ = dialog_->callId();
   log::CallScope scope(id_);
-  std::weak_ptr<Session> weak = weak_from_this();
-  signaling::DialogEvents ev;
-  ev.onTerminated = [weak](const std::string& why) {
-    if (auto self = weak.lock()) {
-      log::CallScope callScope(self->id_);
-      self->browserDone_ = true;
-      lg()->info("browser leg ended: {}", why);
-      self->apply(self->state_ == CallState::Connected ? CallEvent::CallerBye : CallEvent::CallerCancel);
-      self->closeIfDone();
-    }
-  };
-  ev.onInfo = [weak](const std::string& type, const std::string& body) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (auto d = codec::parseInfoDtmf(type, body))
-      self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
-  };
-  ev.onReoffer = [weak](const std::string&, bool) {
-    // Hold/unhold or a session refresh from the browser: the Genesys leg is not touched (each leg keeps its own
-    // offer/answer state); the browser gets our current answer again, same transport and DTLS role.
-    if (auto self = weak.lock()) self->dialog_->answerReoffer(200, "OK", self->browserAnswerSdp_);
-  };
-  dialog_->setEvents(std::move(ev));
+  dialog_->setEvents(browserEvents());
   lg()->info("agent DN {} calls {}", dn_, target_);
   apply(CallEvent::CallerInvite);
 }
@@ -261,24 +239,25 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
   }
   auto sdp = browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1);
   std::weak_ptr<Session> weak = weak_from_this();
-  signaling::DialogEvents ev;
+  auto ev = browserEvents();
   ev.onResponse = [weak](int status, const std::string& reason, const std::string& body) {
     if (auto self = weak.lock()) {
       log::CallScope callScope(self->id_);
       self->onBrowserResponse(status, reason, body);
     }
   };
+  const auto& from = upstream_->dn();
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
+  if (!dialog_) fail(480, "the agent's browser connection is gone");
+}
+
+signaling::DialogEvents Session::browserEvents() {
+  std::weak_ptr<Session> weak = weak_from_this();
+  signaling::DialogEvents ev;
   ev.onTerminated = [weak](const std::string& why) {
     if (auto self = weak.lock()) {
       log::CallScope callScope(self->id_);
-      self->browserDone_ = true;
-      lg()->info("browser leg ended: {}", why);
-      if (self->state_ == CallState::Connected) {
-        self->apply(CallEvent::CalleeBye);
-      } else {
-        self->apply(CallEvent::CalleeFailed, self->rejectCode_ != 0 ? self->rejectCode_ : 480);
-      }
-      self->closeIfDone();
+      self->onBrowserEnded(why);
     }
   };
   ev.onInfo = [weak](const std::string& type, const std::string& body) {
@@ -288,11 +267,29 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
       self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
   };
   ev.onReoffer = [weak](const std::string&, bool) {
-    if (auto self = weak.lock()) self->dialog_->answerReoffer(488, "Not Acceptable Here");
+    auto self = weak.lock();
+    if (!self) return;
+    // Hold/unhold or a session refresh from the browser: the Genesys leg is not touched (each leg keeps its own
+    // offer/answer state); the browser gets our current answer again, same transport and DTLS role. A re-offer on
+    // a call we offered to the browser is not negotiated yet.
+    if (self->direction_ == Direction::FromAgent)
+      self->dialog_->answerReoffer(200, "OK", self->browserAnswerSdp_);
+    else
+      self->dialog_->answerReoffer(488, "Not Acceptable Here");
   };
-  const auto& from = upstream_->dn();
-  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
-  if (!dialog_) fail(480, "the agent's browser connection is gone");
+  return ev;
+}
+
+void Session::onBrowserEnded(const std::string& why) {
+  browserDone_ = true;
+  lg()->info("browser leg ended: {}", why);
+  if (direction_ == Direction::FromAgent)
+    apply(state_ == CallState::Connected ? CallEvent::CallerBye : CallEvent::CallerCancel);
+  else if (state_ == CallState::Connected)
+    apply(CallEvent::CalleeBye);
+  else
+    apply(CallEvent::CalleeFailed, rejectCode_ != 0 ? rejectCode_ : 480);
+  closeIfDone();
 }
 
 bool Session::chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp) {

@@ -15,8 +15,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const dgram = require('dgram');
-const { spawn } = require('child_process');
 const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
+const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite'];
@@ -36,26 +37,9 @@ const check = (name, ok, detail) => {
 };
 
 function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  child.out = '';
-  child.stdout.on('data', (d) => { child.out += d; });
-  child.stderr.on('data', (d) => { child.out += d; });
-  child.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  const child = startProcess(path.basename(cmd), cmd, args, opts);
   children.push(child);
   return child;
-}
-
-function waitFor(pred, ms, what) {
-  return new Promise((resolve, reject) => {
-    const until = Date.now() + ms;
-    const tick = () => {
-      const v = pred();
-      if (v) return resolve(v);
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
 }
 
 function freeUdpPort() {
@@ -84,17 +68,6 @@ function dominantHz(pcm) {
   }
   return best;
 }
-function linearToUlaw(sample) {
-  const BIAS = 0x84, CLIP = 32635;
-  const sign = (sample >> 8) & 0x80;
-  if (sign) sample = -sample;
-  if (sample > CLIP) sample = CLIP;
-  sample += BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (sample & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  return ~(sign | (exponent << 4) | ((sample >> (exponent + 3)) & 0x0f)) & 0xff;
-}
-
 // Genesys's media: records what rtcgate sends and, once rtcgate's address is known (symmetric RTP), sends a
 // 1 kHz PCMU tone back every 20 ms.
 function genesysMedia(address = '127.0.0.1') {
@@ -319,7 +292,7 @@ function finish() {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   fs.rmSync(tmp, { recursive: true, force: true });
   const failed = checks.filter((c) => !c.ok).length;
-  if (failed) for (const c of children) console.log(`--- ${c.spawnfile} output ---\n${c.out}`);
+  if (failed) for (const c of children) console.log(`--- ${c.name} output ---\n${c.out}`);
   console.log(`${checks.length - failed} passed, ${failed} failed`);
   process.exit(failed || !checks.length ? 1 : 0);
 }

@@ -60,6 +60,8 @@ private:
   void fail(uint16_t code, const std::string& why);
   void openMedia(media::LegRole browserRole);
   void onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort);
+  signaling::DialogEvents browserEvents();
+  void onBrowserEnded(const std::string& why);
   void onBrowserResponse(int status, const std::string& reason, const std::string& sdp);
   bool chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp);
   void startBridge();

@@ -67,3 +67,4 @@ function writeUlawToneWav(path, { freqHz, seconds = 10, amplitude = 0.5 }) {
 }
 
 module.exports.writeUlawToneWav = writeUlawToneWav;
+module.exports.linearToUlaw = linearToUlaw;
