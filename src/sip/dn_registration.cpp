@@ -63,16 +63,19 @@ void DnRegistration::sendRegister() {
                TAG_END());
 }
 
+bool DnRegistration::answerChallenge(int status, const sip_s* sip) {
+  // At most two digest rounds per request: a registrar that keeps challenging has refused the credentials.
+  if ((status != 401 && status != 407) || authAttempts_ >= 2 || params_.password.empty()) return false;
+  std::string cred = digestCredentials(sip, params_.authUser, params_.password);
+  if (cred.empty()) return false;
+  ++authAttempts_;
+  nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
+  return true;
+}
+
 void DnRegistration::onRegisterReply(int status, const char* phrase, const sip_s* sip) {
   if (status < 200) return;
-  if ((status == 401 || status == 407) && authAttempts_ < 2 && !params_.password.empty()) {
-    std::string cred = digestCredentials(sip, params_.authUser, params_.password);
-    if (!cred.empty()) {
-      ++authAttempts_;
-      nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
-      return;
-    }
-  }
+  if (answerChallenge(status, sip)) return;
   if (status >= 300) {
     fail(status, phrase);
     return;
@@ -91,14 +94,7 @@ void DnRegistration::onRegisterReply(int status, const char* phrase, const sip_s
 
 void DnRegistration::onUnregisterReply(int status, const char* phrase, const sip_s* sip) {
   if (status < 200) return;
-  if ((status == 401 || status == 407) && authAttempts_ < 2 && !params_.password.empty()) {
-    std::string cred = digestCredentials(sip, params_.authUser, params_.password);
-    if (!cred.empty()) {
-      ++authAttempts_;
-      nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
-      return;
-    }
-  }
+  if (answerChallenge(status, sip)) return;
   lastStatus_ = status;
   lg()->info("DN {} unregistered ({} {})", params_.dn, status, phrase);
   nh_.reset();  // nua_handle_destroy only queues a signal to the stack: safe inside its callback

@@ -46,6 +46,8 @@ private:
   void onRegisterReply(int status, const char* phrase, const sip_s* sip) override;
   void onUnregisterReply(int status, const char* phrase, const sip_s* sip) override;
   void sendRegister();
+  // Answers a 401/407 with the DN's digest credentials; false when it cannot (or gave up).
+  bool answerChallenge(int status, const sip_s* sip);
   void fail(int status, const char* phrase);
   void setState(RegistrationState s);
 

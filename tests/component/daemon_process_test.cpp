@@ -170,6 +170,16 @@ const char* kOptions =
     "Max-Forwards: 70\r\nFrom: <sip:lb@LOCALIP>;tag=lb1\r\nTo: <sip:healthcheck@127.0.0.1>\r\n"
     "Call-ID: lb-health-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 
+// The real binary on a config file, reporting to a NotifySocket as it would to systemd.
+struct RunningDaemon {
+  explicit RunningDaemon(const std::string& config)
+      : notify(dir.path() + "/notify.sock"),
+        d({RTCGATE_BINARY, "--config", dir.write("rtcgate.yaml", config)}, dir.path(), {notify.env()}) {}
+  test::TempDir dir;
+  NotifySocket notify;
+  Child d;
+};
+
 const char* kConfig = R"(listeners:
   admin: {address: 127.0.0.1, port: 0}
 upstream:
@@ -210,10 +220,8 @@ TEST(DaemonProcess, CheckConfigNamesKeyLineAndColumn) {
 }
 
 TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
-  test::TempDir dir;
-  auto cfg = dir.write("rtcgate.yaml", kConfig);
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  RunningDaemon daemon(kConfig);
+  auto& [dir, notify, d] = daemon;
   auto ready = notify.waitFor("READY=1");
   ASSERT_FALSE(ready.empty()) << d.err();
   uint16_t port = adminPortFrom(ready);
@@ -253,10 +261,8 @@ TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
 // The seed deployment answered a load balancer's OPTIONS with "No matching endpoint found"; rtcgate answers 200
 // to any user from the upstream, and refuses other sources.
 TEST(DaemonProcess, AnswersUpstreamOptionsHealthChecksAndRefusesStrangers) {
-  test::TempDir dir;
-  auto cfg = dir.write("rtcgate.yaml", kConfig);
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  RunningDaemon daemon(kConfig);
+  auto& [dir, notify, d] = daemon;
   auto ready = notify.waitFor("READY=1");
   ASSERT_FALSE(ready.empty()) << d.err();
   uint16_t sipPort = portFrom(ready, "sip");
@@ -315,10 +321,8 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
 }
 
 TEST(DaemonProcess, SigintExitsZero) {
-  test::TempDir dir;
-  auto cfg = dir.write("rtcgate.yaml", kConfig);
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  RunningDaemon daemon(kConfig);
+  auto& [dir, notify, d] = daemon;
   ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
   ASSERT_EQ(::kill(d.pid(), SIGINT), 0);
   EXPECT_EQ(d.wait(5s), 0) << d.err();

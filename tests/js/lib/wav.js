@@ -1,38 +1,40 @@
 // SPDX-License-Identifier: Apache-2.0
-// Writes a mono 16-bit PCM WAV file holding a sine tone: Chromium's fake microphone plays it in a loop.
+// WAV files holding a sine tone: 16-bit PCM for Chromium's fake microphone, 8 kHz µ-law for SIPp's rtp_stream.
 'use strict';
 const fs = require('fs');
 
-function writeToneWav(path, { freqHz, seconds = 5, sampleRate = 48000, amplitude = 0.5 }) {
-  const samples = Math.round(seconds * sampleRate);
-  const data = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i++) {
-    const v = Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freqHz * i) / sampleRate));
-    data.writeInt16LE(v, i * 2);
-  }
+// A mono WAV file: 44-byte RIFF header (format 1 = PCM, 7 = µ-law) followed by `data`.
+function writeWav(path, { format, sampleRate, bytesPerSample, data }) {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
   header.writeUInt32LE(36 + data.length, 4);
   header.write('WAVE', 8);
   header.write('fmt ', 12);
   header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(format, 20);
   header.writeUInt16LE(1, 22); // mono
   header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
+  header.writeUInt32LE(sampleRate * bytesPerSample, 28);
+  header.writeUInt16LE(bytesPerSample, 32);
+  header.writeUInt16LE(8 * bytesPerSample, 34);
   header.write('data', 36);
   header.writeUInt32LE(data.length, 40);
   fs.writeFileSync(path, Buffer.concat([header, data]));
 }
 
-module.exports = { writeToneWav };
+const sine = (freqHz, i, rate, amplitude) => Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freqHz * i) / rate));
+
+function writeToneWav(path, { freqHz, seconds = 5, sampleRate = 48000, amplitude = 0.5 }) {
+  const samples = Math.round(seconds * sampleRate);
+  const data = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) data.writeInt16LE(sine(freqHz, i, sampleRate, amplitude), i * 2);
+  writeWav(path, { format: 1, sampleRate, bytesPerSample: 2, data });
+}
 
 // G.711 µ-law encoding of one 16-bit sample (ITU-T G.711, the usual bias-and-segment form).
 function linearToUlaw(sample) {
   const BIAS = 0x84, CLIP = 32635;
-  let sign = (sample >> 8) & 0x80;
+  const sign = (sample >> 8) & 0x80;
   if (sign) sample = -sample;
   if (sample > CLIP) sample = CLIP;
   sample += BIAS;
@@ -42,29 +44,12 @@ function linearToUlaw(sample) {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
-// An 8 kHz µ-law WAV (format 7) of a tone: what SIPp's rtp_stream plays as PCMU.
+// An 8 kHz µ-law WAV of a tone: what SIPp's rtp_stream plays as PCMU.
 function writeUlawToneWav(path, { freqHz, seconds = 10, amplitude = 0.5 }) {
   const rate = 8000, samples = seconds * rate;
   const data = Buffer.alloc(samples);
-  for (let i = 0; i < samples; i++) {
-    data[i] = linearToUlaw(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * freqHz * i) / rate)));
-  }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8);
-  header.write('fmt ', 12);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(7, 20); // µ-law
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate, 28);
-  header.writeUInt16LE(1, 32);
-  header.writeUInt16LE(8, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  fs.writeFileSync(path, Buffer.concat([header, data]));
+  for (let i = 0; i < samples; i++) data[i] = linearToUlaw(sine(freqHz, i, rate, amplitude));
+  writeWav(path, { format: 7, sampleRate: rate, bytesPerSample: 1, data });
 }
 
-module.exports.writeUlawToneWav = writeUlawToneWav;
-module.exports.linearToUlaw = linearToUlaw;
+module.exports = { writeToneWav, writeUlawToneWav, linearToUlaw };
