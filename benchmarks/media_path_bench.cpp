@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // CPU per call-second of the media path. One iteration = one second of one call in both directions
 // (50 packets each way, 20 ms frames):
-//   transcoded:  browser Opus --SRTP unprotect--> jitter buffer --> Opus decode --> PCMU encode --> Genesys
-//                Genesys PCMU --> jitter buffer --> PCMU decode --> Opus encode --> SRTP protect --> browser
+//   transcoded:  browser Opus --SRTP unprotect--> Opus decode --> PCMU encode --> Genesys
+//                Genesys PCMU --> PCMU decode --> Opus encode --> SRTP protect --> browser
+//                (packet-driven, as MediaBridge runs it: docs/adr/0005-packet-driven-transcoding.md)
 //   passthrough: the same with PCMU on both legs, forwarded without decoding (header rewrite only).
 // Socket I/O is not included (see the architecture sketch: ~3.6 µs per packet send+recv).
 #include <benchmark/benchmark.h>
@@ -101,37 +102,45 @@ void BM_TranscodedCallSecond(benchmark::State& state) {
   rtcgate::config::Opus opus;
   opus.complexity = static_cast<int>(state.range(0));
   GatewayInbound browser(CodecId::Opus);
-  TranscodeStream toGenesys(CodecId::Opus, CodecId::Pcmu, opus, 200);
-  TranscodeStream toBrowser(CodecId::Pcmu, CodecId::Opus, opus, 200);
+  std::array<uint8_t, kRtpHeader + kMaxEncodedBytes + SRTP_MAX_TRAILER_LEN> buf{};
   OutputSequencer outGenesys(1, 0, 0), outBrowser(2, 0, 0);
   Srtp gwOutbound(false);
+  const std::span<uint8_t> payloadArea(buf.data() + kRtpHeader, kMaxEncodedBytes);
+  // Packet-driven, as MediaBridge runs it: each push encodes and emits the frame in place behind the header.
+  TranscodeStream toGenesys(
+      CodecId::Opus, CodecId::Pcmu, opus,
+      [&](uint32_t pos, std::span<const uint8_t> p, bool) {
+        auto h = outGenesys.forwarded(7, pos, 160, false);
+        writeHeader(buf, 0, h.seq, h.timestamp, h.ssrc);
+        benchmark::DoNotOptimize(p.size());
+      },
+      payloadArea);
+  TranscodeStream toBrowser(
+      CodecId::Pcmu, CodecId::Opus, opus,
+      [&](uint32_t pos, std::span<const uint8_t> p, bool) {
+        auto h = outBrowser.forwarded(9, pos * 6, 960, false);
+        writeHeader(buf, 111, h.seq, h.timestamp, h.ssrc);
+        int outLen = static_cast<int>(kRtpHeader + p.size());
+        srtp_protect(gwOutbound.session, buf.data(), &outLen);
+        benchmark::DoNotOptimize(outLen);
+      },
+      payloadArea);
   auto genesysEnc = makeEncoder(CodecId::Pcmu, opus);
   std::array<int16_t, kFrameSamples> tone{};
   for (size_t s = 0; s < kFrameSamples; ++s) tone[s] = static_cast<int16_t>(8000 * __builtin_sin(2 * 3.14159265 * 1000 * s / 8000.0));
   std::array<uint8_t, kFrameSamples> genesysPayload{};
   genesysEnc->encode(tone, genesysPayload);
-  std::array<uint8_t, kRtpHeader + kMaxEncodedBytes + SRTP_MAX_TRAILER_LEN> buf{};
   uint16_t seq = 0;
-  uint64_t nowMs = 0;
   for (auto _ : state) {
-    for (int p = 0; p < kPacketsPerSecond; ++p, ++seq, nowMs += 20) {
+    for (int p = 0; p < kPacketsPerSecond; ++p, ++seq) {
       // Browser → Genesys.
       size_t len = browser.next(state);
       auto& work = browser.work;
       uint16_t inSeq = static_cast<uint16_t>(work[2] << 8 | work[3]);
-      toGenesys.push(inSeq, 0, std::span<const uint8_t>(work.data() + kRtpHeader, len - kRtpHeader), nowMs);
-      auto f1 = toGenesys.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
-      auto h1 = outGenesys.generated(160, false);
-      writeHeader(buf, 0, h1.seq, h1.timestamp, h1.ssrc);
-      benchmark::DoNotOptimize(f1);
+      uint32_t inTs = rtcgate::media::load32(work.data() + 4);
+      toGenesys.push(1, inSeq, inTs, std::span<const uint8_t>(work.data() + kRtpHeader, len - kRtpHeader));
       // Genesys → browser.
-      toBrowser.push(seq, seq * 160u, genesysPayload, nowMs);
-      auto f2 = toBrowser.tick(std::span<uint8_t>(buf.data() + kRtpHeader, kMaxEncodedBytes));
-      auto h2 = outBrowser.generated(960, false);
-      writeHeader(buf, 111, h2.seq, h2.timestamp, h2.ssrc);
-      int outLen = static_cast<int>(kRtpHeader + f2.bytes);
-      srtp_protect(gwOutbound.session, buf.data(), &outLen);
-      benchmark::DoNotOptimize(outLen);
+      toBrowser.push(2, seq, seq * 160u, genesysPayload);
     }
   }
   state.counters["calls_per_core"] =

@@ -8,25 +8,16 @@
 
 namespace rtcgate::codec {
 
-G711Decoder::G711Decoder(CodecId id) : id_(id), plc_(plc_init(nullptr)) {}
-
-G711Decoder::~G711Decoder() { plc_free(plc_); }
-
 size_t G711Decoder::decode(std::span<const uint8_t> payload, std::span<int16_t> out) {
   size_t n = std::min(payload.size(), out.size());
   if (id_ == CodecId::Pcmu)
     for (size_t i = 0; i < n; ++i) out[i] = ulaw_to_linear(payload[i]);
   else
     for (size_t i = 0; i < n; ++i) out[i] = alaw_to_linear(payload[i]);
-  // spandsp's PLC keeps the recent history it needs to synthesise a lost frame.
-  plc_rx(plc_, out.data(), static_cast<int>(n));
   return n;
 }
 
-size_t G711Decoder::conceal(std::span<int16_t> out, std::span<const uint8_t>) {
-  plc_fillin(plc_, out.data(), static_cast<int>(kFrameSamples));
-  return kFrameSamples;
-}
+size_t G711Decoder::conceal(std::span<int16_t>, std::span<const uint8_t>) { return 0; }
 
 size_t G711Encoder::encode(std::span<const int16_t> pcm, std::span<uint8_t> out) {
   size_t n = std::min(pcm.size(), out.size());

@@ -7,20 +7,19 @@
 
 namespace rtcgate::codec {
 
-// G.711 µ-law / A-law (spandsp) with spandsp's packet-loss concealment. Thread: owning media worker.
+// G.711 µ-law / A-law (spandsp tables). No concealment here: spandsp 0.0.6's plc_fillin() copies overlapping
+// memory (ASan aborts at the first lost packet), and a G.711 gap toward the browser is better concealed by the
+// browser's own Opus decoder, which sees the timestamp gap (docs/adr/0005-packet-driven-transcoding.md).
+// Thread: owning media worker.
 class G711Decoder final : public AudioDecoder {
 public:
-  explicit G711Decoder(CodecId id);
-  ~G711Decoder() override;
-  G711Decoder(const G711Decoder&) = delete;
-  G711Decoder& operator=(const G711Decoder&) = delete;
+  explicit G711Decoder(CodecId id) : id_(id) {}
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override;
   size_t conceal(std::span<int16_t> out, std::span<const uint8_t> next) override;
   CodecId id() const override { return id_; }
 
 private:
   CodecId id_;
-  plc_state_t* plc_;
 };
 
 class G711Encoder final : public AudioEncoder {

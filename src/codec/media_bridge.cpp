@@ -4,13 +4,23 @@
 #include <cstring>
 
 namespace rtcgate::codec {
+namespace {
 
-MediaBridge::MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const config::Opus& opus, uint32_t jitterMaxMs,
-                         uint32_t browserSsrc, uint32_t upstreamSsrc, Sinks sinks)
+void addStreamStats(MediaBridge::Direction& d, const TranscodeStream::Stats& st) {
+  d.concealed += st.concealed;
+  d.gapFrames += st.gapFrames;
+  d.late += st.late;
+  d.restarts += st.restarts;
+  d.codecErrors += st.decodeErrors + st.encodeErrors;
+}
+
+}  // namespace
+
+MediaBridge::MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const config::Opus& opus, uint32_t browserSsrc,
+                         uint32_t upstreamSsrc, Sinks sinks)
     : loop_(loop),
       codecs_(codecs),
       opus_(opus),
-      jitterMaxMs_(jitterMaxMs),
       sinks_(std::move(sinks)),
       // Random-looking starting points are the caller's job (SSRC); sequence and timestamp start from the SSRC's bits
       // so two calls do not share them (RFC 3550 §5.1 asks for random initial values).
@@ -18,22 +28,34 @@ MediaBridge::MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const conf
       outUpstream_(upstreamSsrc, static_cast<uint16_t>(upstreamSsrc >> 7), upstreamSsrc * 2654435761u) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   buildStreams();
-  ticker_ = Timer(loop_, std::chrono::milliseconds(kFrameMs), [this] {
-    tick();
-    return true;
-  });
 }
 
 MediaBridge::~MediaBridge() { RTCGATE_ASSERT_ON_LOOP(loop_); }
 
 void MediaBridge::buildStreams() {
-  if (codecs_.passthrough()) {
-    toUpstream_.reset();
-    toBrowser_.reset();
-    return;
-  }
-  toUpstream_ = std::make_unique<TranscodeStream>(codecs_.browserCodec, codecs_.upstreamCodec, opus_, jitterMaxMs_);
-  toBrowser_ = std::make_unique<TranscodeStream>(codecs_.upstreamCodec, codecs_.browserCodec, opus_, jitterMaxMs_);
+  // A codec change keeps the old streams' counts in the call's totals.
+  if (toUpstream_) addStreamStats(stats_.toUpstream, toUpstream_->stats());
+  if (toBrowser_) addStreamStats(stats_.toBrowser, toBrowser_->stats());
+  toUpstream_.reset();
+  toBrowser_.reset();
+  if (codecs_.passthrough()) return;
+  const std::span<uint8_t> payloadArea(out_.data() + kRtpFixedHeader, kMaxEncodedBytes);
+  toUpstream_ = std::make_unique<TranscodeStream>(
+      codecs_.browserCodec, codecs_.upstreamCodec, opus_,
+      [this](uint32_t pos, std::span<const uint8_t> p, bool) { transcoded(true, sourceSsrcToUpstream_, pos, p.size()); },
+      payloadArea);
+  toBrowser_ = std::make_unique<TranscodeStream>(
+      codecs_.upstreamCodec, codecs_.browserCodec, opus_,
+      [this](uint32_t pos, std::span<const uint8_t> p, bool) { transcoded(false, sourceSsrcToBrowser_, pos, p.size()); },
+      payloadArea);
+}
+
+MediaBridge::Stats MediaBridge::stats() const {
+  Stats s = stats_;
+  if (toUpstream_) addStreamStats(s.toUpstream, toUpstream_->stats());
+  if (toBrowser_) addStreamStats(s.toBrowser, toBrowser_->stats());
+  s.dtmfTicksSkipped += dtmfClock_.skippedTicks();
+  return s;
 }
 
 void MediaBridge::reconfigure(const BridgeCodecs& codecs) {
@@ -63,15 +85,29 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   out.ssrc = h.ssrc;
   media::writeRtpHeader(out, out_);
   const size_t len = kRtpFixedHeader + payloadBytes;
-  if (toUpstream) {
-    if (!sendToUpstream_ || !sinks_.toUpstream) return;
-    ++stats_.toUpstream;
-    sinks_.toUpstream(out_.data(), len);
-  } else {
-    if (!sendToBrowser_ || !sinks_.toBrowser) return;
-    ++stats_.toBrowser;
-    sinks_.toBrowser(out_.data(), len);
+  auto& d = dir(toUpstream);
+  if (!(toUpstream ? sendToUpstream_ : sendToBrowser_)) {
+    ++d.onHold;
+    return;
   }
+  const auto& sink = toUpstream ? sinks_.toUpstream : sinks_.toBrowser;
+  if (!sink) return;
+  ++d.packetsOut;
+  sink(out_.data(), len);
+}
+
+void MediaBridge::transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes) {
+  // While an event is being sent, audio toward Genesys pauses (RFC 4733 §2.5.1.2 allows either).
+  if (toUpstream && dtmfToUpstream_) {
+    ++dir(true).duringDtmf;
+    return;
+  }
+  const CodecId outCodec = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;
+  // The input timeline (8 kHz) in the output codec's RTP clock; the sequencer adds the leg's own offset.
+  const uint32_t sourceTs = position8k * (rtpClockRate(outCodec) / static_cast<uint32_t>(kSampleRateHz));
+  auto& seq = toUpstream ? outUpstream_ : outBrowser_;
+  emit(toUpstream, seq.forwarded(sourceSsrc, sourceTs, rtpTicksPerFrame(outCodec), false),
+       toUpstream ? codecs_.upstreamPt : codecs_.browserPt, payloadBytes);
 }
 
 void MediaBridge::forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream) {
@@ -79,7 +115,7 @@ void MediaBridge::forward(const media::RtpHeader& h, std::span<const uint8_t> pa
   const CodecId from = toUpstream ? codecs_.browserCodec : codecs_.upstreamCodec;
   const CodecId to = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;
   if (payload.size() > kMaxEncodedBytes) {
-    ++stats_.malformed;
+    ++dir(toUpstream).tooLarge;
     return;
   }
   transcodeG711(from, to, payload, std::span<uint8_t>(out_.data() + kRtpFixedHeader, payload.size()));
@@ -91,7 +127,8 @@ void MediaBridge::forward(const media::RtpHeader& h, std::span<const uint8_t> pa
 void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
   media::RtpHeader parsed;
   if (media::parseRtp({data, len}, parsed) != media::RtpStatus::Ok) {
-    ++stats_.malformed;
+    ++stats_.toUpstream.packetsIn;
+    ++stats_.toUpstream.malformed;
     return;
   }
   fromBrowser(parsed, std::span<const uint8_t>(data + parsed.headerSize, parsed.payloadSize));
@@ -99,7 +136,7 @@ void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
 
 void MediaBridge::fromBrowser(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
   const auto* h = &hdr;
-  ++stats_.fromBrowser;
+  ++stats_.toUpstream.packetsIn;
   if (codecs_.browserDtmfPt && h->payloadType == *codecs_.browserDtmfPt) {
     // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type.
     if (auto digit = dtmfFromBrowser_.onPacket(h->timestamp, payload)) {
@@ -109,20 +146,22 @@ void MediaBridge::fromBrowser(const media::RtpHeader& hdr, std::span<const uint8
     return;
   }
   if (h->payloadType != codecs_.browserPt) {
-    ++stats_.unknownPayloadType;
+    ++stats_.toUpstream.unknownPayloadType;
     return;
   }
   if (codecs_.passthrough()) {
     forward(*h, payload, true);
     return;
   }
-  toUpstream_->push(h->sequence, h->timestamp, payload, nowMs_);
+  sourceSsrcToUpstream_ = h->ssrc;
+  toUpstream_->push(h->ssrc, h->sequence, h->timestamp, payload);
 }
 
 void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
   media::RtpHeader parsed;
   if (media::parseRtp({data, len}, parsed) != media::RtpStatus::Ok) {
-    ++stats_.malformed;
+    ++stats_.toBrowser.packetsIn;
+    ++stats_.toBrowser.malformed;
     return;
   }
   fromUpstream(parsed, std::span<const uint8_t>(data + parsed.headerSize, parsed.payloadSize));
@@ -130,7 +169,7 @@ void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
 
 void MediaBridge::fromUpstream(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
   const auto* h = &hdr;
-  ++stats_.fromUpstream;
+  ++stats_.toBrowser.packetsIn;
   if (codecs_.upstreamDtmfPt && h->payloadType == *codecs_.upstreamDtmfPt) {
     // Genesys digits reach JsSIP as INFO (its newDTMF event); the session layer sends it.
     if (auto digit = dtmfFromUpstream_.onPacket(h->timestamp, payload))
@@ -138,54 +177,44 @@ void MediaBridge::fromUpstream(const media::RtpHeader& hdr, std::span<const uint
     return;
   }
   if (h->payloadType != codecs_.upstreamPt) {
-    ++stats_.unknownPayloadType;
+    ++stats_.toBrowser.unknownPayloadType;
     return;
   }
   if (codecs_.passthrough()) {
     forward(*h, payload, false);
     return;
   }
-  toBrowser_->push(h->sequence, h->timestamp, payload, nowMs_);
+  sourceSsrcToBrowser_ = h->ssrc;
+  toBrowser_->push(h->ssrc, h->sequence, h->timestamp, payload);
 }
 
 bool MediaBridge::sendDtmfUpstream(char digit, uint16_t durationMs) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!codecs_.upstreamDtmfPt) return false;
   DtmfSender sender(digit, durationMs, 8000);
   if (!sender.valid()) return false;
   dtmfToUpstream_.emplace(sender);
   dtmfStartTs_ = outUpstream_.nextTimestamp();
+  ++stats_.dtmfEventsToUpstream;
+  // The first packet goes now; the rest every 20 ms of absolute time, as RFC 4733 §2.5.1.2 paces them.
+  if (dtmfTick()) {
+    stats_.dtmfTicksSkipped += dtmfClock_.skippedTicks();
+    dtmfClock_ = Timer::periodic(loop_, std::chrono::milliseconds(kFrameMs), [this] { return dtmfTick(); });
+  }
   return true;
 }
 
-void MediaBridge::tick() {
-  nowMs_ += kFrameMs;
-  if (dtmfToUpstream_) {
-    bool marker = false;
-    auto ev = dtmfToUpstream_->next(marker);
-    writeTelephoneEvent(ev, std::span<uint8_t, 4>(out_.data() + kRtpFixedHeader, 4));
-    emit(true, outUpstream_.event(dtmfStartTs_, marker), *codecs_.upstreamDtmfPt, 4);
-    if (dtmfToUpstream_->done()) {
-      dtmfToUpstream_.reset();
-      // Audio resumes after the event's duration.
-      outUpstream_.advanceTo(dtmfStartTs_ + ev.duration);
-    }
-  }
-  if (codecs_.passthrough()) return;
-  auto encodeInto = [&](TranscodeStream& stream, bool toUpstream) {
-    auto frame = stream.tick(std::span<uint8_t>(out_.data() + kRtpFixedHeader, kMaxEncodedBytes));
-    if (frame.concealed) ++stats_.concealed;
-    if (frame.bytes == 0) return;
-    const CodecId outCodec = toUpstream ? codecs_.upstreamCodec : codecs_.browserCodec;
-    auto& seq = toUpstream ? outUpstream_ : outBrowser_;
-    // While an event is being sent, audio toward Genesys pauses (RFC 4733 §2.5.1.2 allows either).
-    if (toUpstream && dtmfToUpstream_) return;
-    emit(toUpstream, seq.generated(rtpTicksPerFrame(outCodec), false), toUpstream ? codecs_.upstreamPt : codecs_.browserPt,
-         frame.bytes);
-  };
-  encodeInto(*toUpstream_, true);
-  encodeInto(*toBrowser_, false);
-  stats_.codecErrors = toUpstream_->decodeErrors() + toUpstream_->encodeErrors() + toBrowser_->decodeErrors() +
-                       toBrowser_->encodeErrors();
+bool MediaBridge::dtmfTick() {
+  if (!dtmfToUpstream_) return false;
+  bool marker = false;
+  auto ev = dtmfToUpstream_->next(marker);
+  writeTelephoneEvent(ev, std::span<uint8_t, 4>(out_.data() + kRtpFixedHeader, 4));
+  emit(true, outUpstream_.event(dtmfStartTs_, marker), *codecs_.upstreamDtmfPt, 4);
+  if (!dtmfToUpstream_->done()) return true;
+  dtmfToUpstream_.reset();
+  // Audio resumes after the event's duration.
+  outUpstream_.advanceTo(dtmfStartTs_ + ev.duration);
+  return false;
 }
 
 }  // namespace rtcgate::codec

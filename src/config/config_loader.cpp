@@ -212,7 +212,9 @@ void parseMedia(const Field& f, Config& c) {
     }
     if (md.srtpProfiles.empty()) v->fail("at least one SRTP profile is needed");
   }
-  if (auto v = m.optional("jitter_buffer_max_ms")) md.jitterBufferMaxMs = v->asUint(20, 2000);
+  // Deprecated, no effect: transcoding is driven by packet arrival and needs no jitter buffer (docs/adr/0005).
+  // Still validated so a file that worked keeps loading.
+  if (auto v = m.optional("jitter_buffer_max_ms")) (void)v->asUint(20, 2000);
   if (md.rtpPortMin > md.rtpPortMax) f.fail("rtp_port_min must not exceed rtp_port_max");
   if (md.icePortMin > md.icePortMax) f.fail("ice_port_min must not exceed ice_port_max");
   // Each RTP leg takes an even port for RTP and the odd one above it for RTCP (RFC 3550 §11).

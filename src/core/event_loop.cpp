@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "rtcgate/core/log.h"
 
@@ -109,52 +110,111 @@ void EventLoop::shutdown() {
   dropped.swap(queue_);
 }
 
-Timer::Timer(EventLoop& loop, std::chrono::milliseconds interval, std::function<bool()> callback)
-    : callback_(std::move(callback)) {
+// The callback's state lives in the GSource's callback data, not in the Timer object: GLib keeps the callback data
+// referenced for the whole dispatch (g_main_dispatch refs it before calling), so the callback may cancel, replace
+// or destroy its own Timer and the destroy notify frees the state only after it returned.
+struct Timer::State {
+  std::function<bool()> callback;
+  // periodic() only: the next deadline in g_get_monotonic_time() units (CLOCK_MONOTONIC, µs).
+  gint64 periodUs = 0;
+  gint64 nextDeadlineUs = 0;
+  uint32_t maxCatchUp = 0;
+  uint64_t skipped = 0;
+
+  bool runOnce() {
+    try {
+      return callback();
+    } catch (...) {
+      log::get(log::Component::Core)->error("timer callback threw; timer stopped");
+      return false;
+    }
+  }
+  static void destroy(gpointer self) { delete static_cast<State*>(self); }
+};
+
+namespace {
+
+gboolean fireRelative(gpointer state) {
+  return static_cast<Timer::State*>(state)->runOnce() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+// A GSource whose ready time is the absolute deadline (g_source_set_ready_time uses the monotonic clock).
+struct PeriodicSource {
+  GSource base;
+};
+
+gboolean dispatchPeriodic(GSource* source, GSourceFunc, gpointer data) {
+  auto* st = static_cast<Timer::State*>(data);
+  const gint64 now = g_source_get_time(source);
+  // Ticks due by now; beyond maxCatchUp the schedule jumps ahead instead of bursting.
+  gint64 due = (now - st->nextDeadlineUs) / st->periodUs + 1;
+  if (due > st->maxCatchUp) {
+    st->skipped += static_cast<uint64_t>(due - st->maxCatchUp);
+    st->nextDeadlineUs += (due - st->maxCatchUp) * st->periodUs;
+    due = st->maxCatchUp;
+  }
+  for (gint64 i = 0; i < due; ++i) {
+    st->nextDeadlineUs += st->periodUs;
+    if (!st->runOnce()) return G_SOURCE_REMOVE;
+    // The callback may have cancelled its own timer.
+    if (g_source_is_destroyed(source)) return G_SOURCE_REMOVE;
+  }
+  g_source_set_ready_time(source, st->nextDeadlineUs);
+  return G_SOURCE_CONTINUE;
+}
+
+GSourceFuncs periodicFuncs = {nullptr, nullptr, &dispatchPeriodic, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+Timer::Timer(EventLoop& loop, std::chrono::milliseconds interval, std::function<bool()> callback) {
   source_ = g_timeout_source_new(static_cast<guint>(interval.count()));
-  g_source_set_callback(source_, &Timer::fire, this, nullptr);
+  state_ = new State{std::move(callback)};
+  g_source_set_callback(source_, &fireRelative, state_, &State::destroy);
   // Attach to the loop's own context: g_timeout_add() would attach to the global default context instead.
   g_source_attach(source_, loop.context());
 }
 
+Timer Timer::periodic(EventLoop& loop, std::chrono::microseconds period, std::function<bool()> callback,
+                      uint32_t maxCatchUp) {
+  auto* st = new State{std::move(callback)};
+  st->periodUs = std::max<gint64>(1, period.count());
+  st->maxCatchUp = std::max<uint32_t>(1, maxCatchUp);
+  st->nextDeadlineUs = g_get_monotonic_time() + st->periodUs;
+  GSource* source = g_source_new(&periodicFuncs, sizeof(PeriodicSource));
+  g_source_set_name(source, "rtcgate-periodic");
+  g_source_set_callback(source, nullptr, st, &State::destroy);
+  g_source_set_ready_time(source, st->nextDeadlineUs);
+  g_source_attach(source, loop.context());
+  return Timer(source, st);
+}
+
 Timer::~Timer() { cancel(); }
 
-Timer::Timer(Timer&& other) noexcept { *this = std::move(other); }
+Timer::Timer(Timer&& other) noexcept
+    : source_(std::exchange(other.source_, nullptr)), state_(std::exchange(other.state_, nullptr)) {}
 
 Timer& Timer::operator=(Timer&& other) noexcept {
   if (this != &other) {
     cancel();
-    callback_ = std::move(other.callback_);
-    source_ = other.source_;
-    other.source_ = nullptr;
-    // The GSource's user data points at the Timer object, so it must follow the move.
-    if (source_ != nullptr) g_source_set_callback(source_, &Timer::fire, this, nullptr);
+    source_ = std::exchange(other.source_, nullptr);
+    state_ = std::exchange(other.state_, nullptr);
   }
   return *this;
 }
 
 void Timer::cancel() {
   if (source_ == nullptr) return;
-  g_source_destroy(source_);
-  g_source_unref(source_);
-  source_ = nullptr;
+  GSource* s = std::exchange(source_, nullptr);
+  state_ = nullptr;
+  g_source_destroy(s);
+  g_source_unref(s);
 }
 
-gboolean Timer::fire(gpointer self) {
-  auto* timer = static_cast<Timer*>(self);
-  bool again = false;
-  try {
-    again = timer->callback_();
-  } catch (...) {
-    log::get(log::Component::Core)->error("timer callback threw; timer stopped");
-  }
-  if (!again) {
-    // Returning G_SOURCE_REMOVE destroys the source; drop our reference so cancel() does nothing later.
-    g_source_unref(timer->source_);
-    timer->source_ = nullptr;
-    return G_SOURCE_REMOVE;
-  }
-  return G_SOURCE_CONTINUE;
+bool Timer::active() const { return source_ != nullptr && !g_source_is_destroyed(source_); }
+
+uint64_t Timer::skippedTicks() const {
+  return active() ? state_->skipped : 0;
 }
 
 LoopThread::LoopThread(std::string name) : loop_(std::move(name)) {}

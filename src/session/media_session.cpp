@@ -98,7 +98,7 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
     if (events_.dtmfFromUpstream) events_.dtmfFromUpstream(digit);
   };
   std::random_device rd;
-  bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, setup_.jitterMaxMs, rd(), rd(),
+  bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, rd(), rd(),
                                                  std::move(sinks));
   browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
   log::get(log::Component::Session)
@@ -118,21 +118,32 @@ void MediaSession::setSendingUpstream(bool send) {
 }
 
 std::string MediaSession::summary() const {
+  // One line per call at its end: what each leg received and sent, and where any difference went.
   std::string s;
   if (browser_) {
     auto b = browser_->stats();
-    s += fmt::format("browser: {} {} {}→{} dtls={} srtp={} rx={} tx={} auth_fail={}", media::toString(b.state),
-                     b.iceLocalType, b.iceLocalAddress, b.iceRemoteAddress, b.dtlsRole, b.srtpProfile,
-                     b.rtpPacketsReceived, b.rtpPacketsSent, b.srtpAuthFailures);
+    s += fmt::format("browser: {} {} {}→{} dtls={} srtp={} rx={} tx={} lost={} jitter_ms={:.1f} auth_fail={} "
+                     "replay={} before_dtls={}",
+                     media::toString(b.state), b.iceLocalType, b.iceLocalAddress, b.iceRemoteAddress, b.dtlsRole,
+                     b.srtpProfile, b.rtpPacketsReceived, b.rtpPacketsSent, b.packetsLost, b.jitterMs,
+                     b.srtpAuthFailures, b.srtpReplayFailures, b.droppedBeforeDtls);
   }
   if (rtp_) {
     auto r = rtp_->stats();
-    s += fmt::format("; genesys: rx={} tx={} lost={} foreign={}", r.packetsReceived, r.packetsSent, r.packetsLost,
-                     r.droppedForeign);
+    s += fmt::format("; genesys: rx={} tx={} lost={} jitter_ms={:.1f} foreign={} malformed={}", r.packetsReceived,
+                     r.packetsSent, r.packetsLost, r.jitter / 8.0, r.droppedForeign, r.malformed);
   }
   if (bridge_) {
-    const auto& st = bridge_->stats();
-    s += fmt::format("; bridge: concealed={} unknown_pt={}", st.concealed, st.unknownPayloadType);
+    const auto st = bridge_->stats();
+    auto dir = [](const codec::MediaBridge::Direction& d) {
+      return fmt::format("in={} out={} concealed={} gap={} late={} restarts={} on_hold={} during_dtmf={} "
+                         "unknown_pt={} malformed={} too_large={} codec_errors={}",
+                         d.packetsIn, d.packetsOut, d.concealed, d.gapFrames, d.late, d.restarts, d.onHold,
+                         d.duringDtmf, d.unknownPayloadType, d.malformed, d.tooLarge, d.codecErrors);
+    };
+    s += fmt::format("; bridge({}): to_genesys[{}] to_browser[{}] dtmf_to_genesys={}",
+                     bridge_->codecs().passthrough() ? "passthrough" : "transcoding", dir(st.toUpstream),
+                     dir(st.toBrowser), st.dtmfEventsToUpstream);
   }
   return s;
 }

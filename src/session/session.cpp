@@ -180,7 +180,6 @@ void Session::openMedia(media::LegRole role) {
   setup.rtp.localAddress = config_->media.rtpAddress;
   setup.rtp.inactivityTimeout = std::chrono::milliseconds(config_->media.rtpTimeoutMs);
   setup.opus = config_->codecs.opus;
-  setup.jitterMaxMs = config_->media.jitterBufferMaxMs;
 
   std::weak_ptr<Session> weak = weak_from_this();
   EventLoop& control = deps_.control;

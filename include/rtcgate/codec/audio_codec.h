@@ -40,7 +40,8 @@ public:
   // payload.
   virtual size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) = 0;
   // Conceal one lost 20 ms frame (PLC). `next`, when the following packet is already here, lets Opus recover the
-  // lost frame from in-band FEC (RFC 6716 §2.1.7). Returns kFrameSamples.
+  // lost frame from in-band FEC (RFC 6716 §2.1.7). Returns kFrameSamples, or 0 where the codec leaves concealment
+  // to the receiver (G.711).
   virtual size_t conceal(std::span<int16_t> out, std::span<const uint8_t> next) = 0;
   virtual CodecId id() const = 0;
 };

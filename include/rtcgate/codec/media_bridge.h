@@ -30,7 +30,9 @@ struct BridgeCodecs {
 
 // The media path of one call between the decrypted browser leg and the plain RTP leg toward Genesys: passthrough or
 // Opus ⇄ G.711 transcoding, RFC 4733 DTMF interworking, continuous SSRC/sequence/timestamps on each output leg.
-// Thread: owning media worker (packet callbacks and the 20 ms tick run there). Sinks are called synchronously.
+// Audio is driven by packet arrival in both modes (docs/adr/0005-packet-driven-transcoding.md): one output frame
+// per input frame, timestamps carried over. Only generated RFC 4733 events need a clock, an absolute 20 ms one.
+// Thread: owning media worker (packet callbacks and the event clock run there). Sinks are called synchronously.
 class MediaBridge {
 public:
   static constexpr size_t kRtpFixedHeader = 12;
@@ -40,13 +42,19 @@ public:
     std::function<void(char digit)> dtmfFromBrowser;         // observed, for logs and the session layer
     std::function<void(char digit)> dtmfFromUpstream;        // the session sends INFO to the browser
   };
+  // Per direction ("browser→Genesys" = toUpstream): what came in, what went out, and why the difference.
+  struct Direction {
+    uint64_t packetsIn = 0, packetsOut = 0;
+    uint64_t malformed = 0, unknownPayloadType = 0, tooLarge = 0, onHold = 0, duringDtmf = 0;
+    uint64_t concealed = 0, gapFrames = 0, late = 0, restarts = 0, codecErrors = 0;
+  };
   struct Stats {
-    uint64_t fromBrowser = 0, fromUpstream = 0, toBrowser = 0, toUpstream = 0;
-    uint64_t malformed = 0, unknownPayloadType = 0, concealed = 0, codecErrors = 0;
+    Direction toUpstream, toBrowser;
+    uint64_t dtmfEventsToUpstream = 0, dtmfTicksSkipped = 0;
   };
 
-  MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const config::Opus& opus, uint32_t jitterMaxMs,
-              uint32_t browserSsrc, uint32_t upstreamSsrc, Sinks sinks);
+  MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const config::Opus& opus, uint32_t browserSsrc,
+              uint32_t upstreamSsrc, Sinks sinks);
   ~MediaBridge();
   MediaBridge(const MediaBridge&) = delete;
   MediaBridge& operator=(const MediaBridge&) = delete;
@@ -64,21 +72,22 @@ public:
   void reconfigure(const BridgeCodecs& codecs);
 
   const BridgeCodecs& codecs() const { return codecs_; }
-  const Stats& stats() const { return stats_; }
+  Stats stats() const;
   // Tone detection in tests: the last 20 ms of decoded audio of each direction (transcoding only).
   std::span<const int16_t> lastPcmToUpstream() const;
   std::span<const int16_t> lastPcmToBrowser() const;
 
 private:
-  void tick();
+  bool dtmfTick();
   void forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream);
+  void transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes);
   void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);
   void buildStreams();
+  Direction& dir(bool toUpstream) { return toUpstream ? stats_.toUpstream : stats_.toBrowser; }
 
   EventLoop& loop_;
   BridgeCodecs codecs_;
   config::Opus opus_;
-  uint32_t jitterMaxMs_;
   Sinks sinks_;
   OutputSequencer outBrowser_;
   OutputSequencer outUpstream_;
@@ -90,8 +99,9 @@ private:
   uint32_t dtmfStartTs_ = 0;
   bool sendToBrowser_ = true;
   bool sendToUpstream_ = true;
-  Timer ticker_;
-  uint64_t nowMs_ = 0;
+  Timer dtmfClock_;  // absolute 20 ms schedule while an event is being sent
+  uint32_t sourceSsrcToUpstream_ = 0, sourceSsrcToBrowser_ = 0;
+  // One packet buffer: encoders and the passthrough copy write the payload behind the header in place.
   std::array<uint8_t, kRtpFixedHeader + kMaxEncodedBytes> out_{};
   Stats stats_;
 };

@@ -127,7 +127,6 @@ struct Media {
   std::string dtlsKeyFile;
   std::vector<std::string> srtpProfiles{"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80",
                                         "AES_CM_128_HMAC_SHA1_32"};
-  uint32_t jitterBufferMaxMs = 200;
   bool operator==(const Media&) const = default;
 };
 

@@ -79,11 +79,19 @@ namespace detail {
 }
 
 // A repeating or one-shot timer on one loop's context. Thread: the loop's own; destroy it there too.
-// The callback returns true to keep the timer running.
+// The callback returns true to keep the timer running. The callback may cancel, re-arm (assign a new Timer to the
+// same variable) or destroy its own Timer: the callback's state is owned by the GSource and outlives the dispatch.
 class Timer {
 public:
   Timer() = default;
+  // Relative interval: each firing is scheduled `interval` after the previous callback ran (it drifts late under
+  // load). Right for timeouts and retransmissions; never for media pacing (see periodic()).
   Timer(EventLoop& loop, std::chrono::milliseconds interval, std::function<bool()> callback);
+  // Absolute schedule on CLOCK_MONOTONIC: the n-th firing is due at start + n × period, whatever the callback's
+  // own latency. Ticks that are late are delivered back to back, at most `maxCatchUp` of them per dispatch; a
+  // longer stall skips the excess (counted in skippedTicks()) so a stalled loop never bursts more than that.
+  static Timer periodic(EventLoop& loop, std::chrono::microseconds period, std::function<bool()> callback,
+                        uint32_t maxCatchUp = 5);
   ~Timer();
   Timer(Timer&& other) noexcept;
   Timer& operator=(Timer&& other) noexcept;
@@ -91,12 +99,16 @@ public:
   Timer& operator=(const Timer&) = delete;
 
   void cancel();
-  bool active() const { return source_ != nullptr; }
+  bool active() const;
+  // periodic(): ticks skipped after stalls longer than maxCatchUp periods.
+  uint64_t skippedTicks() const;
+
+  struct State;  // opaque; owned by the GSource
 
 private:
-  static gboolean fire(gpointer self);
+  Timer(GSource* source, State* state) : source_(source), state_(state) {}
   GSource* source_ = nullptr;
-  std::function<bool()> callback_;
+  State* state_ = nullptr;  // valid while source_ is not destroyed
 };
 
 // A named thread running one EventLoop. Thread: construct, start and stop from one (control) thread.

@@ -25,7 +25,6 @@ public:
     media::RtpPortSlice* ports = nullptr;
     media::RtpLegConfig rtp;
     config::Opus opus;
-    uint32_t jitterMaxMs = 200;
   };
   struct Events {
     std::function<void(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort)> ready;
