@@ -148,6 +148,12 @@ std::string MediaSession::summary() const {
   return s;
 }
 
+std::optional<codec::MediaBridge::Stats> MediaSession::bridgeStats() const {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!bridge_) return std::nullopt;
+  return bridge_->stats();
+}
+
 void MediaSession::close() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (closed_) return;

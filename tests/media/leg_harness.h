@@ -55,7 +55,12 @@ public:
       cb.localDescription = [this](const sdp::TransportParams& t) { update([&] { local = t; localAt = Clock::now(); ++localCount; }); };
       cb.connected = [this] { update([&] { connected = true; }); };
       cb.failed = [this](const std::string& r) { update([&] { failure = r; failedAt = Clock::now(); }); };
-      cb.rtp = [this](const uint8_t* d, size_t n) { update([&] { rtp.emplace_back(d, d + n); }); };
+      cb.rtp = [this](const uint8_t* d, size_t n) {
+        update([&] {
+          rtp.emplace_back(d, d + n);
+          rtpAt.push_back(Clock::now());
+        });
+      };
       cb.rtcp = [this](const uint8_t* d, size_t n) { update([&] { rtcp.emplace_back(d, d + n); }); };
       leg = std::make_unique<BrowserLeg>(thread_.loop(), "test-call", role, std::move(ctx), std::move(cb));
     });
@@ -84,6 +89,7 @@ public:
   std::string failure;
   Clock::time_point localAt{}, failedAt{};
   std::vector<std::vector<uint8_t>> rtp, rtcp;
+  std::vector<Clock::time_point> rtpAt;  // arrival time of each rtp[] packet
 
   std::mutex& mutex() { return mutex_; }
 

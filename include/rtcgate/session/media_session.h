@@ -49,6 +49,8 @@ public:
   // Releases sockets and the ICE agent; the object may be destroyed right after (on this loop).
   void close();
   std::string summary() const;
+  // The bridge's counters (empty before startBridge); tests and the admin API read them on this loop.
+  std::optional<codec::MediaBridge::Stats> bridgeStats() const;
 
 private:
   void maybeReady();

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+// Component: one real MediaSession (BrowserLeg with libnice + DTLS-SRTP, RtpLeg, MediaBridge) on its own worker,
+// between a peer BrowserLeg playing the browser and a UDP socket playing Genesys, all over loopback. Both sides
+// send on the test's own absolute 20 ms schedule (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC, a clock the
+// code under test does not drive), so a gateway that paces output by a drifting timer, buffers without bound or
+// drops frames shows up as a frame count or delay that differs from what was sent. Issue 9 measured 44-48
+// packets/s instead of 50 on transcoded calls; this test sees that as a 4-12 % shortfall.
+// The call lasts RTCGATE_MEDIA_CALL_SECONDS (default 60; 600 for the 10-minute measurement).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "media/leg_harness.h"
+#include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/session/media_session.h"
+#include "support/sipp_process.h"
+#include "support/tone.h"
+
+namespace rtcgate::session {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux, as clock_nanosleep below
+using codec::CodecId;
+
+int callSeconds() {
+  const char* v = std::getenv("RTCGATE_MEDIA_CALL_SECONDS");
+  int s = v ? std::atoi(v) : 60;
+  return s > 0 ? s : 60;
+}
+
+// What one direction carried: when each input frame was sent, and when each output packet arrived with its RTP
+// timestamp and sequence number.
+struct Flow {
+  std::mutex mutex;
+  std::vector<Clock::time_point> sent;
+  struct Arrival {
+    Clock::time_point at;
+    uint32_t timestamp;
+    uint16_t seq;
+  };
+  std::vector<Arrival> received;
+
+  void arrived(const uint8_t* d, size_t n, Clock::time_point at = Clock::now()) {
+    media::RtpHeader h;
+    if (media::parseRtp({d, n}, h) != media::RtpStatus::Ok) return;
+    std::lock_guard lock(mutex);
+    received.push_back({at, h.timestamp, h.sequence});
+  }
+};
+
+struct Figures {
+  size_t sent = 0, received = 0;
+  double medianDelayMs = 0, firstTenthMs = 0, lastTenthMs = 0, p99DelayMs = 0;
+};
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Matches each output packet to the input frame it carries through the RTP timestamps (the output timeline
+// follows the input's one frame per `ticks`), then measures arrival minus send time.
+Figures analyse(Flow& f, uint32_t ticks) {
+  std::lock_guard lock(f.mutex);
+  Figures r;
+  r.sent = f.sent.size();
+  r.received = f.received.size();
+  if (f.received.empty()) return r;
+  const uint32_t first = f.received.front().timestamp;
+  std::vector<double> delays;
+  std::vector<double> head, tail;
+  for (auto& a : f.received) {
+    const uint32_t index = (a.timestamp - first) / ticks;
+    EXPECT_EQ((a.timestamp - first) % ticks, 0u) << "output timestamps off the frame grid";
+    if (index >= f.sent.size()) continue;
+    const double d = ms(a.at - f.sent[index]);
+    delays.push_back(d);
+    if (index < f.sent.size() / 10) head.push_back(d);
+    if (index >= f.sent.size() - f.sent.size() / 10) tail.push_back(d);
+  }
+  r.firstTenthMs = median(head);
+  r.lastTenthMs = median(tail);
+  r.medianDelayMs = median(delays);
+  std::sort(delays.begin(), delays.end());
+  if (!delays.empty()) r.p99DelayMs = delays[delays.size() * 99 / 100];
+  // Consecutive sequence numbers: the gateway's output stream has no holes of its own making.
+  for (size_t i = 1; i < f.received.size(); ++i)
+    EXPECT_EQ(static_cast<uint16_t>(f.received[i].seq - f.received[i - 1].seq), 1) << "at packet " << i;
+  return r;
+}
+
+class UdpPeer {
+public:
+  UdpPeer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~UdpPeer() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+  void sendTo(uint16_t port, const std::vector<uint8_t>& p) const {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ::sendto(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  }
+  // Receives until `stop`; bounded by the poll timeout per round.
+  void receive(Flow& into, const std::atomic<bool>& stop) const {
+    uint8_t buf[2048];
+    while (!stop.load()) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n > 0) into.arrived(buf, static_cast<size_t>(n));
+    }
+  }
+
+private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+std::vector<uint8_t> packet(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> p(12 + payload.size());
+  media::RtpHeader h;
+  h.payloadType = pt;
+  h.sequence = seq;
+  h.timestamp = ts;
+  h.ssrc = ssrc;
+  media::writeRtpHeader(h, p);
+  std::copy(payload.begin(), payload.end(), p.begin() + 12);
+  return p;
+}
+
+// Encoded 20 ms frames of a tone, made before the call so encoding never delays the sender's schedule.
+std::vector<std::vector<uint8_t>> frames(CodecId codec, double freq, size_t count) {
+  auto enc = codec::makeEncoder(codec, config::Opus{});
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t i = 0; i < count; ++i) {
+    auto pcm = test::tone(freq, codec::kFrameSamples, i * codec::kFrameSamples);
+    std::vector<uint8_t> b(codec::kMaxEncodedBytes);
+    b.resize(enc->encode(pcm, b));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+class MediaSessionCall : public ::testing::TestWithParam<bool /*transcoded*/> {
+protected:
+  void SetUp() override {
+    cfg_.ice.candidates.allowLoopback = true;
+    cfg_.media.icePortMin = 0;
+    cfg_.media.icePortMax = 0;
+    ctx_.config = std::make_shared<const config::Config>(cfg_);
+    ctx_.certificate = media::DtlsCertificate::generate();
+    ctx_.metrics = &metrics_;
+    ctx_.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
+    uint16_t base = static_cast<uint16_t>(test::freePort() & ~1u);
+    if (base > 65000) base = 40000;
+    ports_ = std::make_unique<media::RtpPortSlice>(base, static_cast<uint16_t>(base + 99));
+    gateway_.start();
+  }
+  void TearDown() override {
+    std::promise<void> closed;
+    gateway_.loop().post([&] {
+      session_.reset();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    gateway_.stop();
+  }
+  template <typename Fn>
+  auto onGateway(Fn fn) -> decltype(fn()) {
+    auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
+    auto result = task->get_future();
+    gateway_.loop().post([task] { (*task)(); });
+    return result.get();
+  }
+
+  config::Config cfg_;
+  Metrics metrics_;
+  media::MediaContext ctx_;
+  std::unique_ptr<media::RtpPortSlice> ports_;
+  LoopThread gateway_{"gateway-worker"};
+  std::unique_ptr<MediaSession> session_;
+  std::atomic<bool> ending_{false};
+};
+
+TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegWithAStableDelay) {
+  const bool transcoded = GetParam();
+  const CodecId browserCodec = transcoded ? CodecId::Opus : CodecId::Pcmu;
+  const uint8_t browserPt = transcoded ? 111 : 0;
+  // The flows outlive the peers whose callbacks write into them.
+  Flow toGenesys, toBrowser;
+  UdpPeer genesys;
+  media::test::LegHarness browser("browser-peer");
+
+  // The gateway's leg offers (an inbound call); the peer answers, as Chrome would.
+  std::promise<std::pair<sdp::TransportParams, uint16_t>> readyPromise;
+  std::promise<void> connectedPromise;
+  onGateway([&] {
+    MediaSession::Setup setup;
+    setup.callId = "media-session-call";
+    setup.browserRole = media::LegRole::Offerer;
+    setup.context = ctx_;
+    setup.ports = ports_.get();
+    setup.rtp.localAddress = "127.0.0.1";
+    setup.rtp.inactivityTimeout = 0ms;
+    MediaSession::Events ev;
+    ev.ready = [&](const sdp::TransportParams& local, const std::string&, uint16_t port) {
+      readyPromise.set_value({local, port});
+    };
+    ev.connected = [&] { connectedPromise.set_value(); };
+    ev.failed = [this](const std::string& r) {
+      if (!ending_) ADD_FAILURE() << "media failed: " << r;
+    };
+    session_ = std::make_unique<MediaSession>(gateway_.loop(), setup, ev);
+    std::string error;
+    EXPECT_TRUE(session_->open(std::nullopt, &error)) << error;
+  });
+  auto readyFuture = readyPromise.get_future();
+  ASSERT_EQ(readyFuture.wait_for(10s), std::future_status::ready);
+  auto [offer, rtpPort] = readyFuture.get();
+
+  browser.create(media::LegRole::Answerer, ctx_);
+  browser.run([&] {
+    std::string error;
+    EXPECT_TRUE(browser.leg->setRemoteDescription(offer, &error)) << error;
+    browser.leg->start();
+  });
+  ASSERT_TRUE(browser.waitFor([&] { return browser.local.has_value(); }, 10s));
+  sdp::TransportParams answer;
+  {
+    std::lock_guard lock(browser.mutex());
+    answer = *browser.local;
+  }
+  onGateway([&] {
+    std::string error;
+    EXPECT_TRUE(session_->setBrowserRemote(answer, &error)) << error;
+    EXPECT_TRUE(session_->setUpstreamRemote("127.0.0.1", genesys.port()));
+    codec::BridgeCodecs codecs{browserCodec, browserPt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+    session_->startBridge(codecs);
+  });
+  ASSERT_EQ(connectedPromise.get_future().wait_for(15s), std::future_status::ready);
+  ASSERT_TRUE(browser.waitFor([&] { return browser.connected; }, 15s));
+
+  const size_t count = static_cast<size_t>(callSeconds()) * 50;
+  auto browserFrames = frames(browserCodec, 440, count);
+  auto genesysFrames = frames(CodecId::Pcmu, 1000, count);
+  std::atomic<bool> stopReceiving{false};
+  std::thread genesysReceiver([&] { genesys.receive(toGenesys, stopReceiving); });
+
+  // The sender: its own absolute schedule, independent of every loop of the code under test.
+  std::thread sender([&] {
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    const uint32_t browserTicks = codec::rtpTicksPerFrame(browserCodec);
+    for (size_t i = 0; i < count; ++i) {
+      next.tv_nsec += 20'000'000;
+      if (next.tv_nsec >= 1'000'000'000) {
+        next.tv_nsec -= 1'000'000'000;
+        ++next.tv_sec;
+      }
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
+      }
+      auto b = packet(browserPt, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * browserTicks, 0xb0b,
+                      browserFrames[i]);
+      {
+        std::lock_guard lock(toGenesys.mutex);
+        toGenesys.sent.push_back(Clock::now());
+      }
+      browser.loop().post([&browser, b = std::move(b)] { browser.leg->sendRtp(b.data(), b.size()); });
+      auto g = packet(0, static_cast<uint16_t>(7 + i), 90000 + static_cast<uint32_t>(i) * 160u, 0x6e5, genesysFrames[i]);
+      {
+        std::lock_guard lock(toBrowser.mutex);
+        toBrowser.sent.push_back(Clock::now());
+      }
+      genesys.sendTo(rtpPort, g);
+    }
+  });
+  sender.join();
+  // What is still in flight arrives within a few frames; wait for the counts, bounded.
+  browser.waitFor([&] { return browser.rtp.size() >= count; }, 2s);
+  for (int i = 0; i < 50; ++i) {
+    {
+      std::lock_guard lock(toGenesys.mutex);
+      if (toGenesys.received.size() >= count) break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  stopReceiving = true;
+  genesysReceiver.join();
+  {
+    std::lock_guard lock(browser.mutex());
+    for (size_t i = 0; i < browser.rtp.size(); ++i) toBrowser.arrived(browser.rtp[i].data(), browser.rtp[i].size(), browser.rtpAt[i]);
+  }
+
+  auto stats = onGateway([&] { return session_->bridgeStats(); });
+  ending_ = true;  // the peer's close_notify from here on is the test ending the call
+  ASSERT_TRUE(stats.has_value());
+  const auto up = analyse(toGenesys, 160);
+  const auto down = analyse(toBrowser, codec::rtpTicksPerFrame(browserCodec));
+  for (auto [name, f] : {std::pair{"browser->genesys", up}, std::pair{"genesys->browser", down}}) {
+    std::cout << (transcoded ? "transcoded " : "passthrough ") << name << ": sent " << f.sent << " received "
+              << f.received << " (" << f.received * 1000.0 / static_cast<double>(f.sent) / 10.0
+              << " %), added delay median " << f.medianDelayMs << " ms, p99 " << f.p99DelayMs
+              << " ms, first tenth " << f.firstTenthMs << " ms, last tenth " << f.lastTenthMs << " ms\n";
+    RecordProperty(std::string(name) + "_received", static_cast<int>(f.received));
+    // ±0.5 % of the frames (issue 9: transcoded calls lost 4-12 %).
+    EXPECT_NEAR(static_cast<double>(f.received), static_cast<double>(f.sent), static_cast<double>(f.sent) * 0.005)
+        << name;
+    // A stable added delay: no growth over the call (a drifting playout clock fills its buffer to the cap), and
+    // well under one frame on loopback, since nothing waits for a clock.
+    EXPECT_LT(std::abs(f.lastTenthMs - f.firstTenthMs), 5.0) << name;
+    EXPECT_LT(f.medianDelayMs, 20.0) << name;
+  }
+  for (const auto* d : {&stats->toUpstream, &stats->toBrowser}) {
+    EXPECT_EQ(d->packetsIn, d->packetsOut);
+    EXPECT_EQ(d->late, 0u);
+    EXPECT_EQ(d->gapFrames, 0u);
+    EXPECT_EQ(d->concealed, 0u);
+    EXPECT_EQ(d->restarts, 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModes, MediaSessionCall, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Transcoded" : "Passthrough"; });
+
+}  // namespace
+}  // namespace rtcgate::session
