@@ -10,6 +10,9 @@
 //   the new endpoint must hear the browser's 440 Hz and the browser keep hearing 1 kHz.
 //   limits (outbound): with security.max_calls 1 a second call gets 503; then the agent's browser disappears
 //   mid-call (page closed) and rtcgate must end the Genesys leg with BYE.
+//   long (inbound, transcoded): a 60 s call; Genesys's sender runs on its own absolute 20 ms schedule and both
+//   sides must receive >= 99 % of what the other sent and of 50 packets per second of call (issue 9 measured
+//   44-48/s when the gateway paced transcoded audio by a drifting timer).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -20,11 +23,11 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite'];
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite'].includes(mode)) ||
-    (direction === 'outbound' && mode === 'reinvite')) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>');
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long'].includes(mode)) ||
+    (direction === 'outbound' && ['reinvite', 'long'].includes(mode))) {
+  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long>');
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -68,33 +71,44 @@ function dominantHz(pcm) {
   }
   return best;
 }
-// Genesys's media: records what rtcgate sends and, once rtcgate's address is known (symmetric RTP), sends a
-// 1 kHz PCMU tone back every 20 ms.
+// Genesys's media: records what rtcgate sends (with arrival times) and, once rtcgate's address is known (symmetric
+// RTP), sends a 1 kHz PCMU tone back on its own absolute 20 ms schedule: packet n is due at start + 20 n ms, and a
+// late timer sends every packet already due, so this sender never drifts the way a setInterval would.
 function genesysMedia(address = '127.0.0.1') {
   const sock = dgram.createSocket('udp4');
-  const state = { received: [], sent: 0, timer: null, remote: null };
+  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false };
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
-    state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12) });
+    state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12), at: performance.now() });
     if (!state.remote) {
       state.remote = rinfo;
       if (state.onFirst) state.onFirst();
       let seq = 1, ts = 0, phase = 0;
-      state.timer = setInterval(() => {
-        const pkt = Buffer.alloc(12 + 160);
-        pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
-        pkt.writeUInt32BE(0x6e6e6e6e, 8);
-        for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
-        ts += 160;
-        sock.send(pkt, state.remote.port, state.remote.address);
-        state.sent++;
-      }, 20);
+      const t0 = performance.now();
+      state.t0 = t0;
+      const sendDue = () => {
+        while (!state.stopped && t0 + state.sent * 20 <= performance.now()) {
+          const pkt = Buffer.alloc(12 + 160);
+          pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
+          pkt.writeUInt32BE(0x6e6e6e6e, 8);
+          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+          ts += 160;
+          sock.send(pkt, state.remote.port, state.remote.address);
+          state.sent++;
+        }
+        if (!state.stopped) state.timer = setTimeout(sendDue, Math.max(0, t0 + state.sent * 20 - performance.now()));
+      };
+      sendDue();
     }
   });
   return new Promise((resolve) => sock.bind(0, address, () => {
     state.port = sock.address().port;
-    state.stopSending = () => clearInterval(state.timer);
-    state.close = () => { clearInterval(state.timer); sock.close(); };
+    state.stopSending = () => {
+      if (!state.stopped && state.t0 !== undefined) state.sendSeconds = (performance.now() - state.t0) / 1000;
+      state.stopped = true;
+      clearTimeout(state.timer);
+    };
+    state.close = () => { state.stopSending(); sock.close(); };
     resolve(state);
   }));
 }
@@ -163,6 +177,34 @@ window.callTwice = (target) => new Promise((resolve, reject) => {
     second.on('failed', (e) => resolve({ secondStatus: e.message ? e.message.status_code : 0, cause: e.cause }));
     second.on('confirmed', () => resolve({ secondStatus: 200 }));
   });
+});
+// A long call: stats sampled every second until Genesys hangs up; the last sample before the end is returned.
+window.answerLong = () => new Promise((resolve, reject) => {
+  const wait = () => {
+    if (!window.incoming) return setTimeout(wait, 20);
+    const s = window.incoming;
+    let last = null, first = null, timer = null;
+    const sample = async () => {
+      const stats = await s.connection.getStats();
+      const r = { inbound: 0, outbound: 0, codec: '', at: performance.now() };
+      const codecs = {};
+      stats.forEach((v) => { if (v.type === 'codec') codecs[v.id] = v.mimeType; });
+      stats.forEach((v) => {
+        if (v.type === 'inbound-rtp' && v.kind === 'audio') { r.inbound = v.packetsReceived; r.codec = codecs[v.codecId] || ''; r.lost = v.packetsLost; r.concealed = v.concealedSamples; }
+        if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
+      });
+      if (!first && r.inbound > 0) first = r;
+      last = r;
+    };
+    const started = async () => {
+      const m = await window.measure(s);
+      timer = setInterval(() => { sample().catch(() => {}); }, 1000);
+      s.on('ended', () => { clearInterval(timer); resolve({ ...m, first, last }); });
+    };
+    if (s.isEstablished()) started().catch(reject); else s.on('confirmed', () => started().catch(reject));
+    s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
+  };
+  wait();
 });
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
@@ -246,11 +288,20 @@ logging: {components: {session: debug}}
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', '6000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
-      result = await page.evaluate(() => window.answerIn());
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
+        '-timeout_error', '-nostdin'], { cwd: tmp });
+      if (mode === 'long') {
+        // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
+        const stopAt = setTimeout(() => media.stopSending(), LONG_CALL_MS - 2000);
+        result = await page.evaluate(() => window.answerLong());
+        clearTimeout(stopAt);
+      } else {
+        result = await page.evaluate(() => window.answerIn());
+      }
     }
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
     media.close();
+    if (mode === 'long') checkLongCall(result, media);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -280,13 +331,33 @@ logging: {components: {session: debug}}
   return finishGateway(gw);
 }
 
+// Packets per second of call on both sides against what the other side sent.
+function checkLongCall(result, genesys) {
+  const audio = genesys.received.filter((p) => p.pt === 0);
+  const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
+  const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
+  check(`call lasted >= 55 s of Genesys-side audio`, spanS >= 55, `${spanS.toFixed(1)} s`);
+  check('Genesys received >= 99 % of 50 packets per second of call', perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  const last = result.last || {};
+  check('Genesys received >= 99 % of the packets the browser sent', audio.length >= 0.99 * (last.outbound || Infinity),
+    `${audio.length} of ${last.outbound}`);
+  check('browser packetsReceived >= 99 % of the packets Genesys sent', (last.inbound || 0) >= 0.99 * genesys.sent,
+    `${last.inbound} of ${genesys.sent}`);
+  // Genesys sent on an absolute schedule for sendSeconds: what the browser got per second of that time.
+  const browserRate = genesys.sendSeconds > 0 ? (last.inbound || 0) / genesys.sendSeconds : 0;
+  check('browser received >= 99 % of 50 packets per second while Genesys sent', browserRate >= 49.5,
+    `${browserRate.toFixed(2)}/s over ${(genesys.sendSeconds || 0).toFixed(1)} s, lost ${last.lost}, concealed samples ${last.concealed}`);
+}
+
 async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
 }
 
-const deadline = setTimeout(() => { check('finished within 90 s', false); finish(); }, 90000);
+const LONG_CALL_MS = 65000;
+const deadlineMs = mode === 'long' ? 170000 : 90000;
+const deadline = setTimeout(() => { check(`finished within ${deadlineMs / 1000} s`, false); finish(); }, deadlineMs);
 function finish() {
   clearTimeout(deadline);
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

@@ -215,6 +215,21 @@ TEST(Timer, PeriodicCatchesUpAfterAStallWithoutAnUnboundedBurst) {
   EXPECT_LE(timer.skippedTicks(), 6u);
 }
 
+// The test builds carry the thread-affinity asserts (RTCGATE_THREAD_ASSERTS), release build type or not.
+TEST(EventLoopDeathTest, ThreadAffinityAssertIsCompiledIntoTestBuilds) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        LoopThread other("owner");
+        other.start();
+        std::atomic<bool> running{false};
+        other.loop().post([&] { running = true; });
+        while (!running) std::this_thread::yield();
+        RTCGATE_ASSERT_ON_LOOP(other.loop());
+      },
+      "called off its owning loop 'owner'");
+}
+
 TEST(WorkerPool, PicksTheLeastLoadedWorker) {
   WorkerPool pool(3);
   EXPECT_EQ(pool.size(), 3u);

@@ -64,8 +64,9 @@ private:
   std::atomic<uint64_t> tasksRun_{0};
 };
 
-// Asserts that the caller runs on the loop that owns an object (debug builds; release builds skip the check).
-#ifndef NDEBUG
+// Asserts that the caller runs on the loop that owns an object: in debug builds and in every build with the tests
+// (RTCGATE_THREAD_ASSERTS, set by CMake with RTCGATE_BUILD_TESTS); production release builds skip the check.
+#if !defined(NDEBUG) || defined(RTCGATE_THREAD_ASSERTS)
 #define RTCGATE_ASSERT_ON_LOOP(loop)                                                                               \
   do {                                                                                                             \
     if (!(loop).isCurrentThread()) ::rtcgate::detail::wrongThread(__FILE__, __LINE__, (loop).name());              \
