@@ -5,7 +5,10 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <map>
 #include <mutex>
 
 namespace rtcgate::log {
@@ -157,7 +160,63 @@ spdlog::logger* get(Component c) {
   return r.loggers.at(static_cast<size_t>(c)).get();
 }
 
-CallScope::CallScope(std::string_view callId) : previous_(std::move(tlsCallId)) { tlsCallId = callId; }
+namespace {
+// SIP Call-IDs of both legs → the call's own id. Bounded by the number of live calls (sessions remove theirs).
+struct Aliases {
+  std::mutex mutex;
+  std::map<std::string, std::string, std::less<>> byCallId;
+  std::atomic<size_t> size{0};
+};
+Aliases& aliases() {
+  static Aliases a;
+  return a;
+}
+}  // namespace
+
+void aliasCallId(std::string_view sipCallId, std::string_view callId) {
+  if (sipCallId.empty() || sipCallId == callId) return;
+  auto& a = aliases();
+  std::lock_guard lock(a.mutex);
+  a.byCallId.insert_or_assign(std::string(sipCallId), std::string(callId));
+  a.size.store(a.byCallId.size(), std::memory_order_relaxed);
+}
+
+std::string escaped(std::string_view text, size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), max) + 8);
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x7f || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+void unaliasCallId(std::string_view sipCallId) {
+  auto& a = aliases();
+  std::lock_guard lock(a.mutex);
+  if (auto it = a.byCallId.find(sipCallId); it != a.byCallId.end()) a.byCallId.erase(it);
+  a.size.store(a.byCallId.size(), std::memory_order_relaxed);
+}
+
+CallScope::CallScope(std::string_view callId) : previous_(std::move(tlsCallId)) {
+  auto& a = aliases();
+  if (!callId.empty() && a.size.load(std::memory_order_relaxed) != 0) {
+    std::lock_guard lock(a.mutex);
+    if (auto it = a.byCallId.find(callId); it != a.byCallId.end()) {
+      tlsCallId = it->second;
+      return;
+    }
+  }
+  tlsCallId = callId;
+}
 CallScope::~CallScope() { tlsCallId = std::move(previous_); }
 std::string_view currentCallId() { return tlsCallId; }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/session/session.h"
 
+#include <algorithm>
 #include <random>
 
 #include "rtcgate/codec/dtmf.h"
@@ -43,6 +44,21 @@ Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction directio
 Session::~Session() {
   RTCGATE_ASSERT_ON_LOOP(deps_.control);
   releaseMedia();
+  for (const auto& sipCallId : aliases_) log::unaliasCallId(sipCallId);
+}
+
+std::string Session::newCallId() {
+  // The call's own id on every log line of both legs: short, unique per process, and never network-supplied
+  // (the SIP Call-IDs are logged once against it, escaped). Control thread only.
+  static std::mt19937_64 rng{std::random_device{}()};
+  static uint64_t counter = 0;
+  return fmt::format("c{:06x}{:04x}", rng() & 0xffffff, ++counter & 0xffff);
+}
+
+void Session::alias(const std::string& sipCallId) {
+  if (sipCallId.empty() || std::find(aliases_.begin(), aliases_.end(), sipCallId) != aliases_.end()) return;
+  aliases_.push_back(sipCallId);
+  log::aliasCallId(sipCallId, id_);
 }
 
 template <typename Fn>
@@ -57,10 +73,12 @@ void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, c
   dialog_ = std::move(dialog);
   dn_ = dn;
   target_ = dialog_->target();
-  id_ = dialog_->callId();
+  id_ = newCallId();
   log::CallScope scope(id_);
+  alias(dialog_->callId());
   dialog_->setEvents(browserEvents());
-  lg()->info("agent DN {} calls {}", dn_, target_);
+  lg()->info("new call from agent DN {} to {}: browser Call-ID {}", dn_, log::escaped(target_),
+             log::escaped(dialog_->callId()));
   apply(CallEvent::CallerInvite);
 }
 
@@ -68,11 +86,15 @@ void Session::startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signal
   upstream_ = std::move(call);
   registration_ = registration;
   dn_ = upstream_->dn();
-  id_ = upstream_->callId();
+  id_ = newCallId();
   log::CallScope scope(id_);
+  alias(upstream_->callId());
+  upstream_->setLogId(id_);
   upstream_->setObserver(this);
-  lg()->info("Genesys calls DN {} (agent {}, CallUUID {})", dn_, registration.user,
-             upstream_->genesysCallUuid().empty() ? "-" : upstream_->genesysCallUuid());
+  callUuidLogged_ = true;  // in the line below
+  lg()->info("new call from Genesys to DN {} (agent {}): Genesys Call-ID {}, X-Genesys-CallUUID {}", dn_,
+             registration.user, log::escaped(upstream_->callId()),
+             upstream_->genesysCallUuid().empty() ? "-" : log::escaped(upstream_->genesysCallUuid()));
   apply(CallEvent::CallerInvite);
 }
 
@@ -233,6 +255,8 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     auto sdp = genesysSdp(rtpAddress_, rtpPort_, offer, kGenesysTelephoneEventPt, sdpSessionId_, 1);
     upstream_ = deps_.sip.placeCall(dn_, target_, sdp, this);
     if (!upstream_) return fail(480, "no upstream server or DN " + dn_ + " is not configured");
+    upstream_->setLogId(id_);
+    noteUpstreamIds();
     if (pendingAnswer_) onAnswered(upstream_->remoteSdp());
     return;
   }
@@ -247,7 +271,9 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
   };
   const auto& from = upstream_->dn();
   dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
-  if (!dialog_) fail(480, "the agent's browser connection is gone");
+  if (!dialog_) return fail(480, "the agent's browser connection is gone");
+  alias(dialog_->callId());
+  lg()->info("browser leg: Call-ID {}", log::escaped(dialog_->callId()));
 }
 
 signaling::DialogEvents Session::browserEvents() {
@@ -320,8 +346,23 @@ void Session::startBridge() {
   });
 }
 
+void Session::noteUpstreamIds() {
+  // An outbound INVITE's Call-ID and Genesys's CallUUID become known with its first response: logged once each.
+  if (!upstream_) return;
+  if (!upstream_->callId().empty() && std::find(aliases_.begin(), aliases_.end(), upstream_->callId()) == aliases_.end()) {
+    alias(upstream_->callId());
+    lg()->info("Genesys leg: Call-ID {}", log::escaped(upstream_->callId()));
+  }
+  if (!callUuidLogged_ && !upstream_->genesysCallUuid().empty()) {
+    callUuidLogged_ = true;
+    if (direction_ == Direction::FromAgent)
+      lg()->info("Genesys leg: X-Genesys-CallUUID {}", log::escaped(upstream_->genesysCallUuid()));
+  }
+}
+
 void Session::onProgress(int status, std::string_view sdp) {
   log::CallScope scope(id_);
+  noteUpstreamIds();
   if (!sdp.empty() && browserAnswerSdp_.empty() && localTransport_) {
     genesysSdp_ = readGenesysSdp(std::string(sdp));
     if (genesysSdp_ && chooseForGenesysAnswer(*genesysSdp_, &browserAnswerSdp_)) {
@@ -335,6 +376,7 @@ void Session::onProgress(int status, std::string_view sdp) {
 
 void Session::onAnswered(std::string_view sdp) {
   log::CallScope scope(id_);
+  noteUpstreamIds();
   if (!localTransport_) {
     pendingAnswer_ = true;
     return;
@@ -382,6 +424,7 @@ void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->i
 
 void Session::onTerminated(int status, std::string_view reason) {
   log::CallScope scope(id_);
+  noteUpstreamIds();
   upstreamDone_ = true;
   lg()->info("Genesys leg ended: {} {}", status, reason);
   if (direction_ == Direction::FromAgent) {

@@ -39,7 +39,7 @@ void UpstreamCall::detach(bool destroyHandle) {
 void UpstreamCall::ring() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!nh_ || params_.direction != CallDirection::Inbound || state_ != CallState::Offered) return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   nua_respond(nh_.get(), SIP_180_RINGING, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_END());
   state_ = CallState::Ringing;
 }
@@ -49,7 +49,7 @@ void UpstreamCall::answer(const std::string& sdp) {
   if (!nh_ || params_.direction != CallDirection::Inbound ||
       (state_ != CallState::Offered && state_ != CallState::Ringing))
     return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   localSdp_ = sdp;
   nua_respond(nh_.get(), SIP_200_OK, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_CONTENT_TYPE_STR(kSdpType),
               SIPTAG_PAYLOAD_STR(localSdp_.c_str()), TAG_END());
@@ -62,14 +62,14 @@ void UpstreamCall::reject(int status, const char* phrase) {
   if (!nh_ || params_.direction != CallDirection::Inbound ||
       (state_ != CallState::Offered && state_ != CallState::Ringing) || status < 300 || status > 699)
     return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   nua_respond(nh_.get(), status, phrase, TAG_END());
 }
 
 void UpstreamCall::hangup() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!nh_) return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   switch (state_) {
     case CallState::Offered:
     case CallState::Ringing:
@@ -89,7 +89,7 @@ void UpstreamCall::hangup() {
 
 void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* sip) {
   if (params_.direction != CallDirection::Outbound) return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   if (sip != nullptr && params_.genesysCallUuid.empty()) params_.genesysCallUuid = unknownHeader(sip, kCallUuidHeader);
   if (params_.callId.empty() && sip != nullptr && sip->sip_call_id != nullptr) params_.callId = sip->sip_call_id->i_id;
   if ((status == 401 || status == 407) && !authTried_ && !authPassword_.empty()) {
@@ -120,7 +120,7 @@ void UpstreamCall::onCallState(int callState, int status, const char* phrase, co
 }
 
 void UpstreamCall::onReinvite(const sip_s* sip) {
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   // Each leg keeps its own offer/answer state: the session layer answers from the Genesys leg's state and the
   // browser leg is not touched. An offerless re-INVITE gets our current SDP as the offer.
   std::string_view offer = bodyOf(sip);
@@ -139,7 +139,7 @@ void UpstreamCall::onReinvite(const sip_s* sip) {
 
 void UpstreamCall::onAck(const sip_s* sip) {
   if (params_.direction != CallDirection::Inbound || state_ != CallState::Answered) return;
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   std::string_view body = bodyOf(sip);
   if (lateOffer_ && !body.empty()) params_.remoteSdp = std::string(body);
   state_ = CallState::Confirmed;
@@ -147,7 +147,7 @@ void UpstreamCall::onAck(const sip_s* sip) {
 }
 
 void UpstreamCall::terminate(int status, std::string_view reason) {
-  log::CallScope scope(params_.callId);
+  log::CallScope scope(logId());
   state_ = CallState::Terminated;
   finalStatus_ = status;
   lg()->info("call {} DN {} ended: {} {}", params_.direction == CallDirection::Inbound ? "to" : "from", params_.dn,

@@ -353,6 +353,25 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
+  if (mode !== 'limits') checkOneCallId(gw.out);
+}
+
+// Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)
+// carries the call's own id; the SIP Call-IDs appear only as logged values.
+function checkOneCallId(out) {
+  const lines = out.split('\n');
+  const start = lines.findIndex((l) => / new call from /.test(l));
+  const id = start >= 0 ? (lines[start].match(/ call=(\S+) /) || [])[1] : undefined;
+  const others = new Set();
+  let tagged = 0;
+  for (const l of lines.slice(Math.max(start, 0))) {
+    const m = l.match(/ call=(\S+) /);
+    if (!m) continue;
+    tagged++;
+    if (m[1] !== id) others.add(m[1]);
+  }
+  check('one call id on every call log line of both legs', id !== undefined && others.size === 0,
+    `id ${id}, ${tagged} lines${others.size ? `, others: ${[...others].join(' ')}` : ''}`);
 }
 
 const LONG_CALL_MS = 65000;

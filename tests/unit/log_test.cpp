@@ -40,6 +40,40 @@ protected:
 };
 test::TempDir* LogTest::dir_ = nullptr;
 
+// The WSS and SIP layers open scopes with the Call-ID of the message they handle; once a session has aliased both
+// legs' Call-IDs, their lines carry the session's id.
+TEST_F(LogTest, SipCallIdsOfBothLegsLogAsTheCallsOwnId) {
+  aliasCallId("browser-dialog-id@x", "c0001");
+  aliasCallId("genesys-dialog-id@y", "c0001");
+  {
+    CallScope scope("browser-dialog-id@x");
+    get(Component::Session)->info("from the WSS layer");
+  }
+  {
+    CallScope scope("genesys-dialog-id@y");
+    get(Component::Sip)->info("from the SIP layer");
+  }
+  unaliasCallId("browser-dialog-id@x");
+  unaliasCallId("genesys-dialog-id@y");
+  {
+    CallScope scope("browser-dialog-id@x");
+    get(Component::Session)->info("after the call");
+  }
+  auto text = contents();
+  EXPECT_NE(text.find("call=c0001 from the WSS layer"), std::string::npos) << text;
+  EXPECT_NE(text.find("call=c0001 from the SIP layer"), std::string::npos) << text;
+  EXPECT_NE(text.find("call=browser-dialog-id@x after the call"), std::string::npos) << text;
+}
+
+TEST(LogEscaped, ControlBytesNonAsciiAndBackslashAreHexAndLongTextIsCut) {
+  EXPECT_EQ(escaped("abc@host-1.example"), "abc@host-1.example");
+  EXPECT_EQ(escaped("a\r\nforged line"), "a\\x0d\\x0aforged line");
+  EXPECT_EQ(escaped("\x1b[31mred"), "\\x1b[31mred");
+  EXPECT_EQ(escaped("back\\slash"), "back\\x5cslash");
+  EXPECT_EQ(escaped("\xc3\xa9"), "\\xc3\\xa9");
+  EXPECT_EQ(escaped(std::string(300, 'x'), 10), "xxxxxxxxxx...");
+}
+
 TEST_F(LogTest, CallScopeTagsEveryLineWhileOpen) {
   {
     CallScope scope("c-42");

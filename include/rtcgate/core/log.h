@@ -50,4 +50,13 @@ private:
 };
 std::string_view currentCallId();
 
+// One id per call on every line of both legs: a session registers the SIP Call-IDs of its browser and Genesys
+// dialogs as aliases of its own id, and a CallScope opened with either Call-ID (by the WSS or SIP layer, which know
+// only their message) logs the session's id instead. Thread: any (a mutex; scopes open per event, not per packet).
+void aliasCallId(std::string_view sipCallId, std::string_view callId);
+// Network-supplied text made safe for a log line: control bytes, DEL, backslash and non-ASCII bytes as \xNN (so
+// neither a forged line nor a terminal escape can get through), cut at `max` bytes with "...".
+std::string escaped(std::string_view text, size_t max = 200);
+void unaliasCallId(std::string_view sipCallId);
+
 }  // namespace rtcgate::log

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rtcgate/config/config_store.h"
 #include "rtcgate/media/browser_leg.h"
@@ -56,6 +57,9 @@ public:
   std::string onReoffer(std::string_view offer) override;
 
 private:
+  static std::string newCallId();
+  void alias(const std::string& sipCallId);
+  void noteUpstreamIds();
   void apply(CallEvent event, uint16_t code = 0);
   void fail(uint16_t code, const std::string& why);
   void openMedia(media::LegRole browserRole);
@@ -75,6 +79,8 @@ private:
   Direction direction_;
   std::function<void(Session&)> closed_;
   std::string id_;
+  std::vector<std::string> aliases_;  // SIP Call-IDs of both legs, logged as id_ while the call lives
+  bool callUuidLogged_ = false;
   CallState state_ = CallState::Idle;
   uint16_t rejectCode_ = 0;
   std::string dn_;

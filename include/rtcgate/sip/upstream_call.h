@@ -63,6 +63,9 @@ public:
   int finalStatus() const { return finalStatus_; }
 
   void setObserver(UpstreamCallObserver* observer) { observer_ = observer; }
+  // The session's call id for this leg's log lines (before the Genesys Call-ID is known, and after).
+  void setLogId(std::string id) { logId_ = std::move(id); }
+  const std::string& logId() const { return logId_.empty() ? params_.callId : logId_; }
   // Inbound: 180 Ringing (with Allow-Events: talk, hold).
   void ring();
   // Inbound: 200 OK with our SDP (the answer, or our offer for a late-offer INVITE).
@@ -94,6 +97,7 @@ private:
   bool authTried_ = false;
   std::string authUser_;
   std::string authPassword_;  // the DN's digest password (outbound calls); never logged
+  std::string logId_;
 };
 
 // Implemented by the session layer: receives upstream calls to DNs whose agent is present.
