@@ -90,10 +90,15 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
     ++d.onHold;
     return;
   }
-  const auto& sink = toUpstream ? sinks_.toUpstream : sinks_.toBrowser;
-  if (!sink) return;
+  if (toUpstream) {
+    if (!sinks_.toUpstream) return;
+    ++d.packetsOut;
+    sinks_.toUpstream(out, std::span<const uint8_t>(out_.data() + kRtpFixedHeader, payloadBytes));
+    return;
+  }
+  if (!sinks_.toBrowser) return;
   ++d.packetsOut;
-  sink(out_.data(), len);
+  sinks_.toBrowser(out_.data(), len);
 }
 
 void MediaBridge::transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes) {

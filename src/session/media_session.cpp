@@ -85,14 +85,8 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   }
   codec::MediaBridge::Sinks sinks;
   sinks.toBrowser = [this](const uint8_t* data, size_t len) { browser_->sendRtp(data, len); };
-  sinks.toUpstream = [this](const uint8_t* data, size_t len) {
-    // The bridge wrote a 12-byte header; the RTP leg writes its own with its SSRC and sequence.
-    if (len < codec::MediaBridge::kRtpFixedHeader) return;
-    uint32_t ts = static_cast<uint32_t>(data[4]) << 24 | static_cast<uint32_t>(data[5]) << 16 |
-                  static_cast<uint32_t>(data[6]) << 8 | data[7];
-    rtp_->send(data[1] & 0x7f, ts, (data[1] & 0x80) != 0,
-               std::span<const uint8_t>(data + codec::MediaBridge::kRtpFixedHeader,
-                                        len - codec::MediaBridge::kRtpFixedHeader));
+  sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
+    rtp_->send(h.payloadType, h.timestamp, h.marker, payload);
   };
   sinks.dtmfFromUpstream = [this](char digit) {
     if (events_.dtmfFromUpstream) events_.dtmfFromUpstream(digit);

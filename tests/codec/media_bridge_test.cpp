@@ -37,7 +37,10 @@ protected:
   std::unique_ptr<MediaBridge> make(const BridgeCodecs& c) {
     MediaBridge::Sinks sinks;
     sinks.toBrowser = [this](const uint8_t* d, size_t n) { capture(toBrowser_, d, n); };
-    sinks.toUpstream = [this](const uint8_t* d, size_t n) { capture(toUpstream_, d, n); };
+    sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
+      auto bytes = rtp(h.payloadType, h.sequence, h.timestamp, h.ssrc, payload, h.marker);
+      capture(toUpstream_, bytes.data(), bytes.size());
+    };
     sinks.dtmfFromUpstream = [this](char d) { digitsFromUpstream_ += d; };
     sinks.dtmfFromBrowser = [this](char d) { digitsFromBrowser_ += d; };
     return std::make_unique<MediaBridge>(loop_, c, config::Opus{}, 0x11111111, 0x22222222, sinks);

@@ -38,7 +38,9 @@ public:
   static constexpr size_t kRtpFixedHeader = 12;
   struct Sinks {
     std::function<void(const uint8_t*, size_t)> toBrowser;   // plain RTP for the browser leg to protect and send
-    std::function<void(const uint8_t*, size_t)> toUpstream;  // plain RTP for the RTP leg
+    // For the RTP leg, which writes its own SSRC and sequence number: the header as fields (parsed never again) and
+    // the payload in the bridge's buffer.
+    std::function<void(const media::RtpHeader&, std::span<const uint8_t> payload)> toUpstream;
     std::function<void(char digit)> dtmfFromBrowser;         // observed, for logs and the session layer
     std::function<void(char digit)> dtmfFromUpstream;        // the session sends INFO to the browser
   };

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
+#include <sys/uio.h>
 
 #include <cstring>
 
@@ -131,10 +132,16 @@ RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std
   h.sequence = seq_++;
   h.timestamp = timestamp;
   h.ssrc = ssrc_;
-  size_t n = writeRtpHeader(h, buf_);
-  std::memcpy(buf_.data() + n, payload.data(), payload.size());
-  ssize_t sent = sendto(sockets_.rtp.fd(), buf_.data(), n + payload.size(), 0,
-                        reinterpret_cast<const sockaddr*>(&remoteRtp_), lengthOf(remoteRtp_));
+  // Our header and the caller's payload go out as two iovecs: the payload is not copied again on its way out.
+  std::array<uint8_t, 12> header{};
+  const size_t n = writeRtpHeader(h, header);
+  iovec parts[2] = {{header.data(), n}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_storage*>(&remoteRtp_);
+  msg.msg_namelen = lengthOf(remoteRtp_);
+  msg.msg_iov = parts;
+  msg.msg_iovlen = 2;
+  ssize_t sent = sendmsg(sockets_.rtp.fd(), &msg, 0);
   if (sent < 0) return RtpStatus::NoSpace;
   lastTimestamp_ = timestamp;
   ++stats_.packetsSent;
