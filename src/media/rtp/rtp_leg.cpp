@@ -183,11 +183,6 @@ gboolean RtpLeg::onReadable(gint fd, GIOCondition, gpointer self) {
 
 bool RtpLeg::fromRemote(const sockaddr_storage& src) const { return haveRemote_ && sameAddress(src, remoteRtp_); }
 
-uint32_t RtpLeg::nowInTimestampUnits() const {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch());
-  return static_cast<uint32_t>(static_cast<uint64_t>(us.count()) * config_.clockRate / 1000000);
-}
-
 void RtpLeg::readRtp() {
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     sockaddr_storage src{};
@@ -211,7 +206,7 @@ void RtpLeg::readRtp() {
     remoteSsrc_ = h.ssrc;
     ++stats_.packetsReceived;
     stats_.bytesReceived += h.payloadSize;
-    rx_.update(h.sequence, h.timestamp, nowInTimestampUnits());
+    rx_.update(h.sequence, h.timestamp, arrivalTimestamp(config_.clockRate));
     lastRx_ = std::chrono::steady_clock::now();
     timedOut_ = false;
     if (onPacket_) onPacket_(h, packet.subspan(h.headerSize, h.payloadSize));
