@@ -4,7 +4,6 @@
 #include <array>
 #include <vector>
 
-#include "rtcgate/media/rtp/plain_sdp.h"
 #include "rtcgate/media/rtp/rtcp_packet.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
@@ -105,34 +104,6 @@ TEST(Rtcp, ReceiverReportAndTruncation) {
   EXPECT_FALSE(s.report.has_value());
   EXPECT_EQ(parseRtcp(std::span<const uint8_t>(buf.data(), n - 1), s), RtpStatus::BadLength);
   EXPECT_EQ(writeReceiverReport(9, nullptr, "x", std::span<uint8_t>(buf.data(), 8)), 0u);
-}
-
-TEST(PlainSdp, BuildsAndParses) {
-  PlainSdp s;
-  s.address = "192.0.2.5";
-  s.port = 20000;
-  s.payloadTypes = {0, 8};
-  s.telephoneEventPt = 101;
-  std::string text = buildPlainSdp(s);
-  EXPECT_NE(text.find("m=audio 20000 RTP/AVP 0 8 101\r\n"), std::string::npos);
-  EXPECT_NE(text.find("c=IN IP4 192.0.2.5\r\n"), std::string::npos);
-  auto p = parsePlainSdp(text);
-  ASSERT_TRUE(p.has_value());
-  EXPECT_EQ(p->address, "192.0.2.5");
-  EXPECT_EQ(p->port, 20000);
-  EXPECT_EQ(p->payloadTypes, (std::vector<int>{0, 8}));
-  EXPECT_EQ(p->telephoneEventPt, 101);
-  EXPECT_EQ(p->direction, "sendrecv");
-}
-
-TEST(PlainSdp, MediaLevelConnectionWinsAndSavpIsRefused) {
-  auto p = parsePlainSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 8\nc=IN IP4 10.0.0.2\na=sendonly\n");
-  ASSERT_TRUE(p.has_value());
-  EXPECT_EQ(p->address, "10.0.0.2");
-  EXPECT_EQ(p->direction, "sendonly");
-  EXPECT_FALSE(parsePlainSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/SAVP 8\n").has_value());
-  EXPECT_FALSE(parsePlainSdp("v=0\nm=audio 4000 RTP/AVP 8\n").has_value());
-  EXPECT_FALSE(parsePlainSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 99999 RTP/AVP 8\n").has_value());
 }
 
 TEST(RtpPortPool, SlicesAreDisjointAndEven) {
