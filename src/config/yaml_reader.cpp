@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "yaml_reader.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include "rtcgate/config/config_loader.h"
+#include "rtcgate/core/address.h"
 
 namespace rtcgate::config::detail {
 
-bool isIpAddress(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
+bool isIpAddress(const std::string& s) { return IpAddress::parse(s).has_value(); }
 
 void Field::fail(const std::string& message) const {
   const auto mark = node_.Mark();
@@ -55,20 +52,8 @@ std::string Field::asIpAddress() const {
 
 std::string Field::asCidr() const {
   auto s = asString();
-  auto slash = s.find('/');
-  auto addr = s.substr(0, slash);
-  unsigned char buf[16];
-  int maxLen;
-  if (inet_pton(AF_INET, addr.c_str(), buf) == 1)
-    maxLen = 32;
-  else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1)
-    maxLen = 128;
-  else
-    fail(fmt::format("'{}' is not an address or CIDR (like 10.0.0.0/8)", s));
-  if (slash == std::string::npos) return s;
-  auto len = s.substr(slash + 1);
-  if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos || std::stoi(len) > maxLen)
-    fail(fmt::format("'{}' has an invalid prefix length", s));
+  if (!isIpAddress(s.substr(0, s.find('/')))) fail(fmt::format("'{}' is not an address or CIDR (like 10.0.0.0/8)", s));
+  if (!IpNetwork::parse(s)) fail(fmt::format("'{}' has an invalid prefix length", s));
   return s;
 }
 

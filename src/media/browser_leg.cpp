@@ -5,6 +5,7 @@
 
 #include "ice/ice_agent.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/media/rtp/rtp_packet.h"
 
 namespace rtcgate::media {
 
@@ -270,44 +271,22 @@ void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
   }
   ++counters_.rtpPacketsReceived;
   counters_.rtpBytesReceived += len;
-  // RFC 3550 A.1/A.3/A.8: extended highest sequence, loss and interarrival jitter of the first SSRC.
-  uint16_t seq = static_cast<uint16_t>(data[2] << 8 | data[3]);
-  uint32_t ts = static_cast<uint32_t>(data[4]) << 24 | static_cast<uint32_t>(data[5]) << 16 |
-                static_cast<uint32_t>(data[6]) << 8 | data[7];
-  uint32_t ssrc = static_cast<uint32_t>(data[8]) << 24 | static_cast<uint32_t>(data[9]) << 16 |
-                  static_cast<uint32_t>(data[10]) << 8 | data[11];
-  auto& in = inbound_;
-  if (!in.init || in.ssrc != ssrc) {
-    in = Inbound{};
-    in.init = true;
-    in.ssrc = ssrc;
-    in.baseSeq = seq;
-    in.maxSeq = seq;
-  } else {
-    uint16_t delta = static_cast<uint16_t>(seq - in.maxSeq);
-    if (delta < 3000) {
-      if (seq < in.maxSeq) in.cycles += 65536;
-      in.maxSeq = seq;
-    }
-  }
-  ++in.received;
-  int pt = data[1] & 0x7f;
-  auto rate = clockRates_.find(pt);
-  if (rate != clockRates_.end() && rate->second > 0) {
-    auto nowUs = std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::steady_clock::now().time_since_epoch())
-                     .count();
-    int64_t arrival = static_cast<int64_t>(static_cast<double>(nowUs) * rate->second / 1e6);
-    int64_t transit = arrival - static_cast<int64_t>(ts);
-    if (in.haveTransit) {
-      double d = static_cast<double>(std::llabs(transit - in.lastTransit));
-      in.jitter += (d - in.jitter) / 16.0;
-    }
-    in.lastTransit = transit;
-    in.haveTransit = true;
-    in.clockRate = rate->second;
-  }
+  updateInbound(data, len);
   if (callbacks_.rtp) callbacks_.rtp(data, len);
+}
+
+void BrowserLeg::updateInbound(const uint8_t* data, size_t len) {
+  RtpHeader h;
+  if (parseRtp({data, len}, h) != RtpStatus::Ok) return;
+  if (!inbound_ || inbound_->ssrc != h.ssrc) inbound_ = Inbound{h.ssrc, 0, {}};
+  // Jitter needs the arrival time in the payload type's timestamp units (RFC 3550 A.8).
+  auto rate = clockRates_.find(h.payloadType);
+  if (rate == clockRates_.end() || rate->second == 0) {
+    inbound_->stats.updateSequence(h.sequence);
+    return;
+  }
+  inbound_->clockRate = rate->second;
+  inbound_->stats.update(h.sequence, h.timestamp, arrivalTimestamp(rate->second));
 }
 
 SendStatus BrowserLeg::sendRtp(const uint8_t* data, size_t len) { return sendProtected(data, len, false); }
@@ -375,10 +354,9 @@ LegStats BrowserLeg::stats() const {
     if (auto r = dtls_->role()) s.dtlsRole = *r == DtlsRole::Client ? "client" : "server";
     if (auto p = dtls_->profile()) s.srtpProfile = srtpProfileName(*p);
   }
-  if (inbound_.init) {
-    int64_t expected = static_cast<int64_t>(inbound_.cycles) + inbound_.maxSeq - inbound_.baseSeq + 1;
-    s.packetsLost = expected - static_cast<int64_t>(inbound_.received);
-    if (inbound_.clockRate > 0) s.jitterMs = inbound_.jitter * 1000.0 / inbound_.clockRate;
+  if (inbound_) {
+    s.packetsLost = inbound_->stats.lost();
+    if (inbound_->clockRate > 0) s.jitterMs = inbound_->stats.jitter() * 1000.0 / inbound_->clockRate;
   }
   return s;
 }

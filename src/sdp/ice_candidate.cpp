@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/sdp/ice_candidate.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <sstream>
+
+#include "rtcgate/core/address.h"
 
 namespace rtcgate::sdp {
 
@@ -42,10 +42,7 @@ bool IceCandidate::isMdns() const {
   return address.size() > 6 && lower(std::string_view(address).substr(address.size() - 6)) == ".local";
 }
 
-bool IceCandidate::hasIpAddress() const {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, address.c_str(), buf) == 1 || inet_pton(AF_INET6, address.c_str(), buf) == 1;
-}
+bool IceCandidate::hasIpAddress() const { return IpAddress::parse(address).has_value(); }
 
 std::optional<IceCandidate> parseCandidate(std::string_view value) {
   if (value.starts_with("a=")) value.remove_prefix(2);

@@ -147,6 +147,26 @@ std::optional<std::string> MediaDescription::fmtp(int payloadType) const {
   return std::nullopt;
 }
 
+std::vector<int> MediaDescription::payloadTypes() const {
+  std::vector<int> out;
+  for (auto& f : formats)
+    if (int pt = -1; toNumber(std::string_view(f), pt) && pt >= 0 && pt <= 127) out.push_back(pt);
+  return out;
+}
+
+Connection connectionTo(std::string address) {
+  Connection c;
+  c.addrType = address.find(':') != std::string::npos ? "IP6" : "IP4";
+  c.address = std::move(address);
+  return c;
+}
+
+const Connection* connectionOf(const SessionDescription& sd, size_t mediaIndex) {
+  const auto& m = sd.media.at(mediaIndex);
+  if (m.connection) return &*m.connection;
+  return sd.connection ? &*sd.connection : nullptr;
+}
+
 std::vector<std::string> SessionDescription::bundleMids() const {
   for (auto& v : attributes.values("group")) {
     auto w = words(v);

@@ -85,6 +85,11 @@ bool hasOption(const std::optional<std::string>& options, std::string_view opt) 
 
 }  // namespace
 
+Direction directionOf(const SessionDescription& sd, size_t mediaIndex) {
+  const auto& m = sd.media.at(mediaIndex);
+  return directionIn(m.attributes).value_or(directionIn(sd.attributes).value_or(Direction::SendRecv));
+}
+
 TransportParams transportOf(const SessionDescription& sd, size_t mediaIndex) {
   const auto& m = sd.media.at(mediaIndex);
   const auto& ma = m.attributes;
@@ -114,7 +119,7 @@ TransportParams transportOf(const SessionDescription& sd, size_t mediaIndex) {
     if (auto f = parseFingerprint(v)) t.fingerprints.push_back(std::move(*f));
   if (auto s = pick("setup")) t.setup = parseSetup(*s);
   t.rtcpMux = ma.has("rtcp-mux");
-  t.direction = directionIn(ma).value_or(directionIn(sa).value_or(Direction::SendRecv));
+  t.direction = directionOf(sd, mediaIndex);
   return t;
 }
 

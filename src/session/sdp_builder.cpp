@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace rtcgate::session {
 namespace {
 
@@ -41,8 +43,7 @@ void setDefaultCandidate(sdp::MediaDescription& m, const sdp::TransportParams& t
   for (const auto& c : t.candidates) {
     if (c.component != 1 || !c.hasIpAddress()) continue;
     m.port = c.port;
-    m.connection->address = c.address;
-    m.connection->addrType = c.address.find(':') != std::string::npos ? "IP6" : "IP4";
+    m.connection = sdp::connectionTo(c.address);
     break;
   }
 }
@@ -55,6 +56,24 @@ std::string finish(sdp::SessionDescription sd, sdp::MediaDescription m, const sd
   sd.attributes.add("msid-semantic", " WMS");
   sd.media.push_back(std::move(m));
   return sdp::write(sd);
+}
+
+// The m-line's payload types with what its rtpmaps say of them (static ones may have none).
+std::vector<PayloadFormat> formatsOf(const sdp::MediaDescription& m) {
+  std::vector<PayloadFormat> formats;
+  auto maps = m.rtpMaps();
+  for (int pt : m.payloadTypes()) {
+    PayloadFormat pf;
+    pf.payloadType = static_cast<uint8_t>(pt);
+    for (const auto& r : maps)
+      if (r.payloadType == pt) {
+        pf.encoding = r.encoding;
+        pf.clockRate = r.clockRate;
+        pf.channels = r.channels;
+      }
+    formats.push_back(pf);
+  }
+  return formats;
 }
 
 }  // namespace
@@ -80,25 +99,7 @@ std::optional<BrowserMedia> readBrowserSdp(const std::string& text, std::string*
     if (error) *error = "no audio m-line";
     return std::nullopt;
   }
-  const auto& m = out.description.media[out.audioIndex];
-  std::vector<PayloadFormat> formats;
-  auto maps = m.rtpMaps();
-  for (const auto& f : m.formats) {
-    PayloadFormat pf;
-    try {
-      pf.payloadType = static_cast<uint8_t>(std::stoi(f));
-    } catch (const std::exception&) {
-      continue;
-    }
-    for (const auto& r : maps)
-      if (r.payloadType == pf.payloadType) {
-        pf.encoding = r.encoding;
-        pf.clockRate = r.clockRate;
-        pf.channels = r.channels;
-      }
-    formats.push_back(pf);
-  }
-  out.codecs = classify(formats);
+  out.codecs = classify(formatsOf(out.description.media[out.audioIndex]));
   out.transport = sdp::transportOf(out.description, out.audioIndex);
   if (out.transport.mid.empty()) out.transport.mid = "0";
   return out;
@@ -136,37 +137,52 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
 std::string genesysSdp(const std::string& address, uint16_t port,
                        const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                        std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
-                       const std::string& direction) {
-  media::PlainSdp p;
-  p.direction = direction;
-  p.address = address;
-  p.port = port;
-  for (const auto& [id, pt] : codecs) p.payloadTypes.push_back(pt);
-  p.telephoneEventPt = telephoneEventPt ? *telephoneEventPt : -1;
-  p.sessionId = sessionId;
-  p.sessionVersion = version;
-  return media::buildPlainSdp(p);
+                       sdp::Direction direction) {
+  auto sd = skeleton(sessionId, version);
+  sd.sessionName = "rtcgate";
+  sd.connection = sdp::connectionTo(address);
+  sd.origin.addrType = sd.connection->addrType;
+  sd.origin.address = address;
+  sdp::MediaDescription m;
+  m.media = "audio";
+  m.port = port;
+  m.proto = "RTP/AVP";
+  for (const auto& [id, pt] : codecs) addCodec(m, id, pt);
+  if (telephoneEventPt) addTelephoneEvent(m, *telephoneEventPt, 8000);
+  m.attributes.add("ptime", "20");
+  m.attributes.add(sdp::toString(direction));
+  sd.media.push_back(std::move(m));
+  return sdp::write(sd);
 }
 
-std::string answerDirection(const media::PlainSdp& offer) {
+sdp::Direction answerDirection(const GenesysMedia& offer) {
   // RFC 3264 §8.4: the old-style hold puts 0.0.0.0 in c=.
-  if (offer.address == "0.0.0.0" || offer.direction == "inactive") return "inactive";
-  if (offer.direction == "sendonly") return "recvonly";
-  if (offer.direction == "recvonly") return "sendonly";
-  return "sendrecv";
+  if (offer.address == "0.0.0.0" || offer.direction == sdp::Direction::Inactive) return sdp::Direction::Inactive;
+  if (offer.direction == sdp::Direction::SendOnly) return sdp::Direction::RecvOnly;
+  if (offer.direction == sdp::Direction::RecvOnly) return sdp::Direction::SendOnly;
+  return sdp::Direction::SendRecv;
 }
 
 std::optional<GenesysMedia> readGenesysSdp(const std::string& text) {
-  auto plain = media::parsePlainSdp(text);
-  if (!plain) return std::nullopt;
+  constexpr size_t kMaxFormats = 32;  // a bound on what we classify from a trunk's offer
+  sdp::SessionDescription sd;
+  try {
+    sd = sdp::parse(text);
+  } catch (const sdp::SdpError&) {
+    return std::nullopt;
+  }
+  auto audio = std::find_if(sd.media.begin(), sd.media.end(), [](const auto& m) { return m.media == "audio"; });
+  if (audio == sd.media.end() || audio->proto != "RTP/AVP") return std::nullopt;
+  auto index = static_cast<size_t>(audio - sd.media.begin());
+  const auto* connection = sdp::connectionOf(sd, index);
+  if (connection == nullptr || connection->netType != "IN" || connection->address.empty()) return std::nullopt;
+  if (audio->payloadTypes().size() != audio->formats.size() || audio->formats.size() > kMaxFormats) return std::nullopt;
+
   GenesysMedia g;
-  g.plain = *plain;
-  std::vector<PayloadFormat> formats;
-  for (int pt : plain->payloadTypes)
-    if (pt >= 0 && pt < 128) formats.push_back({static_cast<uint8_t>(pt), "", 0, 1});
-  if (plain->telephoneEventPt >= 0)
-    formats.push_back({static_cast<uint8_t>(plain->telephoneEventPt), "telephone-event", 8000, 1});
-  g.codecs = classify(formats);
+  g.address = connection->address;
+  g.port = audio->port;
+  g.direction = sdp::directionOf(sd, index);
+  g.codecs = classify(formatsOf(*audio));
   return g;
 }
 

@@ -337,8 +337,8 @@ bool Session::chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* b
 void Session::startBridge() {
   if (bridged_ || !genesysSdp_) return;
   bridged_ = true;
-  auto addr = genesysSdp_->plain.address;
-  auto port = genesysSdp_->plain.port;
+  auto addr = genesysSdp_->address;
+  auto port = genesysSdp_->port;
   auto codecs = codecs_;
   onMedia([addr, port, codecs](MediaSession& m) {
     m.setUpstreamRemote(addr, port);
@@ -398,18 +398,18 @@ std::string Session::onReoffer(std::string_view offer) {
   log::CallScope scope(id_);
   auto g = readGenesysSdp(std::string(offer));
   if (!g || state_ != CallState::Connected) return {};
-  const auto direction = answerDirection(g->plain);
-  const bool moved = g->plain.address != "0.0.0.0" &&
-                     (!genesysSdp_ || g->plain.address != genesysSdp_->plain.address || g->plain.port != genesysSdp_->plain.port);
-  lg()->info("Genesys re-INVITE: media {}:{} ({}){}", g->plain.address, g->plain.port, g->plain.direction,
+  const auto direction = answerDirection(*g);
+  const bool moved = g->address != "0.0.0.0" &&
+                     (!genesysSdp_ || g->address != genesysSdp_->address || g->port != genesysSdp_->port);
+  lg()->info("Genesys re-INVITE: media {}:{} ({}){}", g->address, g->port, sdp::toString(g->direction),
              moved ? ", re-latching" : "");
   if (moved) {
-    auto addr = g->plain.address;
-    auto port = g->plain.port;
+    auto addr = g->address;
+    auto port = g->port;
     onMedia([addr, port](MediaSession& m) { m.setUpstreamRemote(addr, port); });
   }
   // Hold: stop sending toward Genesys while it does not want media from us; the browser leg is not re-negotiated.
-  const bool sendUpstream = direction == "sendrecv" || direction == "sendonly";
+  const bool sendUpstream = direction == sdp::Direction::SendRecv || direction == sdp::Direction::SendOnly;
   onMedia([sendUpstream](MediaSession& m) { m.setSendingUpstream(sendUpstream); });
   genesysSdp_ = std::move(*g);
   if (direction != genesysDirection_) {

@@ -6,12 +6,13 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
 #include "rtcgate/core/c_handle.h"
 #include "rtcgate/core/log.h"
-#include "rtcgate/signaling/self_signed_cert.h"
+#include "rtcgate/crypto/self_signed_certificate.h"
 
 namespace rtcgate::signaling {
 namespace {
@@ -119,7 +120,12 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (l->config.tlsCertFile.empty()) {
       if (generatedCert_.empty()) {
-        auto pem = generateSelfSignedCertificate("rtcgate demo");
+        crypto::SelfSignedRequest request;
+        request.commonName = "rtcgate demo";
+        request.validFor = std::chrono::days(365);
+        request.backdate = std::chrono::hours(1);
+        request.subjectAltNames = "DNS:localhost,IP:127.0.0.1,IP:::1";
+        auto pem = crypto::toPem(crypto::generateSelfSigned(request));
         generatedCert_ = std::move(pem.certificate);
         generatedKey_ = std::move(pem.privateKey);
       }

@@ -179,5 +179,30 @@ TEST(SdpFingerprint, NormalisesCaseAndValidates) {
   EXPECT_FALSE(parseFingerprint("sha-256"));
 }
 
+TEST(SdpMedia, ConnectionAndDirectionFallBackToTheSessionLevel) {
+  auto sd = parse("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=sendonly\r\n"
+                  "m=audio 4000 RTP/AVP 8\r\nc=IN IP4 10.0.0.2\r\na=inactive\r\n"
+                  "m=audio 4002 RTP/AVP 0\r\n");
+  ASSERT_NE(connectionOf(sd, 0), nullptr);
+  EXPECT_EQ(connectionOf(sd, 0)->address, "10.0.0.2");
+  EXPECT_EQ(connectionOf(sd, 1)->address, "10.0.0.1");
+  EXPECT_EQ(directionOf(sd, 0), Direction::Inactive);
+  EXPECT_EQ(directionOf(sd, 1), Direction::SendOnly);
+  auto bare = parse("v=0\r\nm=audio 4000 RTP/AVP 8\r\n");
+  EXPECT_EQ(connectionOf(bare, 0), nullptr);
+  EXPECT_EQ(directionOf(bare, 0), Direction::SendRecv);
+}
+
+TEST(SdpMedia, PayloadTypesSkipWhatIsNotOne) {
+  MediaDescription m;
+  m.formats = {"0", "8", "101", "x", "128", "-1", "96"};
+  EXPECT_EQ(m.payloadTypes(), (std::vector<int>{0, 8, 101, 96}));
+}
+
+TEST(SdpMedia, ConnectionToPicksTheAddressType) {
+  EXPECT_EQ(connectionTo("192.0.2.5"), (Connection{"IN", "IP4", "192.0.2.5"}));
+  EXPECT_EQ(connectionTo("2001:db8::5"), (Connection{"IN", "IP6", "2001:db8::5"}));
+}
+
 }  // namespace
 }  // namespace rtcgate::sdp

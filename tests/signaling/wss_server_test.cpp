@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "node_runner.h"
+#include "rtcgate/crypto/self_signed_certificate.h"
 #include "rtcgate/signaling/browser_dialogs.h"
 #include "rtcgate/signaling/digest_auth.h"
-#include "rtcgate/signaling/self_signed_cert.h"
 #include "rtcgate/signaling/wss_server.h"
 #include "support/test_support.h"
 
@@ -254,13 +254,20 @@ TEST(WssServerLimits, PerIpCapPingsAndHandshakeTimeout) {
   EXPECT_EQ(run.results["stalled_ms_under_3000"], "yes");
 }
 
+crypto::PemCertificate certificateFor(const std::string& commonName) {
+  crypto::SelfSignedRequest request;
+  request.commonName = commonName;
+  request.validFor = std::chrono::days(1);
+  return crypto::toPem(crypto::generateSelfSigned(request));
+}
+
 TEST(WssServerCertificates, ReloadServesTheNewCertificateToNewConnections) {
   EventLoop loop("control");
   loop.adoptCurrentThread();
   Metrics metrics;
   test::TempDir dir;
-  auto first = generateSelfSignedCertificate("first.example");
-  auto second = generateSelfSignedCertificate("second.example");
+  auto first = certificateFor("first.example");
+  auto second = certificateFor("second.example");
   auto cfg = testConfig();
   cfg.listeners.wss[0].tlsCertFile = dir.write("cert.pem", first.certificate);
   cfg.listeners.wss[0].tlsKeyFile = dir.write("key.pem", first.privateKey);

@@ -2,10 +2,11 @@
 // SipStack against real SIPp (Debian sip-tester) on 127.0.0.1, ports chosen at runtime.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
-#include "rtcgate/media/rtp/plain_sdp.h"
 #include "rtcgate/media/rtp/rtp_leg.h"
+#include "rtcgate/sdp/session_description.h"
 #include "rtcgate/sip/sip_stack.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
@@ -149,12 +150,9 @@ TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   media::RtpPortPool ports(base, static_cast<uint16_t>(base + 99), 1);
   media::RtpLeg leg(loop, ports.slice(0), media::RtpLegConfig{}, metrics);
   ASSERT_TRUE(leg.open());
-  media::PlainSdp local;
-  local.address = leg.localAddress();
-  local.port = leg.localPort();
-  local.payloadTypes = {0, 8};
-  local.telephoneEventPt = 101;
-  handler.answerSdp = media::buildPlainSdp(local);
+  handler.answerSdp = "v=0\r\no=rtcgate 1 1 IN IP4 " + leg.localAddress() + "\r\ns=rtcgate\r\nc=IN IP4 " +
+                      leg.localAddress() + "\r\nt=0 0\r\nm=audio " + std::to_string(leg.localPort()) +
+                      " RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
   startStack();
   ASSERT_TRUE(stack->registerDn("1001"));
   auto p = uac("inbound_call_to_registered_dn.xml", "1001");
@@ -164,11 +162,16 @@ TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   EXPECT_EQ(call.dn(), "1001");
   EXPECT_EQ(call.direction(), CallDirection::Inbound);
   EXPECT_EQ(call.genesysCallUuid(), "0A1B2C3D4E5F6071");
-  auto remote = media::parsePlainSdp(call.remoteSdp());
-  ASSERT_TRUE(remote.has_value()) << call.remoteSdp();
-  EXPECT_EQ(remote->address, "127.0.0.1");
-  EXPECT_EQ(remote->telephoneEventPt, 101);
-  EXPECT_TRUE(leg.setRemote(remote->address, remote->port));
+  auto remote = sdp::parse(call.remoteSdp());
+  ASSERT_EQ(remote.media.size(), 1u) << call.remoteSdp();
+  const auto* connection = sdp::connectionOf(remote, 0);
+  ASSERT_NE(connection, nullptr) << call.remoteSdp();
+  EXPECT_EQ(connection->address, "127.0.0.1");
+  auto maps = remote.media[0].rtpMaps();
+  EXPECT_TRUE(std::any_of(maps.begin(), maps.end(), [](const auto& r) {
+    return r.payloadType == 101 && r.encoding == "telephone-event";
+  })) << call.remoteSdp();
+  EXPECT_TRUE(leg.setRemote(connection->address, remote.media[0].port));
   EXPECT_FALSE(call.lateOffer());
   EXPECT_TRUE(handler.confirmed);
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));

@@ -16,6 +16,7 @@
 #include "rtcgate/media/candidate_policy.h"
 #include "rtcgate/media/dtls_certificate.h"
 #include "rtcgate/media/dtls_transport.h"
+#include "rtcgate/media/rtp/rtp_receive_stats.h"
 #include "rtcgate/media/srtp_session.h"
 #include "rtcgate/sdp/session_description.h"
 
@@ -38,7 +39,7 @@ struct LegStats {
   uint64_t rtpPacketsSent = 0, rtpBytesSent = 0, rtcpPacketsSent = 0;
   uint64_t rtpPacketsReceived = 0, rtpBytesReceived = 0, rtcpPacketsReceived = 0;
   uint64_t srtpAuthFailures = 0, srtpReplayFailures = 0, droppedBeforeDtls = 0;
-  int64_t packetsLost = 0;   // RFC 3550 A.3, first inbound SSRC
+  int64_t packetsLost = 0;   // RFC 3550 A.3, current inbound SSRC
   double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
 };
 
@@ -107,6 +108,7 @@ private:
   void maybeStartDtls();
   void fail(const std::string& reason);
   void handleSrtp(uint8_t* data, size_t len);
+  void updateInbound(const uint8_t* data, size_t len);
   SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
   template <typename Fn>
   void emit(Fn fn);
@@ -135,17 +137,13 @@ private:
   std::vector<uint8_t> sendBuffer_;
   std::vector<uint8_t> recvBuffer_;
   LegStats counters_;
+  // Receive statistics of the current inbound SSRC (a new SSRC starts them again).
   struct Inbound {
-    bool init = false;
     uint32_t ssrc = 0;
-    uint16_t maxSeq = 0;
-    uint32_t cycles = 0, baseSeq = 0;
-    uint64_t received = 0;
-    double jitter = 0;  // in timestamp units
-    int64_t lastTransit = 0;
-    bool haveTransit = false;
-    uint32_t clockRate = 0;
-  } inbound_;
+    uint32_t clockRate = 0;  // of the last packet whose payload type had one; 0: jitter unknown
+    RtpReceiveStats stats;
+  };
+  std::optional<Inbound> inbound_;
   std::atomic<uint64_t>* authFailures_;
   std::atomic<uint64_t>* replayFailures_;
   std::atomic<uint64_t>* droppedBeforeDtls_;

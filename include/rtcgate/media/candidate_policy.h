@@ -34,7 +34,5 @@ std::vector<LocalAddress> listLocalAddresses();
 
 // Shell-style glob with * and ? (interface names).
 bool globMatch(const std::string& pattern, const std::string& text);
-// "a.b.c.d/n" or "x::/n" contains address (same family only); false on malformed input.
-bool cidrContains(const std::string& cidr, const std::string& address);
 
 }  // namespace rtcgate::media

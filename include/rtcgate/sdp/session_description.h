@@ -84,6 +84,8 @@ struct MediaDescription {
 
   std::vector<RtpMap> rtpMaps() const;
   std::optional<std::string> fmtp(int payloadType) const;
+  // The formats that are RTP payload types (0..127), in m= order; others are left out.
+  std::vector<int> payloadTypes() const;
   bool operator==(const MediaDescription&) const = default;
 };
 
@@ -114,6 +116,13 @@ enum class Direction { SendRecv, SendOnly, RecvOnly, Inactive };
 std::optional<Setup> parseSetup(std::string_view v);
 const char* toString(Setup s);
 const char* toString(Direction d);
+
+// "IN IP4 <address>" or "IN IP6 <address>", by the address's form.
+Connection connectionTo(std::string address);
+// What applies to a media section: its own c= or direction attribute, else the session's (RFC 8866 §5.7,
+// RFC 3264 §5.1). No c= at all: nullptr. No direction at all: sendrecv.
+const Connection* connectionOf(const SessionDescription& sd, size_t mediaIndex);
+Direction directionOf(const SessionDescription& sd, size_t mediaIndex);
 
 struct Fingerprint {
   std::string algorithm;  // lower case, e.g. "sha-256"

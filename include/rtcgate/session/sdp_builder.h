@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "rtcgate/codec/media_bridge.h"
-#include "rtcgate/media/rtp/plain_sdp.h"
 #include "rtcgate/sdp/session_description.h"
 #include "rtcgate/session/codec_negotiation.h"
 
@@ -39,17 +38,21 @@ std::string browserOffer(const std::vector<codec::CodecId>& preference, const sd
 std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint8_t chosenPt,
                           const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version);
 
-// Genesys-leg SDP: the RTP leg's address/port, payload types in preference order plus telephone-event.
+// Genesys-leg SDP (plain RTP/AVP): the RTP leg's address/port, payload types in preference order plus
+// telephone-event, 20 ms packets.
 std::string genesysSdp(const std::string& address, uint16_t port, const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                        std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
-                       const std::string& direction = "sendrecv");
-// RFC 3264 §6.1: the answer's direction for an offered one (sendonly ⇄ recvonly; a c=0.0.0.0 hold is inactive).
-std::string answerDirection(const media::PlainSdp& offer);
-// The Genesys leg's formats (static PTs 0/8 and telephone-event) from its SDP.
+                       sdp::Direction direction = sdp::Direction::SendRecv);
+// The Genesys leg's first audio m-line: where to send (c= of the section, else of the session), its direction and
+// its formats (static PTs 0/8 and telephone-event). nullopt when there is none, it is not RTP/AVP or has no c=.
 struct GenesysMedia {
-  media::PlainSdp plain;
+  std::string address;
+  uint16_t port = 0;  // 0: stream rejected
+  sdp::Direction direction = sdp::Direction::SendRecv;
   OfferedCodecs codecs;
 };
 std::optional<GenesysMedia> readGenesysSdp(const std::string& text);
+// RFC 3264 §6.1: the answer's direction for an offered one (sendonly ⇄ recvonly; a c=0.0.0.0 hold is inactive).
+sdp::Direction answerDirection(const GenesysMedia& offer);
 
 }  // namespace rtcgate::session

@@ -108,7 +108,7 @@ private:
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
   uint64_t sdpSessionId_;
   uint64_t genesysSdpVersion_ = 1;
-  std::string genesysDirection_ = "sendrecv";
+  sdp::Direction genesysDirection_ = sdp::Direction::SendRecv;
   bool browserDone_ = false;
   bool upstreamDone_ = false;
 };

@@ -3,12 +3,10 @@
 
 #include <sys/socket.h>
 
-#include <array>
-#include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
+
+#include "rtcgate/core/address.h"
 
 namespace rtcgate::sip {
 
@@ -23,13 +21,8 @@ public:
   bool empty() const { return nets_.empty(); }
 
 private:
-  struct Net {
-    int family;
-    std::array<uint8_t, 16> bytes;
-    unsigned prefix;
-  };
-  bool matches(int family, const uint8_t* bytes) const;
-  std::vector<Net> nets_;
+  bool matches(const IpAddress& address) const;
+  std::vector<IpNetwork> nets_;
 };
 
 }  // namespace rtcgate::sip

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/crypto/openssl_error.h"
 
 namespace rtcgate::media {
 
@@ -19,17 +20,6 @@ auto logger() { return log::get(log::Component::Dtls); }
 int sslIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
-}
-
-std::string drainErrors() {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
 }
 
 // Path MTU below every common tunnel so a flight never fragments at IP level (the certificate is ~400 bytes).
@@ -112,12 +102,12 @@ DtlsTransport::DtlsTransport(EventLoop& loop, std::shared_ptr<const DtlsCertific
                              Callbacks callbacks)
     : loop_(loop), cert_(std::move(cert)), callbacks_(std::move(callbacks)), handshakeTimeout_(handshakeTimeout) {
   ctx_.reset(SSL_CTX_new(DTLS_method()));
-  if (!ctx_) throw std::runtime_error("SSL_CTX_new: " + drainErrors());
+  if (!ctx_) throw std::runtime_error("SSL_CTX_new: " + crypto::drainOpensslErrors());
   // WebRTC requires DTLS 1.2 (RFC 8827 §6.5); 1.0 is long gone from browsers.
   SSL_CTX_set_min_proto_version(ctx_.get(), DTLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(ctx_.get(), DTLS1_2_VERSION);
   if (SSL_CTX_use_certificate(ctx_.get(), cert_->x509()) != 1 || SSL_CTX_use_PrivateKey(ctx_.get(), cert_->key()) != 1)
-    throw std::runtime_error("DTLS certificate: " + drainErrors());
+    throw std::runtime_error("DTLS certificate: " + crypto::drainOpensslErrors());
   SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &DtlsTransport::onVerify);
   SSL_CTX_set_cipher_list(ctx_.get(), "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
                                       "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -129,10 +119,10 @@ DtlsTransport::DtlsTransport(EventLoop& loop, std::shared_ptr<const DtlsCertific
   }
   // Returns 0 on success (OpenSSL quirk).
   if (srtp.empty() || SSL_CTX_set_tlsext_use_srtp(ctx_.get(), srtp.c_str()) != 0)
-    throw std::runtime_error("use_srtp profiles: " + drainErrors());
+    throw std::runtime_error("use_srtp profiles: " + crypto::drainOpensslErrors());
   SSL_CTX_set_read_ahead(ctx_.get(), 1);
   ssl_.reset(SSL_new(ctx_.get()));
-  if (!ssl_) throw std::runtime_error("SSL_new: " + drainErrors());
+  if (!ssl_) throw std::runtime_error("SSL_new: " + crypto::drainOpensslErrors());
   SSL_set_ex_data(ssl_.get(), sslIndex(), this);
   rbio_ = BIO_new(BIO_s_mem());
   BIO* wbio = BIO_new(writeMethod());
@@ -214,7 +204,7 @@ void DtlsTransport::advance() {
   } else if (remoteFingerprints_.empty()) {
     fail("DTLS handshake before the peer's fingerprint was known");
   } else {
-    auto detail = drainErrors();
+    auto detail = crypto::drainOpensslErrors();
     fail("DTLS handshake failed" + (detail.empty() ? std::string() : ": " + detail));
   }
 }

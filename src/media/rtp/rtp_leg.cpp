@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/media/rtp/rtp_leg.h"
 
-#include <arpa/inet.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
 #include <sys/uio.h>
 
 #include <cstring>
+
+#include "rtcgate/core/address.h"
 
 namespace rtcgate::media {
 namespace {
@@ -25,14 +26,8 @@ uint64_t ntpNow() {
 }
 
 bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
-  if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET)
-    return std::memcmp(&reinterpret_cast<const sockaddr_in&>(a).sin_addr,
-                       &reinterpret_cast<const sockaddr_in&>(b).sin_addr, sizeof(in_addr)) == 0;
-  if (a.ss_family == AF_INET6)
-    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
-                       &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr, sizeof(in6_addr)) == 0;
-  return false;
+  auto x = IpAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&a));
+  return x && x == IpAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&b));
 }
 
 socklen_t lengthOf(const sockaddr_storage& s) {
@@ -99,24 +94,10 @@ bool RtpLeg::open() {
 
 bool RtpLeg::setRemote(const std::string& address, uint16_t port) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  sockaddr_storage ss{};
-  auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(port);
-  } else if (inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-  } else {
-    return false;
-  }
-  remoteRtp_ = ss;
-  remoteRtcp_ = ss;
-  if (ss.ss_family == AF_INET)
-    reinterpret_cast<sockaddr_in*>(&remoteRtcp_)->sin_port = htons(static_cast<uint16_t>(port + 1));
-  else
-    reinterpret_cast<sockaddr_in6*>(&remoteRtcp_)->sin6_port = htons(static_cast<uint16_t>(port + 1));
+  auto a = IpAddress::parse(address);
+  if (!a) return false;
+  a->toSockaddr(port, remoteRtp_);
+  a->toSockaddr(static_cast<uint16_t>(port + 1), remoteRtcp_);
   haveRemote_ = true;
   lastRx_ = std::chrono::steady_clock::now();
   return true;
@@ -190,11 +171,6 @@ gboolean RtpLeg::onReadable(gint fd, GIOCondition, gpointer self) {
 
 bool RtpLeg::fromRemote(const sockaddr_storage& src) const { return haveRemote_ && sameAddress(src, remoteRtp_); }
 
-uint32_t RtpLeg::nowInTimestampUnits() const {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch());
-  return static_cast<uint32_t>(static_cast<uint64_t>(us.count()) * config_.clockRate / 1000000);
-}
-
 void RtpLeg::readRtp() {
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
     sockaddr_storage src{};
@@ -218,7 +194,7 @@ void RtpLeg::readRtp() {
     remoteSsrc_ = h.ssrc;
     ++stats_.packetsReceived;
     stats_.bytesReceived += h.payloadSize;
-    rx_.update(h.sequence, h.timestamp, nowInTimestampUnits());
+    rx_.update(h.sequence, h.timestamp, arrivalTimestamp(config_.clockRate));
     lastRx_ = std::chrono::steady_clock::now();
     timedOut_ = false;
     if (onPacket_) onPacket_(h, packet.subspan(h.headerSize, h.payloadSize));

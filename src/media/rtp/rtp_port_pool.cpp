@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,28 +10,17 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "rtcgate/core/address.h"
+
 namespace rtcgate::media {
 namespace {
 
 UdpSocket bindUdp(const std::string& address, uint16_t port) {
+  auto a = IpAddress::parse(address);
+  if (!a) return UdpSocket();
   sockaddr_storage ss{};
-  socklen_t len = 0;
-  int family = AF_INET;
-  auto* in4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1) {
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(port);
-    len = sizeof *in4;
-  } else if (inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1) {
-    family = AF_INET6;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    len = sizeof *in6;
-  } else {
-    return UdpSocket();
-  }
-  UdpSocket s(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  socklen_t len = a->toSockaddr(port, ss);
+  UdpSocket s(socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (s.fd() < 0 || bind(s.fd(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return UdpSocket();
   return s;
 }

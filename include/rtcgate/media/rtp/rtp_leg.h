@@ -76,7 +76,6 @@ private:
   void readRtcp();
   bool fromRemote(const sockaddr_storage& src) const;
   void checkInactivity();
-  uint32_t nowInTimestampUnits() const;
 
   EventLoop& loop_;
   RtpPortSlice& ports_;

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Genesys leg's plain RTP/AVP SDP, written and read through the sdp module.
+#include <gtest/gtest.h>
+
+#include "rtcgate/session/sdp_builder.h"
+
+namespace rtcgate::session {
+namespace {
+
+TEST(GenesysSdp, WritesThePlainAudioOffer) {
+  auto text = genesysSdp("192.0.2.5", 20000, {{codec::CodecId::Pcmu, 0}, {codec::CodecId::Pcma, 8}}, 101, 7, 3);
+  EXPECT_EQ(text,
+            "v=0\r\n"
+            "o=rtcgate 7 3 IN IP4 192.0.2.5\r\n"
+            "s=rtcgate\r\n"
+            "c=IN IP4 192.0.2.5\r\n"
+            "t=0 0\r\n"
+            "m=audio 20000 RTP/AVP 0 8 101\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "a=rtpmap:8 PCMA/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\n"
+            "a=fmtp:101 0-16\r\n"
+            "a=ptime:20\r\n"
+            "a=sendrecv\r\n");
+  auto v6 = genesysSdp("2001:db8::5", 20002, {{codec::CodecId::Pcma, 8}}, std::nullopt, 1, 1, sdp::Direction::RecvOnly);
+  EXPECT_NE(v6.find("c=IN IP6 2001:db8::5\r\n"), std::string::npos);
+  EXPECT_NE(v6.find("m=audio 20002 RTP/AVP 8\r\n"), std::string::npos);
+  EXPECT_EQ(v6.find("telephone-event"), std::string::npos);
+  EXPECT_NE(v6.find("a=recvonly\r\n"), std::string::npos);
+}
+
+TEST(GenesysSdp, ReadsWhatItWrites) {
+  auto g = readGenesysSdp(genesysSdp("192.0.2.5", 20000, {{codec::CodecId::Pcmu, 0}, {codec::CodecId::Pcma, 8}}, 101, 1, 1));
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->address, "192.0.2.5");
+  EXPECT_EQ(g->port, 20000);
+  EXPECT_EQ(g->direction, sdp::Direction::SendRecv);
+  EXPECT_EQ(pickCodec(g->codecs, {codec::CodecId::Pcma}), std::make_pair(codec::CodecId::Pcma, uint8_t{8}));
+  EXPECT_EQ(pickTelephoneEvent(g->codecs, 8000), uint8_t{101});
+}
+
+TEST(GenesysSdp, StaticPayloadTypesNeedNoRtpmap) {
+  auto g = readGenesysSdp("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 8 0\r\n");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(pickCodec(g->codecs, {codec::CodecId::Pcmu}), std::make_pair(codec::CodecId::Pcmu, uint8_t{0}));
+  EXPECT_FALSE(pickTelephoneEvent(g->codecs, 8000).has_value());
+}
+
+TEST(GenesysSdp, MediaLevelConnectionAndDirectionWin) {
+  auto g = readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 8\nc=IN IP4 10.0.0.2\na=sendonly\n");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->address, "10.0.0.2");
+  EXPECT_EQ(g->direction, sdp::Direction::SendOnly);
+  EXPECT_EQ(answerDirection(*g), sdp::Direction::RecvOnly);
+}
+
+TEST(GenesysSdp, HoldIsAnsweredInactive) {
+  auto g = readGenesysSdp("v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n");
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(answerDirection(*g), sdp::Direction::Inactive);
+  auto r = readGenesysSdp("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=recvonly\r\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(answerDirection(*r), sdp::Direction::SendOnly);
+}
+
+TEST(GenesysSdp, RefusesWhatIsNotPlainRtpAudio) {
+  EXPECT_FALSE(readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/SAVP 8\n").has_value());
+  EXPECT_FALSE(readGenesysSdp("v=0\nm=audio 4000 RTP/AVP 8\n").has_value());             // no c=
+  EXPECT_FALSE(readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 99999 RTP/AVP 8\n").has_value());
+  EXPECT_FALSE(readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=video 4000 RTP/AVP 96\n").has_value());
+  EXPECT_FALSE(readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 8 x\n").has_value());
+  EXPECT_FALSE(readGenesysSdp("not sdp").has_value());
+}
+
+}  // namespace
+}  // namespace rtcgate::session
