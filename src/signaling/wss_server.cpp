@@ -375,16 +375,16 @@ int WssServer::onLivenessTimer(Connection& c, lws* wsi) {
                std::chrono::duration_cast<std::chrono::milliseconds>(silence).count());
     return -1;  // the peer is gone or stuck: no close handshake to wait for
   }
-  auto nextPing = c.lastHeard + ping;
-  if (silence >= ping && !c.closing) {
-    if (now - c.lastPingSent >= ping) {
+  auto next = c.lastHeard + idle;
+  if (!c.closing) {  // a closing connection only waits for its close to go out (or for the idle bound)
+    if (silence >= ping && now - c.lastPingSent >= ping) {
       c.lastPingSent = now;
       c.pingDue = true;
       lws_callback_on_writable(wsi);
     }
-    nextPing = c.lastPingSent + ping;
+    next = std::min(next, silence >= ping ? c.lastPingSent + ping : c.lastHeard + ping);
   }
-  lws_set_timer_usecs(wsi, usecs(std::min(nextPing, c.lastHeard + idle) - now));
+  lws_set_timer_usecs(wsi, usecs(next - now));
   return 0;
 }
 
