@@ -25,6 +25,7 @@ const char* toString(LegState s) {
     case LegState::Connecting: return "connecting";
     case LegState::Connected: return "connected";
     case LegState::Failed: return "failed";
+    case LegState::PeerClosed: return "peer-closed";
     case LegState::Closed: return "closed";
   }
   return "?";
@@ -49,6 +50,8 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   replayFailures_ = &m.counter("rtcgate_srtp_replay_failures_total", "SRTP/SRTCP packets from browsers dropped as replays");
   droppedBeforeDtls_ = &m.counter("rtcgate_media_dropped_before_dtls_total", "media packets dropped because DTLS had not completed");
   legsFailed_ = &m.counter("rtcgate_browser_legs_failed_total", "browser media legs failed (ICE, DTLS, consent)");
+  legsClosedByPeer_ = &m.counter("rtcgate_browser_legs_closed_by_peer_total",
+                                 "browser media legs the browser closed with DTLS close_notify (normal hangup)");
 
   const auto& cfg = *ctx_.config;
   IceAgent::Settings is;
@@ -80,6 +83,7 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   dc.send = [this](const uint8_t* d, size_t n) { ice_->send(d, n); };
   dc.connected = [this](const DtlsSrtpKeys& keys) { onDtlsConnected(keys); };
   dc.failed = [this](const std::string& reason) { fail(reason); };
+  dc.closedByPeer = [this] { onDtlsClosedByPeer(); };
   dtls_ = std::make_unique<DtlsTransport>(loop_, ctx_.certificate, std::move(profiles),
                                           std::chrono::milliseconds(cfg.media.dtlsHandshakeTimeoutMs), std::move(dc));
   nextLocalIsOffer_ = role_ == LegRole::Offerer;
@@ -112,7 +116,9 @@ void BrowserLeg::start() {
 void BrowserLeg::onGathered() { maybeReportLocal(); }
 
 void BrowserLeg::maybeReportLocal() {
-  if (!localPending_ || !ice_->gatheredOnce() || state_ == LegState::Failed || state_ == LegState::Closed) return;
+  if (!localPending_ || !ice_->gatheredOnce() || state_ == LegState::Failed || state_ == LegState::PeerClosed ||
+      state_ == LegState::Closed)
+    return;
   // An answer needs the offer first: the DTLS role we answer with depends on the offer's a=setup.
   if (!nextLocalIsOffer_ && !remoteSet_) return;
   localPending_ = false;
@@ -150,7 +156,8 @@ bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::s
     logger()->warn("remote description refused: {}", why);
     return false;
   };
-  if (state_ == LegState::Failed || state_ == LegState::Closed) return refuse("leg is no longer usable");
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed)
+    return refuse("leg is no longer usable");
   if (remote.fingerprints.empty()) return refuse("no a=fingerprint (DTLS-SRTP is mandatory)");
   if (!remote.rtcpMux) return refuse("no a=rtcp-mux (required)");
   if (remote.iceUfrag.empty() || remote.icePwd.empty()) return refuse("no a=ice-ufrag/a=ice-pwd");
@@ -200,7 +207,7 @@ bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::s
 void BrowserLeg::restartIce() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   log::CallScope scope(callId_);
-  if (state_ == LegState::Failed || state_ == LegState::Closed) return;
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
   ice_->restart();
   awaitingAnswer_ = true;
   nextLocalIsOffer_ = true;
@@ -223,7 +230,8 @@ void BrowserLeg::maybeStartDtls() {
 }
 
 void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
-  if (state_ == LegState::Failed || state_ == LegState::Closed || len > kMaxPacket) return;
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed || len > kMaxPacket)
+    return;
   uint8_t first = data[0];
   // RFC 7983 §7: 20..63 DTLS, 128..191 RTP/RTCP (STUN 0..3 never reaches us: libnice consumes it).
   if (first >= 20 && first <= 63) {
@@ -326,8 +334,20 @@ void BrowserLeg::onDtlsConnected(const DtlsSrtpKeys& keys) {
   });
 }
 
+void BrowserLeg::onDtlsClosedByPeer() {
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
+  // Runs synchronously inside DtlsTransport::handlePacket: only state here, the owner hears of it posted.
+  state_ = LegState::PeerClosed;  // nothing more is sent (sendProtected answers NotReady) nor accepted (onReceive)
+  legsClosedByPeer_->fetch_add(1, std::memory_order_relaxed);
+  logger()->info("browser closed its media (DTLS close_notify)");
+  emit([this] {
+    if (callbacks_.closedByPeer) callbacks_.closedByPeer();
+  });
+}
+
 void BrowserLeg::fail(const std::string& reason) {
-  if (state_ == LegState::Failed || state_ == LegState::Closed) return;
+  // After the browser's close_notify, ICE consent and the like run out by design: that is no failure.
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
   state_ = LegState::Failed;
   failureReason_ = reason;
   legsFailed_->fetch_add(1, std::memory_order_relaxed);

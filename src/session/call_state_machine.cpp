@@ -29,6 +29,7 @@ std::string_view eventName(CallEvent e) {
     case CallEvent::CallerTransportLost: return "caller-transport-lost";
     case CallEvent::CalleeTransportLost: return "callee-transport-lost";
     case CallEvent::MediaFailed: return "media-failed";
+    case CallEvent::BrowserMediaClosed: return "browser-media-closed";
     case CallEvent::LegsClosed: return "legs-closed";
   }
   return "?";
@@ -91,6 +92,7 @@ Transition decide(CallState s, CallEvent e) {
       if (s == S::Connected) return {S::Terminating, {A::ByeCaller, A::ReleaseMedia}};
       break;
     case E::MediaFailed:
+    case E::BrowserMediaClosed:
       if (ringing) return {S::Terminating, {A::CancelCallee, A::RejectCaller, A::ReleaseMedia}};
       if (s == S::Connected) return {S::Terminating, {A::ByeCaller, A::ByeCallee, A::ReleaseMedia}};
       break;

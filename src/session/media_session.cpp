@@ -39,6 +39,9 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
   cb.failed = [this](const std::string& reason) {
     if (events_.failed) events_.failed(reason);
   };
+  cb.closedByPeer = [this] {
+    if (events_.browserClosedMedia) events_.browserClosedMedia();
+  };
   cb.rtp = [this](const uint8_t* data, size_t len) {
     if (bridge_) bridge_->fromBrowser(data, len);
   };

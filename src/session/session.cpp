@@ -16,6 +16,11 @@ spdlog::logger* lg() { return log::get(log::Component::Session); }
 // How long a call may stay in Terminating waiting for both legs to confirm their teardown.
 constexpr std::chrono::milliseconds kTerminatingLimit{8000};
 
+// Chrome sends DTLS close_notify when its RTCPeerConnection closes, which at a normal hangup can be just before
+// the BYE (issue 9: 9 of 61 calls). The call waits this long for that BYE (or CANCEL) before ending the call itself;
+// the BYE normally follows within milliseconds, so a few seconds cover slow pages and a WebSocket reconnect.
+constexpr std::chrono::milliseconds kBrowserByeGrace{5000};
+
 const char* reasonFor(uint16_t code) {
   switch (code) {
     case 403: return "Forbidden";
@@ -225,6 +230,7 @@ void Session::openMedia(media::LegRole role) {
       s.apply(CallEvent::MediaFailed);
     });
   };
+  events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
   events.dtmfFromUpstream = [toControl](char digit) {
     toControl([digit](Session& s) {
       // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event).
@@ -315,6 +321,32 @@ void Session::onBrowserEnded(const std::string& why) {
   else
     apply(CallEvent::CalleeFailed, rejectCode_ != 0 ? rejectCode_ : 480);
   closeIfDone();
+}
+
+void Session::onBrowserClosedMedia() {
+  if (state_ != CallState::Routing && state_ != CallState::Early && state_ != CallState::Connected) return;
+  // Not a media failure and no reason to hang up yet: the browser's BYE normally follows (and must then get its
+  // 200, which it would not if we had ended the dialog first). Nothing is sent toward the browser meanwhile.
+  lg()->info("browser closed its media (DTLS close_notify); waiting up to {} ms for its BYE", kBrowserByeGrace.count());
+  std::weak_ptr<Session> weak = weak_from_this();
+  browserByeGraceTimer_ = Timer(deps_.control, kBrowserByeGrace, [weak, &control = deps_.control] {
+    // Posted: the teardown cancels this timer, which must not happen inside its own callback.
+    control.post([weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      log::CallScope callScope(self->id_);
+      auto st = self->state_;
+      if (st != CallState::Routing && st != CallState::Early && st != CallState::Connected) return;
+      lg()->info("no BYE from the browser {} ms after it closed its media: ending the call (normal hangup)",
+                 kBrowserByeGrace.count());
+      self->deps_.mediaContext.metrics
+          ->counter("rtcgate_calls_ended_browser_media_closed_total",
+                    "Calls ended because the browser closed its media (DTLS close_notify) and sent no BYE in time")
+          .fetch_add(1, std::memory_order_relaxed);
+      self->apply(CallEvent::BrowserMediaClosed);
+    });
+    return false;
+  });
 }
 
 bool Session::chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp) {
@@ -507,6 +539,7 @@ void Session::closeIfDone() {
   if (!(browserOver && upstreamOver)) return;
   if (state_ == CallState::Terminating) state_ = CallState::Closed;
   terminatingTimer_.cancel();
+  browserByeGraceTimer_.cancel();
   releaseMedia();
   if (upstream_) upstream_->setObserver(nullptr);
   if (dialog_) dialog_->setEvents({});

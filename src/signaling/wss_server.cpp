@@ -72,6 +72,26 @@ bool offersSip(const std::string& protocols) {
 
 unsigned secondsCeil(uint32_t ms) { return std::max(1u, (ms + 999) / 1000); }
 
+// libwebsockets' own idle policy is switched off (secs_since_valid_hangup 0 disables it) because in 4.1.6 it cannot
+// implement our rule "every frame, pong and CRLF keepalive counts": its validity timer is refreshed only by pongs
+// (text frames, hence CRLF keepalives, never count), and the pongs to its pings never reach us, because it pings
+// with an empty payload and skips LWS_CALLBACK_RECEIVE_PONG for an empty pong (lib/roles/ws/ops-ws.c). We ping
+// ourselves, with a payload, and keep the time of the last frame of any kind per connection (issue 9).
+const lws_retry_bo_t kNoLwsIdlePolicy{};
+
+// RFC 6455 5.5.3: a pong carries the ping's application data, so a non-empty ping gets a pong lws hands to us.
+constexpr size_t kPingPayloadBytes = 8;
+
+// Pings go out after this much silence: a third of the idle timeout (so about two answers can be missed), at most
+// every 25 s (NAT bindings; RFC 7118 6 leaves the interval to us).
+std::chrono::milliseconds pingInterval(uint32_t idleMs) {
+  return std::chrono::milliseconds(std::clamp<uint32_t>(idleMs / 3, 100, 25000));
+}
+
+lws_usec_t usecs(std::chrono::steady_clock::duration d) {
+  return std::max<lws_usec_t>(1000, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
 }  // namespace
 
 WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& metrics)
@@ -84,7 +104,10 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
                                 "WebSocket handshakes refused (subprotocol, Origin, connection caps)")),
       oversized_(metrics.counter("rtcgate_wss_oversized_messages_total", "WebSocket messages over the size bound")),
       queueOverflows_(metrics.counter("rtcgate_wss_send_queue_overflows_total",
-                                      "Connections dropped because their send queue was full")) {
+                                      "Connections dropped because their send queue was full")),
+      idleTimeouts_(metrics.counter("rtcgate_wss_idle_timeouts_total",
+                                    "Connections dropped after security.ws_idle_timeout_ms without any frame, pong "
+                                    "or CRLF keepalive")) {
   RTCGATE_ASSERT_ON_LOOP(control_);
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -102,8 +125,6 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
   if (context_ == nullptr)
     throw std::runtime_error("WSS: libwebsockets context failed (is libwebsockets-evlib-glib installed?)");
 
-  pingPolicyOwner_ = std::make_unique<lws_retry_bo_t>();
-  *pingPolicyOwner_ = {};
   for (size_t i = 0; i < config.listeners.wss.size(); ++i) {
     auto l = std::make_unique<Listener>();
     l->config = config.listeners.wss[i];
@@ -137,11 +158,8 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
       vinfo.ssl_cert_filepath = l->config.tlsCertFile.c_str();
       vinfo.ssl_private_key_filepath = l->config.tlsKeyFile.c_str();
     }
-    // Pings keep NAT bindings and detect dead peers (RFC 7118 6); no valid traffic for the idle time: hang up.
-    auto idle = secondsCeil(security_.wsIdleTimeoutMs);
-    pingPolicyOwner_->secs_since_valid_ping = static_cast<uint16_t>(std::clamp(idle / 3, 1u, 25u));
-    pingPolicyOwner_->secs_since_valid_hangup = static_cast<uint16_t>(std::clamp(idle, 2u, 65535u));
-    vinfo.retry_and_idle_policy = pingPolicyOwner_.get();
+    // Liveness and pings are ours (see kNoLwsIdlePolicy and onLivenessTimer).
+    vinfo.retry_and_idle_policy = &kNoLwsIdlePolicy;
     pendingListener_ = l.get();
     l->vhost = lws_create_vhost(context_, &vinfo);
     pendingListener_ = nullptr;
@@ -275,7 +293,10 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       session->connection = c;
       connections_.emplace(c->id, c);
       ++perIp_[c->ip];
-      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
+      // The handshake bound is over; from now on the liveness timer decides.
+      lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+      c->lastHeard = std::chrono::steady_clock::now();
+      lws_set_timer_usecs(wsi, usecs(pingInterval(security_.wsIdleTimeoutMs)));
       lg->debug("connection {} from {} established", c->id, c->ip);
       return 0;
     }
@@ -286,10 +307,14 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       return 0;
     }
     case LWS_CALLBACK_RECEIVE_PONG: {
+      // Any pong counts, also an unsolicited one (RFC 6455 5.5.3 allows them as a unidirectional heartbeat).
       auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
-      if (c != nullptr && !c->closing)
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
+      if (c != nullptr) c->lastHeard = std::chrono::steady_clock::now();
       return 0;
+    }
+    case LWS_CALLBACK_TIMER: {
+      auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
+      return c != nullptr ? onLivenessTimer(*c, wsi) : 0;
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
       auto* c = session != nullptr ? static_cast<Connection*>(session->connection) : nullptr;
@@ -314,8 +339,9 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
 }
 
 void WssServer::onReceive(Connection& c, lws* wsi, const char* data, size_t len) {
+  // Every fragment of every frame is a sign of life: SIP, CRLF keepalives, anything.
+  c.lastHeard = std::chrono::steady_clock::now();
   if (c.closing) return;
-  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsIdleTimeoutMs)));
   // Bound before buffering: a frame header announcing more than the limit is refused at its first bytes.
   size_t announced = c.rx.size() + len + lws_remaining_packet_payload(wsi);
   if (announced > security_.maxMessageBytes) {
@@ -343,10 +369,47 @@ void WssServer::onReceive(Connection& c, lws* wsi, const char* data, size_t len)
   }
 }
 
+int WssServer::onLivenessTimer(Connection& c, lws* wsi) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto idle = std::chrono::milliseconds(security_.wsIdleTimeoutMs);
+  const auto ping = pingInterval(security_.wsIdleTimeoutMs);
+  const auto silence = now - c.lastHeard;
+  if (silence >= idle) {
+    idleTimeouts_.fetch_add(1, std::memory_order_relaxed);
+    log::get(log::Component::Wss)
+        ->info("connection {} from {}: no frame, pong or keepalive for {} ms, closing", c.id, c.ip,
+               std::chrono::duration_cast<std::chrono::milliseconds>(silence).count());
+    return -1;  // the peer is gone or stuck: no close handshake to wait for
+  }
+  auto next = c.lastHeard + idle;
+  if (!c.closing) {  // a closing connection only waits for its close to go out (or for the idle bound)
+    if (silence >= ping && now - c.lastPingSent >= ping) {
+      c.lastPingSent = now;
+      c.pingDue = true;
+      lws_callback_on_writable(wsi);
+    }
+    next = std::min(next, silence >= ping ? c.lastPingSent + ping : c.lastHeard + ping);
+  }
+  lws_set_timer_usecs(wsi, usecs(next - now));
+  return 0;
+}
+
 int WssServer::onWriteable(Connection& c, lws* wsi) {
   if (c.closing && c.out.empty()) {
     lws_close_reason(wsi, static_cast<lws_close_status>(c.closeStatus), nullptr, 0);
     return -1;
+  }
+  if (c.pingDue && !c.closing) {
+    // One write per writeable callback; queued messages follow in the next one.
+    c.pingDue = false;
+    uint64_t n = ++c.pingsSent;
+    unsigned char ping[LWS_PRE + kPingPayloadBytes];
+    for (size_t i = 0; i < kPingPayloadBytes; ++i)
+      ping[LWS_PRE + i] = static_cast<unsigned char>(n >> (8 * (kPingPayloadBytes - 1 - i)));
+    if (lws_write(wsi, ping + LWS_PRE, kPingPayloadBytes, LWS_WRITE_PING) < static_cast<int>(kPingPayloadBytes))
+      return -1;
+    if (!c.out.empty()) lws_callback_on_writable(wsi);
+    return 0;
   }
   if (c.out.empty()) return 0;
   std::string& msg = c.out.front();

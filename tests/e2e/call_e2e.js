@@ -4,7 +4,7 @@
 //   ⇄  SIPp as Genesys SIP Server, with the media on this script's own RTP endpoint playing 1 kHz PCMU.
 // Asserts ICE + DTLS connected, at least 50 packets each way, 1 kHz heard in the browser (WebAudio), 440 Hz heard
 // on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
-// Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits>
+// Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|close-notify>
 //   early-media (outbound): Genesys answers 183 with SDP first; the 1 kHz tone must be heard before the 200.
 //   reinvite (inbound): Genesys moves the media to a second RTP endpoint with a re-INVITE (conference bridge);
 //   the new endpoint must hear the browser's 440 Hz and the browser keep hearing 1 kHz.
@@ -13,6 +13,11 @@
 //   long (inbound, transcoded): a 60 s call; Genesys's sender runs on its own absolute 20 ms schedule and both
 //   sides must receive >= 99 % of what the other sent and of 50 packets per second of call (issue 9 measured
 //   44-48/s when the gateway paced transcoded audio by a drifting timer).
+//   close-notify (outbound): the page closes its RTCPeerConnection (Chrome sends DTLS close_notify) 1.5 s before
+//   JsSIP's BYE, as a normal hangup can (issue 9). That is no media failure: rtcgate sends no BYE of its own, the
+//   browser's BYE gets 200 (not 481), and Genesys gets its BYE only after the browser's.
+//   close-notify-no-bye (outbound): the page closes its RTCPeerConnection and never sends BYE: after its 5 s grace
+//   rtcgate ends the call on both legs as a normal hangup (counted apart from failures).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -23,11 +28,11 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long'];
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long'].includes(mode)) ||
     (direction === 'outbound' && ['reinvite', 'long'].includes(mode))) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long>');
+  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long|close-notify|close-notify-no-bye>');
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -168,6 +173,37 @@ window.callEarly = (target) => new Promise((resolve, reject) => {
     try { const r = await window.measure(session); r.early = early; session.terminate(); resolve(r); } catch (e) { reject(e); }
   });
 });
+window.callCloseNotify = (target, sendBye) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  // Every SIP message the page receives from now on, to see what rtcgate sends after the media closed.
+  const seen = [];
+  const socket = window.ua._transport.socket;
+  const ondata = socket.ondata;
+  socket.ondata = (data) => { seen.push({ at: Date.now(), text: String(data) }); ondata(data); };
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('confirmed', async () => {
+    try {
+      const r = await window.measure(session);
+      session.connection.close();  // Chrome sends DTLS close_notify here
+      r.closedAt = Date.now();
+      if (sendBye) {
+        await new Promise((res) => setTimeout(res, 1500));
+        r.byeAt = Date.now();
+        r.endedBeforeBye = !session.isEstablished();
+        try { session.terminate(); } catch (e) { r.terminateError = String(e); }
+        await new Promise((res) => setTimeout(res, 1000));
+      } else {
+        await new Promise((res) => {
+          const t = setTimeout(res, 9000);
+          session.on('ended', (e) => { r.endedAt = Date.now(); r.endedBy = e.originator; clearTimeout(t); res(); });
+        });
+      }
+      r.messages = seen.filter((m) => m.at >= r.closedAt)
+        .map((m) => m.text.split('\\r\\n')[0] + ' [' + (m.text.match(/^CSeq:\\s*(.*)$/mi) || ['', ''])[1] + ']');
+      resolve(r);
+    } catch (e) { reject(e); }
+  });
+});
 window.callTwice = (target) => new Promise((resolve, reject) => {
   const opts = { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } };
   const first = window.ua.call(target, opts);
@@ -275,7 +311,45 @@ logging: {components: {session: debug}}
       check('Genesys leg ended with BYE after the WebSocket dropped', code === 97, `sipp exit ${code}`);
       return finishGateway(gw);
     }
-    if (direction === 'outbound') {
+    let sippExitAt = 0;
+    if (sipp) sipp.exited.then(() => { sippExitAt = Date.now(); });
+    if (mode === 'close-notify-no-bye') {
+      result = await page.evaluate(() => window.callCloseNotify('sip:5000@rtcgate.invalid', false));
+      const msgs = result.messages || [];
+      console.log(`SIP seen by the page after its media closed: ${JSON.stringify(msgs)}`);
+      check('rtcgate saw the browser\'s DTLS close_notify', /DTLS peer sent close_notify/.test(gw.out));
+      const after = result.endedAt ? result.endedAt - result.closedAt : -1;
+      check('rtcgate ended the call with BYE to the browser after its 5 s grace',
+        result.endedBy === 'remote' && msgs.some((m) => m.startsWith('BYE ')) && after >= 4500 && after <= 7500,
+        `${result.endedBy}, ${after} ms after close_notify`);
+      await Promise.race([sipp.exited, new Promise((r) => setTimeout(r, 10000))]);
+      check('Genesys got its BYE after the grace, not at the close_notify', sippExitAt - result.closedAt >= 4500,
+        `${sippExitAt - result.closedAt} ms after close_notify`);
+      const metrics = await adminMetrics(gw);
+      check('no browser leg counted as failed', metrics('rtcgate_browser_legs_failed_total') === 0,
+        metrics('rtcgate_browser_legs_failed_total'));
+      check('the call counted as ended by the browser closing its media',
+        metrics('rtcgate_calls_ended_browser_media_closed_total') === 1,
+        metrics('rtcgate_calls_ended_browser_media_closed_total'));
+    } else if (mode === 'close-notify') {
+      result = await page.evaluate(() => window.callCloseNotify('sip:5000@rtcgate.invalid', true));
+      const msgs = result.messages || [];
+      console.log(`SIP seen by the page after its media closed: ${JSON.stringify(msgs)}`);
+      check('rtcgate saw the browser\'s DTLS close_notify', /DTLS peer sent close_notify/.test(gw.out));
+      check('the call was still up when the browser sent its BYE', !result.endedBeforeBye && !result.terminateError,
+        result.terminateError);
+      check('rtcgate sent no BYE to the browser', !msgs.some((m) => m.startsWith('BYE ')), JSON.stringify(msgs));
+      check('the browser\'s BYE got 200 OK', msgs.some((m) => /^SIP\/2\.0 200 .*BYE\]$/.test(m)) &&
+        !msgs.some((m) => m.startsWith('SIP/2.0 481')), JSON.stringify(msgs));
+      await Promise.race([sipp.exited, new Promise((r) => setTimeout(r, 10000))]);
+      check('Genesys got its BYE only after the browser\'s BYE', sippExitAt >= result.byeAt,
+        `Genesys BYE ${sippExitAt - result.byeAt} ms after the browser's`);
+      const metric = await adminMetrics(gw);
+      check('no browser leg counted as failed', metric('rtcgate_browser_legs_failed_total') === 0,
+        metric('rtcgate_browser_legs_failed_total'));
+      check('one browser leg counted as closed by the browser', metric('rtcgate_browser_legs_closed_by_peer_total') === 1,
+        metric('rtcgate_browser_legs_closed_by_peer_total'));
+    } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
       if (mode === 'early-media') {
@@ -347,6 +421,13 @@ function checkLongCall(result, genesys) {
   const browserRate = genesys.sendSeconds > 0 ? (last.inbound || 0) / genesys.sendSeconds : 0;
   check('browser received >= 99 % of 50 packets per second while Genesys sent', browserRate >= 49.5,
     `${browserRate.toFixed(2)}/s over ${(genesys.sendSeconds || 0).toFixed(1)} s, lost ${last.lost}, concealed samples ${last.concealed}`);
+}
+
+// The daemon's counters from its admin listener (GET /metrics): a lookup by metric name.
+async function adminMetrics(gw) {
+  const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';
+  return (name) => Number((text.match(new RegExp(`^${name} (\\d+)`, 'm')) || [])[1]);
 }
 
 async function finishGateway(gw) {

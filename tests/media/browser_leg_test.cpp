@@ -387,6 +387,43 @@ TEST(BrowserLeg, ReplayedSrtpIsDroppedAndCounted) {
   EXPECT_NE(p.metrics.renderPrometheus().find("rtcgate_srtp_replay_failures_total 1"), std::string::npos);
 }
 
+TEST(BrowserLeg, PeersCloseNotifyIsClosedByPeerNotAFailure) {
+  // Issue 9: Chrome sends DTLS close_notify when its RTCPeerConnection closes, just before the BYE of a normal
+  // hangup. The other leg must report closed-by-peer (its own metric), never failed, not even when ICE consent
+  // then runs out because the closing side's ICE agent is gone.
+  auto cfg = loopbackConfig();
+  cfg.ice.consentTimeoutMs = 10000;  // the shortest libnice can tell: the test waits past it
+  Pair p;
+  p.negotiate(cfg, cfg);
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure;
+  expectMediaFlows(p.offerer, p.answerer, 0xC3);
+  auto& failed = p.metrics.counter("rtcgate_browser_legs_failed_total", "");
+  auto& closedByPeer = p.metrics.counter("rtcgate_browser_legs_closed_by_peer_total", "");
+  const auto failedBefore = failed.load();
+  EXPECT_EQ(closedByPeer.load(), 0u);
+
+  // The offerer plays the browser: close() sends close_notify, then its ICE agent goes away.
+  auto closedAt = LegHarness::Clock::now();
+  p.offerer.run([&] {
+    auto* leg = p.offerer.leg.release();
+    leg->close([leg] { delete leg; });  // as MediaSession does: libnice releases its sockets asynchronously
+  });
+  ASSERT_TRUE(p.answerer.waitFor([&] { return p.answerer.closedByPeer || !p.answerer.failure.empty(); }, 5s));
+  EXPECT_TRUE(p.answerer.closedByPeer) << p.answerer.failure;
+  EXPECT_LT(p.answerer.closedByPeerAt - closedAt, 1s);
+  EXPECT_EQ(closedByPeer.load(), 1u);
+  EXPECT_EQ(p.answerer.run([&] { return p.answerer.leg->state(); }), LegState::PeerClosed);
+  // It stops sending.
+  auto pkt = test::rtpPacket(111, 1, 0, 1, 0);
+  EXPECT_EQ(p.answerer.run([&] { return p.answerer.leg->sendRtp(pkt.data(), pkt.size()); }), SendStatus::NotReady);
+
+  // Past libnice's 10 s consent expiry: still no failure, and the failure counter never moved.
+  EXPECT_FALSE(p.answerer.waitFor([&] { return !p.answerer.failure.empty(); }, 12s)) << p.answerer.failure;
+  EXPECT_EQ(failed.load(), failedBefore);
+  EXPECT_EQ(closedByPeer.load(), 1u);
+  EXPECT_EQ(p.answerer.run([&] { return p.answerer.leg->stats().state; }), LegState::PeerClosed);
+}
+
 TEST(BrowserLeg, ConsentTimeoutFromConfigIsEffective) {
   // The answerer goes silent (its loop is blocked, so it answers no consent check). libnice alone would fail the
   // offerer 4-10 s later (10 s after the last answer); with ice.consent_timeout_ms = 18000 it must be 12-18 s.

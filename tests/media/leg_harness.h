@@ -55,6 +55,7 @@ public:
       cb.localDescription = [this](const sdp::TransportParams& t) { update([&] { local = t; localAt = Clock::now(); ++localCount; }); };
       cb.connected = [this] { update([&] { connected = true; }); };
       cb.failed = [this](const std::string& r) { update([&] { failure = r; failedAt = Clock::now(); }); };
+      cb.closedByPeer = [this] { update([&] { closedByPeer = true; closedByPeerAt = Clock::now(); }); };
       cb.rtp = [this](const uint8_t* d, size_t n) {
         update([&] {
           rtp.emplace_back(d, d + n);
@@ -87,7 +88,8 @@ public:
   int localCount = 0;
   bool connected = false;
   std::string failure;
-  Clock::time_point localAt{}, failedAt{};
+  bool closedByPeer = false;
+  Clock::time_point localAt{}, failedAt{}, closedByPeerAt{};
   std::vector<std::vector<uint8_t>> rtp, rtcp;
   std::vector<Clock::time_point> rtpAt;  // arrival time of each rtp[] packet
 

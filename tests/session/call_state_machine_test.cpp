@@ -46,6 +46,9 @@ const std::vector<Row> kTable = {
     {S::Routing, E::MediaFailed, S::Terminating, {A::CancelCallee, A::RejectCaller, A::ReleaseMedia}},
     {S::Early, E::MediaFailed, S::Terminating, {A::CancelCallee, A::RejectCaller, A::ReleaseMedia}},
     {S::Connected, E::MediaFailed, S::Terminating, {A::ByeCaller, A::ByeCallee, A::ReleaseMedia}},
+    {S::Routing, E::BrowserMediaClosed, S::Terminating, {A::CancelCallee, A::RejectCaller, A::ReleaseMedia}},
+    {S::Early, E::BrowserMediaClosed, S::Terminating, {A::CancelCallee, A::RejectCaller, A::ReleaseMedia}},
+    {S::Connected, E::BrowserMediaClosed, S::Terminating, {A::ByeCaller, A::ByeCallee, A::ReleaseMedia}},
     {S::Terminating, E::LegsClosed, S::Closed, {}},
 };
 
@@ -80,7 +83,7 @@ TEST(CallStateMachine, ACallThatEndsAlwaysReleasesMedia) {
   // Any path out of a live state ends in Terminating or Closed and releases media on the way.
   for (auto s : {S::Routing, S::Early, S::Connected})
     for (auto e : {E::CallerCancel, E::CallerBye, E::CalleeBye, E::CallerTransportLost, E::CalleeTransportLost,
-                   E::MediaFailed, E::CalleeFailed, E::Rejected}) {
+                   E::MediaFailed, E::BrowserMediaClosed, E::CalleeFailed, E::Rejected}) {
       auto t = decide(s, e);
       if (t.ignored) continue;
       EXPECT_NE(std::find(t.actions.begin(), t.actions.end(), A::ReleaseMedia), t.actions.end())

@@ -2,6 +2,10 @@
 // The WSS server in-process on 127.0.0.1:0 against stock JsSIP and SIP.js (npm, run by Node) and raw WebSockets.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <iostream>
+#include <optional>
+
 #include "node_runner.h"
 #include "rtcgate/crypto/self_signed_certificate.h"
 #include "rtcgate/signaling/browser_dialogs.h"
@@ -336,6 +340,100 @@ TEST_F(WssServerTest, GatewayCallsTheRegisteredSipJsWhichAccepts) {
   EXPECT_EQ(run.results["end"], "Terminated");
   ASSERT_FALSE(statuses.empty());
   EXPECT_EQ(statuses.back(), 200);
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling
+
+namespace rtcgate::signaling {
+namespace {
+
+// Issue 9: liveness of a browser connection counts every frame, every pong and every CRLF keepalive, not only SIP
+// messages. A short idle timeout; each client stays quiet (no SIP) for kPeriods of it.
+constexpr uint32_t kIdleMs = 2000;
+constexpr int kPeriods = 4;
+
+class WssLivenessTest : public WssServerTest {
+protected:
+  WssLivenessTest() { cfg.security.wsIdleTimeoutMs = kIdleMs; }
+  test::NodeRun liveness(const std::string& scenario) {
+    return node(scenario, {std::to_string(kIdleMs), std::to_string(kPeriods)});
+  }
+  static long ms(const std::string& v) { return v.empty() ? -2 : std::stol(v); }
+};
+
+TEST_F(WssLivenessTest, IdleRegisteredAgentAnsweringPingsStaysConnectedAndRegistered) {
+  auto start = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> firstUnregister;
+  server->registrar().addListener({nullptr, [&](const Registration&, Registrar::Reason) {
+                                     if (!firstUnregister) firstUnregister = std::chrono::steady_clock::now();
+                                   }});
+  auto run = liveness("liveness-agent");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  std::cout << run.output;
+  EXPECT_EQ(run.results["register"], "registered") << run.output;
+  EXPECT_GE(ms(run.results["idle_ms"]), kIdleMs * kPeriods - 50);  // Node timers may fire a ms early
+  EXPECT_EQ(run.results["sip_sent_while_idle"], "0");  // nothing but pongs went to the server
+  EXPECT_EQ(run.results["disconnects"], "0") << run.output;
+  EXPECT_EQ(run.results["still_registered"], "yes");
+  EXPECT_GE(ms(run.results["pings"]), kPeriods);  // the server kept probing, and the pongs kept it alive
+  ASSERT_EQ(registered.size(), 1u);  // never dropped and re-registered
+  // The only unregistration is the one the client's stop() caused, after the idle stretch.
+  if (firstUnregister) {
+    EXPECT_GE(*firstUnregister - start, std::chrono::milliseconds(kIdleMs * kPeriods));
+  }
+}
+
+TEST_F(WssLivenessTest, CallWithoutSessionTimersSurvivesIdleSignallingAndEndsWithTheBrowsersBye) {
+  std::shared_ptr<BrowserDialog> call;
+  std::string ended;
+  server->endpoint().dialogs().setIncomingHandler([&](std::shared_ptr<BrowserDialog> d) {
+    call = d;
+    DialogEvents ev;
+    ev.onTerminated = [&](const std::string& why) { ended = why; };
+    d->setEvents(ev);
+    d->respond(200, "OK", kGatewaySdp);
+  });
+  auto run = liveness("liveness-call");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  std::cout << run.output;
+  EXPECT_EQ(run.results["call"], "confirmed") << run.output;
+  EXPECT_EQ(run.results["sip_sent_while_idle"], "0");
+  EXPECT_EQ(run.results["disconnects"], "0");
+  EXPECT_EQ(run.results["ended_while_idle"], "no");
+  EXPECT_EQ(run.results["established"], "yes");
+  EXPECT_EQ(run.results["end"], "ended");
+  EXPECT_EQ(ended, "BYE from the browser");
+}
+
+TEST_F(WssLivenessTest, ClientSendingOnlyCrlfKeepalivesStaysConnected) {
+  auto run = liveness("liveness-crlf");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  std::cout << run.output;
+  EXPECT_EQ(run.results["open"], "open") << run.output;
+  EXPECT_GE(ms(run.results["idle_ms"]), kIdleMs * kPeriods - 50);  // Node timers may fire a ms early
+  EXPECT_EQ(run.results["closed_after_ms"], "-1") << run.output;
+  EXPECT_GE(ms(run.results["crlf_answers"]), 2 * kPeriods - 2);
+  EXPECT_GE(ms(run.results["pings_ignored"]), 1);  // it never answered a ping: the CRLFs alone kept it up
+}
+
+TEST_F(WssLivenessTest, SilentPeersAreDroppedAfterAboutOneIdleTimeout) {
+  auto run = liveness("liveness-silent");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  std::cout << run.output;
+  EXPECT_EQ(run.results["ws_open"], "open") << run.output;
+  EXPECT_EQ(run.results["raw_upgrade"], "HTTP/1.1_101_Switching_Protocols") << run.output;
+  // Bounds: not before the idle timeout (minus scheduling slack), not later than one timeout plus one ping
+  // interval (idle/3) plus slack.
+  const long low = kIdleMs - 300;
+  const long high = kIdleMs + kIdleMs / 3 + 1000;
+  for (const char* key : {"ws_closed_after_ms", "raw_closed_after_ms"}) {
+    long v = ms(run.results[key]);
+    EXPECT_GE(v, low) << key << " " << run.output;
+    EXPECT_LE(v, high) << key << " " << run.output;
+  }
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return server->connectionCount() == 0; }));
+  EXPECT_EQ(metrics.counter("rtcgate_wss_idle_timeouts_total", "").load(), 2u);
 }
 
 }  // namespace

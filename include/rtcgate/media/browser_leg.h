@@ -25,7 +25,8 @@ namespace rtcgate::media {
 class IceAgent;
 
 enum class LegRole { Offerer, Answerer };  // who made the first offer of this leg
-enum class LegState { New, Gathering, Connecting, Connected, Failed, Closed };
+// PeerClosed: the browser closed DTLS (close_notify), normally because its RTCPeerConnection closed at hangup.
+enum class LegState { New, Gathering, Connecting, Connected, Failed, PeerClosed, Closed };
 const char* toString(LegState s);
 enum class SendStatus { Ok, NotReady, BadSize, ProtectFailed, SendFailed };
 
@@ -67,6 +68,9 @@ public:
     std::function<void(const sdp::TransportParams& local)> localDescription;
     std::function<void()> connected;  // DTLS done; SRTP keys installed
     std::function<void(const std::string& reason)> failed;
+    // The browser sent DTLS close_notify: not a failure (failed() does not follow, and later ICE/consent losses are
+    // not reported). The leg sends nothing more; the owner decides when the call ends (normally at the BYE).
+    std::function<void()> closedByPeer;
     std::function<void(const uint8_t* data, size_t len)> rtp;   // decrypted RTP
     std::function<void(const uint8_t* data, size_t len)> rtcp;  // decrypted RTCP
   };
@@ -107,6 +111,7 @@ private:
   void maybeReportLocal();
   void maybeStartDtls();
   void fail(const std::string& reason);
+  void onDtlsClosedByPeer();
   void handleSrtp(uint8_t* data, size_t len);
   void updateInbound(const uint8_t* data, size_t len);
   SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
@@ -148,6 +153,7 @@ private:
   std::atomic<uint64_t>* replayFailures_;
   std::atomic<uint64_t>* droppedBeforeDtls_;
   std::atomic<uint64_t>* legsFailed_;
+  std::atomic<uint64_t>* legsClosedByPeer_;
 };
 
 }  // namespace rtcgate::media

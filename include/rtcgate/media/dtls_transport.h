@@ -40,6 +40,9 @@ public:
     std::function<void(const uint8_t* data, size_t len)> send;
     std::function<void(const DtlsSrtpKeys& keys)> connected;
     std::function<void(const std::string& reason)> failed;
+    // The peer ended the association with close_notify (RFC 5246 §7.2.1): an orderly close, not a failure. Chrome
+    // sends it when its RTCPeerConnection closes, often just before the BYE of a normal hangup.
+    std::function<void()> closedByPeer;
   };
 
   DtlsTransport(EventLoop& loop, std::shared_ptr<const DtlsCertificate> cert, std::vector<SrtpProfile> profiles,

@@ -26,6 +26,8 @@ enum class CallEvent {
   CallerTransportLost,  // browser WebSocket closed, or Genesys unreachable
   CalleeTransportLost,
   MediaFailed,          // ICE/DTLS failure, consent lost, RTP timeout
+  BrowserMediaClosed,   // the browser closed DTLS (close_notify) and sent no BYE/CANCEL within the grace period:
+                        // a normal hangup, torn down like MediaFailed but not counted as a failure
   LegsClosed,           // every leg has finished its own teardown
 };
 

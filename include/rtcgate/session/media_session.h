@@ -30,6 +30,7 @@ public:
     std::function<void(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort)> ready;
     std::function<void()> connected;
     std::function<void(const std::string& reason)> failed;
+    std::function<void()> browserClosedMedia;  // DTLS close_notify from the browser (see BrowserLeg)
     std::function<void(char digit)> dtmfFromUpstream;
   };
 

@@ -66,6 +66,7 @@ private:
   void onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort);
   signaling::DialogEvents browserEvents();
   void onBrowserEnded(const std::string& why);
+  void onBrowserClosedMedia();
   void onBrowserResponse(int status, const std::string& reason, const std::string& sdp);
   bool chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp);
   void startBridge();
@@ -95,6 +96,7 @@ private:
   // reaches its content through posted tasks (run in order).
   std::shared_ptr<std::unique_ptr<MediaSession>> media_;
   Timer terminatingTimer_;
+  Timer browserByeGraceTimer_;  // armed by the browser's DTLS close_notify, until its BYE arrives
   std::string genesysAnswerSdp_;  // ToAgent: sent in our 200
   std::optional<sdp::TransportParams> localTransport_;
   std::string rtpAddress_;

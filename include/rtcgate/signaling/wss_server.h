@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -20,7 +21,6 @@ struct lws;
 struct lws_context;
 struct lws_vhost;
 struct ssl_ctx_st;
-struct lws_retry_bo;
 
 namespace rtcgate::signaling {
 
@@ -63,6 +63,11 @@ private:
     size_t outBytes = 0;
     bool closing = false;
     int closeStatus = 1000;
+    // Liveness: the last frame, pong or CRLF keepalive received; our last ping (sent after ping-interval silence).
+    std::chrono::steady_clock::time_point lastHeard{};
+    std::chrono::steady_clock::time_point lastPingSent{};
+    bool pingDue = false;
+    uint64_t pingsSent = 0;
   };
   struct Listener {
     config::WssListener config;
@@ -74,6 +79,8 @@ private:
   bool acceptHandshake(lws* wsi, std::string* why);
   void onReceive(Connection& c, lws* wsi, const char* data, size_t len);
   int onWriteable(Connection& c, lws* wsi);
+  // Drops a connection silent for security.ws_idle_timeout_ms, pings one silent for a third of it; re-arms itself.
+  int onLivenessTimer(Connection& c, lws* wsi);
   void closeWith(Connection& c, int status);
   bool loadCertificate(Listener& l);
 
@@ -89,12 +96,12 @@ private:
   ConnectionId nextId_ = 1;
   Listener* pendingListener_ = nullptr;  // the vhost being created, for the SSL_CTX callback
   std::vector<unsigned char> writeBuf_;
-  std::unique_ptr<::lws_retry_bo> pingPolicyOwner_;
   std::string generatedCert_;
   std::string generatedKey_;
   std::atomic<uint64_t>& rejected_;
   std::atomic<uint64_t>& oversized_;
   std::atomic<uint64_t>& queueOverflows_;
+  std::atomic<uint64_t>& idleTimeouts_;
 };
 
 }  // namespace rtcgate::signaling

@@ -181,7 +181,7 @@ void DtlsTransport::handlePacket(const uint8_t* data, size_t len) {
     if (err == SSL_ERROR_ZERO_RETURN) {
       state_ = DtlsState::Closed;
       logger()->info("DTLS peer sent close_notify");
-      if (callbacks_.failed) callbacks_.failed("DTLS closed by peer");
+      if (callbacks_.closedByPeer) callbacks_.closedByPeer();
     } else if (err != SSL_ERROR_WANT_READ) {
       ERR_clear_error();
     }

@@ -373,6 +373,135 @@ async function limits() {
   done();
 }
 
+// Liveness (issue 9). The test configures a short idle timeout (argv[5], ms) and asks each client to stay quiet
+// for `periods` of it. Nothing here sends SIP while it waits: only pongs, CRLF keepalives, or nothing at all.
+const idleMs = Number(process.argv[5] || 2000);
+const periods = Number(process.argv[6] || 4);
+function longDeadline() {
+  clearTimeout(deadline);
+  setTimeout(() => { result('timeout', 1); process.exit(2); }, idleMs * (periods + 4) + 10000);
+}
+
+async function livenessAgent() {
+  // A registered JsSIP agent with no call and no SIP traffic: its WebSocket answers pings (as browsers do) and must
+  // stay up, with the agent still registered, for `periods` idle timeouts.
+  longDeadline();
+  const ua = jssipUa('1001', 'demo-1001', { register_expires: 600 });
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  result('register', (await r).event);
+  let disconnects = 0;
+  ua.on('disconnected', () => { ++disconnects; });
+  let sipSent = 0;
+  const transport = ua._transport;
+  const send = transport.send.bind(transport);
+  transport.send = (msg) => { ++sipSent; return send(msg); };
+  let pings = 0;
+  ua._transport.socket._ws.on('ping', () => { ++pings; });
+  const started_ = Date.now();
+  await wait(idleMs * periods);
+  result('idle_ms', Date.now() - started_);
+  result('disconnects', disconnects);
+  result('sip_sent_while_idle', sipSent);
+  result('pings', pings);
+  result('still_registered', ua.isRegistered() && ua.isConnected() ? 'yes' : 'no');
+  ua.stop();
+  await wait(200);
+  done();
+}
+
+async function livenessCall() {
+  // An established call without RFC 4028 session timers and without any SIP for `periods` idle timeouts: only
+  // pongs keep the connection alive. The call must still be up, and end with the browser's own BYE.
+  longDeadline();
+  const ua = jssipUa('1001', 'demo-1001', { session_timers: false });
+  await started(ua);
+  const session = ua.call('sip:5555@rtcgate.invalid', { ...NO_MEDIA, sessionTimersExpires: 0 });
+  result('call', (await once(session, 'confirmed', 'failed')).event);
+  let sipSent = 0;
+  const transport = ua._transport;
+  const send = transport.send.bind(transport);
+  transport.send = (msg) => { ++sipSent; return send(msg); };
+  let endedEarly = 'no';
+  session.on('ended', () => { endedEarly = 'yes'; });
+  let disconnects = 0;
+  ua.on('disconnected', () => { ++disconnects; });
+  await wait(idleMs * periods);
+  result('disconnects', disconnects);
+  result('sip_sent_while_idle', sipSent);
+  result('ended_while_idle', endedEarly);
+  result('established', session.isEstablished() ? 'yes' : 'no');
+  const ended = once(session, 'ended', 'failed');
+  session.terminate();
+  result('end', (await ended).event);
+  await wait(100);
+  ua.stop();
+  done();
+}
+
+async function livenessCrlf() {
+  // A client that never answers pings but sends RFC 7118 / RFC 5626 CRLF keepalives twice per idle timeout.
+  longDeadline();
+  const ws = new WS(url, 'sip', { rejectUnauthorized: false, origin, autoPong: false });
+  result('open', await handshake(ws));
+  let pings = 0;
+  let pongs = 0;
+  let closedAfter = -1;
+  const opened = Date.now();
+  ws.on('ping', () => { ++pings; });
+  ws.on('message', (data) => { if (String(data) === '\r\n') ++pongs; });
+  ws.on('close', () => { closedAfter = Date.now() - opened; });
+  const ticker = setInterval(() => { if (ws.readyState === WS.OPEN) ws.send('\r\n\r\n'); }, idleMs / 2);
+  await wait(idleMs * periods);
+  clearInterval(ticker);
+  result('idle_ms', Date.now() - opened);
+  result('closed_after_ms', closedAfter);
+  result('crlf_answers', pongs);
+  result('pings_ignored', pings);
+  ws.terminate();
+  done();
+}
+
+async function livenessSilent() {
+  // Two peers that completed the upgrade and then send nothing at all, not even pongs: a WebSocket client with
+  // automatic pongs off, and a raw TLS socket that wrote the upgrade by hand and never writes again. Both must be
+  // dropped after about one idle timeout (plus at most one ping interval).
+  longDeadline();
+  const ws = new WS(url, 'sip', { rejectUnauthorized: false, origin, autoPong: false });
+  const wsClosed = new Promise((resolve) => ws.once('close', () => resolve(Date.now())));
+  result('ws_open', await handshake(ws));
+  const wsOpened = Date.now();
+
+  const tls = await import('node:tls');
+  const raw = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  let rawOpened = 0;
+  let head = '';
+  const rawClosed = new Promise((resolve) => raw.once('close', () => resolve(Date.now())));
+  raw.on('error', () => {});
+  raw.on('secureConnect', () => {
+    raw.write(['GET / HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: sip',
+      `Origin: ${origin}`, '', ''].join('\r\n'));
+  });
+  raw.on('data', (d) => {
+    if (rawOpened) return;  // pings and anything else: read and ignored
+    head += d.toString('latin1');
+    if (head.includes('\r\n\r\n')) {
+      rawOpened = Date.now();
+      result('raw_upgrade', head.split('\r\n')[0].replace(/\s+/g, '_'));
+    }
+  });
+  const limit = wait(idleMs * 3 + 5000).then(() => 0);
+  const wsAt = await Promise.race([wsClosed, limit]);
+  const rawAt = await Promise.race([rawClosed, limit]);
+  result('ws_closed_after_ms', wsAt ? wsAt - wsOpened : -1);
+  result('raw_closed_after_ms', rawAt && rawOpened ? rawAt - rawOpened : -1);
+  ws.terminate();
+  raw.destroy();
+  done();
+}
+
 // SIP.js takes its media layer as a factory: a media-less SessionDescriptionHandler that trades fixed SDP.
 class FakeSdh {
   constructor() { this.remote = null; }
@@ -448,6 +577,10 @@ const scenarios = {
   'sipjs-call-out': sipjsCallOut,
   certificate,
   limits,
+  'liveness-agent': livenessAgent,
+  'liveness-call': livenessCall,
+  'liveness-crlf': livenessCrlf,
+  'liveness-silent': livenessSilent,
   'jssip-call-in': jssipCallIn,
   'jssip-call-out': jssipCallOut,
   'jssip-register': jssipRegister,
