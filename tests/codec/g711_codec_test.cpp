@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rtcgate/codec/audio_codec.h"
 #include "support/tone.h"
 
@@ -41,21 +43,15 @@ TEST(G711, CrossLawTranscodeKeepsTheTone) {
   EXPECT_EQ(test::dominantFrequency(std::span<const int16_t>(back, kFrameSamples)), 700);
 }
 
-TEST(G711, ConcealmentContinuesTheSignal) {
-  auto pcm = test::tone(500, 4 * kFrameSamples);
-  auto encp = makeEncoder(CodecId::Pcmu, {});
-  auto decp = makeDecoder(CodecId::Pcmu);
-  auto& enc = *encp;
-  auto& dec = *decp;
+// G.711 loss is left as a timestamp gap for the receiver to conceal (docs/adr/0005); the decoder synthesises
+// nothing and touches nothing (spandsp 0.0.6's plc_fillin copied overlapping memory).
+TEST(G711, LeavesConcealmentToTheReceiver) {
+  auto decp = makeDecoder(CodecId::Pcma);
   int16_t frame[kMaxDecodedSamples];
-  for (size_t f = 0; f < 4; ++f) {
-    uint8_t payload[kFrameSamples];
-    enc.encode(std::span(pcm).subspan(f * kFrameSamples, kFrameSamples), payload);
-    dec.decode(payload, frame);
-  }
-  ASSERT_EQ(dec.conceal(frame, {}), kFrameSamples);
-  // spandsp's PLC repeats the last pitch period: a lost frame of a steady tone still sounds like the tone.
-  EXPECT_EQ(test::dominantFrequency(std::span<const int16_t>(frame, kFrameSamples)), 500);
+  std::fill(std::begin(frame), std::end(frame), int16_t{77});
+  EXPECT_EQ(decp->conceal(frame, {}), 0u);
+  EXPECT_EQ(frame[0], 77);
+  EXPECT_EQ(frame[kFrameSamples - 1], 77);
 }
 
 }  // namespace
