@@ -98,7 +98,7 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   }
   if (!sinks_.toBrowser) return;
   ++d.packetsOut;
-  sinks_.toBrowser(out_.data(), len);
+  sinks_.toBrowser(out_.data(), len, out_.size());
 }
 
 void MediaBridge::transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes) {

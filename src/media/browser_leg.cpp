@@ -279,13 +279,17 @@ void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
   }
   ++counters_.rtpPacketsReceived;
   counters_.rtpBytesReceived += len;
-  updateInbound(data, len);
-  if (callbacks_.rtp) callbacks_.rtp(data, len);
+  // The one parse of this packet's header on its way to the RTP leg.
+  RtpHeader h;
+  if (parseRtp({data, len}, h) != RtpStatus::Ok) {
+    ++counters_.rtpMalformed;
+    return;
+  }
+  updateInbound(h);
+  if (callbacks_.rtp) callbacks_.rtp(h, data, len);
 }
 
-void BrowserLeg::updateInbound(const uint8_t* data, size_t len) {
-  RtpHeader h;
-  if (parseRtp({data, len}, h) != RtpStatus::Ok) return;
+void BrowserLeg::updateInbound(const RtpHeader& h) {
   if (!inbound_ || inbound_->ssrc != h.ssrc) inbound_ = Inbound{h.ssrc, 0, {}};
   // Jitter needs the arrival time in the payload type's timestamp units (RFC 3550 A.8).
   auto rate = clockRates_.find(h.payloadType);
@@ -300,16 +304,25 @@ void BrowserLeg::updateInbound(const uint8_t* data, size_t len) {
 SendStatus BrowserLeg::sendRtp(const uint8_t* data, size_t len) { return sendProtected(data, len, false); }
 SendStatus BrowserLeg::sendRtcp(const uint8_t* data, size_t len) { return sendProtected(data, len, true); }
 
+SendStatus BrowserLeg::sendRtpInPlace(uint8_t* packet, size_t len, size_t capacity) {
+  if (capacity < len + SrtpSession::kMaxOverhead) return sendProtected(packet, len, false);
+  return protectAndSend(packet, len, capacity, false);
+}
+
 SendStatus BrowserLeg::sendProtected(const uint8_t* data, size_t len, bool rtcp) {
+  if (len > kMaxPacket) return SendStatus::BadSize;
+  std::memcpy(sendBuffer_.data(), data, len);
+  return protectAndSend(sendBuffer_.data(), len, sendBuffer_.size(), rtcp);
+}
+
+SendStatus BrowserLeg::protectAndSend(uint8_t* buf, size_t len, size_t capacity, bool rtcp) {
   // No media before DTLS completed: there are no keys, and plain RTP toward a browser is never an option.
   if (!srtp_ || state_ != LegState::Connected) return SendStatus::NotReady;
   if (len > kMaxPacket || len < (rtcp ? 8u : 12u)) return SendStatus::BadSize;
-  std::memcpy(sendBuffer_.data(), data, len);
   size_t n = len;
-  auto status = rtcp ? srtp_->protectRtcp(sendBuffer_.data(), n, sendBuffer_.size())
-                     : srtp_->protectRtp(sendBuffer_.data(), n, sendBuffer_.size());
+  auto status = rtcp ? srtp_->protectRtcp(buf, n, capacity) : srtp_->protectRtp(buf, n, capacity);
   if (status != SrtpStatus::Ok) return SendStatus::ProtectFailed;
-  if (!ice_->send(sendBuffer_.data(), n)) return SendStatus::SendFailed;
+  if (!ice_->send(buf, n)) return SendStatus::SendFailed;
   if (rtcp) {
     ++counters_.rtcpPacketsSent;
   } else {

@@ -42,8 +42,8 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
   cb.closedByPeer = [this] {
     if (events_.browserClosedMedia) events_.browserClosedMedia();
   };
-  cb.rtp = [this](const uint8_t* data, size_t len) {
-    if (bridge_) bridge_->fromBrowser(data, len);
+  cb.rtp = [this](const media::RtpHeader& h, const uint8_t* packet, size_t) {
+    if (bridge_) bridge_->fromBrowser(h, std::span<const uint8_t>(packet + h.headerSize, h.payloadSize));
   };
   browser_ = std::make_unique<media::BrowserLeg>(loop_, setup_.callId, setup_.browserRole, setup_.context, cb);
   rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
@@ -87,7 +87,11 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
     return;
   }
   codec::MediaBridge::Sinks sinks;
-  sinks.toBrowser = [this](const uint8_t* data, size_t len) { browser_->sendRtp(data, len); };
+  // The bridge's packet buffer has room for the SRTP trailer: the browser leg protects it in place.
+  static_assert(codec::MediaBridge::kTrailerRoom >= media::SrtpSession::kMaxOverhead);
+  sinks.toBrowser = [this](uint8_t* packet, size_t len, size_t capacity) {
+    browser_->sendRtpInPlace(packet, len, capacity);
+  };
   sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
     rtp_->send(h.payloadType, h.timestamp, h.marker, payload);
   };

@@ -36,7 +36,10 @@ protected:
 
   std::unique_ptr<MediaBridge> make(const BridgeCodecs& c) {
     MediaBridge::Sinks sinks;
-    sinks.toBrowser = [this](const uint8_t* d, size_t n) { capture(toBrowser_, d, n); };
+    sinks.toBrowser = [this](uint8_t* d, size_t n, size_t capacity) {
+      EXPECT_GE(capacity, n + MediaBridge::kTrailerRoom);
+      capture(toBrowser_, d, n);
+    };
     sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
       auto bytes = rtp(h.payloadType, h.sequence, h.timestamp, h.ssrc, payload, h.marker);
       capture(toUpstream_, bytes.data(), bytes.size());

@@ -56,7 +56,7 @@ public:
       cb.connected = [this] { update([&] { connected = true; }); };
       cb.failed = [this](const std::string& r) { update([&] { failure = r; failedAt = Clock::now(); }); };
       cb.closedByPeer = [this] { update([&] { closedByPeer = true; closedByPeerAt = Clock::now(); }); };
-      cb.rtp = [this](const uint8_t* d, size_t n) {
+      cb.rtp = [this](const RtpHeader&, const uint8_t* d, size_t n) {
         update([&] {
           rtp.emplace_back(d, d + n);
           rtpAt.push_back(Clock::now());

@@ -36,8 +36,12 @@ struct BridgeCodecs {
 class MediaBridge {
 public:
   static constexpr size_t kRtpFixedHeader = 12;
+  // Room after the largest packet for the SRTP auth tag and MKI (SrtpSession::kMaxOverhead, checked where both meet).
+  static constexpr size_t kTrailerRoom = 160;
   struct Sinks {
-    std::function<void(const uint8_t*, size_t)> toBrowser;   // plain RTP for the browser leg to protect and send
+    // Plain RTP for the browser leg to protect and send; `capacity` leaves kTrailerRoom after the packet so SRTP can
+    // protect it in place (no second copy of the payload).
+    std::function<void(uint8_t* packet, size_t len, size_t capacity)> toBrowser;
     // For the RTP leg, which writes its own SSRC and sequence number: the header as fields (parsed never again) and
     // the payload in the bridge's buffer.
     std::function<void(const media::RtpHeader&, std::span<const uint8_t> payload)> toUpstream;
@@ -104,7 +108,7 @@ private:
   Timer dtmfClock_;  // absolute 20 ms schedule while an event is being sent
   uint32_t sourceSsrcToUpstream_ = 0, sourceSsrcToBrowser_ = 0;
   // One packet buffer: encoders and the passthrough copy write the payload behind the header in place.
-  std::array<uint8_t, kRtpFixedHeader + kMaxEncodedBytes> out_{};
+  std::array<uint8_t, kRtpFixedHeader + kMaxEncodedBytes + kTrailerRoom> out_{};
   Stats stats_;
 };
 

@@ -17,6 +17,7 @@
 #include "rtcgate/media/dtls_certificate.h"
 #include "rtcgate/media/dtls_transport.h"
 #include "rtcgate/media/rtp/rtp_receive_stats.h"
+#include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/srtp_session.h"
 #include "rtcgate/sdp/session_description.h"
 
@@ -40,6 +41,7 @@ struct LegStats {
   uint64_t rtpPacketsSent = 0, rtpBytesSent = 0, rtcpPacketsSent = 0;
   uint64_t rtpPacketsReceived = 0, rtpBytesReceived = 0, rtcpPacketsReceived = 0;
   uint64_t srtpAuthFailures = 0, srtpReplayFailures = 0, droppedBeforeDtls = 0;
+  uint64_t rtpMalformed = 0;  // authenticated, but not a valid RTP packet
   int64_t packetsLost = 0;   // RFC 3550 A.3, current inbound SSRC
   double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
 };
@@ -71,7 +73,8 @@ public:
     // The browser sent DTLS close_notify: not a failure (failed() does not follow, and later ICE/consent losses are
     // not reported). The leg sends nothing more; the owner decides when the call ends (normally at the BYE).
     std::function<void()> closedByPeer;
-    std::function<void(const uint8_t* data, size_t len)> rtp;   // decrypted RTP
+    // Decrypted RTP: the packet and its header, parsed once here (malformed ones are counted and dropped).
+    std::function<void(const RtpHeader& header, const uint8_t* packet, size_t len)> rtp;
     std::function<void(const uint8_t* data, size_t len)> rtcp;  // decrypted RTCP
   };
 
@@ -93,6 +96,9 @@ public:
 
   // One plain RTP/RTCP packet; protected and sent on the selected pair. NotReady before DTLS completed.
   SendStatus sendRtp(const uint8_t* data, size_t len);
+  // The same, protected in the caller's buffer when it has SrtpSession::kMaxOverhead bytes of room after the
+  // packet (the media bridge's packet buffer does): the payload is not copied again.
+  SendStatus sendRtpInPlace(uint8_t* packet, size_t len, size_t capacity);
   SendStatus sendRtcp(const uint8_t* data, size_t len);
   // Clock rate for jitter of a payload type (the negotiated codec's).
   void setClockRate(int payloadType, uint32_t hz);
@@ -113,8 +119,9 @@ private:
   void fail(const std::string& reason);
   void onDtlsClosedByPeer();
   void handleSrtp(uint8_t* data, size_t len);
-  void updateInbound(const uint8_t* data, size_t len);
+  void updateInbound(const RtpHeader& h);
   SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
+  SendStatus protectAndSend(uint8_t* buf, size_t len, size_t capacity, bool rtcp);
   template <typename Fn>
   void emit(Fn fn);
 
