@@ -5,5 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh" -DRTCGATE_WARNINGS_AS_ERRORS=ON -DRTCGATE_BUILD_TESTS=ON
-cd "${RTCGATE_BUILD_DIR:-$root/build}"
-ctest --output-on-failure --timeout 300 -j2
+(cd "${RTCGATE_BUILD_DIR:-$root/build}" && ctest --output-on-failure --timeout 300 -j2)
+# The unit and component suites again under ASan+UBSan, the loop tests under TSan (separate build directories).
+"$root/scripts/sanitize.sh"
