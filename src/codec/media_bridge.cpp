@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/codec/media_bridge.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rtcgate::codec {
 namespace {
+
+// Marks the arrival of the packet being handled for the added-delay figures; generated frames (RFC 4733) have none.
+struct InputClock {
+  explicit InputClock(int64_t& at) : at_(at) { at_ = g_get_monotonic_time(); }
+  ~InputClock() { at_ = 0; }
+  InputClock(const InputClock&) = delete;
+  InputClock& operator=(const InputClock&) = delete;
+  int64_t& at_;
+};
 
 void addStreamStats(MediaBridge::Direction& d, const TranscodeStream::Stats& st) {
   d.concealed += st.concealed;
@@ -90,6 +100,11 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
     ++d.onHold;
     return;
   }
+  if (inputAtUs_ != 0) {
+    const auto delay = static_cast<uint64_t>(std::max<int64_t>(0, g_get_monotonic_time() - inputAtUs_));
+    d.addedDelayUsTotal += delay;
+    d.addedDelayUsMax = std::max(d.addedDelayUsMax, delay);
+  }
   if (toUpstream) {
     if (!sinks_.toUpstream) return;
     ++d.packetsOut;
@@ -142,6 +157,7 @@ void MediaBridge::fromBrowser(const uint8_t* data, size_t len) {
 void MediaBridge::fromBrowser(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
   const auto* h = &hdr;
   ++stats_.toUpstream.packetsIn;
+  const InputClock clock(inputAtUs_);
   if (codecs_.browserDtmfPt && h->payloadType == *codecs_.browserDtmfPt) {
     // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type.
     if (auto digit = dtmfFromBrowser_.onPacket(h->timestamp, payload)) {
@@ -175,6 +191,7 @@ void MediaBridge::fromUpstream(const uint8_t* data, size_t len) {
 void MediaBridge::fromUpstream(const media::RtpHeader& hdr, std::span<const uint8_t> payload) {
   const auto* h = &hdr;
   ++stats_.toBrowser.packetsIn;
+  const InputClock clock(inputAtUs_);
   if (codecs_.upstreamDtmfPt && h->payloadType == *codecs_.upstreamDtmfPt) {
     // Genesys digits reach JsSIP as INFO (its newDTMF event); the session layer sends it.
     if (auto digit = dtmfFromUpstream_.onPacket(h->timestamp, payload))

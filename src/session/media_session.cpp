@@ -138,9 +138,11 @@ std::string MediaSession::summary() const {
     const auto st = bridge_->stats();
     auto dir = [](const codec::MediaBridge::Direction& d) {
       return fmt::format("in={} out={} concealed={} gap={} late={} restarts={} on_hold={} during_dtmf={} "
-                         "unknown_pt={} malformed={} too_large={} codec_errors={}",
+                         "unknown_pt={} malformed={} too_large={} codec_errors={} added_delay_us_avg={:.0f} "
+                         "added_delay_us_max={}",
                          d.packetsIn, d.packetsOut, d.concealed, d.gapFrames, d.late, d.restarts, d.onHold,
-                         d.duringDtmf, d.unknownPayloadType, d.malformed, d.tooLarge, d.codecErrors);
+                         d.duringDtmf, d.unknownPayloadType, d.malformed, d.tooLarge, d.codecErrors,
+                         d.addedDelayUsAvg(), d.addedDelayUsMax);
     };
     s += fmt::format("; bridge({}): to_genesys[{}] to_browser[{}] dtmf_to_genesys={}",
                      bridge_->codecs().passthrough() ? "passthrough" : "transcoding", dir(st.toUpstream),

@@ -337,6 +337,8 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
     EXPECT_LT(f.medianDelayMs, 20.0) << name;
   }
   for (const auto* d : {&stats->toUpstream, &stats->toBrowser}) {
+    std::cout << "  bridge's own added delay: avg " << d->addedDelayUsAvg() << " us, max " << d->addedDelayUsMax
+              << " us over " << d->packetsOut << " packets\n";
     EXPECT_EQ(d->packetsIn, d->packetsOut);
     EXPECT_EQ(d->late, 0u);
     EXPECT_EQ(d->gapFrames, 0u);

@@ -53,6 +53,9 @@ public:
     uint64_t packetsIn = 0, packetsOut = 0;
     uint64_t malformed = 0, unknownPayloadType = 0, tooLarge = 0, onHold = 0, duringDtmf = 0;
     uint64_t concealed = 0, gapFrames = 0, late = 0, restarts = 0, codecErrors = 0;
+    // Time from a packet's arrival at the bridge to its output frame(s) leaving it: what the gateway adds.
+    uint64_t addedDelayUsTotal = 0, addedDelayUsMax = 0;
+    double addedDelayUsAvg() const { return packetsOut ? static_cast<double>(addedDelayUsTotal) / packetsOut : 0; }
   };
   struct Stats {
     Direction toUpstream, toBrowser;
@@ -106,6 +109,7 @@ private:
   bool sendToBrowser_ = true;
   bool sendToUpstream_ = true;
   Timer dtmfClock_;  // absolute 20 ms schedule while an event is being sent
+  int64_t inputAtUs_ = 0;  // arrival of the packet being handled (CLOCK_MONOTONIC µs); 0 for generated frames
   uint32_t sourceSsrcToUpstream_ = 0, sourceSsrcToBrowser_ = 0;
   // One packet buffer: encoders and the passthrough copy write the payload behind the header in place.
   std::array<uint8_t, kRtpFixedHeader + kMaxEncodedBytes + kTrailerRoom> out_{};
