@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "rtcgate/codec/media_bridge.h"
+#include "support/rtp_builder.h"
 #include "support/test_support.h"
 #include "support/tone.h"
 
@@ -16,19 +17,7 @@ struct Packet {
   std::span<const uint8_t> payload() const { return {bytes.data() + h.headerSize, h.payloadSize}; }
 };
 
-std::vector<uint8_t> rtp(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, std::span<const uint8_t> payload,
-                         bool marker = false) {
-  std::vector<uint8_t> p(12 + payload.size());
-  media::RtpHeader h;
-  h.payloadType = pt;
-  h.marker = marker;
-  h.sequence = seq;
-  h.timestamp = ts;
-  h.ssrc = ssrc;
-  media::writeRtpHeader(h, p);
-  std::copy(payload.begin(), payload.end(), p.begin() + 12);
-  return p;
-}
+using test::rtpPacket;
 
 class MediaBridgeTest : public ::testing::Test {
 protected:
@@ -41,7 +30,7 @@ protected:
       capture(toBrowser_, d, n);
     };
     sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
-      auto bytes = rtp(h.payloadType, h.sequence, h.timestamp, h.ssrc, payload, h.marker);
+      auto bytes = rtpPacket(h.payloadType, h.sequence, h.timestamp, h.ssrc, payload, h.marker);
       capture(toUpstream_, bytes.data(), bytes.size());
     };
     sinks.dtmfFromUpstream = [this](char d) { digitsFromUpstream_ += d; };
@@ -67,9 +56,9 @@ TEST_F(MediaBridgeTest, PassthroughRewritesHeadersAndKeepsPayload) {
   auto enc = makeEncoder(CodecId::Pcmu, {});
   std::vector<uint8_t> payload(kFrameSamples);
   enc->encode(pcm, payload);
-  for (uint16_t i = 0; i < 5; ++i) bridge->fromBrowser(rtp(0, 1000 + i, 5000 + i * 160u, 0xabc, payload).data(), 172);
+  for (uint16_t i = 0; i < 5; ++i) bridge->fromBrowser(rtpPacket(0, 1000 + i, 5000 + i * 160u, 0xabc, payload).data(), 172);
   // Genesys re-INVITEs to a conference mixer: new SSRC, unrelated sequence and timestamps.
-  for (uint16_t i = 0; i < 3; ++i) bridge->fromBrowser(rtp(0, 7 + i, 900000 + i * 160u, 0xdef, payload).data(), 172);
+  for (uint16_t i = 0; i < 3; ++i) bridge->fromBrowser(rtpPacket(0, 7 + i, 900000 + i * 160u, 0xdef, payload).data(), 172);
   ASSERT_EQ(toUpstream_.size(), 8u);
   for (size_t i = 0; i < toUpstream_.size(); ++i) {
     EXPECT_EQ(toUpstream_[i].h.ssrc, 0x22222222u);
@@ -89,7 +78,7 @@ TEST_F(MediaBridgeTest, CrossLawPassthroughKeepsTheTone) {
   auto pcm = test::tone(600, kFrameSamples);
   std::vector<uint8_t> alaw(kFrameSamples);
   makeEncoder(CodecId::Pcma, {})->encode(pcm, alaw);
-  bridge->fromBrowser(rtp(8, 1, 0, 1, alaw).data(), 12 + alaw.size());
+  bridge->fromBrowser(rtpPacket(8, 1, 0, 1, alaw).data(), 12 + alaw.size());
   ASSERT_EQ(toUpstream_.size(), 1u);
   int16_t back[kMaxDecodedSamples];
   makeDecoder(CodecId::Pcmu)->decode(toUpstream_[0].payload(), back);
@@ -108,13 +97,13 @@ TEST_F(MediaBridgeTest, TranscodesBothWaysFrameForFrameWithTonesIntact) {
     auto a = test::tone(440, kFrameSamples, static_cast<size_t>(sent) * kFrameSamples);
     std::vector<uint8_t> op(kMaxEncodedBytes);
     op.resize(opusEnc->encode(a, op));
-    auto p1 = rtp(111, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 960u, 0xb, op);
+    auto p1 = rtpPacket(111, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 960u, 0xb, op);
     bridge->fromBrowser(p1.data(), p1.size());
     EXPECT_EQ(toUpstream_.size(), static_cast<size_t>(sent + 1));
     auto g = test::tone(1000, kFrameSamples, static_cast<size_t>(sent) * kFrameSamples);
     std::vector<uint8_t> mu(kFrameSamples);
     pcmuEnc->encode(g, mu);
-    auto p2 = rtp(0, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 160u, 0x9, mu);
+    auto p2 = rtpPacket(0, static_cast<uint16_t>(sent), static_cast<uint32_t>(sent) * 160u, 0x9, mu);
     bridge->fromUpstream(p2.data(), p2.size());
     EXPECT_EQ(toBrowser_.size(), static_cast<size_t>(sent + 1));
   }
@@ -158,11 +147,11 @@ TEST_F(MediaBridgeTest, LossIsConcealedTowardGenesysAndLeftAsAGapTowardTheBrowse
     auto a = test::tone(440, kFrameSamples, static_cast<size_t>(f) * kFrameSamples);
     std::vector<uint8_t> op(kMaxEncodedBytes);
     op.resize(opusEnc->encode(a, op));
-    auto p1 = rtp(111, static_cast<uint16_t>(f), static_cast<uint32_t>(f) * 960u, 0xb, op);
+    auto p1 = rtpPacket(111, static_cast<uint16_t>(f), static_cast<uint32_t>(f) * 960u, 0xb, op);
     bridge->fromBrowser(p1.data(), p1.size());
     std::vector<uint8_t> mu(kFrameSamples);
     pcmuEnc->encode(test::tone(1000, kFrameSamples, static_cast<size_t>(f) * kFrameSamples), mu);
-    auto p2 = rtp(0, static_cast<uint16_t>(f), static_cast<uint32_t>(f) * 160u, 0x9, mu);
+    auto p2 = rtpPacket(0, static_cast<uint16_t>(f), static_cast<uint32_t>(f) * 160u, 0x9, mu);
     bridge->fromUpstream(p2.data(), p2.size());
   }
   ASSERT_EQ(toUpstream_.size(), 50u);
@@ -181,7 +170,7 @@ TEST_F(MediaBridgeTest, BrowserDtmfBecomesGenesysTelephoneEvents) {
   for (int i = 0; i < 3; ++i) {
     std::array<uint8_t, 4> ev{};
     writeTelephoneEvent({3, i == 2, 10, static_cast<uint16_t>(160 * (i + 1))}, ev);
-    auto p = rtp(126, static_cast<uint16_t>(50 + i), 12345, 0xb, ev, i == 0);
+    auto p = rtpPacket(126, static_cast<uint16_t>(50 + i), 12345, 0xb, ev, i == 0);
     bridge->fromBrowser(p.data(), p.size());
   }
   EXPECT_EQ(digitsFromBrowser_, "3");
@@ -206,13 +195,13 @@ TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
   for (int i = 0; i < 4; ++i) {
     std::array<uint8_t, 4> ev{};
     writeTelephoneEvent({11, i >= 2, 10, static_cast<uint16_t>(160 * (i + 1))}, ev);
-    auto p = rtp(101, static_cast<uint16_t>(i), 777, 0x9, ev);
+    auto p = rtpPacket(101, static_cast<uint16_t>(i), 777, 0x9, ev);
     bridge->fromUpstream(p.data(), p.size());
   }
   EXPECT_EQ(digitsFromUpstream_, "#");
   const uint8_t junk[] = {0x00, 0x01, 0x02};
   bridge->fromUpstream(junk, sizeof(junk));
-  auto wrongPt = rtp(96, 1, 1, 1, std::vector<uint8_t>(10));
+  auto wrongPt = rtpPacket(96, 1, 1, 1, std::vector<uint8_t>(10));
   bridge->fromUpstream(wrongPt.data(), wrongPt.size());
   EXPECT_EQ(bridge->stats().toBrowser.malformed, 1u);
   EXPECT_EQ(bridge->stats().toBrowser.unknownPayloadType, 1u);

@@ -25,6 +25,7 @@
 #include "media/leg_harness.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 #include "rtcgate/session/media_session.h"
+#include "support/rtp_builder.h"
 #include "support/sipp_process.h"
 #include "support/tone.h"
 
@@ -141,18 +142,6 @@ private:
   int fd_ = -1;
   uint16_t port_ = 0;
 };
-
-std::vector<uint8_t> packet(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, std::span<const uint8_t> payload) {
-  std::vector<uint8_t> p(12 + payload.size());
-  media::RtpHeader h;
-  h.payloadType = pt;
-  h.sequence = seq;
-  h.timestamp = ts;
-  h.ssrc = ssrc;
-  media::writeRtpHeader(h, p);
-  std::copy(payload.begin(), payload.end(), p.begin() + 12);
-  return p;
-}
 
 // Encoded 20 ms frames of a tone, made before the call so encoding never delays the sender's schedule.
 std::vector<std::vector<uint8_t>> frames(CodecId codec, double freq, size_t count) {
@@ -285,14 +274,14 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
       }
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
       }
-      auto b = packet(browserPt, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * browserTicks, 0xb0b,
+      auto b = test::rtpPacket(browserPt, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * browserTicks, 0xb0b,
                       browserFrames[i]);
       {
         std::lock_guard lock(toGenesys.mutex);
         toGenesys.sent.push_back(Clock::now());
       }
       browser.loop().post([&browser, b = std::move(b)] { browser.leg->sendRtp(b.data(), b.size()); });
-      auto g = packet(0, static_cast<uint16_t>(7 + i), 90000 + static_cast<uint32_t>(i) * 160u, 0x6e5, genesysFrames[i]);
+      auto g = test::rtpPacket(0, static_cast<uint16_t>(7 + i), 90000 + static_cast<uint32_t>(i) * 160u, 0x6e5, genesysFrames[i]);
       {
         std::lock_guard lock(toBrowser.mutex);
         toBrowser.sent.push_back(Clock::now());
