@@ -128,12 +128,12 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
   for (size_t i = 0; i < config.listeners.wss.size(); ++i) {
     auto l = std::make_unique<Listener>();
     l->config = config.listeners.wss[i];
-    std::string name = "wss" + std::to_string(i);
+    l->name = "wss" + std::to_string(i);
     lws_context_creation_info vinfo{};
     vinfo.port = l->config.bind.port;  // 0: the kernel picks; read back below
     vinfo.iface = l->config.bind.address.c_str();
     vinfo.protocols = kProtocols;
-    vinfo.vhost_name = name.c_str();
+    vinfo.vhost_name = l->name.c_str();
     vinfo.timeout_secs = info.timeout_secs;
     vinfo.timeout_secs_ah_idle = info.timeout_secs;
     vinfo.keepalive_timeout = static_cast<int>(info.timeout_secs);

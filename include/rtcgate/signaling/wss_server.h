@@ -71,6 +71,8 @@ private:
   };
   struct Listener {
     config::WssListener config;
+    // libwebsockets keeps the vhost_name pointer (it does not copy it): the name lives as long as the vhost.
+    std::string name;
     lws_vhost* vhost = nullptr;
     ssl_ctx_st* sslCtx = nullptr;
     uint16_t port = 0;
