@@ -231,10 +231,11 @@ void Session::openMedia(media::LegRole role) {
     });
   };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
-  events.dtmfFromUpstream = [toControl](char digit) {
-    toControl([digit](Session& s) {
-      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event).
-      if (s.dialog_) s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, 100));
+  events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
+    toControl([digit, durationMs](Session& s) {
+      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration.
+      if (s.dialog_)
+        s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, durationMs));
     });
   };
   std::optional<sdp::TransportParams> remote;
