@@ -450,7 +450,9 @@ std::string Session::onReoffer(std::string_view offer) {
     ++genesysSdpVersion_;  // RFC 3264 §8: a changed answer gets a new o= version
   }
   return genesysSdp(rtpAddress_, rtpPort_, {{codecs_.upstreamCodec, codecs_.upstreamPt}}, codecs_.upstreamDtmfPt,
-                    sdpSessionId_, genesysSdpVersion_, genesysDirection_);
+                    sdpSessionId_, genesysSdpVersion_, genesysDirection_,
+                    codecs_.upstreamDtmfPt ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
+                                           : std::string());
 }
 
 void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
@@ -500,7 +502,11 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
   codecs_.upstreamPt = up->second;
   codecs_.browserDtmfPt = pickTelephoneEvent(browserSdp_->codecs, codec::rtpClockRate(browser->first));
   codecs_.upstreamDtmfPt = pickTelephoneEvent(genesysSdp_->codecs, 8000);
-  genesysAnswerSdp_ = genesysSdp(rtpAddress_, rtpPort_, {*up}, codecs_.upstreamDtmfPt, sdpSessionId_, 1);
+  genesysAnswerSdp_ = genesysSdp(rtpAddress_, rtpPort_, {*up}, codecs_.upstreamDtmfPt, sdpSessionId_, 1,
+                                 sdp::Direction::SendRecv,  // the event list must not exceed the offer's
+                                 codecs_.upstreamDtmfPt
+                                     ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
+                                     : std::string());
   auto transport = browserSdp_->transport;
   onMedia([transport](MediaSession& m) {
     std::string e;
