@@ -312,8 +312,9 @@ void SipStack::onIncomingOptions(const Event& e) {
   }
   // 200 to any Request-URI user, known or not: load balancers probe with arbitrary users (seed deployment
   // answered 404 "No matching endpoint found" and was taken out of rotation).
+  // No Accept here: nua's OPTIONS responder adds its own (application/sdp); a second one listed it twice.
   nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), SIPTAG_ALLOW_STR(kAllow),
-              SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+              SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_END());
   if (e.owner == nullptr) nua_handle_destroy(e.nh);
 }
 
