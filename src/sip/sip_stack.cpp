@@ -152,7 +152,10 @@ void SipStack::start() {
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
-                    NUTAG_KEEPALIVE(0), TAG_END());
+                    NUTAG_KEEPALIVE(0),
+                    // RFC 4028: accept Session-Expires down to the configured Min-SE (default 90, RFC 4028's floor;
+                    // nua's own default of 120 answered 422 to the common 90).
+                    NUTAG_MIN_SE(up.sessionTimer.minSeS), TAG_END());
   if (nua_ == nullptr) {
     g_source_destroy(source_);
     su_root_destroy(root_);

@@ -179,6 +179,24 @@ TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
 }
 
+// RFC 4028 §4 allows Session-Expires down to 90 s; nua's default Min-SE of 120 answered 90 with 422 (issue 10).
+TEST_F(SipStackTest, SessionExpires90IsAcceptedWithTheDefaultMinSe) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_session_expires_90_accepted.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_TRUE(handler.confirmed);
+}
+
+TEST_F(SipStackTest, SessionExpiresBelowMinSeGets422WithMinSe90) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_session_expires_60_gets_422.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+}
+
 TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {
   startStack();
   auto p = uac("inbound_call_to_unknown_dn_404.xml", "9999");
