@@ -277,7 +277,10 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     }
   };
   const auto& from = upstream_->dn();
-  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
+  // Auto-answer asked by Genesys (Call-Info ...;answer-after=N) reaches the browser app on its INVITE.
+  std::vector<std::string> headers;
+  if (!upstream_->autoAnswerCallInfo().empty()) headers.push_back("Call-Info: " + upstream_->autoAnswerCallInfo());
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers));
   if (!dialog_) return fail(480, "the agent's browser connection is gone");
   alias(dialog_->callId());
   lg()->info("browser leg: Call-ID {}", log::escaped(dialog_->callId()));
@@ -556,6 +559,18 @@ void Session::closeIfDone() {
     // The manager drops its reference: destroy after this call stack unwinds.
     deps_.control.post([cb, keep = shared_from_this()] { cb(*keep); });
   }
+}
+
+// NOTIFY Event: talk / hold from the agent desktop (already answered 200 by the SIP layer). Stock JsSIP answers an
+// in-dialog NOTIFY 489 (403 while ringing) and SIP.js drops it, so it is not relayed as NOTIFY: the browser app
+// gets an INFO (JsSIP: newInfo, accepted while ringing too) and answers the call on "talk" (TAnswerCall), or shows
+// hold/retrieve. The media side of hold follows in Genesys's re-INVITE (onReoffer). See docs/signaling.md.
+void Session::onRemoteControl(std::string_view event) {
+  log::CallScope scope(id_);
+  const bool sent =
+      dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, std::string(event) + "\r\n");
+  lg()->info("Genesys remote control '{}': {}", event,
+             sent ? "relayed to the browser as INFO" : "not relayed (no browser dialog)");
 }
 
 }  // namespace rtcgate::session

@@ -40,6 +40,24 @@ std::string hostPart(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+// The INVITE's Call-Info entries that ask for auto-answer (";answer-after=N", the BroadWorks / common convention),
+// printed by sofia's own header printer, joined with ", ". Bounded; anything else of Call-Info is not passed on.
+std::string autoAnswerCallInfo(const sip_t* sip) {
+  std::string out;
+  if (sip == nullptr) return out;
+  for (const sip_call_info_t* ci = sip->sip_call_info; ci != nullptr; ci = ci->ci_next) {
+    if (msg_params_find(ci->ci_params, "answer-after") == nullptr) continue;
+    char buf[512];
+    auto n = sip_header_field_e(buf, sizeof buf, reinterpret_cast<const sip_header_t*>(ci), 0);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) continue;
+    std::string value(buf, static_cast<size_t>(n));
+    if (value.find_first_of("\r\n") != std::string::npos) continue;
+    if (!out.empty()) out += ", ";
+    out += value;
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* toString(RegistrationState s) {
@@ -148,7 +166,10 @@ void SipStack::start() {
                     // The session layer owns offer/answer (architecture: two independent legs): nua carries SDP.
                     NUTAG_MEDIA_ENABLE(0),
                     // OPTIONS come to us: Allow-Events and load-balancer health checks to any user (seed failure).
-                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_APPL_METHOD("OPTIONS"),
+                    // NOTIFY too: in-dialog "talk"/"hold" (BroadWorks remote control, Allow-Events) are ours to
+                    // answer; without it nua answered them 481 (no subscription).
+                    NUTAG_APPL_METHOD("NOTIFY"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
@@ -221,6 +242,7 @@ void SipStack::onEvent(const Event& e) {
       if (e.owner == nullptr) return onIncomingInvite(e);
       return e.owner->onReinvite(e.sip);
     case nua_i_options: return onIncomingOptions(e);
+    case nua_i_notify: return onIncomingNotify(e);
     case nua_r_register:
       if (e.owner != nullptr) e.owner->onRegisterReply(e.status, e.phrase, e.sip);
       return;
@@ -321,6 +343,21 @@ void SipStack::onIncomingOptions(const Event& e) {
   if (e.owner == nullptr) nua_handle_destroy(e.nh);
 }
 
+void SipStack::onIncomingNotify(const Event& e) {
+  const char* event = e.sip != nullptr && e.sip->sip_event != nullptr ? e.sip->sip_event->o_type : nullptr;
+  // In dialog, from an allowed source, for a package the dialog's owner takes: 200. Everything else keeps the
+  // answer nua gave before NOTIFY reached us: 481 (no such subscription).
+  const bool accepted = e.owner != nullptr && event != nullptr && sourceAllowed(e) && e.owner->onNotify(event);
+  if (accepted) {
+    lg()->info("NOTIFY Event: {} from Genesys: 200", log::escaped(event));
+    nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
+    return;
+  }
+  lg()->info("NOTIFY Event: {}: 481", event != nullptr ? log::escaped(event) : std::string("-"));
+  nua_respond(e.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(e.nua), TAG_END());
+  if (e.owner == nullptr && e.nh != nullptr) nua_handle_destroy(e.nh);
+}
+
 void SipStack::onIncomingInvite(const Event& e) {
   counters_->invitesIn.fetch_add(1, std::memory_order_relaxed);
   std::string callId = e.sip != nullptr && e.sip->sip_call_id != nullptr ? e.sip->sip_call_id->i_id : "";
@@ -354,6 +391,7 @@ void SipStack::onIncomingInvite(const Event& e) {
   p.callId = callId;
   p.genesysCallUuid = unknownHeader(e.sip, "X-Genesys-CallUUID");
   p.remoteSdp = std::string(bodyOf(e.sip));
+  p.autoAnswerCallInfo = autoAnswerCallInfo(e.sip);
   auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
   nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
   calls_[call.get()] = call;
