@@ -347,10 +347,13 @@ void SipStack::onIncomingNotify(const Event& e) {
   const char* event = e.sip != nullptr && e.sip->sip_event != nullptr ? e.sip->sip_event->o_type : nullptr;
   // In dialog, from an allowed source, for a package the dialog's owner takes: 200. Everything else keeps the
   // answer nua gave before NOTIFY reached us: 481 (no such subscription).
+  // A second NOTIFY of a package in the same dialog finds the usage nua created for the first one: nua has then
+  // answered it 200 itself (e.status), and only the event remains to be passed on.
+  const bool answered = e.status >= 200;
   const bool accepted = e.owner != nullptr && event != nullptr && sourceAllowed(e) && e.owner->onNotify(event);
-  if (accepted) {
-    lg()->info("NOTIFY Event: {} from Genesys: 200", log::escaped(event));
-    nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
+  if (accepted || answered) {
+    lg()->info("NOTIFY Event: {} from Genesys: 200", event != nullptr ? log::escaped(event) : std::string("-"));
+    if (!answered) nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
     return;
   }
   lg()->info("NOTIFY Event: {}: 481", event != nullptr ? log::escaped(event) : std::string("-"));

@@ -212,7 +212,7 @@ TEST_F(SipStackTest, NotifyTalkWhileRingingAndHoldWhenConnectedGet200) {
   auto p = uac("inbound_call_notify_talk_and_hold.xml", "1001");
   EXPECT_EQ(finish(*p), 0) << p->output();
   ASSERT_EQ(handler.calls.size(), 1u);
-  EXPECT_EQ(handler.remoteControl, (std::vector<std::string>{"talk", "hold"}));
+  EXPECT_EQ(handler.remoteControl, (std::vector<std::string>{"talk", "hold", "talk"}));
   EXPECT_TRUE(handler.confirmed);
   // Only the Call-Info entry asking for auto-answer is kept, for the browser's INVITE.
   const auto& ci = handler.calls[0]->autoAnswerCallInfo();
