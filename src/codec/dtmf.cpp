@@ -23,6 +23,11 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+uint16_t clampDtmfDurationMs(uint32_t ms) {
+  return static_cast<uint16_t>(
+      std::clamp<uint32_t>(ms, kDtmfMinDurationMs, kDtmfMaxDurationMs));
+}
+
 std::optional<uint8_t> dtmfEventCode(char digit) {
   auto pos = kDigits.find(static_cast<char>(std::toupper(static_cast<unsigned char>(digit))));
   if (pos == std::string_view::npos) return std::nullopt;
@@ -51,26 +56,49 @@ void writeTelephoneEvent(const TelephoneEvent& ev, std::span<uint8_t, 4> out) {
   out[3] = static_cast<uint8_t>(ev.duration);
 }
 
-std::optional<char> DtmfReceiver::onPacket(uint32_t ts, std::span<const uint8_t> payload) {
+DtmfDigitEvent DtmfReceiver::finish() const {
+  DtmfDigitEvent out;
+  out.digit = dtmfDigit(lastEvent_).value_or('\0');
+  out.durationMs = clampDtmfDurationMs(static_cast<uint32_t>(uint64_t{lastDuration_} * 1000 / clockRateHz_));
+  return out;
+}
+
+DtmfReceiver::Result DtmfReceiver::onPacket(uint32_t ts, std::span<const uint8_t> payload) {
+  Result r;
   auto ev = parseTelephoneEvent(payload);
-  if (!ev) return std::nullopt;
-  if (haveLast_ && ts == lastTimestamp_) return std::nullopt;
+  if (!ev) return r;
+  if (haveLast_ && ts == lastTimestamp_) {
+    // An update or a retransmitted end packet of the current event.
+    if (lastEnded_) return r;
+    lastDuration_ = std::max(lastDuration_, ev->duration);
+    if (ev->end) {
+      lastEnded_ = true;
+      if (dtmfDigit(lastEvent_)) r.ended = finish();
+    }
+    return r;
+  }
+  if (haveLast_ && !lastEnded_ && dtmfDigit(lastEvent_)) r.abandoned = finish();
   haveLast_ = true;
   lastTimestamp_ = ts;
-  return dtmfDigit(ev->event);
+  lastEvent_ = ev->event;
+  lastDuration_ = ev->duration;
+  lastEnded_ = ev->end;
+  r.started = dtmfDigit(ev->event);
+  if (ev->end && r.started) r.ended = finish();
+  return r;
 }
 
 DtmfSender::DtmfSender(char digit, uint16_t durationMs, uint32_t clockRateHz)
     : ticksPer20ms_(clockRateHz / 50),
-      totalDuration_(std::clamp<uint32_t>(durationMs, 40, 2000) * (clockRateHz / 1000)),
-      updates_((std::clamp<uint32_t>(durationMs, 40, 2000) + 19) / 20),
+      totalDuration_(uint32_t{clampDtmfDurationMs(durationMs)} * (clockRateHz / 1000)),
+      updates_((uint32_t{clampDtmfDurationMs(durationMs)} + 19) / 20),
       totalPackets_(updates_ + 2) {
   if (auto code = dtmfEventCode(digit)) {
     valid_ = true;
     event_ = *code;
   }
-  // Durations are 16-bit (§2.3.5): long events would need segments; 2000 ms at 48 kHz is 96000, so clamp at the
-  // clock's maximum instead.
+  // Durations are 16-bit (§2.3.5): long events would need segments; 5000 ms at 8 kHz is 40000 and fits, but at
+  // 48 kHz it would not, so clamp at the field's maximum instead.
   totalDuration_ = std::min<uint32_t>(totalDuration_, 0xffff);
 }
 
@@ -115,7 +143,7 @@ std::optional<InfoDtmf> parseInfoDtmf(std::string_view contentType, std::string_
     } else if (iequals(key, "Duration")) {
       unsigned v = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (ec == std::errc() && ptr == value.data() + value.size()) out.durationMs = static_cast<uint16_t>(std::clamp(v, 40u, 2000u));
+      if (ec == std::errc() && ptr == value.data() + value.size()) out.durationMs = clampDtmfDurationMs(v);
     }
   }
   if (!haveSignal) return std::nullopt;

@@ -37,7 +37,14 @@ MediaBridge::MediaBridge(EventLoop& loop, const BridgeCodecs& codecs, const conf
       outBrowser_(browserSsrc, static_cast<uint16_t>(browserSsrc >> 7), browserSsrc * 2654435761u),
       outUpstream_(upstreamSsrc, static_cast<uint16_t>(upstreamSsrc >> 7), upstreamSsrc * 2654435761u) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
+  setDtmfClockRates();
   buildStreams();
+}
+
+void MediaBridge::setDtmfClockRates() {
+  // Browser telephone-event runs at the browser codec's clock (Opus: 48 kHz); Genesys's at 8 kHz.
+  dtmfFromBrowser_.setClockRate(rtpClockRate(codecs_.browserCodec));
+  dtmfFromUpstream_.setClockRate(8000);
 }
 
 MediaBridge::~MediaBridge() { RTCGATE_ASSERT_ON_LOOP(loop_); }
@@ -71,6 +78,7 @@ MediaBridge::Stats MediaBridge::stats() const {
 void MediaBridge::reconfigure(const BridgeCodecs& codecs) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   codecs_ = codecs;
+  setDtmfClockRates();
   buildStreams();
 }
 
@@ -159,10 +167,13 @@ void MediaBridge::fromBrowser(const media::RtpHeader& hdr, std::span<const uint8
   ++stats_.toUpstream.packetsIn;
   const InputClock clock(inputAtUs_);
   if (codecs_.browserDtmfPt && h->payloadType == *codecs_.browserDtmfPt) {
-    // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type.
-    if (auto digit = dtmfFromBrowser_.onPacket(h->timestamp, payload)) {
-      if (sinks_.dtmfFromBrowser) sinks_.dtmfFromBrowser(*digit);
-      sendDtmfUpstream(*digit, 100);
+    // Browser RFC 4733 (RTCDTMFSender) is re-generated toward Genesys at 8 kHz with Genesys's payload type and the
+    // browser event's duration, once the browser has ended it (its end packet carries the final duration).
+    auto r = dtmfFromBrowser_.onPacket(h->timestamp, payload);
+    for (const auto& ended : {r.abandoned, r.ended}) {
+      if (!ended) continue;
+      if (sinks_.dtmfFromBrowser) sinks_.dtmfFromBrowser(ended->digit, ended->durationMs);
+      sendDtmfUpstream(ended->digit, ended->durationMs);
     }
     return;
   }
@@ -193,9 +204,10 @@ void MediaBridge::fromUpstream(const media::RtpHeader& hdr, std::span<const uint
   ++stats_.toBrowser.packetsIn;
   const InputClock clock(inputAtUs_);
   if (codecs_.upstreamDtmfPt && h->payloadType == *codecs_.upstreamDtmfPt) {
-    // Genesys digits reach JsSIP as INFO (its newDTMF event); the session layer sends it.
-    if (auto digit = dtmfFromUpstream_.onPacket(h->timestamp, payload))
-      if (sinks_.dtmfFromUpstream) sinks_.dtmfFromUpstream(*digit);
+    // Genesys digits reach JsSIP as INFO (its newDTMF event) with their real duration; the session layer sends it.
+    auto r = dtmfFromUpstream_.onPacket(h->timestamp, payload);
+    for (const auto& ended : {r.abandoned, r.ended})
+      if (ended && sinks_.dtmfFromUpstream) sinks_.dtmfFromUpstream(ended->digit, ended->durationMs);
     return;
   }
   if (h->payloadType != codecs_.upstreamPt) {

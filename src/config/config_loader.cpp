@@ -152,6 +152,12 @@ void parseUpstream(const Field& f, Config& c) {
     if (u.optionsPingIntervalMs != 0 && u.optionsPingIntervalMs < 1000) v->fail("must be 0 (off) or at least 1000");
   }
   if (auto v = m.optional("domain")) u.domain = v->asString();
+  if (auto st = m.optional("session_timer")) {
+    MapReader sm(*st);
+    // RFC 4028 §4: Min-SE must not be below 90 s; 86400 bounds it at a day.
+    if (auto v = sm.optional("min_se_s")) u.sessionTimer.minSeS = v->asUint(90, 86400);
+    sm.finish();
+  }
   if (u.registerRetryMinMs > u.registerRetryMaxMs)
     f.fail("register_retry_min_ms must not exceed register_retry_max_ms");
   m.finish();

@@ -33,6 +33,7 @@ std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
   if (!(a.listeners == b.listeners)) out.emplace_back("listeners");
   if (!(a.upstream.sipBind == b.upstream.sipBind)) out.emplace_back("upstream.sip_bind");
   if (a.upstream.transports != b.upstream.transports) out.emplace_back("upstream.transports");
+  if (!(a.upstream.sessionTimer == b.upstream.sessionTimer)) out.emplace_back("upstream.session_timer");
   if (a.media.workers != b.media.workers) out.emplace_back("media.workers");
   if (a.media.rtpAddress != b.media.rtpAddress) out.emplace_back("media.rtp_address");
   if (a.media.rtpPortMin != b.media.rtpPortMin || a.media.rtpPortMax != b.media.rtpPortMax)

@@ -2,7 +2,10 @@
 #include "rtcgate/session/codec_negotiation.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cctype>
+#include <charconv>
+#include <string_view>
 
 namespace rtcgate::session {
 namespace {
@@ -31,6 +34,48 @@ OfferedCodecs classify(const std::vector<PayloadFormat>& formats) {
     } else if (enc == "telephone-event" && f.clockRate != 0) {
       out.telephoneEvents.emplace_back(f.clockRate, f.payloadType);
     }
+  }
+  return out;
+}
+
+std::string answerTelephoneEvents(const OfferedCodecs& offered, uint8_t pt) {
+  constexpr unsigned kMaxEvent = 16;  // what rtcgate handles: DTMF 0-15 and flash
+  std::string_view list = "0-15";    // RFC 4733 §2.4.1: no fmtp means 0-15
+  for (const auto& [p, events] : offered.telephoneEventLists)
+    if (p == pt && !events.empty()) list = events;
+  std::bitset<kMaxEvent + 1> common;
+  auto number = [](std::string_view s, unsigned& v) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && ptr == s.data() + s.size() && v <= 255;
+  };
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    unsigned lo = 0, hi = 0;
+    auto dash = item.find('-');
+    if (dash == std::string_view::npos) {
+      if (!number(item, lo)) continue;
+      hi = lo;
+    } else if (!number(item.substr(0, dash), lo) || !number(item.substr(dash + 1), hi) || hi < lo) {
+      continue;
+    }
+    for (unsigned e = lo; e <= std::min(hi, kMaxEvent); ++e) common.set(e);
+  }
+  std::string out;
+  for (unsigned e = 0; e <= kMaxEvent;) {
+    if (!common.test(e)) {
+      ++e;
+      continue;
+    }
+    unsigned end = e;
+    while (end + 1 <= kMaxEvent && common.test(end + 1)) ++end;
+    if (!out.empty()) out += ',';
+    out += std::to_string(e);
+    if (end > e) out += '-' + std::to_string(end);
+    e = end + 1;
   }
   return out;
 }

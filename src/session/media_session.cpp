@@ -95,8 +95,8 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
     rtp_->send(h.payloadType, h.timestamp, h.marker, payload);
   };
-  sinks.dtmfFromUpstream = [this](char digit) {
-    if (events_.dtmfFromUpstream) events_.dtmfFromUpstream(digit);
+  sinks.dtmfFromUpstream = [this](char digit, uint16_t durationMs) {
+    if (events_.dtmfFromUpstream) events_.dtmfFromUpstream(digit, durationMs);
   };
   std::random_device rd;
   bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, rd(), rd(),

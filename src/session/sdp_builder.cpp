@@ -30,10 +30,12 @@ void addCodec(sdp::MediaDescription& m, codec::CodecId id, uint8_t pt) {
   }
 }
 
-void addTelephoneEvent(sdp::MediaDescription& m, uint8_t pt, uint32_t rate) {
+// `events`: the RFC 4733 event list (our offers: 0-16; answers: what the offer listed, at most 0-16).
+void addTelephoneEvent(sdp::MediaDescription& m, uint8_t pt, uint32_t rate,
+                       std::string_view events = kTelephoneEventsOffered) {
   m.formats.push_back(std::to_string(pt));
   m.attributes.add("rtpmap", fmt::format("{} telephone-event/{}", pt, rate));
-  m.attributes.add("fmtp", fmt::format("{} 0-16", pt));
+  if (!events.empty()) m.attributes.add("fmtp", fmt::format("{} {}", pt, events));
 }
 
 // Browsers ignore m=/c= for ICE, but RFC 8839 §4.2.1.1 wants the default candidate there.
@@ -76,6 +78,14 @@ std::vector<PayloadFormat> formatsOf(const sdp::MediaDescription& m) {
   return formats;
 }
 
+// classify() of the m-line, with the event lists (a=fmtp) of its telephone-event payload types.
+OfferedCodecs classifyMedia(const sdp::MediaDescription& m) {
+  auto codecs = classify(formatsOf(m));
+  for (const auto& [rate, pt] : codecs.telephoneEvents)
+    codecs.telephoneEventLists.emplace_back(pt, m.fmtp(pt).value_or(""));
+  return codecs;
+}
+
 }  // namespace
 
 std::optional<BrowserMedia> readBrowserSdp(const std::string& text, std::string* error) {
@@ -99,7 +109,7 @@ std::optional<BrowserMedia> readBrowserSdp(const std::string& text, std::string*
     if (error) *error = "no audio m-line";
     return std::nullopt;
   }
-  out.codecs = classify(formatsOf(out.description.media[out.audioIndex]));
+  out.codecs = classifyMedia(out.description.media[out.audioIndex]);
   out.transport = sdp::transportOf(out.description, out.audioIndex);
   if (out.transport.mid.empty()) out.transport.mid = "0";
   return out;
@@ -128,7 +138,7 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
   m.media = "audio";
   addCodec(m, chosen, chosenPt);
   if (auto te = pickTelephoneEvent(offer.codecs, codec::rtpClockRate(chosen)))
-    addTelephoneEvent(m, *te, codec::rtpClockRate(chosen));
+    addTelephoneEvent(m, *te, codec::rtpClockRate(chosen), answerTelephoneEvents(offer.codecs, *te));
   auto t = transport;
   t.mid = offer.transport.mid;
   return finish(std::move(sd), std::move(m), t);
@@ -137,7 +147,7 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
 std::string genesysSdp(const std::string& address, uint16_t port,
                        const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                        std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
-                       sdp::Direction direction) {
+                       sdp::Direction direction, std::string_view telephoneEvents) {
   auto sd = skeleton(sessionId, version);
   sd.sessionName = "rtcgate";
   sd.connection = sdp::connectionTo(address);
@@ -148,7 +158,7 @@ std::string genesysSdp(const std::string& address, uint16_t port,
   m.port = port;
   m.proto = "RTP/AVP";
   for (const auto& [id, pt] : codecs) addCodec(m, id, pt);
-  if (telephoneEventPt) addTelephoneEvent(m, *telephoneEventPt, 8000);
+  if (telephoneEventPt) addTelephoneEvent(m, *telephoneEventPt, 8000, telephoneEvents);
   m.attributes.add("ptime", "20");
   m.attributes.add(sdp::toString(direction));
   sd.media.push_back(std::move(m));
@@ -182,7 +192,7 @@ std::optional<GenesysMedia> readGenesysSdp(const std::string& text) {
   g.address = connection->address;
   g.port = audio->port;
   g.direction = sdp::directionOf(sd, index);
-  g.codecs = classify(formatsOf(*audio));
+  g.codecs = classifyMedia(*audio);
   return g;
 }
 

@@ -231,10 +231,11 @@ void Session::openMedia(media::LegRole role) {
     });
   };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
-  events.dtmfFromUpstream = [toControl](char digit) {
-    toControl([digit](Session& s) {
-      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event).
-      if (s.dialog_) s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, 100));
+  events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
+    toControl([digit, durationMs](Session& s) {
+      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration.
+      if (s.dialog_)
+        s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, durationMs));
     });
   };
   std::optional<sdp::TransportParams> remote;
@@ -276,7 +277,10 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     }
   };
   const auto& from = upstream_->dn();
-  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev));
+  // Auto-answer asked by Genesys (Call-Info ...;answer-after=N) reaches the browser app on its INVITE.
+  std::vector<std::string> headers;
+  if (!upstream_->autoAnswerCallInfo().empty()) headers.push_back("Call-Info: " + upstream_->autoAnswerCallInfo());
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers));
   if (!dialog_) return fail(480, "the agent's browser connection is gone");
   alias(dialog_->callId());
   lg()->info("browser leg: Call-ID {}", log::escaped(dialog_->callId()));
@@ -449,7 +453,9 @@ std::string Session::onReoffer(std::string_view offer) {
     ++genesysSdpVersion_;  // RFC 3264 §8: a changed answer gets a new o= version
   }
   return genesysSdp(rtpAddress_, rtpPort_, {{codecs_.upstreamCodec, codecs_.upstreamPt}}, codecs_.upstreamDtmfPt,
-                    sdpSessionId_, genesysSdpVersion_, genesysDirection_);
+                    sdpSessionId_, genesysSdpVersion_, genesysDirection_,
+                    codecs_.upstreamDtmfPt ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
+                                           : std::string());
 }
 
 void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
@@ -499,7 +505,11 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
   codecs_.upstreamPt = up->second;
   codecs_.browserDtmfPt = pickTelephoneEvent(browserSdp_->codecs, codec::rtpClockRate(browser->first));
   codecs_.upstreamDtmfPt = pickTelephoneEvent(genesysSdp_->codecs, 8000);
-  genesysAnswerSdp_ = genesysSdp(rtpAddress_, rtpPort_, {*up}, codecs_.upstreamDtmfPt, sdpSessionId_, 1);
+  genesysAnswerSdp_ = genesysSdp(rtpAddress_, rtpPort_, {*up}, codecs_.upstreamDtmfPt, sdpSessionId_, 1,
+                                 sdp::Direction::SendRecv,  // the event list must not exceed the offer's
+                                 codecs_.upstreamDtmfPt
+                                     ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
+                                     : std::string());
   auto transport = browserSdp_->transport;
   onMedia([transport](MediaSession& m) {
     std::string e;
@@ -549,6 +559,18 @@ void Session::closeIfDone() {
     // The manager drops its reference: destroy after this call stack unwinds.
     deps_.control.post([cb, keep = shared_from_this()] { cb(*keep); });
   }
+}
+
+// NOTIFY Event: talk / hold from the agent desktop (already answered 200 by the SIP layer). Stock JsSIP answers an
+// in-dialog NOTIFY 489 (403 while ringing) and SIP.js drops it, so it is not relayed as NOTIFY: the browser app
+// gets an INFO (JsSIP: newInfo, accepted while ringing too) and answers the call on "talk" (TAnswerCall), or shows
+// hold/retrieve. The media side of hold follows in Genesys's re-INVITE (onReoffer). See docs/signaling.md.
+void Session::onRemoteControl(std::string_view event) {
+  log::CallScope scope(id_);
+  const bool sent =
+      dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, std::string(event) + "\r\n");
+  lg()->info("Genesys remote control '{}': {}", event,
+             sent ? "relayed to the browser as INFO" : "not relayed (no browser dialog)");
 }
 
 }  // namespace rtcgate::session

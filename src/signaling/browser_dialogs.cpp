@@ -45,6 +45,8 @@ std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, 
     out.append(kContact).append("\r\n");
     out.append(kAllowHeader).append("\r\n");
   }
+  if (method == "INVITE" && !ack)
+    for (const auto& h : inviteHeaders_) out.append(h).append("\r\n");
   out += "User-Agent: rtcgate\r\n";
   if (!body.empty()) out += "Content-Type: " + std::string(contentType) + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -169,7 +171,10 @@ void BrowserDialog::hangup(std::string_view reason) {
 
 bool BrowserDialog::sendRequest(std::string_view method, std::string_view contentType, std::string_view body) {
   RTCGATE_ASSERT_ON_LOOP(owner_.loop_);
-  if (terminated_ || state_ != State::Confirmed || method == "INVITE" || method == "ACK" || method == "CANCEL")
+  const bool earlyInfo = method == "INFO" && state_ == State::Early && direction_ == Direction::ToBrowser &&
+                         !remoteTag_.empty();
+  if (terminated_ || (state_ != State::Confirmed && !earlyInfo) || method == "INVITE" || method == "ACK" ||
+      method == "CANCEL")
     return false;
   return owner_.transport_.send(connection_, buildRequest(method, ++localCseq_, randomToken(16), contentType, body));
 }
@@ -211,7 +216,8 @@ void BrowserDialogs::reply(ConnectionId connection, const SipMessage& request, i
 }
 
 std::shared_ptr<BrowserDialog> BrowserDialogs::invite(const Registration& target, const std::string& fromUser,
-                                                      const std::string& sdp, DialogEvents events) {
+                                                      const std::string& sdp, DialogEvents events,
+                                                      std::vector<std::string> extraHeaders) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto d = std::shared_ptr<BrowserDialog>(
       new BrowserDialog(*this, BrowserDialog::Direction::ToBrowser, target.connection, target.user));
@@ -224,6 +230,9 @@ std::shared_ptr<BrowserDialog> BrowserDialogs::invite(const Registration& target
   d->localCseq_ = 1;
   d->inviteBranch_ = randomToken(16);
   d->localSdp_ = sdp;
+  // Header lines come from our own code (sofia-printed values); a line break would split the message: drop it.
+  for (auto& h : extraHeaders)
+    if (h.find_first_of("\r\n") == std::string::npos) d->inviteHeaders_.push_back(std::move(h));
   d->events_ = std::move(events);
   dialogs_[{d->callId_, d->localTag_}] = d;
   log::CallScope scope(d->callId_);

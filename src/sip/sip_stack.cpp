@@ -40,6 +40,24 @@ std::string hostPart(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+// The INVITE's Call-Info entries that ask for auto-answer (";answer-after=N", the BroadWorks / common convention),
+// printed by sofia's own header printer, joined with ", ". Bounded; anything else of Call-Info is not passed on.
+std::string autoAnswerCallInfo(const sip_t* sip) {
+  std::string out;
+  if (sip == nullptr) return out;
+  for (const sip_call_info_t* ci = sip->sip_call_info; ci != nullptr; ci = ci->ci_next) {
+    if (msg_params_find(ci->ci_params, "answer-after") == nullptr) continue;
+    char buf[512];
+    auto n = sip_header_field_e(buf, sizeof buf, reinterpret_cast<const sip_header_t*>(ci), 0);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) continue;
+    std::string value(buf, static_cast<size_t>(n));
+    if (value.find_first_of("\r\n") != std::string::npos) continue;
+    if (!out.empty()) out += ", ";
+    out += value;
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* toString(RegistrationState s) {
@@ -148,11 +166,17 @@ void SipStack::start() {
                     // The session layer owns offer/answer (architecture: two independent legs): nua carries SDP.
                     NUTAG_MEDIA_ENABLE(0),
                     // OPTIONS come to us: Allow-Events and load-balancer health checks to any user (seed failure).
-                    NUTAG_APPL_METHOD("OPTIONS"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_APPL_METHOD("OPTIONS"),
+                    // NOTIFY too: in-dialog "talk"/"hold" (BroadWorks remote control, Allow-Events) are ours to
+                    // answer; without it nua answered them 481 (no subscription).
+                    NUTAG_APPL_METHOD("NOTIFY"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
-                    NUTAG_KEEPALIVE(0), TAG_END());
+                    NUTAG_KEEPALIVE(0),
+                    // RFC 4028: accept Session-Expires down to the configured Min-SE (default 90, RFC 4028's floor;
+                    // nua's own default of 120 answered 422 to the common 90).
+                    NUTAG_MIN_SE(up.sessionTimer.minSeS), TAG_END());
   if (nua_ == nullptr) {
     g_source_destroy(source_);
     su_root_destroy(root_);
@@ -218,6 +242,7 @@ void SipStack::onEvent(const Event& e) {
       if (e.owner == nullptr) return onIncomingInvite(e);
       return e.owner->onReinvite(e.sip);
     case nua_i_options: return onIncomingOptions(e);
+    case nua_i_notify: return onIncomingNotify(e);
     case nua_r_register:
       if (e.owner != nullptr) e.owner->onRegisterReply(e.status, e.phrase, e.sip);
       return;
@@ -312,9 +337,28 @@ void SipStack::onIncomingOptions(const Event& e) {
   }
   // 200 to any Request-URI user, known or not: load balancers probe with arbitrary users (seed deployment
   // answered 404 "No matching endpoint found" and was taken out of rotation).
+  // No Accept here: nua's OPTIONS responder adds its own (application/sdp); a second one listed it twice.
   nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), SIPTAG_ALLOW_STR(kAllow),
-              SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+              SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_END());
   if (e.owner == nullptr) nua_handle_destroy(e.nh);
+}
+
+void SipStack::onIncomingNotify(const Event& e) {
+  const char* event = e.sip != nullptr && e.sip->sip_event != nullptr ? e.sip->sip_event->o_type : nullptr;
+  // In dialog, from an allowed source, for a package the dialog's owner takes: 200. Everything else keeps the
+  // answer nua gave before NOTIFY reached us: 481 (no such subscription).
+  // A second NOTIFY of a package in the same dialog finds the usage nua created for the first one: nua has then
+  // answered it 200 itself (e.status), and only the event remains to be passed on.
+  const bool answered = e.status >= 200;
+  const bool accepted = e.owner != nullptr && event != nullptr && sourceAllowed(e) && e.owner->onNotify(event);
+  if (accepted || answered) {
+    lg()->info("NOTIFY Event: {} from Genesys: 200", event != nullptr ? log::escaped(event) : std::string("-"));
+    if (!answered) nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
+    return;
+  }
+  lg()->info("NOTIFY Event: {}: 481", event != nullptr ? log::escaped(event) : std::string("-"));
+  nua_respond(e.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(e.nua), TAG_END());
+  if (e.owner == nullptr && e.nh != nullptr) nua_handle_destroy(e.nh);
 }
 
 void SipStack::onIncomingInvite(const Event& e) {
@@ -350,6 +394,7 @@ void SipStack::onIncomingInvite(const Event& e) {
   p.callId = callId;
   p.genesysCallUuid = unknownHeader(e.sip, "X-Genesys-CallUUID");
   p.remoteSdp = std::string(bodyOf(e.sip));
+  p.autoAnswerCallInfo = autoAnswerCallInfo(e.sip);
   auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
   nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
   calls_[call.get()] = call;

@@ -155,4 +155,14 @@ void UpstreamCall::terminate(int status, std::string_view reason) {
   if (observer_ != nullptr) observer_->onTerminated(status, reason);
 }
 
+bool UpstreamCall::onNotify(std::string_view event) {
+  // Only the BroadWorks remote-control packages we advertise in Allow-Events, on a live INVITE dialog.
+  if (state_ == CallState::Terminated || (event != "talk" && event != "hold")) return false;
+  if (observer_ != nullptr) loop_.post([self = weak_from_this(), ev = std::string(event)] {
+      if (auto s = self.lock(); s && s->observer_ != nullptr && s->state_ != CallState::Terminated)
+        s->observer_->onRemoteControl(ev);
+    });
+  return true;
+}
+
 }  // namespace rtcgate::sip

@@ -33,8 +33,14 @@ protected:
       auto bytes = rtpPacket(h.payloadType, h.sequence, h.timestamp, h.ssrc, payload, h.marker);
       capture(toUpstream_, bytes.data(), bytes.size());
     };
-    sinks.dtmfFromUpstream = [this](char d) { digitsFromUpstream_ += d; };
-    sinks.dtmfFromBrowser = [this](char d) { digitsFromBrowser_ += d; };
+    sinks.dtmfFromUpstream = [this](char d, uint16_t ms) {
+      digitsFromUpstream_ += d;
+      durationsFromUpstream_.push_back(ms);
+    };
+    sinks.dtmfFromBrowser = [this](char d, uint16_t ms) {
+      digitsFromBrowser_ += d;
+      durationsFromBrowser_.push_back(ms);
+    };
     return std::make_unique<MediaBridge>(loop_, c, config::Opus{}, 0x11111111, 0x22222222, sinks);
   }
   static void capture(std::vector<Packet>& into, const uint8_t* d, size_t n) {
@@ -47,6 +53,7 @@ protected:
   EventLoop loop_;
   std::vector<Packet> toBrowser_, toUpstream_;
   std::string digitsFromUpstream_, digitsFromBrowser_;
+  std::vector<uint16_t> durationsFromUpstream_, durationsFromBrowser_;
 };
 
 TEST_F(MediaBridgeTest, PassthroughRewritesHeadersAndKeepsPayload) {
@@ -179,14 +186,72 @@ TEST_F(MediaBridgeTest, BrowserDtmfBecomesGenesysTelephoneEvents) {
     for (auto& p : toUpstream_) ends += p.h.payloadType == 101 && (p.payload()[1] & 0x80) ? 1 : 0;
     return ends == 3;
   }));
-  ASSERT_GE(toUpstream_.size(), 5u + 2u);
+  ASSERT_EQ(toUpstream_.size(), 3u + 2u);  // 60 ms: three 20 ms packets, the last one repeated twice
   EXPECT_TRUE(toUpstream_[0].h.marker);
   for (auto& p : toUpstream_) {
     EXPECT_EQ(p.h.payloadType, 101);
     EXPECT_EQ(p.h.timestamp, toUpstream_[0].h.timestamp);
     EXPECT_EQ(p.payload()[0], 3);
   }
-  EXPECT_EQ(parseTelephoneEvent(toUpstream_.back().payload())->duration, 800);  // 100 ms at 8 kHz
+  // The browser's event lasted 480 ticks (60 ms at 8 kHz): the same duration toward Genesys.
+  EXPECT_EQ(parseTelephoneEvent(toUpstream_.back().payload())->duration, 480);
+  EXPECT_EQ(durationsFromBrowser_, std::vector<uint16_t>{60});
+}
+
+// JsSIP sendDTMF('5', {duration: 250, transportType: 'RFC2833'}) with Opus: telephone-event/48000 from the browser
+// becomes telephone-event/8000 with Genesys's PT 101, 250 ms long, updates every 20 ms and three end packets.
+TEST_F(MediaBridgeTest, BrowserDtmfDurationIsKeptAcrossClockRates) {
+  BridgeCodecs c{CodecId::Opus, 111, CodecId::Pcmu, 0, uint8_t{110}, uint8_t{101}};
+  auto bridge = make(c);
+  const int updates = 250 / 20 + 1;
+  for (int i = 0; i < updates + 2; ++i) {
+    const bool end = i >= updates - 1;
+    const auto dur = static_cast<uint16_t>(end ? 12000 : 960 * (i + 1));
+    std::array<uint8_t, 4> ev{};
+    writeTelephoneEvent({5, end, 10, dur}, ev);
+    auto p = rtp(110, static_cast<uint16_t>(300 + i), 960000, 0xb, ev, i == 0);
+    bridge->fromBrowser(p.data(), p.size());
+  }
+  EXPECT_EQ(digitsFromBrowser_, "5");
+  EXPECT_EQ(durationsFromBrowser_, std::vector<uint16_t>{250});
+  ASSERT_TRUE(test::pumpUntil(loop_, [&] {
+    int ends = 0;
+    for (auto& p : toUpstream_) ends += p.h.payloadType == 101 && (p.payload()[1] & 0x80) ? 1 : 0;
+    return ends == 3;
+  }));
+  int ends = 0;
+  uint16_t last = 0;
+  for (size_t i = 0; i < toUpstream_.size(); ++i) {
+    const auto& p = toUpstream_[i];
+    EXPECT_EQ(p.h.payloadType, 101);
+    EXPECT_EQ(p.h.marker, i == 0);
+    EXPECT_EQ(p.h.timestamp, toUpstream_[0].h.timestamp);
+    auto ev = parseTelephoneEvent(p.payload());
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->event, 5);
+    EXPECT_GE(ev->duration, last);
+    last = ev->duration;
+    ends += ev->end ? 1 : 0;
+  }
+  EXPECT_EQ(ends, 3);
+  EXPECT_EQ(last, 2000);  // 250 ms at 8 kHz
+  EXPECT_EQ(toUpstream_.size(), 250u / 20 + 1 + 2);
+}
+
+// An INFO digit (JsSIP's default transport) with Duration=250 goes to Genesys as 250 ms of RFC 4733.
+TEST_F(MediaBridgeTest, InfoDigitDurationReachesGenesys) {
+  BridgeCodecs c{CodecId::Pcmu, 0, CodecId::Pcmu, 0, std::nullopt, uint8_t{101}};
+  auto bridge = make(c);
+  auto info = parseInfoDtmf("application/dtmf-relay", "Signal=5\r\nDuration=250\r\n");
+  ASSERT_TRUE(info);
+  ASSERT_TRUE(bridge->sendDtmfUpstream(info->digit, info->durationMs));
+  ASSERT_TRUE(test::pumpUntil(loop_, [&] {
+    int ends = 0;
+    for (auto& p : toUpstream_) ends += (p.payload()[1] & 0x80) ? 1 : 0;
+    return ends == 3;
+  }));
+  EXPECT_EQ(parseTelephoneEvent(toUpstream_.back().payload())->duration, 2000);
+  EXPECT_EQ(parseTelephoneEvent(toUpstream_.back().payload())->event, 5);
 }
 
 TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
@@ -199,6 +264,16 @@ TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
     bridge->fromUpstream(p.data(), p.size());
   }
   EXPECT_EQ(digitsFromUpstream_, "#");
+  EXPECT_EQ(durationsFromUpstream_, std::vector<uint16_t>{60});  // 480 ticks at 8 kHz, reported at the end
+  // A 1.2 s digit keeps its duration (was: always 100 ms in the INFO to the browser).
+  for (int i = 0; i < 3; ++i) {
+    std::array<uint8_t, 4> ev{};
+    writeTelephoneEvent({4, i == 2, 10, static_cast<uint16_t>(i == 2 ? 9600 : 160 * (i + 1))}, ev);
+    auto p = rtp(101, static_cast<uint16_t>(10 + i), 90000, 0x9, ev);
+    bridge->fromUpstream(p.data(), p.size());
+  }
+  EXPECT_EQ(digitsFromUpstream_, "#4");
+  EXPECT_EQ(durationsFromUpstream_, (std::vector<uint16_t>{60, 1200}));
   const uint8_t junk[] = {0x00, 0x01, 0x02};
   bridge->fromUpstream(junk, sizeof(junk));
   auto wrongPt = rtpPacket(96, 1, 1, 1, std::vector<uint8_t>(10));

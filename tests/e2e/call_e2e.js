@@ -18,6 +18,10 @@
 //   browser's BYE gets 200 (not 481), and Genesys gets its BYE only after the browser's.
 //   close-notify-no-bye (outbound): the page closes its RTCPeerConnection and never sends BYE: after its 5 s grace
 //   rtcgate ends the call on both legs as a normal hangup (counted apart from failures).
+//   dtmf (outbound, transcoded): issue 10. JsSIP sends '5' by INFO (Duration=250) and '7' by RFC 4733 (400 ms,
+//   telephone-event/48000 with Opus); Genesys must receive both as RFC 4733 on PT 101 at 8 kHz with their durations
+//   and three end packets. Genesys sends '9' (RFC 4733, 300 ms): JsSIP must get an INFO with Duration=300.
+//   Inbound calls also check that Genesys's Call-Info answer-after=0 reaches JsSIP's incoming INVITE.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -28,11 +32,12 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye'];
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
+  'dtmf'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long'].includes(mode)) ||
-    (direction === 'outbound' && ['reinvite', 'long'].includes(mode))) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long|close-notify|close-notify-no-bye>');
+    (direction === 'outbound' && ['reinvite', 'long'].includes(mode)) || (direction === 'inbound' && mode === 'dtmf')) {
+  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long|close-notify|close-notify-no-bye|dtmf>');
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -84,20 +89,24 @@ function genesysMedia(address = '127.0.0.1') {
   const state = { received: [], sent: 0, timer: null, remote: null, stopped: false };
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
-    state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12), at: performance.now() });
+    state.received.push({ pt: msg[1] & 0x7f, marker: (msg[1] & 0x80) !== 0, ts: msg.readUInt32BE(4),
+      payload: msg.subarray(12), at: performance.now() });
     if (!state.remote) {
       state.remote = rinfo;
       if (state.onFirst) state.onFirst();
-      let seq = 1, ts = 0, phase = 0;
+      let phase = 0;
+      state.seq = 1;
+      state.ts = 0;
       const t0 = performance.now();
       state.t0 = t0;
       const sendDue = () => {
         while (!state.stopped && t0 + state.sent * 20 <= performance.now()) {
           const pkt = Buffer.alloc(12 + 160);
-          pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
+          pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(state.ts >>> 0, 4);
           pkt.writeUInt32BE(0x6e6e6e6e, 8);
           for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
-          ts += 160;
+          state.ts += 160;
+          if (state.dtmfUntil && performance.now() < state.dtmfUntil) continue;  // audio pauses during an event
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
         }
@@ -105,6 +114,23 @@ function genesysMedia(address = '127.0.0.1') {
       };
       sendDue();
     }
+  });
+  // An RFC 4733 event on PT 101 (8 kHz): an update every 20 ms, then the end packet three times (RFC 4733 2.5.1.4).
+  state.sendDtmf = (code, ms) => new Promise((resolve) => {
+    const eventTs = state.ts >>> 0;
+    const updates = Math.ceil(ms / 20);
+    state.dtmfUntil = performance.now() + ms + 60;
+    let i = 0;
+    const next = () => {
+      const end = i >= updates - 1;
+      const pkt = Buffer.alloc(16);
+      pkt[0] = 0x80; pkt[1] = 101 | (i === 0 ? 0x80 : 0);
+      pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(eventTs, 4); pkt.writeUInt32BE(0x6e6e6e6e, 8);
+      pkt[12] = code; pkt[13] = (end ? 0x80 : 0) | 10; pkt.writeUInt16BE(end ? ms * 8 : (i + 1) * 160, 14);
+      sock.send(pkt, state.remote.port, state.remote.address);
+      if (++i < updates + 2) setTimeout(next, 20); else resolve();
+    };
+    next();
   });
   return new Promise((resolve) => sock.bind(0, address, () => {
     state.port = sock.address().port;
@@ -129,6 +155,7 @@ window.register = (url) => new Promise((resolve, reject) => {
   window.ua.on('newRTCSession', (e) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
+    window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   });
   window.ua.start();
@@ -155,6 +182,28 @@ window.callOut = (target) => new Promise((resolve, reject) => {
   session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
   session.on('confirmed', async () => {
     try { const r = await window.measure(session); session.terminate(); resolve(r); } catch (e) { reject(e); }
+  });
+});
+// Issue 10: one digit by INFO, one by RFC 4733 (RTCDTMFSender), then waits for Genesys's digit (INFO from rtcgate).
+window.callDtmf = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  const received = [];
+  session.on('newDTMF', (e) => { if (e.originator === 'remote') received.push({ tone: e.dtmf.tone, duration: e.dtmf.duration }); });
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('confirmed', async () => {
+    try {
+      const r = await window.measure(session);
+      session.sendDTMF('5', { duration: 250 });
+      await new Promise((res) => setTimeout(res, 1000));
+      session.sendDTMF('7', { duration: 400, transportType: 'RFC2833' });
+      await new Promise((res) => setTimeout(res, 1500));
+      window.dtmfSent = true;
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+      await new Promise((res) => setTimeout(res, 300));
+      r.received = received;
+      session.terminate();
+      resolve(r);
+    } catch (e) { reject(e); }
   });
 });
 window.callEarly = (target) => new Promise((resolve, reject) => {
@@ -246,8 +295,9 @@ window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
     const s = window.incoming;
-    if (s.isEstablished()) return window.measure(s).then(resolve, reject);
-    s.on('confirmed', () => window.measure(s).then(resolve, reject));
+    const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo });
+    if (s.isEstablished()) return window.measure(s).then(done, reject);
+    s.on('confirmed', () => window.measure(s).then(done, reject));
     s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
   };
   wait();
@@ -349,6 +399,14 @@ logging: {components: {session: debug}}
         metric('rtcgate_browser_legs_failed_total'));
       check('one browser leg counted as closed by the browser', metric('rtcgate_browser_legs_closed_by_peer_total') === 1,
         metric('rtcgate_browser_legs_closed_by_peer_total'));
+    } else if (mode === 'dtmf') {
+      const call = page.evaluate(() => window.callDtmf('sip:5000@rtcgate.invalid'));
+      // Genesys's digit once the browser sent its own.
+      for (let i = 0; i < 600 && !(await page.evaluate(() => window.dtmfSent === true)); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await media.sendDtmf(9, 300);
+      result = await call;
+      checkDtmf(result, media);
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -371,6 +429,10 @@ logging: {components: {session: debug}}
         clearTimeout(stopAt);
       } else {
         result = await page.evaluate(() => window.answerIn());
+        if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
+          check('Genesys Call-Info answer-after=0 reached the browser\'s INVITE', /;answer-after=0/.test(result.callInfo || ''),
+            result.callInfo);
+        }
       }
     }
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
@@ -403,6 +465,31 @@ logging: {components: {session: debug}}
     await site.close();
   }
   return finishGateway(gw);
+}
+
+// Issue 10: the RFC 4733 events Genesys received (grouped by timestamp: one event each) and the INFO digits the
+// browser got, with their durations.
+function checkDtmf(result, genesys) {
+  const events = new Map();
+  for (const p of genesys.received.filter((x) => x.pt === 101 && x.payload.length >= 4)) {
+    const e = events.get(p.ts) || { code: p.payload[0], packets: 0, ends: 0, duration: 0, markers: 0 };
+    e.packets++;
+    if (p.marker) e.markers++;
+    const d = p.payload.readUInt16BE(2);
+    if (p.payload[1] & 0x80) { e.ends++; e.duration = d; } else if (!e.ends) e.duration = Math.max(e.duration, d);
+    events.set(p.ts, e);
+  }
+  const list = [...events.values()];
+  console.log(`RFC 4733 events at Genesys: ${JSON.stringify(list)}`);
+  const five = list.find((e) => e.code === 5), seven = list.find((e) => e.code === 7);
+  check('INFO Signal=5 Duration=250 reached Genesys as 250 ms of RFC 4733 (PT 101, 8 kHz, 3 end packets)',
+    five && five.duration === 2000 && five.ends === 3 && five.markers === 1, JSON.stringify(five));
+  check('RFC 4733 \'7\' of 400 ms from the browser reached Genesys with its duration (+-40 ms) and 3 end packets',
+    seven && Math.abs(seven.duration - 3200) <= 320 && seven.ends === 3 && seven.markers === 1, JSON.stringify(seven));
+  check('each digit reached Genesys once', list.length === 2, list.length);
+  const got = result.received || [];
+  check('Genesys RFC 4733 \'9\' of 300 ms reached JsSIP as INFO with Duration=300',
+    got.length === 1 && got[0].tone === '9' && got[0].duration === 300, JSON.stringify(got));
 }
 
 // Packets per second of call on both sides against what the other side sent.

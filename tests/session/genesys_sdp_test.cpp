@@ -72,5 +72,58 @@ TEST(GenesysSdp, RefusesWhatIsNotPlainRtpAudio) {
   EXPECT_FALSE(readGenesysSdp("not sdp").has_value());
 }
 
+// Issue 10: an offer of telephone-event 0-15 was answered 0-16; the answer's event list must stay within the offer's.
+TEST(GenesysSdp, TelephoneEventAnswerDoesNotExceedTheOfferedEvents) {
+  const std::string offer =
+      "v=0\r\no=sipserver 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+      "m=audio 30000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n";
+  auto g = readGenesysSdp(offer);
+  ASSERT_TRUE(g);
+  ASSERT_EQ(pickTelephoneEvent(g->codecs, 8000), uint8_t{101});
+  EXPECT_EQ(answerTelephoneEvents(g->codecs, 101), "0-15");
+  auto answer = genesysSdp("192.0.2.5", 20000, {{codec::CodecId::Pcmu, 0}}, 101, 1, 1, sdp::Direction::SendRecv,
+                           answerTelephoneEvents(g->codecs, 101));
+  EXPECT_NE(answer.find("a=fmtp:101 0-15\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("0-16"), std::string::npos) << answer;
+}
+
+TEST(GenesysSdp, TelephoneEventListsAreIntersectedWithWhatWeHandle) {
+  auto with = [](const std::string& fmtp) {
+    OfferedCodecs o;
+    o.telephoneEvents.emplace_back(8000, 101);
+    o.telephoneEventLists.emplace_back(101, fmtp);
+    return answerTelephoneEvents(o, 101);
+  };
+  EXPECT_EQ(with("0-16"), "0-16");
+  EXPECT_EQ(with("0-15"), "0-15");
+  EXPECT_EQ(with("0-15,66,70"), "0-15");   // tones we do not handle are dropped
+  EXPECT_EQ(with("0-255"), "0-16");
+  EXPECT_EQ(with("0-11"), "0-11");
+  EXPECT_EQ(with("0-9, 11,16"), "0-9,11,16");
+  EXPECT_EQ(with("32-63"), "");            // nothing in common
+  EXPECT_EQ(with("x-3,5"), "5");            // a malformed range is skipped
+  EXPECT_EQ(with(""), "0-15");              // RFC 4733 §2.4.1: no fmtp means 0-15
+  EXPECT_EQ(answerTelephoneEvents(OfferedCodecs{}, 101), "0-15");
+}
+
+TEST(BrowserSdp, TelephoneEventAnswerDoesNotExceedTheOfferedEvents) {
+  const std::string offer =
+      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111 126\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+      "a=fingerprint:sha-256 "
+      "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+      "a=setup:actpass\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:126 telephone-event/8000\r\n"
+      "a=fmtp:126 0-15\r\n";
+  std::string err;
+  auto b = readBrowserSdp(offer, &err);
+  ASSERT_TRUE(b) << err;
+  sdp::TransportParams t = b->transport;
+  // G.711 toward the browser (passthrough): its telephone-event/8000, with the offer's event list.
+  auto answer = browserAnswer(*b, codec::CodecId::Pcmu, 0, t, 1, 1);
+  EXPECT_NE(answer.find("a=fmtp:126 0-15\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("0-16"), std::string::npos) << answer;
+}
+
 }  // namespace
 }  // namespace rtcgate::session

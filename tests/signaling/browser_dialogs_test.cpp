@@ -236,5 +236,38 @@ TEST_F(DialogsTest, InviteToBrowserCancelledBeforeAnswer) {
   EXPECT_EQ(cancel->cseq(), inv->cseq());
 }
 
+// Issue 10: Genesys's auto-answer (Call-Info ...;answer-after=0) reaches the browser on the INVITE, and remote
+// control (NOTIFY talk while ringing) can reach it as INFO on the early dialog (JsSIP accepts INFO while ringing).
+TEST_F(DialogsTest, InviteToBrowserCarriesCallInfoAndEarlyInfoIsPossible) {
+  Registration target;
+  target.user = "1001";
+  target.connection = 7;
+  target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
+  auto d = dialogs.invite(target, "5001", kSdp, {},
+                          {"Call-Info: <sip:192.0.2.20>;answer-after=0", "X-Bad: a\r\nInjected: yes"});
+  ASSERT_EQ(transport.sent.size(), 1u);
+  auto inv = parse(transport.sent[0]);
+  ASSERT_TRUE(inv);
+  ASSERT_NE(inv->sip()->sip_call_info, nullptr) << transport.sent[0];
+  EXPECT_NE(transport.sent[0].find("\r\nCall-Info: <sip:192.0.2.20>;answer-after=0\r\n"), std::string::npos);
+  EXPECT_EQ(transport.sent[0].find("Injected"), std::string::npos);  // a header with a line break is dropped
+  // Before any 18x there is no early dialog: no INFO.
+  EXPECT_FALSE(d->sendRequest("INFO", "application/x-rtcgate-remote-control", "talk\r\n"));
+  std::string via = SipMessage::encodeAll(reinterpret_cast<const sip_header_u*>(inv->sip()->sip_via));
+  std::string ringing = "SIP/2.0 180 Ringing\r\n" + via + "From: <sip:5001@rtcgate.invalid>;tag=" + inv->fromTag() +
+                        "\r\nTo: <sip:1001@rtcgate.invalid>;tag=js1\r\nCall-ID: " + inv->callId() +
+                        "\r\nCSeq: 1 INVITE\r\nContact: <sip:k3l2@x7.invalid;transport=ws>\r\nContent-Length: 0\r\n\r\n";
+  dialogs.onResponse(7, *parse(ringing));
+  EXPECT_EQ(d->state(), BrowserDialog::State::Early);
+  ASSERT_TRUE(d->sendRequest("INFO", "application/x-rtcgate-remote-control", "talk\r\n"));
+  auto info = parse(transport.sent.back());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->method(), "INFO");
+  EXPECT_EQ(info->body(), "talk\r\n");
+  EXPECT_NE(transport.sent.back().find("To: <sip:1001@rtcgate.invalid>;tag=js1"), std::string::npos);
+  EXPECT_EQ(transport.sent.back().find("Call-Info"), std::string::npos);  // INVITE only
+  EXPECT_FALSE(d->sendRequest("BYE"));  // other requests still wait for the confirmed dialog
+}
+
 }  // namespace
 }  // namespace rtcgate::signaling

@@ -32,6 +32,7 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   int terminatedStatus = 0;
   std::string confirmedSdp, answeredSdp;
   std::vector<int> progress;
+  std::vector<std::string> remoteControl;
 
   void onIncomingCall(std::shared_ptr<UpstreamCall> call) override {
     calls.push_back(call);
@@ -49,6 +50,12 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     answered = true;
     answeredSdp = std::string(sdp);
     loop->post([this] { outbound->hangup(); });
+  }
+  // As the session layer does through the browser: a remote "talk" answers the ringing call.
+  void onRemoteControl(std::string_view event) override {
+    remoteControl.emplace_back(event);
+    if (event == "talk" && mode == Mode::RingOnly && !calls.empty() && calls.back()->state() == CallState::Ringing)
+      calls.back()->answer(answerSdp);
   }
   void onTerminated(int status, std::string_view) override {
     terminated = true;
@@ -177,6 +184,48 @@ TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
   EXPECT_EQ(call.state(), CallState::Terminated);
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// RFC 4028 §4 allows Session-Expires down to 90 s; nua's default Min-SE of 120 answered 90 with 422 (issue 10).
+TEST_F(SipStackTest, SessionExpires90IsAcceptedWithTheDefaultMinSe) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_session_expires_90_accepted.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_TRUE(handler.confirmed);
+}
+
+TEST_F(SipStackTest, SessionExpiresBelowMinSeGets422WithMinSe90) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_session_expires_60_gets_422.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+}
+
+// Issue 10: NOTIFY Event: talk / hold (BroadWorks remote control, advertised in Allow-Events) got 481.
+TEST_F(SipStackTest, NotifyTalkWhileRingingAndHoldWhenConnectedGet200) {
+  handler.mode = TestHandler::Mode::RingOnly;
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_notify_talk_and_hold.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_EQ(handler.remoteControl, (std::vector<std::string>{"talk", "hold", "talk"}));
+  EXPECT_TRUE(handler.confirmed);
+  // Only the Call-Info entry asking for auto-answer is kept, for the browser's INVITE.
+  const auto& ci = handler.calls[0]->autoAnswerCallInfo();
+  EXPECT_NE(ci.find("answer-after=0"), std::string::npos) << ci;
+  EXPECT_EQ(ci.find("purpose=icon"), std::string::npos) << ci;
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+TEST_F(SipStackTest, NotifyOutsideADialogStillGets481) {
+  startStack();
+  auto p = uac("notify_talk_out_of_dialog_481.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
 }
 
 TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {

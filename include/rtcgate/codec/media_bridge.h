@@ -45,8 +45,10 @@ public:
     // For the RTP leg, which writes its own SSRC and sequence number: the header as fields (parsed never again) and
     // the payload in the bridge's buffer.
     std::function<void(const media::RtpHeader&, std::span<const uint8_t> payload)> toUpstream;
-    std::function<void(char digit)> dtmfFromBrowser;         // observed, for logs and the session layer
-    std::function<void(char digit)> dtmfFromUpstream;        // the session sends INFO to the browser
+    // A digit at the end of its event, with its duration (ms). From the browser: observed, for logs and the session
+    // layer (the bridge itself re-generates it toward Genesys); from Genesys: the session sends INFO to the browser.
+    std::function<void(char digit, uint16_t durationMs)> dtmfFromBrowser;
+    std::function<void(char digit, uint16_t durationMs)> dtmfFromUpstream;
   };
   // Per direction ("browser→Genesys" = toUpstream): what came in, what went out, and why the difference.
   struct Direction {
@@ -88,6 +90,7 @@ public:
 
 private:
   bool dtmfTick();
+  void setDtmfClockRates();
   void forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream);
   void transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes);
   void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);

@@ -48,6 +48,13 @@ struct UpstreamServer {
   bool operator==(const UpstreamServer&) const = default;
 };
 
+// RFC 4028 session timers on the Genesys leg (sofia-sip nua handles them).
+struct SessionTimer {
+  // Smallest Session-Expires accepted from Genesys; below it gets 422 with this Min-SE. RFC 4028 §4 allows 90.
+  uint32_t minSeS = 90;
+  bool operator==(const SessionTimer&) const = default;
+};
+
 struct Upstream {
   Endpoint sipBind{"127.0.0.1", 5070};
   std::vector<SipTransport> transports{SipTransport::Udp};
@@ -59,6 +66,7 @@ struct Upstream {
   uint32_t registerRetryMaxMs = 60000;
   uint32_t optionsPingIntervalMs = 0;  // 0: no pings
   std::string domain;                  // SIP domain for DN AORs; empty: the first server's host
+  SessionTimer sessionTimer;
   bool operator==(const Upstream&) const = default;
 };
 

@@ -26,9 +26,18 @@ struct OfferedCodecs {
   std::vector<std::pair<codec::CodecId, uint8_t>> audio;  // in the offer's order
   // telephone-event payload types by clock rate (Chrome offers 126 @ 8000 and 110 @ 48000).
   std::vector<std::pair<uint32_t, uint8_t>> telephoneEvents;
+  // telephone-event payload type → its a=fmtp event list as offered ("0-15"; empty when there was no fmtp).
+  std::vector<std::pair<uint8_t, std::string>> telephoneEventLists;
 };
 
 OfferedCodecs classify(const std::vector<PayloadFormat>& formats);
+
+// The events rtcgate lists for its own telephone-event offers: DTMF 0-15 and flash 16 (RFC 4733 §3.2).
+inline constexpr const char* kTelephoneEventsOffered = "0-16";
+// The event list of an answer for the offered telephone-event `pt`: the offer's list (RFC 4733 §2.4.1: no fmtp
+// means 0-15) intersected with what rtcgate handles (0-16), as a comma-separated list of ranges. An answer must not
+// claim events the offerer did not list. Empty when nothing is in common.
+std::string answerTelephoneEvents(const OfferedCodecs& offered, uint8_t pt);
 
 // First codec of `preference` present in `offered`, with the offerer's payload type.
 std::optional<std::pair<codec::CodecId, uint8_t>> pickCodec(const OfferedCodecs& offered,

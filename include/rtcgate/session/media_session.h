@@ -31,7 +31,7 @@ public:
     std::function<void()> connected;
     std::function<void(const std::string& reason)> failed;
     std::function<void()> browserClosedMedia;  // DTLS close_notify from the browser (see BrowserLeg)
-    std::function<void(char digit)> dtmfFromUpstream;
+    std::function<void(char digit, uint16_t durationMs)> dtmfFromUpstream;
   };
 
   MediaSession(EventLoop& worker, Setup setup, Events events);

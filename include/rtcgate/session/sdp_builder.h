@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rtcgate/codec/media_bridge.h"
@@ -39,10 +40,12 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
                           const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version);
 
 // Genesys-leg SDP (plain RTP/AVP): the RTP leg's address/port, payload types in preference order plus
-// telephone-event, 20 ms packets.
+// telephone-event with the event list `telephoneEvents` (an answer passes answerTelephoneEvents() of the offer),
+// 20 ms packets.
 std::string genesysSdp(const std::string& address, uint16_t port, const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                        std::optional<uint8_t> telephoneEventPt, uint64_t sessionId, uint64_t version,
-                       sdp::Direction direction = sdp::Direction::SendRecv);
+                       sdp::Direction direction = sdp::Direction::SendRecv,
+                       std::string_view telephoneEvents = kTelephoneEventsOffered);
 // The Genesys leg's first audio m-line: where to send (c= of the section, else of the session), its direction and
 // its formats (static PTs 0/8 and telephone-event). nullopt when there is none, it is not RTP/AVP or has no c=.
 struct GenesysMedia {

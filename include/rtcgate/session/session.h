@@ -18,6 +18,10 @@
 
 namespace rtcgate::session {
 
+// Content-Type of the INFO that carries Genesys remote control (NOTIFY Event: talk / hold) to the browser app;
+// the body is the event name and CRLF ("talk\r\n").
+inline constexpr const char* kRemoteControlContentType = "application/x-rtcgate-remote-control";
+
 class MediaSession;
 
 // What every Session needs from the daemon. Thread: control (the media context is read by workers).
@@ -54,6 +58,7 @@ public:
   void onAnswered(std::string_view sdp) override;
   void onConfirmed(std::string_view ackSdp) override;
   void onTerminated(int status, std::string_view reason) override;
+  void onRemoteControl(std::string_view event) override;
   std::string onReoffer(std::string_view offer) override;
 
 private:

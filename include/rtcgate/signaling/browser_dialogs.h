@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
@@ -59,6 +60,7 @@ public:
   // End the dialog from our side: BYE when confirmed, CANCEL for our unanswered INVITE, 480 for theirs.
   void hangup(std::string_view reason = "Normal");
   // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
+  // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
 
 private:
@@ -82,6 +84,7 @@ private:
   std::string target_;
   std::string remoteOffer_;
   std::string localSdp_;
+  std::vector<std::string> inviteHeaders_;  // ToBrowser: extra header lines of our initial INVITE
   uint32_t localCseq_ = 0;
   uint32_t remoteCseq_ = 0;
   std::string inviteBranch_;  // ToBrowser: our INVITE's branch, for CANCEL and ACK of non-2xx
@@ -113,8 +116,10 @@ public:
   void setIncomingHandler(IncomingHandler handler) { incoming_ = std::move(handler); }
 
   // Send an INVITE to a registered browser Contact over the connection it registered on.
+  // `extraHeaders`: whole header lines without CRLF (e.g. "Call-Info: <sip:...>;answer-after=0"), INVITE only.
   std::shared_ptr<BrowserDialog> invite(const Registration& target, const std::string& fromUser,
-                                        const std::string& sdp, DialogEvents events);
+                                        const std::string& sdp, DialogEvents events,
+                                        std::vector<std::string> extraHeaders = {});
 
   void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
   void onResponse(ConnectionId connection, const SipMessage& response);

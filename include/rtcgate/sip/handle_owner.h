@@ -5,6 +5,8 @@
 struct nua_handle_s;
 struct sip_s;
 
+#include <string_view>
+
 namespace rtcgate::sip {
 
 // Whatever owns a nua handle (a call, a DN registration, an upstream monitor) and receives its events. SipStack's
@@ -23,6 +25,9 @@ public:
   virtual void onAck(const sip_s* /*sip*/) {}
   virtual void onBye(const sip_s* /*sip*/) {}
   virtual void onCancel() {}
+  // An in-dialog NOTIFY (nua hands NOTIFY to the application). `event` is the Event package ("talk", "hold").
+  // True: the owner accepts it (200); false: 481, as before NOTIFY reached the application.
+  virtual bool onNotify(std::string_view /*event*/) { return false; }
 };
 
 // Owns one nua handle; destroying it stops event delivery for the handle (nua_handle_destroy).

@@ -90,6 +90,7 @@ private:
   const config::UpstreamServer* pickServer() const;
   void onIncomingInvite(const Event& e);
   void onIncomingOptions(const Event& e);
+  void onIncomingNotify(const Event& e);
   void onGetParams(const Event& e);
   void onShutdownReply(const Event& e);
   bool sourceAllowed(const Event& e);

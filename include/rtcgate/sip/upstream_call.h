@@ -32,6 +32,10 @@ public:
   virtual std::string onReoffer(std::string_view /*offer*/) { return {}; }
   // The call is over: the final status of a failed INVITE (404, 486, 487...), or 200 after a BYE.
   virtual void onTerminated(int /*status*/, std::string_view /*reason*/) {}
+  // Remote control from the agent desktop (BroadWorks "talk"/"hold" event packages, sent by SIP Server as an
+  // in-dialog NOTIFY without body, already answered 200): "talk" answers a ringing call (TAnswerCall) or retrieves
+  // a held one, "hold" holds it (THoldCall; the media change follows in a re-INVITE).
+  virtual void onRemoteControl(std::string_view /*event*/) {}
 };
 
 // One SIP dialog with the upstream (Genesys SIP Server), inbound to a DN or outbound from one.
@@ -44,6 +48,8 @@ public:
     std::string callId;
     std::string genesysCallUuid;
     std::string remoteSdp;  // inbound: the INVITE's offer (empty: late offer)
+    // inbound: the INVITE's Call-Info values carrying answer-after (auto-answer request), for the browser's INVITE
+    std::string autoAnswerCallInfo;
   };
   UpstreamCall(EventLoop& loop, nua_handle_s* nh, Params params);
   ~UpstreamCall() override;
@@ -57,6 +63,8 @@ public:
   const std::string& genesysCallUuid() const { return params_.genesysCallUuid; }
   // The upstream's SDP: its offer (inbound), its answer (outbound, or inbound late offer after the ACK).
   const std::string& remoteSdp() const { return params_.remoteSdp; }
+  // Call-Info value(s) with answer-after from the inbound INVITE ("<sip:...>;answer-after=0"); empty if none.
+  const std::string& autoAnswerCallInfo() const { return params_.autoAnswerCallInfo; }
   // Inbound INVITE without SDP: answer() then carries our offer and the ACK the upstream's answer.
   bool lateOffer() const { return lateOffer_; }
   CallState state() const { return state_; }
@@ -83,6 +91,7 @@ private:
   void onCallState(int callState, int status, const char* phrase, const sip_s* sip) override;
   void onReinvite(const sip_s* sip) override;
   void onAck(const sip_s* sip) override;
+  bool onNotify(std::string_view event) override;
   void terminate(int status, std::string_view reason);
   friend class SipStack;
 
