@@ -209,7 +209,7 @@ TEST_F(MediaBridgeTest, BrowserDtmfDurationIsKeptAcrossClockRates) {
     const auto dur = static_cast<uint16_t>(end ? 12000 : 960 * (i + 1));
     std::array<uint8_t, 4> ev{};
     writeTelephoneEvent({5, end, 10, dur}, ev);
-    auto p = rtp(110, static_cast<uint16_t>(300 + i), 960000, 0xb, ev, i == 0);
+    auto p = rtpPacket(110, static_cast<uint16_t>(300 + i), 960000, 0xb, ev, i == 0);
     bridge->fromBrowser(p.data(), p.size());
   }
   EXPECT_EQ(digitsFromBrowser_, "5");
@@ -269,7 +269,7 @@ TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
   for (int i = 0; i < 3; ++i) {
     std::array<uint8_t, 4> ev{};
     writeTelephoneEvent({4, i == 2, 10, static_cast<uint16_t>(i == 2 ? 9600 : 160 * (i + 1))}, ev);
-    auto p = rtp(101, static_cast<uint16_t>(10 + i), 90000, 0x9, ev);
+    auto p = rtpPacket(101, static_cast<uint16_t>(10 + i), 90000, 0x9, ev);
     bridge->fromUpstream(p.data(), p.size());
   }
   EXPECT_EQ(digitsFromUpstream_, "#4");
