@@ -18,6 +18,16 @@
 //   browser's BYE gets 200 (not 481), and Genesys gets its BYE only after the browser's.
 //   close-notify-no-bye (outbound): the page closes its RTCPeerConnection and never sends BYE: after its 5 s grace
 //   rtcgate ends the call on both legs as a normal hangup (counted apart from failures).
+//   agent-hold (both directions; inbound by re-INVITE, outbound by UPDATE, JsSIP useUpdate): the agent holds for
+//   3 s then resumes. Chrome must accept rtcgate's answers (recvonly, then sendrecv), Genesys (SIPp) must get
+//   re-INVITEs a=sendonly then a=sendrecv, no audio may reach Genesys during the hold and the 440 Hz must again
+//   after it, and the browser must hear 1 kHz again.
+//   ice-restart (both directions): JsSIP renegotiate({rtcOfferConstraints: {iceRestart: true}}) mid-call: rtcgate
+//   answers with new ICE credentials, media continues both ways, and Genesys gets no re-INVITE.
+//   genesys-hold (inbound): Genesys holds (re-INVITE a=sendonly) and goes silent for longer than
+//   media.rtp_timeout_ms (1.5 s here) without the call ending, retrieves with an offerless re-INVITE whose ACK
+//   moves the media to a new port, then re-offers PCMA only: audio resumes at the new port, in PCMA after the
+//   re-offer, and the browser keeps hearing 1 kHz.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -28,11 +38,12 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
-const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye'];
+const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
+  'agent-hold', 'ice-restart', 'genesys-hold'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long'].includes(mode)) ||
-    (direction === 'outbound' && ['reinvite', 'long'].includes(mode))) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long|close-notify|close-notify-no-bye>');
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long', 'agent-hold', 'ice-restart', 'genesys-hold'].includes(mode)) ||
+    (direction === 'outbound' && ['reinvite', 'long', 'genesys-hold'].includes(mode))) {
+  console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -65,6 +76,24 @@ function ulawToLinear(u) {
   x -= 0x84;
   return sign ? -x : x;
 }
+// A-law (ITU-T G.711), both ways.
+function alawToLinear(a) {
+  a ^= 0x55;
+  let t = (a & 0x0f) << 4;
+  const seg = (a & 0x70) >> 4;
+  if (seg === 0) t += 8; else if (seg === 1) t += 0x108; else { t += 0x108; t <<= seg - 1; }
+  return (a & 0x80) ? t : -t;
+}
+function linearToAlaw(pcm) {
+  let v = pcm >> 3, mask;
+  if (v >= 0) mask = 0xd5; else { mask = 0x55; v = -v - 1; }
+  const ends = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+  let seg = 0;
+  while (seg < 8 && v > ends[seg]) seg++;
+  if (seg >= 8) return 0x7f ^ mask;
+  const a = (seg << 4) | (seg < 2 ? (v >> 1) & 0x0f : (v >> seg) & 0x0f);
+  return a ^ mask;
+}
 function dominantHz(pcm) {
   let best = 0, bestPower = -1;
   for (let f = 100; f <= 3900; f += 10) {
@@ -81,10 +110,12 @@ function dominantHz(pcm) {
 // late timer sends every packet already due, so this sender never drifts the way a setInterval would.
 function genesysMedia(address = '127.0.0.1') {
   const sock = dgram.createSocket('udp4');
-  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false };
+  // law: the G.711 law sent, that of the last audio packet received (PCMU until rtcgate switches to PCMA).
+  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false, law: 0 };
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
     state.received.push({ pt: msg[1] & 0x7f, payload: msg.subarray(12), at: performance.now() });
+    if ((msg[1] & 0x7f) === 0 || (msg[1] & 0x7f) === 8) state.law = msg[1] & 0x7f;
     if (!state.remote) {
       state.remote = rinfo;
       if (state.onFirst) state.onFirst();
@@ -94,9 +125,10 @@ function genesysMedia(address = '127.0.0.1') {
       const sendDue = () => {
         while (!state.stopped && t0 + state.sent * 20 <= performance.now()) {
           const pkt = Buffer.alloc(12 + 160);
-          pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
+          pkt[0] = 0x80; pkt[1] = state.law; pkt.writeUInt16BE(seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
           pkt.writeUInt32BE(0x6e6e6e6e, 8);
-          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+          const encode = state.law === 8 ? linearToAlaw : linearToUlaw;
+          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
           ts += 160;
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
@@ -242,10 +274,45 @@ window.answerLong = () => new Promise((resolve, reject) => {
   };
   wait();
 });
+// Calls that stay up for what the test does next (window.current): hold/unhold, ICE restart, measure again.
+window.callKeep = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  window.current = session;
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('confirmed', () => window.measure(session).then(resolve, reject));
+});
+window.ufrags = (s) => {
+  const u = (d) => ((d && d.sdp.match(/a=ice-ufrag:(\\S+)/)) || [])[1];
+  return { local: u(s.connection.localDescription), remote: u(s.connection.remoteDescription) };
+};
+window.holdCall = (on, useUpdate) => new Promise((resolve, reject) => {
+  const s = window.current;
+  const timer = setTimeout(() => reject(new Error('hold/unhold timed out')), 8000);
+  s.once('ended', (e) => reject(new Error('call ended on hold/unhold: ' + e.cause)));
+  const done = () => {
+    clearTimeout(timer);
+    const t = s.connection.getTransceivers()[0];
+    resolve({ onHold: s.isOnHold().local, direction: t.currentDirection, established: s.isEstablished() });
+  };
+  const ok = on ? s.hold({ useUpdate }, done) : s.unhold({ useUpdate }, done);
+  if (!ok) reject(new Error('JsSIP refused to ' + (on ? 'hold' : 'unhold')));
+});
+window.iceRestart = () => new Promise((resolve, reject) => {
+  const s = window.current;
+  const before = window.ufrags(s);
+  const timer = setTimeout(() => reject(new Error('ICE restart timed out')), 10000);
+  s.once('ended', (e) => reject(new Error('call ended on ICE restart: ' + e.cause)));
+  const ok = s.renegotiate({ rtcOfferConstraints: { iceRestart: true } }, () => {
+    clearTimeout(timer);
+    resolve({ before, after: window.ufrags(s), established: s.isEstablished() });
+  });
+  if (!ok) reject(new Error('JsSIP refused to renegotiate'));
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
     const s = window.incoming;
+    window.current = s;
     if (s.isEstablished()) return window.measure(s).then(resolve, reject);
     s.on('confirmed', () => window.measure(s).then(resolve, reject));
     s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
@@ -264,8 +331,9 @@ async function main() {
   const origin = site.url.replace(/\/$/, '');
   const media = await genesysMedia();
   // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
-  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : null;
-  if (moved) moved.onFirst = () => media.stopSending();
+  // genesys-hold: the port the retrieve's ACK moves the media to (same host).
+  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : mode === 'genesys-hold' ? await genesysMedia() : null;
+  if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
   const cfg = path.join(tmp, 'rtcgate.yaml');
@@ -276,7 +344,7 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1}
+media: {workers: 1, rtp_address: 127.0.0.1${mode === 'genesys-hold' ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
 security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
@@ -286,7 +354,8 @@ logging: {components: {session: debug}}
   // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
   let sipp;
   if (direction === 'outbound') {
-    const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml' : 'uas-answer-external-media.xml';
+    const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml'
+      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml' : 'uas-answer-external-media.xml';
     sipp = start('sipp', ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p',
       String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
       '-nostdin', '-bind_local'], { cwd: tmp });
@@ -349,6 +418,20 @@ logging: {components: {session: debug}}
         metric('rtcgate_browser_legs_failed_total'));
       check('one browser leg counted as closed by the browser', metric('rtcgate_browser_legs_closed_by_peer_total') === 1,
         metric('rtcgate_browser_legs_closed_by_peer_total'));
+    } else if (mode === 'agent-hold' || mode === 'ice-restart') {
+      if (direction === 'outbound') {
+        result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      } else {
+        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, mode === 'agent-hold'
+          ? 'uac-call-agent-expect-agent-hold.xml' : 'uac-call-agent-external-media.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-key', 'rtpport2', '0', '-d', mode === 'agent-hold' ? '8000' : '16000', '-m', '1', '-timeout', '60s',
+        '-timeout_error', '-nostdin'], { cwd: tmp });
+        result = await page.evaluate(() => window.answerIn());
+      }
+      if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
+      else await iceRestart(page, media, gw);
+      if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -358,17 +441,22 @@ logging: {components: {session: debug}}
           JSON.stringify(e));
       }
     } else {
-      const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml' : 'uac-call-agent-external-media.xml';
+      const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
+        : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml' : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'genesys-hold' ? '7000' : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
       if (mode === 'long') {
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
         const stopAt = setTimeout(() => media.stopSending(), LONG_CALL_MS - 2000);
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
+      } else if (mode === 'genesys-hold') {
+        const held = genesysHold(page, media, moved, gw);
+        result = await page.evaluate(() => window.answerIn());
+        await held;
       } else {
         result = await page.evaluate(() => window.answerIn());
       }
@@ -380,7 +468,7 @@ logging: {components: {session: debug}}
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
     const genesys = moved || media;
-    if (moved) check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
+    if (moved && mode === 'reinvite') check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
     check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
       `connection=${result.state} dtls=${result.dtls}`);
     check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
@@ -403,6 +491,92 @@ logging: {components: {session: debug}}
     await site.close();
   }
   return finishGateway(gw);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Audio packets (PCMU, or `pt`) Genesys received in [from, to) (performance.now() times of this process).
+const audioBetween = (g, from, to, pt = 0) => g.received.filter((p) => p.pt === pt && p.at >= from && p.at < to);
+function toneOf(packets, pt = 0) {
+  const pcm = [];
+  const decode = pt === 8 ? alawToLinear : ulawToLinear;
+  for (const p of packets.slice(Math.min(10, packets.length >> 1), 110)) for (const b of p.payload) pcm.push(decode(b));
+  return pcm.length ? dominantHz(pcm) : 0;
+}
+
+// The agent holds for 3 s, then resumes (re-INVITE inbound, UPDATE outbound).
+async function agentHold(page, genesys, useUpdate, gw) {
+  const how = useUpdate ? 'UPDATE' : 're-INVITE';
+  const held = await page.evaluate((u) => window.holdCall(true, u), useUpdate);
+  const heldAt = performance.now();
+  check(`hold by ${how}: Chrome accepted rtcgate's answer (sendonly transceiver)`,
+    held.onHold && held.direction === 'sendonly' && held.established, JSON.stringify(held));
+  await sleep(3000);
+  const unholdAt = performance.now();
+  const resumed = await page.evaluate((u) => window.holdCall(false, u), useUpdate);
+  const resumedAt = performance.now();
+  check(`unhold by ${how}: back to sendrecv`, !resumed.onHold && resumed.direction === 'sendrecv' && resumed.established,
+    JSON.stringify(resumed));
+  await sleep(2500);
+  const after = await page.evaluate(() => window.measure(window.current));
+  const during = audioBetween(genesys, heldAt + 300, unholdAt);
+  check('no agent audio reached Genesys during the hold', during.length <= 3, `${during.length} packets in ${((unholdAt - heldAt - 300) / 1000).toFixed(1)} s`);
+  const back = audioBetween(genesys, resumedAt + 300, resumedAt + 2300);
+  check('agent audio reached Genesys again after the unhold (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('Genesys hears the 440 Hz again after the unhold', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  check('browser hears Genesys 1 kHz after the unhold', Math.abs(after.tone.hz - 1000) <= 10 && after.state === 'connected',
+    `${after.tone.hz} Hz, ${after.state}`);
+  const reinvites = (gw.out.match(/re-INVITE to Genesys with a=(\w+)/g) || []).map((l) => l.split('a=')[1]);
+  check('Genesys got re-INVITEs a=sendonly then a=sendrecv', reinvites.join(',') === 'sendonly,sendrecv', reinvites.join(','));
+}
+
+// JsSIP restarts ICE mid-call: new credentials on both sides, media continues, nothing toward Genesys.
+async function iceRestart(page, genesys, gw) {
+  const before = await page.evaluate(() => window.measure(window.current));
+  const r = await page.evaluate(() => window.iceRestart());
+  const restartedAt = performance.now();
+  check('ICE restart: rtcgate answered with a new ufrag (and Chrome with a new one too)',
+    r.established && r.after.remote && r.after.remote !== r.before.remote && r.after.local !== r.before.local, JSON.stringify(r));
+  await sleep(1500);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser ICE + DTLS connected after the restart', after.state === 'connected' && after.dtls === 'connected',
+    `${after.state} ${after.dtls}`);
+  check('browser keeps receiving after the restart (>= 100 more packets)', after.inbound - before.inbound >= 100,
+    `${before.inbound} -> ${after.inbound}`);
+  check('browser hears Genesys 1 kHz after the restart', Math.abs(after.tone.hz - 1000) <= 10, `${after.tone.hz} Hz`);
+  const back = audioBetween(genesys, restartedAt + 1500, restartedAt + 3500);
+  check('Genesys keeps receiving after the restart (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('Genesys hears the 440 Hz after the restart', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  check('rtcgate logged the ICE restart', /browser ICE restart: answering with new ICE credentials/.test(gw.out));
+  check('nothing of the ICE restart reached Genesys (no re-INVITE)', !/re-INVITE to Genesys/.test(gw.out));
+}
+
+// Genesys holds (sendonly, silent) longer than media.rtp_timeout_ms, retrieves with an offerless re-INVITE to a
+// new port, then re-offers PCMA only. Runs beside the page's answerIn(), following rtcgate's log.
+async function genesysHold(page, first, moved, gw) {
+  await waitFor(() => /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/.test(gw.out), 30000, 'Genesys hold');
+  const heldAt = performance.now();
+  first.stopSending();  // no music on hold: Genesys is silent
+  await waitFor(() => /Genesys answer: media 127\.0\.0\.1:\d+ \(sendrecv\)/.test(gw.out), 30000, 'Genesys retrieve');
+  const retrievedAt = performance.now();
+  check('the hold lasted longer than media.rtp_timeout_ms (1.5 s) without ending the call',
+    retrievedAt - heldAt >= 3000 && !/no RTP from Genesys/.test(gw.out), `${((retrievedAt - heldAt) / 1000).toFixed(1)} s`);
+  const during = audioBetween(first, heldAt + 300, retrievedAt);
+  check('rtcgate sent nothing to Genesys during its hold', during.length <= 3, during.length);
+  check(`retrieve moved the media to the new port ${moved.port}`, new RegExp(`Genesys answer: media 127\\.0\\.0\\.1:${moved.port} `).test(gw.out));
+  await waitFor(() => /answering pcma sendrecv/.test(gw.out), 30000, 'PCMA re-offer');
+  const pcmaAt = performance.now();
+  await sleep(1000);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears Genesys 1 kHz after the retrieve and the switch to PCMA', Math.abs(after.tone.hz - 1000) <= 10,
+    `${after.tone.hz} Hz`);
+  const retrieved = audioBetween(moved, retrievedAt, pcmaAt);
+  check('audio reached the new port after the retrieve (>= 100 PCMU packets)', retrieved.length >= 100, retrieved.length);
+  const pcma = audioBetween(moved, pcmaAt, Infinity, 8);
+  check('after the PCMA-only re-offer Genesys gets PCMA (>= 100 packets)', pcma.length >= 100, pcma.length);
+  const hz = toneOf(pcma, 8);
+  check('Genesys hears the 440 Hz in PCMA', Math.abs(hz - 440) <= 10, `${hz} Hz`);
 }
 
 // Packets per second of call on both sides against what the other side sent.
