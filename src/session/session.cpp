@@ -21,6 +21,10 @@ constexpr std::chrono::milliseconds kTerminatingLimit{8000};
 // the BYE normally follows within milliseconds, so a few seconds cover slow pages and a WebSocket reconnect.
 constexpr std::chrono::milliseconds kBrowserByeGrace{5000};
 
+// RFC 3261 §14.1: after a 491 to our re-INVITE, try again after a random 2.1-4 s (we do not own the Call-ID on
+// every call) or 0-2 s; one fixed value in that range keeps it simple.
+constexpr std::chrono::milliseconds kReinviteGlareRetry{2500};
+
 const char* reasonFor(uint16_t code) {
   switch (code) {
     case 403: return "Forbidden";
@@ -530,9 +534,31 @@ std::string Session::onOfferRequested() {
 void Session::onReinviteAnswer(int status, std::string_view sdp) {
   log::CallScope scope(id_);
   if (state_ != CallState::Connected) return;
-  if (status >= 300 || sdp.empty()) {
-    lg()->warn("our offer to Genesys got {}{}: the previous media state stays", status,
-               sdp.empty() && status < 300 ? " without SDP" : "");
+  if (status >= 300) {
+    lg()->warn("our offer to Genesys got {}: the previous media state stays", status);
+    if (agentHoldSignalled_ == agentHold_) {
+      // Genesys did not take the agent's hold (or unhold). After glare (491, RFC 3261 §14.1) try again later;
+      // other refusals are not retried until the agent changes the hold again.
+      agentHoldSignalled_ = !agentHold_;
+      if (status == 491) {
+        std::weak_ptr<Session> weak = weak_from_this();
+        upstreamRetryTimer_ = Timer(deps_.control, kReinviteGlareRetry, [weak, &control = deps_.control] {
+          control.post([weak] {
+            if (auto self = weak.lock()) {
+              log::CallScope callScope(self->id_);
+              self->requestUpstreamDirection();
+            }
+          });
+          return false;
+        });
+      } else {
+        agentHoldRefused_ = agentHold_;
+      }
+    }
+    return;
+  }
+  if (sdp.empty()) {
+    lg()->warn("Genesys answered our offer without SDP: the previous media state stays");
   } else if (auto g = readGenesysSdp(std::string(sdp)); !g) {
     lg()->warn("Genesys answer has no usable RTP/AVP audio; the previous media state stays");
   } else if (auto up = pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()); !up) {
@@ -549,7 +575,9 @@ void Session::onReinviteAnswer(int status, std::string_view sdp) {
 
 void Session::requestUpstreamDirection() {
   if (!upstream_ || upstreamDone_ || state_ != CallState::Connected || upstream_->reinvitePending()) return;
-  if (agentHold_ == agentHoldSignalled_) return;
+  if (agentHold_ == agentHoldSignalled_ || agentHoldRefused_ == agentHold_) return;
+  agentHoldRefused_.reset();
+  upstreamRetryTimer_.cancel();
   const auto direction = agentHold_ ? sdp::Direction::SendOnly : sdp::Direction::SendRecv;
   auto offer = nextGenesysSdp(upstreamOfferCodecs(), codecs_.upstreamDtmfPt.value_or(kGenesysTelephoneEventPt),
                               direction);
@@ -618,7 +646,10 @@ void Session::onBrowserReofferLocal(const std::optional<sdp::TransportParams>& l
   }
   browserSdp_ = std::move(offer);
   const bool hold = offered == sdp::Direction::SendOnly || offered == sdp::Direction::Inactive;
-  if (hold != agentHold_) lg()->info("agent {} the call", hold ? "holds" : "resumes");
+  if (hold != agentHold_) {
+    lg()->info("agent {} the call", hold ? "holds" : "resumes");
+    agentHoldRefused_.reset();  // a new hold (or unhold) is offered to Genesys again
+  }
   agentHold_ = hold;
   updateMediaDirections();
   // An ICE restart or a refresh does not reach Genesys; only a change of the agent's hold does.
@@ -714,6 +745,7 @@ void Session::closeIfDone() {
   if (state_ == CallState::Terminating) state_ = CallState::Closed;
   terminatingTimer_.cancel();
   browserByeGraceTimer_.cancel();
+  upstreamRetryTimer_.cancel();
   releaseMedia();
   if (upstream_) upstream_->setObserver(nullptr);
   if (dialog_) dialog_->setEvents({});

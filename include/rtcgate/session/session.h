@@ -133,6 +133,8 @@ private:
   std::pair<codec::CodecId, uint8_t> pendingBrowserCodec_{};
   bool agentHold_ = false;           // the browser's last offer was sendonly/inactive
   bool agentHoldSignalled_ = false;  // what our last re-INVITE told Genesys
+  std::optional<bool> agentHoldRefused_;  // Genesys refused this hold state (not glare): not offered again
+  Timer upstreamRetryTimer_;              // after glare (491) on our re-INVITE
   bool genesysSends_ = true;         // Genesys's SDP: it sends media to us
   bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
   bool browserDone_ = false;
