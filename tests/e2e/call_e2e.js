@@ -28,6 +28,7 @@
 //   media.rtp_timeout_ms (1.5 s here) without the call ending, retrieves with an offerless re-INVITE whose ACK
 //   moves the media to a new port, then re-offers PCMA only: audio resumes at the new port, in PCMA after the
 //   re-offer, and the browser keeps hearing 1 kHz.
+//   genesys-hold-c0 (inbound): the same with SIP Server's default hold, c=0.0.0.0 (answered a=inactive).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -39,10 +40,10 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
-  'agent-hold', 'ice-restart', 'genesys-hold'];
+  'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long', 'agent-hold', 'ice-restart', 'genesys-hold'].includes(mode)) ||
-    (direction === 'outbound' && ['reinvite', 'long', 'genesys-hold'].includes(mode))) {
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'].includes(mode)) ||
+    (direction === 'outbound' && ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0'].includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
 }
@@ -332,7 +333,8 @@ async function main() {
   const media = await genesysMedia();
   // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
   // genesys-hold: the port the retrieve's ACK moves the media to (same host).
-  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : mode === 'genesys-hold' ? await genesysMedia() : null;
+  const genesysHoldMode = mode === 'genesys-hold' || mode === 'genesys-hold-c0';
+  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
   if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
@@ -344,7 +346,7 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1${mode === 'genesys-hold' ? ', rtp_timeout_ms: 1500' : ''}}
+media: {workers: 1, rtp_address: 127.0.0.1${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
 security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
@@ -442,19 +444,21 @@ logging: {components: {session: debug}}
       }
     } else {
       const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
-        : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml' : 'uac-call-agent-external-media.xml';
+        : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml'
+        : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml' : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'genesys-hold' ? '7000' : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : genesysHoldMode ? '7000' : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
       if (mode === 'long') {
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
         const stopAt = setTimeout(() => media.stopSending(), LONG_CALL_MS - 2000);
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
-      } else if (mode === 'genesys-hold') {
+      } else if (genesysHoldMode) {
         const held = genesysHold(page, media, moved, gw);
+        held.catch(() => {});  // awaited below; its failure must not crash the script before that
         result = await page.evaluate(() => window.answerIn());
         await held;
       } else {
@@ -557,7 +561,9 @@ async function iceRestart(page, genesys, gw) {
 // Genesys holds (sendonly, silent) longer than media.rtp_timeout_ms, retrieves with an offerless re-INVITE to a
 // new port, then re-offers PCMA only. Runs beside the page's answerIn(), following rtcgate's log.
 async function genesysHold(page, first, moved, gw) {
-  await waitFor(() => /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/.test(gw.out), 30000, 'Genesys hold');
+  const hold = mode === 'genesys-hold-c0' ? /Genesys re-INVITE: media 0\.0\.0\.0:\d+ \(sendrecv\), answering pcmu inactive/
+    : /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/;
+  await waitFor(() => hold.test(gw.out), 30000, 'Genesys hold');
   const heldAt = performance.now();
   first.stopSending();  // no music on hold: Genesys is silent
   await waitFor(() => /Genesys answer: media 127\.0\.0\.1:\d+ \(sendrecv\)/.test(gw.out), 30000, 'Genesys retrieve');
