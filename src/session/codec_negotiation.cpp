@@ -94,6 +94,14 @@ std::optional<uint8_t> pickTelephoneEvent(const OfferedCodecs& offered, uint32_t
   return std::nullopt;
 }
 
+std::optional<std::pair<codec::CodecId, uint8_t>> pickAnswerCodec(const OfferedCodecs& offered,
+                                                                  std::optional<codec::CodecId> current,
+                                                                  const std::vector<codec::CodecId>& preference) {
+  if (current)
+    if (auto same = pickCodec(offered, {*current})) return same;
+  return pickCodec(offered, preference);
+}
+
 std::optional<std::pair<codec::CodecId, uint8_t>> pickBrowserCodec(const OfferedCodecs& browserOffer,
                                                                    codec::CodecId upstreamCodec, bool passthrough,
                                                                    const std::vector<codec::CodecId>& preference) {

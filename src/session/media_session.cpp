@@ -31,6 +31,10 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
   media::BrowserLeg::Callbacks cb;
   cb.localDescription = [this](const sdp::TransportParams& local) {
     local_ = local;
+    if (reofferPending_) {
+      reofferPending_ = false;
+      if (events_.reofferLocal) events_.reofferLocal(local, {});
+    }
     maybeReady();
   };
   cb.connected = [this] {
@@ -70,7 +74,29 @@ bool MediaSession::setBrowserRemote(const sdp::TransportParams& remote, std::str
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!browser_) return false;
   remoteSet_ = browser_->setRemoteDescription(remote, error);
+  if (remoteSet_) {
+    browserUfrag_ = remote.iceUfrag;
+    browserPwd_ = remote.icePwd;
+  }
   return remoteSet_;
+}
+
+void MediaSession::applyBrowserReoffer(const sdp::TransportParams& remote) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(setup_.callId);
+  std::string error = "no browser leg";
+  const bool restart = remote.iceUfrag != browserUfrag_ || remote.icePwd != browserPwd_;
+  if (!browser_ || !setBrowserRemote(remote, &error)) {
+    if (events_.reofferLocal) events_.reofferLocal(std::nullopt, error);
+    return;
+  }
+  if (restart) {
+    // BrowserLeg restarted its ICE agent and reports the new local description (posted): that is the answer.
+    log::get(log::Component::Session)->info("browser ICE restart: answering with new ICE credentials");
+    reofferPending_ = true;
+    return;
+  }
+  if (events_.reofferLocal) events_.reofferLocal(browser_->localTransport(false), {});
 }
 
 bool MediaSession::setUpstreamRemote(const std::string& address, uint16_t port) {
@@ -83,7 +109,16 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   log::CallScope scope(setup_.callId);
   if (!browser_ || !rtp_) return;
   if (bridge_) {
+    if (codecs.browserCodec == bridge_->codecs().browserCodec && codecs.browserPt == bridge_->codecs().browserPt &&
+        codecs.upstreamCodec == bridge_->codecs().upstreamCodec && codecs.upstreamPt == bridge_->codecs().upstreamPt &&
+        codecs.browserDtmfPt == bridge_->codecs().browserDtmfPt && codecs.upstreamDtmfPt == bridge_->codecs().upstreamDtmfPt)
+      return;
     bridge_->reconfigure(codecs);
+    browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
+    log::get(log::Component::Session)
+        ->info("media bridge reconfigured: browser {}/{} <-> Genesys {}/{} ({})", codec::codecName(codecs.browserCodec),
+               codecs.browserPt, codec::codecName(codecs.upstreamCodec), codecs.upstreamPt,
+               codecs.passthrough() ? "passthrough" : "transcoding");
     return;
   }
   codec::MediaBridge::Sinks sinks;
@@ -113,9 +148,14 @@ bool MediaSession::sendDtmfUpstream(char digit, uint16_t durationMs) {
   return bridge_ && bridge_->sendDtmfUpstream(digit, durationMs);
 }
 
-void MediaSession::setSendingUpstream(bool send) {
+void MediaSession::setSending(bool toBrowser, bool toUpstream) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  if (bridge_) bridge_->setSending(true, send);
+  if (bridge_) bridge_->setSending(toBrowser, toUpstream);
+}
+
+void MediaSession::setUpstreamExpectingMedia(bool expecting) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (rtp_) rtp_->setExpectingMedia(expecting);
 }
 
 std::string MediaSession::summary() const {

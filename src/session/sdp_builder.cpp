@@ -132,7 +132,8 @@ std::string browserOffer(const std::vector<codec::CodecId>& preference, const sd
 }
 
 std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint8_t chosenPt,
-                          const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version) {
+                          const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version,
+                          sdp::Direction direction) {
   auto sd = skeleton(sessionId, version);
   sdp::MediaDescription m;
   m.media = "audio";
@@ -141,6 +142,7 @@ std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint
     addTelephoneEvent(m, *te, codec::rtpClockRate(chosen), answerTelephoneEvents(offer.codecs, *te));
   auto t = transport;
   t.mid = offer.transport.mid;
+  t.direction = direction;
   return finish(std::move(sd), std::move(m), t);
 }
 
@@ -165,12 +167,20 @@ std::string genesysSdp(const std::string& address, uint16_t port,
   return sdp::write(sd);
 }
 
+sdp::Direction mirrorDirection(sdp::Direction offered) {
+  switch (offered) {
+    case sdp::Direction::SendOnly: return sdp::Direction::RecvOnly;
+    case sdp::Direction::RecvOnly: return sdp::Direction::SendOnly;
+    case sdp::Direction::Inactive: return sdp::Direction::Inactive;
+    case sdp::Direction::SendRecv: break;
+  }
+  return sdp::Direction::SendRecv;
+}
+
 sdp::Direction answerDirection(const GenesysMedia& offer) {
   // RFC 3264 §8.4: the old-style hold puts 0.0.0.0 in c=.
-  if (offer.address == "0.0.0.0" || offer.direction == sdp::Direction::Inactive) return sdp::Direction::Inactive;
-  if (offer.direction == sdp::Direction::SendOnly) return sdp::Direction::RecvOnly;
-  if (offer.direction == sdp::Direction::RecvOnly) return sdp::Direction::SendOnly;
-  return sdp::Direction::SendRecv;
+  if (offer.address == "0.0.0.0") return sdp::Direction::Inactive;
+  return mirrorDirection(offer.direction);
 }
 
 std::optional<GenesysMedia> readGenesysSdp(const std::string& text) {

@@ -21,6 +21,10 @@ constexpr std::chrono::milliseconds kTerminatingLimit{8000};
 // the BYE normally follows within milliseconds, so a few seconds cover slow pages and a WebSocket reconnect.
 constexpr std::chrono::milliseconds kBrowserByeGrace{5000};
 
+// RFC 3261 §14.1: after a 491 to our re-INVITE, try again after a random 2.1-4 s (we do not own the Call-ID on
+// every call) or 0-2 s; one fixed value in that range keeps it simple.
+constexpr std::chrono::milliseconds kReinviteGlareRetry{2500};
+
 const char* reasonFor(uint16_t code) {
   switch (code) {
     case 403: return "Forbidden";
@@ -230,6 +234,9 @@ void Session::openMedia(media::LegRole role) {
       s.apply(CallEvent::MediaFailed);
     });
   };
+  events.reofferLocal = [toControl](std::optional<sdp::TransportParams> local, const std::string& error) {
+    toControl([local = std::move(local), error](Session& s) { s.onBrowserReofferLocal(local, error); });
+  };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
   events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
     toControl([digit, durationMs](Session& s) {
@@ -260,6 +267,7 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     for (auto id : codecIds(config_->codecs.upstream))
       offer.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
     auto sdp = genesysSdp(rtpAddress_, rtpPort_, offer, kGenesysTelephoneEventPt, sdpSessionId_, 1);
+    lastGenesysSdp_ = sdp;
     upstream_ = deps_.sip.placeCall(dn_, target_, sdp, this);
     if (!upstream_) return fail(480, "no upstream server or DN " + dn_ + " is not configured");
     upstream_->setLogId(id_);
@@ -301,16 +309,12 @@ signaling::DialogEvents Session::browserEvents() {
     if (auto d = codec::parseInfoDtmf(type, body))
       self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
   };
-  ev.onReoffer = [weak](const std::string&, bool) {
+  ev.onReoffer = [weak](const std::string& sdp, bool) {
     auto self = weak.lock();
     if (!self) return;
-    // Hold/unhold or a session refresh from the browser: the Genesys leg is not touched (each leg keeps its own
-    // offer/answer state); the browser gets our current answer again, same transport and DTLS role. A re-offer on
-    // a call we offered to the browser is not negotiated yet.
-    if (self->direction_ == Direction::FromAgent)
-      self->dialog_->answerReoffer(200, "OK", self->browserAnswerSdp_);
-    else
-      self->dialog_->answerReoffer(488, "Not Acceptable Here");
+    log::CallScope callScope(self->id_);
+    // Hold/unhold, ICE restart or a refresh with SDP (re-INVITE or UPDATE), on calls in both directions.
+    self->onBrowserReoffer(sdp);
   };
   return ev;
 }
@@ -430,32 +434,236 @@ void Session::onAnswered(std::string_view sdp) {
   apply(CallEvent::CalleeAnswered);
 }
 
-std::string Session::onReoffer(std::string_view offer) {
-  log::CallScope scope(id_);
-  auto g = readGenesysSdp(std::string(offer));
-  if (!g || state_ != CallState::Connected) return {};
-  const auto direction = answerDirection(*g);
-  const bool moved = g->address != "0.0.0.0" &&
-                     (!genesysSdp_ || g->address != genesysSdp_->address || g->port != genesysSdp_->port);
-  lg()->info("Genesys re-INVITE: media {}:{} ({}){}", g->address, g->port, sdp::toString(g->direction),
-             moved ? ", re-latching" : "");
+std::string Session::nextGenesysSdp(const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
+                                    std::optional<uint8_t> telephoneEventPt, sdp::Direction direction,
+                                    std::string_view telephoneEvents) {
+  auto sdp = genesysSdp(rtpAddress_, rtpPort_, codecs, telephoneEventPt, sdpSessionId_, genesysSdpVersion_, direction,
+                        telephoneEvents);
+  if (!lastGenesysSdp_.empty() && sdp != lastGenesysSdp_)
+    sdp = genesysSdp(rtpAddress_, rtpPort_, codecs, telephoneEventPt, sdpSessionId_, ++genesysSdpVersion_, direction,
+                     telephoneEvents);
+  lastGenesysSdp_ = sdp;
+  genesysLocalDirection_ = direction;
+  return sdp;
+}
+
+std::vector<std::pair<codec::CodecId, uint8_t>> Session::upstreamOfferCodecs() const {
+  // Our offers in an established call: the codec in use first (with its payload type), then the rest of
+  // codecs.upstream, so Genesys may keep or switch.
+  std::vector<std::pair<codec::CodecId, uint8_t>> out{{codecs_.upstreamCodec, codecs_.upstreamPt}};
+  for (auto id : codecIds(config_->codecs.upstream))
+    if (id != codecs_.upstreamCodec && id != codec::CodecId::Opus)
+      out.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
+  return out;
+}
+
+std::vector<codec::CodecId> Session::offeredUpstreamIds() const {
+  std::vector<codec::CodecId> ids;
+  for (const auto& [id, pt] : upstreamOfferCodecs()) ids.push_back(id);
+  return ids;
+}
+
+void Session::applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId, uint8_t> upstream) {
+  const bool moved = g.address != "0.0.0.0" && g.port != 0 &&
+                     (!genesysSdp_ || g.address != genesysSdp_->address || g.port != genesysSdp_->port);
   if (moved) {
-    auto addr = g->address;
-    auto port = g->port;
+    lg()->info("Genesys media now at {}:{}: re-latching", g.address, g.port);
+    auto addr = g.address;
+    auto port = g.port;
     onMedia([addr, port](MediaSession& m) { m.setUpstreamRemote(addr, port); });
   }
-  // Hold: stop sending toward Genesys while it does not want media from us; the browser leg is not re-negotiated.
-  const bool sendUpstream = direction == sdp::Direction::SendRecv || direction == sdp::Direction::SendOnly;
-  onMedia([sendUpstream](MediaSession& m) { m.setSendingUpstream(sendUpstream); });
-  genesysSdp_ = std::move(*g);
-  if (direction != genesysDirection_) {
-    genesysDirection_ = direction;
-    ++genesysSdpVersion_;  // RFC 3264 §8: a changed answer gets a new o= version
+  auto dtmf = pickTelephoneEvent(g.codecs, 8000);
+  if (upstream.first != codecs_.upstreamCodec || upstream.second != codecs_.upstreamPt ||
+      dtmf != codecs_.upstreamDtmfPt) {
+    lg()->info("Genesys leg codec {}/{} -> {}/{}", codec::codecName(codecs_.upstreamCodec), codecs_.upstreamPt,
+               codec::codecName(upstream.first), upstream.second);
+    codecs_.upstreamCodec = upstream.first;
+    codecs_.upstreamPt = upstream.second;
+    codecs_.upstreamDtmfPt = dtmf;
+    auto c = codecs_;
+    onMedia([c](MediaSession& m) { m.startBridge(c); });
   }
-  return genesysSdp(rtpAddress_, rtpPort_, {{codecs_.upstreamCodec, codecs_.upstreamPt}}, codecs_.upstreamDtmfPt,
-                    sdpSessionId_, genesysSdpVersion_, genesysDirection_,
-                    codecs_.upstreamDtmfPt ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
-                                           : std::string());
+  const bool nullHold = g.address == "0.0.0.0";  // RFC 2543 hold
+  genesysSends_ = !nullHold && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::SendOnly);
+  genesysReceives_ = !nullHold && g.port != 0 &&
+                     (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::RecvOnly);
+  genesysSdp_ = g;
+}
+
+void Session::updateMediaDirections() {
+  // Toward the browser: unless the agent holds (its sendonly/inactive offer). Toward Genesys: only what Genesys
+  // accepts, and nothing of the agent's while the agent holds. Silence from Genesys is expected in any hold
+  // (sendonly without music on hold, inactive, 0.0.0.0, or our own sendonly): no RTP inactivity timeout then.
+  const bool toBrowser = !agentHold_;
+  const bool toUpstream = genesysReceives_ && !agentHold_;
+  const bool expectUpstream = genesysSends_ && genesysReceives_ && !agentHold_;
+  lg()->debug("media directions: to browser {}, to Genesys {}, expecting Genesys RTP {}", toBrowser, toUpstream,
+              expectUpstream);
+  onMedia([toBrowser, toUpstream, expectUpstream](MediaSession& m) {
+    m.setSending(toBrowser, toUpstream);
+    m.setUpstreamExpectingMedia(expectUpstream);
+  });
+}
+
+std::string Session::onReoffer(std::string_view offer) {
+  log::CallScope scope(id_);
+  if (state_ != CallState::Connected) return {};
+  auto g = readGenesysSdp(std::string(offer));
+  if (!g) {
+    lg()->warn("Genesys re-INVITE: no usable RTP/AVP audio in the offer");
+    return {};
+  }
+  // Only a codec Genesys offered, preferring the one in use (a PCMA-only re-offer is answered PCMA).
+  auto up = pickAnswerCodec(g->codecs, codecs_.upstreamCodec, codecIds(config_->codecs.upstream));
+  if (!up) {
+    lg()->warn("Genesys re-INVITE: no codec of codecs.upstream offered");
+    return {};
+  }
+  const auto direction = answerDirection(*g);
+  lg()->info("Genesys re-INVITE: media {}:{} ({}), answering {} {}", g->address, g->port, sdp::toString(g->direction),
+             codec::codecName(up->first), sdp::toString(direction));
+  applyGenesysMedia(*g, *up);
+  updateMediaDirections();
+  // The browser leg is not re-negotiated: its stream continues (the bridge keeps SSRC, sequence and timestamps).
+  // An answer's event list must not exceed the offer's (0-15 offered: 0-15 answered).
+  const std::string events = codecs_.upstreamDtmfPt ? answerTelephoneEvents(g->codecs, *codecs_.upstreamDtmfPt)
+                                                    : std::string(kTelephoneEventsOffered);
+  return nextGenesysSdp({*up}, codecs_.upstreamDtmfPt, direction, events);
+}
+
+std::string Session::onOfferRequested() {
+  log::CallScope scope(id_);
+  if (state_ != CallState::Connected) return {};
+  // Retrieve (offerless re-INVITE): a complete offer from our current state, sendrecv unless the agent holds.
+  const auto direction = agentHold_ ? sdp::Direction::SendOnly : sdp::Direction::SendRecv;
+  lg()->info("Genesys re-INVITE without SDP: offering {} in our 200, the answer comes in the ACK",
+             sdp::toString(direction));
+  return nextGenesysSdp(upstreamOfferCodecs(), codecs_.upstreamDtmfPt.value_or(kGenesysTelephoneEventPt), direction);
+}
+
+void Session::onReinviteAnswer(int status, std::string_view sdp) {
+  log::CallScope scope(id_);
+  if (state_ != CallState::Connected) return;
+  if (status >= 300) {
+    lg()->warn("our offer to Genesys got {}: the previous media state stays", status);
+    if (agentHoldSignalled_ == agentHold_) {
+      // Genesys did not take the agent's hold (or unhold). After glare (491, RFC 3261 §14.1) try again later;
+      // other refusals are not retried until the agent changes the hold again.
+      agentHoldSignalled_ = !agentHold_;
+      if (status == 491) {
+        std::weak_ptr<Session> weak = weak_from_this();
+        upstreamRetryTimer_ = Timer(deps_.control, kReinviteGlareRetry, [weak, &control = deps_.control] {
+          control.post([weak] {
+            if (auto self = weak.lock()) {
+              log::CallScope callScope(self->id_);
+              self->requestUpstreamDirection();
+            }
+          });
+          return false;
+        });
+      } else {
+        agentHoldRefused_ = agentHold_;
+      }
+    }
+    return;
+  }
+  if (sdp.empty()) {
+    lg()->warn("Genesys answered our offer without SDP: the previous media state stays");
+  } else if (auto g = readGenesysSdp(std::string(sdp)); !g) {
+    lg()->warn("Genesys answer has no usable RTP/AVP audio; the previous media state stays");
+  } else if (auto up = pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()); !up) {
+    lg()->warn("Genesys answer names no codec we offered; the previous media state stays");
+  } else {
+    lg()->info("Genesys answer: media {}:{} ({}) {}", g->address, g->port, sdp::toString(g->direction),
+               codec::codecName(up->first));
+    applyGenesysMedia(*g, *up);
+    updateMediaDirections();
+  }
+  // The agent may have changed the hold while our re-INVITE was pending.
+  requestUpstreamDirection();
+}
+
+void Session::requestUpstreamDirection() {
+  if (!upstream_ || upstreamDone_ || state_ != CallState::Connected || upstream_->reinvitePending()) return;
+  if (agentHold_ == agentHoldSignalled_ || agentHoldRefused_ == agentHold_) return;
+  agentHoldRefused_.reset();
+  upstreamRetryTimer_.cancel();
+  const auto direction = agentHold_ ? sdp::Direction::SendOnly : sdp::Direction::SendRecv;
+  auto offer = nextGenesysSdp(upstreamOfferCodecs(), codecs_.upstreamDtmfPt.value_or(kGenesysTelephoneEventPt),
+                              direction);
+  if (!upstream_->reinvite(offer)) return;
+  agentHoldSignalled_ = agentHold_;
+  lg()->info("agent {}: re-INVITE to Genesys with a={}", agentHold_ ? "hold" : "unhold", sdp::toString(direction));
+}
+
+void Session::onBrowserReoffer(const std::string& sdp) {
+  if (!dialog_) return;
+  if (state_ != CallState::Connected || !media_ || pendingBrowserReoffer_) {
+    dialog_->answerReoffer(pendingBrowserReoffer_ ? 491 : 488,
+                           pendingBrowserReoffer_ ? "Request Pending" : "Not Acceptable Here");
+    return;
+  }
+  std::string err;
+  auto offer = sdp.empty() ? std::nullopt : readBrowserSdp(sdp, &err);
+  if (!offer) {
+    lg()->warn("browser re-offer refused: {}", sdp.empty() ? "offerless re-INVITE from the browser" : err);
+    dialog_->answerReoffer(488, "Not Acceptable Here");
+    return;
+  }
+  // The codec in use when still offered, else as for a new call; always one the browser offered now.
+  auto browser = pickCodec(offer->codecs, {codecs_.browserCodec});
+  if (!browser)
+    browser = pickBrowserCodec(offer->codecs, codecs_.upstreamCodec, config_->codecs.passthrough,
+                               codecIds(config_->codecs.browser));
+  if (!browser) {
+    lg()->warn("browser re-offer refused: no codec of codecs.browser");
+    dialog_->answerReoffer(488, "Not Acceptable Here");
+    return;
+  }
+  lg()->info("browser re-offer: a={}{}", sdp::toString(offer->transport.direction),
+             browserSdp_ && offer->transport.iceUfrag != browserSdp_->transport.iceUfrag ? ", ICE restart" : "");
+  pendingBrowserCodec_ = *browser;
+  auto transport = offer->transport;
+  pendingBrowserReoffer_ = std::move(offer);
+  onMedia([transport](MediaSession& m) { m.applyBrowserReoffer(transport); });
+}
+
+void Session::onBrowserReofferLocal(const std::optional<sdp::TransportParams>& local, const std::string& error) {
+  if (!pendingBrowserReoffer_) return;
+  auto offer = std::move(*pendingBrowserReoffer_);
+  pendingBrowserReoffer_.reset();
+  if (!dialog_ || browserDone_) return;
+  if (!local) {
+    lg()->warn("browser re-offer refused by the media leg: {}", error);
+    dialog_->answerReoffer(488, "Not Acceptable Here");
+    return;
+  }
+  // Mirrored direction, same DTLS role (BrowserLeg keeps it), new ICE credentials after an ICE restart.
+  const auto offered = offer.transport.direction;
+  const auto [codec, pt] = pendingBrowserCodec_;
+  auto answer = browserAnswer(offer, codec, pt, *local, sdpSessionId_, ++browserSdpVersion_, mirrorDirection(offered));
+  lg()->debug("answer to the browser's re-offer:\n{}", answer);
+  dialog_->answerReoffer(200, "OK", answer);
+  if (direction_ == Direction::FromAgent) browserAnswerSdp_ = answer;
+  localTransport_ = *local;
+  auto dtmf = pickTelephoneEvent(offer.codecs, codec::rtpClockRate(codec));
+  if (codec != codecs_.browserCodec || pt != codecs_.browserPt || dtmf != codecs_.browserDtmfPt) {
+    codecs_.browserCodec = codec;
+    codecs_.browserPt = pt;
+    codecs_.browserDtmfPt = dtmf;
+    auto c = codecs_;
+    onMedia([c](MediaSession& m) { m.startBridge(c); });
+  }
+  browserSdp_ = std::move(offer);
+  const bool hold = offered == sdp::Direction::SendOnly || offered == sdp::Direction::Inactive;
+  if (hold != agentHold_) {
+    lg()->info("agent {} the call", hold ? "holds" : "resumes");
+    agentHoldRefused_.reset();  // a new hold (or unhold) is offered to Genesys again
+  }
+  agentHold_ = hold;
+  updateMediaDirections();
+  // An ICE restart or a refresh does not reach Genesys; only a change of the agent's hold does.
+  requestUpstreamDirection();
 }
 
 void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
@@ -510,6 +718,7 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
                                  codecs_.upstreamDtmfPt
                                      ? answerTelephoneEvents(genesysSdp_->codecs, *codecs_.upstreamDtmfPt)
                                      : std::string());
+  lastGenesysSdp_ = genesysAnswerSdp_;
   auto transport = browserSdp_->transport;
   onMedia([transport](MediaSession& m) {
     std::string e;
@@ -550,6 +759,7 @@ void Session::closeIfDone() {
   if (state_ == CallState::Terminating) state_ = CallState::Closed;
   terminatingTimer_.cancel();
   browserByeGraceTimer_.cancel();
+  upstreamRetryTimer_.cancel();
   releaseMedia();
   if (upstream_) upstream_->setObserver(nullptr);
   if (dialog_) dialog_->setEvents({});

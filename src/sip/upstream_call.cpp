@@ -87,7 +87,29 @@ void UpstreamCall::hangup() {
   }
 }
 
+bool UpstreamCall::reinvite(const std::string& sdp) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (!nh_ || reinvitePending_ || (state_ != CallState::Confirmed && state_ != CallState::Answered)) return false;
+  log::CallScope scope(logId());
+  localSdp_ = sdp;
+  reinvitePending_ = true;
+  nua_invite(nh_.get(), SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_CONTENT_TYPE_STR(kSdpType),
+             SIPTAG_PAYLOAD_STR(localSdp_.c_str()), TAG_END());
+  return true;
+}
+
 void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* sip) {
+  if (reinvitePending_) {
+    // The answer to our re-INVITE (nua sends the ACK itself).
+    if (status < 200) return;
+    log::CallScope scope(logId());
+    reinvitePending_ = false;
+    lg()->info("re-INVITE to Genesys answered {} {}", status, phrase != nullptr ? phrase : "");
+    std::string_view body = status < 300 ? bodyOf(sip) : std::string_view{};
+    if (!body.empty()) params_.remoteSdp = std::string(body);
+    if (observer_ != nullptr) observer_->onReinviteAnswer(status, body);
+    return;
+  }
   if (params_.direction != CallDirection::Outbound) return;
   log::CallScope scope(logId());
   if (sip != nullptr && params_.genesysCallUuid.empty()) params_.genesysCallUuid = unknownHeader(sip, kCallUuidHeader);
@@ -122,22 +144,43 @@ void UpstreamCall::onCallState(int callState, int status, const char* phrase, co
 void UpstreamCall::onReinvite(const sip_s* sip) {
   log::CallScope scope(logId());
   // Each leg keeps its own offer/answer state: the session layer answers from the Genesys leg's state and the
-  // browser leg is not touched. An offerless re-INVITE gets our current SDP as the offer.
+  // browser leg is not touched. An offerless re-INVITE (retrieve) gets a fresh offer and its answer is in the ACK.
   std::string_view offer = bodyOf(sip);
   if (!offer.empty()) {
+    std::string answer = observer_ != nullptr ? observer_->onReoffer(offer) : std::string();
+    if (answer.empty()) {
+      lg()->warn("re-INVITE offer refused (488)");
+      nua_respond(nh_.get(), SIP_488_NOT_ACCEPTABLE, TAG_END());
+      return;
+    }
     params_.remoteSdp = std::string(offer);
+    localSdp_ = std::move(answer);
+  } else {
     if (observer_ != nullptr)
-      if (auto answer = observer_->onReoffer(offer); !answer.empty()) localSdp_ = std::move(answer);
-  }
-  if (localSdp_.empty()) {
-    nua_respond(nh_.get(), SIP_488_NOT_ACCEPTABLE, TAG_END());
-    return;
+      if (auto ours = observer_->onOfferRequested(); !ours.empty()) localSdp_ = std::move(ours);
+    if (localSdp_.empty()) {
+      nua_respond(nh_.get(), SIP_488_NOT_ACCEPTABLE, TAG_END());
+      return;
+    }
+    awaitingAckAnswer_ = true;
   }
   nua_respond(nh_.get(), SIP_200_OK, SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_CONTENT_TYPE_STR(kSdpType),
               SIPTAG_PAYLOAD_STR(localSdp_.c_str()), TAG_END());
 }
 
 void UpstreamCall::onAck(const sip_s* sip) {
+  if (awaitingAckAnswer_) {
+    log::CallScope scope(logId());
+    awaitingAckAnswer_ = false;
+    std::string_view answer = bodyOf(sip);
+    if (answer.empty()) {
+      lg()->warn("ACK of our offer in a re-INVITE's 200 carries no answer");
+      return;
+    }
+    params_.remoteSdp = std::string(answer);
+    if (observer_ != nullptr) observer_->onReinviteAnswer(200, answer);
+    return;
+  }
   if (params_.direction != CallDirection::Inbound || state_ != CallState::Answered) return;
   log::CallScope scope(logId());
   std::string_view body = bodyOf(sip);

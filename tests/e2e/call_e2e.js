@@ -22,6 +22,17 @@
 //   telephone-event/48000 with Opus); Genesys must receive both as RFC 4733 on PT 101 at 8 kHz with their durations
 //   and three end packets. Genesys sends '9' (RFC 4733, 300 ms): JsSIP must get an INFO with Duration=300.
 //   Inbound calls also check that Genesys's Call-Info answer-after=0 reaches JsSIP's incoming INVITE.
+//   agent-hold (both directions; inbound by re-INVITE, outbound by UPDATE, JsSIP useUpdate): the agent holds for
+//   3 s then resumes. Chrome must accept rtcgate's answers (recvonly, then sendrecv), Genesys (SIPp) must get
+//   re-INVITEs a=sendonly then a=sendrecv (outbound: the first one gets 491 and must be retried), no audio may reach Genesys during the hold and the 440 Hz must again
+//   after it, and the browser must hear 1 kHz again.
+//   ice-restart (both directions): JsSIP renegotiate({rtcOfferConstraints: {iceRestart: true}}) mid-call: rtcgate
+//   answers with new ICE credentials, media continues both ways, and Genesys gets no re-INVITE.
+//   genesys-hold (inbound): Genesys holds (re-INVITE a=sendonly) and goes silent for longer than
+//   media.rtp_timeout_ms (1.5 s here) without the call ending, retrieves with an offerless re-INVITE whose ACK
+//   moves the media to a new port, then re-offers PCMA only: audio resumes at the new port, in PCMA after the
+//   re-offer, and the browser keeps hearing 1 kHz.
+//   genesys-hold-c0 (inbound): the same with SIP Server's default hold, c=0.0.0.0 (answered a=inactive).
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -33,11 +44,11 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
-  'dtmf'];
+  'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long'].includes(mode)) ||
-    (direction === 'outbound' && ['reinvite', 'long'].includes(mode)) || (direction === 'inbound' && mode === 'dtmf')) {
-  console.error('usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|long|close-notify|close-notify-no-bye|dtmf>');
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'].includes(mode)) ||
+    (direction === 'outbound' && ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0'].includes(mode))) {
+  console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
 }
 const SCENARIOS = path.join(__dirname, 'scenarios');
@@ -70,6 +81,24 @@ function ulawToLinear(u) {
   x -= 0x84;
   return sign ? -x : x;
 }
+// A-law (ITU-T G.711), both ways.
+function alawToLinear(a) {
+  a ^= 0x55;
+  let t = (a & 0x0f) << 4;
+  const seg = (a & 0x70) >> 4;
+  if (seg === 0) t += 8; else if (seg === 1) t += 0x108; else { t += 0x108; t <<= seg - 1; }
+  return (a & 0x80) ? t : -t;
+}
+function linearToAlaw(pcm) {
+  let v = pcm >> 3, mask;
+  if (v >= 0) mask = 0xd5; else { mask = 0x55; v = -v - 1; }
+  const ends = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
+  let seg = 0;
+  while (seg < 8 && v > ends[seg]) seg++;
+  if (seg >= 8) return 0x7f ^ mask;
+  const a = (seg << 4) | (seg < 2 ? (v >> 1) & 0x0f : (v >> seg) & 0x0f);
+  return a ^ mask;
+}
 function dominantHz(pcm) {
   let best = 0, bestPower = -1;
   for (let f = 100; f <= 3900; f += 10) {
@@ -86,11 +115,13 @@ function dominantHz(pcm) {
 // late timer sends every packet already due, so this sender never drifts the way a setInterval would.
 function genesysMedia(address = '127.0.0.1') {
   const sock = dgram.createSocket('udp4');
-  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false };
+  // law: the G.711 law sent, that of the last audio packet received (PCMU until rtcgate switches to PCMA).
+  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false, law: 0 };
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
     state.received.push({ pt: msg[1] & 0x7f, marker: (msg[1] & 0x80) !== 0, ts: msg.readUInt32BE(4),
       payload: msg.subarray(12), at: performance.now() });
+    if ((msg[1] & 0x7f) === 0 || (msg[1] & 0x7f) === 8) state.law = msg[1] & 0x7f;
     if (!state.remote) {
       state.remote = rinfo;
       if (state.onFirst) state.onFirst();
@@ -99,18 +130,22 @@ function genesysMedia(address = '127.0.0.1') {
       state.ts = 0;
       const t0 = performance.now();
       state.t0 = t0;
+      let slot = 0;  // 20 ms slots elapsed on the absolute schedule (a slot during an event sends no audio)
       const sendDue = () => {
-        while (!state.stopped && t0 + state.sent * 20 <= performance.now()) {
-          const pkt = Buffer.alloc(12 + 160);
-          pkt[0] = 0x80; pkt[1] = 0; pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(state.ts >>> 0, 4);
-          pkt.writeUInt32BE(0x6e6e6e6e, 8);
-          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = linearToUlaw(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+        while (!state.stopped && t0 + slot * 20 <= performance.now()) {
+          slot++;
+          const ts = state.ts;
           state.ts += 160;
+          const encode = state.law === 8 ? linearToAlaw : linearToUlaw;
+          const pkt = Buffer.alloc(12 + 160);
+          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
           if (state.dtmfUntil && performance.now() < state.dtmfUntil) continue;  // audio pauses during an event
+          pkt[0] = 0x80; pkt[1] = state.law; pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
+          pkt.writeUInt32BE(0x6e6e6e6e, 8);
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
         }
-        if (!state.stopped) state.timer = setTimeout(sendDue, Math.max(0, t0 + state.sent * 20 - performance.now()));
+        if (!state.stopped) state.timer = setTimeout(sendDue, Math.max(0, t0 + slot * 20 - performance.now()));
       };
       sendDue();
     }
@@ -291,10 +326,45 @@ window.answerLong = () => new Promise((resolve, reject) => {
   };
   wait();
 });
+// Calls that stay up for what the test does next (window.current): hold/unhold, ICE restart, measure again.
+window.callKeep = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  window.current = session;
+  session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+  session.on('confirmed', () => window.measure(session).then(resolve, reject));
+});
+window.ufrags = (s) => {
+  const u = (d) => ((d && d.sdp.match(/a=ice-ufrag:(\\S+)/)) || [])[1];
+  return { local: u(s.connection.localDescription), remote: u(s.connection.remoteDescription) };
+};
+window.holdCall = (on, useUpdate) => new Promise((resolve, reject) => {
+  const s = window.current;
+  const timer = setTimeout(() => reject(new Error('hold/unhold timed out')), 8000);
+  s.once('ended', (e) => reject(new Error('call ended on hold/unhold: ' + e.cause)));
+  const done = () => {
+    clearTimeout(timer);
+    const t = s.connection.getTransceivers()[0];
+    resolve({ onHold: s.isOnHold().local, direction: t.currentDirection, established: s.isEstablished() });
+  };
+  const ok = on ? s.hold({ useUpdate }, done) : s.unhold({ useUpdate }, done);
+  if (!ok) reject(new Error('JsSIP refused to ' + (on ? 'hold' : 'unhold')));
+});
+window.iceRestart = () => new Promise((resolve, reject) => {
+  const s = window.current;
+  const before = window.ufrags(s);
+  const timer = setTimeout(() => reject(new Error('ICE restart timed out')), 10000);
+  s.once('ended', (e) => reject(new Error('call ended on ICE restart: ' + e.cause)));
+  const ok = s.renegotiate({ rtcOfferConstraints: { iceRestart: true } }, () => {
+    clearTimeout(timer);
+    resolve({ before, after: window.ufrags(s), established: s.isEstablished() });
+  });
+  if (!ok) reject(new Error('JsSIP refused to renegotiate'));
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
     const s = window.incoming;
+    window.current = s;
     const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo });
     if (s.isEstablished()) return window.measure(s).then(done, reject);
     s.on('confirmed', () => window.measure(s).then(done, reject));
@@ -314,8 +384,10 @@ async function main() {
   const origin = site.url.replace(/\/$/, '');
   const media = await genesysMedia();
   // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
-  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : null;
-  if (moved) moved.onFirst = () => media.stopSending();
+  // genesys-hold: the port the retrieve's ACK moves the media to (same host).
+  const genesysHoldMode = mode === 'genesys-hold' || mode === 'genesys-hold-c0';
+  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
+  if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
   const cfg = path.join(tmp, 'rtcgate.yaml');
@@ -326,7 +398,7 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1}
+media: {workers: 1, rtp_address: 127.0.0.1${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
 security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
@@ -336,7 +408,8 @@ logging: {components: {session: debug}}
   // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
   let sipp;
   if (direction === 'outbound') {
-    const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml' : 'uas-answer-external-media.xml';
+    const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml'
+      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml' : 'uas-answer-external-media.xml';
     sipp = start('sipp', ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p',
       String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
       '-nostdin', '-bind_local'], { cwd: tmp });
@@ -407,6 +480,20 @@ logging: {components: {session: debug}}
       await media.sendDtmf(9, 300);
       result = await call;
       checkDtmf(result, media);
+    } else if (mode === 'agent-hold' || mode === 'ice-restart') {
+      if (direction === 'outbound') {
+        result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      } else {
+        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, mode === 'agent-hold'
+          ? 'uac-call-agent-expect-agent-hold.xml' : 'uac-call-agent-external-media.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-key', 'rtpport2', '0', '-d', mode === 'agent-hold' ? '8000' : '16000', '-m', '1', '-timeout', '60s',
+        '-timeout_error', '-nostdin'], { cwd: tmp });
+        result = await page.evaluate(() => window.answerIn());
+      }
+      if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
+      else await iceRestart(page, media, gw);
+      if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -416,17 +503,24 @@ logging: {components: {session: debug}}
           JSON.stringify(e));
       }
     } else {
-      const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml' : 'uac-call-agent-external-media.xml';
+      const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
+        : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml'
+        : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml' : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : genesysHoldMode ? '7000' : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
       if (mode === 'long') {
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
         const stopAt = setTimeout(() => media.stopSending(), LONG_CALL_MS - 2000);
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
+      } else if (genesysHoldMode) {
+        const held = genesysHold(page, media, moved, gw);
+        held.catch(() => {});  // awaited below; its failure must not crash the script before that
+        result = await page.evaluate(() => window.answerIn());
+        await held;
       } else {
         result = await page.evaluate(() => window.answerIn());
         if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
@@ -442,7 +536,7 @@ logging: {components: {session: debug}}
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
     const genesys = moved || media;
-    if (moved) check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
+    if (moved && mode === 'reinvite') check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
     check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
       `connection=${result.state} dtls=${result.dtls}`);
     check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
@@ -490,6 +584,96 @@ function checkDtmf(result, genesys) {
   const got = result.received || [];
   check('Genesys RFC 4733 \'9\' of 300 ms reached JsSIP as INFO with Duration=300',
     got.length === 1 && got[0].tone === '9' && got[0].duration === 300, JSON.stringify(got));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Audio packets (PCMU, or `pt`) Genesys received in [from, to) (performance.now() times of this process).
+const audioBetween = (g, from, to, pt = 0) => g.received.filter((p) => p.pt === pt && p.at >= from && p.at < to);
+function toneOf(packets, pt = 0) {
+  const pcm = [];
+  const decode = pt === 8 ? alawToLinear : ulawToLinear;
+  for (const p of packets.slice(Math.min(10, packets.length >> 1), 110)) for (const b of p.payload) pcm.push(decode(b));
+  return pcm.length ? dominantHz(pcm) : 0;
+}
+
+// The agent holds for 3 s, then resumes (re-INVITE inbound, UPDATE outbound).
+async function agentHold(page, genesys, useUpdate, gw) {
+  const how = useUpdate ? 'UPDATE' : 're-INVITE';
+  const held = await page.evaluate((u) => window.holdCall(true, u), useUpdate);
+  const heldAt = performance.now();
+  check(`hold by ${how}: Chrome accepted rtcgate's answer (sendonly transceiver)`,
+    held.onHold && held.direction === 'sendonly' && held.established, JSON.stringify(held));
+  await sleep(3000);
+  const unholdAt = performance.now();
+  const resumed = await page.evaluate((u) => window.holdCall(false, u), useUpdate);
+  const resumedAt = performance.now();
+  check(`unhold by ${how}: back to sendrecv`, !resumed.onHold && resumed.direction === 'sendrecv' && resumed.established,
+    JSON.stringify(resumed));
+  await sleep(2500);
+  const after = await page.evaluate(() => window.measure(window.current));
+  const during = audioBetween(genesys, heldAt + 300, unholdAt);
+  check('no agent audio reached Genesys during the hold', during.length <= 3, `${during.length} packets in ${((unholdAt - heldAt - 300) / 1000).toFixed(1)} s`);
+  const back = audioBetween(genesys, resumedAt + 300, resumedAt + 2300);
+  check('agent audio reached Genesys again after the unhold (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('Genesys hears the 440 Hz again after the unhold', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  check('browser hears Genesys 1 kHz after the unhold', Math.abs(after.tone.hz - 1000) <= 10 && after.state === 'connected',
+    `${after.tone.hz} Hz, ${after.state}`);
+  // Outbound, SIPp answers the first hold re-INVITE 491 (glare): rtcgate must send it again.
+  const reinvites = (gw.out.match(/re-INVITE to Genesys with a=(\w+)/g) || []).map((l) => l.split('a=')[1]);
+  const expected = useUpdate ? 'sendonly,sendonly,sendrecv' : 'sendonly,sendrecv';
+  check(`Genesys got re-INVITEs ${expected}`, reinvites.join(',') === expected, reinvites.join(','));
+}
+
+// JsSIP restarts ICE mid-call: new credentials on both sides, media continues, nothing toward Genesys.
+async function iceRestart(page, genesys, gw) {
+  const before = await page.evaluate(() => window.measure(window.current));
+  const r = await page.evaluate(() => window.iceRestart());
+  const restartedAt = performance.now();
+  check('ICE restart: rtcgate answered with a new ufrag (and Chrome with a new one too)',
+    r.established && r.after.remote && r.after.remote !== r.before.remote && r.after.local !== r.before.local, JSON.stringify(r));
+  await sleep(1500);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser ICE + DTLS connected after the restart', after.state === 'connected' && after.dtls === 'connected',
+    `${after.state} ${after.dtls}`);
+  check('browser keeps receiving after the restart (>= 100 more packets)', after.inbound - before.inbound >= 100,
+    `${before.inbound} -> ${after.inbound}`);
+  check('browser hears Genesys 1 kHz after the restart', Math.abs(after.tone.hz - 1000) <= 10, `${after.tone.hz} Hz`);
+  const back = audioBetween(genesys, restartedAt + 1500, restartedAt + 3500);
+  check('Genesys keeps receiving after the restart (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('Genesys hears the 440 Hz after the restart', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  check('rtcgate logged the ICE restart', /browser ICE restart: answering with new ICE credentials/.test(gw.out));
+  check('nothing of the ICE restart reached Genesys (no re-INVITE)', !/re-INVITE to Genesys/.test(gw.out));
+}
+
+// Genesys holds (sendonly, silent) longer than media.rtp_timeout_ms, retrieves with an offerless re-INVITE to a
+// new port, then re-offers PCMA only. Runs beside the page's answerIn(), following rtcgate's log.
+async function genesysHold(page, first, moved, gw) {
+  const hold = mode === 'genesys-hold-c0' ? /Genesys re-INVITE: media 0\.0\.0\.0:\d+ \(sendrecv\), answering pcmu inactive/
+    : /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/;
+  await waitFor(() => hold.test(gw.out), 30000, 'Genesys hold');
+  const heldAt = performance.now();
+  first.stopSending();  // no music on hold: Genesys is silent
+  await waitFor(() => /Genesys answer: media 127\.0\.0\.1:\d+ \(sendrecv\)/.test(gw.out), 30000, 'Genesys retrieve');
+  const retrievedAt = performance.now();
+  check('the hold lasted longer than media.rtp_timeout_ms (1.5 s) without ending the call',
+    retrievedAt - heldAt >= 3000 && !/no RTP from Genesys/.test(gw.out), `${((retrievedAt - heldAt) / 1000).toFixed(1)} s`);
+  const during = audioBetween(first, heldAt + 300, retrievedAt);
+  check('rtcgate sent nothing to Genesys during its hold', during.length <= 3, during.length);
+  check(`retrieve moved the media to the new port ${moved.port}`, new RegExp(`Genesys answer: media 127\\.0\\.0\\.1:${moved.port} `).test(gw.out));
+  await waitFor(() => /answering pcma sendrecv/.test(gw.out), 30000, 'PCMA re-offer');
+  const pcmaAt = performance.now();
+  await sleep(1000);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears Genesys 1 kHz after the retrieve and the switch to PCMA', Math.abs(after.tone.hz - 1000) <= 10,
+    `${after.tone.hz} Hz`);
+  const retrieved = audioBetween(moved, retrievedAt, pcmaAt);
+  check('audio reached the new port after the retrieve (>= 100 PCMU packets)', retrieved.length >= 100, retrieved.length);
+  const pcma = audioBetween(moved, pcmaAt, Infinity, 8);
+  check('after the PCMA-only re-offer Genesys gets PCMA (>= 100 packets)', pcma.length >= 100, pcma.length);
+  const hz = toneOf(pcma, 8);
+  check('Genesys hears the 440 Hz in PCMA', Math.abs(hz - 440) <= 10, `${hz} Hz`);
 }
 
 // Packets per second of call on both sides against what the other side sent.

@@ -34,6 +34,27 @@ TEST(CodecNegotiation, OurPreferenceWinsOverTheOfferOrder) {
   EXPECT_FALSE(pickCodec(genesys, {CodecId::Opus}));
 }
 
+TEST(CodecNegotiation, ReofferAnswerKeepsTheCodecInUseWhenStillOffered) {
+  auto genesys = classify(kGenesys);  // PCMA first, then PCMU
+  EXPECT_EQ(pickAnswerCodec(genesys, CodecId::Pcmu, {CodecId::Pcma, CodecId::Pcmu}),
+            std::make_pair(CodecId::Pcmu, uint8_t{0}));
+  EXPECT_EQ(pickAnswerCodec(genesys, std::nullopt, {CodecId::Pcmu, CodecId::Pcma}),
+            std::make_pair(CodecId::Pcmu, uint8_t{0}));
+}
+
+TEST(CodecNegotiation, ReofferAnswerOnlyNamesOfferedCodecs) {
+  // Genesys re-offers PCMA only while PCMU is in use: the answer is PCMA (never the PCMU it did not offer).
+  auto pcmaOnly = classify({{8, "", 0, 1}, {101, "telephone-event", 8000, 1}});
+  EXPECT_EQ(pickAnswerCodec(pcmaOnly, CodecId::Pcmu, {CodecId::Pcmu, CodecId::Pcma}),
+            std::make_pair(CodecId::Pcma, uint8_t{8}));
+  // A codec outside our preference is not taken, and nothing usable is nullopt.
+  EXPECT_FALSE(pickAnswerCodec(pcmaOnly, CodecId::Pcmu, {CodecId::Pcmu}));
+  EXPECT_FALSE(pickAnswerCodec(classify({{9, "G722", 8000, 1}}), CodecId::Pcmu, {CodecId::Pcmu, CodecId::Pcma}));
+  // The offerer's payload type is kept (a dynamic number for a browser's codec).
+  auto browser = classify({{109, "opus", 48000, 2}, {0, "PCMU", 8000, 1}});
+  EXPECT_EQ(pickAnswerCodec(browser, CodecId::Opus, {CodecId::Pcmu}), std::make_pair(CodecId::Opus, uint8_t{109}));
+}
+
 TEST(CodecNegotiation, BrowserLegPassesThroughWhenPolicyAllows) {
   auto chrome = classify(kChrome);
   const std::vector<CodecId> pref = {CodecId::Opus, CodecId::Pcmu, CodecId::Pcma};

@@ -63,6 +63,13 @@ TEST(GenesysSdp, HoldIsAnsweredInactive) {
   EXPECT_EQ(answerDirection(*r), sdp::Direction::SendOnly);
 }
 
+TEST(GenesysSdp, DirectionsAreMirrored) {
+  EXPECT_EQ(mirrorDirection(sdp::Direction::SendOnly), sdp::Direction::RecvOnly);
+  EXPECT_EQ(mirrorDirection(sdp::Direction::RecvOnly), sdp::Direction::SendOnly);
+  EXPECT_EQ(mirrorDirection(sdp::Direction::Inactive), sdp::Direction::Inactive);
+  EXPECT_EQ(mirrorDirection(sdp::Direction::SendRecv), sdp::Direction::SendRecv);
+}
+
 TEST(GenesysSdp, RefusesWhatIsNotPlainRtpAudio) {
   EXPECT_FALSE(readGenesysSdp("v=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/SAVP 8\n").has_value());
   EXPECT_FALSE(readGenesysSdp("v=0\nm=audio 4000 RTP/AVP 8\n").has_value());             // no c=

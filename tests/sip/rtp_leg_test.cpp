@@ -138,6 +138,20 @@ TEST_F(RtpLegTest, InactivityTimeoutFiresOnceAndRearmsAfterTraffic) {
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return timeouts == 2; }, 2s));
 }
 
+TEST_F(RtpLegTest, HoldSuspendsTheInactivityTimeout) {
+  auto a = makeLeg(0, 150ms), b = makeLeg(1);
+  connect(*a, *b);
+  int timeouts = 0;
+  a->setOnTimeout([&] { ++timeouts; });
+  a->setExpectingMedia(false);  // the peer is on hold: silence is expected
+  EXPECT_FALSE(test::pumpUntil(loop, [&] { return timeouts > 0; }, 600ms));
+  // Retrieved: the count starts again from the resume, then fires once.
+  auto resumed = std::chrono::steady_clock::now();
+  a->setExpectingMedia(true);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return timeouts == 1; }, 2s));
+  EXPECT_GE(std::chrono::steady_clock::now() - resumed, 150ms);
+}
+
 TEST_F(RtpLegTest, SenderReportsAndReceiverReportsFlow) {
   auto a = makeLeg(0, 0ms, 100ms), b = makeLeg(1, 0ms, 100ms);
   connect(*a, *b);

@@ -33,6 +33,9 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   std::string confirmedSdp, answeredSdp;
   std::vector<int> progress;
   std::vector<std::string> remoteControl;
+  std::vector<std::string> reoffers;  // offers seen by onReoffer
+  int offersRequested = 0;
+  std::vector<std::pair<int, std::string>> reinviteAnswers;
 
   void onIncomingCall(std::shared_ptr<UpstreamCall> call) override {
     calls.push_back(call);
@@ -57,6 +60,21 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     if (event == "talk" && mode == Mode::RingOnly && !calls.empty() && calls.back()->state() == CallState::Ringing)
       calls.back()->answer(answerSdp);
   }
+  std::string onReoffer(std::string_view offer) override {
+    reoffers.emplace_back(offer);
+    // The session layer's choice, simplified: hold answered inactive, anything without PCMU refused (488).
+    if (offer.find("RTP/AVP 0") == std::string_view::npos) return {};
+    std::string answer = kTestSdp;
+    answer.replace(answer.find("a=sendrecv"), 10, "a=inactive");
+    return answer;
+  }
+  std::string onOfferRequested() override {
+    ++offersRequested;
+    std::string offer = kTestSdp;
+    offer.replace(offer.find("m=audio 20000"), 13, "m=audio 20002");
+    return offer;
+  }
+  void onReinviteAnswer(int status, std::string_view sdp) override { reinviteAnswers.emplace_back(status, sdp); }
   void onTerminated(int status, std::string_view) override {
     terminated = true;
     terminatedStatus = status;
@@ -292,6 +310,24 @@ TEST_F(SipStackTest, LateOfferTakesTheAnswerFromAck) {
   EXPECT_TRUE(handler.calls[0]->lateOffer());
   EXPECT_NE(handler.confirmedSdp.find("m=audio"), std::string::npos);
   EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.confirmedSdp);
+}
+
+TEST_F(SipStackTest, HoldReofferRefusalAndOfferlessRetrieve) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_hold_refused_reoffer_offerless_retrieve.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  // The hold and the G.722-only offer reached the session layer; the refused one got 488 (SIPp checked).
+  ASSERT_EQ(handler.reoffers.size(), 2u);
+  EXPECT_NE(handler.reoffers[0].find("c=IN IP4 0.0.0.0"), std::string::npos);
+  // The retrieve asked for a fresh offer and delivered the ACK's answer.
+  EXPECT_EQ(handler.offersRequested, 1);
+  ASSERT_EQ(handler.reinviteAnswers.size(), 1u);
+  EXPECT_EQ(handler.reinviteAnswers[0].first, 200);
+  EXPECT_NE(handler.reinviteAnswers[0].second.find("m=audio 30004"), std::string::npos);
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.reinviteAnswers[0].second);
+  EXPECT_TRUE(handler.terminated);
 }
 
 TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {

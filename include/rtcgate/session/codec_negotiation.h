@@ -45,6 +45,13 @@ std::optional<std::pair<codec::CodecId, uint8_t>> pickCodec(const OfferedCodecs&
 // telephone-event at `clockRate` (RFC 4733 §7.1.1: its rate must match the audio codec's).
 std::optional<uint8_t> pickTelephoneEvent(const OfferedCodecs& offered, uint32_t clockRate);
 
+// The codec of our answer to a re-offer: the codec in use when the offer still has it (no needless switch), else
+// the first of `preference` it offers (PCMU → PCMA when Genesys re-offers PCMA only). Only ever an offered codec,
+// with the offerer's payload type; nullopt when the offer has none of ours (488).
+std::optional<std::pair<codec::CodecId, uint8_t>> pickAnswerCodec(const OfferedCodecs& offered,
+                                                                  std::optional<codec::CodecId> current,
+                                                                  const std::vector<codec::CodecId>& preference);
+
 // The browser leg's codec once Genesys's codec is known: G.711 passthrough when `passthrough` is allowed and the
 // browser offered a G.711 law (the same law preferred, then the other law byte-mapped), else the first browser
 // preference the browser offered (transcoding).

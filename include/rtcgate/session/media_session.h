@@ -32,6 +32,9 @@ public:
     std::function<void(const std::string& reason)> failed;
     std::function<void()> browserClosedMedia;  // DTLS close_notify from the browser (see BrowserLeg)
     std::function<void(char digit, uint16_t durationMs)> dtmfFromUpstream;
+    // The answer to a browser re-offer (applyBrowserReoffer): our transport for the answer (new ICE credentials
+    // after an ICE restart, else the current ones, same DTLS role), or nullopt and why the offer was refused.
+    std::function<void(std::optional<sdp::TransportParams> local, const std::string& error)> reofferLocal;
   };
 
   MediaSession(EventLoop& worker, Setup setup, Events events);
@@ -43,10 +46,17 @@ public:
   // transport (from its offer) here, before gathering starts. False with a reason (no RTP port, offer refused).
   bool open(const std::optional<sdp::TransportParams>& browserOffer, std::string* error);
   bool setBrowserRemote(const sdp::TransportParams& remote, std::string* error);
+  // A browser re-offer (hold, ICE restart, refresh) on the established leg; reofferLocal follows, at once or once
+  // the restarted ICE agent has new credentials.
+  void applyBrowserReoffer(const sdp::TransportParams& remote);
   bool setUpstreamRemote(const std::string& address, uint16_t port);
+  // Starts the bridge, or reconfigures the running one (codec change: SSRC, sequence and timestamps continue).
   void startBridge(const codec::BridgeCodecs& codecs);
   bool sendDtmfUpstream(char digit, uint16_t durationMs);
-  void setSendingUpstream(bool send);
+  // Hold, either side: what the bridge sends toward each leg.
+  void setSending(bool toBrowser, bool toUpstream);
+  // False while Genesys's SDP says it sends nothing (hold): the RTP inactivity timeout is suspended.
+  void setUpstreamExpectingMedia(bool expecting);
   // Releases sockets and the ICE agent; the object may be destroyed right after (on this loop).
   void close();
   std::string summary() const;
@@ -64,6 +74,8 @@ private:
   std::unique_ptr<codec::MediaBridge> bridge_;
   std::optional<sdp::TransportParams> local_;
   bool remoteSet_ = false;
+  std::string browserUfrag_, browserPwd_;  // the browser's current ICE credentials (a change is an ICE restart)
+  bool reofferPending_ = false;            // an ICE restart: the next local description answers the re-offer
   bool readySent_ = false;
   bool closed_ = false;
 };

@@ -36,8 +36,10 @@ std::string browserOffer(const std::vector<codec::CodecId>& preference, const sd
                          uint64_t sessionId, uint64_t version);
 // Our answer to a browser's offer: the chosen codec with the browser's payload type, its telephone-event at the
 // same clock rate when offered, the browser's mid, `transport`.
+// `direction`: the answer's a= direction (mirrorDirection of the offer's for re-offers: hold).
 std::string browserAnswer(const BrowserMedia& offer, codec::CodecId chosen, uint8_t chosenPt,
-                          const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version);
+                          const sdp::TransportParams& transport, uint64_t sessionId, uint64_t version,
+                          sdp::Direction direction = sdp::Direction::SendRecv);
 
 // Genesys-leg SDP (plain RTP/AVP): the RTP leg's address/port, payload types in preference order plus
 // telephone-event with the event list `telephoneEvents` (an answer passes answerTelephoneEvents() of the offer),
@@ -55,7 +57,10 @@ struct GenesysMedia {
   OfferedCodecs codecs;
 };
 std::optional<GenesysMedia> readGenesysSdp(const std::string& text);
-// RFC 3264 §6.1: the answer's direction for an offered one (sendonly ⇄ recvonly; a c=0.0.0.0 hold is inactive).
+// RFC 3264 §6.1: the answer's direction for an offered one: sendonly → recvonly, recvonly → sendonly, inactive →
+// inactive, sendrecv → sendrecv.
+sdp::Direction mirrorDirection(sdp::Direction offered);
+// The same for a Genesys offer, where a c=0.0.0.0 hold (RFC 2543 style) is answered inactive.
 sdp::Direction answerDirection(const GenesysMedia& offer);
 
 }  // namespace rtcgate::session

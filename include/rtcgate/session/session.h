@@ -60,6 +60,8 @@ public:
   void onTerminated(int status, std::string_view reason) override;
   void onRemoteControl(std::string_view event) override;
   std::string onReoffer(std::string_view offer) override;
+  std::string onOfferRequested() override;
+  void onReinviteAnswer(int status, std::string_view sdp) override;
 
 private:
   static std::string newCallId();
@@ -75,6 +77,21 @@ private:
   void onBrowserResponse(int status, const std::string& reason, const std::string& sdp);
   bool chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp);
   void startBridge();
+  // Browser re-offers (hold/unhold, ICE restart, refresh): answered from the browser leg's own state.
+  void onBrowserReoffer(const std::string& sdp);
+  void onBrowserReofferLocal(const std::optional<sdp::TransportParams>& local, const std::string& error);
+  // Genesys-leg SDP (offer or answer) applied to the RTP leg and bridge: address/port, codec, direction.
+  void applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId, uint8_t> upstream);
+  // What each side is sent, and whether silence from Genesys is a failure, from both legs' directions.
+  void updateMediaDirections();
+  // The agent's hold carried to Genesys as a re-INVITE of our own (sendonly / sendrecv), one at a time.
+  void requestUpstreamDirection();
+  std::vector<std::pair<codec::CodecId, uint8_t>> upstreamOfferCodecs() const;
+  std::vector<codec::CodecId> offeredUpstreamIds() const;
+  // Our next Genesys-leg SDP; its o= version grows only when its content changed (RFC 3264 §8).
+  std::string nextGenesysSdp(const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
+                             std::optional<uint8_t> telephoneEventPt, sdp::Direction direction,
+                             std::string_view telephoneEvents = kTelephoneEventsOffered);
   template <typename Fn>
   void onMedia(Fn fn);
   void releaseMedia();
@@ -115,7 +132,17 @@ private:
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
   uint64_t sdpSessionId_;
   uint64_t genesysSdpVersion_ = 1;
-  sdp::Direction genesysDirection_ = sdp::Direction::SendRecv;
+  sdp::Direction genesysLocalDirection_ = sdp::Direction::SendRecv;  // in our last SDP to Genesys
+  std::string lastGenesysSdp_;
+  uint64_t browserSdpVersion_ = 1;
+  std::optional<BrowserMedia> pendingBrowserReoffer_;  // waiting for the media worker's transport for the answer
+  std::pair<codec::CodecId, uint8_t> pendingBrowserCodec_{};
+  bool agentHold_ = false;           // the browser's last offer was sendonly/inactive
+  bool agentHoldSignalled_ = false;  // what our last re-INVITE told Genesys
+  std::optional<bool> agentHoldRefused_;  // Genesys refused this hold state (not glare): not offered again
+  Timer upstreamRetryTimer_;              // after glare (491) on our re-INVITE
+  bool genesysSends_ = true;         // Genesys's SDP: it sends media to us
+  bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
   bool browserDone_ = false;
   bool upstreamDone_ = false;
 };

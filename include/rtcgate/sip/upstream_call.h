@@ -28,8 +28,14 @@ public:
   // Inbound: the ACK of our 2xx; for a late-offer INVITE it carries the upstream's answer.
   virtual void onConfirmed(std::string_view /*ackSdp*/) {}
   // A re-INVITE with an offer in an established call (hold, retrieve, media moved to a conference bridge).
-  // Returns our answer SDP; empty keeps the previous one.
+  // Returns our answer SDP; empty refuses the offer (488, the previous SDP stays in force).
   virtual std::string onReoffer(std::string_view /*offer*/) { return {}; }
+  // An offerless re-INVITE (Genesys retrieve): our offer for the 200, built from the leg's current state; the answer
+  // follows in the ACK (onReinviteAnswer). Empty: our previous SDP is offered again.
+  virtual std::string onOfferRequested() { return {}; }
+  // The answer to our offer in an established call: the 2xx to our re-INVITE (status 200-299, or the failure status
+  // with an empty sdp), or the ACK of an offerless re-INVITE (status 200).
+  virtual void onReinviteAnswer(int /*status*/, std::string_view /*sdp*/) {}
   // The call is over: the final status of a failed INVITE (404, 486, 487...), or 200 after a BYE.
   virtual void onTerminated(int /*status*/, std::string_view /*reason*/) {}
   // Remote control from the agent desktop (BroadWorks "talk"/"hold" event packages, sent by SIP Server as an
@@ -82,6 +88,10 @@ public:
   void reject(int status, const char* phrase);
   // Any state: CANCEL (outbound early), 480 (inbound early), BYE (answered).
   void hangup();
+  // Established call: a re-INVITE with our new offer `sdp` (hold, unhold). The result comes to onReinviteAnswer.
+  // False (nothing sent) when the call is not established or a re-INVITE of ours is still pending.
+  bool reinvite(const std::string& sdp);
+  bool reinvitePending() const { return reinvitePending_; }
 
   // Called by SipStack: the handle goes away (call over), or is abandoned to nua_destroy (stack shut down).
   void detach(bool destroyHandle = true);
@@ -103,6 +113,8 @@ private:
   int finalStatus_ = 0;
   std::string localSdp_;
   UpstreamCallObserver* observer_ = nullptr;
+  bool reinvitePending_ = false;    // our re-INVITE awaits its final response
+  bool awaitingAckAnswer_ = false;  // we offered in a 2xx to an offerless re-INVITE: the answer is in the ACK
   bool authTried_ = false;
   std::string authUser_;
   std::string authPassword_;  // the DN's digest password (outbound calls); never logged

@@ -231,8 +231,17 @@ void RtpLeg::readRtcp() {
   }
 }
 
+void RtpLeg::setExpectingMedia(bool expecting) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (expecting && !expectingMedia_) {
+    lastRx_ = std::chrono::steady_clock::now();
+    timedOut_ = false;
+  }
+  expectingMedia_ = expecting;
+}
+
 void RtpLeg::checkInactivity() {
-  if (timedOut_ || !haveRemote_) return;
+  if (timedOut_ || !haveRemote_ || !expectingMedia_) return;
   if (std::chrono::steady_clock::now() - lastRx_ < config_.inactivityTimeout) return;
   timedOut_ = true;
   timeoutsTotal_.fetch_add(1, std::memory_order_relaxed);

@@ -63,6 +63,9 @@ public:
   void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
   // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
   void setOnTimeout(std::function<void()> fn) { onTimeout_ = std::move(fn); }
+  // Hold: while the peer's SDP says it sends nothing (inactive, recvonly, c=0.0.0.0) silence is no failure, so the
+  // inactivity timeout is suspended; resuming restarts its count from now.
+  void setExpectingMedia(bool expecting);
 
   RtpStatus send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload);
   // Sends an SR (when we sent RTP since the last report) or an RR now; the timer does this every rtcpInterval.
@@ -102,6 +105,7 @@ private:
   std::chrono::steady_clock::time_point lastSrArrival_{};
   std::chrono::steady_clock::time_point lastRx_;
   bool timedOut_ = false;
+  bool expectingMedia_ = true;
   RtpLegStats stats_;
   RtpReceiveStats rx_;
   std::array<uint8_t, 1500> buf_{};
