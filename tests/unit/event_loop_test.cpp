@@ -188,8 +188,10 @@ TEST(Timer, PeriodicKeepsAbsoluteTimeWhenCallbacksAreSlow) {
   const auto end = start + std::chrono::seconds(2);
   while (Clock::now() < end) g_main_context_iteration(loop.context(), TRUE);
   const double expected = std::chrono::duration<double>(Clock::now() - start).count() * 50.0;
-  EXPECT_NEAR(ticks, expected, 2.0);
-  EXPECT_EQ(timer.skippedTicks(), 0u);
+  // Every elapsed period is either delivered or, after a stall of more than five periods (a loaded CI machine,
+  // a sanitizer build), counted as skipped: none is silently lost, as the relative timeout lost ~14 of 50 here.
+  EXPECT_NEAR(static_cast<double>(ticks) + static_cast<double>(timer.skippedTicks()), expected, 2.0);
+  EXPECT_GE(ticks, static_cast<int>(expected * 0.8));
 }
 
 TEST(Timer, PeriodicCatchesUpAfterAStallWithoutAnUnboundedBurst) {
