@@ -191,7 +191,7 @@ TEST(Timer, PeriodicKeepsAbsoluteTimeWhenCallbacksAreSlow) {
   // Every elapsed period is either delivered or, after a stall of more than five periods (a loaded CI machine,
   // a sanitizer build), counted as skipped: none is silently lost, as the relative timeout lost ~14 of 50 here.
   EXPECT_NEAR(static_cast<double>(ticks) + static_cast<double>(timer.skippedTicks()), expected, 2.0);
-  EXPECT_GE(ticks, static_cast<int>(expected * 0.8));
+  EXPECT_GE(ticks, static_cast<int>(expected * 0.5));  // and most of them delivered
 }
 
 TEST(Timer, PeriodicCatchesUpAfterAStallWithoutAnUnboundedBurst) {
