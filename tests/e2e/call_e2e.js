@@ -390,6 +390,10 @@ async function main() {
   if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
+  // A port range of this run's own, outside the default 20000-29999 that the component tests' daemons use and below
+  // the ephemeral ports: RTP still in flight toward a port another test's daemon just released would otherwise be
+  // latched by this daemon (symmetric RTP accepts any port of the SDP's address) and the call would lose its media.
+  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1300);
   const cfg = path.join(tmp, 'rtcgate.yaml');
   fs.writeFileSync(cfg, `listeners:
   admin: {address: 127.0.0.1, port: 0}
@@ -398,7 +402,7 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
+media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
 security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
