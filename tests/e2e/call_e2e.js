@@ -38,6 +38,8 @@
 //   telephone-event) and Genesys's answer (PCMU, this script's RTP endpoint) comes in the ACK.
 //   makecall-ack-without-sdp (inbound): the same INVITE, but Genesys ACKs without SDP and sends its SDP 1 s later in
 //   a re-INVITE: the call must stay up and the audio start once the re-INVITE is answered.
+//   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
+//   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -49,8 +51,10 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
-  'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp'];
-const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp'];
+  'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
+  'makecall-reinvite'];
+const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
+  'makecall-reinvite'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -392,8 +396,9 @@ async function main() {
   // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
   // genesys-hold: the port the retrieve's ACK moves the media to (same host).
   const genesysHoldMode = mode === 'genesys-hold' || mode === 'genesys-hold-c0';
-  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
-  if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
+  const movedByReinvite = mode === 'reinvite' || mode === 'makecall-reinvite';
+  const moved = movedByReinvite ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
+  if (moved && movedByReinvite) moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
   const cfg = path.join(tmp, 'rtcgate.yaml');
@@ -514,6 +519,7 @@ logging: {components: {session: debug}}
         : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml'
         : mode === 'makecall' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
         : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
+        : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
         : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
@@ -545,7 +551,7 @@ logging: {components: {session: debug}}
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
     const genesys = moved || media;
-    if (moved && mode === 'reinvite') check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
+    if (moved && movedByReinvite) check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
     check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
       `connection=${result.state} dtls=${result.dtls}`);
     check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
@@ -563,7 +569,7 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
-    if (mode === 'makecall') {
+    if (mode === 'makecall' || mode === 'makecall-reinvite') {
       check('rtcgate applied Genesys\'s answer from the ACK',
         /Genesys answer in the ACK: media 127\.0\.0\.1:\d+ \(sendrecv\) pcmu/.test(gw.out), 'log');
     } else if (mode === 'makecall-ack-without-sdp') {
