@@ -38,6 +38,7 @@
 //   telephone-event) and Genesys's answer (PCMU, this script's RTP endpoint) comes in the ACK.
 //   makecall-ack-without-sdp (inbound): the same INVITE, but Genesys ACKs without SDP and sends its SDP 1 s later in
 //   a re-INVITE: the call must stay up and the audio start once the re-INVITE is answered.
+//   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
 'use strict';
@@ -52,9 +53,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite'];
+  'makecall-reinvite', 'makecall-ack-c0'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite'];
+  'makecall-reinvite', 'makecall-ack-c0'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -519,6 +520,7 @@ logging: {components: {session: debug}}
         : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml'
         : mode === 'makecall' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
         : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
+        : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
         : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -572,8 +574,10 @@ logging: {components: {session: debug}}
     if (mode === 'makecall' || mode === 'makecall-reinvite') {
       check('rtcgate applied Genesys\'s answer from the ACK',
         /Genesys answer in the ACK: media 127\.0\.0\.1:\d+ \(sendrecv\) pcmu/.test(gw.out), 'log');
-    } else if (mode === 'makecall-ack-without-sdp') {
-      check('rtcgate kept the call up after an ACK without SDP', /ACK without SDP: waiting for its re-INVITE/.test(gw.out), 'log');
+    } else if (mode === 'makecall-ack-without-sdp' || mode === 'makecall-ack-c0') {
+      check(`rtcgate kept the call up after an ACK ${mode === 'makecall-ack-c0' ? 'answering c=0.0.0.0' : 'without SDP'}`,
+        mode === 'makecall-ack-c0' ? /Genesys media 0\.0\.0\.0:\d+ \(no destination yet\): waiting for its re-INVITE/.test(gw.out)
+          : /ACK without SDP: waiting for its re-INVITE/.test(gw.out), 'log');
       check('rtcgate started the bridge on Genesys\'s re-INVITE',
         /Genesys media at 127\.0\.0\.1:\d+, pcmu: starting the bridge/.test(gw.out), 'log');
     }
