@@ -132,7 +132,14 @@ void Session::apply(CallEvent event, uint16_t code) {
             return fail(488, "no codec of codecs.browser in the browser's offer");
           openMedia(media::LegRole::Answerer);
         } else {
-          if (upstream_->lateOffer()) return fail(488, "INVITE without SDP toward an agent is not supported yet");
+          if (upstream_->lateOffer()) {
+            // Third-party call control (RFC 3725, desktop MakeCall): the browser gets our offer as for any call,
+            // our 200 to Genesys carries our offer and Genesys's answer comes in the ACK (or a later re-INVITE).
+            lg()->info("INVITE without SDP (third-party call control): our offer goes in the 200");
+            upstream_->ring();
+            openMedia(media::LegRole::Offerer);
+            break;
+          }
           genesysSdp_ = readGenesysSdp(upstream_->remoteSdp());
           if (!genesysSdp_) return fail(488, "Genesys offer has no RTP/AVP audio");
           if (!pickCodec(genesysSdp_->codecs, codecIds(config_->codecs.upstream)))
@@ -464,6 +471,23 @@ std::vector<codec::CodecId> Session::offeredUpstreamIds() const {
 }
 
 void Session::applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId, uint8_t> upstream) {
+  if (!bridged_) {
+    // Late offer: Genesys's first usable answer (ACK, or its re-INVITE after an ACK without SDP) starts the bridge.
+    codecs_.upstreamCodec = upstream.first;
+    codecs_.upstreamPt = upstream.second;
+    codecs_.upstreamDtmfPt = pickTelephoneEvent(g.codecs, 8000);
+    const bool blackHole = g.address == "0.0.0.0" || g.port == 0;
+    genesysSends_ = !blackHole && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::SendOnly);
+    genesysReceives_ = !blackHole && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::RecvOnly);
+    genesysSdp_ = g;
+    if (blackHole) {
+      lg()->info("Genesys media {}:{} (no destination yet): waiting for its re-INVITE", g.address, g.port);
+      return;
+    }
+    lg()->info("Genesys media at {}:{}, {}: starting the bridge", g.address, g.port, codec::codecName(upstream.first));
+    startBridge();
+    return;
+  }
   const bool moved = g.address != "0.0.0.0" && g.port != 0 &&
                      (!genesysSdp_ || g.address != genesysSdp_->address || g.port != genesysSdp_->port);
   if (moved) {
@@ -666,7 +690,32 @@ void Session::onBrowserReofferLocal(const std::optional<sdp::TransportParams>& l
   requestUpstreamDirection();
 }
 
-void Session::onConfirmed(std::string_view) { log::CallScope scope(id_); lg()->info("Genesys confirmed the call (ACK)"); }
+void Session::onConfirmed(std::string_view ackSdp) {
+  log::CallScope scope(id_);
+  if (!upstream_ || !upstream_->lateOffer()) {
+    lg()->info("Genesys confirmed the call (ACK)");
+    return;
+  }
+  if (state_ != CallState::Connected) return;
+  if (ackSdp.empty()) {
+    // RFC 3725 flows where the controller ACKs first and sends the far end's SDP in a re-INVITE (onReoffer).
+    lg()->info("Genesys confirmed the call with an ACK without SDP: waiting for its re-INVITE with the answer");
+    return;
+  }
+  auto g = readGenesysSdp(std::string(ackSdp));
+  auto up = g ? pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()) : std::nullopt;
+  if (!up) {
+    lg()->warn("Genesys answer in the ACK unusable ({}); ending the call",
+               g ? "no codec we offered" : "no RTP/AVP audio");
+    rejectCode_ = 488;
+    apply(CallEvent::MediaFailed);
+    return;
+  }
+  lg()->info("Genesys answer in the ACK: media {}:{} ({}) {}", g->address, g->port, sdp::toString(g->direction),
+             codec::codecName(up->first));
+  applyGenesysMedia(*g, *up);
+  updateMediaDirections();
+}
 
 void Session::onTerminated(int status, std::string_view reason) {
   log::CallScope scope(id_);
@@ -702,6 +751,7 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
     apply(CallEvent::MediaFailed);
     return;
   }
+  if (!genesysSdp_) return answerLateOffer(*browser);
   // Genesys leg: the browser's G.711 law when Genesys offered it and passthrough is allowed, else our preference.
   std::optional<std::pair<codec::CodecId, uint8_t>> up;
   if (config_->codecs.passthrough && browser->first != codec::CodecId::Opus)
@@ -725,6 +775,39 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
     if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
   });
   startBridge();
+  apply(CallEvent::CalleeAnswered);
+}
+
+void Session::answerLateOffer(std::pair<codec::CodecId, uint8_t> browser) {
+  // INVITE without SDP: our 200 offers codecs.upstream (the browser's G.711 law first when passthrough is allowed)
+  // with telephone-event; the bridge starts with Genesys's answer (onConfirmed, or onReoffer after an empty ACK).
+  std::vector<std::pair<codec::CodecId, uint8_t>> offer;
+  auto add = [&offer](codec::CodecId id) {
+    if (id == codec::CodecId::Opus) return;
+    for (const auto& [have, pt] : offer)
+      if (have == id) return;
+    offer.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
+  };
+  if (config_->codecs.passthrough) add(browser.first);
+  for (auto id : codecIds(config_->codecs.upstream)) add(id);
+  if (offer.empty()) {
+    lg()->warn("no G.711 codec in codecs.upstream to offer Genesys");
+    rejectCode_ = 488;
+    apply(CallEvent::MediaFailed);
+    return;
+  }
+  codecs_.browserCodec = browser.first;
+  codecs_.browserPt = browser.second;
+  codecs_.browserDtmfPt = pickTelephoneEvent(browserSdp_->codecs, codec::rtpClockRate(browser.first));
+  codecs_.upstreamCodec = offer.front().first;  // until Genesys answers
+  codecs_.upstreamPt = offer.front().second;
+  codecs_.upstreamDtmfPt = kGenesysTelephoneEventPt;
+  genesysAnswerSdp_ = nextGenesysSdp(offer, kGenesysTelephoneEventPt, sdp::Direction::SendRecv);
+  auto transport = browserSdp_->transport;
+  onMedia([transport](MediaSession& m) {
+    std::string e;
+    if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
+  });
   apply(CallEvent::CalleeAnswered);
 }
 

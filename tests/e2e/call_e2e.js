@@ -33,6 +33,14 @@
 //   moves the media to a new port, then re-offers PCMA only: audio resumes at the new port, in PCMA after the
 //   re-offer, and the browser keeps hearing 1 kHz.
 //   genesys-hold-c0 (inbound): the same with SIP Server's default hold, c=0.0.0.0 (answered a=inactive).
+//   makecall (inbound): issue 10, third-party call control (RFC 3725, desktop MakeCall): Genesys's INVITE has no
+//   SDP; the browser is offered as for any inbound call, rtcgate's 200 carries an offer (SIPp checks PCMU, PCMA and
+//   telephone-event) and Genesys's answer (PCMU, this script's RTP endpoint) comes in the ACK.
+//   makecall-ack-without-sdp (inbound): the same INVITE, but Genesys ACKs without SDP and sends its SDP 1 s later in
+//   a re-INVITE: the call must stay up and the audio start once the re-INVITE is answered.
+//   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
+//   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
+//   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -44,10 +52,13 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
-  'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'];
+  'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
+  'makecall-reinvite', 'makecall-ack-c0'];
+const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
+  'makecall-reinvite', 'makecall-ack-c0'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'reinvite', 'long', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0'].includes(mode)) ||
-    (direction === 'outbound' && ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0'].includes(mode))) {
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
+    (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
 }
@@ -386,8 +397,9 @@ async function main() {
   // reinvite: where Genesys moves the media; the first endpoint goes quiet once the new one is in use.
   // genesys-hold: the port the retrieve's ACK moves the media to (same host).
   const genesysHoldMode = mode === 'genesys-hold' || mode === 'genesys-hold-c0';
-  const moved = mode === 'reinvite' ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
-  if (moved && mode === 'reinvite') moved.onFirst = () => media.stopSending();
+  const movedByReinvite = mode === 'reinvite' || mode === 'makecall-reinvite';
+  const moved = movedByReinvite ? await genesysMedia('127.0.0.2') : genesysHoldMode ? await genesysMedia() : null;
+  if (moved && movedByReinvite) moved.onFirst = () => media.stopSending();
   const sippPort = await freeUdpPort();
   const browserCodecs = direction === 'inbound' && mode === 'passthrough' ? '[pcmu, pcma, opus]' : '[opus, pcmu, pcma]';
   // A port range of this run's own, outside the default 20000-29999 that the component tests' daemons use and below
@@ -509,7 +521,12 @@ logging: {components: {session: debug}}
     } else {
       const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
         : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml'
-        : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml' : 'uac-call-agent-external-media.xml';
+        : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml'
+        : mode === 'makecall' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
+        : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
+        : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
+        : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
+        : 'uac-call-agent-external-media.xml';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
@@ -540,7 +557,7 @@ logging: {components: {session: debug}}
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
     const genesys = moved || media;
-    if (moved && mode === 'reinvite') check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
+    if (moved && movedByReinvite) check('media moved by re-INVITE reached the new endpoint', moved.received.length >= 50, moved.received.length);
     check('browser ICE + DTLS connected', result.state === 'connected' && result.dtls === 'connected',
       `connection=${result.state} dtls=${result.dtls}`);
     check(`browser leg codec ${expectCodec}`, result.codec === expectCodec, result.codec);
@@ -558,6 +575,16 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
+    if (mode === 'makecall' || mode === 'makecall-reinvite') {
+      check('rtcgate applied Genesys\'s answer from the ACK',
+        /Genesys answer in the ACK: media 127\.0\.0\.1:\d+ \(sendrecv\) pcmu/.test(gw.out), 'log');
+    } else if (mode === 'makecall-ack-without-sdp' || mode === 'makecall-ack-c0') {
+      check(`rtcgate kept the call up after an ACK ${mode === 'makecall-ack-c0' ? 'answering c=0.0.0.0' : 'without SDP'}`,
+        mode === 'makecall-ack-c0' ? /Genesys media 0\.0\.0\.0:\d+ \(no destination yet\): waiting for its re-INVITE/.test(gw.out)
+          : /ACK without SDP: waiting for its re-INVITE/.test(gw.out), 'log');
+      check('rtcgate started the bridge on Genesys\'s re-INVITE',
+        /Genesys media at 127\.0\.0\.1:\d+, pcmu: starting the bridge/.test(gw.out), 'log');
+    }
   } finally {
     await browser.close();
     await site.close();

@@ -75,6 +75,8 @@ private:
   void onBrowserEnded(const std::string& why);
   void onBrowserClosedMedia();
   void onBrowserResponse(int status, const std::string& reason, const std::string& sdp);
+  // ToAgent, INVITE without SDP: the browser answered; our 200 to Genesys carries our offer.
+  void answerLateOffer(std::pair<codec::CodecId, uint8_t> browser);
   bool chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* browserSdp);
   void startBridge();
   // Browser re-offers (hold/unhold, ICE restart, refresh): answered from the browser leg's own state.
@@ -119,7 +121,7 @@ private:
   std::shared_ptr<std::unique_ptr<MediaSession>> media_;
   Timer terminatingTimer_;
   Timer browserByeGraceTimer_;  // armed by the browser's DTLS close_notify, until its BYE arrives
-  std::string genesysAnswerSdp_;  // ToAgent: sent in our 200
+  std::string genesysAnswerSdp_;  // ToAgent: sent in our 200 (our offer when Genesys's INVITE had no SDP)
   std::optional<sdp::TransportParams> localTransport_;
   std::string rtpAddress_;
   uint16_t rtpPort_ = 0;
