@@ -156,6 +156,10 @@ void parseUpstream(const Field& f, Config& c) {
     MapReader sm(*st);
     // RFC 4028 §4: Min-SE must not be below 90 s; 86400 bounds it at a day.
     if (auto v = sm.optional("min_se_s")) u.sessionTimer.minSeS = v->asUint(90, 86400);
+    if (auto v = sm.optional("expires_s")) {
+      u.sessionTimer.expiresS = v->asUint(90, 86400);
+      if (u.sessionTimer.expiresS < u.sessionTimer.minSeS) v->fail("must not be below min_se_s");
+    }
     sm.finish();
   }
   if (u.registerRetryMinMs > u.registerRetryMaxMs)

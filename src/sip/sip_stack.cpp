@@ -176,7 +176,11 @@ void SipStack::start() {
                     NUTAG_KEEPALIVE(0),
                     // RFC 4028: accept Session-Expires down to the configured Min-SE (default 90, RFC 4028's floor;
                     // nua's own default of 120 answered 422 to the common 90).
-                    NUTAG_MIN_SE(up.sessionTimer.minSeS), TAG_END());
+                    NUTAG_MIN_SE(up.sessionTimer.minSeS),
+                    // Session-Expires offered on our INVITEs (and put in our 2xx when Genesys asked for none); a
+                    // 422 + Min-SE is retried by nua with the larger interval. How rtcgate refreshes as refresher is
+                    // chosen per call from Genesys's Allow (UpstreamCall::chooseRefreshMethod).
+                    NUTAG_SESSION_TIMER(up.sessionTimer.expiresS), TAG_END());
   if (nua_ == nullptr) {
     g_source_destroy(source_);
     su_root_destroy(root_);
@@ -397,6 +401,7 @@ void SipStack::onIncomingInvite(const Event& e) {
   p.autoAnswerCallInfo = autoAnswerCallInfo(e.sip);
   auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
   nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
+  call->chooseRefreshMethod(e.sip);
   calls_[call.get()] = call;
   updateGauges();
   lg()->info("INVITE to DN {} (CallUUID {}){}", dn, call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid(),

@@ -112,6 +112,11 @@ void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* si
   }
   if (params_.direction != CallDirection::Outbound) return;
   log::CallScope scope(logId());
+  if (state_ == CallState::Confirmed || state_ == CallState::Terminated) {
+    // A session-timer refresh nua sent by itself (RFC 4028): the SDP is unchanged, nothing to tell the session.
+    if (status >= 200) lg()->debug("session refresh re-INVITE answered {} {}", status, phrase != nullptr ? phrase : "");
+    return;
+  }
   if (sip != nullptr && params_.genesysCallUuid.empty()) params_.genesysCallUuid = unknownHeader(sip, kCallUuidHeader);
   if (params_.callId.empty() && sip != nullptr && sip->sip_call_id != nullptr) params_.callId = sip->sip_call_id->i_id;
   if ((status == 401 || status == 407) && !authTried_ && !authPassword_.empty()) {
@@ -126,6 +131,7 @@ void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* si
     if (state_ == CallState::Offered) state_ = CallState::Ringing;
     if (observer_ != nullptr) observer_->onProgress(status, bodyOf(sip));
   } else if (status >= 200 && status < 300) {
+    chooseRefreshMethod(sip);
     params_.remoteSdp = std::string(bodyOf(sip));
     state_ = CallState::Confirmed;  // nua sends the ACK itself
     lg()->info("call from DN {} answered ({})", params_.dn, status);
@@ -134,6 +140,20 @@ void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* si
     finalStatus_ = status;
     lg()->info("call from DN {} failed: {} {}", params_.dn, status, phrase != nullptr ? phrase : "");
   }
+}
+
+void UpstreamCall::chooseRefreshMethod(const sip_s* sip) {
+  // RFC 4028: when rtcgate is the refresher nua refreshes at half the interval. By UPDATE without SDP (nothing to
+  // renegotiate) only if Genesys allows UPDATE; otherwise by re-sending our INVITE, SDP unchanged, on our own calls.
+  // On Genesys's calls nua would have to send an offerless re-INVITE (no INVITE of ours to repeat), whose answer
+  // would belong in an ACK nua cannot fill: there, without UPDATE, leave the refreshing to Genesys when it lets us
+  // choose (refresher=uac in our 2xx).
+  const bool update = sip != nullptr && sip->sip_allow != nullptr &&
+                      sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE") != 0;
+  if (update || params_.direction == CallDirection::Outbound)
+    nua_set_hparams(nh_.get(), NUTAG_UPDATE_REFRESH(update ? 1 : 0), TAG_END());
+  else
+    nua_set_hparams(nh_.get(), NUTAG_UPDATE_REFRESH(0), NUTAG_SESSION_REFRESHER(nua_remote_refresher), TAG_END());
 }
 
 void UpstreamCall::onCallState(int callState, int status, const char* phrase, const sip_s*) {

@@ -53,9 +53,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -194,6 +194,14 @@ const PAGE = `<!doctype html><title>rtcgate e2e agent</title><script src="jssip.
 ${TONE_DETECTOR}
 window.register = (url) => new Promise((resolve, reject) => {
   const socket = new JsSIP.WebSocketInterface(url);
+  // Every SIP message the page sends and receives, as its start line and CSeq (session-timer refresh counts).
+  window.sipOut = []; window.sipIn = [];
+  const summary = (m) => { const t = String(m); return t.split('\\r\\n')[0] + ' | ' + ((t.match(/^CSeq:[^\\r]*/mi) || [''])[0]); };
+  const send = socket.send.bind(socket);
+  socket.send = (m) => { window.sipOut.push(summary(m)); return send(m); };
+  let ondata = null;
+  Object.defineProperty(socket, 'ondata', { configurable: true, get: () => ondata,
+    set: (f) => { ondata = typeof f === 'function' ? (d) => { window.sipIn.push(summary(d)); return f(d); } : f; } });
   window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
@@ -526,17 +534,22 @@ logging: {components: {session: debug}}
         : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
         : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
+        : mode === 'session-timers' ? 'uac-call-agent-session-timer-refreshes.xml'
         : 'uac-call-agent-external-media.xml';
+      const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : genesysHoldMode ? '7000' : '6000', '-m', '1', '-timeout', mode === 'long' ? '120s' : '60s',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'session-timers' ? String(TIMERS_TAIL_MS) : genesysHoldMode ? '7000' : '6000',
+        '-m', '1', '-timeout', mode === 'long' ? '120s' : mode === 'session-timers' ? '220s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
-      if (mode === 'long') {
+      if (longCall) {
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
-        const stopAt = setTimeout(() => media.stopSending(), LONG_CALL_MS - 2000);
+        const stopAt = setTimeout(() => media.stopSending(),
+          (mode === 'long' ? LONG_CALL_MS : 3 * TIMERS_REFRESH_MS + TIMERS_TAIL_MS) - 2000);
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
+        if (mode === 'session-timers') await checkSessionTimers(page, gw);
       } else if (genesysHoldMode) {
         const held = genesysHold(page, media, moved, gw);
         held.catch(() => {});  // awaited below; its failure must not crash the script before that
@@ -552,7 +565,7 @@ logging: {components: {session: debug}}
     }
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
     media.close();
-    if (mode === 'long') checkLongCall(result, media);
+    if (mode === 'long' || mode === 'session-timers') checkLongCall(result, media);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -707,6 +720,24 @@ async function genesysHold(page, first, moved, gw) {
   check('Genesys hears the 440 Hz in PCMA', Math.abs(hz - 440) <= 10, `${hz} Hz`);
 }
 
+// Issue 10, RFC 4028 on both legs of one call: Genesys (SIPp, refresher=uac, 90 s) refreshed three times (re-INVITE
+// with the same SDP, UPDATE without SDP, re-INVITE), each answered 200 with Session-Expires (the scenario checks it);
+// JsSIP (its default session timers: 90 s, it refreshes by UPDATE) refreshed three times too, each answered 200.
+// Neither leg's refresh reached the other leg: no INVITE or UPDATE toward the browser, no re-INVITE to Genesys.
+async function checkSessionTimers(page, gw) {
+  const { out, inn } = await page.evaluate(() => ({ out: window.sipOut, inn: window.sipIn }));
+  const updates = out.filter((l) => /^UPDATE /.test(l));
+  const updateOks = inn.filter((l) => /^SIP\/2\.0 200 .*\| CSeq: \d+ UPDATE/i.test(l));
+  check('browser (JsSIP) refreshed its session >= 3 times with UPDATE', updates.length >= 3, updates.length);
+  check('each browser UPDATE answered 200', updateOks.length === updates.length, `${updateOks.length} of ${updates.length}`);
+  const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
+  check('nothing re-offered to the browser (its only INVITE is the call)', towardBrowser.length === 1,
+    JSON.stringify(towardBrowser));
+  const reoffers = (gw.out.match(/Genesys re-INVITE: media/g) || []).length;
+  check('rtcgate answered Genesys\'s 2 refresh re-INVITEs from its own state', reoffers === 2, reoffers);
+  check('rtcgate sent no re-INVITE to Genesys', !/re-INVITE to Genesys/.test(gw.out));
+}
+
 // Packets per second of call on both sides against what the other side sent.
 function checkLongCall(result, genesys) {
   const audio = genesys.received.filter((p) => p.pt === 0);
@@ -758,7 +789,11 @@ function checkOneCallId(out) {
 }
 
 const LONG_CALL_MS = 65000;
-const deadlineMs = mode === 'long' ? 170000 : 90000;
+// session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
+// TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
+const TIMERS_REFRESH_MS = 45000;
+const TIMERS_TAIL_MS = 15000;
+const deadlineMs = mode === 'long' ? 170000 : mode === 'session-timers' ? 270000 : 90000;
 const deadline = setTimeout(() => { check(`finished within ${deadlineMs / 1000} s`, false); finish(); }, deadlineMs);
 function finish() {
   clearTimeout(deadline);

@@ -25,6 +25,7 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   enum class Mode { Answer, RingOnly, AnswerThenHangup };
   EventLoop* loop = nullptr;
   Mode mode = Mode::Answer;
+  bool hangupWhenAnswered = true;  // our outbound call: BYE as soon as Genesys answers
   std::string answerSdp = kTestSdp;
   std::vector<std::shared_ptr<UpstreamCall>> calls;
   std::shared_ptr<UpstreamCall> outbound;
@@ -52,7 +53,7 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   void onAnswered(std::string_view sdp) override {
     answered = true;
     answeredSdp = std::string(sdp);
-    loop->post([this] { outbound->hangup(); });
+    if (hangupWhenAnswered) loop->post([this] { outbound->hangup(); });
   }
   // As the session layer does through the browser: a remote "talk" answers the ringing call.
   void onRemoteControl(std::string_view event) override {
@@ -123,11 +124,11 @@ protected:
     return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
   }
   // SIPp as the upstream answering rtcgate (UAS) on upstreamPort.
-  std::unique_ptr<test::SippProcess> uas(const std::string& name) {
+  std::unique_ptr<test::SippProcess> uas(const std::string& name, const std::string& timeout = "15s") {
     auto p = std::make_unique<test::SippProcess>(
         dir.path(), test::scenario(name),
         std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                                 std::to_string(test::freePort()), "-m", "1", "-timeout", "15s", "-timeout_error",
+                                 std::to_string(test::freePort()), "-m", "1", "-timeout", timeout, "-timeout_error",
                                  "-bind_local"});
     EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
         << p->output();
@@ -220,6 +221,20 @@ TEST_F(SipStackTest, SessionExpiresBelowMinSeGets422WithMinSe90) {
   auto p = uac("inbound_call_session_expires_60_gets_422.xml", "1001");
   EXPECT_EQ(finish(*p), 0) << p->output();
   EXPECT_TRUE(handler.calls.empty());
+}
+
+// Issue 10, RFC 4028 with Genesys as refresher: its refresh re-INVITE (same SDP) goes to the session layer like any
+// re-offer, its refresh UPDATE (no SDP) is answered by nua alone; both 200s carry Session-Expires.
+TEST_F(SipStackTest, GenesysRefreshByReinviteThenUpdateGets200WithSessionExpires) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_genesys_refreshes_by_reinvite_then_update.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_TRUE(handler.confirmed);
+  EXPECT_EQ(handler.reoffers.size(), 1u);  // the re-INVITE; the UPDATE carried no offer
+  EXPECT_EQ(handler.offersRequested, 0);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
 }
 
 // Issue 10: NOTIFY Event: talk / hold (BroadWorks remote control, advertised in Allow-Events) got 481.
@@ -396,6 +411,41 @@ TEST_F(SipStackTest, OutboundCallAuthenticatesAndCarriesCallUuid) {
   EXPECT_FALSE(handler.progress.empty());
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
 }
+
+// Issue 10, RFC 4028 on our own INVITEs: Session-Expires (upstream.session_timer.expires_s) is offered, and a 422
+// with a larger Min-SE is retried by nua with that interval.
+TEST_F(SipStackTest, OutboundCallOffersSessionExpiresAndRetries422WithTheLargerMinSe) {
+  auto p = uas("outbound_call_session_expires_422_retried_with_min_se.xml");
+  startStack();
+  handler.outbound = stack->placeCall("1002", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.answered);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+// Issue 10, RFC 4028 with rtcgate as refresher (Genesys's 200 says refresher=uac on our INVITE): nua refreshes at
+// half the interval, by UPDATE without SDP when Genesys allows UPDATE, else by re-sending the INVITE with the same
+// SDP; the refresh's 200 is not taken for a new answer. About 45 s each (90 s is the smallest legal interval).
+class SipStackRefresherTest : public SipStackTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(SipStackRefresherTest, RtcgateRefreshesTheSessionBeforeItExpires) {
+  cfg->upstream.sessionTimer.expiresS = 90;
+  handler.hangupWhenAnswered = false;
+  auto p = uas(GetParam(), "75s");
+  startStack();
+  handler.outbound = stack->placeCall("1002", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p, 80s), 0) << p->output();
+  EXPECT_TRUE(handler.answered);
+  EXPECT_TRUE(handler.reinviteAnswers.empty());
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_EQ(handler.terminatedStatus, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(ByUpdateOrReinvite, SipStackRefresherTest,
+                         ::testing::Values("outbound_call_rtcgate_refreshes_by_update.xml",
+                                           "outbound_call_rtcgate_refreshes_by_reinvite.xml"));
 
 }  // namespace
 }  // namespace rtcgate::sip

@@ -42,6 +42,7 @@ TEST(ConfigLoader, EmptyDocumentIsAllDefaults) {
   EXPECT_EQ(c.ice.candidates.denyInterfaces, (std::vector<std::string>{"docker*", "br-*", "veth*", "virbr*", "lo"}));
   EXPECT_FALSE(c.ice.candidates.allowLoopback);
   EXPECT_EQ(c.upstream.sessionTimer.minSeS, 90u);  // RFC 4028's floor, not sofia-sip's 120
+  EXPECT_EQ(c.upstream.sessionTimer.expiresS, 1800u);
 }
 
 TEST(ConfigLoader, ShippedFilesAreValid) {
@@ -65,7 +66,7 @@ upstream:
   allowed_source_cidrs: [192.0.2.0/24]
   register_expires_s: 600
   options_ping_interval_ms: 5000
-  session_timer: {min_se_s: 120}
+  session_timer: {min_se_s: 120, expires_s: 600}
 agents:
   - {user: alice, ha1: 0123456789abcdef0123456789abcdef, dn: "7001", dn_password: s3cret, always_registered: true}
 media: {workers: 2, rtp_address: 192.0.2.10, rtp_port_min: 40000, rtp_port_max: 40100, srtp_profiles: [AEAD_AES_128_GCM]}
@@ -89,6 +90,7 @@ metrics: {enabled: false}
   EXPECT_EQ(c.upstream.servers.at(0).transport, SipTransport::Tcp);
   EXPECT_EQ(c.upstream.domain, "192.0.2.20");
   EXPECT_EQ(c.upstream.sessionTimer.minSeS, 120u);
+  EXPECT_EQ(c.upstream.sessionTimer.expiresS, 600u);
   EXPECT_EQ(c.agents.at(0).dnPassword.reveal(), "s3cret");
   EXPECT_EQ(c.ice.stunServers.at(1).address, "2001:db8::1");
   EXPECT_EQ(c.ice.stunServers.at(1).port, 19302);
@@ -125,6 +127,8 @@ TEST(ConfigLoader, OutOfRangeValuesAreRejected) {
   expectError("media:\n  rtp_port_min: 30000\n  rtp_port_max: 20000\n", 2, 3, "media", "must not exceed");
   expectError("upstream:\n  session_timer: {min_se_s: 60}\n", 2, 29, "upstream.session_timer.min_se_s",
               "out of range 90..86400");
+  expectError("upstream:\n  session_timer: {min_se_s: 120, expires_s: 100}\n", 2, 45, "upstream.session_timer.expires_s",
+              "must not be below min_se_s");
 }
 
 TEST(ConfigLoader, BadAddressesAreRejected) {

@@ -52,6 +52,9 @@ struct UpstreamServer {
 struct SessionTimer {
   // Smallest Session-Expires accepted from Genesys; below it gets 422 with this Min-SE. RFC 4028 §4 allows 90.
   uint32_t minSeS = 90;
+  // Session-Expires offered in our INVITEs to Genesys and in our 2xx when Genesys offers none; not below minSeS.
+  // When rtcgate is the refresher, nua refreshes (re-INVITE with the same SDP) at half the negotiated interval.
+  uint32_t expiresS = 1800;
   bool operator==(const SessionTimer&) const = default;
 };
 

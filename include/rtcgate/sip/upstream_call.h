@@ -103,6 +103,8 @@ private:
   void onAck(const sip_s* sip) override;
   bool onNotify(std::string_view event) override;
   void terminate(int status, std::string_view reason);
+  // RFC 4028: how nua refreshes this session when rtcgate is the refresher, from the peer's Allow (see the .cpp).
+  void chooseRefreshMethod(const sip_s* sip);
   friend class SipStack;
 
   EventLoop& loop_;
