@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -71,19 +72,20 @@ std::string SippProcess::output() const {
 }
 
 uint16_t freePort(const char* address) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    int u = socket(AF_INET, SOCK_DGRAM, 0);
+  // Below the kernel's ephemeral range (32768-60999): a port the kernel hands to some other socket's bind(0) (a
+  // daemon's, libnice's, Chromium's) between our check and SIPp's bind would otherwise be lost, and a port number
+  // is all SIPp can take. Tests running side by side pick at random, so they rarely meet either.
+  static std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(10000, 19999);
+  for (int attempt = 0; attempt < 100; ++attempt) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(pick(rng)));
     inet_pton(AF_INET, address, &sa.sin_addr);
-    socklen_t len = sizeof sa;
-    if (bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-        getsockname(u, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-      close(u);
-      continue;
-    }
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
     int t = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    bool ok = bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+              bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
     close(t);
     close(u);
     if (ok) return ntohs(sa.sin_port);
