@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: Apache-2.0
+// Component: whole calls through SessionManager and Session, driven through both legs' events. The Genesys leg is
+// the real SipStack against SIPp on 127.0.0.1; the browser leg is the real BrowserDialogs fed with SIP text by the
+// test (playing JsSIP over a recording transport) and a real peer BrowserLeg (libnice, DTLS-SRTP) as the browser's
+// media, so ICE/DTLS really connect. Each test checks what each side was sent, in which state, and that the session
+// is gone at the end: teardown from each state and direction, re-offers with glare, admission.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "media/leg_harness.h"
+#include "rtcgate/core/worker_pool.h"
+#include "rtcgate/media/dtls_certificate.h"
+#include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/session/session_manager.h"
+#include "rtcgate/signaling/browser_dialogs.h"
+#include "rtcgate/signaling/registrar.h"
+#include "rtcgate/signaling/sip_message.h"
+#include "rtcgate/sip/sip_stack.h"
+#include "support/sipp_process.h"
+#include "support/test_support.h"
+
+namespace rtcgate::session {
+namespace {
+
+using namespace std::chrono_literals;
+using signaling::SipMessage;
+
+constexpr signaling::ConnectionId kConnection = 7;
+constexpr const char* kAgent = "agent1001";
+
+// What rtcgate sent to the browser, in order.
+struct RecordingTransport : signaling::SipTransport {
+  std::vector<std::string> sent;
+  bool send(signaling::ConnectionId, std::string m) override {
+    sent.push_back(std::move(m));
+    return true;
+  }
+  void close(signaling::ConnectionId) override {}
+};
+
+std::unique_ptr<SipMessage> parse(const std::string& text) {
+  auto r = SipMessage::parse(text);
+  EXPECT_EQ(r.status, SipMessage::ParseStatus::Ok) << r.reason << "\n" << text;
+  return std::move(r.message);
+}
+
+std::string headerLine(const std::string& message, const std::string& name) {
+  std::smatch m;
+  std::regex re("\r\n(" + name + ": [^\r]*)\r\n", std::regex::icase);
+  return std::regex_search(message, m, re) ? m[1].str() : "";
+}
+
+std::string bodyOf(const std::string& message) {
+  auto at = message.find("\r\n\r\n");
+  return at == std::string::npos ? "" : message.substr(at + 4);
+}
+
+std::string directionOf(const std::string& sdp) {
+  for (const char* d : {"sendrecv", "sendonly", "recvonly", "inactive"})
+    if (sdp.find(std::string("a=") + d) != std::string::npos) return d;
+  return "sendrecv";
+}
+
+// The browser: JsSIP's side of the dialog as SIP text, and a peer BrowserLeg as its media.
+class Browser {
+public:
+  Browser(signaling::BrowserDialogs& dialogs, RecordingTransport& transport, media::MediaContext ctx)
+      : dialogs_(dialogs), transport_(transport), ctx_(std::move(ctx)) {}
+
+  // Request from the browser inside (or starting) the dialog "call-1".
+  void request(const std::string& method, const std::string& body = {}, const std::string& extra = {}) {
+    const uint32_t cseq = method == "ACK" || method == "CANCEL" ? inviteCseq_ : ++cseq_;
+    if (method == "INVITE") inviteCseq_ = cseq;
+    const std::string branch =
+        method == "CANCEL" ? inviteBranch_ : "z9hG4bKb" + std::to_string(++branches_);
+    if (method == "INVITE") inviteBranch_ = branch;
+    std::string s = method + " sip:5000@rtcgate.invalid SIP/2.0\r\n"
+                    "Via: SIP/2.0/WSS b1.invalid;branch=" + branch + "\r\n"
+                    "Max-Forwards: 69\r\n"
+                    "To: <sip:5000@rtcgate.invalid>" + (remoteTag_.empty() || method == "CANCEL" ? "" : ";tag=" + remoteTag_) + "\r\n"
+                    "From: \"Agent\" <sip:" + std::string(kAgent) + "@rtcgate.invalid>;tag=brw1\r\n"
+                    "Call-ID: call-1\r\n"
+                    "CSeq: " + std::to_string(cseq) + " " + method + "\r\n"
+                    "Contact: <sip:b1@b1.invalid;transport=ws;ob>\r\n" + extra;
+    if (!body.empty()) s += "Content-Type: application/sdp\r\n";
+    s += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    dialogs_.onRequest(kConnection, kAgent, parse(s));
+  }
+
+  // A response of the browser to a request rtcgate sent it (the INVITE of a call to the agent, BYE, CANCEL...).
+  void respond(const std::string& request, int status, const std::string& reason, const std::string& body = {}) {
+    std::string s = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+    for (const char* h : {"Via", "From", "Call-ID", "CSeq"}) s += headerLine(request, h) + "\r\n";
+    std::string to = headerLine(request, "To");
+    if (to.find(";tag=") == std::string::npos && status > 100) to += ";tag=brwans";
+    s += to + "\r\n";
+    if (request.rfind("INVITE ", 0) == 0 && status >= 200 && status < 300)
+      s += "Contact: <sip:b1@b1.invalid;transport=ws>\r\n";
+    if (!body.empty()) s += "Content-Type: application/sdp\r\n";
+    s += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    dialogs_.onResponse(kConnection, *parse(s));
+  }
+
+  // Our own SDP offer (the browser calls, or re-offers): the peer leg's transport, Opus/PCMU/PCMA.
+  std::string offer(const std::string& direction = "sendrecv") {
+    if (!peer_) {
+      peer_ = std::make_unique<media::test::LegHarness>("browser-peer");
+      peer_->create(media::LegRole::Offerer, ctx_);
+      peer_->run([&] { peer_->leg->start(); });
+      EXPECT_TRUE(peer_->waitFor([&] { return peer_->local.has_value(); }));
+    }
+    auto t = peer_->run([&] { return peer_->leg->localTransport(true); });
+    std::string sdp = browserOffer({codec::CodecId::Opus, codec::CodecId::Pcmu, codec::CodecId::Pcma}, t, 42, ++version_);
+    if (direction != "sendrecv") sdp = std::regex_replace(sdp, std::regex("a=sendrecv"), "a=" + direction);
+    return sdp;
+  }
+  // The answer of rtcgate to our offer: applied to the peer leg, so ICE and DTLS can connect.
+  void applyAnswer(const std::string& answer) {
+    std::string error;
+    auto media = readBrowserSdp(answer, &error);
+    ASSERT_TRUE(media) << error << "\n" << answer;
+    peer_->run([&] { EXPECT_TRUE(peer_->leg->setRemoteDescription(media->transport, &error)) << error; });
+  }
+  // rtcgate offered (a call to the agent): the peer answers as Chrome would, with Opus.
+  std::string answer(const std::string& offerSdp) {
+    std::string error;
+    auto media = readBrowserSdp(offerSdp, &error);
+    EXPECT_TRUE(media) << error << "\n" << offerSdp;
+    if (!media) return {};
+    peer_ = std::make_unique<media::test::LegHarness>("browser-peer");
+    peer_->create(media::LegRole::Answerer, ctx_);
+    peer_->run([&] {
+      EXPECT_TRUE(peer_->leg->setRemoteDescription(media->transport, &error)) << error;
+      peer_->leg->start();
+    });
+    EXPECT_TRUE(peer_->waitFor([&] { return peer_->local.has_value(); }));
+    auto t = peer_->run([&] { return peer_->leg->localTransport(false); });
+    uint8_t opusPt = 0;
+    for (const auto& [id, pt] : media->codecs.audio)
+      if (id == codec::CodecId::Opus) opusPt = pt;
+    EXPECT_NE(opusPt, 0) << "rtcgate offered no Opus";
+    return browserAnswer(*media, codec::CodecId::Opus, opusPt, t, 43, 1);
+  }
+  bool mediaConnected(std::chrono::milliseconds timeout = 15s) {
+    return peer_ && peer_->waitFor([&] { return peer_->connected; }, timeout);
+  }
+
+  // The first message sent to the browser from index `from` on that starts with `start`.
+  std::optional<std::string> find(const std::string& start, size_t from = 0) const {
+    for (size_t i = from; i < transport_.sent.size(); ++i)
+      if (transport_.sent[i].rfind(start, 0) == 0) return transport_.sent[i];
+    return std::nullopt;
+  }
+  bool wait(EventLoop& loop, const std::string& start, size_t from = 0, std::chrono::milliseconds timeout = 10s) {
+    return test::pumpUntil(loop, [&] { return find(start, from).has_value(); }, timeout);
+  }
+  // The To-tag rtcgate chose (from its responses to our INVITE).
+  void learnTag(const std::string& response) {
+    std::smatch m;
+    if (std::regex_search(response, m, std::regex("\r\nTo: [^\r]*;tag=([^;\r]+)"))) remoteTag_ = m[1].str();
+  }
+  size_t mark() const { return transport_.sent.size(); }
+
+private:
+  signaling::BrowserDialogs& dialogs_;
+  RecordingTransport& transport_;
+  media::MediaContext ctx_;
+  std::unique_ptr<media::test::LegHarness> peer_;
+  std::string remoteTag_;
+  std::string inviteBranch_;
+  uint32_t cseq_ = 0, inviteCseq_ = 0;
+  uint64_t version_ = 0;
+  int branches_ = 0;
+};
+
+class SessionCallTest : public ::testing::Test {
+protected:
+  struct Router : sip::UpstreamCallHandler {
+    SessionManager* sessions = nullptr;
+    void onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) override {
+      if (sessions) sessions->onIncomingCall(std::move(call));
+    }
+  };
+
+  void SetUp() override {
+    loop.adoptCurrentThread();
+    upstreamPort = test::freePort();
+    auto cfg = std::make_shared<config::Config>();
+    cfg->upstream.sipBind = {"127.0.0.1", 0};
+    cfg->upstream.transports = {config::SipTransport::Udp};
+    cfg->upstream.servers = {{"127.0.0.1", upstreamPort, config::SipTransport::Udp}};
+    config::Agent a;
+    a.user = kAgent;
+    a.dn = "1001";
+    cfg->agents.push_back(a);
+    cfg->media.rtpAddress = "127.0.0.1";
+    // A range of this process's own, apart from other suites' (e2e daemons use 30000-32699).
+    cfg->media.rtpPortMin = static_cast<uint16_t>(20000 + (getpid() % 40) * 200);
+    cfg->media.rtpPortMax = static_cast<uint16_t>(cfg->media.rtpPortMin + 199);
+    cfg->media.icePortMin = 0;
+    cfg->media.icePortMax = 0;
+    cfg->ice.candidates.allowLoopback = true;
+    cfg->security.maxCalls = maxCalls;
+    config = cfg;
+    store = std::make_unique<config::ConfigStore>(cfg, "");
+
+    ctx.config = cfg;
+    ctx.certificate = media::DtlsCertificate::generate();
+    ctx.metrics = &metrics;
+    ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
+
+    workers.start();
+    ports = std::make_unique<media::RtpPortPool>(cfg->media.rtpPortMin, cfg->media.rtpPortMax,
+                                                 static_cast<unsigned>(workers.size()));
+    stack = std::make_unique<sip::SipStack>(loop, cfg, metrics, router);
+    stack->start();
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->ready(); }));
+    deps = std::make_unique<SessionDeps>(SessionDeps{loop, workers, *ports, *stack, dialogs, ctx});
+    sessions = std::make_unique<SessionManager>(*deps, *store, registrar, metrics);
+    router.sessions = sessions.get();
+    dialogs.setIncomingHandler([this](std::shared_ptr<signaling::BrowserDialog> d) {
+      sessions->onBrowserInvite(std::move(d));
+    });
+    browser = std::make_unique<Browser>(dialogs, transport, ctx);
+  }
+
+  void TearDown() override {
+    // Whatever a failed test left: end the calls, then let both stacks finish before they go.
+    bool drained = false;
+    sessions->terminateAll([&] { drained = true; });
+    test::pumpUntil(loop, [&] { return drained; }, 10s);
+    dialogs.setIncomingHandler(nullptr);
+    router.sessions = nullptr;
+    sessions.reset();
+    browser.reset();
+    stack->shutdown();
+    test::pumpUntil(loop, [&] { return stack->shutdownComplete(); }, 5s);
+    stack.reset();
+    workers.stop();
+  }
+
+  // The agent's browser is registered (a call to its DN rings it).
+  void registerAgent() {
+    signaling::Registration r;
+    r.user = kAgent;
+    r.dn = "1001";
+    r.connection = kConnection;
+    r.contactUri = "sip:b1@b1.invalid;transport=ws";
+    r.expiresS = 600;
+    r.expiresAt = std::chrono::steady_clock::now() + 600s;
+    registrar.bind(r);
+    // What AgentPresence does in the daemon: the DN is the agent's now (its REGISTER upstream goes unanswered here,
+    // which changes nothing for calls to it).
+    ASSERT_TRUE(stack->registerDn("1001"));
+  }
+
+  // SIPp as Genesys answering rtcgate (UAS) on upstreamPort.
+  std::unique_ptr<test::SippProcess> uas(const std::string& name) {
+    auto p = std::make_unique<test::SippProcess>(
+        dir.path(), test::scenario(name),
+        std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                                 std::to_string(test::freePort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                                 "-bind_local"});
+    EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
+        << p->output();
+    return p;
+  }
+  // SIPp as Genesys calling the agent's DN (UAC).
+  std::unique_ptr<test::SippProcess> uac(const std::string& name) {
+    return std::make_unique<test::SippProcess>(
+        dir.path(), test::scenario(name),
+        std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                                 std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s",
+                                 "1001", "-m", "1", "-timeout", "30s", "-timeout_error"});
+  }
+  int finish(test::SippProcess& p) {
+    EXPECT_TRUE(p.started()) << "sipp could not be started (is sip-tester installed?)";
+    EXPECT_TRUE(test::pumpUntil(loop, [&] { return p.exited(); }, 30s)) << p.output();
+    p.stop();
+    return p.exitCode();
+  }
+  bool sessionsGone() {
+    return test::pumpUntil(loop, [&] { return sessions->size() == 0; }, 10s);
+  }
+
+  // The agent calls 5000 and Genesys answers: until the browser's ACK.
+  void establishFromAgent() {
+    browser->request("INVITE", browser->offer());
+    ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 ")) << "no 200 to the browser";
+    const std::string ok = *browser->find("SIP/2.0 200 ");
+    browser->learnTag(ok);
+    EXPECT_NE(headerLine(ok, "Content-Type").find("application/sdp"), std::string::npos);
+    browser->applyAnswer(bodyOf(ok));
+    browser->request("ACK");
+  }
+
+  int maxCalls = 10;
+  EventLoop loop{"control"};
+  Metrics metrics;
+  test::TempDir dir;
+  uint16_t upstreamPort = 0;
+  std::shared_ptr<const config::Config> config;
+  std::unique_ptr<config::ConfigStore> store;
+  media::MediaContext ctx;
+  WorkerPool workers{1};
+  std::unique_ptr<media::RtpPortPool> ports;
+  Router router;
+  std::unique_ptr<sip::SipStack> stack;
+  RecordingTransport transport;
+  signaling::BrowserDialogs dialogs{loop, transport, metrics};
+  signaling::Registrar registrar{loop};
+  std::unique_ptr<SessionDeps> deps;
+  std::unique_ptr<SessionManager> sessions;
+  std::unique_ptr<Browser> browser;
+};
+
+TEST_F(SessionCallTest, AgentCallAnsweredByGenesysConnectsMediaAndEndsWithTheBrowsersBye) {
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  establishFromAgent();
+  EXPECT_TRUE(browser->find("SIP/2.0 180 ")) << "Genesys's 180 not relayed";
+  EXPECT_TRUE(browser->mediaConnected()) << "ICE/DTLS with the browser's peer leg did not connect";
+  EXPECT_EQ(sessions->size(), 1u);
+  const size_t before = browser->mark();
+  browser->request("BYE");
+  EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // SIPp got the BYE
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, AgentCallCancelledWhileGenesysRingsCancelsUpstreamAndAnswers487) {
+  auto genesys = uas("session_uas_ring_expect_cancel.xml");
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 180 ")) << "Genesys's 180 not relayed";
+  browser->request("CANCEL");
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 487 "));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // SIPp got the CANCEL (and the ACK of its 487)
+  EXPECT_TRUE(sessionsGone());
+  for (const auto& m : transport.sent)
+    EXPECT_FALSE(m.rfind("SIP/2.0 200 ", 0) == 0 && m.find("\r\nCSeq: 1 INVITE\r\n") != std::string::npos)
+        << "the cancelled INVITE was answered 200:\n" << m;
+}
+
+TEST_F(SessionCallTest, AgentCallRejectedBusyByGenesysIsRejectedBusyToTheBrowser) {
+  auto genesys = uas("session_uas_busy_486.xml");
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 486 "));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, AgentHoldAfterGenesysGlareIsRetriedAndUnholdFollows) {
+  // Genesys answers the first hold re-INVITE 491 (glare, RFC 3261 14.1): rtcgate retries after its back-off; the
+  // browser's own re-INVITEs are answered at once with the mirrored direction, whatever Genesys is doing.
+  auto genesys = uas("session_uas_hold_glare_then_unhold.xml");
+  establishFromAgent();
+  ASSERT_TRUE(browser->mediaConnected());
+
+  size_t before = browser->mark();
+  browser->request("INVITE", browser->offer("sendonly"));
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  std::string held = *browser->find("SIP/2.0 200 ", before);
+  EXPECT_EQ(directionOf(bodyOf(held)), "recvonly") << held;
+  EXPECT_EQ(bodyOf(held).find("a=setup:actpass"), std::string::npos) << "DTLS role renegotiated in a re-offer";
+  browser->request("ACK");
+
+  // Genesys accepted the retried hold and tells the agent desktop (NOTIFY Event: hold, relayed to the page as an
+  // INFO): only then the unhold, so SIPp sees 491, the retry and the sendrecv re-INVITE in that order.
+  ASSERT_TRUE(browser->wait(loop, "INFO ", before, 20s)) << genesys->output();
+  const std::string info = *browser->find("INFO ", before);
+  EXPECT_NE(info.find(kRemoteControlContentType), std::string::npos) << info;
+  EXPECT_EQ(bodyOf(info), "hold\r\n");
+  browser->respond(info, 200, "OK");
+  before = browser->mark();
+  browser->request("INVITE", browser->offer("sendrecv"));
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  EXPECT_EQ(directionOf(bodyOf(*browser->find("SIP/2.0 200 ", before))), "sendrecv");
+  browser->request("ACK");
+
+  // Genesys ends the call after the unhold: the browser gets a BYE.
+  ASSERT_TRUE(browser->wait(loop, "BYE ", before, 20s)) << genesys->output();
+  browser->respond(*browser->find("BYE ", before), 200, "OK");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, GenesysCallToTheAgentRingsTheBrowserAndGenesysByeEndsBoth) {
+  registerAgent();
+  auto genesys = uac("inbound_call_to_registered_dn.xml");
+  ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
+  const std::string invite = *browser->find("INVITE ");
+  EXPECT_NE(invite.find("UDP/TLS/RTP/SAVPF"), std::string::npos);
+  EXPECT_NE(invite.find("a=setup:actpass"), std::string::npos);
+  browser->respond(invite, 180, "Ringing");
+  const size_t before = browser->mark();
+  browser->respond(invite, 200, "OK", browser->answer(bodyOf(invite)));
+  ASSERT_TRUE(browser->wait(loop, "ACK ", before)) << "the browser's 200 was not acknowledged";
+  EXPECT_TRUE(browser->mediaConnected());
+  ASSERT_TRUE(browser->wait(loop, "BYE ", before, 20s)) << genesys->output();
+  browser->respond(*browser->find("BYE ", before), 200, "OK");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, GenesysCancelWhileTheBrowserRingsCancelsTheBrowserInvite) {
+  registerAgent();
+  auto genesys = uac("inbound_call_cancelled_while_ringing.xml");
+  ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
+  const std::string invite = *browser->find("INVITE ");
+  const size_t before = browser->mark();
+  browser->respond(invite, 180, "Ringing");
+  ASSERT_TRUE(browser->wait(loop, "CANCEL ", before, 20s)) << genesys->output();
+  browser->respond(*browser->find("CANCEL ", before), 200, "OK");
+  browser->respond(invite, 487, "Request Terminated");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, BrowserBusyForAGenesysCallIsRelayedToGenesys) {
+  registerAgent();
+  auto genesys = uac("session_uac_call_dn_expect_486.xml");
+  ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
+  browser->respond(*browser->find("INVITE "), 486, "Busy Here");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, GatewayShutdownEndsAnEstablishedCallOnBothLegs) {
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  establishFromAgent();
+  ASSERT_TRUE(browser->mediaConnected());
+  const size_t before = browser->mark();
+  bool drained = false;
+  sessions->terminateAll([&] { drained = true; });
+  ASSERT_TRUE(browser->wait(loop, "BYE ", before));
+  browser->respond(*browser->find("BYE ", before), 200, "OK");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return drained; }, 10s));
+}
+
+TEST_F(SessionCallTest, AgentCallWhoseTwoHundredTheBrowserNeverAcknowledgesEndsOnBothLegs) {
+  // RFC 3261 13.3.1.4: no ACK within 64*T1 ends the dialog (T1 shortened here); Genesys's leg is hung up too.
+  dialogs.setTimers(20ms, 1500ms);
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 "));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // SIPp got the BYE
+  EXPECT_TRUE(sessionsGone());
+}
+
+TEST_F(SessionCallTest, GenesysCallThatTheBrowserNeverAnswersFailsTowardGenesys) {
+  // Timer B on our INVITE to the browser (shortened): the browser is gone without a word; Genesys gets a failure.
+  dialogs.setTimers(20ms, 1500ms);
+  registerAgent();
+  auto genesys = uac("session_uac_call_dn_expect_408.xml");
+  ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+class SessionAdmissionTest : public SessionCallTest {
+protected:
+  SessionAdmissionTest() { maxCalls = 0; }
+};
+
+TEST_F(SessionAdmissionTest, CallBeyondMaxCallsIsRefused503WithoutTouchingGenesys) {
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 503 "));
+  EXPECT_EQ(sessions->size(), 0u);
+  EXPECT_EQ(stack->activeCalls(), 0u);
+}
+
+}  // namespace
+}  // namespace rtcgate::session
