@@ -49,6 +49,61 @@ void MediaBridge::setDtmfClockRates() {
 
 MediaBridge::~MediaBridge() { RTCGATE_ASSERT_ON_LOOP(loop_); }
 
+void MediaBridge::prepareSilence() {
+  silence_.clear();
+  if (codecs_.browserCodec != CodecId::Opus) {
+    // G.711 zero: 0xFF in µ-law, 0xD5 in A-law (ITU-T G.711 tables, even bits inverted for A-law).
+    silence_.assign(kFrameSamples, codecs_.browserCodec == CodecId::Pcma ? 0xD5 : 0xFF);
+    return;
+  }
+  // One Opus frame encoded from digital silence, reused for every fill frame: a valid packet the browser's decoder
+  // plays as silence. The encoder is made only here (hold start), never on the packet path.
+  try {
+    auto enc = makeEncoder(CodecId::Opus, opus_);
+    std::array<int16_t, kFrameSamples> zeros{};
+    std::array<uint8_t, kMaxEncodedBytes> buf{};
+    const size_t n = enc->encode(zeros, buf);
+    silence_.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  } catch (const std::exception&) {
+    silence_.clear();  // no fill rather than a broken frame; counted as codec errors below
+  }
+}
+
+void MediaBridge::setHoldFill(bool on) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (on == holdFill_) return;
+  holdFill_ = on;
+  if (!on) {
+    holdFillClock_.cancel();
+    return;
+  }
+  prepareSilence();
+  if (silence_.empty()) {
+    ++stats_.toBrowser.codecErrors;
+    holdFill_ = false;
+    return;
+  }
+  fillMarker_ = true;
+  holdFillClock_ = Timer::periodic(loop_, std::chrono::milliseconds(kFrameMs), [this] { return holdFillTick(); });
+}
+
+bool MediaBridge::holdFillTick() {
+  if (!holdFill_) return false;
+  if (g_get_monotonic_time() - lastToBrowserUs_ < kHoldFillIdleMs * 1000) {
+    fillMarker_ = true;  // music on hold is flowing; a fill after it starts a new spurt
+    return true;
+  }
+  std::copy(silence_.begin(), silence_.end(), out_.begin() + kRtpFixedHeader);
+  const auto before = dir(false).packetsOut;
+  filling_ = true;
+  emit(false, outBrowser_.generated(rtpTicksPerFrame(codecs_.browserCodec), fillMarker_), codecs_.browserPt,
+       silence_.size());
+  filling_ = false;
+  if (dir(false).packetsOut != before) ++dir(false).holdFill;
+  fillMarker_ = false;
+  return true;
+}
+
 void MediaBridge::buildStreams() {
   // A codec change keeps the old streams' counts in the call's totals.
   if (toUpstream_) addStreamStats(stats_.toUpstream, toUpstream_->stats());
@@ -71,7 +126,7 @@ MediaBridge::Stats MediaBridge::stats() const {
   Stats s = stats_;
   if (toUpstream_) addStreamStats(s.toUpstream, toUpstream_->stats());
   if (toBrowser_) addStreamStats(s.toBrowser, toBrowser_->stats());
-  s.dtmfTicksSkipped += dtmfClock_.skippedTicks();
+  s.dtmfTicksSkipped += dtmfClock_.skippedTicks() + holdFillClock_.skippedTicks();
   return s;
 }
 
@@ -80,6 +135,7 @@ void MediaBridge::reconfigure(const BridgeCodecs& codecs) {
   codecs_ = codecs;
   setDtmfClockRates();
   buildStreams();
+  if (holdFill_) prepareSilence();  // the browser codec may have changed
 }
 
 void MediaBridge::setSending(bool toBrowser, bool toUpstream) {
@@ -121,6 +177,7 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   }
   if (!sinks_.toBrowser) return;
   ++d.packetsOut;
+  if (!filling_) lastToBrowserUs_ = g_get_monotonic_time();  // Genesys's own audio (the fill covers its absence)
   sinks_.toBrowser(out_.data(), len, out_.size());
 }
 

@@ -137,6 +137,7 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, rd(), rd(),
                                                  std::move(sinks));
   browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
+  if (holdFill_) bridge_->setHoldFill(true);
   log::get(log::Component::Session)
       ->info("media bridge: browser {}/{} <-> Genesys {}/{} ({})", codec::codecName(codecs.browserCodec),
              codecs.browserPt, codec::codecName(codecs.upstreamCodec), codecs.upstreamPt,
@@ -151,6 +152,12 @@ bool MediaSession::sendDtmfUpstream(char digit, uint16_t durationMs) {
 void MediaSession::setSending(bool toBrowser, bool toUpstream) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (bridge_) bridge_->setSending(toBrowser, toUpstream);
+}
+
+void MediaSession::setHoldFill(bool on) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  holdFill_ = on;
+  if (bridge_) bridge_->setHoldFill(on);
 }
 
 void MediaSession::setUpstreamExpectingMedia(bool expecting) {
@@ -178,10 +185,10 @@ std::string MediaSession::summary() const {
     const auto st = bridge_->stats();
     auto dir = [](const codec::MediaBridge::Direction& d) {
       return fmt::format("in={} out={} concealed={} gap={} late={} restarts={} on_hold={} during_dtmf={} "
-                         "unknown_pt={} malformed={} too_large={} codec_errors={} added_delay_us_avg={:.0f} "
+                         "unknown_pt={} malformed={} too_large={} codec_errors={} hold_fill={} added_delay_us_avg={:.0f} "
                          "added_delay_us_max={}",
                          d.packetsIn, d.packetsOut, d.concealed, d.gapFrames, d.late, d.restarts, d.onHold,
-                         d.duringDtmf, d.unknownPayloadType, d.malformed, d.tooLarge, d.codecErrors,
+                         d.duringDtmf, d.unknownPayloadType, d.malformed, d.tooLarge, d.codecErrors, d.holdFill,
                          d.addedDelayUsAvg(), d.addedDelayUsMax);
     };
     s += fmt::format("; bridge({}): to_genesys[{}] to_browser[{}] dtmf_to_genesys={}",

@@ -523,9 +523,12 @@ void Session::updateMediaDirections() {
   const bool expectUpstream = genesysSends_ && genesysReceives_ && !agentHold_;
   lg()->debug("media directions: to browser {}, to Genesys {}, expecting Genesys RTP {}", toBrowser, toUpstream,
               expectUpstream);
-  onMedia([toBrowser, toUpstream, expectUpstream](MediaSession& m) {
+  // Genesys's hold (not the agent's): the browser still gets a continuous stream, Genesys's music or silence.
+  const bool holdFill = toBrowser && !(genesysSends_ && genesysReceives_);
+  onMedia([toBrowser, toUpstream, expectUpstream, holdFill](MediaSession& m) {
     m.setSending(toBrowser, toUpstream);
     m.setUpstreamExpectingMedia(expectUpstream);
+    m.setHoldFill(holdFill);
   });
 }
 

@@ -27,6 +27,7 @@ protected:
     MediaBridge::Sinks sinks;
     sinks.toBrowser = [this](uint8_t* d, size_t n, size_t capacity) {
       EXPECT_GE(capacity, n + MediaBridge::kTrailerRoom);
+      toBrowserAtUs_.push_back(g_get_monotonic_time());
       capture(toBrowser_, d, n);
     };
     sinks.toUpstream = [this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
@@ -52,6 +53,7 @@ protected:
 
   EventLoop loop_;
   std::vector<Packet> toBrowser_, toUpstream_;
+  std::vector<int64_t> toBrowserAtUs_;  // when each toBrowser_ packet left the bridge (CLOCK_MONOTONIC µs)
   std::string digitsFromUpstream_, digitsFromBrowser_;
   std::vector<uint16_t> durationsFromUpstream_, durationsFromBrowser_;
 };
@@ -283,5 +285,78 @@ TEST_F(MediaBridgeTest, GenesysDtmfIsReportedOnceAndMalformedInputIsCounted) {
   EXPECT_TRUE(toBrowser_.empty());
 }
 
+// Genesys holds without music (inactive / c=0.0.0.0): the browser keeps getting one continuous stream of silence,
+// and Genesys's audio after the retrieve follows it without a jump in sequence or timestamp.
+TEST_F(MediaBridgeTest, GenesysHoldWithoutMusicFillsTheBrowserStreamWithSilenceUntilRetrieve) {
+  for (CodecId browser : {CodecId::Pcmu, CodecId::Opus}) {
+    SCOPED_TRACE(codecName(browser));
+    toBrowser_.clear();
+    const uint8_t pt = browser == CodecId::Opus ? 111 : 0;
+    const uint32_t ticks = rtpTicksPerFrame(browser);
+    BridgeCodecs c{browser, pt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+    auto bridge = make(c);
+    std::vector<uint8_t> g711(kFrameSamples, 0x7e);
+    for (uint16_t i = 0; i < 3; ++i) bridge->fromUpstream(rtpPacket(0, 10 + i, 800 + i * 160u, 0x6e5, g711).data(), 172);
+    ASSERT_EQ(toBrowser_.size(), 3u);
+    bridge->setHoldFill(true);
+    ASSERT_TRUE(test::pumpUntil(loop_, [&] { return toBrowser_.size() >= 13; }, std::chrono::seconds(5)));
+    bridge->setHoldFill(false);
+    const size_t filled = toBrowser_.size() - 3;
+    EXPECT_EQ(bridge->stats().toBrowser.holdFill, filled);
+    // Retrieve: Genesys's audio again, from a new source (another port, SSRC and timeline).
+    for (uint16_t i = 0; i < 2; ++i)
+      bridge->fromUpstream(rtpPacket(0, 500 + i, 123456 + i * 160u, 0x777, g711).data(), 172);
+    ASSERT_EQ(toBrowser_.size(), filled + 5);
+    for (size_t i = 1; i < toBrowser_.size(); ++i) {
+      EXPECT_EQ(toBrowser_[i].h.ssrc, toBrowser_[0].h.ssrc);
+      EXPECT_EQ(toBrowser_[i].h.payloadType, pt);
+      EXPECT_EQ(static_cast<uint16_t>(toBrowser_[i].h.sequence - toBrowser_[i - 1].h.sequence), 1) << i;
+      EXPECT_EQ(toBrowser_[i].h.timestamp - toBrowser_[i - 1].h.timestamp, ticks) << i;
+    }
+    EXPECT_TRUE(toBrowser_[3].h.marker);            // the fill starts a talk spurt
+    EXPECT_TRUE(toBrowser_[filled + 3].h.marker);   // and so does Genesys's audio after it
+    for (size_t i = 3; i < filled + 3; ++i) {
+      if (browser == CodecId::Pcmu) {
+        EXPECT_EQ(toBrowser_[i].h.payloadSize, kFrameSamples);
+        EXPECT_EQ(toBrowser_[i].payload()[0], 0xFF);  // µ-law silence
+      } else {
+        auto dec = makeDecoder(CodecId::Opus);
+        std::array<int16_t, kFrameSamples> pcm{};
+        ASSERT_EQ(dec->decode(toBrowser_[i].payload(), pcm), kFrameSamples);
+        for (int16_t v : pcm) EXPECT_LE(std::abs(v), 2);
+      }
+    }
+  }
+}
+
+// Music on hold from Genesys is forwarded as it comes; a fill frame appears only where the music left a gap of at
+// least kHoldFillIdleMs (measured here on the bridge's own output times, so a stalled test thread cannot fool it).
+TEST_F(MediaBridgeTest, HoldFillOnlyCoversGapsInGenesysMusicOnHold) {
+  BridgeCodecs c{CodecId::Pcmu, 0, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+  auto bridge = make(c);
+  bridge->setHoldFill(true);
+  std::vector<uint8_t> music(kFrameSamples, 0x7e);
+  for (uint16_t i = 0; i < 20; ++i) {
+    bridge->fromUpstream(rtpPacket(0, 10 + i, 800 + i * 160u, 0x6e5, music).data(), 172);
+    test::pumpUntil(loop_, [] { return false; }, std::chrono::milliseconds(i == 9 ? 200 : 10));
+  }
+  size_t musicFrames = 0, fills = 0;
+  for (size_t i = 0; i < toBrowser_.size(); ++i) {
+    if (toBrowser_[i].payload()[0] == 0x7e) {
+      ++musicFrames;
+      continue;
+    }
+    ++fills;
+    // A fill frame follows at least kHoldFillIdleMs of silence from the bridge (or another fill frame).
+    ASSERT_GT(i, 0u);
+    const bool afterFill = toBrowser_[i - 1].payload()[0] == 0xFF;
+    if (!afterFill) {
+      EXPECT_GE(toBrowserAtUs_[i] - toBrowserAtUs_[i - 1], MediaBridge::kHoldFillIdleMs * 1000 - 1000) << i;
+    }
+  }
+  EXPECT_EQ(musicFrames, 20u);
+  EXPECT_GE(fills, 1u);  // the 200 ms pause after the tenth packet was filled
+  EXPECT_EQ(bridge->stats().toBrowser.holdFill, fills);
+}
 }  // namespace
 }  // namespace rtcgate::codec

@@ -239,6 +239,14 @@ window.measure = async (session) => {
   });
   return r;
 };
+// Packets received so far on the call's audio stream (no tone detection: cheap enough to sample a hold with).
+window.inboundPackets = async (session) => {
+  let n = 0;
+  (await session.connection.getStats()).forEach((v) => {
+    if (v.type === 'inbound-rtp' && v.kind === 'audio') n = v.packetsReceived;
+  });
+  return n;
+};
 window.callOut = (target) => new Promise((resolve, reject) => {
   const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
@@ -707,6 +715,14 @@ async function genesysHold(page, first, moved, gw) {
   await waitFor(() => hold.test(gw.out), 30000, 'Genesys hold');
   const heldAt = performance.now();
   first.stopSending();  // no music on hold: Genesys is silent
+  // The browser's stream goes on through the hold (silence in place of Genesys's missing audio): packets per second
+  // of hold counted by the browser itself.
+  await sleep(500);
+  const holdStart = await page.evaluate(() => window.inboundPackets(window.current));
+  await sleep(2000);
+  const holdEnd = await page.evaluate(() => window.inboundPackets(window.current));
+  check('the browser kept receiving a stream during the silent hold (>= 80 packets in 2 s)',
+    holdEnd - holdStart >= 80, `${holdEnd - holdStart} packets`);
   await waitFor(() => /Genesys answer: media 127\.0\.0\.1:\d+ \(sendrecv\)/.test(gw.out), 30000, 'Genesys retrieve');
   const retrievedAt = performance.now();
   check('the hold lasted longer than media.rtp_timeout_ms (1.5 s) without ending the call',

@@ -404,7 +404,7 @@ TEST_F(SessionCallTest, GenesysCallToTheAgentRingsTheBrowserAndGenesysByeEndsBot
 
 TEST_F(SessionCallTest, GenesysCancelWhileTheBrowserRingsCancelsTheBrowserInvite) {
   registerAgent();
-  auto genesys = uac("inbound_call_cancelled_while_ringing.xml");
+  auto genesys = uac("session_uac_call_dn_cancel_while_browser_rings.xml");
   ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
   const std::string invite = *browser->find("INVITE ");
   const size_t before = browser->mark();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "rtcgate/codec/audio_codec.h"
 #include "rtcgate/codec/dtmf.h"
@@ -55,6 +56,7 @@ public:
     uint64_t packetsIn = 0, packetsOut = 0;
     uint64_t malformed = 0, unknownPayloadType = 0, tooLarge = 0, onHold = 0, duringDtmf = 0;
     uint64_t concealed = 0, gapFrames = 0, late = 0, restarts = 0, codecErrors = 0;
+    uint64_t holdFill = 0;  // frames of silence generated while Genesys held the call without sending (to browser)
     // Time from a packet's arrival at the bridge to its output frame(s) leaving it: what the gateway adds.
     uint64_t addedDelayUsTotal = 0, addedDelayUsMax = 0;
     double addedDelayUsAvg() const { return packetsOut ? static_cast<double>(addedDelayUsTotal) / packetsOut : 0; }
@@ -79,6 +81,13 @@ public:
   bool sendDtmfUpstream(char digit, uint16_t durationMs);
   // Hold: stop sending toward the side that put the call on hold (sendrecv again resumes).
   void setSending(bool toBrowser, bool toUpstream);
+  // Genesys holds the call (inactive, c=0.0.0.0, or sendonly with or without music on hold). While on, a frame of
+  // silence in the browser's codec goes to the browser whenever nothing has been sent to it for kHoldFillIdleMs,
+  // paced by an absolute 20 ms clock: the browser's stream stays continuous (one SSRC, sequence and timestamps
+  // advancing in real time, interop checklist G10) instead of stopping for the whole hold. Genesys's music still
+  // passes; the fill only covers its absence. Off again at retrieve: forwarded audio re-bases on the fill's timeline.
+  void setHoldFill(bool on);
+  static constexpr int64_t kHoldFillIdleMs = 60;
   // New codecs after a re-negotiation; output SSRC, sequence and timestamps continue.
   void reconfigure(const BridgeCodecs& codecs);
 
@@ -90,6 +99,8 @@ public:
 
 private:
   bool dtmfTick();
+  bool holdFillTick();
+  void prepareSilence();
   void setDtmfClockRates();
   void forward(const media::RtpHeader& h, std::span<const uint8_t> payload, bool toUpstream);
   void transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes);
@@ -112,6 +123,12 @@ private:
   bool sendToBrowser_ = true;
   bool sendToUpstream_ = true;
   Timer dtmfClock_;  // absolute 20 ms schedule while an event is being sent
+  Timer holdFillClock_;  // absolute 20 ms schedule while Genesys holds
+  bool holdFill_ = false;
+  bool fillMarker_ = false;           // the next fill frame starts a talk spurt (RFC 3551 §4.1)
+  bool filling_ = false;              // emit() is sending a fill frame
+  int64_t lastToBrowserUs_ = 0;       // CLOCK_MONOTONIC µs of the last Genesys audio sent toward the browser
+  std::vector<uint8_t> silence_;      // one 20 ms frame of silence in the browser codec (built at fill start)
   int64_t inputAtUs_ = 0;  // arrival of the packet being handled (CLOCK_MONOTONIC µs); 0 for generated frames
   uint32_t sourceSsrcToUpstream_ = 0, sourceSsrcToBrowser_ = 0;
   // One packet buffer: encoders and the passthrough copy write the payload behind the header in place.

@@ -55,6 +55,9 @@ public:
   bool sendDtmfUpstream(char digit, uint16_t durationMs);
   // Hold, either side: what the bridge sends toward each leg.
   void setSending(bool toBrowser, bool toUpstream);
+  // Genesys holds: silence toward the browser when Genesys sends nothing (MediaBridge::setHoldFill). Remembered
+  // until the bridge exists.
+  void setHoldFill(bool on);
   // False while Genesys's SDP says it sends nothing (hold): the RTP inactivity timeout is suspended.
   void setUpstreamExpectingMedia(bool expecting);
   // Releases sockets and the ICE agent; the object may be destroyed right after (on this loop).
@@ -77,6 +80,7 @@ private:
   std::string browserUfrag_, browserPwd_;  // the browser's current ICE credentials (a change is an ICE restart)
   bool reofferPending_ = false;            // an ICE restart: the next local description answers the re-offer
   bool readySent_ = false;
+  bool holdFill_ = false;
   bool closed_ = false;
 };
 
