@@ -15,6 +15,13 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       registrar_(registrar),
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
       refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")) {
+  // Attended transfers name the agent's other call by its browser dialog: a scan of the calls (REFERs are rare).
+  deps_.findByBrowserDialog = [this](const std::string& callId, const std::string& tag1,
+                                     const std::string& tag2) -> std::shared_ptr<Session> {
+    for (const auto& [p, s] : sessions_)
+      if (s->hasBrowserDialog(callId, tag1, tag2)) return s;
+    return nullptr;
+  };
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
 }
 

@@ -31,7 +31,8 @@ BrowserDialog::BrowserDialog(BrowserDialogs& owner, Direction direction, Connect
     : owner_(owner), direction_(direction), connection_(connection), agent_(std::move(agent)) {}
 
 std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
-                                        std::string_view contentType, std::string_view body, bool ack) const {
+                                        std::string_view contentType, std::string_view body, bool ack,
+                                        std::string_view extraHeaders) const {
   std::string out;
   out.reserve(512 + body.size());
   out.append(method).append(" ").append(remoteTarget_).append(" SIP/2.0\r\n");
@@ -47,6 +48,7 @@ std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, 
   }
   if (method == "INVITE" && !ack)
     for (const auto& h : inviteHeaders_) out.append(h).append("\r\n");
+  out.append(extraHeaders);
   out += "User-Agent: rtcgate\r\n";
   if (!body.empty()) out += "Content-Type: " + std::string(contentType) + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -354,6 +356,10 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
   }
   if (method == "OPTIONS") {
     reply(connection, req, 200, "OK", {std::string(kAllowHeader)});
+    return;
+  }
+  if (method == "REFER") {
+    onRefer(connection, agent, d, std::move(request));
     return;
   }
   if (method == "INVITE" || method == "UPDATE") {

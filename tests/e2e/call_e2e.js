@@ -41,6 +41,10 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
+//   browser-refer (inbound): issue 10, blind transfer by the agent: the page calls session.refer('5001'); Genesys
+//   (SIPp) must get a REFER on its own dialog with Refer-To <sip:5001@127.0.0.1> and Referred-By the DN, answers
+//   202, NOTIFYs sipfrag 100 then 200 and BYEs the agent's leg: JsSIP must see requestSucceeded, trying and
+//   accepted, the call end normally, and no header of Genesys's sipfrags reach the page.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -53,9 +57,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -209,7 +213,12 @@ window.register = (url) => new Promise((resolve, reject) => {
   socket.send = (m) => { window.sipOut.push(summary(m)); return send(m); };
   let ondata = null;
   Object.defineProperty(socket, 'ondata', { configurable: true, get: () => ondata,
-    set: (f) => { ondata = typeof f === 'function' ? (d) => { window.sipIn.push(summary(d)); return f(d); } : f; } });
+    set: (f) => { ondata = typeof f === 'function' ? (d) => {
+    window.sipIn.push(summary(d));
+    if (/^NOTIFY /.test(String(d))) window.notifies.push(String(d));
+    return f(d);
+  } : f; } });
+  window.notifies = [];
   window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
@@ -387,6 +396,25 @@ window.iceRestart = () => new Promise((resolve, reject) => {
   });
   if (!ok) reject(new Error('JsSIP refused to renegotiate'));
 });
+// Issue 10: the agent transfers the current call (JsSIP session.refer); resolves when the call has ended.
+window.referCurrent = (target) => new Promise((resolve, reject) => {
+  const s = window.current;
+  const events = [];
+  const timer = setTimeout(() => reject(new Error('the transfer did not end the call: ' + events.join(', '))), 20000);
+  s.once('ended', (e) => {
+    clearTimeout(timer);
+    resolve({ events, endedBy: e.originator, cause: e.cause, notifies: window.notifies.slice() });
+  });
+  const push = (name, code) => events.push(name + ' ' + code);
+  s.refer(target, { eventHandlers: {
+    requestSucceeded: (e) => push('requestSucceeded', e.response.status_code),
+    requestFailed: (e) => push('requestFailed', e.response ? e.response.status_code : e.cause),
+    trying: (e) => push('trying', e.status_line.status_code),
+    progress: (e) => push('progress', e.status_line.status_code),
+    accepted: (e) => push('accepted', e.status_line.status_code),
+    failed: (e) => push('failed', e.status_line.status_code),
+  } });
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -543,6 +571,7 @@ logging: {components: {session: debug}}
         : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
         : mode === 'session-timers' ? 'uac-call-agent-session-timer-refreshes.xml'
+        : mode === 'browser-refer' ? 'uac-call-agent-expect-refer.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -563,6 +592,9 @@ logging: {components: {session: debug}}
         held.catch(() => {});  // awaited below; its failure must not crash the script before that
         result = await page.evaluate(() => window.answerIn());
         await held;
+      } else if (mode === 'browser-refer') {
+        result = await page.evaluate(() => window.answerIn());
+        await browserRefer(page, gw);
       } else {
         result = await page.evaluate(() => window.answerIn());
         if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
@@ -744,6 +776,23 @@ async function checkSessionTimers(page, gw) {
   const reoffers = (gw.out.match(/Genesys re-INVITE: media/g) || []).length;
   check('rtcgate answered Genesys\'s 2 refresh re-INVITEs from its own state', reoffers === 2, reoffers);
   check('rtcgate sent no re-INVITE to Genesys', !/re-INVITE to Genesys/.test(gw.out));
+}
+
+// Issue 10, blind transfer by the agent (the SIPp scenario checks the REFER's Refer-To and Referred-By).
+async function browserRefer(page, gw) {
+  const r = await page.evaluate(() => window.referCurrent('5001'));
+  console.log(`JsSIP refer events: ${r.events.join(', ')}`);
+  check('JsSIP\'s REFER answered 202 (requestSucceeded)', r.events.includes('requestSucceeded 202'), r.events.join(', '));
+  const progress = r.events.filter((e) => !e.startsWith('request'));
+  check('JsSIP got the transfer\'s NOTIFYs: trying 100, then accepted 200', progress.join(',') === 'trying 100,accepted 200',
+    progress.join(','));
+  check('the call ended normally with Genesys\'s BYE after the transfer', r.endedBy === 'remote' && r.cause === 'Terminated',
+    `${r.endedBy} ${r.cause}`);
+  const ok = r.notifies.length === 2 && r.notifies.every((n) => /^Event: refer;id=\d+\r$/m.test(n) &&
+    /^Content-Type: message\/sipfrag\r$/m.test(n) && !/far-end-secret|10\.9\.8\.7/.test(n));
+  check('the browser\'s NOTIFYs are rtcgate\'s own: Event refer;id, a sipfrag of the status line only', ok,
+    JSON.stringify(r.notifies.map((n) => n.split('\r\n\r\n')[1])));
+  check('rtcgate logged the blind transfer', /agent transfers the call to 5001 \(blind\)/.test(gw.out));
 }
 
 // Packets per second of call on both sides against what the other side sent.
