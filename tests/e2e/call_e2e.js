@@ -45,6 +45,10 @@
 //   (SIPp) must get a REFER on its own dialog with Refer-To <sip:5001@127.0.0.1> and Referred-By the DN, answers
 //   202, NOTIFYs sipfrag 100 then 200 and BYEs the agent's leg: JsSIP must see requestSucceeded, trying and
 //   accepted, the call end normally, and no header of Genesys's sipfrags reach the page.
+//   browser-refer-replaces (inbound): attended transfer: a second call (the consult call, another SIPp) reaches the
+//   agent, the page calls session.refer('5001', {replaces: consult}); the REFER on the first call's Genesys dialog
+//   must carry ?Replaces= with the consult call's Genesys-side Call-ID and tags (not the browser's), then as
+//   browser-refer; the consult call stays up until its own BYE.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -57,9 +61,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -223,9 +227,11 @@ window.register = (url) => new Promise((resolve, reject) => {
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
   window.ua.on('registrationFailed', (e) => reject(new Error('registration failed: ' + e.cause)));
+  window.sessions = [];
   window.ua.on('newRTCSession', (e) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
+    window.sessions.push(e.session);
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   });
@@ -397,8 +403,10 @@ window.iceRestart = () => new Promise((resolve, reject) => {
   if (!ok) reject(new Error('JsSIP refused to renegotiate'));
 });
 // Issue 10: the agent transfers the current call (JsSIP session.refer); resolves when the call has ended.
-window.referCurrent = (target) => new Promise((resolve, reject) => {
+// replacesIndex: attended transfer, replacing the agent's call window.sessions[replacesIndex].
+window.referCurrent = (target, replacesIndex) => new Promise((resolve, reject) => {
   const s = window.current;
+  const replaces = replacesIndex === undefined ? undefined : window.sessions[replacesIndex];
   const events = [];
   const timer = setTimeout(() => reject(new Error('the transfer did not end the call: ' + events.join(', '))), 20000);
   s.once('ended', (e) => {
@@ -406,7 +414,7 @@ window.referCurrent = (target) => new Promise((resolve, reject) => {
     resolve({ events, endedBy: e.originator, cause: e.cause, notifies: window.notifies.slice() });
   });
   const push = (name, code) => events.push(name + ' ' + code);
-  s.refer(target, { eventHandlers: {
+  s.refer(target, { replaces, eventHandlers: {
     requestSucceeded: (e) => push('requestSucceeded', e.response.status_code),
     requestFailed: (e) => push('requestFailed', e.response ? e.response.status_code : e.cause),
     trying: (e) => push('trying', e.status_line.status_code),
@@ -414,6 +422,19 @@ window.referCurrent = (target) => new Promise((resolve, reject) => {
     accepted: (e) => push('accepted', e.status_line.status_code),
     failed: (e) => push('failed', e.status_line.status_code),
   } });
+});
+// The agent's second call (answered by the newRTCSession handler) is established.
+window.secondCallUp = () => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('no second call')), 15000);
+  const wait = () => {
+    const s = window.sessions[1];
+    if (!s) return setTimeout(wait, 20);
+    const done = () => { clearTimeout(timer); resolve({ callId: s._request.call_id }); };
+    if (s.isEstablished()) return done();
+    s.on('confirmed', done);
+    s.on('failed', (e) => reject(new Error('second call failed: ' + e.cause)));
+  };
+  wait();
 });
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
@@ -572,6 +593,7 @@ logging: {components: {session: debug}}
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
         : mode === 'session-timers' ? 'uac-call-agent-session-timer-refreshes.xml'
         : mode === 'browser-refer' ? 'uac-call-agent-expect-refer.xml'
+        : mode === 'browser-refer-replaces' ? 'uac-call-agent-expect-refer-replaces.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -595,6 +617,19 @@ logging: {components: {session: debug}}
       } else if (mode === 'browser-refer') {
         result = await page.evaluate(() => window.answerIn());
         await browserRefer(page, gw);
+      } else if (mode === 'browser-refer-replaces') {
+        result = await page.evaluate(() => window.answerIn());
+        // The consult call: Genesys's second call to the agent, with a Call-ID the first SIPp's scenario expects.
+        const consultMedia = await genesysMedia();
+        const consult = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+          '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consultMedia.port),
+          '-cid_str', 'consult-%u@%s', '-d', '12000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+        await page.evaluate(() => window.secondCallUp());
+        await browserRefer(page, gw, 1, consult.pid);
+        const consultCode = await Promise.race([consult.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
+        check('the consult call stayed up until its own BYE (SIPp completed)', consultCode === 0, `exit ${consultCode}`);
+        check('the consult call carried audio to Genesys', consultMedia.received.length >= 50, consultMedia.received.length);
+        consultMedia.close();
       } else {
         result = await page.evaluate(() => window.answerIn());
         if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
@@ -779,8 +814,11 @@ async function checkSessionTimers(page, gw) {
 }
 
 // Issue 10, blind transfer by the agent (the SIPp scenario checks the REFER's Refer-To and Referred-By).
-async function browserRefer(page, gw) {
-  const r = await page.evaluate(() => window.referCurrent('5001'));
+// replacesIndex / consultPid: attended transfer replacing the page's call of that index, whose Genesys side is the
+// SIPp process consultPid (its tag is [pid]SIPpTag001).
+async function browserRefer(page, gw, replacesIndex, consultPid) {
+  const r = await page.evaluate((i) => window.referCurrent('5001', i === null ? undefined : i),
+    replacesIndex === undefined ? null : replacesIndex);
   console.log(`JsSIP refer events: ${r.events.join(', ')}`);
   check('JsSIP\'s REFER answered 202 (requestSucceeded)', r.events.includes('requestSucceeded 202'), r.events.join(', '));
   const progress = r.events.filter((e) => !e.startsWith('request'));
@@ -792,7 +830,16 @@ async function browserRefer(page, gw) {
     /^Content-Type: message\/sipfrag\r$/m.test(n) && !/far-end-secret|10\.9\.8\.7/.test(n));
   check('the browser\'s NOTIFYs are rtcgate\'s own: Event refer;id, a sipfrag of the status line only', ok,
     JSON.stringify(r.notifies.map((n) => n.split('\r\n\r\n')[1])));
-  check('rtcgate logged the blind transfer', /agent transfers the call to 5001 \(blind\)/.test(gw.out));
+  if (replacesIndex === undefined) {
+    check('rtcgate logged the blind transfer', /agent transfers the call to 5001 \(blind\)/.test(gw.out));
+    return;
+  }
+  check('rtcgate logged the attended transfer', /agent transfers the call to 5001 replacing call c\w+ \(attended\)/.test(gw.out));
+  // SIPp checked the form and the Call-ID; the to-tag must be the consult SIPp's own tag (Genesys's side of it).
+  const referTo = (gw.out.match(/REFER to Genesys: Refer-To (\S+)/) || [])[1] || '';
+  check('Replaces names the consult call\'s Genesys dialog (its Call-ID and Genesys\'s tag)',
+    referTo.includes('Replaces=consult-1%40127.0.0.1%3Bfrom-tag%3D') && referTo.endsWith(`%3Bto-tag%3D${consultPid}SIPpTag001>`),
+    referTo);
 }
 
 // Packets per second of call on both sides against what the other side sent.
@@ -824,7 +871,8 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
-  if (mode !== 'limits') checkOneCallId(gw.out);
+  // limits and browser-refer-replaces make two calls: one id per call is not one id in the log.
+  if (mode !== 'limits' && mode !== 'browser-refer-replaces') checkOneCallId(gw.out);
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)
