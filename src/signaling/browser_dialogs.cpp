@@ -338,6 +338,11 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     }
     return;
   }
+  if (method == "REFER") {
+    // Its source is checked before it may advance the dialog's CSeq.
+    onRefer(connection, agent, d, std::move(request));
+    return;
+  }
   // RFC 3261 12.2.2: a lower CSeq than the last one is out of order.
   if (req.cseq() <= d->remoteCseq_) {
     reply(connection, req, 500, "Server Internal Error", {"Retry-After: 1"});
@@ -356,10 +361,6 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
   }
   if (method == "OPTIONS") {
     reply(connection, req, 200, "OK", {std::string(kAllowHeader)});
-    return;
-  }
-  if (method == "REFER") {
-    onRefer(connection, agent, d, std::move(request));
     return;
   }
   if (method == "INVITE" || method == "UPDATE") {

@@ -49,6 +49,12 @@ void BrowserDialogs::onRefer(ConnectionId connection, const std::string& agent,
     reply(connection, req, 403, "Forbidden");
     return;
   }
+  // RFC 3261 12.2.2, as for every in-dialog request.
+  if (req.cseq() <= d->remoteCseq_) {
+    reply(connection, req, 500, "Server Internal Error", {"Retry-After: 1"});
+    return;
+  }
+  d->remoteCseq_ = req.cseq();
   if (!d->events_.onRefer) {
     reply(connection, req, 405, "Method Not Allowed", {std::string(kAllowHeader)});
     return;

@@ -422,6 +422,19 @@ window.referCurrent = (target, replacesIndex) => new Promise((resolve, reject) =
     accepted: (e) => push('accepted', e.status_line.status_code),
     failed: (e) => push('failed', e.status_line.status_code),
   } });
+  // Blind: a second transfer while the first is in progress must be refused (491), the first going on.
+  if (!replaces) s.refer('5002', { eventHandlers: {
+    requestSucceeded: (e) => push('second requestSucceeded', e.response.status_code),
+    requestFailed: (e) => push('second requestFailed', e.response ? e.response.status_code : e.cause),
+  } });
+});
+// A transfer replacing a call the agent does not have: refused (403) before anything reaches Genesys.
+window.referUnknownReplaces = (target) => new Promise((resolve) => {
+  const fake = { _request: { call_id: 'no-such-call@h7.invalid' }, _to_tag: 'x1', _from_tag: 'y2' };
+  window.current.refer(target, { replaces: fake, eventHandlers: {
+    requestSucceeded: (e) => resolve('requestSucceeded ' + e.response.status_code),
+    requestFailed: (e) => resolve('requestFailed ' + (e.response ? e.response.status_code : e.cause)),
+  } });
 });
 // The agent's second call (answered by the newRTCSession handler) is established.
 window.secondCallUp = () => new Promise((resolve, reject) => {
@@ -817,11 +830,19 @@ async function checkSessionTimers(page, gw) {
 // replacesIndex / consultPid: attended transfer replacing the page's call of that index, whose Genesys side is the
 // SIPp process consultPid (its tag is [pid]SIPpTag001).
 async function browserRefer(page, gw, replacesIndex, consultPid) {
+  if (replacesIndex === undefined) {
+    const refused = await page.evaluate(() => window.referUnknownReplaces('5001'));
+    check('a REFER replacing a call the agent does not have is refused 403', refused === 'requestFailed 403', refused);
+  }
   const r = await page.evaluate((i) => window.referCurrent('5001', i === null ? undefined : i),
     replacesIndex === undefined ? null : replacesIndex);
   console.log(`JsSIP refer events: ${r.events.join(', ')}`);
   check('JsSIP\'s REFER answered 202 (requestSucceeded)', r.events.includes('requestSucceeded 202'), r.events.join(', '));
-  const progress = r.events.filter((e) => !e.startsWith('request'));
+  if (replacesIndex === undefined) {
+    check('a second REFER while the transfer is in progress is refused 491', r.events.includes('second requestFailed 491'),
+      r.events.join(', '));
+  }
+  const progress = r.events.filter((e) => !e.startsWith('request') && !e.startsWith('second'));
   check('JsSIP got the transfer\'s NOTIFYs: trying 100, then accepted 200', progress.join(',') === 'trying 100,accepted 200',
     progress.join(','));
   check('the call ended normally with Genesys\'s BYE after the transfer', r.endedBy === 'remote' && r.cause === 'Terminated',
