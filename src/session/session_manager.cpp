@@ -2,6 +2,7 @@
 #include "rtcgate/session/session_manager.h"
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/dial_target.h"
 
 namespace rtcgate::session {
 namespace {
@@ -52,6 +53,13 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
   for (const auto& a : cfg->agents)
     if (a.user == dialog->agent()) dn = a.dn;
   if (dn.empty()) {
+    dialog->respond(403, "Forbidden");
+    return;
+  }
+  // The destination policy (architecture: before anything is sent upstream); REFER targets pass the same one.
+  if (!isDialableTarget(dialog->target())) {
+    lg()->warn("call from agent {} refused (403): '{}' is not a dialable target", dialog->agent(),
+               log::escaped(dialog->target()));
     dialog->respond(403, "Forbidden");
     return;
   }

@@ -428,6 +428,12 @@ window.referCurrent = (target, replacesIndex) => new Promise((resolve, reject) =
     requestFailed: (e) => push('second requestFailed', e.response ? e.response.status_code : e.cause),
   } });
 });
+// A call rtcgate must refuse: resolves with the final status.
+window.callRefused = (target) => new Promise((resolve) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  session.on('failed', (e) => resolve(e.message && e.message.status_code ? e.message.status_code : e.cause));
+  session.on('confirmed', () => { session.terminate(); resolve(200); });
+});
 // A transfer replacing a call the agent does not have: refused (403) before anything reaches Genesys.
 window.referUnknownReplaces = (target) => new Promise((resolve) => {
   const fake = { _request: { call_id: 'no-such-call@h7.invalid' }, _to_tag: 'x1', _from_tag: 'y2' };
@@ -519,6 +525,11 @@ logging: {components: {session: debug}}
     await page.goto(site.url);
     check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
     let result;
+    if (mode === 'browser-refer') {
+      // The destination policy REFER targets share, on the agent's own call: not a dial string, refused 403.
+      const refused = await page.evaluate(() => window.callRefused('sip:50%2001@rtcgate.invalid'));
+      check('a call to a target that is not a dial string is refused 403', refused === 403, refused);
+    }
     if (mode === 'limits') {
       const r = await page.evaluate(() => window.callTwice('sip:5000@rtcgate.invalid'));
       check('a call beyond security.max_calls is refused with 503', r.secondStatus === 503, JSON.stringify(r));
