@@ -4,6 +4,9 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/su_string.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "nua_glue.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/sip/sipfrag.h"
@@ -12,7 +15,36 @@
 namespace rtcgate::sip {
 namespace {
 spdlog::logger* lg() { return log::get(log::Component::Sip); }
+
+// RFC 6665 §4.2.1.2 (by RFC 3515): the first NOTIFY follows the acceptance at once; 64*T1 covers its loss.
+constexpr std::chrono::seconds kFirstNotifyWait{32};
+// After a NOTIFY without an expiry, how long the next one may take (a transfer target ringing).
+constexpr std::chrono::seconds kNextNotifyWait{120};
+constexpr unsigned long kMaxSubscriptionS = 3600;
+constexpr std::chrono::seconds kExpiryGrace{2};
+
 }  // namespace
+
+void UpstreamCall::waitForReferNotify(std::chrono::seconds wait) {
+  // Genesys owes us a NOTIFY before the subscription expires; without it nothing would end the transfer's state
+  // and every later REFER of the agent would get 491. The expiry is acted on from a task, outside the timer.
+  std::weak_ptr<UpstreamCall> weak = weak_from_this();
+  referWait_ = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(wait), [weak, &loop = loop_] {
+    loop.post([weak] {
+      if (auto self = weak.lock()) self->referWaitExpired();
+    });
+    return false;
+  });
+}
+
+void UpstreamCall::referWaitExpired() {
+  if (referState_ != ReferState::Subscribed) return;
+  referState_ = ReferState::None;
+  if (state_ == CallState::Terminated) return;
+  log::CallScope scope(logId());
+  lg()->warn("no NOTIFY for our REFER before its subscription expired: transfer outcome unknown");
+  if (observer_ != nullptr) observer_->onReferNotify(408, "Request Timeout", true);
+}
 
 bool UpstreamCall::refer(const std::string& referTo, const std::string& referredBy) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
@@ -42,6 +74,7 @@ void UpstreamCall::onReferReply(int status, const char* phrase, const sip_s*) {
   log::CallScope scope(logId());
   lg()->info("REFER to Genesys answered {} {}", status, phrase != nullptr ? log::escaped(phrase) : std::string());
   referState_ = status < 300 ? ReferState::Subscribed : ReferState::None;
+  if (referState_ == ReferState::Subscribed) waitForReferNotify(kFirstNotifyWait);
   if (observer_ != nullptr) observer_->onReferResponse(status, phrase != nullptr ? phrase : "");
 }
 
@@ -71,9 +104,20 @@ bool UpstreamCall::onReferNotify(int status, const sip_s* sip) {
     }
     const sip_subscription_state_t* ss = sip->sip_subscription_state;
     terminated = ss != nullptr && ss->ss_substate != nullptr && su_casematch(ss->ss_substate, "terminated");
+    if (!terminated) {
+      auto wait = kNextNotifyWait;
+      if (ss != nullptr && ss->ss_expires != nullptr) {
+        const unsigned long s = std::strtoul(ss->ss_expires, nullptr, 10);
+        wait = std::chrono::seconds(std::clamp(s, 1ul, kMaxSubscriptionS)) + kExpiryGrace;
+      }
+      waitForReferNotify(wait);
+    }
     lg()->info("NOTIFY for our REFER: {} {}{}", code, log::escaped(phrase), terminated ? " (subscription terminated)" : "");
   }
-  if (terminated) referState_ = ReferState::None;
+  if (terminated) {
+    referState_ = ReferState::None;
+    referWait_.cancel();
+  }
   if (observer_ != nullptr) observer_->onReferNotify(code, phrase, terminated);
   return true;
 }

@@ -58,8 +58,10 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   std::vector<int> referResponses;
   std::vector<std::tuple<int, std::string, bool>> referNotifies;
   void onReferResponse(int status, std::string_view) override { referResponses.push_back(status); }
+  bool hangupWhenReferEnds = false;
   void onReferNotify(int code, std::string_view phrase, bool over) override {
     referNotifies.emplace_back(code, std::string(phrase), over);
+    if (over && hangupWhenReferEnds) loop->post([c = calls.back()] { c->hangup(); });
   }
   void onProgress(int status, std::string_view) override { progress.push_back(status); }
   void onAnswered(std::string_view sdp) override {
@@ -306,6 +308,22 @@ TEST_F(SipStackTest, ReferRefused403LeavesTheCallUp) {
   ASSERT_EQ(handler.calls.size(), 1u);
   EXPECT_FALSE(handler.calls[0]->referInProgress());
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+// A subscription whose next NOTIFY does not come before its expiry (Genesys said expires=1) ends on its own with
+// 408, so the transfer state is not stuck (a later REFER could be sent).
+TEST_F(SipStackTest, ReferSubscriptionWithoutFinalNotifyEndsAtItsExpiry) {
+  startStack();
+  handler.referTo = "<" + stack->userUri("5001") + ">";
+  handler.referredBy = "<" + stack->userUri("1001") + ">";
+  handler.hangupWhenReferEnds = true;
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_transfer_by_refer_no_final_notify.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  using N = std::tuple<int, std::string, bool>;
+  EXPECT_EQ(handler.referNotifies, (std::vector<N>{N{100, "Trying", false}, N{408, "Request Timeout", true}}));
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_FALSE(handler.calls[0]->referInProgress());
 }
 
 TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "rtcgate/core/event_loop.h"
 #include "rtcgate/sip/handle_owner.h"
 
 namespace rtcgate {
@@ -135,6 +136,9 @@ private:
   bool awaitingAckAnswer_ = false;  // we offered in a 2xx to an offerless re-INVITE: the answer is in the ACK
   enum class ReferState { None, Sent, Subscribed };
   ReferState referState_ = ReferState::None;  // our REFER: awaiting its final response, then its NOTIFYs
+  Timer referWait_;  // ends a subscription whose next NOTIFY does not come (upstream_refer.cpp)
+  void waitForReferNotify(std::chrono::seconds wait);
+  void referWaitExpired();
   bool authTried_ = false;
   std::string authUser_;
   std::string authPassword_;  // the DN's digest password (outbound calls); never logged
