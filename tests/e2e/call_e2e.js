@@ -49,6 +49,8 @@
 //   agent, the page calls session.refer('5001', {replaces: consult}); the REFER on the first call's Genesys dialog
 //   must carry ?Replaces= with the consult call's Genesys-side Call-ID and tags (not the browser's), then as
 //   browser-refer; the consult call stays up until its own BYE.
+//   browser-refer-refused (inbound): Genesys answers the agent's REFER 403: JsSIP must get requestFailed 403 and
+//   the call stay up with audio until the agent hangs up.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -61,9 +63,11 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
+  'browser-refer-refused'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
+  'browser-refer-refused'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -434,6 +438,22 @@ window.callRefused = (target) => new Promise((resolve) => {
   session.on('failed', (e) => resolve(e.message && e.message.status_code ? e.message.status_code : e.cause));
   session.on('confirmed', () => { session.terminate(); resolve(200); });
 });
+// A transfer Genesys refuses: the call must stay up; the agent then hangs up.
+window.referRefusedThenHangUp = (target) => new Promise((resolve, reject) => {
+  const s = window.current;
+  s.refer(target, { eventHandlers: {
+    requestSucceeded: (e) => reject(new Error('REFER accepted: ' + e.response.status_code)),
+    requestFailed: async (e) => {
+      try {
+        const status = e.response ? e.response.status_code : e.cause;
+        const established = s.isEstablished();
+        const after = await window.measure(s);
+        s.terminate();
+        resolve({ status, established, after });
+      } catch (err) { reject(err); }
+    },
+  } });
+});
 // A transfer replacing a call the agent does not have: refused (403) before anything reaches Genesys.
 window.referUnknownReplaces = (target) => new Promise((resolve) => {
   const fake = { _request: { call_id: 'no-such-call@h7.invalid' }, _to_tag: 'x1', _from_tag: 'y2' };
@@ -618,6 +638,7 @@ logging: {components: {session: debug}}
         : mode === 'session-timers' ? 'uac-call-agent-session-timer-refreshes.xml'
         : mode === 'browser-refer' ? 'uac-call-agent-expect-refer.xml'
         : mode === 'browser-refer-replaces' ? 'uac-call-agent-expect-refer-replaces.xml'
+        : mode === 'browser-refer-refused' ? 'uac-call-agent-refuse-refer.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -641,6 +662,14 @@ logging: {components: {session: debug}}
       } else if (mode === 'browser-refer') {
         result = await page.evaluate(() => window.answerIn());
         await browserRefer(page, gw);
+      } else if (mode === 'browser-refer-refused') {
+        result = await page.evaluate(() => window.answerIn());
+        const r = await page.evaluate(() => window.referRefusedThenHangUp('5001'));
+        check('Genesys\'s 403 to the REFER reached JsSIP as 403 (requestFailed)', r.status === 403, r.status);
+        check('the call stayed up after the refused transfer', r.established, r.established);
+        check('browser still hears Genesys 1 kHz after the refused transfer', Math.abs(r.after.tone.hz - 1000) <= 10,
+          `${r.after.tone.hz} Hz`);
+        check('rtcgate relayed Genesys\'s refusal', /Genesys refused the transfer: 403 Forbidden; 403 to the browser/.test(gw.out));
       } else if (mode === 'browser-refer-replaces') {
         result = await page.evaluate(() => window.answerIn());
         // The consult call: Genesys's second call to the agent, with a Call-ID the first SIPp's scenario expects.
