@@ -51,6 +51,9 @@
 //   browser-refer; the consult call stays up until its own BYE.
 //   browser-refer-refused (inbound): Genesys answers the agent's REFER 403: JsSIP must get requestFailed 403 and
 //   the call stay up with audio until the agent hangs up.
+//   browser-refer-consult (inbound): the usual attended transfer: the agent places a consult call to 5001 (Genesys
+//   answers it: a SIPp UAS), then refers the inbound call with {replaces: consult}: Replaces must name the consult
+//   call's Genesys dialog (the Call-ID rtcgate chose, the UAS's tag); the agent then hangs up the consult call.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -64,10 +67,10 @@ const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
-  'browser-refer-refused'];
+  'browser-refer-refused', 'browser-refer-consult'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
-  'browser-refer-refused'];
+  'browser-refer-refused', 'browser-refer-consult'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -410,7 +413,8 @@ window.iceRestart = () => new Promise((resolve, reject) => {
 // replacesIndex: attended transfer, replacing the agent's call window.sessions[replacesIndex].
 window.referCurrent = (target, replacesIndex) => new Promise((resolve, reject) => {
   const s = window.current;
-  const replaces = replacesIndex === undefined ? undefined : window.sessions[replacesIndex];
+  const replaces = replacesIndex === undefined ? undefined
+    : replacesIndex === 'consult' ? window.consult : window.sessions[replacesIndex];
   const events = [];
   const timer = setTimeout(() => reject(new Error('the transfer did not end the call: ' + events.join(', '))), 20000);
   s.once('ended', (e) => {
@@ -437,6 +441,13 @@ window.callRefused = (target) => new Promise((resolve) => {
   const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   session.on('failed', (e) => resolve(e.message && e.message.status_code ? e.message.status_code : e.cause));
   session.on('confirmed', () => { session.terminate(); resolve(200); });
+});
+// The agent's consult call (outbound), kept in window.consult once established.
+window.callConsult = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  window.consult = session;
+  session.on('failed', (e) => reject(new Error('consult call failed: ' + e.cause)));
+  session.on('confirmed', () => window.measure(session).then(resolve, reject));
 });
 // A transfer Genesys refuses: the call must stay up; the agent then hangs up.
 window.referRefusedThenHangUp = (target) => new Promise((resolve, reject) => {
@@ -527,6 +538,14 @@ logging: {components: {session: debug}}
 
   // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
   let sipp;
+  // browser-refer-consult: Genesys answering the agent's consult call (and the DN's REGISTERs).
+  let consultUas, consultUasMedia;
+  if (mode === 'browser-refer-consult') {
+    consultUasMedia = await genesysMedia();
+    consultUas = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-answer-external-media.xml'), '-i', '127.0.0.1', '-p',
+      String(sippPort), '-key', 'rtpport', String(consultUasMedia.port), '-timeout', '60s', '-timeout_error',
+      '-nostdin', '-bind_local'], { cwd: tmp });
+  }
   if (direction === 'outbound') {
     const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml'
       : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml' : 'uas-answer-external-media.xml';
@@ -639,6 +658,7 @@ logging: {components: {session: debug}}
         : mode === 'browser-refer' ? 'uac-call-agent-expect-refer.xml'
         : mode === 'browser-refer-replaces' ? 'uac-call-agent-expect-refer-replaces.xml'
         : mode === 'browser-refer-refused' ? 'uac-call-agent-refuse-refer.xml'
+        : mode === 'browser-refer-consult' ? 'uac-call-agent-expect-refer-consult.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -662,6 +682,19 @@ logging: {components: {session: debug}}
       } else if (mode === 'browser-refer') {
         result = await page.evaluate(() => window.answerIn());
         await browserRefer(page, gw);
+      } else if (mode === 'browser-refer-consult') {
+        result = await page.evaluate(() => window.answerIn());
+        const c = await page.evaluate(() => window.callConsult('sip:5001@rtcgate.invalid'));
+        check('consult call: browser hears Genesys 1 kHz', Math.abs(c.tone.hz - 1000) <= 10 && c.state === 'connected',
+          `${c.tone.hz} Hz, ${c.state}`);
+        // The consult call's Genesys-side Call-ID: the one rtcgate chose for its INVITE (logged once per leg).
+        const consultCallId = (gw.out.match(/Genesys leg: Call-ID (\S+)/) || [])[1] || '?';
+        await browserRefer(page, gw, 'consult', { callId: consultCallId, toTag: `${consultUas.pid}SIPpTag01\\d+` });
+        await page.evaluate(() => window.consult.terminate());
+        const uasCode = await Promise.race([consultUas.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+        check('the consult call ended by the agent\'s BYE (SIPp UAS completed)', uasCode === 97, `exit ${uasCode}`);
+        check('the consult call carried audio to Genesys', consultUasMedia.received.length >= 50, consultUasMedia.received.length);
+        consultUasMedia.close();
       } else if (mode === 'browser-refer-refused') {
         result = await page.evaluate(() => window.answerIn());
         const r = await page.evaluate(() => window.referRefusedThenHangUp('5001'));
@@ -678,7 +711,7 @@ logging: {components: {session: debug}}
           '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consultMedia.port),
           '-cid_str', 'consult-%u@%s', '-d', '12000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
         await page.evaluate(() => window.secondCallUp());
-        await browserRefer(page, gw, 1, consult.pid);
+        await browserRefer(page, gw, 1, { callId: 'consult-1@127.0.0.1', toTag: `${consult.pid}SIPpTag001` });
         const consultCode = await Promise.race([consult.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
         check('the consult call stayed up until its own BYE (SIPp completed)', consultCode === 0, `exit ${consultCode}`);
         check('the consult call carried audio to Genesys', consultMedia.received.length >= 50, consultMedia.received.length);
@@ -867,9 +900,9 @@ async function checkSessionTimers(page, gw) {
 }
 
 // Issue 10, blind transfer by the agent (the SIPp scenario checks the REFER's Refer-To and Referred-By).
-// replacesIndex / consultPid: attended transfer replacing the page's call of that index, whose Genesys side is the
-// SIPp process consultPid (its tag is [pid]SIPpTag001).
-async function browserRefer(page, gw, replacesIndex, consultPid) {
+// replacesIndex / genesysSide: attended transfer replacing the page's call of that index (or 'consult'), whose
+// Genesys-side dialog has the Call-ID genesysSide.callId and Genesys's tag matching genesysSide.toTag (a regexp).
+async function browserRefer(page, gw, replacesIndex, genesysSide) {
   if (replacesIndex === undefined) {
     const refused = await page.evaluate(() => window.referUnknownReplaces('5001'));
     check('a REFER replacing a call the agent does not have is refused 403', refused === 'requestFailed 403', refused);
@@ -896,11 +929,12 @@ async function browserRefer(page, gw, replacesIndex, consultPid) {
     return;
   }
   check('rtcgate logged the attended transfer', /agent transfers the call to 5001 replacing call c\w+ \(attended\)/.test(gw.out));
-  // SIPp checked the form and the Call-ID; the to-tag must be the consult SIPp's own tag (Genesys's side of it).
+  // SIPp checked the form; the Call-ID and Genesys's tag must be those of the replaced call's Genesys dialog.
   const referTo = (gw.out.match(/REFER to Genesys: Refer-To (\S+)/) || [])[1] || '';
-  check('Replaces names the consult call\'s Genesys dialog (its Call-ID and Genesys\'s tag)',
-    referTo.includes('Replaces=consult-1%40127.0.0.1%3Bfrom-tag%3D') && referTo.endsWith(`%3Bto-tag%3D${consultPid}SIPpTag001>`),
-    referTo);
+  const escaped = encodeURIComponent(genesysSide.callId).replace(/[!'()*]/g, (c) => c);
+  const expected = new RegExp(`\\?Replaces=${escaped.replace(/[.]/g, '\\.')}%3Bfrom-tag%3D[^%]+%3Bto-tag%3D${genesysSide.toTag}>$`);
+  check('Replaces names the replaced call\'s Genesys dialog (its Call-ID and Genesys\'s tag)', expected.test(referTo),
+    `${referTo} against ${expected}`);
 }
 
 // Packets per second of call on both sides against what the other side sent.
@@ -932,8 +966,8 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
-  // limits and browser-refer-replaces make two calls: one id per call is not one id in the log.
-  if (mode !== 'limits' && mode !== 'browser-refer-replaces') checkOneCallId(gw.out);
+  // These modes make two calls: one id per call is not one id in the log.
+  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult'].includes(mode)) checkOneCallId(gw.out);
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)
