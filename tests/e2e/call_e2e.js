@@ -41,7 +41,7 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
-//   browser-refer (inbound): issue 10, blind transfer by the agent: the page calls session.refer('5001'); Genesys
+//   browser-refer (both directions): issue 10, blind transfer by the agent: the page calls session.refer('5001'); Genesys
 //   (SIPp) must get a REFER on its own dialog with Refer-To <sip:5001@127.0.0.1> and Referred-By the DN, answers
 //   202, NOTIFYs sipfrag 100 then 200 and BYEs the agent's leg: JsSIP must see requestSucceeded, trying and
 //   accepted, the call end normally, and no header of Genesys's sipfrags reach the page.
@@ -69,10 +69,11 @@ const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-refer',
+      ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
@@ -548,7 +549,8 @@ logging: {components: {session: debug}}
   }
   if (direction === 'outbound') {
     const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml'
-      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml' : 'uas-answer-external-media.xml';
+      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml'
+      : mode === 'browser-refer' ? 'uas-answer-expect-refer.xml' : 'uas-answer-external-media.xml';
     sipp = start('sipp', ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p',
       String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
       '-nostdin', '-bind_local'], { cwd: tmp });
@@ -638,6 +640,9 @@ logging: {components: {session: debug}}
       if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
+    } else if (direction === 'outbound' && mode === 'browser-refer') {
+      result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      await browserRefer(page, gw);
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
