@@ -52,6 +52,7 @@ std::pair<int, const char*> browserReferFailure(int status) {
     case 503: return {503, "Service Unavailable"};
     default: break;
   }
+  if (status >= 700) return {500, "Server Internal Error"};  // nua's own errors (900: the REFER was never sent)
   if (status >= 600) return {603, "Decline"};
   if (status >= 500) return {500, "Server Internal Error"};
   return {403, "Forbidden"};  // 3xx and other 4xx: refused
