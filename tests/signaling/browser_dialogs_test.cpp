@@ -336,5 +336,21 @@ TEST_F(DialogsTest, ReferFromAnotherConnectionOrAgentGets403) {
   EXPECT_EQ(refers, 0);
 }
 
+// RFC 3515 needs a dialog able to carry the NOTIFYs: a REFER on the early dialog (after our 180) gets 403.
+TEST_F(DialogsTest, ReferBeforeTheCallIsEstablishedGets403) {
+  in(request("INVITE", 1, "", "inv1", kSdp));
+  ASSERT_TRUE(incoming);
+  incoming->respond(180, "Ringing");
+  const std::string tag = toTagOf(transport.sent.back());
+  ASSERT_FALSE(tag.empty());
+  int refers = 0;
+  DialogEvents ev;
+  ev.onRefer = [&refers](const ReferRequest&) { ++refers; };
+  incoming->setEvents(ev);
+  in(request("REFER", 2, tag, "ref1", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
+  EXPECT_EQ(refers, 0);
+}
+
 }  // namespace
 }  // namespace rtcgate::signaling
