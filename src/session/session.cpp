@@ -316,6 +316,12 @@ signaling::DialogEvents Session::browserEvents() {
     if (auto d = codec::parseInfoDtmf(type, body))
       self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
   };
+  ev.onRefer = [weak](const signaling::ReferRequest& refer) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->onBrowserRefer(refer);
+    }
+  };
   ev.onReoffer = [weak](const std::string& sdp, bool) {
     auto self = weak.lock();
     if (!self) return;

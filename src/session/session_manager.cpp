@@ -2,6 +2,7 @@
 #include "rtcgate/session/session_manager.h"
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/dial_target.h"
 
 namespace rtcgate::session {
 namespace {
@@ -15,6 +16,13 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       registrar_(registrar),
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
       refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")) {
+  // Attended transfers name the agent's other call by its browser dialog: a scan of the calls (REFERs are rare).
+  deps_.findByBrowserDialog = [this](const std::string& callId, const std::string& tag1,
+                                     const std::string& tag2) -> std::shared_ptr<Session> {
+    for (const auto& [p, s] : sessions_)
+      if (s->hasBrowserDialog(callId, tag1, tag2)) return s;
+    return nullptr;
+  };
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
 }
 
@@ -45,6 +53,13 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
   for (const auto& a : cfg->agents)
     if (a.user == dialog->agent()) dn = a.dn;
   if (dn.empty()) {
+    dialog->respond(403, "Forbidden");
+    return;
+  }
+  // The destination policy (architecture: before anything is sent upstream); REFER targets pass the same one.
+  if (!isDialableTarget(dialog->target())) {
+    lg()->warn("call from agent {} refused (403): '{}' is not a dialable target", dialog->agent(),
+               log::escaped(dialog->target()));
     dialog->respond(403, "Forbidden");
     return;
   }

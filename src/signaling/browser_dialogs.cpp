@@ -31,7 +31,8 @@ BrowserDialog::BrowserDialog(BrowserDialogs& owner, Direction direction, Connect
     : owner_(owner), direction_(direction), connection_(connection), agent_(std::move(agent)) {}
 
 std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
-                                        std::string_view contentType, std::string_view body, bool ack) const {
+                                        std::string_view contentType, std::string_view body, bool ack,
+                                        std::string_view extraHeaders) const {
   std::string out;
   out.reserve(512 + body.size());
   out.append(method).append(" ").append(remoteTarget_).append(" SIP/2.0\r\n");
@@ -47,6 +48,7 @@ std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, 
   }
   if (method == "INVITE" && !ack)
     for (const auto& h : inviteHeaders_) out.append(h).append("\r\n");
+  out.append(extraHeaders);
   out += "User-Agent: rtcgate\r\n";
   if (!body.empty()) out += "Content-Type: " + std::string(contentType) + "\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -334,6 +336,11 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
       loop_.post([d] { d->retransmitTimer_.cancel(); });
       if (d->events_.onAck) d->events_.onAck(req.body());
     }
+    return;
+  }
+  if (method == "REFER") {
+    // Its source is checked before it may advance the dialog's CSeq.
+    onRefer(connection, agent, d, std::move(request));
     return;
   }
   // RFC 3261 12.2.2: a lower CSeq than the last one is out of order.

@@ -124,6 +124,7 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
     case sip_method_bye:
     case sip_method_update:
     case sip_method_info:
+    case sip_method_refer:
       dialogs_->onRequest(connection, agentOf(connection), std::move(parsed.message));
       break;
     default:

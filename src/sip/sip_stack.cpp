@@ -6,6 +6,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_string.h>
 
 #include <cstdlib>
 #include <stdexcept>
@@ -259,6 +260,9 @@ void SipStack::onEvent(const Event& e) {
     case nua_r_invite:
       if (e.owner != nullptr) e.owner->onInviteReply(e.status, e.phrase, e.sip);
       return;
+    case nua_r_refer:
+      if (e.owner != nullptr) e.owner->onReferReply(e.status, e.phrase, e.sip);
+      return;
     case nua_i_ack:
       if (e.owner != nullptr) e.owner->onAck(e.sip);
       return;
@@ -349,6 +353,12 @@ void SipStack::onIncomingOptions(const Event& e) {
 
 void SipStack::onIncomingNotify(const Event& e) {
   const char* event = e.sip != nullptr && e.sip->sip_event != nullptr ? e.sip->sip_event->o_type : nullptr;
+  if (e.sip == nullptr) {
+    // Not a request: nua gave up waiting for a NOTIFY of a subscription of ours (the implicit one of our REFER).
+    if (e.owner != nullptr) e.owner->onReferNotify(e.status, nullptr);
+    return;
+  }
+  if (e.owner != nullptr && event != nullptr && su_casematch(event, "refer")) return onReferNotify(e);
   // In dialog, from an allowed source, for a package the dialog's owner takes: 200. Everything else keeps the
   // answer nua gave before NOTIFY reached us: 481 (no such subscription).
   // A second NOTIFY of a package in the same dialog finds the usage nua created for the first one: nua has then
@@ -364,6 +374,20 @@ void SipStack::onIncomingNotify(const Event& e) {
   nua_respond(e.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(e.nua), TAG_END());
   if (e.owner == nullptr && e.nh != nullptr) nua_handle_destroy(e.nh);
 }
+
+void SipStack::onReferNotify(const Event& e) {
+  // The subscription of our REFER: nua answered 200 itself when it matched the REFER's usage (e.status); otherwise
+  // (nua no longer knows the subscription) the owner decides, 481 if it expects none.
+  const bool answered = e.status >= 200;
+  const bool accepted = sourceAllowed(e) && e.owner->onReferNotify(e.status, e.sip);
+  if (answered) return;
+  if (accepted)
+    nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
+  else
+    nua_respond(e.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(e.nua), TAG_END());
+}
+
+std::string SipStack::userUri(const std::string& user) const { return "sip:" + user + "@" + hostPart(domain_); }
 
 void SipStack::onIncomingInvite(const Event& e) {
   counters_->invitesIn.fetch_add(1, std::memory_order_relaxed);
@@ -415,8 +439,8 @@ std::shared_ptr<UpstreamCall> SipStack::placeCall(const std::string& dn, const s
   auto it = registrations_.find(dn);
   const config::UpstreamServer* server = pickServer();
   if (nua_ == nullptr || shutdownStarted_ || it == registrations_.end() || server == nullptr) return nullptr;
-  std::string from = "<sip:" + dn + "@" + hostPart(domain_) + ">";
-  std::string to = "<sip:" + target + "@" + hostPart(domain_) + ">";
+  std::string from = "<" + userUri(dn) + ">";
+  std::string to = "<" + userUri(target) + ">";
   std::string ruri = serverUri(*server, target);
   nua_handle_t* nh = nua_handle(nua_, nullptr, SIPTAG_TO_STR(to.c_str()), TAG_END());
   if (nh == nullptr) return nullptr;

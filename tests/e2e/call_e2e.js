@@ -41,6 +41,19 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
+//   browser-refer (both directions): issue 10, blind transfer by the agent: the page calls session.refer('5001'); Genesys
+//   (SIPp) must get a REFER on its own dialog with Refer-To <sip:5001@127.0.0.1> and Referred-By the DN, answers
+//   202, NOTIFYs sipfrag 100 then 200 and BYEs the agent's leg: JsSIP must see requestSucceeded, trying and
+//   accepted, the call end normally, and no header of Genesys's sipfrags reach the page.
+//   browser-refer-replaces (inbound): attended transfer: a second call (the consult call, another SIPp) reaches the
+//   agent, the page calls session.refer('5001', {replaces: consult}); the REFER on the first call's Genesys dialog
+//   must carry ?Replaces= with the consult call's Genesys-side Call-ID and tags (not the browser's), then as
+//   browser-refer; the consult call stays up until its own BYE.
+//   browser-refer-refused (inbound): Genesys answers the agent's REFER 403: JsSIP must get requestFailed 403 and
+//   the call stay up with audio until the agent hangs up.
+//   browser-refer-consult (inbound): the usual attended transfer: the agent places a consult call to 5001 (Genesys
+//   answers it: a SIPp UAS), then refers the inbound call with {replaces: consult}: Replaces must name the consult
+//   call's Genesys dialog (the Call-ID rtcgate chose, the UAS's tag); the agent then hangs up the consult call.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -53,11 +66,14 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
+  'browser-refer-refused', 'browser-refer-consult'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
+  'browser-refer-refused', 'browser-refer-consult'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-refer',
+      ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
@@ -209,14 +225,21 @@ window.register = (url) => new Promise((resolve, reject) => {
   socket.send = (m) => { window.sipOut.push(summary(m)); return send(m); };
   let ondata = null;
   Object.defineProperty(socket, 'ondata', { configurable: true, get: () => ondata,
-    set: (f) => { ondata = typeof f === 'function' ? (d) => { window.sipIn.push(summary(d)); return f(d); } : f; } });
+    set: (f) => { ondata = typeof f === 'function' ? (d) => {
+    window.sipIn.push(summary(d));
+    if (/^NOTIFY /.test(String(d))) window.notifies.push(String(d));
+    return f(d);
+  } : f; } });
+  window.notifies = [];
   window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
   window.ua.on('registrationFailed', (e) => reject(new Error('registration failed: ' + e.cause)));
+  window.sessions = [];
   window.ua.on('newRTCSession', (e) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
+    window.sessions.push(e.session);
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   });
@@ -395,6 +418,83 @@ window.iceRestart = () => new Promise((resolve, reject) => {
   });
   if (!ok) reject(new Error('JsSIP refused to renegotiate'));
 });
+// Issue 10: the agent transfers the current call (JsSIP session.refer); resolves when the call has ended.
+// replacesIndex: attended transfer, replacing the agent's call window.sessions[replacesIndex].
+window.referCurrent = (target, replacesIndex) => new Promise((resolve, reject) => {
+  const s = window.current;
+  const replaces = replacesIndex === undefined ? undefined
+    : replacesIndex === 'consult' ? window.consult : window.sessions[replacesIndex];
+  const events = [];
+  const timer = setTimeout(() => reject(new Error('the transfer did not end the call: ' + events.join(', '))), 20000);
+  s.once('ended', (e) => {
+    clearTimeout(timer);
+    resolve({ events, endedBy: e.originator, cause: e.cause, notifies: window.notifies.slice() });
+  });
+  const push = (name, code) => events.push(name + ' ' + code);
+  s.refer(target, { replaces, eventHandlers: {
+    requestSucceeded: (e) => push('requestSucceeded', e.response.status_code),
+    requestFailed: (e) => push('requestFailed', e.response ? e.response.status_code : e.cause),
+    trying: (e) => push('trying', e.status_line.status_code),
+    progress: (e) => push('progress', e.status_line.status_code),
+    accepted: (e) => push('accepted', e.status_line.status_code),
+    failed: (e) => push('failed', e.status_line.status_code),
+  } });
+  // Blind: a second transfer while the first is in progress must be refused (491), the first going on.
+  if (!replaces) s.refer('5002', { eventHandlers: {
+    requestSucceeded: (e) => push('second requestSucceeded', e.response.status_code),
+    requestFailed: (e) => push('second requestFailed', e.response ? e.response.status_code : e.cause),
+  } });
+});
+// A call rtcgate must refuse: resolves with the final status.
+window.callRefused = (target) => new Promise((resolve) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  session.on('failed', (e) => resolve(e.message && e.message.status_code ? e.message.status_code : e.cause));
+  session.on('confirmed', () => { session.terminate(); resolve(200); });
+});
+// The agent's consult call (outbound), kept in window.consult once established.
+window.callConsult = (target) => new Promise((resolve, reject) => {
+  const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  window.consult = session;
+  session.on('failed', (e) => reject(new Error('consult call failed: ' + e.cause)));
+  session.on('confirmed', () => window.measure(session).then(resolve, reject));
+});
+// A transfer Genesys refuses: the call must stay up; the agent then hangs up.
+window.referRefusedThenHangUp = (target) => new Promise((resolve, reject) => {
+  const s = window.current;
+  s.refer(target, { eventHandlers: {
+    requestSucceeded: (e) => reject(new Error('REFER accepted: ' + e.response.status_code)),
+    requestFailed: async (e) => {
+      try {
+        const status = e.response ? e.response.status_code : e.cause;
+        const established = s.isEstablished();
+        const after = await window.measure(s);
+        s.terminate();
+        resolve({ status, established, after });
+      } catch (err) { reject(err); }
+    },
+  } });
+});
+// A transfer replacing a call the agent does not have: refused (403) before anything reaches Genesys.
+window.referUnknownReplaces = (target) => new Promise((resolve) => {
+  const fake = { _request: { call_id: 'no-such-call@h7.invalid' }, _to_tag: 'x1', _from_tag: 'y2' };
+  window.current.refer(target, { replaces: fake, eventHandlers: {
+    requestSucceeded: (e) => resolve('requestSucceeded ' + e.response.status_code),
+    requestFailed: (e) => resolve('requestFailed ' + (e.response ? e.response.status_code : e.cause)),
+  } });
+});
+// The agent's second call (answered by the newRTCSession handler) is established.
+window.secondCallUp = () => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('no second call')), 15000);
+  const wait = () => {
+    const s = window.sessions[1];
+    if (!s) return setTimeout(wait, 20);
+    const done = () => { clearTimeout(timer); resolve({ callId: s._request.call_id }); };
+    if (s.isEstablished()) return done();
+    s.on('confirmed', done);
+    s.on('failed', (e) => reject(new Error('second call failed: ' + e.cause)));
+  };
+  wait();
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -447,9 +547,18 @@ logging: {components: {session: debug}}
 
   // Genesys (SIPp) answers the agent's call and, on the way, the DN's REGISTERs.
   let sipp;
+  // browser-refer-consult: Genesys answering the agent's consult call (and the DN's REGISTERs).
+  let consultUas, consultUasMedia;
+  if (mode === 'browser-refer-consult') {
+    consultUasMedia = await genesysMedia();
+    consultUas = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-answer-external-media.xml'), '-i', '127.0.0.1', '-p',
+      String(sippPort), '-key', 'rtpport', String(consultUasMedia.port), '-timeout', '60s', '-timeout_error',
+      '-nostdin', '-bind_local'], { cwd: tmp });
+  }
   if (direction === 'outbound') {
     const scenario = mode === 'early-media' ? 'uas-early-media-then-answer.xml'
-      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml' : 'uas-answer-external-media.xml';
+      : mode === 'agent-hold' ? 'uas-answer-expect-agent-hold.xml'
+      : mode === 'browser-refer' ? 'uas-answer-expect-refer.xml' : 'uas-answer-external-media.xml';
     sipp = start('sipp', ['-sf', path.join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p',
       String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s', '-timeout_error',
       '-nostdin', '-bind_local'], { cwd: tmp });
@@ -465,6 +574,11 @@ logging: {components: {session: debug}}
     await page.goto(site.url);
     check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
     let result;
+    if (mode === 'browser-refer') {
+      // The destination policy REFER targets share, on the agent's own call: not a dial string, refused 403.
+      const refused = await page.evaluate(() => window.callRefused('sip:50%2001@rtcgate.invalid'));
+      check('a call to a target that is not a dial string is refused 403', refused === 403, refused);
+    }
     if (mode === 'limits') {
       const r = await page.evaluate(() => window.callTwice('sip:5000@rtcgate.invalid'));
       check('a call beyond security.max_calls is refused with 503', r.secondStatus === 503, JSON.stringify(r));
@@ -534,6 +648,9 @@ logging: {components: {session: debug}}
       if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
+    } else if (direction === 'outbound' && mode === 'browser-refer') {
+      result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      await browserRefer(page, gw);
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -551,6 +668,10 @@ logging: {components: {session: debug}}
         : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
         : mode === 'session-timers' ? 'uac-call-agent-session-timer-refreshes.xml'
+        : mode === 'browser-refer' ? 'uac-call-agent-expect-refer.xml'
+        : mode === 'browser-refer-replaces' ? 'uac-call-agent-expect-refer-replaces.xml'
+        : mode === 'browser-refer-refused' ? 'uac-call-agent-refuse-refer.xml'
+        : mode === 'browser-refer-consult' ? 'uac-call-agent-expect-refer-consult.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
@@ -571,6 +692,43 @@ logging: {components: {session: debug}}
         held.catch(() => {});  // awaited below; its failure must not crash the script before that
         result = await page.evaluate(() => window.answerIn());
         await held;
+      } else if (mode === 'browser-refer') {
+        result = await page.evaluate(() => window.answerIn());
+        await browserRefer(page, gw);
+      } else if (mode === 'browser-refer-consult') {
+        result = await page.evaluate(() => window.answerIn());
+        const c = await page.evaluate(() => window.callConsult('sip:5001@rtcgate.invalid'));
+        check('consult call: browser hears Genesys 1 kHz', Math.abs(c.tone.hz - 1000) <= 10 && c.state === 'connected',
+          `${c.tone.hz} Hz, ${c.state}`);
+        // The consult call's Genesys-side Call-ID: the one rtcgate chose for its INVITE (logged once per leg).
+        const consultCallId = (gw.out.match(/Genesys leg: Call-ID (\S+)/) || [])[1] || '?';
+        await browserRefer(page, gw, 'consult', { callId: consultCallId, toTag: `${consultUas.pid}SIPpTag01\\d+` });
+        await page.evaluate(() => window.consult.terminate());
+        const uasCode = await Promise.race([consultUas.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+        check('the consult call ended by the agent\'s BYE (SIPp UAS completed)', uasCode === 97, `exit ${uasCode}`);
+        check('the consult call carried audio to Genesys', consultUasMedia.received.length >= 50, consultUasMedia.received.length);
+        consultUasMedia.close();
+      } else if (mode === 'browser-refer-refused') {
+        result = await page.evaluate(() => window.answerIn());
+        const r = await page.evaluate(() => window.referRefusedThenHangUp('5001'));
+        check('Genesys\'s 403 to the REFER reached JsSIP as 403 (requestFailed)', r.status === 403, r.status);
+        check('the call stayed up after the refused transfer', r.established, r.established);
+        check('browser still hears Genesys 1 kHz after the refused transfer', Math.abs(r.after.tone.hz - 1000) <= 10,
+          `${r.after.tone.hz} Hz`);
+        check('rtcgate relayed Genesys\'s refusal', /Genesys refused the transfer: 403 Forbidden; 403 to the browser/.test(gw.out));
+      } else if (mode === 'browser-refer-replaces') {
+        result = await page.evaluate(() => window.answerIn());
+        // The consult call: Genesys's second call to the agent, with a Call-ID the first SIPp's scenario expects.
+        const consultMedia = await genesysMedia();
+        const consult = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+          '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consultMedia.port),
+          '-cid_str', 'consult-%u@%s', '-d', '12000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+        await page.evaluate(() => window.secondCallUp());
+        await browserRefer(page, gw, 1, { callId: 'consult-1@127.0.0.1', toTag: `${consult.pid}SIPpTag001` });
+        const consultCode = await Promise.race([consult.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
+        check('the consult call stayed up until its own BYE (SIPp completed)', consultCode === 0, `exit ${consultCode}`);
+        check('the consult call carried audio to Genesys', consultMedia.received.length >= 50, consultMedia.received.length);
+        consultMedia.close();
       } else {
         result = await page.evaluate(() => window.answerIn());
         if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
@@ -762,6 +920,44 @@ async function checkSessionTimers(page, gw) {
   check('rtcgate sent no re-INVITE to Genesys', !/re-INVITE to Genesys/.test(gw.out));
 }
 
+// Issue 10, blind transfer by the agent (the SIPp scenario checks the REFER's Refer-To and Referred-By).
+// replacesIndex / genesysSide: attended transfer replacing the page's call of that index (or 'consult'), whose
+// Genesys-side dialog has the Call-ID genesysSide.callId and Genesys's tag matching genesysSide.toTag (a regexp).
+async function browserRefer(page, gw, replacesIndex, genesysSide) {
+  if (replacesIndex === undefined) {
+    const refused = await page.evaluate(() => window.referUnknownReplaces('5001'));
+    check('a REFER replacing a call the agent does not have is refused 403', refused === 'requestFailed 403', refused);
+  }
+  const r = await page.evaluate((i) => window.referCurrent('5001', i === null ? undefined : i),
+    replacesIndex === undefined ? null : replacesIndex);
+  console.log(`JsSIP refer events: ${r.events.join(', ')}`);
+  check('JsSIP\'s REFER answered 202 (requestSucceeded)', r.events.includes('requestSucceeded 202'), r.events.join(', '));
+  if (replacesIndex === undefined) {
+    check('a second REFER while the transfer is in progress is refused 491', r.events.includes('second requestFailed 491'),
+      r.events.join(', '));
+  }
+  const progress = r.events.filter((e) => !e.startsWith('request') && !e.startsWith('second'));
+  check('JsSIP got the transfer\'s NOTIFYs: trying 100, then accepted 200', progress.join(',') === 'trying 100,accepted 200',
+    progress.join(','));
+  check('the call ended normally with Genesys\'s BYE after the transfer', r.endedBy === 'remote' && r.cause === 'Terminated',
+    `${r.endedBy} ${r.cause}`);
+  const ok = r.notifies.length === 2 && r.notifies.every((n) => /^Event: refer;id=\d+\r$/m.test(n) &&
+    /^Content-Type: message\/sipfrag\r$/m.test(n) && !/far-end-secret|10\.9\.8\.7/.test(n));
+  check('the browser\'s NOTIFYs are rtcgate\'s own: Event refer;id, a sipfrag of the status line only', ok,
+    JSON.stringify(r.notifies.map((n) => n.split('\r\n\r\n')[1])));
+  if (replacesIndex === undefined) {
+    check('rtcgate logged the blind transfer', /agent transfers the call to 5001 \(blind\)/.test(gw.out));
+    return;
+  }
+  check('rtcgate logged the attended transfer', /agent transfers the call to 5001 replacing call c\w+ \(attended\)/.test(gw.out));
+  // SIPp checked the form; the Call-ID and Genesys's tag must be those of the replaced call's Genesys dialog.
+  const referTo = (gw.out.match(/REFER to Genesys: Refer-To (\S+)/) || [])[1] || '';
+  const escaped = encodeURIComponent(genesysSide.callId).replace(/[!'()*]/g, (c) => c);
+  const expected = new RegExp(`\\?Replaces=${escaped.replace(/[.]/g, '\\.')}%3Bfrom-tag%3D[^%]+%3Bto-tag%3D${genesysSide.toTag}>$`);
+  check('Replaces names the replaced call\'s Genesys dialog (its Call-ID and Genesys\'s tag)', expected.test(referTo),
+    `${referTo} against ${expected}`);
+}
+
 // Packets per second of call on both sides against what the other side sent.
 function checkLongCall(result, genesys) {
   const audio = genesys.received.filter((p) => p.pt === 0);
@@ -791,7 +987,8 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
-  if (mode !== 'limits') checkOneCallId(gw.out);
+  // These modes make two calls: one id per call is not one id in the log.
+  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult'].includes(mode)) checkOneCallId(gw.out);
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)

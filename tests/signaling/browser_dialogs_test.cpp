@@ -269,5 +269,88 @@ TEST_F(DialogsTest, InviteToBrowserCarriesCallInfoAndEarlyInfoIsPossible) {
   EXPECT_FALSE(d->sendRequest("BYE"));  // other requests still wait for the confirmed dialog
 }
 
+// Issue 10, transfer asked by the agent (JsSIP session.refer): the REFER reaches the session parsed, one at a time;
+// our 202 and NOTIFYs carry the subscription id JsSIP matches them by (its REFER's CSeq).
+TEST_F(DialogsTest, ReferIsParsedForTheSessionAndItsNotifiesCarryTheSubscriptionId) {
+  std::string tag = toTagOf(answered());
+  in(request("ACK", 1, tag, "ack1"));
+  std::vector<ReferRequest> refers;
+  DialogEvents ev;
+  ev.onRefer = [&refers](const ReferRequest& r) { refers.push_back(r); };
+  incoming->setEvents(ev);
+  const size_t before = transport.sent.size();
+  in(request("REFER", 2, tag, "ref1", "",
+             "Refer-To: <sip:5001@elsewhere.example?Replaces=other-call%40h7%3Bto-tag%3Dt1%3Bfrom-tag%3Df1>\r\n"
+             "Referred-By: <sip:1001@rtcgate.invalid>\r\n"));
+  ASSERT_EQ(refers.size(), 1u);
+  EXPECT_EQ(transport.sent.size(), before);  // answered by the session, once Genesys has
+  EXPECT_EQ(refers[0].id, 2u);
+  EXPECT_TRUE(refers[0].sipUri);
+  EXPECT_EQ(refers[0].targetUser, "5001");
+  EXPECT_TRUE(refers[0].hasReplaces);
+  EXPECT_EQ(refers[0].replacesCallId, "other-call@h7");
+  EXPECT_EQ(refers[0].replacesToTag, "t1");
+  EXPECT_EQ(refers[0].replacesFromTag, "f1");
+  // A second REFER while the first is unanswered: 491.
+  in(request("REFER", 3, tag, "ref2", "", "Refer-To: <sip:5002@rtcgate.invalid>\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 491 Request Pending\r\n", 0), 0u) << transport.sent.back();
+  EXPECT_EQ(refers.size(), 1u);
+  incoming->answerRefer(202, "Accepted");
+  const std::string accepted = transport.sent.back();
+  EXPECT_EQ(accepted.rfind("SIP/2.0 202 Accepted\r\n", 0), 0u) << accepted;
+  EXPECT_NE(accepted.find("CSeq: 2 REFER\r\n"), std::string::npos) << accepted;
+  EXPECT_FALSE(incoming->referPending());
+  ASSERT_TRUE(incoming->notifyRefer(2, "active;expires=60", "SIP/2.0 100 Trying\r\n"));
+  const std::string notify = transport.sent.back();
+  EXPECT_EQ(notify.rfind("NOTIFY sip:x1@h7.invalid;transport=ws;ob SIP/2.0\r\n", 0), 0u) << notify;
+  EXPECT_NE(notify.find("Event: refer;id=2\r\n"), std::string::npos) << notify;
+  EXPECT_NE(notify.find("Subscription-State: active;expires=60\r\n"), std::string::npos) << notify;
+  EXPECT_NE(notify.find("Content-Type: message/sipfrag\r\n"), std::string::npos) << notify;
+  EXPECT_NE(notify.find("\r\n\r\nSIP/2.0 100 Trying\r\n"), std::string::npos) << notify;
+  EXPECT_NE(notify.find(";tag=" + tag + "\r\n"), std::string::npos) << notify;  // our tag in From
+  // The next REFER is the session's to judge again.
+  in(request("REFER", 4, tag, "ref3", "", "Refer-To: <sip:5002@rtcgate.invalid>\r\n"));
+  ASSERT_EQ(refers.size(), 2u);
+  EXPECT_FALSE(refers[1].hasReplaces);
+  EXPECT_EQ(refers[1].id, 4u);
+}
+
+// Only the call's own agent over the dialog's own connection may transfer it; a dialog without a transfer handler
+// keeps answering 405, a REFER without Refer-To gets 400.
+TEST_F(DialogsTest, ReferFromAnotherConnectionOrAgentGets403) {
+  std::string tag = toTagOf(answered());
+  in(request("ACK", 1, tag, "ack1"));
+  in(request("REFER", 2, tag, "ref0", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 405 Method Not Allowed\r\n", 0), 0u) << transport.sent.back();
+  int refers = 0;
+  DialogEvents ev;
+  ev.onRefer = [&refers](const ReferRequest&) { ++refers; };
+  incoming->setEvents(ev);
+  dialogs.onRequest(8, "1001", parse(request("REFER", 3, tag, "ref1", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n")));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
+  dialogs.onRequest(7, "1002", parse(request("REFER", 4, tag, "ref2", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n")));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
+  // The refused ones did not advance the dialog's CSeq: the agent's own next request is in order.
+  in(request("REFER", 3, tag, "ref3"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 400 ", 0), 0u) << transport.sent.back();
+  EXPECT_EQ(refers, 0);
+}
+
+// RFC 3515 needs a dialog able to carry the NOTIFYs: a REFER on the early dialog (after our 180) gets 403.
+TEST_F(DialogsTest, ReferBeforeTheCallIsEstablishedGets403) {
+  in(request("INVITE", 1, "", "inv1", kSdp));
+  ASSERT_TRUE(incoming);
+  incoming->respond(180, "Ringing");
+  const std::string tag = toTagOf(transport.sent.back());
+  ASSERT_FALSE(tag.empty());
+  int refers = 0;
+  DialogEvents ev;
+  ev.onRefer = [&refers](const ReferRequest&) { ++refers; };
+  incoming->setEvents(ev);
+  in(request("REFER", 2, tag, "ref1", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
+  EXPECT_EQ(refers, 0);
+}
+
 }  // namespace
 }  // namespace rtcgate::signaling

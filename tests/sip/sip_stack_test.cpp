@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <tuple>
 
 #include "rtcgate/media/rtp/rtp_leg.h"
 #include "rtcgate/sdp/session_description.h"
@@ -48,6 +49,19 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     confirmed = true;
     confirmedSdp = std::string(sdp);
     if (mode == Mode::AnswerThenHangup) loop->post([c = calls.back()] { c->hangup(); });
+    if (!referTo.empty())
+      loop->post([this, c = calls.back()] { referSent = c->refer(referTo, referredBy); });
+  }
+  // A transfer asked by the agent: REFER once the call is confirmed.
+  std::string referTo, referredBy;
+  bool referSent = false;
+  std::vector<int> referResponses;
+  std::vector<std::tuple<int, std::string, bool>> referNotifies;
+  void onReferResponse(int status, std::string_view) override { referResponses.push_back(status); }
+  bool hangupWhenReferEnds = false;
+  void onReferNotify(int code, std::string_view phrase, bool over) override {
+    referNotifies.emplace_back(code, std::string(phrase), over);
+    if (over && hangupWhenReferEnds) loop->post([c = calls.back()] { c->hangup(); });
   }
   void onProgress(int status, std::string_view) override { progress.push_back(status); }
   void onAnswered(std::string_view sdp) override {
@@ -261,6 +275,57 @@ TEST_F(SipStackTest, NotifyOutsideADialogStillGets481) {
   EXPECT_TRUE(handler.calls.empty());
 }
 
+// Issue 10, transfer asked by the agent: REFER on the Genesys dialog with Refer-To and Referred-By in our domain
+// (SIPp checks both), 202, NOTIFY 100 then 200 answered 200 (SIPp checks) and their status lines delivered; then
+// Genesys ends the transferred call with BYE.
+TEST_F(SipStackTest, ReferOnInboundCallGets202AndItsNotifiesAreAnswered) {
+  startStack();
+  handler.referTo = "<" + stack->userUri("5001") + ">";
+  handler.referredBy = "<" + stack->userUri("1001") + ">";
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_transfer_by_refer_accepted.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.referSent);
+  EXPECT_EQ(handler.referResponses, std::vector<int>{202});
+  using N = std::tuple<int, std::string, bool>;
+  EXPECT_EQ(handler.referNotifies, (std::vector<N>{N{100, "Trying", false}, N{200, "OK", true}}));
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_FALSE(handler.calls[0]->referInProgress());
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// A REFER Genesys refuses: the 403 is delivered, no subscription is left, and the call stays up until its BYE.
+TEST_F(SipStackTest, ReferRefused403LeavesTheCallUp) {
+  startStack();
+  handler.referTo = "<" + stack->userUri("5001") + ">";
+  handler.referredBy = "<" + stack->userUri("1001") + ">";
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_transfer_by_refer_refused_403.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(handler.referResponses, std::vector<int>{403});
+  EXPECT_TRUE(handler.referNotifies.empty());
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_FALSE(handler.calls[0]->referInProgress());
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+// A subscription whose next NOTIFY does not come before its expiry (Genesys said expires=1) ends on its own with
+// 408, so the transfer state is not stuck (a later REFER could be sent).
+TEST_F(SipStackTest, ReferSubscriptionWithoutFinalNotifyEndsAtItsExpiry) {
+  startStack();
+  handler.referTo = "<" + stack->userUri("5001") + ">";
+  handler.referredBy = "<" + stack->userUri("1001") + ">";
+  handler.hangupWhenReferEnds = true;
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_transfer_by_refer_no_final_notify.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  using N = std::tuple<int, std::string, bool>;
+  EXPECT_EQ(handler.referNotifies, (std::vector<N>{N{100, "Trying", false}, N{408, "Request Timeout", true}}));
+  ASSERT_EQ(handler.calls.size(), 1u);
+  EXPECT_FALSE(handler.calls[0]->referInProgress());
+}
+
 TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {
   startStack();
   auto p = uac("inbound_call_to_unknown_dn_404.xml", "9999");
@@ -342,7 +407,8 @@ TEST_F(SipStackTest, HoldReofferRefusalAndOfferlessRetrieve) {
   EXPECT_NE(handler.reinviteAnswers[0].second.find("m=audio 30004"), std::string::npos);
   ASSERT_EQ(handler.calls.size(), 1u);
   EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.reinviteAnswers[0].second);
-  EXPECT_TRUE(handler.terminated);
+  // SIPp exits on the 200 to its BYE; nua reports the call terminated on a later loop iteration.
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
 }
 
 TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ namespace rtcgate::session {
 inline constexpr const char* kRemoteControlContentType = "application/x-rtcgate-remote-control";
 
 class MediaSession;
+class Session;
 
 // What every Session needs from the daemon. Thread: control (the media context is read by workers).
 struct SessionDeps {
@@ -32,6 +34,11 @@ struct SessionDeps {
   sip::SipStack& sip;
   signaling::BrowserDialogs& dialogs;
   media::MediaContext mediaContext;  // config, DTLS certificate, metrics
+  // The call whose browser dialog has this Call-ID and these two tags (in either order), for attended transfers
+  // (REFER with Replaces). Set by the SessionManager; null when it finds none.
+  std::function<std::shared_ptr<Session>(const std::string& callId, const std::string& tag1,
+                                         const std::string& tag2)>
+      findByBrowserDialog = nullptr;
 };
 
 // One call: the browser dialog + browser media leg and the Genesys dialog + RTP leg, joined by the call state
@@ -62,6 +69,12 @@ public:
   std::string onReoffer(std::string_view offer) override;
   std::string onOfferRequested() override;
   void onReinviteAnswer(int status, std::string_view sdp) override;
+  void onReferResponse(int status, std::string_view phrase) override;
+  void onReferNotify(int code, std::string_view phrase, bool terminated) override;
+
+  // The browser dialog has this Call-ID and these tags, in either order (JsSIP names them by its INVITE's From and
+  // To, not as local and remote).
+  bool hasBrowserDialog(const std::string& callId, const std::string& tag1, const std::string& tag2) const;
 
 private:
   static std::string newCallId();
@@ -94,6 +107,11 @@ private:
   std::string nextGenesysSdp(const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                              std::optional<uint8_t> telephoneEventPt, sdp::Direction direction,
                              std::string_view telephoneEvents = kTelephoneEventsOffered);
+  // A transfer asked by the agent (session_refer.cpp): REFER relayed to Genesys, its NOTIFYs back to the browser.
+  void onBrowserRefer(const signaling::ReferRequest& refer);
+  // Refer-To for Genesys, with the Replaces of the agent's other call in an attended transfer; the failure status
+  // for the browser (0 on success).
+  int referTarget(const signaling::ReferRequest& refer, std::string* referTo);
   template <typename Fn>
   void onMedia(Fn fn);
   void releaseMedia();
@@ -145,6 +163,7 @@ private:
   Timer upstreamRetryTimer_;              // after glare (491) on our re-INVITE
   bool genesysSends_ = true;         // Genesys's SDP: it sends media to us
   bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
+  std::optional<uint32_t> browserReferId_;  // the agent's REFER being relayed: its subscription id toward the browser
   bool browserDone_ = false;
   bool upstreamDone_ = false;
 };

@@ -19,6 +19,17 @@ namespace rtcgate::signaling {
 class SipMessage;
 class BrowserDialogs;
 
+// An in-dialog REFER from the browser (JsSIP session.refer(target, {replaces})), already matched to its dialog and
+// checked to come from that dialog's agent and connection. Answer it with BrowserDialog::answerRefer().
+struct ReferRequest {
+  uint32_t id = 0;         // the REFER's CSeq number: the id of its subscription ("Event: refer;id=", RFC 3515)
+  bool sipUri = false;     // Refer-To is a sip: or sips: URI
+  std::string targetUser;  // its user part as received (still %-escaped); its host part is never used
+  // The Replaces of an attended transfer (Refer-To "?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D.."), unescaped.
+  bool hasReplaces = false;
+  std::string replacesCallId, replacesToTag, replacesFromTag;
+};
+
 // What the session layer hears from one browser dialog. Every callback is optional.
 struct DialogEvents {
   // Outgoing INVITE: each response (1xx with or without SDP, the 2xx, or the final failure; 408 on timeout).
@@ -30,6 +41,8 @@ struct DialogEvents {
   std::function<void(const std::string& sdp, bool update)> onReoffer;
   // INFO (e.g. application/dtmf-relay from JsSIP); already answered 200.
   std::function<void(const std::string& contentType, const std::string& body)> onInfo;
+  // REFER inside the confirmed dialog. Without this callback REFER gets 405.
+  std::function<void(const ReferRequest& refer)> onRefer;
   // The dialog is over (BYE, CANCEL, failure response, no ACK, connection lost). Called once; the dialog is dead.
   std::function<void(const std::string& why)> onTerminated;
 };
@@ -45,6 +58,8 @@ public:
   Direction direction() const { return direction_; }
   State state() const { return state_; }
   const std::string& callId() const { return callId_; }
+  const std::string& localTag() const { return localTag_; }
+  const std::string& remoteTag() const { return remoteTag_; }
   const std::string& agent() const { return agent_; }
   ConnectionId connection() const { return connection_; }
   // FromBrowser: the INVITE's offer (empty for an offerless INVITE) and the dialed user (Request-URI user).
@@ -62,12 +77,20 @@ public:
   // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
   // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
+  // Answer the pending REFER (202, or a failure). Nothing when none is pending.
+  void answerRefer(int status, std::string_view reason);
+  bool referPending() const { return refer_ != nullptr; }
+  // NOTIFY of the subscription a REFER created (RFC 3515): Event: refer;id=<id>, the given Subscription-State
+  // value, and a message/sipfrag body (none when empty). False when the dialog cannot carry it.
+  bool notifyRefer(uint32_t id, std::string_view subscriptionState, std::string_view sipfrag);
 
 private:
   friend class BrowserDialogs;
   BrowserDialog(BrowserDialogs& owner, Direction direction, ConnectionId connection, std::string agent);
+  // extraHeaders: whole header lines, each ending in CRLF.
   std::string buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
-                           std::string_view contentType, std::string_view body, bool ack = false) const;
+                           std::string_view contentType, std::string_view body, bool ack = false,
+                           std::string_view extraHeaders = {}) const;
   void sendFinalAndTrack(std::string response);
   void terminate(const std::string& why);
   bool retransmit();
@@ -90,6 +113,7 @@ private:
   std::string inviteBranch_;  // ToBrowser: our INVITE's branch, for CANCEL and ACK of non-2xx
   std::unique_ptr<SipMessage> invite_;       // FromBrowser: the INVITE being answered
   std::unique_ptr<SipMessage> reoffer_;      // the pending re-INVITE / UPDATE
+  std::unique_ptr<SipMessage> refer_;        // the REFER awaiting our answer
   std::string sessionExpiresHeader_;         // echoed on 2xx when the browser asked for session timers
   std::string pending2xx_;                   // 2xx being retransmitted until ACK
   uint32_t pending2xxCseq_ = 0;              // CSeq of the INVITE that 2xx answers (its ACK carries it)
@@ -136,6 +160,9 @@ private:
   friend class BrowserDialog;
   std::shared_ptr<BrowserDialog> find(const std::string& callId, const std::string& localTag);
   void forget(const BrowserDialog& dialog);
+  // An in-dialog REFER (browser_refer.cpp).
+  void onRefer(ConnectionId connection, const std::string& agent, const std::shared_ptr<BrowserDialog>& dialog,
+               std::unique_ptr<SipMessage> request);
   void reply(ConnectionId connection, const SipMessage& request, int status, std::string_view reason,
              const std::vector<std::string>& headers = {});
 

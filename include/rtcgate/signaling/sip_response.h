@@ -20,7 +20,7 @@ std::string buildResponse(const SipMessage& request, int status, std::string_vie
 std::string randomToken(size_t length = 16);
 
 // Methods we answer on the browser leg, for Allow headers.
-inline constexpr std::string_view kAllowHeader = "Allow: INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, REGISTER";
+inline constexpr std::string_view kAllowHeader = "Allow: INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, REGISTER, REFER";
 // The Server / User-Agent header value.
 inline constexpr std::string_view kServerHeader = "Server: rtcgate";
 

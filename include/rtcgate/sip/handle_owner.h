@@ -28,6 +28,11 @@ public:
   // An in-dialog NOTIFY (nua hands NOTIFY to the application). `event` is the Event package ("talk", "hold").
   // True: the owner accepts it (200); false: 481, as before NOTIFY reached the application.
   virtual bool onNotify(std::string_view /*event*/) { return false; }
+  // The responses to our REFER (nua_r_refer), and the NOTIFYs of its implicit subscription (Event: refer, RFC 3515).
+  // `sip` is null when nua gave up waiting for a NOTIFY (status 408). True: the owner takes the NOTIFY (200 when
+  // nua left the answer to us); false: 481.
+  virtual void onReferReply(int /*status*/, const char* /*phrase*/, const sip_s* /*sip*/) {}
+  virtual bool onReferNotify(int /*status*/, const sip_s* /*sip*/) { return false; }
 };
 
 // Owns one nua handle; destroying it stops event delivery for the handle (nua_handle_destroy).

@@ -72,6 +72,9 @@ public:
   std::shared_ptr<UpstreamCall> placeCall(const std::string& dn, const std::string& target, const std::string& sdp,
                                           UpstreamCallObserver* observer);
   size_t activeCalls() const { return calls_.size(); }
+  // "sip:user@domain" with the domain of our calls (upstream.domain, else the first server): the form of From/To
+  // on agent-originated calls, and of Refer-To / Referred-By on transfers the agent asks for.
+  std::string userUri(const std::string& user) const;
 
   // The nua event trampoline (a C callback; public only so the one .cpp that defines NUA_MAGIC_T can name it).
   struct Event;
@@ -91,6 +94,7 @@ private:
   void onIncomingInvite(const Event& e);
   void onIncomingOptions(const Event& e);
   void onIncomingNotify(const Event& e);
+  void onReferNotify(const Event& e);
   void onGetParams(const Event& e);
   void onShutdownReply(const Event& e);
   bool sourceAllowed(const Event& e);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "rtcgate/core/event_loop.h"
 #include "rtcgate/sip/handle_owner.h"
 
 namespace rtcgate {
@@ -42,6 +43,11 @@ public:
   // in-dialog NOTIFY without body, already answered 200): "talk" answers a ringing call (TAnswerCall) or retrieves
   // a held one, "hold" holds it (THoldCall; the media change follows in a re-INVITE).
   virtual void onRemoteControl(std::string_view /*event*/) {}
+  // Our REFER (transfer asked by the agent): its final response (408 when Genesys never answered).
+  virtual void onReferResponse(int /*status*/, std::string_view /*phrase*/) {}
+  // A NOTIFY of our REFER's subscription: the status line of its sipfrag (code 0 when it carried none usable), and
+  // whether the subscription is over (Subscription-State: terminated, or no NOTIFY came in time: code 408).
+  virtual void onReferNotify(int /*code*/, std::string_view /*phrase*/, bool /*terminated*/) {}
 };
 
 // One SIP dialog with the upstream (Genesys SIP Server), inbound to a DN or outbound from one.
@@ -92,6 +98,15 @@ public:
   // False (nothing sent) when the call is not established or a re-INVITE of ours is still pending.
   bool reinvite(const std::string& sdp);
   bool reinvitePending() const { return reinvitePending_; }
+  // Established call: REFER (RFC 3515) asking Genesys to transfer this call to `referTo` (a whole Refer-To value,
+  // "<sip:...>"), on behalf of `referredBy` (a Referred-By value). The response comes to onReferResponse, the
+  // subscription's NOTIFYs to onReferNotify. False (nothing sent) when the call is not established or a REFER of
+  // ours is still in progress (unanswered, or its subscription not yet terminated).
+  bool refer(const std::string& referTo, const std::string& referredBy);
+  bool referInProgress() const { return referState_ != ReferState::None; }
+  // This dialog's ids as a Replaces value ("call-id;from-tag=ours;to-tag=theirs", RFC 3891, as the transferor
+  // names them), for the Refer-To of an attended transfer; empty when the dialog is not established.
+  std::string replacesValue() const;
 
   // Called by SipStack: the handle goes away (call over), or is abandoned to nua_destroy (stack shut down).
   void detach(bool destroyHandle = true);
@@ -102,6 +117,8 @@ private:
   void onReinvite(const sip_s* sip) override;
   void onAck(const sip_s* sip) override;
   bool onNotify(std::string_view event) override;
+  void onReferReply(int status, const char* phrase, const sip_s* sip) override;
+  bool onReferNotify(int status, const sip_s* sip) override;
   void terminate(int status, std::string_view reason);
   // RFC 4028: how nua refreshes this session when rtcgate is the refresher, from the peer's Allow (see the .cpp).
   void chooseRefreshMethod(const sip_s* sip);
@@ -117,6 +134,11 @@ private:
   UpstreamCallObserver* observer_ = nullptr;
   bool reinvitePending_ = false;    // our re-INVITE awaits its final response
   bool awaitingAckAnswer_ = false;  // we offered in a 2xx to an offerless re-INVITE: the answer is in the ACK
+  enum class ReferState { None, Sent, Subscribed };
+  ReferState referState_ = ReferState::None;  // our REFER: awaiting its final response, then its NOTIFYs
+  Timer referWait_;  // ends a subscription whose next NOTIFY does not come (upstream_refer.cpp)
+  void waitForReferNotify(std::chrono::seconds wait);
+  void referWaitExpired();
   bool authTried_ = false;
   std::string authUser_;
   std::string authPassword_;  // the DN's digest password (outbound calls); never logged
