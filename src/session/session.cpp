@@ -110,6 +110,8 @@ void Session::startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signal
 void Session::fail(uint16_t code, const std::string& why) {
   lg()->warn("call refused with {}: {}", code, why);
   rejectCode_ = code;
+  // The browser's dialog is already up when it offered in its 200: ACK and BYE it.
+  if (browserOffers_ && dialog_ && !browserDone_) dialog_->hangup();
   apply(CallEvent::Rejected);
 }
 
@@ -137,6 +139,13 @@ void Session::apply(CallEvent event, uint16_t code) {
             // our 200 to Genesys carries our offer and Genesys's answer comes in the ACK (or a later re-INVITE).
             lg()->info("INVITE without SDP (third-party call control): our offer goes in the 200");
             upstream_->ring();
+            if (config_->upstream.offerlessInviteToBrowser) {
+              // upstream.offerless_invite_to_browser: the browser offers in its 200 (onBrowserOfferIn2xx).
+              lg()->info("inviting the browser without SDP too: it offers in its 200, we answer in the ACK");
+              browserOffers_ = true;
+              inviteBrowser({});
+              break;
+            }
             openMedia(media::LegRole::Offerer);
             break;
           }
@@ -282,7 +291,11 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     if (pendingAnswer_) onAnswered(upstream_->remoteSdp());
     return;
   }
-  auto sdp = browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1);
+  if (browserOffers_) return answerBrowserOfferInAck();
+  inviteBrowser(browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1));
+}
+
+void Session::inviteBrowser(const std::string& sdp) {
   std::weak_ptr<Session> weak = weak_from_this();
   auto ev = browserEvents();
   ev.onResponse = [weak](int status, const std::string& reason, const std::string& body) {
@@ -741,6 +754,7 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
     apply(CallEvent::CalleeFailed, mapFailureCode(static_cast<uint16_t>(status)));
     return;
   }
+  if (browserOffers_) return onBrowserOfferIn2xx(sdp);
   std::string err;
   browserSdp_ = readBrowserSdp(sdp, &err);
   std::optional<std::pair<codec::CodecId, uint8_t>> browser;
@@ -803,11 +817,13 @@ void Session::answerLateOffer(std::pair<codec::CodecId, uint8_t> browser) {
   codecs_.upstreamPt = offer.front().second;
   codecs_.upstreamDtmfPt = kGenesysTelephoneEventPt;
   genesysAnswerSdp_ = nextGenesysSdp(offer, kGenesysTelephoneEventPt, sdp::Direction::SendRecv);
-  auto transport = browserSdp_->transport;
-  onMedia([transport](MediaSession& m) {
-    std::string e;
-    if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
-  });
+  if (!browserOffers_) {  // an answering browser leg got the browser's transport when it opened
+    auto transport = browserSdp_->transport;
+    onMedia([transport](MediaSession& m) {
+      std::string e;
+      if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
+    });
+  }
   apply(CallEvent::CalleeAnswered);
 }
 

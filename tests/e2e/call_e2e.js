@@ -41,6 +41,9 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
+//   makecall-browser-offers (inbound): makecall with upstream.offerless_invite_to_browser: the INVITE to the browser
+//   has no SDP either; JsSIP offers in its 200 (Chrome a=setup:actpass), rtcgate answers in the ACK (a=setup:active,
+//   RFC 5763) with a codec of the browser's offer, and its 200 to Genesys carries its offer as in makecall.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -53,9 +56,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -218,7 +221,14 @@ window.register = (url) => new Promise((resolve, reject) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
-    e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+    window.incomingHadSdp = !!e.request.body;
+    // isEstablished() is true from answer() on; an offer in our 200 (offerless INVITE) has media only after the ACK.
+    window.incomingConfirmed = false;
+    e.session.on('confirmed', () => { window.incomingConfirmed = true; });
+    // rtcOfferConstraints: for an INVITE without SDP JsSIP 3.13 asks for no microphone and offers no m-line
+    // (then waits forever for ICE gathering) unless told to receive audio.
+    e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] },
+                       rtcOfferConstraints: { offerToReceiveAudio: true } });
   });
   window.ua.start();
 });
@@ -392,8 +402,10 @@ window.answerIn = () => new Promise((resolve, reject) => {
     if (!window.incoming) return setTimeout(wait, 20);
     const s = window.incoming;
     window.current = s;
-    const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo });
-    if (s.isEstablished()) return window.measure(s).then(done, reject);
+    const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo, inviteHadSdp: window.incomingHadSdp,
+      localType: s.connection.localDescription.type,
+      remoteSetup: (s.connection.remoteDescription.sdp.match(/a=setup:(\\w+)/) || [])[1] });
+    if (window.incomingConfirmed) return window.measure(s).then(done, reject);
     s.on('confirmed', () => window.measure(s).then(done, reject));
     s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
   };
@@ -429,6 +441,7 @@ async function main() {
 upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
+  offerless_invite_to_browser: ${mode === 'makecall-browser-offers'}
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
@@ -538,7 +551,7 @@ logging: {components: {session: debug}}
       const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
         : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml'
         : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml'
-        : mode === 'makecall' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
+        : mode === 'makecall' || mode === 'makecall-browser-offers' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
         : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
         : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
@@ -596,7 +609,15 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
-    if (mode === 'makecall' || mode === 'makecall-reinvite') {
+    if (mode === 'makecall-browser-offers') {
+      check('the INVITE to the browser had no SDP', result.inviteHadSdp === false, String(result.inviteHadSdp));
+      check('the browser was the offerer on its leg (its SDP in the 200)', result.localType === 'offer', result.localType);
+      check('rtcgate answered in the ACK with a=setup:active (RFC 5763)', result.remoteSetup === 'active', result.remoteSetup);
+      check('rtcgate logged the browser\'s offer in its 200', /browser offered in its 200: opus\/111; answering in the ACK/.test(gw.out));
+    } else if (direction === 'inbound' && mode.startsWith('makecall')) {
+      check('rtcgate offered to the browser itself (its INVITE had SDP)', result.inviteHadSdp === true, String(result.inviteHadSdp));
+    }
+    if (mode === 'makecall' || mode === 'makecall-reinvite' || mode === 'makecall-browser-offers') {
       check('rtcgate applied Genesys\'s answer from the ACK',
         /Genesys answer in the ACK: media 127\.0\.0\.1:\d+ \(sendrecv\) pcmu/.test(gw.out), 'log');
     } else if (mode === 'makecall-ack-without-sdp' || mode === 'makecall-ack-c0') {
