@@ -304,11 +304,12 @@ void Session::inviteBrowser(const std::string& sdp) {
       self->onBrowserResponse(status, reason, body);
     }
   };
-  const auto& from = upstream_->dn();
+  // The caller as Genesys names it (its From, sanitized by the SIP layer), else the DN.
+  const auto& from = upstream_->callerUser().empty() ? upstream_->dn() : upstream_->callerUser();
   // Auto-answer asked by Genesys (Call-Info ...;answer-after=N) reaches the browser app on its INVITE.
   std::vector<std::string> headers;
   if (!upstream_->autoAnswerCallInfo().empty()) headers.push_back("Call-Info: " + upstream_->autoAnswerCallInfo());
-  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers));
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers), upstream_->callerName());
   if (!dialog_) return fail(480, "the agent's browser connection is gone");
   alias(dialog_->callId());
   lg()->info("browser leg: Call-ID {}", log::escaped(dialog_->callId()));

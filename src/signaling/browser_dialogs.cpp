@@ -228,13 +228,17 @@ void BrowserDialogs::reply(ConnectionId connection, const SipMessage& request, i
 
 std::shared_ptr<BrowserDialog> BrowserDialogs::invite(const Registration& target, const std::string& fromUser,
                                                       const std::string& sdp, DialogEvents events,
-                                                      std::vector<std::string> extraHeaders) {
+                                                      std::vector<std::string> extraHeaders,
+                                                      const std::string& fromName) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto d = std::shared_ptr<BrowserDialog>(
       new BrowserDialog(*this, BrowserDialog::Direction::ToBrowser, target.connection, target.user));
   d->callId_ = randomToken(24);
   d->localTag_ = randomToken(10);
-  d->localUri_ = "<sip:" + fromUser + "@rtcgate.invalid>";
+  std::string name;
+  for (char c : fromName)
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '"' && c != '\\') name.push_back(c);
+  d->localUri_ = (name.empty() ? "" : "\"" + name + "\" ") + "<sip:" + fromUser + "@rtcgate.invalid>";
   d->remoteUri_ = "<sip:" + target.user + "@rtcgate.invalid>";
   // JsSIP answers 404 unless the Request-URI user is its AOR or Contact user: use the registered Contact.
   d->remoteTarget_ = target.contactUri;

@@ -244,7 +244,10 @@ TEST_F(DialogsTest, InviteToBrowserCarriesCallInfoAndEarlyInfoIsPossible) {
   target.connection = 7;
   target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
   auto d = dialogs.invite(target, "5001", kSdp, {},
-                          {"Call-Info: <sip:192.0.2.20>;answer-after=0", "X-Bad: a\r\nInjected: yes"});
+                          {"Call-Info: <sip:192.0.2.20>;answer-after=0", "X-Bad: a\r\nInjected: yes"},
+                          "Jane \"Q\" Doe\r\n");
+  EXPECT_NE(transport.sent[0].find("\r\nFrom: \"Jane Q Doe\" <sip:5001@rtcgate.invalid>;tag="), std::string::npos)
+      << transport.sent[0];
   ASSERT_EQ(transport.sent.size(), 1u);
   auto inv = parse(transport.sent[0]);
   ASSERT_TRUE(inv);

@@ -125,9 +125,11 @@ public:
 
   // Send an INVITE to a registered browser Contact over the connection it registered on.
   // `extraHeaders`: whole header lines without CRLF (e.g. "Call-Info: <sip:...>;answer-after=0"), INVITE only.
+  // `fromName`: the From display name (the caller, as the agent app shows it); quotes, backslashes and control
+  // characters are dropped.
   std::shared_ptr<BrowserDialog> invite(const Registration& target, const std::string& fromUser,
                                         const std::string& sdp, DialogEvents events,
-                                        std::vector<std::string> extraHeaders = {});
+                                        std::vector<std::string> extraHeaders = {}, const std::string& fromName = {});
 
   void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
   void onResponse(ConnectionId connection, const SipMessage& response);
