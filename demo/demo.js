@@ -80,14 +80,16 @@ rtcgate demo is running.
   1. Open https://127.0.0.1:8443/ once in your browser and accept the self-signed certificate (the WebSocket uses it).
   2. Open ${site.url} , sign in as 1001 / demo-1001, and call 5000: the Genesys stand-in answers with a 1 kHz tone.
   3. Press Enter here: the stand-in calls agent 1001 asking for auto-answer (Call-Info answer-after=0); the page
-     answers by itself and you hear the tone. Hold, mute, the keypad and hang up work on either call.
+     answers by itself and you hear the tone. Type r and Enter: the stand-in calls without auto-answer, then its
+     agent desktop answers for the agent (remote control talk), holds and resumes the call (hold, talk).
+     Hold, mute, the keypad and hang up work on every call.
   Admin: http://127.0.0.1:8089/metrics    Stop: Ctrl-C
 `);
   if (!selfTest) {
     let calling = null;
-    process.stdin.on('data', () => {
+    process.stdin.on('data', (line) => {
       if (calling) return console.log('the stand-in is already calling the agent');
-      calling = callAgent();
+      calling = callAgent(String(line).trim().toLowerCase() === 'r');
       calling.then(({ sipp }) => sipp.exited).then(() => { calling = null; console.log('the stand-in\'s call ended'); });
     });
     return;
@@ -137,6 +139,11 @@ rtcgate demo is running.
     await p.click('#hold');
     await waitText(p, 'state', 'on hold');
     check('Hold: the call is on hold', (await textOf(p, 'hold')) === 'Resume');
+    // What the stand-in gets while the agent holds, after in-flight packets (300 ms): a 1 s window, at most 3.
+    await new Promise((r) => setTimeout(r, 300));
+    const heldFrom = media.audio;
+    await new Promise((r) => setTimeout(r, 1000));
+    check('no agent audio reaches the stand-in while on hold', media.audio - heldFrom <= 3, media.audio - heldFrom);
     await p.click('#hold');
     await waitText(p, 'state', 'in call');
     const before = media.audio;
@@ -147,6 +154,29 @@ rtcgate demo is running.
     const code = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
     check('the agent\'s hangup ended the stand-in\'s call cleanly (SIPp exit 0)', code === 0, `exit ${code}`);
     await waitText(p, 'state', 'call ended');
+
+    // The stand-in calls without auto-answer; its agent desktop answers for the agent, then holds and resumes.
+    const remote = await callAgent(true);
+    await waitText(p, 'state', 'incoming call');
+    check('the page shows the ringing call with Answer / Reject', !(await p.evaluate(() => document.getElementById('incoming').hidden)));
+    await waitText(p, 'state', 'in call');
+    const log = () => textOf(p, 'log');
+    check('the page answered on the remote control talk', (await log()).includes('answering (remote control talk)'));
+    // The page's log is newest first: talk (answered), in call, hold, on hold, talk (resumed), in call, read bottom-up.
+    const remoteSequence = 'call: in call[^]*remote control: talk[^]*call: on hold[^]*remote control: hold[^]*call: in call[^]*remote control: talk';
+    await p.waitForFunction((re) => new RegExp(re).test(document.getElementById('log').textContent), remoteSequence,
+      { timeout: 15000 }).catch(() => {});
+    const held = new RegExp(remoteSequence).test(await log());
+    check('remote control hold held the call and talk resumed it', held);
+    const remoteHeard = await hear(p);
+    check('the page hears the stand-in\'s tone after the remote resume', Math.abs(remoteHeard.hz - 1000) <= 10, `${remoteHeard.hz} Hz`);
+    const resumedFrom = remote.media.audio;
+    await waitFor(() => remote.media.audio >= resumedFrom + 50, 10000, 'agent audio after the remote resume').catch(() => {});
+    check('the stand-in receives the agent\'s audio after the remote resume (>= 50 more packets)',
+      remote.media.audio >= resumedFrom + 50, remote.media.audio - resumedFrom);
+    await p.click('#hangup');
+    const remoteCode = await Promise.race([remote.sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+    check('the remote-control call ended cleanly (SIPp exit 0)', remoteCode === 0, `exit ${remoteCode}`);
   } catch (e) {
     check(`demo self-test ran to the end (${e.message})`, false);
   } finally {
@@ -159,11 +189,13 @@ rtcgate demo is running.
   stop(failed ? 1 : 0);
 }
 
-// The stand-in calls agent 1001's DN asking for auto-answer, with its media on a tone-playing RTP endpoint.
-async function callAgent() {
+// The stand-in calls agent 1001's DN, with its media on a tone-playing RTP endpoint. `remote`: no auto-answer; the
+// agent desktop answers, holds and resumes for the agent (NOTIFY talk / hold / talk); else auto-answer.
+async function callAgent(remote = false) {
   const media = await startToneRtp({ freqHz: 1000 });
+  const scenario = remote ? 'uac-call-agent-remote-answer-hold.xml' : 'uac-call-agent-auto-answer.xml';
   const sipp = startProcess('genesys stand-in calling the agent (SIPp)', 'sipp', [GATEWAY_SIP, '-sf',
-    path.join(__dirname, 'genesys-standin/uac-call-agent-auto-answer.xml'), '-i', '127.0.0.1',
+    path.join(__dirname, 'genesys-standin', scenario), '-i', '127.0.0.1',
     '-p', String(GENESYS_CALLER_PORT), '-s', AGENT_DN, '-key', 'rtpport', String(media.port), '-m', '1',
     '-timeout', '90s', '-timeout_error', '-nostdin'], { cwd: tmp });
   children.push(sipp);
