@@ -44,6 +44,8 @@
 //   makecall-browser-offers (inbound): makecall with upstream.offerless_invite_to_browser: the INVITE to the browser
 //   has no SDP either; JsSIP offers in its 200 (Chrome a=setup:actpass), rtcgate answers in the ACK (a=setup:active,
 //   RFC 5763) with a codec of the browser's offer, and its 200 to Genesys carries its offer as in makecall.
+//   sipjs-hold (inbound): the agent is stock SIP.js 0.21 instead of JsSIP: it answers Genesys's call, holds (its
+//   re-INVITE a=sendonly; Chrome must accept rtcgate's recvonly answer) and resumes as in agent-hold.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -56,9 +58,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers', 'sipjs-hold'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'makecall-browser-offers', 'sipjs-hold'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -397,6 +399,61 @@ window.iceRestart = () => new Promise((resolve, reject) => {
   });
   if (!ok) reject(new Error('JsSIP refused to renegotiate'));
 });
+// Stock SIP.js 0.21 as the agent (sipjs-hold): it registers, answers the call, holds and resumes by re-INVITE
+// (sessionDescriptionHandlerOptionsReInvite.hold, as its SimpleUser does).
+window.registerSipjs = (url) => new Promise((resolve, reject) => {
+  const ua = new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI('sip:1001@rtcgate.invalid'),
+    authorizationUsername: '1001', authorizationPassword: 'demo-1001',
+    transportOptions: { server: url },
+    sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers: [] } },
+    delegate: {
+      onInvite: (invitation) => {
+        window.sipjsIncoming = invitation;
+        invitation.accept({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } })
+          .catch((e) => console.error('SIP.js accept failed: ' + e.message));
+      },
+    },
+  });
+  ua.start().then(() => {
+    const registerer = new SIP.Registerer(ua, { expires: 300 });
+    registerer.stateChange.addListener((s) => { if (s === SIP.RegistererState.Registered) resolve('registered'); });
+    registerer.register({ requestDelegate: { onReject: (r) => reject(new Error('registration failed: ' + r.message.statusCode)) } });
+  }, reject);
+});
+window.answerInSipjs = () => new Promise((resolve, reject) => {
+  const wait = () => {
+    const s = window.sipjsIncoming;
+    if (!s) return setTimeout(wait, 20);
+    const established = () => {
+      window.sipjsSession = s;
+      window.current = { connection: s.sessionDescriptionHandler.peerConnection };  // what measure() reads
+      window.measure(window.current).then(resolve, reject);
+    };
+    if (s.state === SIP.SessionState.Established) return established();
+    s.stateChange.addListener((st) => {
+      if (st === SIP.SessionState.Established) established();
+      if (st === SIP.SessionState.Terminated) reject(new Error('the SIP.js call ended'));
+    });
+  };
+  wait();
+});
+window.holdCallSipjs = (on) => new Promise((resolve, reject) => {
+  const s = window.sipjsSession;
+  const timer = setTimeout(() => reject(new Error('hold/unhold timed out')), 8000);
+  const options = s.sessionDescriptionHandlerOptionsReInvite;
+  options.hold = on;
+  s.sessionDescriptionHandlerOptionsReInvite = options;
+  // onAccept also follows a refused answer (SIP.js then ACKs, BYEs and terminates): the state tells them apart.
+  const done = (error) => {
+    clearTimeout(timer);
+    if (error) return reject(new Error(error));
+    const t = s.sessionDescriptionHandler.peerConnection.getTransceivers()[0];
+    resolve({ onHold: on, direction: t.currentDirection, established: s.state === SIP.SessionState.Established });
+  };
+  s.invite({ requestDelegate: { onAccept: () => done(), onReject: (r) => done('re-INVITE rejected ' + r.message.statusCode) } })
+    .catch((e) => done('re-INVITE failed: ' + e.message));
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -416,7 +473,8 @@ window.answerIn = () => new Promise((resolve, reject) => {
 async function main() {
   // JsSIP from npm, bundled for the page as it is (no changes).
   require('../js/node_modules/esbuild').buildSync({
-    stdin: { contents: 'window.JsSIP = require("jssip");', resolveDir: path.join(__dirname, '../js') },
+    stdin: { contents: 'window.JsSIP = require("jssip");' + (mode === 'sipjs-hold' ? 'window.SIP = require("sip.js");' : ''),
+      resolveDir: path.join(__dirname, '../js') },
     bundle: true, outfile: path.join(tmp, 'jssip.js'), format: 'iife', logLevel: 'error',
   });
   const site = await serveFiles({ 'index.html': PAGE, 'jssip.js': fs.readFileSync(path.join(tmp, 'jssip.js'), 'utf8') });
@@ -468,7 +526,9 @@ logging: {components: {session: debug}}
     const page = await browser.context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(site.url);
-    check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
+    check(`agent (${mode === 'sipjs-hold' ? 'SIP.js' : 'JsSIP'}) registered over WSS`, (await page.evaluate(
+      ([u, sipjs]) => (sipjs ? window.registerSipjs : window.register)(u), [`wss://127.0.0.1:${wssPort}`, mode === 'sipjs-hold'])) === 'registered');
+    if (mode === 'sipjs-hold') await page.evaluate(() => { window.holdCall = window.holdCallSipjs; });
     let result;
     if (mode === 'limits') {
       const r = await page.evaluate(() => window.callTwice('sip:5000@rtcgate.invalid'));
@@ -525,18 +585,19 @@ logging: {components: {session: debug}}
       await media.sendDtmf(9, 300);
       result = await call;
       checkDtmf(result, media);
-    } else if (mode === 'agent-hold' || mode === 'ice-restart') {
+    } else if (mode === 'agent-hold' || mode === 'ice-restart' || mode === 'sipjs-hold') {
       if (direction === 'outbound') {
         result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
       } else {
-        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, mode === 'agent-hold'
+        const hold = mode !== 'ice-restart';
+        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, hold
           ? 'uac-call-agent-expect-agent-hold.xml' : 'uac-call-agent-external-media.xml'),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
-        '-key', 'rtpport2', '0', '-d', mode === 'agent-hold' ? '8000' : '16000', '-m', '1', '-timeout', '60s',
+        '-key', 'rtpport2', '0', '-d', hold ? '8000' : '16000', '-m', '1', '-timeout', '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
-        result = await page.evaluate(() => window.answerIn());
+        result = await page.evaluate((sipjs) => (sipjs ? window.answerInSipjs : window.answerIn)(), mode === 'sipjs-hold');
       }
-      if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
+      if (mode === 'agent-hold' || mode === 'sipjs-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (direction === 'outbound') {
