@@ -748,6 +748,10 @@ void Session::onTerminated(int status, std::string_view reason) {
 void Session::onBrowserResponse(int status, const std::string& reason, const std::string& sdp) {
   if (status < 200) {
     apply(CallEvent::CalleeProvisional);
+    if (pendingRemoteTalk_ && dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, "talk\r\n")) {
+      pendingRemoteTalk_ = false;
+      lg()->info("Genesys remote control 'talk': relayed to the ringing browser as INFO");
+    }
     return;
   }
   if (status >= 300) {
@@ -879,6 +883,14 @@ void Session::onRemoteControl(std::string_view event) {
   log::CallScope scope(id_);
   const bool sent =
       dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, std::string(event) + "\r\n");
+  // SIP Server may answer for the agent as soon as it sees our 180, which goes out before the browser's INVITE
+  // (its media is still opening) or its 180: a "talk" then waits for the browser's early dialog.
+  const bool ringing = state_ == CallState::Routing || state_ == CallState::Early;
+  if (!sent && ringing && event == "talk" && direction_ == Direction::ToAgent) {
+    pendingRemoteTalk_ = true;
+    lg()->info("Genesys remote control 'talk': relayed once the browser rings");
+    return;
+  }
   lg()->info("Genesys remote control '{}': {}", event,
              sent ? "relayed to the browser as INFO" : "not relayed (no browser dialog)");
 }

@@ -139,6 +139,7 @@ private:
   bool bridged_ = false;
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
   bool browserOffers_ = false;  // ToAgent: our INVITE to the browser had no SDP (its offer comes in its 200)
+  bool pendingRemoteTalk_ = false;  // ToAgent: NOTIFY talk came before the browser's early dialog
   uint64_t sdpSessionId_;
   uint64_t genesysSdpVersion_ = 1;
   sdp::Direction genesysLocalDirection_ = sdp::Direction::SendRecv;  // in our last SDP to Genesys
