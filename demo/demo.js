@@ -81,7 +81,8 @@ rtcgate demo is running.
   2. Open ${site.url} , sign in as 1001 / demo-1001, and call 5000: the Genesys stand-in answers with a 1 kHz tone.
   3. Press Enter here: the stand-in calls agent 1001 asking for auto-answer (Call-Info answer-after=0); the page
      answers by itself and you hear the tone. Type r and Enter: the stand-in calls without auto-answer, then its
-     agent desktop answers for the agent (remote control talk), holds and resumes the call (hold, talk).
+     agent desktop answers for the agent (remote control talk), holds and resumes the call (hold, talk). Type m
+     and Enter: the call just rings; answer or reject it on the page.
      Hold, mute, the keypad and hang up work on every call.
   Admin: http://127.0.0.1:8089/metrics    Stop: Ctrl-C
 `);
@@ -89,7 +90,8 @@ rtcgate demo is running.
     let calling = null;
     process.stdin.on('data', (line) => {
       if (calling) return console.log('the stand-in is already calling the agent');
-      calling = callAgent(String(line).trim().toLowerCase() === 'r');
+      const key = String(line).trim().toLowerCase();
+      calling = callAgent(key === 'r' ? 'remote' : key === 'm' ? 'ring' : 'auto');
       calling.then(({ sipp }) => sipp.exited).then(() => { calling = null; console.log('the stand-in\'s call ended'); });
     });
     return;
@@ -156,12 +158,11 @@ rtcgate demo is running.
     await waitText(p, 'state', 'call ended');
 
     // The stand-in calls without auto-answer; its agent desktop answers for the agent, then holds and resumes.
-    const remote = await callAgent(true);
-    await waitText(p, 'state', 'incoming call');
-    check('the page shows the ringing call with Answer / Reject', !(await p.evaluate(() => document.getElementById('incoming').hidden)));
+    // SIP Server's NOTIFY talk comes right on rtcgate's 180, before the browser rings: it must still answer.
+    const remote = await callAgent('remote');
     await waitText(p, 'state', 'in call');
     const log = () => textOf(p, 'log');
-    check('the page answered on the remote control talk', (await log()).includes('answering (remote control talk)'));
+    check('the page answered on the remote control talk', /answering \(remote control talk\)[^]*call: incoming call/.test(await log()));
     // The page's log is newest first: talk (answered), in call, hold, on hold, talk (resumed), in call, read bottom-up.
     const remoteSequence = 'call: in call[^]*remote control: talk[^]*call: on hold[^]*remote control: hold[^]*call: in call[^]*remote control: talk';
     await p.waitForFunction((re) => new RegExp(re).test(document.getElementById('log').textContent), remoteSequence,
@@ -177,6 +178,21 @@ rtcgate demo is running.
     await p.click('#hangup');
     const remoteCode = await Promise.race([remote.sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
     check('the remote-control call ended cleanly (SIPp exit 0)', remoteCode === 0, `exit ${remoteCode}`);
+    await waitText(p, 'state', 'call ended');
+
+    // A call without auto-answer rings with the caller, Answer and Reject shown; Reject sends 603 Decline.
+    const ringing = await callAgent('ring');
+    await waitText(p, 'state', 'incoming call');
+    const shown = await p.evaluate(() => ({ hidden: document.getElementById('incoming').hidden,
+      caller: document.getElementById('caller').textContent }));
+    check('a ringing call shows the caller with Answer / Reject', !shown.hidden && shown.caller.includes('Demo Customer'),
+      JSON.stringify(shown));
+    await p.click('#reject');
+    const ringCode = await Promise.race([ringing.sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 15000))]);
+    // SIPp's final screen counts each message of the scenario: one 603 received.
+    check('Reject: the stand-in got 603 Decline and its call ended (SIPp exit 0)',
+      ringCode === 0 && /603 <-+\s+1\s/.test(ringing.sipp.out), `exit ${ringCode}`);
+    await waitText(p, 'state', 'call failed');
   } catch (e) {
     check(`demo self-test ran to the end (${e.message})`, false);
   } finally {
@@ -189,11 +205,14 @@ rtcgate demo is running.
   stop(failed ? 1 : 0);
 }
 
-// The stand-in calls agent 1001's DN, with its media on a tone-playing RTP endpoint. `remote`: no auto-answer; the
-// agent desktop answers, holds and resumes for the agent (NOTIFY talk / hold / talk); else auto-answer.
-async function callAgent(remote = false) {
+// The stand-in calls agent 1001's DN, with its media on a tone-playing RTP endpoint. `how`: 'auto' asks for
+// auto-answer; 'remote': the agent desktop answers, holds and resumes for the agent (NOTIFY talk / hold / talk);
+// 'ring': it rings until the agent answers or rejects it.
+const CALL_SCENARIOS = { auto: 'uac-call-agent-auto-answer.xml', remote: 'uac-call-agent-remote-answer-hold.xml',
+  ring: 'uac-call-agent-ring.xml' };
+async function callAgent(how = 'auto') {
   const media = await startToneRtp({ freqHz: 1000 });
-  const scenario = remote ? 'uac-call-agent-remote-answer-hold.xml' : 'uac-call-agent-auto-answer.xml';
+  const scenario = CALL_SCENARIOS[how];
   const sipp = startProcess('genesys stand-in calling the agent (SIPp)', 'sipp', [GATEWAY_SIP, '-sf',
     path.join(__dirname, 'genesys-standin', scenario), '-i', '127.0.0.1',
     '-p', String(GENESYS_CALLER_PORT), '-s', AGENT_DN, '-key', 'rtpport', String(media.port), '-m', '1',
