@@ -135,6 +135,13 @@ rtcgate demo is running.
     check('the page hears the stand-in\'s 1 kHz tone', Math.abs(heard.hz - 1000) <= 10, `${heard.hz} Hz`);
     await waitFor(() => media.audio >= 100, 10000, 'agent audio at the stand-in').catch(() => {});
     check('the stand-in receives the agent\'s audio (>= 100 RTP packets)', media.audio >= 100, media.audio);
+    await p.click('#mute');
+    await p.waitForFunction(() => document.getElementById('mute').textContent === 'Unmute', null, { timeout: 5000 });
+    const muted = await p.evaluate(() => window.currentSession.connection.getSenders()[0].track.enabled === false);
+    await p.click('#mute');
+    await p.waitForFunction(() => document.getElementById('mute').textContent === 'Mute', null, { timeout: 5000 });
+    const unmuted = await p.evaluate(() => window.currentSession.connection.getSenders()[0].track.enabled === true);
+    check('Mute disables the microphone track and Unmute enables it again', muted && unmuted, `${muted} ${unmuted}`);
     await p.click('.dtmf[data-tone="5"]');
     await waitFor(() => media.events.has(5), 10000, 'DTMF at the stand-in').catch(() => {});
     check('keypad 5 reached the stand-in as RFC 4733 event 5', media.events.has(5), [...media.events].join(','));
