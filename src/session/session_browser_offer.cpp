@@ -15,6 +15,11 @@ spdlog::logger* lg() { return log::get(log::Component::Session); }
 }  // namespace
 
 void Session::onBrowserOfferIn2xx(const std::string& sdp) {
+  if (state_ != CallState::Routing && state_ != CallState::Early) {
+    // Genesys's CANCEL crossed the browser's 200: the state machine ends that dialog (ACK without an answer, BYE).
+    apply(CallEvent::CalleeAnswered);
+    return;
+  }
   std::string err;
   lg()->debug("browser offer SDP (in its 200):\n{}", sdp);
   browserSdp_ = readBrowserSdp(sdp, &err);
