@@ -162,6 +162,7 @@ void parseUpstream(const Field& f, Config& c) {
     }
     sm.finish();
   }
+  if (auto v = m.optional("offerless_invite_to_browser")) u.offerlessInviteToBrowser = v->asBool();
   if (u.registerRetryMinMs > u.registerRetryMaxMs)
     f.fail("register_retry_min_ms must not exceed register_retry_max_ms");
   m.finish();

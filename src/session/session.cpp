@@ -110,6 +110,8 @@ void Session::startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signal
 void Session::fail(uint16_t code, const std::string& why) {
   lg()->warn("call refused with {}: {}", code, why);
   rejectCode_ = code;
+  // The browser's dialog is already up when it offered in its 200: ACK and BYE it.
+  if (browserOffers_ && dialog_ && !browserDone_) dialog_->hangup();
   apply(CallEvent::Rejected);
 }
 
@@ -137,6 +139,13 @@ void Session::apply(CallEvent event, uint16_t code) {
             // our 200 to Genesys carries our offer and Genesys's answer comes in the ACK (or a later re-INVITE).
             lg()->info("INVITE without SDP (third-party call control): our offer goes in the 200");
             upstream_->ring();
+            if (config_->upstream.offerlessInviteToBrowser) {
+              // upstream.offerless_invite_to_browser: the browser offers in its 200 (onBrowserOfferIn2xx).
+              lg()->info("inviting the browser without SDP too: it offers in its 200, we answer in the ACK");
+              browserOffers_ = true;
+              inviteBrowser({});
+              break;
+            }
             openMedia(media::LegRole::Offerer);
             break;
           }
@@ -282,7 +291,11 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
     if (pendingAnswer_) onAnswered(upstream_->remoteSdp());
     return;
   }
-  auto sdp = browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1);
+  if (browserOffers_) return answerBrowserOfferInAck();
+  inviteBrowser(browserOffer(codecIds(config_->codecs.browser), local, sdpSessionId_, 1));
+}
+
+void Session::inviteBrowser(const std::string& sdp) {
   std::weak_ptr<Session> weak = weak_from_this();
   auto ev = browserEvents();
   ev.onResponse = [weak](int status, const std::string& reason, const std::string& body) {
@@ -291,11 +304,12 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
       self->onBrowserResponse(status, reason, body);
     }
   };
-  const auto& from = upstream_->dn();
+  // The caller as Genesys names it (its From, sanitized by the SIP layer), else the DN.
+  const auto& from = upstream_->callerUser().empty() ? upstream_->dn() : upstream_->callerUser();
   // Auto-answer asked by Genesys (Call-Info ...;answer-after=N) reaches the browser app on its INVITE.
   std::vector<std::string> headers;
   if (!upstream_->autoAnswerCallInfo().empty()) headers.push_back("Call-Info: " + upstream_->autoAnswerCallInfo());
-  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers));
+  dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers), upstream_->callerName());
   if (!dialog_) return fail(480, "the agent's browser connection is gone");
   alias(dialog_->callId());
   lg()->info("browser leg: Call-ID {}", log::escaped(dialog_->callId()));
@@ -743,6 +757,10 @@ void Session::onTerminated(int status, std::string_view reason) {
 void Session::onBrowserResponse(int status, const std::string& reason, const std::string& sdp) {
   if (status < 200) {
     apply(CallEvent::CalleeProvisional);
+    if (pendingRemoteTalk_ && dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, "talk\r\n")) {
+      pendingRemoteTalk_ = false;
+      lg()->info("Genesys remote control 'talk': relayed to the ringing browser as INFO");
+    }
     return;
   }
   if (status >= 300) {
@@ -750,6 +768,7 @@ void Session::onBrowserResponse(int status, const std::string& reason, const std
     apply(CallEvent::CalleeFailed, mapFailureCode(static_cast<uint16_t>(status)));
     return;
   }
+  if (browserOffers_) return onBrowserOfferIn2xx(sdp);
   std::string err;
   browserSdp_ = readBrowserSdp(sdp, &err);
   std::optional<std::pair<codec::CodecId, uint8_t>> browser;
@@ -812,11 +831,13 @@ void Session::answerLateOffer(std::pair<codec::CodecId, uint8_t> browser) {
   codecs_.upstreamPt = offer.front().second;
   codecs_.upstreamDtmfPt = kGenesysTelephoneEventPt;
   genesysAnswerSdp_ = nextGenesysSdp(offer, kGenesysTelephoneEventPt, sdp::Direction::SendRecv);
-  auto transport = browserSdp_->transport;
-  onMedia([transport](MediaSession& m) {
-    std::string e;
-    if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
-  });
+  if (!browserOffers_) {  // an answering browser leg got the browser's transport when it opened
+    auto transport = browserSdp_->transport;
+    onMedia([transport](MediaSession& m) {
+      std::string e;
+      if (!m.setBrowserRemote(transport, &e)) lg()->warn("browser transport refused: {}", e);
+    });
+  }
   apply(CallEvent::CalleeAnswered);
 }
 
@@ -871,6 +892,14 @@ void Session::onRemoteControl(std::string_view event) {
   log::CallScope scope(id_);
   const bool sent =
       dialog_ && dialog_->sendRequest("INFO", kRemoteControlContentType, std::string(event) + "\r\n");
+  // SIP Server may answer for the agent as soon as it sees our 180, which goes out before the browser's INVITE
+  // (its media is still opening) or its 180: a "talk" then waits for the browser's early dialog.
+  const bool ringing = state_ == CallState::Routing || state_ == CallState::Early;
+  if (!sent && ringing && event == "talk" && direction_ == Direction::ToAgent) {
+    pendingRemoteTalk_ = true;
+    lg()->info("Genesys remote control 'talk': relayed once the browser rings");
+    return;
+  }
   lg()->info("Genesys remote control '{}': {}", event,
              sent ? "relayed to the browser as INFO" : "not relayed (no browser dialog)");
 }

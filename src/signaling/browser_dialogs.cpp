@@ -149,10 +149,21 @@ void BrowserDialog::answerReoffer(int status, std::string_view reason, std::stri
   else owner_.transport_.send(connection_, std::move(response));
 }
 
+void BrowserDialog::acknowledge(std::string sdp) {
+  RTCGATE_ASSERT_ON_LOOP(owner_.loop_);
+  if (terminated_ || direction_ != Direction::ToBrowser || ackCseq_ == 0 || !ack_.empty()) return;
+  if (!sdp.empty()) localSdp_ = sdp;
+  ack_ = buildRequest("ACK", ackCseq_, randomToken(16), sdp.empty() ? "" : "application/sdp", sdp, true);
+  owner_.transport_.send(connection_, ack_);
+}
+
 void BrowserDialog::hangup(std::string_view reason) {
   RTCGATE_ASSERT_ON_LOOP(owner_.loop_);
   if (terminated_) return;
   log::CallScope scope(callId_);
+  // A 2xx still waiting for our answer is ACKed before the BYE (RFC 3261 13.2.2.4: a UAC ACKs every 2xx, even one
+  // whose offer it does not accept, then ends the dialog).
+  acknowledge({});
   if (direction_ == Direction::FromBrowser && !finalSent_) {
     respond(480, "Temporarily Unavailable");
     return;
@@ -219,19 +230,24 @@ void BrowserDialogs::reply(ConnectionId connection, const SipMessage& request, i
 
 std::shared_ptr<BrowserDialog> BrowserDialogs::invite(const Registration& target, const std::string& fromUser,
                                                       const std::string& sdp, DialogEvents events,
-                                                      std::vector<std::string> extraHeaders) {
+                                                      std::vector<std::string> extraHeaders,
+                                                      const std::string& fromName) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto d = std::shared_ptr<BrowserDialog>(
       new BrowserDialog(*this, BrowserDialog::Direction::ToBrowser, target.connection, target.user));
   d->callId_ = randomToken(24);
   d->localTag_ = randomToken(10);
-  d->localUri_ = "<sip:" + fromUser + "@rtcgate.invalid>";
+  std::string name;
+  for (char c : fromName)
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '"' && c != '\\') name.push_back(c);
+  d->localUri_ = (name.empty() ? "" : "\"" + name + "\" ") + "<sip:" + fromUser + "@rtcgate.invalid>";
   d->remoteUri_ = "<sip:" + target.user + "@rtcgate.invalid>";
   // JsSIP answers 404 unless the Request-URI user is its AOR or Contact user: use the registered Contact.
   d->remoteTarget_ = target.contactUri;
   d->localCseq_ = 1;
   d->inviteBranch_ = randomToken(16);
   d->localSdp_ = sdp;
+  d->offerInResponse_ = sdp.empty();
   // Header lines come from our own code (sofia-printed values); a line break would split the message: drop it.
   for (auto& h : extraHeaders)
     if (h.find_first_of("\r\n") == std::string::npos) d->inviteHeaders_.push_back(std::move(h));
@@ -400,7 +416,15 @@ void BrowserDialogs::onResponse(ConnectionId connection, const SipMessage& respo
       char* target = url_as_string(msg_home(response.msg()), sip->sip_contact->m_url);
       if (target != nullptr) d->remoteTarget_ = target;
     }
-    transport_.send(connection, d->buildRequest("ACK", response.cseq(), randomToken(16), "", "", true));
+    if (!d->offerInResponse_) {
+      transport_.send(connection, d->buildRequest("ACK", response.cseq(), randomToken(16), "", "", true));
+    } else if (!d->ack_.empty()) {
+      transport_.send(connection, d->ack_);  // a retransmission of the 2xx we answered
+    } else {
+      // The 2xx carries the browser's offer: the ACK carries our answer, once the session has it (acknowledge()).
+      // Retransmissions meanwhile need nothing: the browser repeats its 2xx until that ACK arrives.
+      d->ackCseq_ = response.cseq();
+    }
     if (d->finalSent_) return;
     d->finalSent_ = true;
     d->state_ = BrowserDialog::State::Confirmed;

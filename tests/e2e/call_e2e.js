@@ -54,6 +54,11 @@
 //   browser-refer-consult (inbound): the usual attended transfer: the agent places a consult call to 5001 (Genesys
 //   answers it: a SIPp UAS), then refers the inbound call with {replaces: consult}: Replaces must name the consult
 //   call's Genesys dialog (the Call-ID rtcgate chose, the UAS's tag); the agent then hangs up the consult call.
+//   makecall-browser-offers (inbound): makecall with upstream.offerless_invite_to_browser: the INVITE to the browser
+//   has no SDP either; JsSIP offers in its 200 (Chrome a=setup:actpass), rtcgate answers in the ACK (a=setup:active,
+//   RFC 5763) with a codec of the browser's offer, and its 200 to Genesys carries its offer as in makecall.
+//   sipjs-hold (inbound): the agent is stock SIP.js 0.21 instead of JsSIP: it answers Genesys's call, holds (its
+//   re-INVITE a=sendonly; Chrome must accept rtcgate's recvonly answer) and resumes as in agent-hold.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -67,10 +72,10 @@ const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
-  'browser-refer-refused', 'browser-refer-consult'];
+  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
-  'browser-refer-refused', 'browser-refer-consult'];
+  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-refer',
       ...INBOUND_ONLY].includes(mode)) ||
@@ -241,7 +246,14 @@ window.register = (url) => new Promise((resolve, reject) => {
     window.incoming = e.session;
     window.sessions.push(e.session);
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
-    e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+    window.incomingHadSdp = !!e.request.body;
+    // isEstablished() is true from answer() on; an offer in our 200 (offerless INVITE) has media only after the ACK.
+    window.incomingConfirmed = false;
+    e.session.on('confirmed', () => { window.incomingConfirmed = true; });
+    // rtcOfferConstraints: for an INVITE without SDP JsSIP 3.13 asks for no microphone and offers no m-line
+    // (then waits forever for ICE gathering) unless told to receive audio.
+    e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] },
+                       rtcOfferConstraints: { offerToReceiveAudio: true } });
   });
   window.ua.start();
 });
@@ -495,13 +507,70 @@ window.secondCallUp = () => new Promise((resolve, reject) => {
   };
   wait();
 });
+// Stock SIP.js 0.21 as the agent (sipjs-hold): it registers, answers the call, holds and resumes by re-INVITE
+// (sessionDescriptionHandlerOptionsReInvite.hold, as its SimpleUser does).
+window.registerSipjs = (url) => new Promise((resolve, reject) => {
+  const ua = new SIP.UserAgent({
+    uri: SIP.UserAgent.makeURI('sip:1001@rtcgate.invalid'),
+    authorizationUsername: '1001', authorizationPassword: 'demo-1001',
+    transportOptions: { server: url },
+    sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers: [] } },
+    delegate: {
+      onInvite: (invitation) => {
+        window.sipjsIncoming = invitation;
+        invitation.accept({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } })
+          .catch((e) => console.error('SIP.js accept failed: ' + e.message));
+      },
+    },
+  });
+  ua.start().then(() => {
+    const registerer = new SIP.Registerer(ua, { expires: 300 });
+    registerer.stateChange.addListener((s) => { if (s === SIP.RegistererState.Registered) resolve('registered'); });
+    registerer.register({ requestDelegate: { onReject: (r) => reject(new Error('registration failed: ' + r.message.statusCode)) } });
+  }, reject);
+});
+window.answerInSipjs = () => new Promise((resolve, reject) => {
+  const wait = () => {
+    const s = window.sipjsIncoming;
+    if (!s) return setTimeout(wait, 20);
+    const established = () => {
+      window.sipjsSession = s;
+      window.current = { connection: s.sessionDescriptionHandler.peerConnection };  // what measure() reads
+      window.measure(window.current).then(resolve, reject);
+    };
+    if (s.state === SIP.SessionState.Established) return established();
+    s.stateChange.addListener((st) => {
+      if (st === SIP.SessionState.Established) established();
+      if (st === SIP.SessionState.Terminated) reject(new Error('the SIP.js call ended'));
+    });
+  };
+  wait();
+});
+window.holdCallSipjs = (on) => new Promise((resolve, reject) => {
+  const s = window.sipjsSession;
+  const timer = setTimeout(() => reject(new Error('hold/unhold timed out')), 8000);
+  const options = s.sessionDescriptionHandlerOptionsReInvite;
+  options.hold = on;
+  s.sessionDescriptionHandlerOptionsReInvite = options;
+  // onAccept also follows a refused answer (SIP.js then ACKs, BYEs and terminates): the state tells them apart.
+  const done = (error) => {
+    clearTimeout(timer);
+    if (error) return reject(new Error(error));
+    const t = s.sessionDescriptionHandler.peerConnection.getTransceivers()[0];
+    resolve({ onHold: on, direction: t.currentDirection, established: s.state === SIP.SessionState.Established });
+  };
+  s.invite({ requestDelegate: { onAccept: () => done(), onReject: (r) => done('re-INVITE rejected ' + r.message.statusCode) } })
+    .catch((e) => done('re-INVITE failed: ' + e.message));
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
     const s = window.incoming;
     window.current = s;
-    const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo });
-    if (s.isEstablished()) return window.measure(s).then(done, reject);
+    const done = (r) => resolve({ ...r, callInfo: window.incomingCallInfo, inviteHadSdp: window.incomingHadSdp,
+      localType: s.connection.localDescription.type,
+      remoteSetup: (s.connection.remoteDescription.sdp.match(/a=setup:(\\w+)/) || [])[1] });
+    if (window.incomingConfirmed) return window.measure(s).then(done, reject);
     s.on('confirmed', () => window.measure(s).then(done, reject));
     s.on('failed', (e) => reject(new Error('incoming call failed: ' + e.cause)));
   };
@@ -512,7 +581,8 @@ window.answerIn = () => new Promise((resolve, reject) => {
 async function main() {
   // JsSIP from npm, bundled for the page as it is (no changes).
   require('../js/node_modules/esbuild').buildSync({
-    stdin: { contents: 'window.JsSIP = require("jssip");', resolveDir: path.join(__dirname, '../js') },
+    stdin: { contents: 'window.JsSIP = require("jssip");' + (mode === 'sipjs-hold' ? 'window.SIP = require("sip.js");' : ''),
+      resolveDir: path.join(__dirname, '../js') },
     bundle: true, outfile: path.join(tmp, 'jssip.js'), format: 'iife', logLevel: 'error',
   });
   const site = await serveFiles({ 'index.html': PAGE, 'jssip.js': fs.readFileSync(path.join(tmp, 'jssip.js'), 'utf8') });
@@ -537,6 +607,7 @@ async function main() {
 upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
+  offerless_invite_to_browser: ${mode === 'makecall-browser-offers'}
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
@@ -572,7 +643,9 @@ logging: {components: {session: debug}}
     const page = await browser.context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(site.url);
-    check('agent registered over WSS', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
+    check(`agent (${mode === 'sipjs-hold' ? 'SIP.js' : 'JsSIP'}) registered over WSS`, (await page.evaluate(
+      ([u, sipjs]) => (sipjs ? window.registerSipjs : window.register)(u), [`wss://127.0.0.1:${wssPort}`, mode === 'sipjs-hold'])) === 'registered');
+    if (mode === 'sipjs-hold') await page.evaluate(() => { window.holdCall = window.holdCallSipjs; });
     let result;
     if (mode === 'browser-refer') {
       // The destination policy REFER targets share, on the agent's own call: not a dial string, refused 403.
@@ -634,18 +707,19 @@ logging: {components: {session: debug}}
       await media.sendDtmf(9, 300);
       result = await call;
       checkDtmf(result, media);
-    } else if (mode === 'agent-hold' || mode === 'ice-restart') {
+    } else if (mode === 'agent-hold' || mode === 'ice-restart' || mode === 'sipjs-hold') {
       if (direction === 'outbound') {
         result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
       } else {
-        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, mode === 'agent-hold'
+        const hold = mode !== 'ice-restart';
+        sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, hold
           ? 'uac-call-agent-expect-agent-hold.xml' : 'uac-call-agent-external-media.xml'),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
-        '-key', 'rtpport2', '0', '-d', mode === 'agent-hold' ? '8000' : '16000', '-m', '1', '-timeout', '60s',
+        '-key', 'rtpport2', '0', '-d', hold ? '8000' : '16000', '-m', '1', '-timeout', '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
-        result = await page.evaluate(() => window.answerIn());
+        result = await page.evaluate((sipjs) => (sipjs ? window.answerInSipjs : window.answerIn)(), mode === 'sipjs-hold');
       }
-      if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
+      if (mode === 'agent-hold' || mode === 'sipjs-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (direction === 'outbound' && mode === 'browser-refer') {
@@ -663,7 +737,7 @@ logging: {components: {session: debug}}
       const scenario = mode === 'reinvite' ? 'uac-call-agent-then-move-media.xml'
         : mode === 'genesys-hold' ? 'uac-call-agent-hold-retrieve-new-port-then-pcma.xml'
         : mode === 'genesys-hold-c0' ? 'uac-call-agent-hold-c0-retrieve-new-port-then-pcma.xml'
-        : mode === 'makecall' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
+        : mode === 'makecall' || mode === 'makecall-browser-offers' ? 'uac-makecall-offerless-invite-answer-in-ack.xml'
         : mode === 'makecall-ack-without-sdp' ? 'uac-makecall-offerless-invite-ack-without-sdp-then-reinvite.xml'
         : mode === 'makecall-ack-c0' ? 'uac-makecall-offerless-invite-ack-c0-then-reinvite.xml'
         : mode === 'makecall-reinvite' ? 'uac-makecall-offerless-invite-answer-in-ack-then-reinvite-new-host.xml'
@@ -762,7 +836,15 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
-    if (mode === 'makecall' || mode === 'makecall-reinvite') {
+    if (mode === 'makecall-browser-offers') {
+      check('the INVITE to the browser had no SDP', result.inviteHadSdp === false, String(result.inviteHadSdp));
+      check('the browser was the offerer on its leg (its SDP in the 200)', result.localType === 'offer', result.localType);
+      check('rtcgate answered in the ACK with a=setup:active (RFC 5763)', result.remoteSetup === 'active', result.remoteSetup);
+      check('rtcgate logged the browser\'s offer in its 200', /browser offered in its 200: opus\/111; answering in the ACK/.test(gw.out));
+    } else if (direction === 'inbound' && mode.startsWith('makecall')) {
+      check('rtcgate offered to the browser itself (its INVITE had SDP)', result.inviteHadSdp === true, String(result.inviteHadSdp));
+    }
+    if (mode === 'makecall' || mode === 'makecall-reinvite' || mode === 'makecall-browser-offers') {
       check('rtcgate applied Genesys\'s answer from the ACK',
         /Genesys answer in the ACK: media 127\.0\.0\.1:\d+ \(sendrecv\) pcmu/.test(gw.out), 'log');
     } else if (mode === 'makecall-ack-without-sdp' || mode === 'makecall-ack-c0') {

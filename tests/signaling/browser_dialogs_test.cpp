@@ -244,7 +244,10 @@ TEST_F(DialogsTest, InviteToBrowserCarriesCallInfoAndEarlyInfoIsPossible) {
   target.connection = 7;
   target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
   auto d = dialogs.invite(target, "5001", kSdp, {},
-                          {"Call-Info: <sip:192.0.2.20>;answer-after=0", "X-Bad: a\r\nInjected: yes"});
+                          {"Call-Info: <sip:192.0.2.20>;answer-after=0", "X-Bad: a\r\nInjected: yes"},
+                          "Jane \"Q\" Doe\r\n");
+  EXPECT_NE(transport.sent[0].find("\r\nFrom: \"Jane Q Doe\" <sip:5001@rtcgate.invalid>;tag="), std::string::npos)
+      << transport.sent[0];
   ASSERT_EQ(transport.sent.size(), 1u);
   auto inv = parse(transport.sent[0]);
   ASSERT_TRUE(inv);
@@ -350,6 +353,69 @@ TEST_F(DialogsTest, ReferBeforeTheCallIsEstablishedGets403) {
   in(request("REFER", 2, tag, "ref1", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n"));
   EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
   EXPECT_EQ(refers, 0);
+
+// Issue 10: an INVITE without SDP to the browser (third-party call control): the browser offers in its 2xx, the ACK
+// waits for our answer and carries it, the 2xx's retransmissions get that same ACK; a 2xx still waiting for its
+// ACK is ACKed (without an answer) before the BYE.
+TEST_F(DialogsTest, OfferlessInviteToBrowserAnswersTheOfferInTheAck) {
+  Registration target;
+  target.user = "1001";
+  target.connection = 7;
+  target.contactUri = "sip:k3l2@x7.invalid;transport=ws";
+  for (bool answered : {true, false}) {
+    transport.sent.clear();
+    std::vector<std::string> offers;
+    DialogEvents ev;
+    ev.onResponse = [&](int status, const std::string&, const std::string& sdp) {
+      if (status == 200) offers.push_back(sdp);
+    };
+    auto d = dialogs.invite(target, "5001", "", ev);
+    ASSERT_EQ(transport.sent.size(), 1u);
+    auto inv = parse(transport.sent[0]);
+    ASSERT_TRUE(inv);
+    EXPECT_TRUE(inv->body().empty());
+    EXPECT_EQ(transport.sent[0].find("Content-Type"), std::string::npos);
+    std::string via = SipMessage::encodeAll(reinterpret_cast<const sip_header_u*>(inv->sip()->sip_via));
+    const std::string ok = "SIP/2.0 200 OK\r\n" + via + "From: <sip:5001@rtcgate.invalid>;tag=" + inv->fromTag() +
+                           "\r\nTo: <sip:1001@rtcgate.invalid>;tag=js1\r\nCall-ID: " + inv->callId() +
+                           "\r\nCSeq: 1 INVITE\r\nContact: <sip:k3l2@x7.invalid;transport=ws>\r\n"
+                           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kSdp.size()) +
+                           "\r\n\r\n" + kSdp;
+    dialogs.onResponse(7, *parse(ok));
+    ASSERT_EQ(offers, std::vector<std::string>{kSdp});
+    EXPECT_EQ(transport.sent.size(), 1u);  // no ACK before our answer
+    dialogs.onResponse(7, *parse(ok));     // a retransmission meanwhile: still nothing
+    EXPECT_EQ(transport.sent.size(), 1u);
+    EXPECT_EQ(offers.size(), 1u);
+    if (answered) {
+      d->acknowledge(kSdp);
+      ASSERT_EQ(transport.sent.size(), 2u);
+      auto ack = parse(transport.sent[1]);
+      ASSERT_TRUE(ack);
+      EXPECT_EQ(ack->method(), "ACK");
+      EXPECT_EQ(ack->cseq(), 1u);
+      EXPECT_EQ(ack->body(), kSdp);
+      EXPECT_EQ(ack->contentType(), "application/sdp");
+      EXPECT_NE(transport.sent[1].find("To: <sip:1001@rtcgate.invalid>;tag=js1"), std::string::npos);
+      d->acknowledge(kSdp);  // once only
+      EXPECT_EQ(transport.sent.size(), 2u);
+      dialogs.onResponse(7, *parse(ok));  // a retransmission after the ACK gets the same ACK
+      ASSERT_EQ(transport.sent.size(), 3u);
+      EXPECT_EQ(transport.sent[2], transport.sent[1]);
+      d->hangup();
+      ASSERT_EQ(transport.sent.size(), 4u);
+      EXPECT_EQ(transport.sent[3].rfind("BYE ", 0), 0u);
+    } else {
+      d->hangup();
+      ASSERT_EQ(transport.sent.size(), 3u);
+      auto ack = parse(transport.sent[1]);
+      ASSERT_TRUE(ack);
+      EXPECT_EQ(ack->method(), "ACK");
+      EXPECT_TRUE(ack->body().empty());
+      EXPECT_EQ(transport.sent[2].rfind("BYE ", 0), 0u);
+    }
+    EXPECT_EQ(dialogs.size(), 0u);
+  }
 }
 
 }  // namespace

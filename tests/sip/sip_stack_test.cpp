@@ -265,6 +265,9 @@ TEST_F(SipStackTest, NotifyTalkWhileRingingAndHoldWhenConnectedGet200) {
   const auto& ci = handler.calls[0]->autoAnswerCallInfo();
   EXPECT_NE(ci.find("answer-after=0"), std::string::npos) << ci;
   EXPECT_EQ(ci.find("purpose=icon"), std::string::npos) << ci;
+  // The caller's identity for the browser's INVITE (the agent app shows it), quotes removed.
+  EXPECT_EQ(handler.calls[0]->callerUser(), "7000");
+  EXPECT_EQ(handler.calls[0]->callerName(), "Genesys");
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
 }
 

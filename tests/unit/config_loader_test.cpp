@@ -43,6 +43,7 @@ TEST(ConfigLoader, EmptyDocumentIsAllDefaults) {
   EXPECT_FALSE(c.ice.candidates.allowLoopback);
   EXPECT_EQ(c.upstream.sessionTimer.minSeS, 90u);  // RFC 4028's floor, not sofia-sip's 120
   EXPECT_EQ(c.upstream.sessionTimer.expiresS, 1800u);
+  EXPECT_FALSE(c.upstream.offerlessInviteToBrowser);
 }
 
 TEST(ConfigLoader, ShippedFilesAreValid) {
@@ -67,6 +68,7 @@ upstream:
   register_expires_s: 600
   options_ping_interval_ms: 5000
   session_timer: {min_se_s: 120, expires_s: 600}
+  offerless_invite_to_browser: true
 agents:
   - {user: alice, ha1: 0123456789abcdef0123456789abcdef, dn: "7001", dn_password: s3cret, always_registered: true}
 media: {workers: 2, rtp_address: 192.0.2.10, rtp_port_min: 40000, rtp_port_max: 40100, srtp_profiles: [AEAD_AES_128_GCM]}
@@ -91,6 +93,7 @@ metrics: {enabled: false}
   EXPECT_EQ(c.upstream.domain, "192.0.2.20");
   EXPECT_EQ(c.upstream.sessionTimer.minSeS, 120u);
   EXPECT_EQ(c.upstream.sessionTimer.expiresS, 600u);
+  EXPECT_TRUE(c.upstream.offerlessInviteToBrowser);
   EXPECT_EQ(c.agents.at(0).dnPassword.reveal(), "s3cret");
   EXPECT_EQ(c.ice.stunServers.at(1).address, "2001:db8::1");
   EXPECT_EQ(c.ice.stunServers.at(1).port, 19302);

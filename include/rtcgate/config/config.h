@@ -70,6 +70,9 @@ struct Upstream {
   uint32_t optionsPingIntervalMs = 0;  // 0: no pings
   std::string domain;                  // SIP domain for DN AORs; empty: the first server's host
   SessionTimer sessionTimer;
+  // Genesys's INVITE without SDP (third-party call control): the INVITE to the browser has none either, the
+  // browser offers in its 200 and rtcgate answers in the ACK. Off: rtcgate offers to the browser itself.
+  bool offerlessInviteToBrowser = false;
   bool operator==(const Upstream&) const = default;
 };
 

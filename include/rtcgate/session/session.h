@@ -84,6 +84,12 @@ private:
   void fail(uint16_t code, const std::string& why);
   void openMedia(media::LegRole browserRole);
   void onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort);
+  // ToAgent: our INVITE to the agent's browser, with our offer (or none: browserOffers_).
+  void inviteBrowser(const std::string& sdp);
+  // ToAgent, INVITE without SDP and upstream.offerless_invite_to_browser (session_browser_offer.cpp): the browser
+  // offered in its 200; the media leg opens as answerer, our answer goes in the ACK, then as answerLateOffer.
+  void onBrowserOfferIn2xx(const std::string& sdp);
+  void answerBrowserOfferInAck();
   signaling::DialogEvents browserEvents();
   void onBrowserEnded(const std::string& why);
   void onBrowserClosedMedia();
@@ -150,6 +156,8 @@ private:
   codec::BridgeCodecs codecs_;
   bool bridged_ = false;
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
+  bool browserOffers_ = false;  // ToAgent: our INVITE to the browser had no SDP (its offer comes in its 200)
+  bool pendingRemoteTalk_ = false;  // ToAgent: NOTIFY talk came before the browser's early dialog
   uint64_t sdpSessionId_;
   uint64_t genesysSdpVersion_ = 1;
   sdp::Direction genesysLocalDirection_ = sdp::Direction::SendRecv;  // in our last SDP to Genesys

@@ -33,6 +33,7 @@ struct ReferRequest {
 // What the session layer hears from one browser dialog. Every callback is optional.
 struct DialogEvents {
   // Outgoing INVITE: each response (1xx with or without SDP, the 2xx, or the final failure; 408 on timeout).
+  // After a 2xx to an INVITE without SDP (the browser's offer is in it) the ACK waits for acknowledge().
   std::function<void(int status, const std::string& reason, const std::string& sdp)> onResponse;
   // Incoming INVITE: the ACK for our 2xx arrived (sdp set when the browser answers an offer made in our 2xx).
   std::function<void(const std::string& sdp)> onAck;
@@ -74,6 +75,10 @@ public:
   void answerReoffer(int status, std::string_view reason, std::string sdp = {});
   // End the dialog from our side: BYE when confirmed, CANCEL for our unanswered INVITE, 480 for theirs.
   void hangup(std::string_view reason = "Normal");
+  // ToBrowser, our INVITE had no SDP: ACK the browser's 2xx with our answer to the offer in it (RFC 3261 13.2.2.4;
+  // every retransmission of that 2xx gets the same ACK). An empty `sdp` ACKs without an answer (the caller then
+  // ends the dialog). Does nothing once the ACK went out.
+  void acknowledge(std::string sdp);
   // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
   // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
@@ -111,6 +116,9 @@ private:
   uint32_t localCseq_ = 0;
   uint32_t remoteCseq_ = 0;
   std::string inviteBranch_;  // ToBrowser: our INVITE's branch, for CANCEL and ACK of non-2xx
+  bool offerInResponse_ = false;  // ToBrowser: our INVITE had no SDP, the browser offers in its 2xx
+  uint32_t ackCseq_ = 0;          // ToBrowser: CSeq of the 2xx whose ACK acknowledge() sends (0: none waiting)
+  std::string ack_;               // ToBrowser: the ACK sent for our INVITE's 2xx, re-sent for its retransmissions
   std::unique_ptr<SipMessage> invite_;       // FromBrowser: the INVITE being answered
   std::unique_ptr<SipMessage> reoffer_;      // the pending re-INVITE / UPDATE
   std::unique_ptr<SipMessage> refer_;        // the REFER awaiting our answer
@@ -141,9 +149,11 @@ public:
 
   // Send an INVITE to a registered browser Contact over the connection it registered on.
   // `extraHeaders`: whole header lines without CRLF (e.g. "Call-Info: <sip:...>;answer-after=0"), INVITE only.
+  // `fromName`: the From display name (the caller, as the agent app shows it); quotes, backslashes and control
+  // characters are dropped.
   std::shared_ptr<BrowserDialog> invite(const Registration& target, const std::string& fromUser,
                                         const std::string& sdp, DialogEvents events,
-                                        std::vector<std::string> extraHeaders = {});
+                                        std::vector<std::string> extraHeaders = {}, const std::string& fromName = {});
 
   void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
   void onResponse(ConnectionId connection, const SipMessage& response);

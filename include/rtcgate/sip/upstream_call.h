@@ -62,6 +62,10 @@ public:
     std::string remoteSdp;  // inbound: the INVITE's offer (empty: late offer)
     // inbound: the INVITE's Call-Info values carrying answer-after (auto-answer request), for the browser's INVITE
     std::string autoAnswerCallInfo;
+    // inbound: who calls, from the INVITE's From, for the browser's INVITE (the agent app shows it). Only a user
+    // part of SIP user characters and a display name without quotes, backslashes or controls; else empty.
+    std::string callerUser;
+    std::string callerName;
   };
   UpstreamCall(EventLoop& loop, nua_handle_s* nh, Params params);
   ~UpstreamCall() override;
@@ -77,6 +81,8 @@ public:
   const std::string& remoteSdp() const { return params_.remoteSdp; }
   // Call-Info value(s) with answer-after from the inbound INVITE ("<sip:...>;answer-after=0"); empty if none.
   const std::string& autoAnswerCallInfo() const { return params_.autoAnswerCallInfo; }
+  const std::string& callerUser() const { return params_.callerUser; }
+  const std::string& callerName() const { return params_.callerName; }
   // Inbound INVITE without SDP: answer() then carries our offer and the ACK the upstream's answer.
   bool lateOffer() const { return lateOffer_; }
   CallState state() const { return state_; }
