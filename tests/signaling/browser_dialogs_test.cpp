@@ -353,6 +353,7 @@ TEST_F(DialogsTest, ReferBeforeTheCallIsEstablishedGets403) {
   in(request("REFER", 2, tag, "ref1", "", "Refer-To: <sip:5001@rtcgate.invalid>\r\n"));
   EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403 Forbidden\r\n", 0), 0u) << transport.sent.back();
   EXPECT_EQ(refers, 0);
+}
 
 // Issue 10: an INVITE without SDP to the browser (third-party call control): the browser offers in its 2xx, the ACK
 // waits for our answer and carries it, the 2xx's retransmissions get that same ACK; a 2xx still waiting for its
