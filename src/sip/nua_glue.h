@@ -36,7 +36,7 @@ struct SipStack::Event {
 
 // The methods rtcgate answers to (Allow) and the BroadSoft remote-control events Genesys expects (Allow-Events,
 // interop notes §1.5).
-inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, UPDATE";
+inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, UPDATE, REFER";
 inline constexpr const char* kAllowEvents = "talk, hold";
 
 std::string_view bodyOf(const sip_t* sip);

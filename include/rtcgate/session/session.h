@@ -62,6 +62,7 @@ public:
   std::string onReoffer(std::string_view offer) override;
   std::string onOfferRequested() override;
   void onReinviteAnswer(int status, std::string_view sdp) override;
+  bool onTransferRequested(const sip::TransferRequest& request) override;
 
 private:
   static std::string newCallId();
@@ -94,6 +95,17 @@ private:
   std::string nextGenesysSdp(const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                              std::optional<uint8_t> telephoneEventPt, sdp::Direction direction,
                              std::string_view telephoneEvents = kTelephoneEventsOffered);
+  // Transfer by Genesys (REFER, rtcgate as transferee; session_transfer.cpp): the new Genesys dialog replaces the
+  // old one under the same browser leg once it answers; the browser leg is not touched.
+  struct TransferLeg final : sip::UpstreamCallObserver {
+    explicit TransferLeg(Session& s) : session(s) {}
+    void onAnswered(std::string_view sdp) override { session.onTransferAnswered(sdp); }
+    void onTerminated(int status, std::string_view reason) override { session.onTransferEnded(status, reason); }
+    Session& session;
+  };
+  void onTransferAnswered(std::string_view sdp);
+  void onTransferEnded(int status, std::string_view reason);
+  void endReplacedUpstream(const char* why);
   template <typename Fn>
   void onMedia(Fn fn);
   void releaseMedia();
@@ -147,6 +159,11 @@ private:
   bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
   bool browserDone_ = false;
   bool upstreamDone_ = false;
+  std::unique_ptr<TransferLeg> transferLeg_;             // observes transferCall_ until it answers or fails
+  std::shared_ptr<sip::UpstreamCall> transferCall_;      // our INVITE for Genesys's REFER, until it answers
+  std::shared_ptr<sip::UpstreamCall> replacedUpstream_;  // the Genesys dialog a transfer replaced, until it ends
+  Timer replacedByeTimer_;                               // BYE for the replaced dialog if Genesys does not send one
+  bool upstreamEndedDuringTransfer_ = false;             // the old dialog ended while transferCall_ was pending
 };
 
 }  // namespace rtcgate::session
