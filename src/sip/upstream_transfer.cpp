@@ -199,7 +199,10 @@ std::shared_ptr<UpstreamCall> SipStack::placeTransfer(UpstreamCall& referrer, co
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!referrer.transfer_) return nullptr;
   auto call = invite(referrer.dn(), referrer.transfer_->target, sdp, observer, &*referrer.transfer_);
-  if (call) call->referrer_ = referrer.weak_from_this();
+  if (call) {
+    call->referrer_ = referrer.weak_from_this();
+    call->setLogId(referrer.logId());  // one call id from its first log line (the session may set its own)
+  }
   return call;
 }
 

@@ -20,6 +20,19 @@ constexpr const char* kTestSdp =
     "v=0\r\no=rtcgate 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "m=audio 20000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
 
+// Stands in for the session layer's transfer: observes the INVITE placed for a REFER and ends it once answered.
+struct TransferRecorder : UpstreamCallObserver {
+  EventLoop* loop = nullptr;
+  std::shared_ptr<UpstreamCall> call;
+  bool answered = false;
+  int terminatedStatus = 0;
+  void onAnswered(std::string_view) override {
+    answered = true;
+    loop->post([c = call] { c->hangup(); });
+  }
+  void onTerminated(int status, std::string_view) override { terminatedStatus = status; }
+};
+
 // Stands in for the session layer: answers (or only rings) calls with a fixed plain-RTP SDP and records events.
 struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
   enum class Mode { Answer, RingOnly, AnswerThenHangup };
@@ -76,6 +89,15 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     return offer;
   }
   void onReinviteAnswer(int status, std::string_view sdp) override { reinviteAnswers.emplace_back(status, sdp); }
+  // As the session does for a REFER: the new INVITE with our offer.
+  bool onTransferRequested(const TransferRequest& request) override {
+    transfers.push_back(request);
+    transfer.call = stack->placeTransfer(*calls.back(), kTestSdp, &transfer);
+    return transfer.call != nullptr;
+  }
+  SipStack* stack = nullptr;
+  std::vector<TransferRequest> transfers;
+  TransferRecorder transfer;
   void onTerminated(int status, std::string_view) override {
     terminated = true;
     terminatedStatus = status;
@@ -108,6 +130,8 @@ protected:
 
   void startStack() {
     stack = std::make_unique<SipStack>(loop, cfg, metrics, handler);
+    handler.stack = stack.get();
+    handler.transfer.loop = &loop;
     stack->start();
     ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->ready(); }));
   }
@@ -343,6 +367,64 @@ TEST_F(SipStackTest, HoldReofferRefusalAndOfferlessRetrieve) {
   ASSERT_EQ(handler.calls.size(), 1u);
   EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.reinviteAnswers[0].second);
   EXPECT_TRUE(handler.terminated);
+}
+
+// Issue 10, transfer by Genesys (REFER, rtcgate as transferee): 202, NOTIFY refer "100 Trying", the new INVITE to
+// the Refer-To user on the upstream with the unescaped Replaces and Referred-By, NOTIFY "200 OK" ending the
+// subscription once it is answered (SIPp checks each), then Genesys's BYE of the old dialog.
+TEST_F(SipStackTest, ReferWithReplacesIsAcceptedAndItsOutcomeNotified) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  // The transfer target on the upstream (also answering the DN's REGISTER: two SIPp calls).
+  auto target = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("transfer_target_answers.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
+  auto p = uac("inbound_call_refer_with_replaces_notify_100_then_200.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(finish(*target), 0) << target->output();
+  ASSERT_EQ(handler.transfers.size(), 1u);
+  EXPECT_EQ(handler.transfers[0].target, "7001");
+  EXPECT_EQ(handler.transfers[0].replaces, "consult-1@genesys;to-tag=t1;from-tag=f1");
+  EXPECT_NE(handler.transfers[0].referredBy.find("<sip:7000@127.0.0.1"), std::string::npos)
+      << handler.transfers[0].referredBy;
+  EXPECT_TRUE(handler.transfer.answered);
+  EXPECT_EQ(counter("rtcgate_sip_refers_accepted_total"), 1u);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// No open relay: a REFER to a host that is not the upstream gets 403 and nothing is sent; the call goes on.
+TEST_F(SipStackTest, ReferToAForeignHostGets403AndTheCallGoesOn) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_refer_to_foreign_host_403.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.transfers.empty());
+  EXPECT_EQ(counter("rtcgate_sip_refers_refused_total"), 1u);
+  EXPECT_EQ(counter("rtcgate_sip_invites_sent_total"), 0u);
+  EXPECT_TRUE(handler.terminated);  // by Genesys's BYE, answered 200 (SIPp checked)
+}
+
+// The new INVITE fails (486): Genesys gets NOTIFY "486 Busy Here" ending the subscription, the old dialog stays.
+TEST_F(SipStackTest, ReferTargetFailureIsNotifiedAndTheOldDialogKept) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto target = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("transfer_target_busy_486.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
+  auto p = uac("inbound_call_refer_target_fails_notify_486_call_kept.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(finish(*target), 0) << target->output();
+  ASSERT_EQ(handler.transfers.size(), 1u);
+  EXPECT_TRUE(handler.transfers[0].replaces.empty());
+  EXPECT_FALSE(handler.transfer.answered);
+  EXPECT_EQ(handler.transfer.terminatedStatus, 486);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
 }
 
 TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {
