@@ -41,6 +41,14 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
+//   transfer-blind (inbound): issue 10, Genesys REFERs the agent's call (blind) to 7000 on the upstream: rtcgate
+//   answers 202 and NOTIFYs 100 then 200 (SIPp checks), INVITEs 7000 (a second SIPp on the upstream address, with
+//   media playing 1.5 kHz) and splices it under the same browser leg: the browser hears 1.5 kHz, the new party the
+//   440 Hz with >= 99 % of 50 packets per second, the old dialog is released by Genesys's BYE, and no re-INVITE or
+//   UPDATE reaches the browser.
+//   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
+//   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
+//   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -53,9 +61,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -132,7 +140,7 @@ function dominantHz(pcm) {
 // Genesys's media: records what rtcgate sends (with arrival times) and, once rtcgate's address is known (symmetric
 // RTP), sends a 1 kHz PCMU tone back on its own absolute 20 ms schedule: packet n is due at start + 20 n ms, and a
 // late timer sends every packet already due, so this sender never drifts the way a setInterval would.
-function genesysMedia(address = '127.0.0.1') {
+function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
   const sock = dgram.createSocket('udp4');
   // law: the G.711 law sent, that of the last audio packet received (PCMU until rtcgate switches to PCMA).
   const state = { received: [], sent: 0, timer: null, remote: null, stopped: false, law: 0 };
@@ -157,10 +165,10 @@ function genesysMedia(address = '127.0.0.1') {
           state.ts += 160;
           const encode = state.law === 8 ? linearToAlaw : linearToUlaw;
           const pkt = Buffer.alloc(12 + 160);
-          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * hz * phase) / 8000)));
           if (state.dtmfUntil && performance.now() < state.dtmfUntil) continue;  // audio pauses during an event
           pkt[0] = 0x80; pkt[1] = state.law; pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
-          pkt.writeUInt32BE(0x6e6e6e6e, 8);
+          pkt.writeUInt32BE(ssrc, 8);
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
         }
@@ -179,7 +187,7 @@ function genesysMedia(address = '127.0.0.1') {
       const end = i >= updates - 1;
       const pkt = Buffer.alloc(16);
       pkt[0] = 0x80; pkt[1] = 101 | (i === 0 ? 0x80 : 0);
-      pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(eventTs, 4); pkt.writeUInt32BE(0x6e6e6e6e, 8);
+      pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(eventTs, 4); pkt.writeUInt32BE(ssrc, 8);
       pkt[12] = code; pkt[13] = (end ? 0x80 : 0) | 10; pkt.writeUInt16BE(end ? ms * 8 : (i + 1) * 160, 14);
       sock.send(pkt, state.remote.port, state.remote.address);
       if (++i < updates + 2) setTimeout(next, 20); else resolve();
@@ -217,6 +225,8 @@ window.register = (url) => new Promise((resolve, reject) => {
   window.ua.on('newRTCSession', (e) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
+    (window.sessions = window.sessions || []).push(e.session);
+    e.session.on('ended', (ev) => { e.session.endedBy = ev.originator; });
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   });
@@ -387,6 +397,26 @@ window.iceRestart = () => new Promise((resolve, reject) => {
   });
   if (!ok) reject(new Error('JsSIP refused to renegotiate'));
 });
+// Issue 10: the i-th incoming session (several per UA: dialogs on one DN), measured once established.
+window.answerAt = (i) => new Promise((resolve, reject) => {
+  const wait = () => {
+    const s = (window.sessions || [])[i];
+    if (!s) return setTimeout(wait, 20);
+    if (s.isEstablished()) return window.measure(s).then(resolve, reject);
+    s.on('confirmed', () => window.measure(s).then(resolve, reject));
+    s.on('failed', (e) => reject(new Error('incoming session ' + i + ' failed: ' + e.cause)));
+  };
+  wait();
+});
+// RTP packet counts of a session, without waiting.
+window.counts = async (s) => {
+  const r = { inbound: 0, outbound: 0 };
+  (await s.connection.getStats()).forEach((v) => {
+    if (v.type === 'inbound-rtp' && v.kind === 'audio') r.inbound = v.packetsReceived;
+    if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
+  });
+  return r;
+};
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -526,6 +556,10 @@ logging: {components: {session: debug}}
       if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
+    } else if (mode === 'transfer-blind') {
+      ({ result, sipp } = await transferBlind(page, media, gw, sipPort, sippPort));
+    } else if (mode === 'consult-transfer') {
+      ({ result, sipp } = await consultTransfer(page, media, gw, sipPort));
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -728,6 +762,108 @@ async function genesysHold(page, first, moved, gw) {
   check('Genesys hears the 440 Hz in PCMA', Math.abs(hz - 440) <= 10, `${hz} Hz`);
 }
 
+const sippExit = (child, ms) => Promise.race([child.exited, sleep(ms).then(() => 'timeout')]);
+
+// Issue 10, blind transfer by Genesys (REFER on the agent's dialog, rtcgate as transferee). The new party is a second
+// SIPp on the upstream address (rtcgate's INVITE takes its normal upstream route) with its own media at 1.5 kHz.
+async function transferBlind(page, customer, gw, sipPort, sippPort) {
+  // Another party: another host (the old party's RTP cannot re-latch), its own SSRC.
+  const target = await genesysMedia('127.0.0.2', 1500, 0x7a7a7a7a);
+  target.onFirst = () => customer.stopSending();  // the old dialog's media ends where the new one's begins
+  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target.xml'), '-i', '127.0.0.1', '-p',
+    String(sippPort), '-key', 'rtpport', String(target.port), '-timeout', '60s', '-timeout_error', '-nostdin',
+    '-bind_local'], { cwd: tmp });
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-refer-blind.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  check('browser hears the customer 1 kHz before the transfer', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+  await waitFor(() => /transfer done: Genesys media now at/.test(gw.out), 30000, 'transfer done');
+  const c0 = await page.evaluate(() => window.counts(window.current));
+  check('rtcgate took the REFER as a blind transfer to 7000',
+    /REFER from Genesys: transfer of DN 1001 to 7000 \(blind\)/.test(gw.out), 'log');
+  const oldCode = await sippExit(sipp, 15000);
+  check('old dialog: 202, NOTIFY 100 Trying then 200 OK (terminated), then Genesys\'s BYE answered 200', oldCode === 0,
+    `sipp exit ${oldCode}`);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears the new party 1.5 kHz after the transfer, same session, still connected',
+    Math.abs(after.tone.hz - 1500) <= 10 && after.state === 'connected', `${after.tone.hz} Hz, ${after.state}`);
+  target.stopSending();
+  await sleep(300);
+  const c1 = await page.evaluate(() => window.counts(window.current));
+  const { inn } = await page.evaluate(() => ({ inn: window.sipIn }));
+  const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
+  check('no re-INVITE or UPDATE reached the browser (its only INVITE is the call)', towardBrowser.length === 1,
+    JSON.stringify(towardBrowser));
+  const audio = target.received.filter((p) => p.pt === 0);
+  const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
+  const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
+  check('the new party received >= 99 % of 50 packets per second of its call', perSecond >= 49.5 && spanS >= 3,
+    `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  const hz = toneOf(audio);
+  check('the new party hears the browser 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const got = c1.inbound - c0.inbound;
+  const browserRate = target.sendSeconds > 0 ? got / target.sendSeconds : 0;
+  check('browser received >= 99 % of what the new party sent (50 packets per second)',
+    got >= 0.99 * target.sent && browserRate >= 49.5,
+    `${got} of ${target.sent}, ${browserRate.toFixed(2)}/s over ${(target.sendSeconds || 0).toFixed(1)} s`);
+  check('Genesys released the old dialog itself (no BYE of rtcgate needed)',
+    !/ending the Genesys dialog replaced by the transfer/.test(gw.out));
+  await page.evaluate(() => window.current.terminate());
+  const targetCode = await sippExit(targetSipp, 15000);
+  check('the new party got rtcgate\'s BYE when the agent hung up', targetCode === 97, `sipp exit ${targetCode}`);
+  const metric = await adminMetrics(gw);
+  check('one call counted as transferred', metric('rtcgate_calls_transferred_total') === 1,
+    metric('rtcgate_calls_transferred_total'));
+  target.close();
+  return { result, sipp };
+}
+
+// Issue 10, consult transfer with two Genesys dialogs on one DN (dual dialogs): the customer's call is held, the
+// consultation call rings the browser as a second JsSIP session; completion: Genesys BYEs both agent dialogs.
+async function consultTransfer(page, customer, gw, sipPort) {
+  const consulted = await genesysMedia('127.0.0.1', 1500, 0x7a7a7a7a);
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-held-for-consultation.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerAt(0));
+  await waitFor(() => /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/.test(gw.out), 30000,
+    'hold of the first call');
+  const heldAt = performance.now();
+  const second = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-consultation-call-to-agent.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consulted.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const r2 = await page.evaluate(() => window.answerAt(1));
+  const consultEnd = performance.now();
+  const both = await page.evaluate(() => window.sessions.map((s) => s.isEstablished()));
+  check('the consultation call is a second JsSIP session, both established', both.length === 2 && both[0] && both[1],
+    JSON.stringify(both));
+  check('browser hears the consulted party 1.5 kHz on the second session',
+    Math.abs(r2.tone.hz - 1500) <= 10 && r2.state === 'connected', `${r2.tone.hz} Hz, ${r2.state}`);
+  const audio = consulted.received.filter((p) => p.pt === 0);
+  const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
+  const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
+  check('the consulted party received >= 99 % of 50 packets per second of its call', perSecond >= 49.5 && spanS >= 3,
+    `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  const hz = toneOf(audio);
+  check('the consulted party hears the browser 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const during = audioBetween(customer, heldAt + 300, consultEnd);
+  check('the held customer got no agent audio during the consultation', during.length <= 3, during.length);
+  const code2 = await sippExit(second, 20000);
+  const code1 = await sippExit(sipp, 30000);
+  check('Genesys ended both dialogs with BYE (consultation, then the held call) and got 200s',
+    code1 === 0 && code2 === 0, `sipp exits ${code1}, ${code2}`);
+  for (let i = 0; i < 100; i++) {
+    if (await page.evaluate(() => window.sessions.every((s) => s.endedBy))) break;
+    await sleep(50);
+  }
+  const endedBy = await page.evaluate(() => window.sessions.map((s) => s.endedBy || ''));
+  check('both browser sessions ended by the remote side (the agent dropped out)',
+    endedBy.length === 2 && endedBy.every((o) => o === 'remote'), JSON.stringify(endedBy));
+  consulted.close();
+  return { result, sipp };
+}
+
 // Issue 10, RFC 4028 on both legs of one call: Genesys (SIPp, refresher=uac, 90 s) refreshed three times (re-INVITE
 // with the same SDP, UPDATE without SDP, re-INVITE), each answered 200 with Session-Expires (the scenario checks it);
 // JsSIP (its default session timers: 90 s, it refreshes by UPDATE) refreshed three times too, each answered 200.
@@ -775,7 +911,8 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
-  if (mode !== 'limits') checkOneCallId(gw.out);
+  // consult-transfer has two calls (two dialogs on the DN), each with its own id.
+  if (mode !== 'limits' && mode !== 'consult-transfer') checkOneCallId(gw.out);
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)
