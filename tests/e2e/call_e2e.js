@@ -408,6 +408,14 @@ window.answerAt = (i) => new Promise((resolve, reject) => {
   };
   wait();
 });
+// Plays a session's remote audio for the rest of the call, as an agent's page does: Chrome pulls audio from its
+// jitter buffer only while something renders the track, so between measurements it would fill up otherwise.
+window.playRemote = (s) => {
+  const el = new Audio();
+  el.srcObject = new MediaStream([s.connection.getReceivers()[0].track]);
+  (window.players = window.players || []).push(el);
+  return el.play().then(() => true, (e) => String(e));
+};
 // RTP packet counts of a session, without waiting.
 window.counts = async (s) => {
   const r = { inbound: 0, outbound: 0 };
@@ -778,6 +786,8 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
     '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
   const result = await page.evaluate(() => window.answerIn());
   check('browser hears the customer 1 kHz before the transfer', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+  const playing = await page.evaluate(() => window.playRemote(window.current));
+  if (playing !== true) console.log(`page: remote audio not played: ${playing}`);
   await waitFor(() => /transfer done: Genesys media now at/.test(gw.out), 30000, 'transfer done');
   const c0 = await page.evaluate(() => window.counts(window.current));
   check('rtcgate took the REFER as a blind transfer to 7000',
@@ -785,16 +795,11 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   const oldCode = await sippExit(sipp, 15000);
   check('old dialog: 202, NOTIFY 100 Trying then 200 OK (terminated), then Genesys\'s BYE answered 200', oldCode === 0,
     `sipp exit ${oldCode}`);
-  // The browser's jitter buffer first plays out what it holds of the old party: measure until the new tone is
-  // heard (bounded), then once more to see it stay.
-  let after = null;
-  const transferredAt = performance.now();
-  for (let i = 0; i < 4 && !(after && Math.abs(after.tone.hz - 1500) <= 10); i++)
-    after = await page.evaluate(() => window.measure(window.current));
-  const heardAfterS = (performance.now() - transferredAt) / 1000;
-  check('browser hears the new party 1.5 kHz after the transfer, same session, still connected',
+  // Audio continuous: the first measurement after the splice already hears the new party.
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears the new party 1.5 kHz right after the transfer, same session, still connected',
     Math.abs(after.tone.hz - 1500) <= 10 && after.state === 'connected',
-    `${after.tone.hz} Hz within ${heardAfterS.toFixed(1)} s, ${after.state}, browser jitter buffer ${after.jitterBufferS.toFixed(2)} s on average`);
+    `${after.tone.hz} Hz, ${after.state}, browser jitter buffer ${after.jitterBufferS.toFixed(2)} s on average`);
   const steady = await page.evaluate(() => window.measure(window.current));
   check('browser keeps hearing the new party', Math.abs(steady.tone.hz - 1500) <= 10, `${steady.tone.hz} Hz`);
   target.stopSending();
