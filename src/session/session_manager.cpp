@@ -14,12 +14,24 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       config_(config),
       registrar_(registrar),
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
-      refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")) {
+      refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")),
+      agentBusyTotal_(metrics.counter("rtcgate_calls_refused_agent_busy_total",
+                                              "Calls refused by security.max_calls_per_agent (486)")) {
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
 }
 
 SessionManager::~SessionManager() {
   for (auto& [p, s] : sessions_) s->terminate("gateway stopping");
+}
+
+bool SessionManager::admitForAgent(const std::string& dn) {
+  // Several calls per agent are normal with Genesys (a held call and a consultation call on one DN, a transfer's
+  // new dialog), but a DN is one person: bounded, so a loop or a flood toward one DN cannot take every call slot.
+  size_t n = 0;
+  for (const auto& [p, s] : sessions_) n += s->dn() == dn ? 1 : 0;
+  if (n < config_.current()->security.maxCallsPerAgent) return true;
+  agentBusyTotal_.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 bool SessionManager::admit() {
@@ -53,6 +65,12 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
     dialog->respond(503, "Service Unavailable");
     return;
   }
+  if (!admitForAgent(dn)) {
+    lg()->warn("call from agent {} refused: security.max_calls_per_agent ({}) reached", dialog->agent(),
+               cfg->security.maxCallsPerAgent);
+    dialog->respond(486, "Busy Here");
+    return;
+  }
   add(Session::Direction::FromAgent)->startFromAgent(std::move(dialog), dn);
 }
 
@@ -74,6 +92,12 @@ void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
   if (drained_ || !admit()) {
     lg()->warn("call to DN {} refused: security.max_calls ({}) reached", call->dn(), cfg->security.maxCalls);
     call->reject(503, "Service Unavailable");
+    return;
+  }
+  if (!admitForAgent(call->dn())) {
+    lg()->warn("call to DN {} refused: security.max_calls_per_agent ({}) reached", call->dn(),
+               cfg->security.maxCallsPerAgent);
+    call->reject(486, "Busy Here");
     return;
   }
   add(Session::Direction::ToAgent)->startToAgent(std::move(call), *target);

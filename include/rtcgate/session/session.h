@@ -49,6 +49,8 @@ public:
   void startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signaling::Registration& registration);
 
   const std::string& id() const { return id_; }
+  // The agent's DN (set by startFromAgent / startToAgent).
+  const std::string& dn() const { return dn_; }
   CallState state() const { return state_; }
   // Ends the call from the gateway's side (shutdown): BYE/CANCEL both legs.
   void terminate(const std::string& why);
