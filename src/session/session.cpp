@@ -52,6 +52,7 @@ Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction directio
 
 Session::~Session() {
   RTCGATE_ASSERT_ON_LOOP(deps_.control);
+  if (transferCall_) transferCall_->setObserver(nullptr);  // it observes through transferLeg_, going away now
   releaseMedia();
   for (const auto& sipCallId : aliases_) log::unaliasCallId(sipCallId);
 }

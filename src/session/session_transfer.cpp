@@ -59,26 +59,33 @@ void Session::onTransferAnswered(std::string_view sdp) {
     }
     return;
   }
-  // The splice: the new dialog is the Genesys leg from now on, with its own offer/answer state.
-  auto old = std::exchange(upstream_, call);
+  lg()->info("transfer done: Genesys media now at {}:{} ({}) {}; the browser leg is unchanged", g->address, g->port,
+             sdp::toString(g->direction), codec::codecName(up->first));
+  spliceUpstream(call, *g, *up);
+  requestUpstreamDirection();
+}
+
+void Session::spliceUpstream(std::shared_ptr<sip::UpstreamCall> call, const GenesysMedia& g,
+                             std::pair<codec::CodecId, uint8_t> up) {
+  // The new dialog is the Genesys leg from now on, with its own offer/answer state.
+  auto old = std::exchange(upstream_, std::move(call));
   upstream_->setObserver(this);
+  upstream_->setLogId(id_);
   noteUpstreamIds();
   if (old) old->setObserver(nullptr);
   if (old && old->state() != sip::CallState::Terminated) replacedUpstream_ = old;
   upstreamDone_ = false;
   upstreamEndedDuringTransfer_ = false;
-  agentHoldSignalled_ = agentHold_;  // our offer carried the agent's hold state
+  agentHoldSignalled_ = agentHold_;  // our offer or answer carries the agent's hold state
   agentHoldRefused_.reset();
   upstreamRetryTimer_.cancel();
   // A new party: always re-latch (same address and port or not) and take its codec.
   genesysSdp_.reset();
-  lg()->info("transfer done: Genesys media now at {}:{} ({}) {}; the browser leg is unchanged", g->address, g->port,
-             sdp::toString(g->direction), codec::codecName(up->first));
-  applyGenesysMedia(*g, *up);
+  applyGenesysMedia(g, up);
   updateMediaDirections();
-  requestUpstreamDirection();
   deps_.mediaContext.metrics
-      ->counter("rtcgate_calls_transferred_total", "Calls whose Genesys leg was transferred by REFER (new dialog)")
+      ->counter("rtcgate_calls_transferred_total",
+                "Calls whose Genesys leg was replaced by a new dialog (REFER, or INVITE with Replaces)")
       .fetch_add(1, std::memory_order_relaxed);
   if (replacedUpstream_) {
     std::weak_ptr<Session> weak = weak_from_this();
@@ -93,6 +100,31 @@ void Session::onTransferAnswered(std::string_view sdp) {
       return false;
     });
   }
+}
+
+// RFC 3891: SIP Server's INVITE with Replaces naming this call's Genesys dialog (e.g. completing a consultation).
+// Answered from the Genesys leg's state as a re-offer would be; the replaced dialog is ended with BYE at once.
+bool Session::onReplacedBy(std::shared_ptr<sip::UpstreamCall> call) {
+  log::CallScope scope(id_);
+  if (state_ != CallState::Connected || transferCall_ || call->lateOffer()) {
+    lg()->warn("INVITE with Replaces refused: {}", call->lateOffer() ? "it has no offer" : "the call is not connected");
+    return false;
+  }
+  auto g = readGenesysSdp(call->remoteSdp());
+  auto up = g ? pickAnswerCodec(g->codecs, codecs_.upstreamCodec, codecIds(config_->codecs.upstream)) : std::nullopt;
+  if (!up) {
+    lg()->warn("INVITE with Replaces refused: no usable audio or no codec of codecs.upstream");
+    return false;
+  }
+  lg()->info("INVITE with Replaces: Genesys media now at {}:{} ({}) {}; the browser leg is unchanged", g->address,
+             g->port, sdp::toString(g->direction), codec::codecName(up->first));
+  auto newCall = call;
+  spliceUpstream(std::move(call), *g, *up);
+  const std::string events = codecs_.upstreamDtmfPt ? answerTelephoneEvents(g->codecs, *codecs_.upstreamDtmfPt)
+                                                    : std::string(kTelephoneEventsOffered);
+  newCall->answer(nextGenesysSdp({*up}, codecs_.upstreamDtmfPt, answerDirection(*g), events));
+  endReplacedUpstream("replaced by Genesys's INVITE with Replaces");
+  return true;
 }
 
 void Session::onTransferEnded(int status, std::string_view reason) {

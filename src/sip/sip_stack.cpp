@@ -408,6 +408,7 @@ void SipStack::onIncomingInvite(const Event& e) {
   call->chooseRefreshMethod(e.sip);
   calls_[call.get()] = call;
   updateGauges();
+  if (e.sip != nullptr && e.sip->sip_replaces != nullptr) return offerReplacement(call, e);
   lg()->info("INVITE to DN {} (CallUUID {}){}", dn, call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid(),
              call->lateOffer() ? ", late offer" : "");
   handler_.onIncomingCall(call);

@@ -194,6 +194,33 @@ void SipStack::onIncomingRefer(const Event& e) {
   }
 }
 
+void SipStack::offerReplacement(const std::shared_ptr<UpstreamCall>& call, const Event& e) {
+  UpstreamCall* replaced = nullptr;
+  if (nua_handle_t* nh = nua_handle_by_replaces(nua_, e.sip->sip_replaces); nh != nullptr) {
+    replaced = dynamic_cast<UpstreamCall*>(nua_handle_magic(nh));
+    nua_handle_unref(nh);
+  }
+  // Only one of this DN's established calls may be replaced, and only by the upstream (source checked before).
+  if (replaced == nullptr || replaced == call.get() || replaced->dn() != call->dn() ||
+      (replaced->state() != CallState::Confirmed && replaced->state() != CallState::Answered) ||
+      replaced->observer_ == nullptr) {
+    lg()->info("INVITE with Replaces naming no established call of DN {}: 481", call->dn());
+    call->reject(481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  // From here on the new dialog logs as the call it joins.
+  log::CallScope callScope(replaced->logId());
+  call->setLogId(replaced->logId());
+  lg()->info("INVITE with Replaces for DN {} (Call-ID {}, CallUUID {}): it replaces the Genesys dialog {}", call->dn(),
+             log::escaped(call->callId()), log::escaped(call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid()),
+             log::escaped(replaced->callId()));
+  auto keep = replaced->shared_from_this();
+  if (!replaced->observer_->onReplacedBy(call)) {
+    lg()->warn("INVITE with Replaces not taken by the session: 488");
+    call->reject(488, "Not Acceptable Here");
+  }
+}
+
 std::shared_ptr<UpstreamCall> SipStack::placeTransfer(UpstreamCall& referrer, const std::string& sdp,
                                                       UpstreamCallObserver* observer) {
   RTCGATE_ASSERT_ON_LOOP(loop_);

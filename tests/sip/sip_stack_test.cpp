@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "rtcgate/media/rtp/rtp_leg.h"
@@ -95,6 +96,14 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     transfer.call = stack->placeTransfer(*calls.back(), kTestSdp, &transfer);
     return transfer.call != nullptr;
   }
+  // As the session does for an INVITE with Replaces: answer the new dialog, end the one it replaces.
+  bool onReplacedBy(std::shared_ptr<UpstreamCall> call) override {
+    replacements.push_back(call);
+    call->answer(answerSdp);
+    loop->post([old = calls.back()] { old->hangup(); });
+    return true;
+  }
+  std::vector<std::shared_ptr<UpstreamCall>> replacements;
   SipStack* stack = nullptr;
   std::vector<TransferRequest> transfers;
   TransferRecorder transfer;
@@ -425,6 +434,44 @@ TEST_F(SipStackTest, ReferTargetFailureIsNotifiedAndTheOldDialogKept) {
   EXPECT_FALSE(handler.transfer.answered);
   EXPECT_EQ(handler.transfer.terminatedStatus, 486);
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// Issue 10, RFC 3891 from SIP Server: an INVITE with Replaces naming an established call of the DN (Call-ID, Genesys's
+// From tag, rtcgate's To tag) goes to that call's observer, not to the handler as a new call; it is answered and
+// the replaced dialog gets BYE (both checked by SIPp).
+TEST_F(SipStackTest, InviteWithReplacesTakesOverTheNamedCall) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto first = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("inbound_call_replaced_then_bye_from_gateway.xml"),
+      std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               "-cid_str", "replaced-%u@%s", "-m", "1", "-timeout", "15s", "-timeout_error"});
+  const std::string tagFile = dir.path() + "/totag.csv";
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return std::filesystem::exists(tagFile) || first->exited(); }))
+      << first->output();
+  ASSERT_TRUE(std::filesystem::exists(tagFile)) << first->output();
+  test::TempDir dir2;  // the second SIPp's own logs
+  auto second = std::make_unique<test::SippProcess>(
+      dir2.path(), test::scenario("invite_with_replaces_takes_over_the_call.xml"),
+      std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               "-inf", tagFile, "-m", "1", "-timeout", "15s", "-timeout_error"});
+  EXPECT_EQ(finish(*first), 0) << first->output();
+  EXPECT_EQ(finish(*second), 0) << second->output();
+  EXPECT_EQ(handler.calls.size(), 1u);  // the replacing INVITE was no new call
+  ASSERT_EQ(handler.replacements.size(), 1u);
+  EXPECT_EQ(handler.replacements[0]->genesysCallUuid(), "0A1B2C3D4E5F6072");
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+TEST_F(SipStackTest, InviteWithReplacesNamingNoCallGets481) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("invite_with_replaces_unknown_dialog_481.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+  EXPECT_TRUE(handler.replacements.empty());
 }
 
 TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {

@@ -65,6 +65,7 @@ public:
   std::string onOfferRequested() override;
   void onReinviteAnswer(int status, std::string_view sdp) override;
   bool onTransferRequested(const sip::TransferRequest& request) override;
+  bool onReplacedBy(std::shared_ptr<sip::UpstreamCall> call) override;
 
 private:
   static std::string newCallId();
@@ -108,6 +109,10 @@ private:
   void onTransferAnswered(std::string_view sdp);
   void onTransferEnded(int status, std::string_view reason);
   void endReplacedUpstream(const char* why);
+  // The splice itself: `call` becomes the Genesys leg with media `g` / codec `up`; the previous dialog is kept in
+  // replacedUpstream_ (ended by Genesys, or by us after a grace period).
+  void spliceUpstream(std::shared_ptr<sip::UpstreamCall> call, const GenesysMedia& g,
+                      std::pair<codec::CodecId, uint8_t> up);
   template <typename Fn>
   void onMedia(Fn fn);
   void releaseMedia();

@@ -100,6 +100,8 @@ private:
   // Refer-To of a REFER: a sip: URI on the upstream (a configured server or the call domain), else why not.
   std::optional<TransferRequest> readReferTo(const Event& e, std::string* why) const;
   bool isUpstreamHost(const std::string& host) const;
+  // An INVITE with Replaces (RFC 3891): offered to the call it names, or 481 when it names none of the DN's calls.
+  void offerReplacement(const std::shared_ptr<UpstreamCall>& call, const Event& e);
   std::shared_ptr<UpstreamCall> invite(const std::string& dn, const std::string& target, const std::string& sdp,
                                        UpstreamCallObserver* observer, const TransferRequest* transfer);
   void onGetParams(const Event& e);

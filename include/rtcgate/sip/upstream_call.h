@@ -15,6 +15,7 @@ class EventLoop;
 namespace rtcgate::sip {
 
 enum class CallDirection { Inbound, Outbound };
+class UpstreamCall;
 
 // A transfer asked by Genesys on an established call (in-dialog REFER, rtcgate as transferee, RFC 3515), validated
 // by the SIP layer before anything is sent: the target is a user on the upstream, nothing else.
@@ -55,6 +56,9 @@ public:
   // the new INVITE with SipStack::placeTransfer and returns true; false refuses (NOTIFY 603). The outcome reaches
   // Genesys as the final NOTIFY without further help from the observer.
   virtual bool onTransferRequested(const TransferRequest& /*request*/) { return false; }
+  // Genesys's new INVITE `call` carries Replaces naming this established call (RFC 3891, e.g. the completion of a
+  // consultation): the observer takes `call` as its Genesys leg (answers it) and ends this one; false refuses (488).
+  virtual bool onReplacedBy(std::shared_ptr<UpstreamCall> /*call*/) { return false; }
 };
 
 // One SIP dialog with the upstream (Genesys SIP Server), inbound to a DN or outbound from one.
