@@ -49,6 +49,9 @@
 //   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
 //   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
 //   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
+//   invite-replaces (inbound): issue 10, SIP Server's INVITE with Replaces (RFC 3891) naming the customer's dialog
+//   brings a new party (1.5 kHz at 127.0.0.2) under the same browser leg: rtcgate BYEs the replaced dialog, the
+//   browser hears 1.5 kHz and the new party the 440 Hz; no re-INVITE reaches the browser.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -61,9 +64,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -566,6 +569,8 @@ logging: {components: {session: debug}}
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (mode === 'transfer-blind') {
       ({ result, sipp } = await transferBlind(page, media, gw, sipPort, sippPort));
+    } else if (mode === 'invite-replaces') {
+      ({ result, sipp } = await inviteReplaces(page, media, gw, sipPort));
     } else if (mode === 'consult-transfer') {
       ({ result, sipp } = await consultTransfer(page, media, gw, sipPort));
     } else if (direction === 'outbound') {
@@ -830,6 +835,48 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   check('one call counted as transferred', metric('rtcgate_calls_transferred_total') === 1,
     metric('rtcgate_calls_transferred_total'));
   target.close();
+  return { result, sipp };
+}
+
+// Issue 10, INVITE with Replaces from SIP Server naming the agent's Genesys dialog (RFC 3891). The first SIPp writes
+// rtcgate's To tag of its dialog to totag.csv, which the second one reads (-inf) for its Replaces.
+async function inviteReplaces(page, customer, gw, sipPort) {
+  const party = await genesysMedia('127.0.0.2', 1500, 0x7a7a7a7a);
+  party.onFirst = () => customer.stopSending();
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-replaced.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-cid_str', 'replaced-%u@%s', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  check('browser hears the customer 1 kHz first', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+  await page.evaluate(() => window.playRemote(window.current));
+  const tags = path.join(tmp, 'totag.csv');
+  await waitFor(() => fs.existsSync(tags), 15000, 'the first dialog\'s tags');
+  const second = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-invite-with-replaces.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(party.port),
+    '-inf', tags, '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  await waitFor(() => /INVITE with Replaces: Genesys media now at 127\.0\.0\.2/.test(gw.out), 30000, 'the replacement');
+  const c0 = await page.evaluate(() => window.counts(window.current));
+  const oldCode = await sippExit(sipp, 15000);
+  check('the replaced dialog got rtcgate\'s BYE (answered 200)', oldCode === 0, `sipp exit ${oldCode}`);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears the new party 1.5 kHz right after the replacement, same session, still connected',
+    Math.abs(after.tone.hz - 1500) <= 10 && after.state === 'connected', `${after.tone.hz} Hz, ${after.state}`);
+  const c1 = await page.evaluate(() => window.counts(window.current));
+  const { inn } = await page.evaluate(() => ({ inn: window.sipIn }));
+  const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
+  check('no re-INVITE or UPDATE reached the browser (its only INVITE is the call)', towardBrowser.length === 1,
+    JSON.stringify(towardBrowser));
+  const audio = party.received.filter((p) => p.pt === 0);
+  const hz = toneOf(audio);
+  check('the new party hears the browser 440 Hz (>= 150 packets)', Math.abs(hz - 440) <= 10 && audio.length >= 150,
+    `${hz} Hz, ${audio.length} packets`);
+  check('browser kept receiving (>= 150 more packets)', c1.inbound - c0.inbound >= 150, `${c0.inbound} -> ${c1.inbound}`);
+  const code2 = await sippExit(second, 20000);
+  check('the new dialog ended by Genesys\'s BYE (answered 200)', code2 === 0, `sipp exit ${code2}`);
+  for (let i = 0; i < 100 && !(await page.evaluate(() => window.current.endedBy)); i++) await sleep(50);
+  const endedBy = await page.evaluate(() => window.current.endedBy || '');
+  check('the browser session ended with it', endedBy === 'remote', endedBy);
+  party.close();
   return { result, sipp };
 }
 
