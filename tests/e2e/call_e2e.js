@@ -49,6 +49,8 @@
 //   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
 //   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
 //   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
+//   agent-busy (inbound): issue 10, with security.max_calls_per_agent 1 a second Genesys call to the DN while the
+//   agent is on a call gets 486 and never reaches the browser; the first call goes on.
 //   invite-replaces (inbound): issue 10, SIP Server's INVITE with Replaces (RFC 3891) naming the customer's dialog
 //   brings a new party (1.5 kHz at 127.0.0.2) under the same browser leg: rtcgate BYEs the replaced dialog, the
 //   browser hears 1.5 kHz and the new party the 440 Hz; no re-INVITE reaches the browser.
@@ -64,9 +66,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -474,7 +476,7 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
-security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
+security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
 logging: {components: {session: debug}}
 `);
 
@@ -569,6 +571,21 @@ logging: {components: {session: debug}}
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
     } else if (mode === 'transfer-blind') {
       ({ result, sipp } = await transferBlind(page, media, gw, sipPort, sippPort));
+    } else if (mode === 'agent-busy') {
+      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-key', 'rtpport2', '0', '-d', '6000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+      result = await page.evaluate(() => window.answerIn());
+      const busy = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-to-busy-agent-486.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', '9', '-m', '1', '-timeout', '30s',
+        '-timeout_error', '-nostdin'], { cwd: tmp });
+      const busyCode = await sippExit(busy, 20000);
+      check('a second call to the busy agent got 486 (security.max_calls_per_agent 1)', busyCode === 0, `sipp exit ${busyCode}`);
+      const invites = await page.evaluate(() => window.sipIn.filter((l) => /^INVITE /.test(l)).length);
+      check('it never reached the browser', invites === 1, invites);
+      const metric = await adminMetrics(gw);
+      check('one call counted as refused for a busy agent', metric('rtcgate_calls_refused_agent_busy_total') === 1,
+        metric('rtcgate_calls_refused_agent_busy_total'));
     } else if (mode === 'invite-replaces') {
       ({ result, sipp } = await inviteReplaces(page, media, gw, sipPort));
     } else if (mode === 'consult-transfer') {
