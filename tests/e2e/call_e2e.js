@@ -46,6 +46,7 @@
 //   media playing 1.5 kHz) and splices it under the same browser leg: the browser hears 1.5 kHz, the new party the
 //   440 Hz with >= 99 % of 50 packets per second, the old dialog is released by Genesys's BYE, and no re-INVITE or
 //   UPDATE reaches the browser.
+//   transfer-blind-no-bye (inbound): the same, but Genesys never releases the old dialog: rtcgate must BYE it.
 //   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
 //   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
 //   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
@@ -66,9 +67,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -569,7 +570,7 @@ logging: {components: {session: debug}}
       if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
-    } else if (mode === 'transfer-blind') {
+    } else if (mode === 'transfer-blind' || mode === 'transfer-blind-no-bye') {
       ({ result, sipp } = await transferBlind(page, media, gw, sipPort, sippPort));
     } else if (mode === 'agent-busy') {
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
@@ -803,7 +804,9 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target.xml'), '-i', '127.0.0.1', '-p',
     String(sippPort), '-key', 'rtpport', String(target.port), '-timeout', '60s', '-timeout_error', '-nostdin',
     '-bind_local'], { cwd: tmp });
-  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-refer-blind.xml'),
+  const byeFromGenesys = mode === 'transfer-blind';
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS,
+    byeFromGenesys ? 'uac-call-agent-then-refer-blind.xml' : 'uac-call-agent-then-refer-blind-no-bye.xml'),
     '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
     '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
   const result = await page.evaluate(() => window.answerIn());
@@ -815,8 +818,8 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   check('rtcgate took the REFER as a blind transfer to 7000',
     /REFER from Genesys: transfer of DN 1001 to 7000 \(blind\)/.test(gw.out), 'log');
   const oldCode = await sippExit(sipp, 15000);
-  check('old dialog: 202, NOTIFY 100 Trying then 200 OK (terminated), then Genesys\'s BYE answered 200', oldCode === 0,
-    `sipp exit ${oldCode}`);
+  check(`old dialog: 202, NOTIFY 100 Trying then 200 OK (terminated), then ${byeFromGenesys
+    ? 'Genesys\'s BYE answered 200' : 'a BYE from rtcgate'}`, oldCode === 0, `sipp exit ${oldCode}`);
   // Audio continuous: the first measurement after the splice already hears the new party.
   const after = await page.evaluate(() => window.measure(window.current));
   check('browser hears the new party 1.5 kHz right after the transfer, same session, still connected',
@@ -843,8 +846,9 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   check('browser received >= 99 % of what the new party sent (50 packets per second)',
     got >= 0.99 * target.sent && browserRate >= 49.5,
     `${got} of ${target.sent}, ${browserRate.toFixed(2)}/s over ${(target.sendSeconds || 0).toFixed(1)} s`);
-  check('Genesys released the old dialog itself (no BYE of rtcgate needed)',
-    !/ending the Genesys dialog replaced by the transfer/.test(gw.out));
+  check(byeFromGenesys ? 'Genesys released the old dialog itself (no BYE of rtcgate needed)'
+    : 'rtcgate ended the old dialog itself when Genesys did not',
+  byeFromGenesys === !/ending the Genesys dialog replaced by the transfer: no BYE from Genesys/.test(gw.out));
   await page.evaluate(() => window.current.terminate());
   const targetCode = await sippExit(targetSipp, 15000);
   check('the new party got rtcgate\'s BYE when the agent hung up', targetCode === 97, `sipp exit ${targetCode}`);
