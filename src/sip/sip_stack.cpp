@@ -173,7 +173,7 @@ void SipStack::start() {
                     // REFER from Genesys (transfer, rtcgate as transferee): answered by us after checking its source
                     // and Refer-To (nua would accept any REFER with 202 on its own).
                     NUTAG_APPL_METHOD("REFER"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-                    NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
+                    NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllowOutsideDialog),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
                     NUTAG_KEEPALIVE(0),
@@ -405,6 +405,7 @@ void SipStack::onIncomingInvite(const Event& e) {
   p.autoAnswerCallInfo = autoAnswerCallInfo(e.sip);
   auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
   nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
+  nua_set_hparams(e.nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   call->chooseRefreshMethod(e.sip);
   calls_[call.get()] = call;
   updateGauges();
@@ -441,6 +442,7 @@ std::shared_ptr<UpstreamCall> SipStack::invite(const std::string& dn, const std:
   call->authUser_ = agent->dnAuthUser.empty() ? agent->dn : agent->dnAuthUser;
   call->authPassword_ = agent->dnPassword.reveal();
   nua_handle_bind(nh, static_cast<HandleOwner*>(call.get()));
+  nua_set_hparams(nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   calls_[call.get()] = call;
   counters_->callsOut.fetch_add(1, std::memory_order_relaxed);
   updateGauges();

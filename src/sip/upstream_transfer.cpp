@@ -148,7 +148,7 @@ void SipStack::onIncomingRefer(const Event& e) {
     if (call == nullptr) nua_handle_destroy(e.nh);
     return;
   }
-  if (call == nullptr) {
+  if (call == nullptr) {  // not expected: nua answers 405 outside a dialog (kAllowOutsideDialog)
     refused.fetch_add(1, std::memory_order_relaxed);
     lg()->info("REFER outside a call: 403");
     nua_respond(e.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(e.nua), TAG_END());

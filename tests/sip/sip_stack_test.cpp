@@ -416,6 +416,17 @@ TEST_F(SipStackTest, ReferToAForeignHostGets403AndTheCallGoesOn) {
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));  // Genesys's BYE got 200 (SIPp checked)
 }
 
+// REFER is allowed only inside a call: outside one nua answers 405 and sends nothing else (sofia-sip would NOTIFY
+// "100 Trying" to any sender of an out-of-dialog REFER it let through, whatever the answer).
+TEST_F(SipStackTest, ReferOutsideACallGets405AndNoNotify) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("refer_out_of_dialog_405.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.transfers.empty());
+  EXPECT_EQ(counter("rtcgate_sip_invites_sent_total"), 0u);
+}
+
 // The new INVITE fails (486): Genesys gets NOTIFY "486 Busy Here" ending the subscription, the old dialog stays.
 TEST_F(SipStackTest, ReferTargetFailureIsNotifiedAndTheOldDialogKept) {
   startStack();
