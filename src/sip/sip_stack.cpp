@@ -448,11 +448,12 @@ std::shared_ptr<UpstreamCall> SipStack::invite(const std::string& dn, const std:
   updateGauges();
   lg()->info("INVITE from DN {} to {} via {}{}", dn, target, ruri,
              transfer == nullptr ? "" : transfer->replaces.empty() ? " (transfer)" : " (transfer with Replaces)");
-  const bool replaces = transfer != nullptr && !transfer->replaces.empty();
+  // A transferee's INVITE (REFER from Genesys) carries the Refer-To's Replaces and a Referred-By.
+  const char* replaces = transfer != nullptr && !transfer->replaces.empty() ? transfer->replaces.c_str() : nullptr;
+  const char* referredBy = transfer != nullptr ? transfer->referredBy.c_str() : nullptr;
   nua_invite(nh, NUTAG_URL(ruri.c_str()), SIPTAG_FROM_STR(from.c_str()), NUTAG_M_USERNAME(dn.c_str()),
-             SIPTAG_ALLOW_EVENTS_STR(kAllowEvents),
-             TAG_IF(replaces, SIPTAG_REPLACES_STR(replaces ? transfer->replaces.c_str() : "")),
-             TAG_IF(transfer != nullptr, SIPTAG_REFERRED_BY_STR(transfer != nullptr ? transfer->referredBy.c_str() : "")),
+             SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_IF(replaces != nullptr, SIPTAG_REPLACES_STR(replaces)),
+             TAG_IF(referredBy != nullptr, SIPTAG_REFERRED_BY_STR(referredBy)),
              TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
              TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(call->localSdp_.c_str())), TAG_END());
   return call;

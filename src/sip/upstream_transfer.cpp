@@ -20,6 +20,12 @@ constexpr size_t kMaxTargetLength = 32;
 constexpr size_t kMaxReplacesLength = 256;
 constexpr size_t kMaxReferredByLength = 256;
 
+bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 // Dial characters: what an agent desktop or a routing strategy dials (DNs, routing points, external numbers).
 bool dialString(std::string_view s) {
   if (s.empty() || s.size() > kMaxTargetLength) return false;
@@ -52,10 +58,7 @@ std::string uriHeader(const char* headers, std::string_view name) {
     auto item = rest.substr(0, amp);
     auto eq = item.find('=');
     auto key = item.substr(0, eq);
-    if (eq != std::string_view::npos && key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
-      return std::string(item.substr(eq + 1));
+    if (eq != std::string_view::npos && equalsIgnoringCase(key, name)) return std::string(item.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
   }
@@ -84,11 +87,7 @@ std::string safePhrase(const char* phrase) {
 }  // namespace
 
 bool SipStack::isUpstreamHost(const std::string& host) const {
-  auto same = [&host](const std::string& h) {
-    return h.size() == host.size() && std::equal(h.begin(), h.end(), host.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           });
-  };
+  auto same = [&host](const std::string& h) { return equalsIgnoringCase(h, host); };
   if (same(domain_)) return true;
   return std::any_of(config_->upstream.servers.begin(), config_->upstream.servers.end(),
                      [&same](const config::UpstreamServer& s) { return same(s.host); });
@@ -182,7 +181,8 @@ void SipStack::onIncomingRefer(const Event& e) {
   metrics_.counter("rtcgate_sip_refers_accepted_total", "REFERs from the upstream accepted (202): transfers")
       .fetch_add(1, std::memory_order_relaxed);
   lg()->info("REFER from Genesys: transfer of DN {} to {} ({}), Referred-By {}", call->dn(), log::escaped(req->target),
-             req->replaces.empty() ? "blind" : "with Replaces " + log::escaped(req->replaces), log::escaped(req->referredBy));
+             req->replaces.empty() ? "blind" : "with Replaces " + log::escaped(req->replaces),
+             log::escaped(req->referredBy));
   nua_respond(e.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(e.nua), TAG_END());
   call->transfer_ = std::move(req);
   call->notifyTransfer(100, "Trying");
@@ -212,7 +212,8 @@ void SipStack::offerReplacement(const std::shared_ptr<UpstreamCall>& call, const
   log::CallScope callScope(replaced->logId());
   call->setLogId(replaced->logId());
   lg()->info("INVITE with Replaces for DN {} (Call-ID {}, CallUUID {}): it replaces the Genesys dialog {}", call->dn(),
-             log::escaped(call->callId()), log::escaped(call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid()),
+             log::escaped(call->callId()),
+             log::escaped(call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid()),
              log::escaped(replaced->callId()));
   auto keep = replaced->shared_from_this();
   if (!replaced->observer_->onReplacedBy(call)) {
