@@ -47,6 +47,8 @@
 //   440 Hz with >= 99 % of 50 packets per second, the old dialog is released by Genesys's BYE, and no re-INVITE or
 //   UPDATE reaches the browser.
 //   transfer-blind-no-bye (inbound): the same, but Genesys never releases the old dialog: rtcgate must BYE it.
+//   transfer-fails (inbound): Genesys REFERs the call to a busy 7000: NOTIFY 486 Busy Here, and the call goes on
+//   with the customer (audio both ways after the failure) until Genesys's BYE.
 //   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
 //   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
 //   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
@@ -67,9 +69,9 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'transfer-blind', 'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -587,6 +589,8 @@ logging: {components: {session: debug}}
       const metric = await adminMetrics(gw);
       check('one call counted as refused for a busy agent', metric('rtcgate_calls_refused_agent_busy_total') === 1,
         metric('rtcgate_calls_refused_agent_busy_total'));
+    } else if (mode === 'transfer-fails') {
+      ({ result, sipp } = await transferFails(page, media, gw, sipPort, sippPort));
     } else if (mode === 'invite-replaces') {
       ({ result, sipp } = await inviteReplaces(page, media, gw, sipPort));
     } else if (mode === 'consult-transfer') {
@@ -856,6 +860,36 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   check('one call counted as transferred', metric('rtcgate_calls_transferred_total') === 1,
     metric('rtcgate_calls_transferred_total'));
   target.close();
+  return { result, sipp };
+}
+
+// Issue 10, a Genesys REFER whose new INVITE fails (486): Genesys gets the failure NOTIFY and the call goes on, audio
+// both ways, on its old dialog.
+async function transferFails(page, customer, gw, sipPort, sippPort) {
+  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target-busy.xml'), '-i', '127.0.0.1', '-p',
+    String(sippPort), '-timeout', '60s', '-timeout_error', '-nostdin', '-bind_local'], { cwd: tmp });
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-refer-blind-fails.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  await page.evaluate(() => window.playRemote(window.current));
+  await waitFor(() => /transfer failed \(486 /.test(gw.out), 30000, 'the failed transfer');
+  const failedAt = performance.now();
+  const targetCode = await sippExit(targetSipp, 15000);
+  check('the transfer target got rtcgate\'s INVITE (Referred-By) and answered 486', targetCode === 97, `sipp exit ${targetCode}`);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser still hears the customer 1 kHz after the failed transfer', Math.abs(after.tone.hz - 1000) <= 10 &&
+    after.state === 'connected', `${after.tone.hz} Hz, ${after.state}`);
+  const back = audioBetween(customer, failedAt + 300, failedAt + 2300);
+  check('the customer still gets the agent audio (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('the customer still hears the 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const code = await sippExit(sipp, 20000);
+  check('Genesys: 202, NOTIFY 100 Trying then 486 Busy Here (terminated), the call kept until its BYE', code === 0,
+    `sipp exit ${code}`);
+  const metric = await adminMetrics(gw);
+  check('one transfer counted as failed, none as done', metric('rtcgate_calls_transfer_failed_total') === 1 &&
+    !(metric('rtcgate_calls_transferred_total') > 0), `${metric('rtcgate_calls_transfer_failed_total')} failed`);
   return { result, sipp };
 }
 
