@@ -46,7 +46,8 @@
 //   media playing 1.5 kHz) and splices it under the same browser leg: the browser hears 1.5 kHz, the new party the
 //   440 Hz with >= 99 % of 50 packets per second, the old dialog is released by Genesys's BYE, and no re-INVITE or
 //   UPDATE reaches the browser.
-//   transfer-blind-no-bye (inbound): the same, but Genesys never releases the old dialog: rtcgate must BYE it.
+//   transfer-blind-no-bye (inbound): the same, but Genesys never releases the old dialog (rtcgate must BYE it) and
+//   the new party answers PCMA only (the old one spoke PCMU).
 //   transfer-fails (inbound): Genesys REFERs the call to a busy 7000: NOTIFY 486 Busy Here, and the call goes on
 //   with the customer (audio both ways after the failure) until Genesys's BYE.
 //   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
@@ -805,10 +806,12 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   // Another party: another host (the old party's RTP cannot re-latch), its own SSRC.
   const target = await genesysMedia('127.0.0.2', 1500, 0x7a7a7a7a);
   target.onFirst = () => customer.stopSending();  // the old dialog's media ends where the new one's begins
-  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target.xml'), '-i', '127.0.0.1', '-p',
-    String(sippPort), '-key', 'rtpport', String(target.port), '-timeout', '60s', '-timeout_error', '-nostdin',
-    '-bind_local'], { cwd: tmp });
   const byeFromGenesys = mode === 'transfer-blind';
+  // transfer-blind-no-bye: the new party answers PCMA only (the old one spoke PCMU): the Genesys leg's codec changes.
+  const pt = byeFromGenesys ? 0 : 8;
+  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target.xml'), '-i', '127.0.0.1', '-p',
+    String(sippPort), '-key', 'rtpport', String(target.port), '-key', 'codecs', byeFromGenesys ? '0 8' : '8',
+    '-timeout', '60s', '-timeout_error', '-nostdin', '-bind_local'], { cwd: tmp });
   const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS,
     byeFromGenesys ? 'uac-call-agent-then-refer-blind.xml' : 'uac-call-agent-then-refer-blind-no-bye.xml'),
     '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
@@ -838,12 +841,13 @@ async function transferBlind(page, customer, gw, sipPort, sippPort) {
   const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
   check('no re-INVITE or UPDATE reached the browser (its only INVITE is the call)', towardBrowser.length === 1,
     JSON.stringify(towardBrowser));
-  const audio = target.received.filter((p) => p.pt === 0);
+  const audio = target.received.filter((p) => p.pt === pt);
   const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
   const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
-  check('the new party received >= 99 % of 50 packets per second of its call', perSecond >= 49.5 && spanS >= 3,
+  check(`the new party received ${pt ? 'PCMA' : 'PCMU'}, >= 99 % of 50 packets per second of its call`,
+    perSecond >= 49.5 && spanS >= 3 && audio.length >= 0.99 * target.received.filter((p) => p.pt === 0 || p.pt === 8).length,
     `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
-  const hz = toneOf(audio);
+  const hz = toneOf(audio, pt);
   check('the new party hears the browser 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
   const got = c1.inbound - c0.inbound;
   const browserRate = target.sendSeconds > 0 ? got / target.sendSeconds : 0;
