@@ -331,6 +331,7 @@ void parseSecurity(const Field& f, Config& c) {
   if (auto v = m.optional("max_connections")) s.maxConnections = v->asUint(1, 1000000);
   if (auto v = m.optional("max_connections_per_ip")) s.maxConnectionsPerIp = v->asUint(1, 100000);
   if (auto v = m.optional("max_calls")) s.maxCalls = v->asUint(1, 100000);
+  if (auto v = m.optional("max_calls_per_agent")) s.maxCallsPerAgent = v->asUint(1, 100);
   if (auto v = m.optional("max_message_bytes")) s.maxMessageBytes = v->asUint(1024, 1048576);
   if (auto v = m.optional("ws_handshake_timeout_ms")) s.wsHandshakeTimeoutMs = v->asUint(100, 60000);
   if (auto v = m.optional("ws_idle_timeout_ms")) s.wsIdleTimeoutMs = v->asUint(1000, 3600000);

@@ -52,6 +52,7 @@ Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction directio
 
 Session::~Session() {
   RTCGATE_ASSERT_ON_LOOP(deps_.control);
+  if (transferCall_) transferCall_->setObserver(nullptr);  // it observes through transferLeg_, going away now
   releaseMedia();
   for (const auto& sipCallId : aliases_) log::unaliasCallId(sipCallId);
 }
@@ -745,6 +746,12 @@ void Session::onTerminated(int status, std::string_view reason) {
   noteUpstreamIds();
   upstreamDone_ = true;
   lg()->info("Genesys leg ended: {} {}", status, reason);
+  if (transferCall_ && state_ == CallState::Connected) {
+    // Genesys may release the transferred dialog before the new one answers: the call lives on if that one does.
+    lg()->info("the Genesys dialog ended during its transfer: the call continues if the new dialog answers");
+    upstreamEndedDuringTransfer_ = true;
+    return;
+  }
   if (direction_ == Direction::FromAgent) {
     apply(state_ == CallState::Connected ? CallEvent::CalleeBye : CallEvent::CalleeFailed,
           status >= 300 ? mapFailureCode(static_cast<uint16_t>(status)) : 480);
@@ -873,6 +880,12 @@ void Session::closeIfDone() {
   terminatingTimer_.cancel();
   browserByeGraceTimer_.cancel();
   upstreamRetryTimer_.cancel();
+  if (transferCall_) {
+    transferCall_->setObserver(nullptr);
+    transferCall_->hangup();
+    transferCall_.reset();
+  }
+  endReplacedUpstream("the call ended");
   releaseMedia();
   if (upstream_) upstream_->setObserver(nullptr);
   if (dialog_) dialog_->setEvents({});

@@ -15,7 +15,9 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       config_(config),
       registrar_(registrar),
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
-      refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")) {
+      refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")),
+      agentBusyTotal_(metrics.counter("rtcgate_calls_refused_agent_busy_total",
+                                      "Calls refused by security.max_calls_per_agent (486)")) {
   // Attended transfers name the agent's other call by its browser dialog: a scan of the calls (REFERs are rare).
   deps_.findByBrowserDialog = [this](const std::string& callId, const std::string& tag1,
                                      const std::string& tag2) -> std::shared_ptr<Session> {
@@ -28,6 +30,16 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
 
 SessionManager::~SessionManager() {
   for (auto& [p, s] : sessions_) s->terminate("gateway stopping");
+}
+
+bool SessionManager::admitForAgent(const std::string& dn) {
+  // Several calls per agent are normal with Genesys (a held call and a consultation call on one DN, a transfer's
+  // new dialog), but a DN is one person: bounded, so a loop or a flood toward one DN cannot take every call slot.
+  size_t n = 0;
+  for (const auto& [p, s] : sessions_) n += s->dn() == dn ? 1 : 0;
+  if (n < config_.current()->security.maxCallsPerAgent) return true;
+  agentBusyTotal_.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 bool SessionManager::admit() {
@@ -68,6 +80,12 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
     dialog->respond(503, "Service Unavailable");
     return;
   }
+  if (!admitForAgent(dn)) {
+    lg()->warn("call from agent {} refused: security.max_calls_per_agent ({}) reached", dialog->agent(),
+               cfg->security.maxCallsPerAgent);
+    dialog->respond(486, "Busy Here");
+    return;
+  }
   add(Session::Direction::FromAgent)->startFromAgent(std::move(dialog), dn);
 }
 
@@ -89,6 +107,12 @@ void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
   if (drained_ || !admit()) {
     lg()->warn("call to DN {} refused: security.max_calls ({}) reached", call->dn(), cfg->security.maxCalls);
     call->reject(503, "Service Unavailable");
+    return;
+  }
+  if (!admitForAgent(call->dn())) {
+    lg()->warn("call to DN {} refused: security.max_calls_per_agent ({}) reached", call->dn(),
+               cfg->security.maxCallsPerAgent);
+    call->reject(486, "Busy Here");
     return;
   }
   add(Session::Direction::ToAgent)->startToAgent(std::move(call), *target);

@@ -36,7 +36,10 @@ struct SipStack::Event {
 
 // The methods rtcgate answers to (Allow) and the BroadSoft remote-control events Genesys expects (Allow-Events,
 // interop notes §1.5).
-inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, UPDATE";
+inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, UPDATE, REFER";
+// Outside a dialog REFER is refused by nua itself (405): sofia-sip 1.12 sends a NOTIFY "100 Trying" for an
+// out-of-dialog REFER whatever the answer, to whoever sent it. Call handles get kAllow (nua_set_hparams).
+inline constexpr const char* kAllowOutsideDialog = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, UPDATE";
 inline constexpr const char* kAllowEvents = "talk, hold";
 
 std::string_view bodyOf(const sip_t* sip);

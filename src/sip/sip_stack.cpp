@@ -202,8 +202,11 @@ void SipStack::start() {
                     NUTAG_APPL_METHOD("OPTIONS"),
                     // NOTIFY too: in-dialog "talk"/"hold" (BroadWorks remote control, Allow-Events) are ours to
                     // answer; without it nua answered them 481 (no subscription).
-                    NUTAG_APPL_METHOD("NOTIFY"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-                    NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllow),
+                    NUTAG_APPL_METHOD("NOTIFY"),
+                    // REFER from Genesys (transfer, rtcgate as transferee): answered by us after checking its source
+                    // and Refer-To (nua would accept any REFER with 202 on its own).
+                    NUTAG_APPL_METHOD("REFER"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllowOutsideDialog),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
                     NUTAG_KEEPALIVE(0),
@@ -280,6 +283,7 @@ void SipStack::onEvent(const Event& e) {
       return e.owner->onReinvite(e.sip);
     case nua_i_options: return onIncomingOptions(e);
     case nua_i_notify: return onIncomingNotify(e);
+    case nua_i_refer: return onIncomingRefer(e);
     case nua_r_register:
       if (e.owner != nullptr) e.owner->onRegisterReply(e.status, e.phrase, e.sip);
       return;
@@ -458,9 +462,11 @@ void SipStack::onIncomingInvite(const Event& e) {
   callerIdentity(e.sip, &p.callerUser, &p.callerName);
   auto call = std::make_shared<UpstreamCall>(loop_, e.nh, std::move(p));
   nua_handle_bind(e.nh, static_cast<HandleOwner*>(call.get()));
+  nua_set_hparams(e.nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   call->chooseRefreshMethod(e.sip);
   calls_[call.get()] = call;
   updateGauges();
+  if (e.sip != nullptr && e.sip->sip_replaces != nullptr) return offerReplacement(call, e);
   lg()->info("INVITE to DN {} (CallUUID {}){}", dn, call->genesysCallUuid().empty() ? "-" : call->genesysCallUuid(),
              call->lateOffer() ? ", late offer" : "");
   handler_.onIncomingCall(call);
@@ -468,6 +474,12 @@ void SipStack::onIncomingInvite(const Event& e) {
 
 std::shared_ptr<UpstreamCall> SipStack::placeCall(const std::string& dn, const std::string& target,
                                                   const std::string& sdp, UpstreamCallObserver* observer) {
+  return invite(dn, target, sdp, observer, nullptr);
+}
+
+std::shared_ptr<UpstreamCall> SipStack::invite(const std::string& dn, const std::string& target,
+                                               const std::string& sdp, UpstreamCallObserver* observer,
+                                               const TransferRequest* transfer) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto it = registrations_.find(dn);
   const config::UpstreamServer* server = pickServer();
@@ -487,12 +499,19 @@ std::shared_ptr<UpstreamCall> SipStack::placeCall(const std::string& dn, const s
   call->authUser_ = agent->dnAuthUser.empty() ? agent->dn : agent->dnAuthUser;
   call->authPassword_ = agent->dnPassword.reveal();
   nua_handle_bind(nh, static_cast<HandleOwner*>(call.get()));
+  nua_set_hparams(nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   calls_[call.get()] = call;
   counters_->callsOut.fetch_add(1, std::memory_order_relaxed);
   updateGauges();
-  lg()->info("INVITE from DN {} to {} via {}", dn, target, ruri);
+  lg()->info("INVITE from DN {} to {} via {}{}", dn, target, ruri,
+             transfer == nullptr ? "" : transfer->replaces.empty() ? " (transfer)" : " (transfer with Replaces)");
+  // A transferee's INVITE (REFER from Genesys) carries the Refer-To's Replaces and a Referred-By.
+  const char* replaces = transfer != nullptr && !transfer->replaces.empty() ? transfer->replaces.c_str() : nullptr;
+  const char* referredBy = transfer != nullptr ? transfer->referredBy.c_str() : nullptr;
   nua_invite(nh, NUTAG_URL(ruri.c_str()), SIPTAG_FROM_STR(from.c_str()), NUTAG_M_USERNAME(dn.c_str()),
-             SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_IF(replaces != nullptr, SIPTAG_REPLACES_STR(replaces)),
+             TAG_IF(referredBy != nullptr, SIPTAG_REFERRED_BY_STR(referredBy)),
+             TAG_IF(!sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
              TAG_IF(!sdp.empty(), SIPTAG_PAYLOAD_STR(call->localSdp_.c_str())), TAG_END());
   return call;
 }

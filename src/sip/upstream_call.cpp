@@ -135,10 +135,12 @@ void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* si
     params_.remoteSdp = std::string(bodyOf(sip));
     state_ = CallState::Confirmed;  // nua sends the ACK itself
     lg()->info("call from DN {} answered ({})", params_.dn, status);
+    reportToReferrer(status, phrase);
     if (observer_ != nullptr) observer_->onAnswered(params_.remoteSdp);
   } else if (status >= 300) {
     finalStatus_ = status;
     lg()->info("call from DN {} failed: {} {}", params_.dn, status, phrase != nullptr ? phrase : "");
+    reportToReferrer(status, phrase);
   }
 }
 

@@ -59,6 +59,23 @@
 //   RFC 5763) with a codec of the browser's offer, and its 200 to Genesys carries its offer as in makecall.
 //   sipjs-hold (inbound): the agent is stock SIP.js 0.21 instead of JsSIP: it answers Genesys's call, holds (its
 //   re-INVITE a=sendonly; Chrome must accept rtcgate's recvonly answer) and resumes as in agent-hold.
+//   transfer-blind (inbound): issue 10, Genesys REFERs the agent's call (blind) to 7000 on the upstream: rtcgate
+//   answers 202 and NOTIFYs 100 then 200 (SIPp checks), INVITEs 7000 (a second SIPp on the upstream address, with
+//   media playing 1.5 kHz) and splices it under the same browser leg: the browser hears 1.5 kHz, the new party the
+//   440 Hz with >= 99 % of 50 packets per second, the old dialog is released by Genesys's BYE, and no re-INVITE or
+//   UPDATE reaches the browser.
+//   transfer-blind-no-bye (inbound): the same, but Genesys never releases the old dialog (rtcgate must BYE it) and
+//   the new party answers PCMA only (the old one spoke PCMU).
+//   transfer-fails (inbound): Genesys REFERs the call to a busy 7000: NOTIFY 486 Busy Here, and the call goes on
+//   with the customer (audio both ways after the failure) until Genesys's BYE.
+//   consult-transfer (inbound): issue 10, two Genesys dialogs on one DN: the customer's call (1 kHz) is held
+//   (a=sendonly), then a consultation call (1.5 kHz) reaches the browser as a second JsSIP session; the browser hears
+//   1.5 kHz on it, the consulted party the 440 Hz, the held customer nothing; completion: Genesys BYEs both dialogs.
+//   agent-busy (inbound): issue 10, with security.max_calls_per_agent 1 a second Genesys call to the DN while the
+//   agent is on a call gets 486 and never reaches the browser; the first call goes on.
+//   invite-replaces (inbound): issue 10, SIP Server's INVITE with Replaces (RFC 3891) naming the customer's dialog
+//   brings a new party (1.5 kHz at 127.0.0.2) under the same browser leg: rtcgate BYEs the replaced dialog, the
+//   browser hears 1.5 kHz and the new party the 440 Hz; no re-INVITE reaches the browser.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -72,10 +89,12 @@ const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
-  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold'];
+  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
+  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
-  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold'];
+  'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
+  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-refer',
       ...INBOUND_ONLY].includes(mode)) ||
@@ -153,7 +172,7 @@ function dominantHz(pcm) {
 // Genesys's media: records what rtcgate sends (with arrival times) and, once rtcgate's address is known (symmetric
 // RTP), sends a 1 kHz PCMU tone back on its own absolute 20 ms schedule: packet n is due at start + 20 n ms, and a
 // late timer sends every packet already due, so this sender never drifts the way a setInterval would.
-function genesysMedia(address = '127.0.0.1') {
+function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
   const sock = dgram.createSocket('udp4');
   // law: the G.711 law sent, that of the last audio packet received (PCMU until rtcgate switches to PCMA).
   const state = { received: [], sent: 0, timer: null, remote: null, stopped: false, law: 0 };
@@ -178,10 +197,10 @@ function genesysMedia(address = '127.0.0.1') {
           state.ts += 160;
           const encode = state.law === 8 ? linearToAlaw : linearToUlaw;
           const pkt = Buffer.alloc(12 + 160);
-          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * 1000 * phase) / 8000)));
+          for (let i = 0; i < 160; i++, phase++) pkt[12 + i] = encode(Math.round(12000 * Math.sin((2 * Math.PI * hz * phase) / 8000)));
           if (state.dtmfUntil && performance.now() < state.dtmfUntil) continue;  // audio pauses during an event
           pkt[0] = 0x80; pkt[1] = state.law; pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(ts >>> 0, 4);
-          pkt.writeUInt32BE(0x6e6e6e6e, 8);
+          pkt.writeUInt32BE(ssrc, 8);
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
         }
@@ -200,7 +219,7 @@ function genesysMedia(address = '127.0.0.1') {
       const end = i >= updates - 1;
       const pkt = Buffer.alloc(16);
       pkt[0] = 0x80; pkt[1] = 101 | (i === 0 ? 0x80 : 0);
-      pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(eventTs, 4); pkt.writeUInt32BE(0x6e6e6e6e, 8);
+      pkt.writeUInt16BE(state.seq++ & 0xffff, 2); pkt.writeUInt32BE(eventTs, 4); pkt.writeUInt32BE(ssrc, 8);
       pkt[12] = code; pkt[13] = (end ? 0x80 : 0) | 10; pkt.writeUInt16BE(end ? ms * 8 : (i + 1) * 160, 14);
       sock.send(pkt, state.remote.port, state.remote.address);
       if (++i < updates + 2) setTimeout(next, 20); else resolve();
@@ -244,7 +263,8 @@ window.register = (url) => new Promise((resolve, reject) => {
   window.ua.on('newRTCSession', (e) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
-    window.sessions.push(e.session);
+    (window.sessions = window.sessions || []).push(e.session);
+    e.session.on('ended', (ev) => { e.session.endedBy = ev.originator; });
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     window.incomingHadSdp = !!e.request.body;
     // isEstablished() is true from answer() on; an offer in our 200 (offerless INVITE) has media only after the ACK.
@@ -267,7 +287,7 @@ window.measure = async (session) => {
   const codecs = {};
   stats.forEach((v) => { if (v.type === 'codec') codecs[v.id] = v.mimeType; });
   stats.forEach((v) => {
-    if (v.type === 'inbound-rtp' && v.kind === 'audio') { r.inbound = v.packetsReceived; r.codec = codecs[v.codecId] || ''; }
+    if (v.type === 'inbound-rtp' && v.kind === 'audio') { r.inbound = v.packetsReceived; r.codec = codecs[v.codecId] || ''; r.jitterBufferS = v.jitterBufferDelay / v.jitterBufferEmittedCount; }
     if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
     if (v.type === 'transport') r.dtls = v.dtlsState;
     if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') r.pair = v.state;
@@ -562,6 +582,34 @@ window.holdCallSipjs = (on) => new Promise((resolve, reject) => {
   s.invite({ requestDelegate: { onAccept: () => done(), onReject: (r) => done('re-INVITE rejected ' + r.message.statusCode) } })
     .catch((e) => done('re-INVITE failed: ' + e.message));
 });
+// Issue 10: the i-th incoming session (several per UA: dialogs on one DN), measured once established.
+window.answerAt = (i) => new Promise((resolve, reject) => {
+  const wait = () => {
+    const s = (window.sessions || [])[i];
+    if (!s) return setTimeout(wait, 20);
+    if (s.isEstablished()) return window.measure(s).then(resolve, reject);
+    s.on('confirmed', () => window.measure(s).then(resolve, reject));
+    s.on('failed', (e) => reject(new Error('incoming session ' + i + ' failed: ' + e.cause)));
+  };
+  wait();
+});
+// Plays a session's remote audio for the rest of the call, as an agent's page does: Chrome pulls audio from its
+// jitter buffer only while something renders the track, so between measurements it would fill up otherwise.
+window.playRemote = (s) => {
+  const el = new Audio();
+  el.srcObject = new MediaStream([s.connection.getReceivers()[0].track]);
+  (window.players = window.players || []).push(el);
+  return el.play().then(() => true, (e) => String(e));
+};
+// RTP packet counts of a session, without waiting.
+window.counts = async (s) => {
+  const r = { inbound: 0, outbound: 0 };
+  (await s.connection.getStats()).forEach((v) => {
+    if (v.type === 'inbound-rtp' && v.kind === 'audio') r.inbound = v.packetsReceived;
+    if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
+  });
+  return r;
+};
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -612,7 +660,7 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
-security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}}
+security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
 logging: {components: {session: debug}}
 `);
 
@@ -725,6 +773,29 @@ logging: {components: {session: debug}}
     } else if (direction === 'outbound' && mode === 'browser-refer') {
       result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
       await browserRefer(page, gw);
+    } else if (mode === 'transfer-blind' || mode === 'transfer-blind-no-bye') {
+      ({ result, sipp } = await transferBlind(page, media, gw, sipPort, sippPort));
+    } else if (mode === 'agent-busy') {
+      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-key', 'rtpport2', '0', '-d', '6000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+      result = await page.evaluate(() => window.answerIn());
+      const busy = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-to-busy-agent-486.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', '9', '-m', '1', '-timeout', '30s',
+        '-timeout_error', '-nostdin'], { cwd: tmp });
+      const busyCode = await sippExit(busy, 20000);
+      check('a second call to the busy agent got 486 (security.max_calls_per_agent 1)', busyCode === 0, `sipp exit ${busyCode}`);
+      const invites = await page.evaluate(() => window.sipIn.filter((l) => /^INVITE /.test(l)).length);
+      check('it never reached the browser', invites === 1, invites);
+      const metric = await adminMetrics(gw);
+      check('one call counted as refused for a busy agent', metric('rtcgate_calls_refused_agent_busy_total') === 1,
+        metric('rtcgate_calls_refused_agent_busy_total'));
+    } else if (mode === 'transfer-fails') {
+      ({ result, sipp } = await transferFails(page, media, gw, sipPort, sippPort));
+    } else if (mode === 'invite-replaces') {
+      ({ result, sipp } = await inviteReplaces(page, media, gw, sipPort));
+    } else if (mode === 'consult-transfer') {
+      ({ result, sipp } = await consultTransfer(page, media, gw, sipPort));
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -984,6 +1055,192 @@ async function genesysHold(page, first, moved, gw) {
   check('Genesys hears the 440 Hz in PCMA', Math.abs(hz - 440) <= 10, `${hz} Hz`);
 }
 
+const sippExit = (child, ms) => Promise.race([child.exited, sleep(ms).then(() => 'timeout')]);
+
+// Issue 10, blind transfer by Genesys (REFER on the agent's dialog, rtcgate as transferee). The new party is a second
+// SIPp on the upstream address (rtcgate's INVITE takes its normal upstream route) with its own media at 1.5 kHz.
+async function transferBlind(page, customer, gw, sipPort, sippPort) {
+  // Another party: another host (the old party's RTP cannot re-latch), its own SSRC.
+  const target = await genesysMedia('127.0.0.2', 1500, 0x7a7a7a7a);
+  target.onFirst = () => customer.stopSending();  // the old dialog's media ends where the new one's begins
+  const byeFromGenesys = mode === 'transfer-blind';
+  // transfer-blind-no-bye: the new party answers PCMA only (the old one spoke PCMU): the Genesys leg's codec changes.
+  const pt = byeFromGenesys ? 0 : 8;
+  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target.xml'), '-i', '127.0.0.1', '-p',
+    String(sippPort), '-key', 'rtpport', String(target.port), '-key', 'codecs', byeFromGenesys ? '0 8' : '8',
+    '-timeout', '60s', '-timeout_error', '-nostdin', '-bind_local'], { cwd: tmp });
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS,
+    byeFromGenesys ? 'uac-call-agent-then-refer-blind.xml' : 'uac-call-agent-then-refer-blind-no-bye.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  check('browser hears the customer 1 kHz before the transfer', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+  const playing = await page.evaluate(() => window.playRemote(window.current));
+  if (playing !== true) console.log(`page: remote audio not played: ${playing}`);
+  await waitFor(() => /transfer done: Genesys media now at/.test(gw.out), 30000, 'transfer done');
+  const c0 = await page.evaluate(() => window.counts(window.current));
+  check('rtcgate took the REFER as a blind transfer to 7000',
+    /REFER from Genesys: transfer of DN 1001 to 7000 \(blind\)/.test(gw.out), 'log');
+  const oldCode = await sippExit(sipp, 15000);
+  check(`old dialog: 202, NOTIFY 100 Trying then 200 OK (terminated), then ${byeFromGenesys
+    ? 'Genesys\'s BYE answered 200' : 'a BYE from rtcgate'}`, oldCode === 0, `sipp exit ${oldCode}`);
+  // Audio continuous: the first measurement after the splice already hears the new party.
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears the new party 1.5 kHz right after the transfer, same session, still connected',
+    Math.abs(after.tone.hz - 1500) <= 10 && after.state === 'connected',
+    `${after.tone.hz} Hz, ${after.state}, browser jitter buffer ${after.jitterBufferS.toFixed(2)} s on average`);
+  const steady = await page.evaluate(() => window.measure(window.current));
+  check('browser keeps hearing the new party', Math.abs(steady.tone.hz - 1500) <= 10, `${steady.tone.hz} Hz`);
+  target.stopSending();
+  await sleep(300);
+  const c1 = await page.evaluate(() => window.counts(window.current));
+  const { inn } = await page.evaluate(() => ({ inn: window.sipIn }));
+  const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
+  check('no re-INVITE or UPDATE reached the browser (its only INVITE is the call)', towardBrowser.length === 1,
+    JSON.stringify(towardBrowser));
+  const audio = target.received.filter((p) => p.pt === pt);
+  const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
+  const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
+  check(`the new party received ${pt ? 'PCMA' : 'PCMU'}, >= 99 % of 50 packets per second of its call`,
+    perSecond >= 49.5 && spanS >= 3 && audio.length >= 0.99 * target.received.filter((p) => p.pt === 0 || p.pt === 8).length,
+    `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  const hz = toneOf(audio, pt);
+  check('the new party hears the browser 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const got = c1.inbound - c0.inbound;
+  const browserRate = target.sendSeconds > 0 ? got / target.sendSeconds : 0;
+  check('browser received >= 99 % of what the new party sent (50 packets per second)',
+    got >= 0.99 * target.sent && browserRate >= 49.5,
+    `${got} of ${target.sent}, ${browserRate.toFixed(2)}/s over ${(target.sendSeconds || 0).toFixed(1)} s`);
+  check(byeFromGenesys ? 'Genesys released the old dialog itself (no BYE of rtcgate needed)'
+    : 'rtcgate ended the old dialog itself when Genesys did not',
+  byeFromGenesys === !/ending the Genesys dialog replaced by the transfer: no BYE from Genesys/.test(gw.out));
+  await page.evaluate(() => window.current.terminate());
+  const targetCode = await sippExit(targetSipp, 15000);
+  check('the new party got rtcgate\'s BYE when the agent hung up', targetCode === 97, `sipp exit ${targetCode}`);
+  const metric = await adminMetrics(gw);
+  check('one call counted as transferred', metric('rtcgate_calls_transferred_total') === 1,
+    metric('rtcgate_calls_transferred_total'));
+  target.close();
+  return { result, sipp };
+}
+
+// Issue 10, a Genesys REFER whose new INVITE fails (486): Genesys gets the failure NOTIFY and the call goes on, audio
+// both ways, on its old dialog.
+async function transferFails(page, customer, gw, sipPort, sippPort) {
+  const targetSipp = start('sipp', ['-sf', path.join(SCENARIOS, 'uas-transfer-target-busy.xml'), '-i', '127.0.0.1', '-p',
+    String(sippPort), '-timeout', '60s', '-timeout_error', '-nostdin', '-bind_local'], { cwd: tmp });
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-refer-blind-fails.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  await page.evaluate(() => window.playRemote(window.current));
+  await waitFor(() => /transfer failed \(486 /.test(gw.out), 30000, 'the failed transfer');
+  const failedAt = performance.now();
+  const targetCode = await sippExit(targetSipp, 15000);
+  check('the transfer target got rtcgate\'s INVITE (Referred-By) and answered 486', targetCode === 97, `sipp exit ${targetCode}`);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser still hears the customer 1 kHz after the failed transfer', Math.abs(after.tone.hz - 1000) <= 10 &&
+    after.state === 'connected', `${after.tone.hz} Hz, ${after.state}`);
+  const back = audioBetween(customer, failedAt + 300, failedAt + 2300);
+  check('the customer still gets the agent audio (>= 80 packets in 2 s)', back.length >= 80, back.length);
+  const hz = toneOf(back);
+  check('the customer still hears the 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const code = await sippExit(sipp, 20000);
+  check('Genesys: 202, NOTIFY 100 Trying then 486 Busy Here (terminated), the call kept until its BYE', code === 0,
+    `sipp exit ${code}`);
+  const metric = await adminMetrics(gw);
+  check('one transfer counted as failed, none as done', metric('rtcgate_calls_transfer_failed_total') === 1 &&
+    !(metric('rtcgate_calls_transferred_total') > 0), `${metric('rtcgate_calls_transfer_failed_total')} failed`);
+  return { result, sipp };
+}
+
+// Issue 10, INVITE with Replaces from SIP Server naming the agent's Genesys dialog (RFC 3891). The first SIPp writes
+// rtcgate's To tag of its dialog to totag.csv, which the second one reads (-inf) for its Replaces.
+async function inviteReplaces(page, customer, gw, sipPort) {
+  const party = await genesysMedia('127.0.0.2', 1500, 0x7a7a7a7a);
+  party.onFirst = () => customer.stopSending();
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-then-replaced.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-cid_str', 'replaced-%u@%s', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerIn());
+  check('browser hears the customer 1 kHz first', Math.abs(result.tone.hz - 1000) <= 10, `${result.tone.hz} Hz`);
+  await page.evaluate(() => window.playRemote(window.current));
+  const tags = path.join(tmp, 'totag.csv');
+  await waitFor(() => fs.existsSync(tags), 15000, 'the first dialog\'s tags');
+  const second = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-invite-with-replaces.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(party.port),
+    '-inf', tags, '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  await waitFor(() => /INVITE with Replaces: Genesys media now at 127\.0\.0\.2/.test(gw.out), 30000, 'the replacement');
+  const c0 = await page.evaluate(() => window.counts(window.current));
+  const oldCode = await sippExit(sipp, 15000);
+  check('the replaced dialog got rtcgate\'s BYE (answered 200)', oldCode === 0, `sipp exit ${oldCode}`);
+  const after = await page.evaluate(() => window.measure(window.current));
+  check('browser hears the new party 1.5 kHz right after the replacement, same session, still connected',
+    Math.abs(after.tone.hz - 1500) <= 10 && after.state === 'connected', `${after.tone.hz} Hz, ${after.state}`);
+  const c1 = await page.evaluate(() => window.counts(window.current));
+  const { inn } = await page.evaluate(() => ({ inn: window.sipIn }));
+  const towardBrowser = inn.filter((l) => /^(INVITE|UPDATE) /.test(l));
+  check('no re-INVITE or UPDATE reached the browser (its only INVITE is the call)', towardBrowser.length === 1,
+    JSON.stringify(towardBrowser));
+  const audio = party.received.filter((p) => p.pt === 0);
+  const hz = toneOf(audio);
+  check('the new party hears the browser 440 Hz (>= 150 packets)', Math.abs(hz - 440) <= 10 && audio.length >= 150,
+    `${hz} Hz, ${audio.length} packets`);
+  check('browser kept receiving (>= 150 more packets)', c1.inbound - c0.inbound >= 150, `${c0.inbound} -> ${c1.inbound}`);
+  const code2 = await sippExit(second, 20000);
+  check('the new dialog ended by Genesys\'s BYE (answered 200)', code2 === 0, `sipp exit ${code2}`);
+  for (let i = 0; i < 100 && !(await page.evaluate(() => window.current.endedBy)); i++) await sleep(50);
+  const endedBy = await page.evaluate(() => window.current.endedBy || '');
+  check('the browser session ended with it', endedBy === 'remote', endedBy);
+  party.close();
+  return { result, sipp };
+}
+
+// Issue 10, consult transfer with two Genesys dialogs on one DN (dual dialogs): the customer's call is held, the
+// consultation call rings the browser as a second JsSIP session; completion: Genesys BYEs both agent dialogs.
+async function consultTransfer(page, customer, gw, sipPort) {
+  const consulted = await genesysMedia('127.0.0.1', 1500, 0x7a7a7a7a);
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-held-for-consultation.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(customer.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const result = await page.evaluate(() => window.answerAt(0));
+  await waitFor(() => /Genesys re-INVITE: media \S+ \(sendonly\), answering pcmu recvonly/.test(gw.out), 30000,
+    'hold of the first call');
+  const heldAt = performance.now();
+  const second = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-consultation-call-to-agent.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consulted.port),
+    '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const r2 = await page.evaluate(() => window.answerAt(1));
+  const consultEnd = performance.now();
+  const both = await page.evaluate(() => window.sessions.map((s) => s.isEstablished()));
+  check('the consultation call is a second JsSIP session, both established', both.length === 2 && both[0] && both[1],
+    JSON.stringify(both));
+  check('browser hears the consulted party 1.5 kHz on the second session',
+    Math.abs(r2.tone.hz - 1500) <= 10 && r2.state === 'connected', `${r2.tone.hz} Hz, ${r2.state}`);
+  const audio = consulted.received.filter((p) => p.pt === 0);
+  const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
+  const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
+  check('the consulted party received >= 99 % of 50 packets per second of its call', perSecond >= 49.5 && spanS >= 3,
+    `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  const hz = toneOf(audio);
+  check('the consulted party hears the browser 440 Hz', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const during = audioBetween(customer, heldAt + 300, consultEnd);
+  check('the held customer got no agent audio during the consultation', during.length <= 3, during.length);
+  const code2 = await sippExit(second, 20000);
+  const code1 = await sippExit(sipp, 30000);
+  check('Genesys ended both dialogs with BYE (consultation, then the held call) and got 200s',
+    code1 === 0 && code2 === 0, `sipp exits ${code1}, ${code2}`);
+  for (let i = 0; i < 100; i++) {
+    if (await page.evaluate(() => window.sessions.every((s) => s.endedBy))) break;
+    await sleep(50);
+  }
+  const endedBy = await page.evaluate(() => window.sessions.map((s) => s.endedBy || ''));
+  check('both browser sessions ended by the remote side (the agent dropped out)',
+    endedBy.length === 2 && endedBy.every((o) => o === 'remote'), JSON.stringify(endedBy));
+  consulted.close();
+  return { result, sipp };
+}
+
 // Issue 10, RFC 4028 on both legs of one call: Genesys (SIPp, refresher=uac, 90 s) refreshed three times (re-INVITE
 // with the same SDP, UPDATE without SDP, re-INVITE), each answered 200 with Session-Expires (the scenario checks it);
 // JsSIP (its default session timers: 90 s, it refreshes by UPDATE) refreshed three times too, each answered 200.
@@ -1069,8 +1326,10 @@ async function finishGateway(gw) {
   gw.kill('SIGTERM');
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
-  // These modes make two calls: one id per call is not one id in the log.
-  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult'].includes(mode)) checkOneCallId(gw.out);
+  // These modes make two calls (or refuse a second one): one id per call is not one id in the log.
+  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy'].includes(mode)) {
+    checkOneCallId(gw.out);
+  }
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)

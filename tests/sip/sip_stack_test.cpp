@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <tuple>
 
@@ -20,6 +21,19 @@ using namespace std::chrono_literals;
 constexpr const char* kTestSdp =
     "v=0\r\no=rtcgate 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "m=audio 20000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
+// Stands in for the session layer's transfer: observes the INVITE placed for a REFER and ends it once answered.
+struct TransferRecorder : UpstreamCallObserver {
+  EventLoop* loop = nullptr;
+  std::shared_ptr<UpstreamCall> call;
+  bool answered = false;
+  int terminatedStatus = 0;
+  void onAnswered(std::string_view) override {
+    answered = true;
+    loop->post([c = call] { c->hangup(); });
+  }
+  void onTerminated(int status, std::string_view) override { terminatedStatus = status; }
+};
 
 // Stands in for the session layer: answers (or only rings) calls with a fixed plain-RTP SDP and records events.
 struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
@@ -90,6 +104,23 @@ struct TestHandler : UpstreamCallHandler, UpstreamCallObserver {
     return offer;
   }
   void onReinviteAnswer(int status, std::string_view sdp) override { reinviteAnswers.emplace_back(status, sdp); }
+  // As the session does for a REFER: the new INVITE with our offer.
+  bool onTransferRequested(const TransferRequest& request) override {
+    transfers.push_back(request);
+    transfer.call = stack->placeTransfer(*calls.back(), kTestSdp, &transfer);
+    return transfer.call != nullptr;
+  }
+  // As the session does for an INVITE with Replaces: answer the new dialog, end the one it replaces.
+  bool onReplacedBy(std::shared_ptr<UpstreamCall> call) override {
+    replacements.push_back(call);
+    call->answer(answerSdp);
+    loop->post([old = calls.back()] { old->hangup(); });
+    return true;
+  }
+  std::vector<std::shared_ptr<UpstreamCall>> replacements;
+  SipStack* stack = nullptr;
+  std::vector<TransferRequest> transfers;
+  TransferRecorder transfer;
   void onTerminated(int status, std::string_view) override {
     terminated = true;
     terminatedStatus = status;
@@ -122,6 +153,8 @@ protected:
 
   void startStack() {
     stack = std::make_unique<SipStack>(loop, cfg, metrics, handler);
+    handler.stack = stack.get();
+    handler.transfer.loop = &loop;
     stack->start();
     ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->ready(); }));
   }
@@ -412,6 +445,113 @@ TEST_F(SipStackTest, HoldReofferRefusalAndOfferlessRetrieve) {
   EXPECT_EQ(handler.calls[0]->remoteSdp(), handler.reinviteAnswers[0].second);
   // SIPp exits on the 200 to its BYE; nua reports the call terminated on a later loop iteration.
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+// Issue 10, transfer by Genesys (REFER, rtcgate as transferee): 202, NOTIFY refer "100 Trying", the new INVITE to
+// the Refer-To user on the upstream with the unescaped Replaces and Referred-By, NOTIFY "200 OK" ending the
+// subscription once it is answered (SIPp checks each), then Genesys's BYE of the old dialog.
+TEST_F(SipStackTest, ReferWithReplacesIsAcceptedAndItsOutcomeNotified) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  // The transfer target on the upstream (also answering the DN's REGISTER: two SIPp calls).
+  auto target = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("transfer_target_answers.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
+  auto p = uac("inbound_call_refer_with_replaces_notify_100_then_200.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(finish(*target), 0) << target->output();
+  ASSERT_EQ(handler.transfers.size(), 1u);
+  EXPECT_EQ(handler.transfers[0].target, "7001");
+  EXPECT_EQ(handler.transfers[0].replaces, "consult-1@genesys;to-tag=t1;from-tag=f1");
+  EXPECT_NE(handler.transfers[0].referredBy.find("<sip:7000@127.0.0.1"), std::string::npos)
+      << handler.transfers[0].referredBy;
+  EXPECT_TRUE(handler.transfer.answered);
+  EXPECT_EQ(counter("rtcgate_sip_refers_accepted_total"), 1u);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// No open relay: a REFER to a host that is not the upstream gets 403 and nothing is sent; the call goes on.
+TEST_F(SipStackTest, ReferToAForeignHostGets403AndTheCallGoesOn) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("inbound_call_refer_to_foreign_host_403.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.transfers.empty());
+  EXPECT_EQ(counter("rtcgate_sip_refers_refused_total"), 1u);
+  EXPECT_EQ(counter("rtcgate_sip_invites_sent_total"), 0u);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));  // Genesys's BYE got 200 (SIPp checked)
+}
+
+// REFER is allowed only inside a call: outside one nua answers 405 and sends nothing else (sofia-sip would NOTIFY
+// "100 Trying" to any sender of an out-of-dialog REFER it let through, whatever the answer).
+TEST_F(SipStackTest, ReferOutsideACallGets405AndNoNotify) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("refer_out_of_dialog_405.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.transfers.empty());
+  EXPECT_EQ(counter("rtcgate_sip_invites_sent_total"), 0u);
+}
+
+// The new INVITE fails (486): Genesys gets NOTIFY "486 Busy Here" ending the subscription, the old dialog stays.
+TEST_F(SipStackTest, ReferTargetFailureIsNotifiedAndTheOldDialogKept) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto target = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("transfer_target_busy_486.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
+  auto p = uac("inbound_call_refer_target_fails_notify_486_call_kept.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_EQ(finish(*target), 0) << target->output();
+  ASSERT_EQ(handler.transfers.size(), 1u);
+  EXPECT_TRUE(handler.transfers[0].replaces.empty());
+  EXPECT_FALSE(handler.transfer.answered);
+  EXPECT_EQ(handler.transfer.terminatedStatus, 486);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+// Issue 10, RFC 3891 from SIP Server: an INVITE with Replaces naming an established call of the DN (Call-ID, Genesys's
+// From tag, rtcgate's To tag) goes to that call's observer, not to the handler as a new call; it is answered and
+// the replaced dialog gets BYE (both checked by SIPp).
+TEST_F(SipStackTest, InviteWithReplacesTakesOverTheNamedCall) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto first = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("inbound_call_replaced_then_bye_from_gateway.xml"),
+      std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               "-cid_str", "replaced-%u@%s", "-m", "1", "-timeout", "15s", "-timeout_error"});
+  const std::string tagFile = dir.path() + "/totag.csv";
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return std::filesystem::exists(tagFile) || first->exited(); }))
+      << first->output();
+  ASSERT_TRUE(std::filesystem::exists(tagFile)) << first->output();
+  test::TempDir dir2;  // the second SIPp's own logs
+  auto second = std::make_unique<test::SippProcess>(
+      dir2.path(), test::scenario("invite_with_replaces_takes_over_the_call.xml"),
+      std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               "-inf", tagFile, "-m", "1", "-timeout", "15s", "-timeout_error"});
+  EXPECT_EQ(finish(*first), 0) << first->output();
+  EXPECT_EQ(finish(*second), 0) << second->output();
+  EXPECT_EQ(handler.calls.size(), 1u);  // the replacing INVITE was no new call
+  ASSERT_EQ(handler.replacements.size(), 1u);
+  EXPECT_EQ(handler.replacements[0]->genesysCallUuid(), "0A1B2C3D4E5F6072");
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+}
+
+TEST_F(SipStackTest, InviteWithReplacesNamingNoCallGets481) {
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto p = uac("invite_with_replaces_unknown_dialog_481.xml", "1001");
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.calls.empty());
+  EXPECT_TRUE(handler.replacements.empty());
 }
 
 TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {

@@ -82,7 +82,7 @@ ice:
     nat_1to1: [{local: 10.0.0.5, advertised: 203.0.113.7}]
   gather_deadline_ms: 250
 codecs: {browser: [pcmu, opus], upstream: [pcma], passthrough: false, opus: {complexity: 3, fec: false}}
-security: {allowed_origins: ["https://agents.example"], max_calls: 10}
+security: {allowed_origins: ["https://agents.example"], max_calls: 10, max_calls_per_agent: 2}
 logging: {level: debug, components: {sip: trace, nice: warn}, format: json}
 metrics: {enabled: false}
 )",
@@ -100,6 +100,7 @@ metrics: {enabled: false}
   EXPECT_EQ(c.ice.turnServers.at(0).transport, TurnTransport::Tcp);
   EXPECT_EQ(c.ice.candidates.nat1to1.at(0).advertised, "203.0.113.7");
   EXPECT_EQ(c.codecs.opus.complexity, 3);
+  EXPECT_EQ(c.security.maxCallsPerAgent, 2u);
   EXPECT_EQ(c.logging.settings.componentLevels.at(log::Component::Sip), spdlog::level::trace);
   EXPECT_EQ(c.logging.settings.format, "json");
 }

@@ -165,6 +165,7 @@ struct Security {
   uint32_t maxConnections = 1000;
   uint32_t maxConnectionsPerIp = 20;
   uint32_t maxCalls = 200;
+  uint32_t maxCallsPerAgent = 4;  // concurrent calls of one agent's DN (dual dialogs: consult, transfer)
   uint32_t maxMessageBytes = 65536;
   uint32_t wsHandshakeTimeoutMs = 5000;
   uint32_t wsIdleTimeoutMs = 120000;

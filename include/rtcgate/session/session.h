@@ -56,6 +56,8 @@ public:
   void startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signaling::Registration& registration);
 
   const std::string& id() const { return id_; }
+  // The agent's DN (set by startFromAgent / startToAgent).
+  const std::string& dn() const { return dn_; }
   CallState state() const { return state_; }
   // Ends the call from the gateway's side (shutdown): BYE/CANCEL both legs.
   void terminate(const std::string& why);
@@ -75,6 +77,8 @@ public:
   // The browser dialog has this Call-ID and these tags, in either order (JsSIP names them by its INVITE's From and
   // To, not as local and remote).
   bool hasBrowserDialog(const std::string& callId, const std::string& tag1, const std::string& tag2) const;
+  bool onTransferRequested(const sip::TransferRequest& request) override;
+  bool onReplacedBy(std::shared_ptr<sip::UpstreamCall> call) override;
 
 private:
   static std::string newCallId();
@@ -118,6 +122,21 @@ private:
   // Refer-To for Genesys, with the Replaces of the agent's other call in an attended transfer; the failure status
   // for the browser (0 on success).
   int referTarget(const signaling::ReferRequest& refer, std::string* referTo);
+  // Transfer by Genesys (REFER, rtcgate as transferee; session_transfer.cpp): the new Genesys dialog replaces the
+  // old one under the same browser leg once it answers; the browser leg is not touched.
+  struct TransferLeg final : sip::UpstreamCallObserver {
+    explicit TransferLeg(Session& s) : session(s) {}
+    void onAnswered(std::string_view sdp) override { session.onTransferAnswered(sdp); }
+    void onTerminated(int status, std::string_view reason) override { session.onTransferEnded(status, reason); }
+    Session& session;
+  };
+  void onTransferAnswered(std::string_view sdp);
+  void onTransferEnded(int status, std::string_view reason);
+  void endReplacedUpstream(const char* why);
+  // The splice itself: `call` becomes the Genesys leg with media `g` / codec `up`; the previous dialog is kept in
+  // replacedUpstream_ (ended by Genesys, or by us after a grace period).
+  void spliceUpstream(std::shared_ptr<sip::UpstreamCall> call, const GenesysMedia& g,
+                      std::pair<codec::CodecId, uint8_t> up);
   template <typename Fn>
   void onMedia(Fn fn);
   void releaseMedia();
@@ -174,6 +193,11 @@ private:
   std::optional<uint32_t> browserReferId_;  // the agent's REFER being relayed: its subscription id toward the browser
   bool browserDone_ = false;
   bool upstreamDone_ = false;
+  std::unique_ptr<TransferLeg> transferLeg_;             // observes transferCall_ until it answers or fails
+  std::shared_ptr<sip::UpstreamCall> transferCall_;      // our INVITE for Genesys's REFER, until it answers
+  std::shared_ptr<sip::UpstreamCall> replacedUpstream_;  // the Genesys dialog a transfer replaced, until it ends
+  Timer replacedByeTimer_;                               // BYE for the replaced dialog if Genesys does not send one
+  bool upstreamEndedDuringTransfer_ = false;             // the old dialog ended while transferCall_ was pending
 };
 
 }  // namespace rtcgate::session

@@ -27,6 +27,8 @@ public:
 
 private:
   bool admit();
+  // security.max_calls_per_agent: true while the agent of `dn` may take (or make) one more call.
+  bool admitForAgent(const std::string& dn);
   std::shared_ptr<Session> add(Session::Direction direction);
 
   SessionDeps deps_;
@@ -36,6 +38,7 @@ private:
   std::function<void()> drained_;
   std::atomic<uint64_t>& callsTotal_;
   std::atomic<uint64_t>& refusedTotal_;
+  std::atomic<uint64_t>& agentBusyTotal_;
 };
 
 }  // namespace rtcgate::session

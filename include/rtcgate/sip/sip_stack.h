@@ -71,6 +71,11 @@ public:
   // server not known to be down, with `sdp` as the offer. Null when the DN is not configured or not started.
   std::shared_ptr<UpstreamCall> placeCall(const std::string& dn, const std::string& target, const std::string& sdp,
                                           UpstreamCallObserver* observer);
+  // A transferee's new INVITE for Genesys's REFER on `referrer` (in UpstreamCallObserver::onTransferRequested):
+  // routed and authenticated as placeCall, to the Refer-To user, with its Replaces and a Referred-By. Its final
+  // response is NOTIFied to Genesys on the referrer's dialog. Null when nothing could be sent.
+  std::shared_ptr<UpstreamCall> placeTransfer(UpstreamCall& referrer, const std::string& sdp,
+                                              UpstreamCallObserver* observer);
   size_t activeCalls() const { return calls_.size(); }
   // "sip:user@domain" with the domain of our calls (upstream.domain, else the first server): the form of From/To
   // on agent-originated calls, and of Refer-To / Referred-By on transfers the agent asks for.
@@ -95,6 +100,14 @@ private:
   void onIncomingOptions(const Event& e);
   void onIncomingNotify(const Event& e);
   void onReferNotify(const Event& e);
+  void onIncomingRefer(const Event& e);
+  // Refer-To of a REFER: a sip: URI on the upstream (a configured server or the call domain), else why not.
+  std::optional<TransferRequest> readReferTo(const Event& e, std::string* why) const;
+  bool isUpstreamHost(const std::string& host) const;
+  // An INVITE with Replaces (RFC 3891): offered to the call it names, or 481 when it names none of the DN's calls.
+  void offerReplacement(const std::shared_ptr<UpstreamCall>& call, const Event& e);
+  std::shared_ptr<UpstreamCall> invite(const std::string& dn, const std::string& target, const std::string& sdp,
+                                       UpstreamCallObserver* observer, const TransferRequest* transfer);
   void onGetParams(const Event& e);
   void onShutdownReply(const Event& e);
   bool sourceAllowed(const Event& e);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,15 @@ class EventLoop;
 namespace rtcgate::sip {
 
 enum class CallDirection { Inbound, Outbound };
+class UpstreamCall;
+
+// A transfer asked by Genesys on an established call (in-dialog REFER, rtcgate as transferee, RFC 3515), validated
+// by the SIP layer before anything is sent: the target is a user on the upstream, nothing else.
+struct TransferRequest {
+  std::string target;      // the Refer-To user part (dial characters only)
+  std::string replaces;    // the Replaces header embedded in Refer-To, unescaped; empty for a blind transfer
+  std::string referredBy;  // "<sip:...>" of the referrer (Referred-By of the REFER, else its From)
+};
 enum class CallState { Offered, Ringing, Answered, Confirmed, Terminated };
 const char* toString(CallState s);
 
@@ -48,6 +58,13 @@ public:
   // A NOTIFY of our REFER's subscription: the status line of its sipfrag (code 0 when it carried none usable), and
   // whether the subscription is over (Subscription-State: terminated, or no NOTIFY came in time: code 408).
   virtual void onReferNotify(int /*code*/, std::string_view /*phrase*/, bool /*terminated*/) {}
+  // Genesys REFERred this established call (already answered 202, NOTIFY "100 Trying" sent). The observer places
+  // the new INVITE with SipStack::placeTransfer and returns true; false refuses (NOTIFY 603). The outcome reaches
+  // Genesys as the final NOTIFY without further help from the observer.
+  virtual bool onTransferRequested(const TransferRequest& /*request*/) { return false; }
+  // Genesys's new INVITE `call` carries Replaces naming this established call (RFC 3891, e.g. the completion of a
+  // consultation): the observer takes `call` as its Genesys leg (answers it) and ends this one; false refuses (488).
+  virtual bool onReplacedBy(std::shared_ptr<UpstreamCall> /*call*/) { return false; }
 };
 
 // One SIP dialog with the upstream (Genesys SIP Server), inbound to a DN or outbound from one.
@@ -114,6 +131,11 @@ public:
   // names them), for the Refer-To of an attended transfer; empty when the dialog is not established.
   std::string replacesValue() const;
 
+  // A REFER from Genesys on this call awaits the outcome of its new INVITE (the final NOTIFY is not sent yet).
+  bool transferPending() const { return transfer_.has_value(); }
+  // On a call placed by SipStack::placeTransfer: the call whose REFER it answers (null once that one is gone).
+  std::shared_ptr<UpstreamCall> referrer() const { return referrer_.lock(); }
+
   // Called by SipStack: the handle goes away (call over), or is abandoned to nua_destroy (stack shut down).
   void detach(bool destroyHandle = true);
 
@@ -128,6 +150,10 @@ private:
   void terminate(int status, std::string_view reason);
   // RFC 4028: how nua refreshes this session when rtcgate is the refresher, from the peer's Allow (see the .cpp).
   void chooseRefreshMethod(const sip_s* sip);
+  // RFC 3515 §2.4.5: NOTIFY Event: refer with a message/sipfrag status line; a final status ends the subscription.
+  void notifyTransfer(int status, std::string_view phrase);
+  // A call placed for a REFER: its final response goes to the referrer's subscription (upstream_transfer.cpp).
+  void reportToReferrer(int status, const char* phrase);
   friend class SipStack;
 
   EventLoop& loop_;
@@ -149,6 +175,10 @@ private:
   std::string authUser_;
   std::string authPassword_;  // the DN's digest password (outbound calls); never logged
   std::string logId_;
+  std::optional<TransferRequest> transfer_;  // a REFER of Genesys on this call, until its final NOTIFY
+  std::string referEvent_;                   // the REFER subscription's Event ("refer" or "refer;id=N")
+  std::weak_ptr<UpstreamCall> referrer_;     // set on a call placed for a REFER
+  bool referrerNotified_ = false;
 };
 
 // Implemented by the session layer: receives upstream calls to DNs whose agent is present.
