@@ -41,7 +41,9 @@ BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& co
       maxExpires_(config.security.registerMaxExpiresS),
       dialogs_(std::make_unique<BrowserDialogs>(loop, transport, metrics)),
       malformed_(metrics.counter("rtcgate_wss_sip_malformed_total", "Malformed SIP messages from browsers")),
-      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")) {}
+      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")) {
+  dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
+}
 
 BrowserSipEndpoint::~BrowserSipEndpoint() = default;
 
@@ -50,6 +52,7 @@ void BrowserSipEndpoint::applyConfig(const config::Config& config) {
   auth_.applyConfig(config);
   minExpires_ = config.security.registerMinExpiresS;
   maxExpires_ = config.security.registerMaxExpiresS;
+  dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
 }
 
 std::string BrowserSipEndpoint::agentOf(ConnectionId connection) const {
@@ -229,6 +232,8 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     r.expiresS = p.expires;
     r.expiresAt = std::chrono::steady_clock::now() + std::chrono::seconds(p.expires);
     registrar_.bind(std::move(r));
+    // The same JsSIP UA on a new connection (it reconnected): its calls continue here.
+    dialogs_->agentRegistered(outcome.user, contactUri, connection);
     // SIP.js drops a 2xx whose Contact for it lacks ;expires=, and both clients match the Contact by its
     // parameters (+sip.instance, reg-id) or URI: echo the Contact as sent, with our expiry.
     headers.push_back("Contact: " + withoutHeaderParam(SipMessage::value(reinterpret_cast<sip_header_t*>(p.contact)), "expires") +
@@ -242,8 +247,10 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
 void BrowserSipEndpoint::onConnectionClosed(ConnectionId connection) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   agents_.erase(connection);
-  registrar_.connectionClosed(connection);
+  // Dialogs first: one kept for a reconnect keeps the agent's DN registered upstream (BrowserDialogs'
+  // grace listener) before the binding's removal would unregister it.
   dialogs_->connectionClosed(connection);
+  registrar_.connectionClosed(connection);
 }
 
 }  // namespace rtcgate::signaling

@@ -61,6 +61,7 @@ public:
   void hangup(std::string_view reason = "Normal");
   // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
   // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
+  // While the browser's connection is gone (reconnect grace) a few requests wait for it; more are dropped (false).
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
 
 private:
@@ -69,8 +70,18 @@ private:
   std::string buildRequest(std::string_view method, uint32_t cseq, std::string_view branch,
                            std::string_view contentType, std::string_view body, bool ack = false) const;
   void sendFinalAndTrack(std::string response);
-  void terminate(const std::string& why);
+  // linger: the dialog is over for the session, but stays known until its parked BYE reaches the reconnected
+  // browser or the reconnect grace ends.
+  void terminate(const std::string& why, bool linger = false);
   bool retransmit();
+  // Reconnect grace (browser_reconnect.cpp): the connection closed with the call up, the agent's browser came back
+  // on `connection`, a request built while it was gone.
+  void detach(std::chrono::milliseconds grace);
+  void rebind(ConnectionId connection, std::string_view how);
+  bool sendOrPark(std::string request, std::string_view method);
+  void graceExpired();
+  void holdAgent(bool hold);
+  void dropParked(std::string_view why);
 
   BrowserDialogs& owner_;
   Direction direction_;
@@ -99,6 +110,13 @@ private:
   Timer timeoutTimer_;  // ToBrowser: Timer B (no final response)
   bool finalSent_ = false;
   bool terminated_ = false;
+  // Reconnect grace: no connection to the browser; requests for it wait in parked_ until it comes back.
+  bool detached_ = false;
+  bool lingering_ = false;
+  bool holdsAgent_ = false;  // counted in BrowserDialogs::detachedByAgent_
+  std::chrono::steady_clock::time_point detachedAt_;
+  std::vector<std::string> parked_;
+  Timer graceTimer_;
   DialogEvents events_;
 };
 
@@ -123,7 +141,18 @@ public:
 
   void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
   void onResponse(ConnectionId connection, const SipMessage& response);
+  // Confirmed dialogs on the connection wait `reconnectGrace` for the agent's browser to come back (0: they end).
   void connectionClosed(ConnectionId connection);
+  // The agent registered `contactUri` on `connection`: its dialogs with that Contact (the same JsSIP UA, which
+  // reconnected) now use this connection; requests parked for them are sent.
+  void agentRegistered(const std::string& agent, const std::string& contactUri, ConnectionId connection);
+
+  void setReconnectGrace(std::chrono::milliseconds grace) { reconnectGrace_ = grace; }
+  // Told when an agent gets its first dialog waiting for a reconnect (true) and when its last one stops waiting
+  // (false): the agent's DN stays registered upstream meanwhile.
+  void setGraceListener(std::function<void(const std::string& agent, bool waiting)> listener) {
+    graceListener_ = std::move(listener);
+  }
 
   size_t size() const { return dialogs_.size(); }
   // RFC 3261 T1 (2xx retransmission base) and 64*T1 (ACK wait, Timer B); shorter values are for tests.
@@ -136,6 +165,11 @@ private:
   friend class BrowserDialog;
   std::shared_ptr<BrowserDialog> find(const std::string& callId, const std::string& localTag);
   void forget(const BrowserDialog& dialog);
+  // An in-dialog request on another connection than the dialog's: only the same agent's (it reconnected, the
+  // dialog moves there); anyone else's is refused, so no connection can take over another agent's call.
+  bool acceptFromConnection(BrowserDialog& dialog, ConnectionId connection, const std::string& agent,
+                            const std::string& method);
+  void agentWaiting(const std::string& agent, bool waiting);
   void reply(ConnectionId connection, const SipMessage& request, int status, std::string_view reason,
              const std::vector<std::string>& headers = {});
 
@@ -145,6 +179,14 @@ private:
   // Keyed by Call-ID + our tag (our tag is chosen before the dialog exists, so it identifies it from the start).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<BrowserDialog>> dialogs_;
   std::atomic<uint64_t>& unknownDialog_;
+  std::chrono::milliseconds reconnectGrace_{0};
+  std::function<void(const std::string& agent, bool waiting)> graceListener_;
+  std::map<std::string, int> detachedByAgent_;
+  std::atomic<uint64_t>& detachedTotal_;
+  std::atomic<uint64_t>& resumedTotal_;
+  std::atomic<uint64_t>& graceExpiredTotal_;
+  std::atomic<uint64_t>& parkedDropped_;
+  std::atomic<uint64_t>& foreignConnection_;
   std::chrono::milliseconds t1_{500};
   std::chrono::milliseconds timerB_{32000};
 };
