@@ -12,7 +12,9 @@ AgentPresence::AgentPresence(signaling::Registrar& registrar, DnAction registerD
     if (r.dn.empty()) return;
     dnOfUser_[r.user] = r.dn;
     Dn& d = dns_[r.dn];
-    if (d.bindings++ == 0 && d.keeps == 0) {
+    const bool upstream = d.bindings > 0 || d.keeps > 0 || d.replacing;
+    d.replacing = false;
+    if (d.bindings++ == 0 && !upstream) {
       log::get(log::Component::Session)->info("agent {} online: registering DN {} upstream", r.user, r.dn);
       registerDn_(r.dn);
     }
@@ -21,6 +23,12 @@ AgentPresence::AgentPresence(signaling::Registrar& registrar, DnAction registerD
     auto it = dns_.find(r.dn);
     if (it == dns_.end()) return;
     if (--it->second.bindings > 0) return;
+    if (why == signaling::Registrar::Reason::Replaced) {
+      // The browser registered again on a new connection before its old one was seen closed (a reconnect over a
+      // half-open socket): the new binding follows at once, and the DN must not flap upstream meanwhile.
+      it->second.replacing = true;
+      return;
+    }
     if (it->second.keeps > 0) {
       log::get(log::Component::Session)
           ->info("agent {} offline ({}), but a call waits for its browser to reconnect: DN {} stays registered",

@@ -29,6 +29,7 @@ private:
   struct Dn {
     int bindings = 0;  // browser bindings
     int keeps = 0;     // keepForReconnect
+    bool replacing = false;  // its last binding was just replaced: Registrar::bind adds the new one right after
   };
   void releaseIfUnused(const std::string& dn, const std::string& user, const char* why);
 
