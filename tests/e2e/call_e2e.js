@@ -41,7 +41,7 @@
 //   makecall-ack-c0 (inbound): the same with a "black hole" answer in the ACK (c=0.0.0.0) instead of no SDP.
 //   makecall-reinvite (inbound): SIP Server's default MakeCall flow: the answer in the ACK, then a re-INVITE with
 //   the far end's SDP moves the media to a second RTP endpoint (as in reinvite), where the 440 Hz must arrive.
-//   browser-reconnect (inbound): issue 10, calls.browser_reconnect_grace_ms. Mid-call the page's WebSocket closes
+//   browser-reconnect (both directions): issue 10, calls.browser_reconnect_grace_ms. Mid-call the page's WebSocket closes
 //   under JsSIP, which keeps the call, reconnects by itself and registers again: audio continues both ways through
 //   the gap and after it (tones, packets per second), Genesys (SIPp) gets no BYE and no re-INVITE, the DN stays
 //   registered, and the agent's hangup (BYE over the new connection) reaches Genesys.
@@ -62,10 +62,10 @@ const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-reconnect', 'browser-gone'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-reconnect', 'browser-gone'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-gone'];
 const RECONNECT_MODES = ['browser-reconnect', 'browser-gone'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
-    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', ...INBOUND_ONLY].includes(mode)) ||
+    (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-reconnect', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
@@ -558,6 +558,9 @@ logging: {components: {session: debug}}
       if (mode === 'agent-hold') await agentHold(page, media, direction === 'outbound', gw);
       else await iceRestart(page, media, gw);
       if (direction === 'outbound') await page.evaluate(() => window.current.terminate());
+    } else if (mode === 'browser-reconnect' && direction === 'outbound') {
+      result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      await browserReconnect(page, media, gw);
     } else if (RECONNECT_MODES.includes(mode)) {
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-expect-bye.xml'),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
