@@ -78,6 +78,8 @@ void Session::onMedia(Fn fn) {
   });
 }
 
+void Session::postToMedia(std::function<void(MediaSession&)> fn) { onMedia(std::move(fn)); }
+
 void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, const std::string& dn) {
   dialog_ = std::move(dialog);
   dn_ = dn;
@@ -245,6 +247,9 @@ void Session::openMedia(media::LegRole role) {
     toControl([local = std::move(local), error](Session& s) { s.onBrowserReofferLocal(local, error); });
   };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
+  events.browserLegRestarted = [toControl](const sdp::TransportParams& local) {
+    toControl([local](Session& s) { s.onResumeOfferReady(local); });
+  };
   events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
     toControl([digit, durationMs](Session& s) {
       // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration.
@@ -315,6 +320,12 @@ signaling::DialogEvents Session::browserEvents() {
     if (!self) return;
     if (auto d = codec::parseInfoDtmf(type, body))
       self->onMedia([d = *d](MediaSession& m) { m.sendDtmfUpstream(d.digit, d.durationMs); });
+  };
+  ev.onAgentNewBrowser = [weak](const signaling::Registration& r) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->resumeOnNewBrowser(r);
+    }
   };
   ev.onReoffer = [weak](const std::string& sdp, bool) {
     auto self = weak.lock();

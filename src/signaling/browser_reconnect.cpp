@@ -156,17 +156,26 @@ void BrowserDialogs::connectionClosed(ConnectionId connection) {
   }
 }
 
-void BrowserDialogs::agentRegistered(const std::string& agent, const std::string& contactUri,
-                                     ConnectionId connection) {
+void BrowserDialogs::agentRegistered(const Registration& r) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  std::vector<std::shared_ptr<BrowserDialog>> back;
+  std::vector<std::shared_ptr<BrowserDialog>> back, other;
   for (auto& [key, d] : dialogs_) {
-    if (d->agent_ != agent || d->connection_ == connection) continue;
+    if (d->agent_ != r.user || d->connection_ == r.connection) continue;
     if (d->terminated_ ? !d->lingering_ : d->state_ != BrowserDialog::State::Confirmed) continue;
     auto ua = uaIdentity(d->remoteTarget_);
-    if (!ua.empty() && ua == uaIdentity(contactUri)) back.push_back(d);
+    if (!ua.empty() && ua == uaIdentity(r.contactUri)) back.push_back(d);
+    else if (d->detached_ && !d->terminated_) other.push_back(d);
   }
-  for (auto& d : back) d->rebind(connection, "registered again with the same Contact");
+  for (auto& d : back) d->rebind(r.connection, "registered again with the same Contact");
+  for (auto& d : other) {
+    log::CallScope scope(d->callId_);
+    log::get(log::Component::Wss)
+        ->info("agent {} registered another browser on connection {} while the call waits for its old one",
+               r.user, r.connection);
+    // A copy: the handler may replace the dialog's events.
+    auto handler = d->events_.onAgentNewBrowser;
+    if (handler) handler(r);
+  }
 }
 
 }  // namespace rtcgate::signaling

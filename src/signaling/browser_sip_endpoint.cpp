@@ -231,9 +231,10 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     r.instance = instance != nullptr ? instance : "";
     r.expiresS = p.expires;
     r.expiresAt = std::chrono::steady_clock::now() + std::chrono::seconds(p.expires);
+    Registration bound = r;
     registrar_.bind(std::move(r));
     // The same JsSIP UA on a new connection (it reconnected): its calls continue here.
-    dialogs_->agentRegistered(outcome.user, contactUri, connection);
+    dialogs_->agentRegistered(bound);
     // SIP.js drops a 2xx whose Contact for it lacks ;expires=, and both clients match the Contact by its
     // parameters (+sip.instance, reg-id) or URI: echo the Contact as sent, with our expiry.
     headers.push_back("Contact: " + withoutHeaderParam(SipMessage::value(reinterpret_cast<sip_header_t*>(p.contact)), "expires") +

@@ -47,6 +47,9 @@
 //   registered, and the agent's hangup (BYE over the new connection) reaches Genesys.
 //   browser-gone (inbound): the page is closed mid-call without BYE: rtcgate keeps the call for the grace (3 s here)
 //   and only then ends it (BYE to Genesys) for that reason, keeping the DN registered until then (log order).
+//   browser-reload (inbound): the page is reloaded mid-call (its JsSIP UA, call and media are gone) and registers
+//   again within the grace: rtcgate offers the call to the new page (fresh INVITE, answer-after=0, naming the old
+//   dialog), bridges it to the unchanged Genesys leg (SIPp sees no re-INVITE and no BYE) and audio flows both ways.
 //   (limits runs with the grace at 0: the BYE upstream as soon as the WebSocket closes.)
 'use strict';
 const fs = require('fs');
@@ -60,10 +63,10 @@ const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-reconnect', 'browser-gone'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-reconnect', 'browser-gone', 'browser-reload'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
-  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-gone'];
-const RECONNECT_MODES = ['browser-reconnect', 'browser-gone'];
+  'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-gone', 'browser-reload'];
+const RECONNECT_MODES = ['browser-reconnect', 'browser-gone', 'browser-reload'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-reconnect', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
@@ -226,6 +229,7 @@ window.register = (url) => new Promise((resolve, reject) => {
     if (e.originator !== 'remote') return;
     window.incoming = e.session;
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
+    window.incomingResumes = e.request.getHeader('X-Rtcgate-Resumed-Call') || '';
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   });
   window.ua.start();
@@ -567,6 +571,7 @@ logging: {components: {session: debug}}
         '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
       result = await page.evaluate(() => window.answerIn());
       if (mode === 'browser-reconnect') await browserReconnect(page, media, gw);
+      else if (mode === 'browser-reload') result = await browserReload(page, media, gw, wssPort);
       else await browserGone(page, gw, sipp);
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
@@ -783,6 +788,31 @@ async function browserReconnect(page, genesys, gw) {
   check('rtcgate kept the call for the reconnect', /connection \d+ closed with the call up: waiting 10000 ms for its browser to reconnect/.test(gw.out));
   check('the agent\'s DN stayed registered upstream while it was offline',
     /but a call waits for its browser to reconnect: DN 1001 stays registered/.test(gw.out) && !/unregistering DN 1001/.test(gw.out));
+}
+
+// Issue 10: the page is reloaded mid-call and registers again; rtcgate offers the call to it. Returns the new page's
+// measurement (the common checks then apply to the resumed call).
+async function browserReload(page, genesys, gw, wssPort) {
+  const before = await page.evaluate(() => window.sipIn.filter((l) => /^INVITE /.test(l)).length);
+  check('one INVITE before the reload', before === 1, before);
+  await page.reload();
+  const reloadedAt = performance.now();
+  check('the reloaded page registered again', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
+  const r = await page.evaluate(() => window.answerIn());
+  const resumedAt = performance.now();
+  const resumes = await page.evaluate(() => window.incomingResumes);
+  check('rtcgate offered the call to the new page with auto-answer, naming the old dialog',
+    /;answer-after=0/.test(r.callInfo || '') && resumes.length > 0, `${r.callInfo} / ${resumes}`);
+  check('rtcgate logged the resumption', /call resumed on the agent's new browser/.test(gw.out));
+  await sleep(1500);
+  const tailS = (performance.now() - resumedAt) / 1000;
+  const tail = audioBetween(genesys, resumedAt, performance.now());
+  check(`Genesys receives the new page (>= 40 packets/s over ${tailS.toFixed(1)} s)`, tail.length >= 40 * tailS, tail.length);
+  check('Genesys hears the 440 Hz from the new page', Math.abs(toneOf(tail) - 440) <= 10, `${toneOf(tail)} Hz`);
+  const lostS = (resumedAt - reloadedAt) / 1000;
+  console.log(`reload to resumed audio: ${lostS.toFixed(1)} s`);
+  await page.evaluate(() => window.current.terminate());
+  return r;
 }
 
 // Issue 10: the page goes without BYE; rtcgate ends the call (BYE to Genesys) when the reconnect grace ends, not

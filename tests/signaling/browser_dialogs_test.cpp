@@ -271,6 +271,14 @@ TEST_F(DialogsTest, InviteToBrowserCarriesCallInfoAndEarlyInfoIsPossible) {
   EXPECT_FALSE(d->sendRequest("BYE"));  // other requests still wait for the confirmed dialog
 }
 
+Registration binding(const std::string& user, const std::string& contact, ConnectionId connection) {
+  Registration r;
+  r.user = user;
+  r.contactUri = contact;
+  r.connection = connection;
+  return r;
+}
+
 // Issue 10, reconnect grace: the answered call from agent 1001 on connection 7 (JsSIP Contact x1@h7.invalid).
 class ReconnectTest : public DialogsTest {
 protected:
@@ -302,10 +310,10 @@ TEST_F(ReconnectTest, DialogSurvivesTheConnectionAndResumesWhenTheSameUaRegister
   EXPECT_TRUE(incoming->sendRequest("INFO", "application/dtmf-relay", "Signal=9\r\nDuration=300\r\n"));
   EXPECT_EQ(transport.sent.size(), before);
   // Another UA of the same agent (a reloaded page) is not this dialog's browser.
-  dialogs.agentRegistered("1001", "sip:other@h9.invalid;transport=ws", 8);
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));
   EXPECT_EQ(transport.sent.size(), before);
   // The same JsSIP UA registers on its new connection (its REGISTER Contact has no ;ob).
-  dialogs.agentRegistered("1001", "sip:x1@h7.invalid;transport=ws", 9);
+  dialogs.agentRegistered(binding("1001", "sip:x1@h7.invalid;transport=ws", 9));
   ASSERT_EQ(transport.sent.size(), before + 1);
   EXPECT_EQ(transport.sent.back().rfind("INFO sip:x1@h7.invalid;transport=ws;ob SIP/2.0", 0), 0u);
   EXPECT_EQ(transport.to.back(), 9u);
@@ -344,7 +352,7 @@ TEST_F(ReconnectTest, AnotherAgentsConnectionCannotTakeOverTheDialog) {
   EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
   on(10, "", request("INFO", 4, tag, "i1"));
   EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
-  dialogs.agentRegistered("1002", "sip:x1@h7.invalid;transport=ws", 8);  // even with the same Contact
+  dialogs.agentRegistered(binding("1002", "sip:x1@h7.invalid;transport=ws", 8));  // even with the same Contact
   EXPECT_TRUE(terminated.empty());
   EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_foreign_connection_total", "").load(), 3u);
   // The dialog still waits for its own agent, and the grace ends it.
@@ -373,10 +381,26 @@ TEST_F(ReconnectTest, HangupDuringTheGapDeliversTheByeToTheReconnectedBrowser) {
   EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting", "1001 done"}));
   on(9, "1001", request("INFO", 2, tag, "i1"));  // the dialog is over for us
   EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
-  dialogs.agentRegistered("1001", "sip:x1@h7.invalid;transport=ws", 9);
+  dialogs.agentRegistered(binding("1001", "sip:x1@h7.invalid;transport=ws", 9));
   EXPECT_EQ(transport.sent.back().rfind("BYE sip:x1@h7.invalid;transport=ws;ob SIP/2.0", 0), 0u);
   EXPECT_EQ(transport.to.back(), 9u);
   EXPECT_EQ(dialogs.size(), 0u);
+}
+
+TEST_F(ReconnectTest, AnotherBrowserOfTheAgentIsReportedToTheWaitingDialogOnly) {
+  established();
+  std::vector<std::string> newBrowsers;
+  DialogEvents ev;
+  ev.onAgentNewBrowser = [&](const Registration& r) { newBrowsers.push_back(r.contactUri + "@" + std::to_string(r.connection)); };
+  incoming->setEvents(ev);
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));  // its connection is still up
+  EXPECT_TRUE(newBrowsers.empty());
+  dialogs.connectionClosed(7);
+  dialogs.agentRegistered(binding("1002", "sip:other@h9.invalid;transport=ws", 8));  // another agent
+  EXPECT_TRUE(newBrowsers.empty());
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));  // the page was reloaded
+  EXPECT_EQ(newBrowsers, (std::vector<std::string>{"sip:other@h9.invalid;transport=ws@8"}));
+  EXPECT_EQ(incoming->connection(), 7u);  // not moved: that browser has no such dialog
 }
 
 TEST_F(ReconnectTest, WithoutGraceOrBeforeTheAnswerTheConnectionEndsTheDialog) {

@@ -94,8 +94,15 @@ private:
   std::string nextGenesysSdp(const std::vector<std::pair<codec::CodecId, uint8_t>>& codecs,
                              std::optional<uint8_t> telephoneEventPt, sdp::Direction direction,
                              std::string_view telephoneEvents = kTelephoneEventsOffered);
+  // The agent's browser was replaced while the call waited for it to reconnect (page reload): a new browser leg
+  // and a fresh INVITE to the new browser (auto-answer), bridged to the unchanged Genesys leg (session_resume.cpp).
+  void resumeOnNewBrowser(const signaling::Registration& registration);
+  void onResumeOfferReady(const sdp::TransportParams& local);
+  void onResumeResponse(int status, const std::string& sdp);
   template <typename Fn>
   void onMedia(Fn fn);
+  // onMedia for code outside session.cpp (the template is defined there).
+  void postToMedia(std::function<void(MediaSession&)> fn);
   void releaseMedia();
   void closeIfDone();
 
@@ -147,6 +154,8 @@ private:
   bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
   bool browserDone_ = false;
   bool upstreamDone_ = false;
+  bool resuming_ = false;          // a fresh INVITE to the agent's new browser is under way
+  std::string resumedFromCallId_;  // the browser Call-ID of the dialog it replaces
 };
 
 }  // namespace rtcgate::session

@@ -30,6 +30,9 @@ struct DialogEvents {
   std::function<void(const std::string& sdp, bool update)> onReoffer;
   // INFO (e.g. application/dtmf-relay from JsSIP); already answered 200.
   std::function<void(const std::string& contentType, const std::string& body)> onInfo;
+  // The dialog waits for its browser to reconnect (calls.browser_reconnect_grace_ms) and the agent registered a
+  // different browser (another JsSIP UA: the page was reloaded, the old call and media are gone with it).
+  std::function<void(const Registration& registration)> onAgentNewBrowser;
   // The dialog is over (BYE, CANCEL, failure response, no ACK, connection lost). Called once; the dialog is dead.
   std::function<void(const std::string& why)> onTerminated;
 };
@@ -143,9 +146,9 @@ public:
   void onResponse(ConnectionId connection, const SipMessage& response);
   // Confirmed dialogs on the connection wait `reconnectGrace` for the agent's browser to come back (0: they end).
   void connectionClosed(ConnectionId connection);
-  // The agent registered `contactUri` on `connection`: its dialogs with that Contact (the same JsSIP UA, which
-  // reconnected) now use this connection; requests parked for them are sent.
-  void agentRegistered(const std::string& agent, const std::string& contactUri, ConnectionId connection);
+  // The agent registered a binding: its dialogs with that Contact (the same JsSIP UA, which reconnected) now use
+  // its connection and requests parked for them are sent; its dialogs waiting for another UA hear onAgentNewBrowser.
+  void agentRegistered(const Registration& registration);
 
   void setReconnectGrace(std::chrono::milliseconds grace) { reconnectGrace_ = grace; }
   // Told when an agent gets its first dialog waiting for a reconnect (true) and when its last one stops waiting
