@@ -127,6 +127,12 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
     case sip_method_bye:
     case sip_method_update:
     case sip_method_info:
+      // An in-dialog request on a connection no agent authenticated on yet: the agent's reconnected browser before
+      // its REGISTER went through (calls.browser_reconnect_grace_ms). Challenged, which JsSIP answers with
+      // credentials, rather than refused: a 481 would end its call.
+      if (!msg.toTag().empty() && sip->sip_request->rq_method != sip_method_ack &&
+          sip->sip_request->rq_method != sip_method_cancel && !authorize(connection, remoteIp, msg))
+        break;
       dialogs_->onRequest(connection, agentOf(connection), std::move(parsed.message));
       break;
     default:

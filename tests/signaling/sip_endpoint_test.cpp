@@ -278,6 +278,25 @@ TEST_F(EndpointTest, ReconnectGraceFollowsTheConfigurationAndTheSameUaResumesThe
   EXPECT_EQ(events.back(), "1001 back");
   EXPECT_TRUE(second->sendRequest("INFO", "application/dtmf-relay", "Signal=1\r\nDuration=100\r\n"));
   EXPECT_EQ(transport.sent.back().first, 3u);
+
+  // The browser's in-dialog request on yet another connection before any REGISTER there: challenged (a 481 would
+  // end JsSIP's call), then accepted with the agent's credentials, and the dialog moves there.
+  auto inv = SipMessage::parse(transport.sent[transport.sent.size() - 1].second);
+  auto info = [&](uint32_t cseq, const std::string& auth) {
+    return "INFO sip:rtcgate.invalid SIP/2.0\r\n" + std::string(kVia) + "Max-Forwards: 69\r\n"
+           "From: <sip:1001@rtcgate.invalid>;tag=js1\r\nTo: <sip:5001@rtcgate.invalid>;tag=" + inv.message->fromTag() +
+           "\r\nCall-ID: " + second->callId() + "\r\nCSeq: " + std::to_string(cseq) + " INFO\r\n" + auth +
+           "Content-Length: 0\r\n\r\n";
+  };
+  ASSERT_TRUE(inv.message);
+  endpoint->onConnectionClosed(3);
+  challenge = send(info(10, ""), 4);
+  ASSERT_EQ(challenge.rfind("SIP/2.0 401", 0), 0u) << challenge;
+  EXPECT_EQ(second->state(), BrowserDialog::State::Confirmed);
+  EXPECT_EQ(send(info(11, authorization("1001", "demo-1001", nonceOf(challenge), DigestAlgorithm::Md5, "INFO")), 4)
+                .rfind("SIP/2.0 200", 0),
+            0u);
+  EXPECT_EQ(second->connection(), 4u);
 }
 
 TEST_F(EndpointTest, OptionsOutsideADialogGets200WithAllow) {
