@@ -363,6 +363,12 @@ void Session::onBrowserClosedMedia() {
       log::CallScope callScope(self->id_);
       auto st = self->state_;
       if (st != CallState::Routing && st != CallState::Early && st != CallState::Connected) return;
+      if (self->dialog_ && self->dialog_->waitingForReconnect()) {
+        // Its connection went too: a page being reloaded closes its media first. The reconnect grace decides.
+        lg()->info("no BYE from the browser after it closed its media, but its connection is gone too: the call "
+                   "waits for the agent's browser to reconnect");
+        return;
+      }
       lg()->info("no BYE from the browser {} ms after it closed its media: ending the call (normal hangup)",
                  kBrowserByeGrace.count());
       self->deps_.mediaContext.metrics

@@ -17,6 +17,7 @@ void Session::resumeOnNewBrowser(const signaling::Registration& registration) {
   if (state_ != CallState::Connected || resuming_ || !media_ || !bridged_ || !dialog_ || browserDone_) return;
   resuming_ = true;
   registration_ = registration;
+  browserByeGraceTimer_.cancel();  // the old page's close_notify: its leg is being replaced
   resumedFromCallId_ = dialog_->callId();
   lg()->info("agent {} registered a new browser (page reloaded): offering the call to it on a new browser leg",
              registration.user);

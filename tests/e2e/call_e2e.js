@@ -804,7 +804,12 @@ async function browserReload(page, genesys, gw, wssPort) {
   check('rtcgate offered the call to the new page with auto-answer, naming the old dialog',
     /;answer-after=0/.test(r.callInfo || '') && resumes.length > 0, `${r.callInfo} / ${resumes}`);
   check('rtcgate logged the resumption', /call resumed on the agent's new browser/.test(gw.out));
-  await sleep(1500);
+  // Chrome closes the old page's media (DTLS close_notify) as it unloads; waiting for that BYE (5 s) must not end the
+  // resumed call: it is still up and carrying audio well after that.
+  await sleep(3000);
+  const later = await page.evaluate(() => window.measure(window.current));
+  check('the resumed call is still up and the new page hears 1 kHz', later.state === 'connected' &&
+    Math.abs(later.tone.hz - 1000) <= 10 && !/ending the call/.test(gw.out), `${later.state}, ${later.tone.hz} Hz`);
   const tailS = (performance.now() - resumedAt) / 1000;
   const tail = audioBetween(genesys, resumedAt, performance.now());
   check(`Genesys receives the new page (>= 40 packets/s over ${tailS.toFixed(1)} s)`, tail.length >= 40 * tailS, tail.length);

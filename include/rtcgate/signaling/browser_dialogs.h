@@ -53,6 +53,8 @@ public:
   // FromBrowser: the INVITE's offer (empty for an offerless INVITE) and the dialed user (Request-URI user).
   const std::string& remoteOffer() const { return remoteOffer_; }
   const std::string& target() const { return target_; }
+  // The browser's connection closed with the call up and the reconnect grace runs.
+  bool waitingForReconnect() const { return detached_ && !terminated_; }
 
   void setEvents(DialogEvents events) { events_ = std::move(events); }
 
