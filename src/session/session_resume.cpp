@@ -78,6 +78,10 @@ void Session::onResumeResponse(int status, const std::string& sdp) {
     m.startBridge(codecs);
   });
   updateMediaDirections();
+  deps_.mediaContext.metrics
+      ->counter("rtcgate_calls_resumed_on_new_browser_total",
+                "Calls offered again to the agent's reloaded page (fresh INVITE) and answered there")
+      .fetch_add(1, std::memory_order_relaxed);
   lg()->info("call resumed on the agent's new browser ({}/{}); the Genesys leg is unchanged",
              codec::codecName(browser.first), browser.second);
 }

@@ -814,6 +814,9 @@ async function browserReload(page, genesys, gw, wssPort) {
   const tail = audioBetween(genesys, resumedAt, performance.now());
   check(`Genesys receives the new page (>= 40 packets/s over ${tailS.toFixed(1)} s)`, tail.length >= 40 * tailS, tail.length);
   check('Genesys hears the 440 Hz from the new page', Math.abs(toneOf(tail) - 440) <= 10, `${toneOf(tail)} Hz`);
+  const metric = await adminMetrics(gw);
+  check('the call counted as resumed on a new browser', metric('rtcgate_calls_resumed_on_new_browser_total') === 1,
+    metric('rtcgate_calls_resumed_on_new_browser_total'));
   const lostS = (resumedAt - reloadedAt) / 1000;
   console.log(`reload to resumed audio: ${lostS.toFixed(1)} s`);
   await page.evaluate(() => window.current.terminate());
