@@ -43,7 +43,12 @@ void Session::onResumeOfferReady(const sdp::TransportParams& local) {
   };
   std::vector<std::string> headers{"Call-Info: <sip:rtcgate.invalid>;answer-after=0",
                                    "X-Rtcgate-Resumed-Call: " + resumedFromCallId_};
-  const std::string from = direction_ == Direction::ToAgent && upstream_ ? upstream_->dn() : target_;
+  // The other party as the From user: Genesys's side of the call. The dialed number came from the browser and goes
+  // into a header only when it is a plain dial string.
+  std::string from = direction_ == Direction::ToAgent && upstream_ ? upstream_->dn() : target_;
+  if (from.empty() || from.size() > 64 ||
+      from.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+*#._-") != std::string::npos)
+    from = dn_;
   dialog_ = deps_.dialogs.invite(*registration_, from, sdp, std::move(ev), std::move(headers));
   if (!dialog_) return;
   alias(dialog_->callId());
