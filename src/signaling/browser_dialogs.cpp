@@ -446,5 +446,4 @@ void BrowserDialogs::onResponse(ConnectionId connection, const SipMessage& respo
   if (d->events_.onResponse) d->events_.onResponse(status, sip->sip_status->st_phrase, response.body());
 }
 
-
 }  // namespace rtcgate::signaling

@@ -221,6 +221,7 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
 
   su_home_t* home = msg_home(request.msg());
   std::vector<std::string> headers;
+  std::vector<Registration> bound;
   for (auto& p : planned) {
     char* uri = url_as_string(home, p.contact->m_url);
     std::string contactUri = uri != nullptr ? uri : "";
@@ -237,10 +238,8 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     r.instance = instance != nullptr ? instance : "";
     r.expiresS = p.expires;
     r.expiresAt = std::chrono::steady_clock::now() + std::chrono::seconds(p.expires);
-    Registration bound = r;
+    bound.push_back(r);
     registrar_.bind(std::move(r));
-    // The same JsSIP UA on a new connection (it reconnected): its calls continue here.
-    dialogs_->agentRegistered(bound);
     // SIP.js drops a 2xx whose Contact for it lacks ;expires=, and both clients match the Contact by its
     // parameters (+sip.instance, reg-id) or URI: echo the Contact as sent, with our expiry.
     headers.push_back("Contact: " + withoutHeaderParam(SipMessage::value(reinterpret_cast<sip_header_t*>(p.contact)), "expires") +
@@ -249,6 +248,8 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
   if (!planned.empty() && planned.front().expires != 0)
     headers.push_back("Expires: " + std::to_string(planned.front().expires));
   reply(connection, request, 200, "OK", headers);
+  // The same JsSIP UA on a new connection (it reconnected): its calls continue here, once its REGISTER is answered.
+  for (const auto& r : bound) dialogs_->agentRegistered(r);
 }
 
 void BrowserSipEndpoint::onConnectionClosed(ConnectionId connection) {
