@@ -220,7 +220,7 @@ BrowserDialogs::BrowserDialogs(EventLoop& loop, SipTransport& transport, Metrics
       parkedDropped_(metrics.counter("rtcgate_wss_dialog_requests_dropped_total",
                                      "Requests toward a browser dropped while its connection was gone")),
       foreignConnection_(metrics.counter("rtcgate_wss_dialog_foreign_connection_total",
-                                         "In-dialog requests refused (481) from a connection of another agent")) {}
+                                         "In-dialog requests refused (403) from a connection not the dialog's")) {}
 
 BrowserDialogs::~BrowserDialogs() = default;
 
@@ -351,7 +351,7 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     return;
   }
   if (d->connection_ != connection && !acceptFromConnection(*d, connection, agent, method)) {
-    if (method != "ACK") reply(connection, req, 481, "Call/Transaction Does Not Exist");
+    if (method != "ACK") reply(connection, req, 403, "Forbidden");
     return;
   }
   if (method == "ACK") {

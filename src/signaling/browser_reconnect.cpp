@@ -127,15 +127,18 @@ void BrowserDialogs::agentWaiting(const std::string& agent, bool waiting) {
 
 bool BrowserDialogs::acceptFromConnection(BrowserDialog& d, ConnectionId connection, const std::string& agent,
                                           const std::string& method) {
-  if (!agent.empty() && agent == d.agent_) {
+  // Only a dialog whose connection is gone moves: while it lives, another tab of the same agent has no business in
+  // it, and the same UA coming back over a half-open socket re-registers first (agentRegistered moves it then).
+  if (d.detached_ && !agent.empty() && agent == d.agent_) {
     d.rebind(connection, "in-dialog " + method);
     return true;
   }
   if (method != "ACK") {
     foreignConnection_.fetch_add(1, std::memory_order_relaxed);
     log::get(log::Component::Wss)
-        ->warn("in-dialog {} on connection {} refused with 481: the dialog is agent {}'s, the connection is {}",
-               log::escaped(method), connection, d.agent_,
+        ->warn("in-dialog {} on connection {} refused with 403: the dialog is agent {}'s on connection {}, this "
+               "connection is {}",
+               log::escaped(method), connection, d.agent_, d.connection_,
                agent.empty() ? std::string("not authenticated") : "agent " + log::escaped(agent));
   }
   return false;

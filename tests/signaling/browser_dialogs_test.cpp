@@ -343,18 +343,22 @@ TEST_F(ReconnectTest, InDialogRequestFromTheSameAgentsNewConnectionMovesTheDialo
 
 TEST_F(ReconnectTest, AnotherAgentsConnectionCannotTakeOverTheDialog) {
   std::string tag = established();
-  // Neither while the agent's connection is up, nor during the gap, nor unauthenticated.
+  // Neither while the agent's connection is up (not even another connection of the same agent: another tab), nor
+  // during the gap, nor unauthenticated.
   on(8, "1002", request("BYE", 2, tag, "bye1"));
-  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
   EXPECT_EQ(transport.to.back(), 8u);
+  on(9, "1001", request("INFO", 3, tag, "i0"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  EXPECT_EQ(incoming->connection(), 7u);
   dialogs.connectionClosed(7);
-  on(8, "1002", request("INVITE", 3, tag, "re1", kSdp));
-  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
-  on(10, "", request("INFO", 4, tag, "i1"));
-  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
+  on(8, "1002", request("INVITE", 4, tag, "re1", kSdp));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  on(10, "", request("INFO", 5, tag, "i1"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
   dialogs.agentRegistered(binding("1002", "sip:x1@h7.invalid;transport=ws", 8));  // even with the same Contact
   EXPECT_TRUE(terminated.empty());
-  EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_foreign_connection_total", "").load(), 3u);
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_foreign_connection_total", "").load(), 4u);
   // The dialog still waits for its own agent, and the grace ends it.
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return !terminated.empty(); }, std::chrono::seconds(3)));
   EXPECT_NE(terminated[0].find("did not reconnect"), std::string::npos) << terminated[0];

@@ -170,8 +170,9 @@ private:
   friend class BrowserDialog;
   std::shared_ptr<BrowserDialog> find(const std::string& callId, const std::string& localTag);
   void forget(const BrowserDialog& dialog);
-  // An in-dialog request on another connection than the dialog's: only the same agent's (it reconnected, the
-  // dialog moves there); anyone else's is refused, so no connection can take over another agent's call.
+  // An in-dialog request on another connection than the dialog's: accepted only from the same agent while the
+  // dialog waits for its browser to reconnect (the dialog moves there); anything else is refused (403), so no
+  // connection can take over another agent's call.
   bool acceptFromConnection(BrowserDialog& dialog, ConnectionId connection, const std::string& agent,
                             const std::string& method);
   void agentWaiting(const std::string& agent, bool waiting);
