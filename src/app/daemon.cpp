@@ -128,6 +128,8 @@ int Daemon::run() {
     presence_ = std::make_unique<session::AgentPresence>(
         wss_->registrar(), [this](const std::string& dn) { sip_->registerDn(dn); },
         [this](const std::string& dn) { sip_->unregisterDn(dn); });
+    wss_->endpoint().dialogs().setGraceListener(
+        [this](const std::string& agent, bool waiting) { presence_->keepForReconnect(agent, waiting); });
     try {
       ports_ = std::make_unique<media::RtpPortPool>(cfg.media.rtpPortMin, cfg.media.rtpPortMax,
                                                     static_cast<unsigned>(workers_->size()));
@@ -153,7 +155,10 @@ int Daemon::run() {
 
   control_.run();
 
-  if (wss_) wss_->endpoint().dialogs().setIncomingHandler(nullptr);
+  if (wss_) {
+    wss_->endpoint().dialogs().setIncomingHandler(nullptr);
+    wss_->endpoint().dialogs().setGraceListener(nullptr);
+  }
   static_cast<UpstreamCallRouter&>(*callHandler_).sessions = nullptr;
   sessions_.reset();
   presence_.reset();

@@ -347,6 +347,13 @@ void parseSecurity(const Field& f, Config& c) {
   m.finish();
 }
 
+void parseCalls(const Field& f, Config& c) {
+  MapReader m(f);
+  // Bounded at 2 minutes: longer keeps a Genesys party connected to a browser that is not coming back.
+  if (auto v = m.optional("browser_reconnect_grace_ms")) c.calls.browserReconnectGraceMs = v->asUint(0, 120000);
+  m.finish();
+}
+
 void parseLogging(const Field& f, Config& c) {
   MapReader m(f);
   auto& s = c.logging.settings;
@@ -406,6 +413,7 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   if (auto v = m.optional("ice")) parseIce(*v, c);
   if (auto v = m.optional("codecs")) parseCodecs(*v, c);
   if (auto v = m.optional("security")) parseSecurity(*v, c);
+  if (auto v = m.optional("calls")) parseCalls(*v, c);
   if (auto v = m.optional("logging")) parseLogging(*v, c);
   if (auto v = m.optional("metrics")) parseMetrics(*v, c);
   m.finish();

@@ -28,9 +28,29 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
     rtp_.reset();
     return false;
   }
+  browser_ = makeBrowserLeg(setup_.browserRole);
+  rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
+    if (bridge_) bridge_->fromUpstream(h, payload);
+  });
+  rtp_->setOnTimeout([this] {
+    if (events_.failed) events_.failed("no RTP from Genesys for media.rtp_timeout_ms");
+  });
+  // The answering leg takes the offer's credentials and candidates before it starts (ICE role and checks
+  // follow from them).
+  if (browserOffer && !setBrowserRemote(*browserOffer, error)) return false;
+  browser_->start();
+  return true;
+}
+
+std::unique_ptr<media::BrowserLeg> MediaSession::makeBrowserLeg(media::LegRole role) {
   media::BrowserLeg::Callbacks cb;
   cb.localDescription = [this](const sdp::TransportParams& local) {
     local_ = local;
+    if (restartPending_) {
+      restartPending_ = false;
+      if (events_.browserLegRestarted) events_.browserLegRestarted(local);
+      return;
+    }
     if (reofferPending_) {
       reofferPending_ = false;
       if (events_.reofferLocal) events_.reofferLocal(local, {});
@@ -49,18 +69,27 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
   cb.rtp = [this](const media::RtpHeader& h, const uint8_t* packet, size_t) {
     if (bridge_) bridge_->fromBrowser(h, std::span<const uint8_t>(packet + h.headerSize, h.payloadSize));
   };
-  browser_ = std::make_unique<media::BrowserLeg>(loop_, setup_.callId, setup_.browserRole, setup_.context, cb);
-  rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
-    if (bridge_) bridge_->fromUpstream(h, payload);
-  });
-  rtp_->setOnTimeout([this] {
-    if (events_.failed) events_.failed("no RTP from Genesys for media.rtp_timeout_ms");
-  });
-  // The answering leg takes the offer's credentials and candidates before it starts (ICE role and checks
-  // follow from them).
-  if (browserOffer && !setBrowserRemote(*browserOffer, error)) return false;
+  return std::make_unique<media::BrowserLeg>(loop_, setup_.callId, role, setup_.context, cb);
+}
+
+void MediaSession::restartBrowserLeg() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(setup_.callId);
+  if (!browser_ || closed_) return;
+  // The old leg's callbacks stop with close(); the bridge sends to browser_, which is the new leg from here on
+  // (nothing reaches the browser before its DTLS completes).
+  auto* old = browser_.release();
+  old->close([old] { delete old; });
+  local_.reset();
+  remoteSet_ = false;
+  browserUfrag_.clear();
+  browserPwd_.clear();
+  reofferPending_ = false;
+  restartPending_ = true;
+  browser_ = makeBrowserLeg(media::LegRole::Offerer);
+  if (bridge_) browser_->setClockRate(bridge_->codecs().browserPt, codec::rtpClockRate(bridge_->codecs().browserCodec));
+  log::get(log::Component::Session)->info("new browser leg for the agent's new browser (ICE, DTLS as offerer)");
   browser_->start();
-  return true;
 }
 
 void MediaSession::maybeReady() {

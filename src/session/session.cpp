@@ -79,6 +79,8 @@ void Session::onMedia(Fn fn) {
   });
 }
 
+void Session::postToMedia(std::function<void(MediaSession&)> fn) { onMedia(std::move(fn)); }
+
 void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, const std::string& dn) {
   dialog_ = std::move(dialog);
   dn_ = dn;
@@ -255,6 +257,9 @@ void Session::openMedia(media::LegRole role) {
     toControl([local = std::move(local), error](Session& s) { s.onBrowserReofferLocal(local, error); });
   };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
+  events.browserLegRestarted = [toControl](const sdp::TransportParams& local) {
+    toControl([local](Session& s) { s.onResumeOfferReady(local); });
+  };
   events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
     toControl([digit, durationMs](Session& s) {
       // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration.
@@ -337,6 +342,12 @@ signaling::DialogEvents Session::browserEvents() {
       self->onBrowserRefer(refer);
     }
   };
+  ev.onAgentNewBrowser = [weak](const signaling::Registration& r) {
+    if (auto self = weak.lock()) {
+      log::CallScope callScope(self->id_);
+      self->resumeOnNewBrowser(r);
+    }
+  };
   ev.onReoffer = [weak](const std::string& sdp, bool) {
     auto self = weak.lock();
     if (!self) return;
@@ -373,6 +384,12 @@ void Session::onBrowserClosedMedia() {
       log::CallScope callScope(self->id_);
       auto st = self->state_;
       if (st != CallState::Routing && st != CallState::Early && st != CallState::Connected) return;
+      if (self->dialog_ && self->dialog_->waitingForReconnect()) {
+        // Its connection went too: a page being reloaded closes its media first. The reconnect grace decides.
+        lg()->info("no BYE from the browser after it closed its media, but its connection is gone too: the call "
+                   "waits for the agent's browser to reconnect");
+        return;
+      }
       lg()->info("no BYE from the browser {} ms after it closed its media: ending the call (normal hangup)",
                  kBrowserByeGrace.count());
       self->deps_.mediaContext.metrics

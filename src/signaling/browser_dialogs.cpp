@@ -177,6 +177,12 @@ void BrowserDialog::hangup(std::string_view reason) {
     // The 487 to our INVITE ends the dialog (onResponse); Timer B ends it if the browser is gone.
     return;
   }
+  if (detached_) {
+    // The browser may still come back within the grace: its BYE waits for it, the session is done now.
+    sendOrPark(buildRequest("BYE", ++localCseq_, randomToken(16), "", ""), "BYE");
+    terminate(std::string("hung up: ") + std::string(reason), true);
+    return;
+  }
   owner_.transport_.send(connection_,
                          buildRequest("BYE", ++localCseq_, randomToken(16), "", ""));
   terminate(std::string("hung up: ") + std::string(reason));
@@ -189,21 +195,26 @@ bool BrowserDialog::sendRequest(std::string_view method, std::string_view conten
   if (terminated_ || (state_ != State::Confirmed && !earlyInfo) || method == "INVITE" || method == "ACK" ||
       method == "CANCEL")
     return false;
-  return owner_.transport_.send(connection_, buildRequest(method, ++localCseq_, randomToken(16), contentType, body));
+  return sendOrPark(buildRequest(method, ++localCseq_, randomToken(16), contentType, body), method);
 }
 
-void BrowserDialog::terminate(const std::string& why) {
+void BrowserDialog::terminate(const std::string& why, bool linger) {
   if (terminated_) return;
   terminated_ = true;
   state_ = State::Terminated;
   pending2xx_.clear();
+  lingering_ = linger && detached_ && !parked_.empty();
+  // The call is over: the agent's DN need not stay registered for it any longer.
+  holdAgent(false);
+  if (!lingering_) dropParked("the dialog ended");
   auto self = shared_from_this();
   // Timers may be the caller; cancel them from a task, never from inside their own callback.
   owner_.loop_.post([self] {
     self->retransmitTimer_.cancel();
     self->timeoutTimer_.cancel();
+    if (!self->lingering_) self->graceTimer_.cancel();
   });
-  owner_.forget(*this);
+  if (!lingering_) owner_.forget(*this);
   log::get(log::Component::Wss)->info("dialog with agent {} ended: {}", agent_, why);
   if (events_.onTerminated) events_.onTerminated(why);
 }
@@ -212,7 +223,17 @@ BrowserDialogs::BrowserDialogs(EventLoop& loop, SipTransport& transport, Metrics
     : loop_(loop),
       transport_(transport),
       unknownDialog_(metrics.counter("rtcgate_wss_unknown_dialog_total",
-                                     "Browser requests for dialogs that do not exist (481)")) {}
+                                     "Browser requests for dialogs that do not exist (481)")),
+      detachedTotal_(metrics.counter("rtcgate_wss_dialogs_detached_total",
+                                     "Browser dialogs kept up when their WebSocket closed (reconnect grace)")),
+      resumedTotal_(metrics.counter("rtcgate_wss_dialogs_resumed_total",
+                                    "Browser dialogs resumed on the agent's new WebSocket within the grace")),
+      graceExpiredTotal_(metrics.counter("rtcgate_wss_dialogs_reconnect_expired_total",
+                                         "Browser dialogs ended because the agent did not reconnect in the grace")),
+      parkedDropped_(metrics.counter("rtcgate_wss_dialog_requests_dropped_total",
+                                     "Requests toward a browser dropped while its connection was gone")),
+      foreignConnection_(metrics.counter("rtcgate_wss_dialog_foreign_connection_total",
+                                         "In-dialog requests refused (403) from a connection not the dialog's")) {}
 
 BrowserDialogs::~BrowserDialogs() = default;
 
@@ -285,6 +306,7 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     for (auto it = dialogs_.lower_bound({callId, ""}); it != dialogs_.end() && it->first.first == callId; ++it) {
       auto d = it->second;
       if (d->invite_ == nullptr || d->invite_->topViaBranch() != req.topViaBranch()) continue;
+      if (d->connection_ != connection) continue;  // only the connection that sent the INVITE may cancel it
       reply(connection, req, 200, "OK");
       if (!d->finalSent_) {
         d->finalSent_ = true;
@@ -339,11 +361,15 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
   }
 
   auto d = find(callId, req.toTag());
-  if (d == nullptr || d->remoteTag_ != req.fromTag()) {
+  if (d == nullptr || d->remoteTag_ != req.fromTag() || d->terminated_) {
     if (method != "ACK") {
       unknownDialog_.fetch_add(1, std::memory_order_relaxed);
       reply(connection, req, 481, "Call/Transaction Does Not Exist");
     }
+    return;
+  }
+  if (d->connection_ != connection && !acceptFromConnection(*d, connection, agent, method)) {
+    if (method != "ACK") reply(connection, req, 403, "Forbidden");
     return;
   }
   if (method == "ACK") {
@@ -449,13 +475,6 @@ void BrowserDialogs::onResponse(ConnectionId connection, const SipMessage& respo
     d->state_ = BrowserDialog::State::Early;
   }
   if (d->events_.onResponse) d->events_.onResponse(status, sip->sip_status->st_phrase, response.body());
-}
-
-void BrowserDialogs::connectionClosed(ConnectionId connection) {
-  std::vector<std::shared_ptr<BrowserDialog>> gone;
-  for (auto& [key, d] : dialogs_)
-    if (d->connection_ == connection) gone.push_back(d);
-  for (auto& d : gone) d->terminate("connection closed");
 }
 
 }  // namespace rtcgate::signaling

@@ -41,7 +41,9 @@ BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& co
       maxExpires_(config.security.registerMaxExpiresS),
       dialogs_(std::make_unique<BrowserDialogs>(loop, transport, metrics)),
       malformed_(metrics.counter("rtcgate_wss_sip_malformed_total", "Malformed SIP messages from browsers")),
-      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")) {}
+      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")) {
+  dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
+}
 
 BrowserSipEndpoint::~BrowserSipEndpoint() = default;
 
@@ -50,6 +52,7 @@ void BrowserSipEndpoint::applyConfig(const config::Config& config) {
   auth_.applyConfig(config);
   minExpires_ = config.security.registerMinExpiresS;
   maxExpires_ = config.security.registerMaxExpiresS;
+  dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
 }
 
 std::string BrowserSipEndpoint::agentOf(ConnectionId connection) const {
@@ -125,6 +128,12 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
     case sip_method_update:
     case sip_method_info:
     case sip_method_refer:
+      // An in-dialog request on a connection no agent authenticated on yet: the agent's reconnected browser before
+      // its REGISTER went through (calls.browser_reconnect_grace_ms). Challenged, which JsSIP answers with
+      // credentials, rather than refused: a 481 would end its call.
+      if (!msg.toTag().empty() && sip->sip_request->rq_method != sip_method_ack &&
+          sip->sip_request->rq_method != sip_method_cancel && !authorize(connection, remoteIp, msg))
+        break;
       dialogs_->onRequest(connection, agentOf(connection), std::move(parsed.message));
       break;
     default:
@@ -213,6 +222,7 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
 
   su_home_t* home = msg_home(request.msg());
   std::vector<std::string> headers;
+  std::vector<Registration> bound;
   for (auto& p : planned) {
     char* uri = url_as_string(home, p.contact->m_url);
     std::string contactUri = uri != nullptr ? uri : "";
@@ -229,6 +239,7 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     r.instance = instance != nullptr ? instance : "";
     r.expiresS = p.expires;
     r.expiresAt = std::chrono::steady_clock::now() + std::chrono::seconds(p.expires);
+    bound.push_back(r);
     registrar_.bind(std::move(r));
     // SIP.js drops a 2xx whose Contact for it lacks ;expires=, and both clients match the Contact by its
     // parameters (+sip.instance, reg-id) or URI: echo the Contact as sent, with our expiry.
@@ -238,13 +249,17 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
   if (!planned.empty() && planned.front().expires != 0)
     headers.push_back("Expires: " + std::to_string(planned.front().expires));
   reply(connection, request, 200, "OK", headers);
+  // The same JsSIP UA on a new connection (it reconnected): its calls continue here, once its REGISTER is answered.
+  for (const auto& r : bound) dialogs_->agentRegistered(r);
 }
 
 void BrowserSipEndpoint::onConnectionClosed(ConnectionId connection) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   agents_.erase(connection);
-  registrar_.connectionClosed(connection);
+  // Dialogs first: one kept for a reconnect keeps the agent's DN registered upstream (BrowserDialogs'
+  // grace listener) before the binding's removal would unregister it.
   dialogs_->connectionClosed(connection);
+  registrar_.connectionClosed(connection);
 }
 
 }  // namespace rtcgate::signaling

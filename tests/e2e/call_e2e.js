@@ -76,6 +76,16 @@
 //   invite-replaces (inbound): issue 10, SIP Server's INVITE with Replaces (RFC 3891) naming the customer's dialog
 //   brings a new party (1.5 kHz at 127.0.0.2) under the same browser leg: rtcgate BYEs the replaced dialog, the
 //   browser hears 1.5 kHz and the new party the 440 Hz; no re-INVITE reaches the browser.
+//   browser-reconnect (both directions): issue 10, calls.browser_reconnect_grace_ms. Mid-call the page's WebSocket closes
+//   under JsSIP, which keeps the call, reconnects by itself and registers again: audio continues both ways through
+//   the gap and after it (tones, packets per second), Genesys (SIPp) gets no BYE and no re-INVITE, the DN stays
+//   registered, and the agent's hangup (BYE over the new connection) reaches Genesys.
+//   browser-gone (inbound): the page is closed mid-call without BYE: rtcgate keeps the call for the grace (3 s here)
+//   and only then ends it (BYE to Genesys) for that reason, keeping the DN registered until then (log order).
+//   browser-reload (inbound): the page is reloaded mid-call (its JsSIP UA, call and media are gone) and registers
+//   again within the grace: rtcgate offers the call to the new page (fresh INVITE, answer-after=0, naming the old
+//   dialog), bridges it to the unchanged Genesys leg (SIPp sees no re-INVITE and no BYE) and audio flows both ways.
+//   (limits runs with the grace at 0: the BYE upstream as soon as the WebSocket closes.)
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -90,14 +100,17 @@ const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite',
   'dtmf', 'agent-hold', 'ice-restart', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
-  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
+  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails',
+  'browser-reconnect', 'browser-gone', 'browser-reload'];
 const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
-  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails'];
+  'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails',
+  'browser-gone', 'browser-reload'];
+const RECONNECT_MODES = ['browser-reconnect', 'browser-gone', 'browser-reload'];
 if (!binary || !['outbound', 'inbound'].includes(direction) || !MODES.includes(mode) ||
     (direction === 'inbound' && !['transcoded', 'passthrough', 'agent-hold', 'ice-restart', 'browser-refer',
-      ...INBOUND_ONLY].includes(mode)) ||
+      'browser-reconnect', ...INBOUND_ONLY].includes(mode)) ||
     (direction === 'outbound' && INBOUND_ONLY.includes(mode))) {
   console.error(`usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <${MODES.join('|')}>`);
   process.exit(2);
@@ -274,6 +287,7 @@ window.register = (url) => new Promise((resolve, reject) => {
     // (then waits forever for ICE gathering) unless told to receive audio.
     e.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] },
                        rtcOfferConstraints: { offerToReceiveAudio: true } });
+    window.incomingResumes = e.request.getHeader('X-Rtcgate-Resumed-Call') || '';
   });
   window.ua.start();
 });
@@ -605,11 +619,29 @@ window.playRemote = (s) => {
 window.counts = async (s) => {
   const r = { inbound: 0, outbound: 0 };
   (await s.connection.getStats()).forEach((v) => {
+// Packet counters of the call, without the tone measurement.
+window.counts = async (session) => {
+  const r = { inbound: 0, outbound: 0 };
+  (await session.connection.getStats()).forEach((v) => {
     if (v.type === 'inbound-rtp' && v.kind === 'audio') r.inbound = v.packetsReceived;
     if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
   });
   return r;
 };
+// Issue 10: the WebSocket under JsSIP closes (not through JsSIP, which then reconnects by itself after
+// connection_recovery_min_interval and registers again). Resolves once JsSIP is registered again.
+window.dropWebSocket = () => new Promise((resolve, reject) => {
+  const s = window.current;
+  let ended = '';
+  s.once('ended', (e) => { ended = e.originator + ' ' + e.cause; });
+  const timer = setTimeout(() => reject(new Error('JsSIP did not register again')), 30000);
+  const sent = window.sipOut.length;
+  window.ua.once('registered', () => {
+    clearTimeout(timer);
+    resolve({ established: s.isEstablished(), ended, reregistered: window.sipOut.slice(sent).some((l) => /^REGISTER /.test(l)) });
+  });
+  window.ua._transport.socket._ws.close();
+});
 window.answerIn = () => new Promise((resolve, reject) => {
   const wait = () => {
     if (!window.incoming) return setTimeout(wait, 20);
@@ -661,6 +693,7 @@ media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_por
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
 security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
+calls: {browser_reconnect_grace_ms: ${mode === 'limits' ? 0 : mode === 'browser-gone' ? 3000 : 10000}}
 logging: {components: {session: debug}}
 `);
 
@@ -796,6 +829,17 @@ logging: {components: {session: debug}}
       ({ result, sipp } = await inviteReplaces(page, media, gw, sipPort));
     } else if (mode === 'consult-transfer') {
       ({ result, sipp } = await consultTransfer(page, media, gw, sipPort));
+    } else if (mode === 'browser-reconnect' && direction === 'outbound') {
+      result = await page.evaluate(() => window.callKeep('sip:5000@rtcgate.invalid'));
+      await browserReconnect(page, media, gw);
+    } else if (RECONNECT_MODES.includes(mode)) {
+      sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-expect-bye.xml'),
+        '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
+        '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
+      result = await page.evaluate(() => window.answerIn());
+      if (mode === 'browser-reconnect') await browserReconnect(page, media, gw);
+      else if (mode === 'browser-reload') result = await browserReload(page, media, gw, wssPort);
+      else await browserGone(page, gw, sipp);
     } else if (direction === 'outbound') {
       result = await page.evaluate((early) => (early ? window.callEarly : window.callOut)('sip:5000@rtcgate.invalid'),
         mode === 'early-media');
@@ -1016,6 +1060,102 @@ async function iceRestart(page, genesys, gw) {
   check('Genesys hears the 440 Hz after the restart', Math.abs(hz - 440) <= 10, `${hz} Hz`);
   check('rtcgate logged the ICE restart', /browser ICE restart: answering with new ICE credentials/.test(gw.out));
   check('nothing of the ICE restart reached Genesys (no re-INVITE)', !/re-INVITE to Genesys/.test(gw.out));
+}
+
+// Issue 10: the page's WebSocket drops mid-call; JsSIP reconnects and registers again, the call goes on (audio both
+// ways through the gap and after it), then the agent hangs up over the new connection.
+async function browserReconnect(page, genesys, gw) {
+  const t0 = performance.now();
+  const c0 = await page.evaluate(() => window.counts(window.current));
+  const droppedAt = performance.now();
+  const r = await page.evaluate(() => window.dropWebSocket());
+  const backAt = performance.now();
+  check('JsSIP kept the call through the WebSocket drop and registered again', r.established && !r.ended && r.reregistered,
+    JSON.stringify(r));
+  await waitFor(() => /browser is back on connection \d+ \(registered again with the same Contact\) \d+ ms after connection \d+ closed: call resumed/.test(gw.out),
+    10000, 'rtcgate resuming the call');
+  await sleep(1500);
+  const after = await page.evaluate(() => window.measure(window.current));  // 1 s, then 2.5 s of tone detection
+  const c1 = await page.evaluate(() => window.counts(window.current));
+  const t1 = performance.now();
+  const gapS = (backAt - droppedAt) / 1000;
+  const gap = audioBetween(genesys, droppedAt, backAt);
+  check(`Genesys kept receiving the agent while its WebSocket was gone (>= 40 packets/s over ${gapS.toFixed(1)} s)`,
+    gap.length >= 40 * gapS, `${gap.length} packets`);
+  const tailS = (t1 - backAt) / 1000;
+  const tail = audioBetween(genesys, backAt, t1);
+  check(`Genesys receives the agent after the reconnect (>= 40 packets/s over ${tailS.toFixed(1)} s)`, tail.length >= 40 * tailS,
+    `${tail.length} packets`);
+  const hz = toneOf(tail.slice(-120));
+  check('Genesys hears the 440 Hz after the reconnect', Math.abs(hz - 440) <= 10, `${hz} Hz`);
+  const spanS = (t1 - t0) / 1000;
+  check(`browser kept receiving through the drop and after it (>= 40 packets/s over ${spanS.toFixed(1)} s)`,
+    c1.inbound - c0.inbound >= 40 * spanS, `${c1.inbound - c0.inbound} packets`);
+  check(`browser kept sending through the drop and after it (>= 40 packets/s over ${spanS.toFixed(1)} s)`,
+    c1.outbound - c0.outbound >= 40 * spanS, `${c1.outbound - c0.outbound} packets`);
+  check('browser hears Genesys 1 kHz after the reconnect', Math.abs(after.tone.hz - 1000) <= 10 && after.state === 'connected',
+    `${after.tone.hz} Hz, ${after.state}`);
+  // The agent hangs up: JsSIP's BYE goes over its new connection.
+  await page.evaluate(() => window.current.terminate());
+  await waitFor(() => /dialog with agent 1001 ended: BYE from the browser/.test(gw.out), 10000, 'the browser\'s BYE');
+  const inn = await page.evaluate(() => window.sipIn);
+  check('the agent\'s BYE over the new connection got 200', inn.some((l) => /^SIP\/2\.0 200 .*\| CSeq: \d+ BYE/i.test(l)),
+    JSON.stringify(inn.slice(-3)));
+  check('rtcgate kept the call for the reconnect', /connection \d+ closed with the call up: waiting 10000 ms for its browser to reconnect/.test(gw.out));
+  check('the agent\'s DN stayed registered upstream while it was offline',
+    /but a call waits for its browser to reconnect: DN 1001 stays registered/.test(gw.out) && !/unregistering DN 1001/.test(gw.out));
+}
+
+// Issue 10: the page is reloaded mid-call and registers again; rtcgate offers the call to it. Returns the new page's
+// measurement (the common checks then apply to the resumed call).
+async function browserReload(page, genesys, gw, wssPort) {
+  const before = await page.evaluate(() => window.sipIn.filter((l) => /^INVITE /.test(l)).length);
+  check('one INVITE before the reload', before === 1, before);
+  await page.reload();
+  const reloadedAt = performance.now();
+  check('the reloaded page registered again', (await page.evaluate((u) => window.register(u), `wss://127.0.0.1:${wssPort}`)) === 'registered');
+  const r = await page.evaluate(() => window.answerIn());
+  const resumedAt = performance.now();
+  const resumes = await page.evaluate(() => window.incomingResumes);
+  check('rtcgate offered the call to the new page with auto-answer, naming the old dialog',
+    /;answer-after=0/.test(r.callInfo || '') && resumes.length > 0, `${r.callInfo} / ${resumes}`);
+  check('rtcgate logged the resumption', /call resumed on the agent's new browser/.test(gw.out));
+  // Chrome closes the old page's media (DTLS close_notify) as it unloads; waiting for that BYE (5 s) must not end the
+  // resumed call: it is still up and carrying audio well after that.
+  await sleep(3000);
+  const later = await page.evaluate(() => window.measure(window.current));
+  check('the resumed call is still up and the new page hears 1 kHz', later.state === 'connected' &&
+    Math.abs(later.tone.hz - 1000) <= 10 && !/ending the call/.test(gw.out), `${later.state}, ${later.tone.hz} Hz`);
+  const tailS = (performance.now() - resumedAt) / 1000;
+  const tail = audioBetween(genesys, resumedAt, performance.now());
+  check(`Genesys receives the new page (>= 40 packets/s over ${tailS.toFixed(1)} s)`, tail.length >= 40 * tailS, tail.length);
+  check('Genesys hears the 440 Hz from the new page', Math.abs(toneOf(tail) - 440) <= 10, `${toneOf(tail)} Hz`);
+  const metric = await adminMetrics(gw);
+  check('the call counted as resumed on a new browser', metric('rtcgate_calls_resumed_on_new_browser_total') === 1,
+    metric('rtcgate_calls_resumed_on_new_browser_total'));
+  const lostS = (resumedAt - reloadedAt) / 1000;
+  console.log(`reload to resumed audio: ${lostS.toFixed(1)} s`);
+  await page.evaluate(() => window.current.terminate());
+  return r;
+}
+
+// Issue 10: the page goes without BYE; rtcgate ends the call (BYE to Genesys) when the reconnect grace ends, not
+// before, and keeps the DN registered until then. Asserted on the order of rtcgate's log lines.
+async function browserGone(page, gw, sipp) {
+  await page.close();
+  await Promise.race([sipp.exited, sleep(30000)]);
+  const lines = gw.out.split('\n');
+  const at = (re) => lines.findIndex((l) => re.test(l));
+  const waiting = at(/connection \d+ closed with the call up: waiting 3000 ms for its browser to reconnect/);
+  const expired = at(/browser did not reconnect within \d+ ms: ending the call/);
+  const legEnded = at(/browser leg ended: /);
+  const unreg = at(/unregistering DN 1001 upstream/);
+  check('rtcgate kept the call when the page went', waiting >= 0);
+  check('the call ended when the grace did, for that reason (BYE to Genesys then)',
+    waiting >= 0 && expired > waiting && legEnded > expired && /the agent's browser did not reconnect/.test(lines[legEnded] || ''),
+    (lines[legEnded] || '').replace(/.*browser leg ended: /, ''));
+  check('the DN stayed registered until the grace ended', at(/DN 1001 stays registered/) > waiting && (unreg < 0 || unreg > expired),
+    `unregistered at line ${unreg}, grace ended at ${expired}`);
 }
 
 // Genesys holds (sendonly, silent) longer than media.rtp_timeout_ms, retrieves with an offerless re-INVITE to a
@@ -1328,19 +1468,22 @@ async function finishGateway(gw) {
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
   // These modes make two calls (or refuse a second one): one id per call is not one id in the log.
   if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy'].includes(mode)) {
-    checkOneCallId(gw.out);
+    checkOneCallId(gw.out, RECONNECT_MODES.includes(mode));
   }
 }
 
 // Issue 9: from the line that creates the call on, every log line of both legs (WSS, SIP, session, ICE, DTLS, RTP)
 // carries the call's own id; the SIP Call-IDs appear only as logged values.
-function checkOneCallId(out) {
+// reregisters: lines of the agent's REGISTER on its new connection (logged under that REGISTER's own Call-ID) are
+// not call lines.
+function checkOneCallId(out, reregisters = false) {
   const lines = out.split('\n');
   const start = lines.findIndex((l) => / new call from /.test(l));
   const id = start >= 0 ? (lines[start].match(/ call=(\S+) /) || [])[1] : undefined;
   const others = new Set();
   let tagged = 0;
   for (const l of lines.slice(Math.max(start, 0))) {
+    if (reregisters && /\) registered on connection \d+|binding on connection \d+ removed/.test(l)) continue;
     const m = l.match(/ call=(\S+) /);
     if (!m) continue;
     tagged++;

@@ -15,8 +15,10 @@ namespace {
 
 struct RecordingTransport : SipTransport {
   std::vector<std::string> sent;
-  bool send(ConnectionId, std::string m) override {
+  std::vector<ConnectionId> to;  // the connection of each sent message
+  bool send(ConnectionId c, std::string m) override {
     sent.push_back(std::move(m));
+    to.push_back(c);
     return true;
   }
   void close(ConnectionId) override {}
@@ -417,6 +419,157 @@ TEST_F(DialogsTest, OfferlessInviteToBrowserAnswersTheOfferInTheAck) {
     }
     EXPECT_EQ(dialogs.size(), 0u);
   }
+}
+
+Registration binding(const std::string& user, const std::string& contact, ConnectionId connection) {
+  Registration r;
+  r.user = user;
+  r.contactUri = contact;
+  r.connection = connection;
+  return r;
+}
+
+// Issue 10, reconnect grace: the answered call from agent 1001 on connection 7 (JsSIP Contact x1@h7.invalid).
+class ReconnectTest : public DialogsTest {
+protected:
+  ReconnectTest() {
+    dialogs.setReconnectGrace(std::chrono::milliseconds(300));
+    dialogs.setGraceListener([this](const std::string& agent, bool waiting) {
+      keeps.push_back(agent + (waiting ? " waiting" : " done"));
+    });
+  }
+  std::string established() {
+    std::string tag = toTagOf(answered());
+    in(request("ACK", 1, tag, "ack1"));
+    return tag;
+  }
+  void on(ConnectionId c, const std::string& agent, const std::string& text) {
+    dialogs.onRequest(c, agent, parse(text));
+  }
+  std::vector<std::string> keeps;
+};
+
+TEST_F(ReconnectTest, DialogSurvivesTheConnectionAndResumesWhenTheSameUaRegistersAgain) {
+  std::string tag = established();
+  dialogs.connectionClosed(7);
+  EXPECT_TRUE(terminated.empty());
+  EXPECT_EQ(incoming->state(), BrowserDialog::State::Confirmed);
+  EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting"}));
+  // Genesys's DTMF during the gap waits for the browser.
+  size_t before = transport.sent.size();
+  EXPECT_TRUE(incoming->sendRequest("INFO", "application/dtmf-relay", "Signal=9\r\nDuration=300\r\n"));
+  EXPECT_EQ(transport.sent.size(), before);
+  // Another UA of the same agent (a reloaded page) is not this dialog's browser.
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));
+  EXPECT_EQ(transport.sent.size(), before);
+  // The same JsSIP UA registers on its new connection (its REGISTER Contact has no ;ob).
+  dialogs.agentRegistered(binding("1001", "sip:x1@h7.invalid;transport=ws", 9));
+  ASSERT_EQ(transport.sent.size(), before + 1);
+  EXPECT_EQ(transport.sent.back().rfind("INFO sip:x1@h7.invalid;transport=ws;ob SIP/2.0", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 9u);
+  EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting", "1001 done"}));
+  // Past the grace nothing ends the call; the browser's requests on the new connection are the dialog's.
+  test::pumpUntil(loop, [] { return false; }, std::chrono::milliseconds(500));
+  EXPECT_TRUE(terminated.empty());
+  on(9, "1001", request("UPDATE", 2, tag, "up1", "", "Session-Expires: 90;refresher=uac\r\n"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 9u);
+  incoming->hangup();
+  EXPECT_EQ(transport.sent.back().rfind("BYE ", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 9u);
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialogs_resumed_total", "").load(), 1u);
+}
+
+TEST_F(ReconnectTest, InDialogRequestFromTheSameAgentsNewConnectionMovesTheDialog) {
+  std::string tag = established();
+  dialogs.connectionClosed(7);
+  on(9, "1001", request("BYE", 2, tag, "bye1"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 200 OK", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 9u);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(terminated[0], "BYE from the browser");
+  EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting", "1001 done"}));
+}
+
+TEST_F(ReconnectTest, AnotherAgentsConnectionCannotTakeOverTheDialog) {
+  std::string tag = established();
+  // Neither while the agent's connection is up (not even another connection of the same agent: another tab), nor
+  // during the gap, nor unauthenticated.
+  on(8, "1002", request("BYE", 2, tag, "bye1"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 8u);
+  on(9, "1001", request("INFO", 3, tag, "i0"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  EXPECT_EQ(incoming->connection(), 7u);
+  dialogs.connectionClosed(7);
+  on(8, "1002", request("INVITE", 4, tag, "re1", kSdp));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  on(10, "", request("INFO", 5, tag, "i1"));
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 403", 0), 0u);
+  dialogs.agentRegistered(binding("1002", "sip:x1@h7.invalid;transport=ws", 8));  // even with the same Contact
+  EXPECT_TRUE(terminated.empty());
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_foreign_connection_total", "").load(), 4u);
+  // The dialog still waits for its own agent, and the grace ends it.
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return !terminated.empty(); }, std::chrono::seconds(3)));
+  EXPECT_NE(terminated[0].find("did not reconnect"), std::string::npos) << terminated[0];
+}
+
+TEST_F(ReconnectTest, GraceExpiryEndsTheCallAndDropsWhatWaited) {
+  established();
+  dialogs.connectionClosed(7);
+  for (int i = 0; i < 10; ++i) incoming->sendRequest("INFO", "application/dtmf-relay", "Signal=1\r\nDuration=100\r\n");
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_requests_dropped_total", "").load(), 2u);  // 8 wait at most
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return !terminated.empty(); }, std::chrono::seconds(3)));
+  EXPECT_NE(terminated[0].find("did not reconnect within"), std::string::npos) << terminated[0];
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialog_requests_dropped_total", "").load(), 10u);
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialogs_reconnect_expired_total", "").load(), 1u);
+  EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting", "1001 done"}));
+  EXPECT_EQ(dialogs.size(), 0u);
+}
+
+TEST_F(ReconnectTest, HangupDuringTheGapDeliversTheByeToTheReconnectedBrowser) {
+  std::string tag = established();
+  dialogs.connectionClosed(7);
+  incoming->hangup();  // e.g. Genesys hung up meanwhile
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(keeps, (std::vector<std::string>{"1001 waiting", "1001 done"}));
+  on(9, "1001", request("INFO", 2, tag, "i1"));  // the dialog is over for us
+  EXPECT_EQ(transport.sent.back().rfind("SIP/2.0 481", 0), 0u);
+  dialogs.agentRegistered(binding("1001", "sip:x1@h7.invalid;transport=ws", 9));
+  EXPECT_EQ(transport.sent.back().rfind("BYE sip:x1@h7.invalid;transport=ws;ob SIP/2.0", 0), 0u);
+  EXPECT_EQ(transport.to.back(), 9u);
+  EXPECT_EQ(dialogs.size(), 0u);
+}
+
+TEST_F(ReconnectTest, AnotherBrowserOfTheAgentIsReportedToTheWaitingDialogOnly) {
+  established();
+  std::vector<std::string> newBrowsers;
+  DialogEvents ev;
+  ev.onAgentNewBrowser = [&](const Registration& r) { newBrowsers.push_back(r.contactUri + "@" + std::to_string(r.connection)); };
+  incoming->setEvents(ev);
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));  // its connection is still up
+  EXPECT_TRUE(newBrowsers.empty());
+  dialogs.connectionClosed(7);
+  dialogs.agentRegistered(binding("1002", "sip:other@h9.invalid;transport=ws", 8));  // another agent
+  EXPECT_TRUE(newBrowsers.empty());
+  dialogs.agentRegistered(binding("1001", "sip:other@h9.invalid;transport=ws", 8));  // the page was reloaded
+  EXPECT_EQ(newBrowsers, (std::vector<std::string>{"sip:other@h9.invalid;transport=ws@8"}));
+  EXPECT_EQ(incoming->connection(), 7u);  // not moved: that browser has no such dialog
+}
+
+TEST_F(ReconnectTest, WithoutGraceOrBeforeTheAnswerTheConnectionEndsTheDialog) {
+  in(request("INVITE", 1, "", "inv1", kSdp));
+  incoming->respond(180, "Ringing");
+  dialogs.connectionClosed(7);  // still ringing: JsSIP has failed the INVITE on its side
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_EQ(terminated[0], "connection closed");
+  terminated.clear();
+  dialogs.setReconnectGrace(std::chrono::milliseconds(0));
+  in(request("INVITE", 1, "", "inv2", kSdp));
+  incoming->respond(200, "OK", kSdp);
+  dialogs.connectionClosed(7);
+  ASSERT_EQ(terminated.size(), 1u);
+  EXPECT_TRUE(keeps.empty());
 }
 
 }  // namespace

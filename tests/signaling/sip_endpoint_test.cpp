@@ -233,6 +233,72 @@ TEST_F(EndpointTest, ClosedConnectionUnregisters) {
   EXPECT_EQ(reasons[0], Registrar::Reason::ConnectionClosed);
 }
 
+// Issue 10: calls.browser_reconnect_grace_ms is read at start and on reload; the agent's dialog waits for it before
+// the closed connection's binding goes (so the DN is kept), and the same UA registering again resumes it.
+TEST_F(EndpointTest, ReconnectGraceFollowsTheConfigurationAndTheSameUaResumesTheCall) {
+  ASSERT_EQ(registered().rfind("SIP/2.0 200", 0), 0u);
+  std::vector<std::string> events;
+  endpoint->dialogs().setGraceListener([&](const std::string& a, bool w) { events.push_back(a + (w ? " waits" : " back")); });
+  registrar->addListener({nullptr, [&](const Registration& r, Registrar::Reason) { events.push_back(r.user + " unbound"); }});
+  auto call = [&](ConnectionId c) {
+    std::string ended;
+    auto d = endpoint->dialogs().invite(registrar->lookup("1001").at(0), "5001", "", {});
+    auto inv = SipMessage::parse(transport.sent.back().second);
+    EXPECT_TRUE(inv.message);
+    std::string via = SipMessage::encodeAll(reinterpret_cast<const sip_header_u*>(inv.message->sip()->sip_via));
+    send("SIP/2.0 200 OK\r\n" + via + "From: <sip:5001@rtcgate.invalid>;tag=" + inv.message->fromTag() +
+             "\r\nTo: <sip:1001@rtcgate.invalid>;tag=js1\r\nCall-ID: " + inv.message->callId() +
+             "\r\nCSeq: 1 INVITE\r\nContact: <sip:ab12cd34@q8x2v7.invalid;transport=ws;ob>\r\nContent-Length: 0\r\n\r\n",
+         c);
+    EXPECT_EQ(d->state(), BrowserDialog::State::Confirmed);
+    return d;
+  };
+  auto reload = [&](uint32_t graceMs) {
+    config::Config next = cfg;
+    next.calls.browserReconnectGraceMs = graceMs;
+    endpoint->applyConfig(next);
+  };
+  reload(0);
+  auto first = call(1);
+  endpoint->onConnectionClosed(1);
+  EXPECT_EQ(first->state(), BrowserDialog::State::Terminated);
+  EXPECT_EQ(events, (std::vector<std::string>{"1001 unbound"}));
+  events.clear();
+
+  reload(5000);
+  auto challenge = send(registerRequest("1001", 3, ""), 2);
+  ASSERT_EQ(send(registerRequest("1001", 4, authorization("1001", "demo-1001", nonceOf(challenge))), 2).rfind("SIP/2.0 200", 0), 0u);
+  auto second = call(2);
+  endpoint->onConnectionClosed(2);
+  EXPECT_EQ(second->state(), BrowserDialog::State::Confirmed);
+  EXPECT_EQ(events, (std::vector<std::string>{"1001 waits", "1001 unbound"}));  // kept before the binding goes
+  challenge = send(registerRequest("1001", 5, ""), 3);
+  ASSERT_EQ(send(registerRequest("1001", 6, authorization("1001", "demo-1001", nonceOf(challenge))), 3).rfind("SIP/2.0 200", 0), 0u);
+  EXPECT_EQ(second->connection(), 3u);
+  EXPECT_EQ(events.back(), "1001 back");
+  EXPECT_TRUE(second->sendRequest("INFO", "application/dtmf-relay", "Signal=1\r\nDuration=100\r\n"));
+  EXPECT_EQ(transport.sent.back().first, 3u);
+
+  // The browser's in-dialog request on yet another connection before any REGISTER there: challenged (a 481 would
+  // end JsSIP's call), then accepted with the agent's credentials, and the dialog moves there.
+  auto inv = SipMessage::parse(transport.sent[transport.sent.size() - 1].second);
+  auto info = [&](uint32_t cseq, const std::string& auth) {
+    return "INFO sip:rtcgate.invalid SIP/2.0\r\n" + std::string(kVia) + "Max-Forwards: 69\r\n"
+           "From: <sip:1001@rtcgate.invalid>;tag=js1\r\nTo: <sip:5001@rtcgate.invalid>;tag=" + inv.message->fromTag() +
+           "\r\nCall-ID: " + second->callId() + "\r\nCSeq: " + std::to_string(cseq) + " INFO\r\n" + auth +
+           "Content-Length: 0\r\n\r\n";
+  };
+  ASSERT_TRUE(inv.message);
+  endpoint->onConnectionClosed(3);
+  challenge = send(info(10, ""), 4);
+  ASSERT_EQ(challenge.rfind("SIP/2.0 401", 0), 0u) << challenge;
+  EXPECT_EQ(second->state(), BrowserDialog::State::Confirmed);
+  EXPECT_EQ(send(info(11, authorization("1001", "demo-1001", nonceOf(challenge), DigestAlgorithm::Md5, "INFO")), 4)
+                .rfind("SIP/2.0 200", 0),
+            0u);
+  EXPECT_EQ(second->connection(), 4u);
+}
+
 TEST_F(EndpointTest, OptionsOutsideADialogGets200WithAllow) {
   auto opt = std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "OPTIONS");
   auto r = send(opt);

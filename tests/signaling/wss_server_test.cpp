@@ -231,6 +231,44 @@ TEST_F(WssServerTest, GatewayCallsTheRegisteredJsSipWhichAnswersThenGatewayHangs
   EXPECT_NE(answer.find("a=setup:active"), std::string::npos);
 }
 
+// Issue 10: an answered call outlives the agent's WebSocket drop; stock JsSIP reconnects, registers again and the
+// call continues on the new connection (requests both ways), within calls.browser_reconnect_grace_ms.
+TEST_F(WssServerTest, JsSipCallSurvivesItsWebSocketDropAndContinuesOnTheNewConnection) {
+  auto& dialogs = server->endpoint().dialogs();
+  std::shared_ptr<BrowserDialog> call;
+  ConnectionId first = 0;
+  std::string ended;
+  int bindings = 0;
+  std::vector<std::string> waiting;
+  dialogs.setGraceListener([&](const std::string& agent, bool w) { waiting.push_back(agent + (w ? "+" : "-")); });
+  server->registrar().addListener(
+      {[&](const Registration& r) {
+         if (++bindings == 1) {
+           first = r.connection;
+           DialogEvents ev;
+           ev.onTerminated = [&](const std::string& why) { ended = why; };
+           call = dialogs.invite(r, "5001", kGatewaySdp, ev);
+           return;
+         }
+         // The browser is back (the dialog moves to its connection right after this binding): Genesys's DTMF.
+         loop.post([&] { call->sendRequest("INFO", "application/dtmf-relay", "Signal=9\r\nDuration=300\r\n"); });
+       },
+       nullptr});
+  auto run = node("jssip-reconnect");
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  EXPECT_EQ(run.results["answer"], "confirmed") << run.output;
+  EXPECT_EQ(run.results["reregistered"], "yes");
+  EXPECT_EQ(run.results["established_after_reconnect"], "yes") << run.output;
+  EXPECT_EQ(run.results["info"], "9/300") << run.output;
+  EXPECT_EQ(run.results["end"], "ended");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(ended, "BYE from the browser");
+  EXPECT_NE(call->connection(), first);
+  EXPECT_EQ(waiting, (std::vector<std::string>{"1001+", "1001-"}));
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialogs_resumed_total", "").load(), 1u);
+  EXPECT_EQ(metrics.counter("rtcgate_wss_dialogs_reconnect_expired_total", "").load(), 0u);
+}
+
 }  // namespace
 }  // namespace rtcgate::signaling
 

@@ -83,6 +83,7 @@ ice:
   gather_deadline_ms: 250
 codecs: {browser: [pcmu, opus], upstream: [pcma], passthrough: false, opus: {complexity: 3, fec: false}}
 security: {allowed_origins: ["https://agents.example"], max_calls: 10, max_calls_per_agent: 2}
+calls: {browser_reconnect_grace_ms: 0}
 logging: {level: debug, components: {sip: trace, nice: warn}, format: json}
 metrics: {enabled: false}
 )",
@@ -103,6 +104,8 @@ metrics: {enabled: false}
   EXPECT_EQ(c.security.maxCallsPerAgent, 2u);
   EXPECT_EQ(c.logging.settings.componentLevels.at(log::Component::Sip), spdlog::level::trace);
   EXPECT_EQ(c.logging.settings.format, "json");
+  EXPECT_EQ(c.calls.browserReconnectGraceMs, 0u);
+  EXPECT_EQ(Config{}.calls.browserReconnectGraceMs, 10000u);
 }
 
 TEST(ConfigLoader, SyntaxErrorHasPosition) {
@@ -129,6 +132,8 @@ TEST(ConfigLoader, OutOfRangeValuesAreRejected) {
   expectError("media:\n  rtp_port_max: 70000\n", 2, 17, "media.rtp_port_max", "out of range");
   expectError("codecs:\n  opus: {complexity: 11}\n", 2, 22, "codecs.opus.complexity", "out of range 0..10");
   expectError("media:\n  rtp_port_min: 30000\n  rtp_port_max: 20000\n", 2, 3, "media", "must not exceed");
+  expectError("calls:\n  browser_reconnect_grace_ms: 600000\n", 2, 31, "calls.browser_reconnect_grace_ms",
+              "out of range 0..120000");
   expectError("upstream:\n  session_timer: {min_se_s: 60}\n", 2, 29, "upstream.session_timer.min_se_s",
               "out of range 90..86400");
   expectError("upstream:\n  session_timer: {min_se_s: 120, expires_s: 100}\n", 2, 45, "upstream.session_timer.expires_s",

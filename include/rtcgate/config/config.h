@@ -176,6 +176,15 @@ struct Security {
   bool operator==(const Security&) const = default;
 };
 
+// Call policy between the two legs.
+struct Calls {
+  // How long a call outlives its agent's WebSocket connection (the browser's media may still be up): the agent's
+  // reconnected browser (same agent, same JsSIP Contact) resumes its dialogs within it, else Genesys gets a BYE.
+  // 0: BYE at once when the connection closes.
+  uint32_t browserReconnectGraceMs = 10000;
+  bool operator==(const Calls&) const = default;
+};
+
 struct Logging {
   log::Settings settings;
   bool operator==(const Logging&) const = default;
@@ -194,6 +203,7 @@ struct Config {
   Ice ice;
   Codecs codecs;
   Security security;
+  Calls calls;
   Logging logging;
   Metrics metrics;
   bool operator==(const Config&) const = default;

@@ -35,6 +35,8 @@ public:
     // The answer to a browser re-offer (applyBrowserReoffer): our transport for the answer (new ICE credentials
     // after an ICE restart, else the current ones, same DTLS role), or nullopt and why the offer was refused.
     std::function<void(std::optional<sdp::TransportParams> local, const std::string& error)> reofferLocal;
+    // restartBrowserLeg(): the new leg's transport for our offer to the agent's new browser.
+    std::function<void(const sdp::TransportParams& local)> browserLegRestarted;
   };
 
   MediaSession(EventLoop& worker, Setup setup, Events events);
@@ -49,6 +51,9 @@ public:
   // A browser re-offer (hold, ICE restart, refresh) on the established leg; reofferLocal follows, at once or once
   // the restarted ICE agent has new credentials.
   void applyBrowserReoffer(const sdp::TransportParams& remote);
+  // The agent's browser was replaced (page reload): a new browser leg (new ICE agent, DTLS, offerer) takes the old
+  // one's place under the running bridge and the Genesys leg; browserLegRestarted follows, then setBrowserRemote.
+  void restartBrowserLeg();
   bool setUpstreamRemote(const std::string& address, uint16_t port);
   // Starts the bridge, or reconfigures the running one (codec change: SSRC, sequence and timestamps continue).
   void startBridge(const codec::BridgeCodecs& codecs);
@@ -68,6 +73,7 @@ public:
 
 private:
   void maybeReady();
+  std::unique_ptr<media::BrowserLeg> makeBrowserLeg(media::LegRole role);
 
   EventLoop& loop_;
   Setup setup_;
@@ -79,6 +85,7 @@ private:
   bool remoteSet_ = false;
   std::string browserUfrag_, browserPwd_;  // the browser's current ICE credentials (a change is an ICE restart)
   bool reofferPending_ = false;            // an ICE restart: the next local description answers the re-offer
+  bool restartPending_ = false;            // restartBrowserLeg: the next local description is for the new offer
   bool readySent_ = false;
   bool holdFill_ = false;
   bool closed_ = false;

@@ -137,8 +137,15 @@ private:
   // replacedUpstream_ (ended by Genesys, or by us after a grace period).
   void spliceUpstream(std::shared_ptr<sip::UpstreamCall> call, const GenesysMedia& g,
                       std::pair<codec::CodecId, uint8_t> up);
+  // The agent's browser was replaced while the call waited for it to reconnect (page reload): a new browser leg
+  // and a fresh INVITE to the new browser (auto-answer), bridged to the unchanged Genesys leg (session_resume.cpp).
+  void resumeOnNewBrowser(const signaling::Registration& registration);
+  void onResumeOfferReady(const sdp::TransportParams& local);
+  void onResumeResponse(int status, const std::string& sdp);
   template <typename Fn>
   void onMedia(Fn fn);
+  // onMedia for code outside session.cpp (the template is defined there).
+  void postToMedia(std::function<void(MediaSession&)> fn);
   void releaseMedia();
   void closeIfDone();
 
@@ -198,6 +205,8 @@ private:
   std::shared_ptr<sip::UpstreamCall> replacedUpstream_;  // the Genesys dialog a transfer replaced, until it ends
   Timer replacedByeTimer_;                               // BYE for the replaced dialog if Genesys does not send one
   bool upstreamEndedDuringTransfer_ = false;             // the old dialog ended while transferCall_ was pending
+  bool resuming_ = false;          // a fresh INVITE to the agent's new browser is under way
+  std::string resumedFromCallId_;  // the browser Call-ID of the dialog it replaces
 };
 
 }  // namespace rtcgate::session

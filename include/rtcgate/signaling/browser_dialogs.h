@@ -44,6 +44,9 @@ struct DialogEvents {
   std::function<void(const std::string& contentType, const std::string& body)> onInfo;
   // REFER inside the confirmed dialog. Without this callback REFER gets 405.
   std::function<void(const ReferRequest& refer)> onRefer;
+  // The dialog waits for its browser to reconnect (calls.browser_reconnect_grace_ms) and the agent registered a
+  // different browser (another JsSIP UA: the page was reloaded, the old call and media are gone with it).
+  std::function<void(const Registration& registration)> onAgentNewBrowser;
   // The dialog is over (BYE, CANCEL, failure response, no ACK, connection lost). Called once; the dialog is dead.
   std::function<void(const std::string& why)> onTerminated;
 };
@@ -66,6 +69,8 @@ public:
   // FromBrowser: the INVITE's offer (empty for an offerless INVITE) and the dialed user (Request-URI user).
   const std::string& remoteOffer() const { return remoteOffer_; }
   const std::string& target() const { return target_; }
+  // The browser's connection closed with the call up and the reconnect grace runs.
+  bool waitingForReconnect() const { return detached_ && !terminated_; }
 
   void setEvents(DialogEvents events) { events_ = std::move(events); }
 
@@ -81,6 +86,7 @@ public:
   void acknowledge(std::string sdp);
   // Send a request inside the confirmed dialog (e.g. INFO application/dtmf-relay). False when not possible.
   // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
+  // While the browser's connection is gone (reconnect grace) a few requests wait for it; more are dropped (false).
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
   // Answer the pending REFER (202, or a failure). Nothing when none is pending.
   void answerRefer(int status, std::string_view reason);
@@ -97,8 +103,18 @@ private:
                            std::string_view contentType, std::string_view body, bool ack = false,
                            std::string_view extraHeaders = {}) const;
   void sendFinalAndTrack(std::string response);
-  void terminate(const std::string& why);
+  // linger: the dialog is over for the session, but stays known until its parked BYE reaches the reconnected
+  // browser or the reconnect grace ends.
+  void terminate(const std::string& why, bool linger = false);
   bool retransmit();
+  // Reconnect grace (browser_reconnect.cpp): the connection closed with the call up, the agent's browser came back
+  // on `connection`, a request built while it was gone.
+  void detach(std::chrono::milliseconds grace);
+  void rebind(ConnectionId connection, std::string_view how);
+  bool sendOrPark(std::string request, std::string_view method);
+  void graceExpired();
+  void holdAgent(bool hold);
+  void dropParked(std::string_view why);
 
   BrowserDialogs& owner_;
   Direction direction_;
@@ -131,6 +147,13 @@ private:
   Timer timeoutTimer_;  // ToBrowser: Timer B (no final response)
   bool finalSent_ = false;
   bool terminated_ = false;
+  // Reconnect grace: no connection to the browser; requests for it wait in parked_ until it comes back.
+  bool detached_ = false;
+  bool lingering_ = false;
+  bool holdsAgent_ = false;  // counted in BrowserDialogs::detachedByAgent_
+  std::chrono::steady_clock::time_point detachedAt_;
+  std::vector<std::string> parked_;
+  Timer graceTimer_;
   DialogEvents events_;
 };
 
@@ -157,7 +180,18 @@ public:
 
   void onRequest(ConnectionId connection, const std::string& agent, std::unique_ptr<SipMessage> request);
   void onResponse(ConnectionId connection, const SipMessage& response);
+  // Confirmed dialogs on the connection wait `reconnectGrace` for the agent's browser to come back (0: they end).
   void connectionClosed(ConnectionId connection);
+  // The agent registered a binding: its dialogs with that Contact (the same JsSIP UA, which reconnected) now use
+  // its connection and requests parked for them are sent; its dialogs waiting for another UA hear onAgentNewBrowser.
+  void agentRegistered(const Registration& registration);
+
+  void setReconnectGrace(std::chrono::milliseconds grace) { reconnectGrace_ = grace; }
+  // Told when an agent gets its first dialog waiting for a reconnect (true) and when its last one stops waiting
+  // (false): the agent's DN stays registered upstream meanwhile.
+  void setGraceListener(std::function<void(const std::string& agent, bool waiting)> listener) {
+    graceListener_ = std::move(listener);
+  }
 
   size_t size() const { return dialogs_.size(); }
   // RFC 3261 T1 (2xx retransmission base) and 64*T1 (ACK wait, Timer B); shorter values are for tests.
@@ -173,6 +207,12 @@ private:
   // An in-dialog REFER (browser_refer.cpp).
   void onRefer(ConnectionId connection, const std::string& agent, const std::shared_ptr<BrowserDialog>& dialog,
                std::unique_ptr<SipMessage> request);
+  // An in-dialog request on another connection than the dialog's: accepted only from the same agent while the
+  // dialog waits for its browser to reconnect (the dialog moves there); anything else is refused (403), so no
+  // connection can take over another agent's call.
+  bool acceptFromConnection(BrowserDialog& dialog, ConnectionId connection, const std::string& agent,
+                            const std::string& method);
+  void agentWaiting(const std::string& agent, bool waiting);
   void reply(ConnectionId connection, const SipMessage& request, int status, std::string_view reason,
              const std::vector<std::string>& headers = {});
 
@@ -182,6 +222,14 @@ private:
   // Keyed by Call-ID + our tag (our tag is chosen before the dialog exists, so it identifies it from the start).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<BrowserDialog>> dialogs_;
   std::atomic<uint64_t>& unknownDialog_;
+  std::chrono::milliseconds reconnectGrace_{0};
+  std::function<void(const std::string& agent, bool waiting)> graceListener_;
+  std::map<std::string, int> detachedByAgent_;
+  std::atomic<uint64_t>& detachedTotal_;
+  std::atomic<uint64_t>& resumedTotal_;
+  std::atomic<uint64_t>& graceExpiredTotal_;
+  std::atomic<uint64_t>& parkedDropped_;
+  std::atomic<uint64_t>& foreignConnection_;
   std::chrono::milliseconds t1_{500};
   std::chrono::milliseconds timerB_{32000};
 };

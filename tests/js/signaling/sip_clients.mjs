@@ -328,6 +328,41 @@ async function jssipCallOut() {
   done();
 }
 
+async function jssipReconnect() {
+  // Issue 10: rtcgate calls the registered JsSIP, which answers; then its WebSocket drops (the TCP connection is
+  // destroyed, no close frame). JsSIP keeps the established call, reconnects and registers again; rtcgate's INFO
+  // reaches it on the new connection, and its BYE goes over that connection.
+  const ua = jssipUa('1001', 'demo-1001', { register: true, connection_recovery_min_interval: 1,
+    connection_recovery_max_interval: 1 });
+  const incoming = once(ua, 'newRTCSession');
+  const r = once(ua, 'registered', 'registrationFailed');
+  await started(ua);
+  result('register', (await r).event);
+  const { arg } = await incoming;
+  const session = arg.session;
+  const confirmed = once(session, 'confirmed', 'failed');
+  session.answer(NO_MEDIA);
+  result('answer', (await confirmed).event);
+  const infos = [];
+  // An INFO application/dtmf-relay is JsSIP's newDTMF.
+  session.on('newDTMF', (e) => { if (e.originator === 'remote') infos.push(`${e.dtmf.tone}/${e.dtmf.duration}`); });
+  let endedEarly = '';
+  session.on('ended', (e) => { endedEarly = endedEarly || `ended-${e.originator}`; });
+  const back = once(ua, 'registered');
+  ua._transport.socket._ws.terminate();
+  await back;
+  result('reregistered', 'yes');
+  for (let i = 0; i < 150 && infos.length === 0 && !endedEarly; ++i) await wait(20);
+  result('established_after_reconnect', session.isEstablished() && !endedEarly ? 'yes' : `no_${endedEarly}`);
+  result('info', infos[0] || 'none');
+  const ended = once(session, 'ended', 'failed');
+  session.terminate();
+  result('end', `${(await ended).event}`);
+  await wait(100);
+  ua.stop();
+  done();
+}
+
 async function certificate() {
   // The subject of the certificate a new TLS connection is served.
   const tls = await import('node:tls');
@@ -583,6 +618,7 @@ const scenarios = {
   'liveness-silent': livenessSilent,
   'jssip-call-in': jssipCallIn,
   'jssip-call-out': jssipCallOut,
+  'jssip-reconnect': jssipReconnect,
   'jssip-register': jssipRegister,
   'jssip-bad-password': jssipBadPassword,
   'jssip-token': () => jssipToken(process.argv[5] || ''),
