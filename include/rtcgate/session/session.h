@@ -10,6 +10,7 @@
 #include "rtcgate/media/browser_leg.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/token_bucket.h"
 #include "rtcgate/core/worker_pool.h"
 #include "rtcgate/session/call_state_machine.h"
 #include "rtcgate/session/sdp_builder.h"
@@ -147,6 +148,13 @@ private:
   bool genesysReceives_ = true;      // Genesys's SDP: it wants media from us
   bool browserDone_ = false;
   bool upstreamDone_ = false;
+  // Genesys digits relayed to the browser as INFO: a person dials at most a few per second (ITU-T Q.24 minimum
+  // 40 ms tone + 40 ms pause gives 12.5/s); anything beyond a burst of 20 at 13/s is dropped and counted.
+  static constexpr double kDtmfToBrowserPerSecond = 13;
+  static constexpr double kDtmfToBrowserBurst = 20;
+  TokenBucket dtmfToBrowserLimit_{kDtmfToBrowserPerSecond, kDtmfToBrowserBurst};
+  std::atomic<uint64_t>* dtmfToBrowserDropped_;
+  bool dtmfDropLogged_ = false;
 };
 
 }  // namespace rtcgate::session
