@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "rtcgate/core/address.h"
 #include "rtcgate/core/log.h"
 
 namespace rtcgate::admin {
@@ -80,6 +81,9 @@ AdminHttp::AdminHttp(EventLoop& control, const config::Endpoint& bind, Metrics& 
   info.user = this;
   // The GLib event-loop plugin (package libwebsockets-evlib-glib) runs lws on our control context.
   info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+  // lws 4.1 binds an IPv4 `iface` on its IPv6 socket as in6addr_any, i.e. every interface (warmcat/libwebsockets
+  // #2290): a loopback-only admin listener would be reachable from the DMZ. IPv4 addresses get an IPv4 socket.
+  if (auto a = IpAddress::parse(bind.address); a && !a->isV6()) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   void* loops[] = {control.glibLoop()};
   info.foreign_loops = loops;
   info.vhost_name = "admin";

@@ -404,7 +404,13 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   }
   Config c;
   Field top(root, "", sourceName);
-  if (root.IsNull()) return c;  // an empty file is the all-defaults config
+  // An empty file (or one of comments only) is a mistake, not a wish for defaults: a truncated deploy or a failed
+  // template would otherwise start, or reload into, a gateway with no agents and every call refused. "{}" asks for
+  // the defaults explicitly.
+  if (root.IsNull())
+    throw ConfigError(sourceName, 0, 0, "",
+                      "the file has no settings (empty or comments only); refusing it. Write {} for all defaults, "
+                      "or start from `rtcgate --print-default-config`");
   MapReader m(top);
   if (auto v = m.optional("listeners")) parseListeners(*v, c);
   if (auto v = m.optional("upstream")) parseUpstream(*v, c);

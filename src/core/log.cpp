@@ -19,6 +19,23 @@ constexpr std::array<const char*, static_cast<size_t>(Component::Count)> kNames 
 
 thread_local std::string tlsCallId;
 
+// Text lines carry bytes from the network (Call-IDs, URIs, headers, library messages). Whatever a call site did,
+// a control byte never reaches the line as is: CR/LF would forge log lines, ESC would drive the operator's
+// terminal. They become \xNN here, for every logger and every third-party message (defence in depth behind
+// log::escaped, which call sites use for values they know are foreign).
+void appendTextEscaped(spdlog::memory_buf_t& dest, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      dest.append(esc, esc + 4);
+    } else {
+      dest.push_back(ch);
+    }
+  }
+}
+
 // `%*` in the pattern: "call=<id> " when a CallScope is open on this thread, nothing otherwise.
 class CallIdFlag final : public spdlog::custom_flag_formatter {
 public:
@@ -26,10 +43,19 @@ public:
     if (tlsCallId.empty()) return;
     static constexpr std::string_view kPrefix = "call=";
     dest.append(kPrefix.data(), kPrefix.data() + kPrefix.size());
-    dest.append(tlsCallId.data(), tlsCallId.data() + tlsCallId.size());
+    appendTextEscaped(dest, tlsCallId);
     dest.push_back(' ');
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<CallIdFlag>(); }
+};
+
+// `%V` in the text pattern: the message with control bytes escaped.
+class TextMessageFlag final : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    appendTextEscaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<TextMessageFlag>(); }
 };
 
 // JSON string escaping for the `%J` flag (the message) and call ids.
@@ -89,7 +115,8 @@ std::unique_ptr<spdlog::formatter> makeFormatter(const std::string& format) {
     f->add_flag<JsonMessageFlag>('J').add_flag<JsonCallFlag>('*').set_pattern(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","thread":"%t","component":"%n"%*,"msg":"%J"})");
   } else {
-    f->add_flag<CallIdFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] [%n] %*%v");
+    f->add_flag<CallIdFlag>('*').add_flag<TextMessageFlag>('V').set_pattern(
+        "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] [%n] %*%V");
   }
   return f;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "rtcgate/codec/dtmf.h"
 #include "rtcgate/core/log.h"
@@ -45,7 +46,13 @@ const char* reasonFor(uint16_t code) {
 }  // namespace
 
 Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction direction, std::function<void(Session&)> closed)
-    : deps_(deps), config_(std::move(config)), direction_(direction), closed_(std::move(closed)) {
+    : deps_(deps),
+      config_(std::move(config)),
+      direction_(direction),
+      closed_(std::move(closed)),
+      dtmfToBrowserDropped_(&deps.mediaContext.metrics->counter(
+          "rtcgate_dtmf_to_browser_dropped_total",
+          "RFC 4733 digits from Genesys not relayed to the browser: above the per-call rate cap")) {
   std::random_device rd;
   sdpSessionId_ = (static_cast<uint64_t>(rd()) << 20) ^ rd();
 }
@@ -262,9 +269,18 @@ void Session::openMedia(media::LegRole role) {
   };
   events.dtmfFromUpstream = [toControl](char digit, uint16_t durationMs) {
     toControl([digit, durationMs](Session& s) {
-      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration.
-      if (s.dialog_)
-        s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, durationMs));
+      // RFC 4733 digits from Genesys reach JsSIP as INFO (its newDTMF event), with their duration. Each becomes a
+      // SIP request over the agent's WebSocket, so their rate is capped: a flood of events on the media port (anyone
+      // who can send UDP there) must not become a flood of INFO.
+      if (!s.dialog_) return;
+      if (!s.dtmfToBrowserLimit_.take(TokenBucket::Clock::now())) {
+        s.dtmfToBrowserDropped_->fetch_add(1, std::memory_order_relaxed);
+        if (!std::exchange(s.dtmfDropLogged_, true))
+          lg()->warn("RFC 4733 digits from Genesys above {}/s (burst {}): the excess is not relayed to the browser",
+                     kDtmfToBrowserPerSecond, kDtmfToBrowserBurst);
+        return;
+      }
+      s.dialog_->sendRequest("INFO", "application/dtmf-relay", codec::formatDtmfRelay(digit, durationMs));
     });
   };
   std::optional<sdp::TransportParams> remote;

@@ -5,6 +5,9 @@
 #include <sofia-sip/sip.h>
 #include <strings.h>
 
+#include <charconv>
+#include <optional>
+
 #include "rtcgate/signaling/sip_message.h"
 
 namespace rtcgate::signaling {
@@ -14,6 +17,15 @@ namespace {
 constexpr auto kNonceLifetime = std::chrono::seconds(300);
 
 bool schemeIs(const char* scheme, const char* name) { return scheme != nullptr && ::strcasecmp(scheme, name) == 0; }
+
+// nc: exactly 8 hex digits (RFC 7616 §3.4).
+std::optional<uint32_t> parseNonceCount(const std::string& nc) {
+  if (nc.size() != 8) return std::nullopt;
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(nc.data(), nc.data() + nc.size(), v, 16);
+  if (ec != std::errc() || p != nc.data() + nc.size()) return std::nullopt;
+  return v;
+}
 
 }  // namespace
 
@@ -42,8 +54,22 @@ const AgentAuthenticator::Account* AgentAuthenticator::findAccount(const std::st
   return nullptr;
 }
 
-std::vector<std::string> AgentAuthenticator::challenges(bool stale) const {
-  std::string nonce = nonces_.issue(now());
+void AgentAuthenticator::rememberNonce(const std::string& nonce, int64_t issuedUnix) {
+  // Issuance order is time order: expired nonces are at the front.
+  while (!issuedOrder_.empty()) {
+    auto it = issued_.find(issuedOrder_.front());
+    const bool expired = it == issued_.end() || issuedUnix - it->second.issuedUnix > kNonceLifetime.count();
+    if (!expired && issued_.size() < kMaxIssuedNonces) break;
+    if (it != issued_.end()) issued_.erase(it);
+    issuedOrder_.pop_front();
+  }
+  if (issued_.emplace(nonce, IssuedNonce{issuedUnix, 0}).second) issuedOrder_.push_back(nonce);
+}
+
+std::vector<std::string> AgentAuthenticator::challenges(bool stale) {
+  const auto issuedAt = now();
+  std::string nonce = nonces_.issue(issuedAt);
+  rememberNonce(nonce, std::chrono::duration_cast<std::chrono::seconds>(issuedAt.time_since_epoch()).count());
   std::vector<std::string> out;
   // RFC 8760 3: the preferred algorithm first. Stock JsSIP 3.x and SIP.js 0.21 keep only the LAST
   // WWW-Authenticate (their parsers' setHeader() overwrites) and abort unless it is MD5, so MD5 must come last.
@@ -87,7 +113,13 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
     }
     if (!schemeIs(au->au_scheme, "Digest")) continue;
     auto creds = parseDigestParams(au->au_params);
-    if (!creds || creds->realm != kRealm) {
+    // We only ever offer qop=auth; without it (RFC 2069) there is no nonce-count to stop a replay.
+    if (!creds || creds->realm != kRealm || creds->qop.empty()) {
+      failed = true;
+      continue;
+    }
+    // RFC 7616 §3.4.6 / RFC 3261 22.4: the digest covers the Request-URI it names, which must be this request's.
+    if (creds->uri != request.requestUri()) {
       failed = true;
       continue;
     }
@@ -127,6 +159,17 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
       stale = true;
       continue;
     }
+    auto issued = issued_.find(creds->nonce);
+    if (issued == issued_.end()) {
+      stale = true;  // ours, but forgotten: the client retries with a fresh nonce without asking the user
+      continue;
+    }
+    const auto nc = parseNonceCount(creds->nc);
+    if (!nc || *nc <= issued->second.highestNc) {
+      failed = true;  // a nonce-count used before with this nonce: a replay
+      continue;
+    }
+    issued->second.highestNc = *nc;
     out.kind = Outcome::Kind::Authenticated;
     out.user = user;
     out.dn = account->dn;

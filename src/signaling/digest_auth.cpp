@@ -4,8 +4,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <strings.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -142,17 +144,27 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string NonceSigner::issue(Clock::time_point now) const {
-  std::string issued = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  return issued + "." + base64UrlEncode(hmacSha256(key_, "nonce:" + issued));
+  // A random salt makes every nonce unique (two challenges in one second must not share one: the replay check
+  // tracks nonce-counts per nonce).
+  std::string salt(9, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1) {
+    static std::atomic<uint64_t> counter{0};
+    salt = std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+  }
+  std::string head = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) +
+                     "." + base64UrlEncode(salt);
+  return head + "." + base64UrlEncode(hmacSha256(key_, "nonce:" + head));
 }
 
 NonceSigner::Check NonceSigner::check(std::string_view nonce, Clock::time_point now) const {
-  auto dot = nonce.find('.');
-  if (dot == std::string_view::npos) return Check::Invalid;
-  auto issued = parseInt(nonce.substr(0, dot));
+  // "<issued>.<salt>.<mac>"
+  const auto first = nonce.find('.');
+  const auto last = nonce.rfind('.');
+  if (first == std::string_view::npos || last == first) return Check::Invalid;
+  auto issued = parseInt(nonce.substr(0, first));
   if (!issued) return Check::Invalid;
-  std::string expected = base64UrlEncode(hmacSha256(key_, "nonce:" + std::string(nonce.substr(0, dot))));
-  if (!constantTimeEquals(expected, nonce.substr(dot + 1))) return Check::Invalid;
+  std::string expected = base64UrlEncode(hmacSha256(key_, "nonce:" + std::string(nonce.substr(0, last))));
+  if (!constantTimeEquals(expected, nonce.substr(last + 1))) return Check::Invalid;
   int64_t nowS = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   if (*issued > nowS + 5) return Check::Invalid;  // from the future: not ours (allow small clock steps)
   if (nowS - *issued > lifetime_.count()) return Check::Stale;

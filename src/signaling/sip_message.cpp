@@ -114,6 +114,23 @@ std::string SipMessage::method() const {
   return {};
 }
 
+std::string SipMessage::requestUri() const {
+  const sip_request_t* rq = sip_->sip_request;
+  if (rq == nullptr) return {};
+  // The request line as received: "METHOD SP Request-URI SP SIP/2.0" (RFC 3261 25.1). Digest's uri= must equal it
+  // as sent, so it is taken from the raw text, not from sofia's re-encoding of the parsed URL.
+  if (rq->rq_common->h_data != nullptr && rq->rq_common->h_len > 0) {
+    std::string_view line(static_cast<const char*>(rq->rq_common->h_data), rq->rq_common->h_len);
+    const auto first = line.find(' ');
+    const auto last = line.rfind(" SIP/");
+    if (first != std::string_view::npos && last != std::string_view::npos && last > first + 1)
+      return std::string(line.substr(first + 1, last - first - 1));
+  }
+  char buf[1024];
+  const isize_t n = url_e(buf, sizeof(buf), rq->rq_url);
+  return n > 0 && static_cast<size_t>(n) < sizeof(buf) ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 int SipMessage::status() const { return sip_->sip_status != nullptr ? sip_->sip_status->st_status : 0; }
 
 std::string SipMessage::callId() const {

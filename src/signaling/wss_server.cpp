@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "rtcgate/core/address.h"
 #include "rtcgate/core/c_handle.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/crypto/self_signed_certificate.h"
@@ -139,6 +140,10 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     vinfo.keepalive_timeout = static_cast<int>(info.timeout_secs);
     // Per vhost too: without it lws 4.1 silently serves the vhost in plain text.
     vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    // lws 4.1 binds an IPv4 `iface` on its IPv6 socket as in6addr_any, i.e. every interface (warmcat/libwebsockets
+    // #2290). IPv4 addresses get an IPv4 socket, so the listener is only where the config puts it.
+    if (auto a = IpAddress::parse(l->config.bind.address); a && !a->isV6())
+      vinfo.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     if (l->config.tlsCertFile.empty()) {
       if (generatedCert_.empty()) {
         crypto::SelfSignedRequest request;

@@ -164,6 +164,18 @@ std::string sipExchange(const std::string& fromIp, uint16_t port, const std::str
   return reply;
 }
 
+// True when a TCP connection to ip:port is accepted (loopback: an answer either way comes at once).
+bool tcpConnects(const std::string& ip, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  inet_pton(AF_INET, ip.c_str(), &to.sin_addr);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0;
+  ::close(fd);
+  return ok;
+}
+
 const char* kOptions =
     "OPTIONS sip:healthcheck@127.0.0.1 SIP/2.0\r\n"
     "Via: SIP/2.0/UDP LOCALIP:LOCALPORT;branch=z9hG4bK-lb-1;rport\r\n"
@@ -316,6 +328,54 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   EXPECT_NE(d.err().find("agent 1001 online: registering DN 1001 upstream"), std::string::npos) << d.err();
   EXPECT_NE(d.err().find("unregistering DN 1001 upstream"), std::string::npos) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// Issue 11: lws 4.1 listened on every interface (*:8443, *:8089) whatever the configured address, so the plain-HTTP
+// admin listener meant for loopback was reachable from the DMZ. 127.0.0.2 is another local address: a listener on
+// 127.0.0.1 only must refuse it.
+TEST(DaemonProcess, ListenersAcceptConnectionsOnlyOnTheirConfiguredAddress) {
+  std::string config = std::string(kConfig) + "  allowed_origins: [\"https://app.example\"]\n"
+                                              "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\"}]\n";
+  config.replace(config.find("listeners:\n"), 11, "listeners:\n  wss: [{address: 127.0.0.1, port: 0}]\n");
+  RunningDaemon daemon(config);
+  auto& [dir, notify, d] = daemon;
+  (void)dir;
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  const uint16_t admin = adminPortFrom(ready), wss = portFrom(ready, "wss");
+  ASSERT_NE(admin, 0) << ready;
+  ASSERT_NE(wss, 0) << ready;
+  EXPECT_TRUE(tcpConnects("127.0.0.1", admin));
+  EXPECT_TRUE(tcpConnects("127.0.0.1", wss));
+  EXPECT_FALSE(tcpConnects("127.0.0.2", admin)) << "the admin listener answers on an address it was not given";
+  EXPECT_FALSE(tcpConnects("127.0.0.2", wss)) << "the WSS listener answers on an address it was not given";
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// Issue 11: an empty file was a valid all-defaults config, and a SIGHUP onto it removed every agent.
+TEST(DaemonProcess, AnEmptyConfigFileIsRefusedByCheckConfigAndByReload) {
+  test::TempDir dir;
+  auto empty = dir.write("empty.yaml", "# nothing here yet\n");
+  Child check({RTCGATE_BINARY, "--check-config", empty}, dir.path());
+  EXPECT_EQ(check.wait(5s), 2);
+  EXPECT_NE(check.err().find("the file has no settings"), std::string::npos) << check.err();
+
+  RunningDaemon daemon(kConfig);
+  auto& [ddir, notify, d] = daemon;
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  ddir.write("rtcgate.yaml", "");
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  ASSERT_FALSE(notify.waitFor("RELOADING=1").empty());
+  ASSERT_FALSE(notify.waitFor("READY=1").empty());
+  EXPECT_TRUE(d.running());
+  EXPECT_NE(d.err().find("reload refused"), std::string::npos) << d.err();
+  std::string body;
+  ASSERT_EQ(test::httpGet(adminPortFrom(ready), "/metrics", &body), 200);
+  EXPECT_NE(body.find("rtcgate_config_reload_failures_total 1\n"), std::string::npos) << body;
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }

@@ -6,7 +6,15 @@
 // is gone at the end: teardown from each state and direction, re-offers with glare, admission.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "media/leg_harness.h"
 #include "rtcgate/core/worker_pool.h"
@@ -17,6 +25,7 @@
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_message.h"
 #include "rtcgate/sip/sip_stack.h"
+#include "support/rtp_builder.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
 
@@ -267,12 +276,26 @@ protected:
     return p;
   }
   // SIPp as Genesys calling the agent's DN (UAC).
-  std::unique_ptr<test::SippProcess> uac(const std::string& name) {
-    return std::make_unique<test::SippProcess>(
-        dir.path(), test::scenario(name),
-        std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
-                                 std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s",
-                                 "1001", "-m", "1", "-timeout", "30s", "-timeout_error"});
+  std::unique_ptr<test::SippProcess> uac(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                                  std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s",
+                                  "1001", "-m", "1", "-timeout", "30s", "-timeout_error"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
+  }
+  // With -trace_msg, SIPp logs every message into its directory: rtcgate's RTP port from the SDP of its 200.
+  uint16_t rtpPortFromSippTrace() {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().string().find("_messages.log") == std::string::npos) continue;
+      std::ifstream in(entry.path());
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      const std::string text = buf.str();
+      auto ok = text.find("SIP/2.0 200 OK");
+      auto m = ok == std::string::npos ? std::string::npos : text.find("m=audio ", ok);
+      if (m != std::string::npos) return static_cast<uint16_t>(std::atoi(text.c_str() + m + 8));
+    }
+    return 0;
   }
   int finish(test::SippProcess& p) {
     EXPECT_TRUE(p.started()) << "sipp could not be started (is sip-tester installed?)";
@@ -456,6 +479,53 @@ TEST_F(SessionCallTest, GenesysCallThatTheBrowserNeverAnswersFailsTowardGenesys)
   ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();
   EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 11: 2,000 RFC 4733 events arriving at the call's RTP port (from Genesys's address; anyone able to send UDP
+// there could do it) became 2,000 SIP INFO requests to the browser. They are capped per call: a burst of 20, then
+// 13/s; the rest is dropped and counted.
+TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrowser) {
+  registerAgent();
+  auto genesys = uac("session_uac_call_dn_hold_4s.xml", {"-trace_msg"});
+  ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
+  const std::string invite = *browser->find("INVITE ");
+  const size_t before = browser->mark();
+  browser->respond(invite, 200, "OK", browser->answer(bodyOf(invite)));
+  ASSERT_TRUE(browser->wait(loop, "ACK ", before));
+  uint16_t rtpPort = 0;
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return (rtpPort = rtpPortFromSippTrace()) != 0; }, 10s))
+      << genesys->output();
+
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(rtpPort);
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  constexpr int kEvents = 2000;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kEvents; ++i) {
+    // One whole event per packet: digit 1, end bit, 40 ms (320 ticks); each event has its own timestamp.
+    const uint8_t payload[4] = {1, 0x80 | 10, 0x01, 0x40};
+    auto pkt = test::rtpPacket(101, static_cast<uint16_t>(i), 8000u + static_cast<uint32_t>(i) * 800u, 0x6e5,
+                               std::vector<uint8_t>(payload, payload + 4), i == 0);
+    ::sendto(fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    if (i % 100 == 99) test::pumpUntil(loop, [] { return false; }, 1ms);  // let the control loop relay meanwhile
+  }
+  ::close(fd);
+  const auto& dropped = metrics.counter("rtcgate_dtmf_to_browser_dropped_total", "");
+  // Everything sent has been handled once the relayed and the dropped add up to what the bridge saw; bounded.
+  auto infos = [&] {
+    size_t n = 0;
+    for (size_t i = before; i < transport.sent.size(); ++i)
+      if (transport.sent[i].rfind("INFO ", 0) == 0) ++n;
+    return n;
+  };
+  test::pumpUntil(loop, [&] { return infos() + dropped.load() >= static_cast<size_t>(kEvents); }, 5s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(infos(), 20u) << "the burst of digits should reach the browser";
+  EXPECT_LE(static_cast<double>(infos()), 20 + 13 * seconds + 1) << infos() << " INFO in " << seconds << " s";
+  EXPECT_GT(dropped.load(), 0u);
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
 }
 
 class SessionAdmissionTest : public SessionCallTest {

@@ -56,6 +56,7 @@ TEST(NonceSigner, ValidThenStaleAndForgeriesInvalid) {
   EXPECT_EQ(signer.check("", t0), NonceSigner::Check::Invalid);
   EXPECT_EQ(signer.check("abc.def", t0), NonceSigner::Check::Invalid);
   EXPECT_EQ(signer.check("99999999999999999999999.x", t0), NonceSigner::Check::Invalid);
+  EXPECT_NE(signer.issue(t0), signer.issue(t0));  // unique within one second (replay tracking is per nonce)
 }
 
 TEST(AgentToken, SignedExpiringAndBoundToTheUser) {

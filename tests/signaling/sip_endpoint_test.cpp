@@ -48,13 +48,13 @@ std::string nonceOf(const std::string& response) {
 }
 
 std::string authorization(const std::string& user, const std::string& password, const std::string& nonce,
-                          DigestAlgorithm alg = DigestAlgorithm::Md5, const std::string& method = "REGISTER") {
-  std::string uri = "sip:rtcgate.invalid";
+                          DigestAlgorithm alg = DigestAlgorithm::Md5, const std::string& method = "REGISTER",
+                          const std::string& uri = "sip:rtcgate.invalid", const std::string& nc = "00000001") {
   auto ha1 = digestHa1(alg, user, "rtcgate", password);
-  auto resp = digestResponse(alg, ha1, nonce, "00000001", "cn0nce", "auth", method, uri);
+  auto resp = digestResponse(alg, ha1, nonce, nc, "cn0nce", "auth", method, uri);
   return "Authorization: Digest algorithm=" + std::string(algorithmName(alg)) + ", username=\"" + user +
          "\", realm=\"rtcgate\", nonce=\"" + nonce + "\", uri=\"" + uri + "\", response=\"" + resp +
-         "\", qop=auth, cnonce=\"cn0nce\", nc=00000001\r\n";
+         "\", qop=auth, cnonce=\"cn0nce\", nc=" + nc + "\r\n";
 }
 
 class EndpointTest : public ::testing::Test {
@@ -181,6 +181,44 @@ TEST_F(EndpointTest, ExpiredNonceGetsStaleTrue) {
   ASSERT_EQ(r.rfind("SIP/2.0 401", 0), 0u) << r;
   EXPECT_NE(r.find("stale=true"), std::string::npos) << r;
   EXPECT_EQ(metrics.counter("rtcgate_wss_auth_failures_total", "").load(), 0u);
+}
+
+// Issue 11: a captured Authorization replayed as is (from another connection or address) was accepted.
+TEST_F(EndpointTest, ReplayedAuthorizationIsRefusedAndAHigherNonceCountAccepted) {
+  auto challenge = send(registerRequest("1001", 1, ""));
+  const std::string auth = authorization("1001", "demo-1001", nonceOf(challenge));
+  auto first = send(registerRequest("1001", 2, auth));
+  ASSERT_EQ(first.rfind("SIP/2.0 200", 0), 0u) << first;
+  auto replay = send(registerRequest("1001", 3, auth), 2, "198.51.100.7");
+  EXPECT_EQ(replay.rfind("SIP/2.0 401", 0), 0u) << replay;
+  EXPECT_EQ(replay.find("stale=true"), std::string::npos) << replay;
+  EXPECT_EQ(metrics.counter("rtcgate_wss_auth_failures_total", "").load(), 1u);
+  // The same client's next request with the same nonce and the next nonce-count is fine (JsSIP/SIP.js do this).
+  auto next = send(registerRequest("1001", 4, authorization("1001", "demo-1001", nonceOf(challenge),
+                                                            DigestAlgorithm::Md5, "REGISTER", "sip:rtcgate.invalid",
+                                                            "00000002")));
+  EXPECT_EQ(next.rfind("SIP/2.0 200", 0), 0u) << next;
+}
+
+// Issue 11: the digest's uri= was not compared with the Request-URI, so a captured INVITE Authorization could be
+// re-used to call another destination.
+TEST_F(EndpointTest, DigestForAnotherRequestUriIsRefused) {
+  auto challenge = send(registerRequest("1001", 1, ""));
+  auto r = send(registerRequest("1001", 2, authorization("1001", "demo-1001", nonceOf(challenge), DigestAlgorithm::Md5,
+                                                         "REGISTER", "sip:other.invalid")));
+  EXPECT_EQ(r.rfind("SIP/2.0 401", 0), 0u) << r;
+  EXPECT_EQ(metrics.counter("rtcgate_wss_auth_failures_total", "").load(), 1u);
+}
+
+// We offer qop=auth only; an RFC 2069 answer without qop carries no nonce-count and could be replayed at will.
+TEST_F(EndpointTest, DigestWithoutQopIsRefused) {
+  auto challenge = send(registerRequest("1001", 1, ""));
+  const std::string nonce = nonceOf(challenge);
+  auto ha1 = digestHa1(DigestAlgorithm::Md5, "1001", "rtcgate", "demo-1001");
+  auto resp = digestResponse(DigestAlgorithm::Md5, ha1, nonce, "", "", "", "REGISTER", "sip:rtcgate.invalid");
+  auto r = send(registerRequest("1001", 2, "Authorization: Digest username=\"1001\", realm=\"rtcgate\", nonce=\"" +
+                                               nonce + "\", uri=\"sip:rtcgate.invalid\", response=\"" + resp + "\"\r\n"));
+  EXPECT_EQ(r.rfind("SIP/2.0 401", 0), 0u) << r;
 }
 
 TEST_F(EndpointTest, CredentialsForAnotherUserAreForbidden) {

@@ -32,8 +32,16 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-TEST(ConfigLoader, EmptyDocumentIsAllDefaults) {
-  auto c = loadFromString("", "empty");
+TEST(ConfigLoader, EmptyFileIsRefusedAndAnEmptyMapIsAllDefaults) {
+  for (const char* text : {"", "\n\n", "# only a comment\n", "---\n"}) {
+    try {
+      loadFromString(text, "empty.yaml");
+      ADD_FAILURE() << "accepted: '" << text << "'";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("empty.yaml: the file has no settings"), std::string::npos) << e.what();
+    }
+  }
+  auto c = loadFromString("{}", "defaults");
   EXPECT_EQ(c.media.rtpPortMin, 20000);
   EXPECT_EQ(c.ice.gatherDeadlineMs, 300u);
   EXPECT_TRUE(c.listeners.admin.enabled);

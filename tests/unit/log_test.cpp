@@ -92,6 +92,22 @@ TEST_F(LogTest, CallScopeTagsEveryLineWhileOpen) {
   EXPECT_NE(text.find("[session] outside"), std::string::npos) << text;
 }
 
+// Issue 11: a folded Call-ID forged a log line, and ESC bytes from a Request-URI, X-Genesys-CallUUID or an Origin
+// reached the text log raw. Whatever a call site forgets, the line stays one line without control bytes.
+TEST_F(LogTest, ControlBytesFromTheNetworkNeverReachTheTextLog) {
+  {
+    CallScope scope("abc\r\n2026-01-01T00:00:00.000 info [1] [sip] forged");
+    get(Component::Sip)->info("INVITE to DN '{}' (CallUUID {})", "1001\x1b[2J", "X\nY");
+  }
+  auto text = contents();
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find("\n2026-01-01T00:00:00.000 info [1] [sip] forged"), std::string::npos) << text;
+  EXPECT_NE(text.find("call=abc\\x0d\\x0a2026-01-01T00:00:00.000 info [1] [sip] forged INVITE to DN '1001\\x1b[2J' "
+                      "(CallUUID X\\x0aY)"),
+            std::string::npos)
+      << text;
+}
+
 TEST_F(LogTest, ComponentLevelsApply) {
   get(Component::Sip)->debug("sip-debug-visible");
   get(Component::Core)->debug("core-debug-hidden");

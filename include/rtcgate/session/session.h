@@ -11,6 +11,7 @@
 #include "rtcgate/media/browser_leg.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/token_bucket.h"
 #include "rtcgate/core/worker_pool.h"
 #include "rtcgate/session/call_state_machine.h"
 #include "rtcgate/session/sdp_builder.h"
@@ -207,6 +208,13 @@ private:
   bool upstreamEndedDuringTransfer_ = false;             // the old dialog ended while transferCall_ was pending
   bool resuming_ = false;          // a fresh INVITE to the agent's new browser is under way
   std::string resumedFromCallId_;  // the browser Call-ID of the dialog it replaces
+  // Genesys digits relayed to the browser as INFO: a person dials at most a few per second (ITU-T Q.24 minimum
+  // 40 ms tone + 40 ms pause gives 12.5/s); anything beyond a burst of 20 at 13/s is dropped and counted.
+  static constexpr double kDtmfToBrowserPerSecond = 13;
+  static constexpr double kDtmfToBrowserBurst = 20;
+  TokenBucket dtmfToBrowserLimit_{kDtmfToBrowserPerSecond, kDtmfToBrowserBurst};
+  std::atomic<uint64_t>* dtmfToBrowserDropped_;
+  bool dtmfDropLogged_ = false;
 };
 
 }  // namespace rtcgate::session

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,8 @@ class SipMessage;
 // Decides whether a browser request is from a configured agent: digest (MD5 or SHA-256, qop=auth) against the
 // agent's password or HA1, a signed agent token (digest or Bearer), with per-IP failure rate limiting.
 // Unknown users run the same computation against a throw-away HA1, so they cannot be told from wrong passwords.
+// A digest must name the request's own Request-URI and a nonce-count above any used before with its nonce, so a
+// captured Authorization cannot be replayed (to another destination, or as is from another connection).
 // Thread: control.
 class AgentAuthenticator {
 public:
@@ -45,7 +49,8 @@ private:
     std::string ha1;  // MD5 HA1 when configured that way
   };
   std::chrono::system_clock::time_point now() const;
-  std::vector<std::string> challenges(bool stale) const;
+  std::vector<std::string> challenges(bool stale);
+  void rememberNonce(const std::string& nonce, int64_t issuedUnix);
   const Account* findAccount(const std::string& user) const;
 
   std::vector<std::pair<std::string, Account>> accounts_;
@@ -53,6 +58,16 @@ private:
   NonceSigner nonces_;
   AuthRateLimiter limiter_;
   std::string decoyPassword_;
+  // RFC 7616 §5.12 replay protection: a signed nonce proves freshness, not single use. Every nonce issued is
+  // remembered (at most kMaxIssuedNonces, for the nonce lifetime) with the highest nonce-count used with it; a
+  // request must use a higher one. A signed nonce no longer remembered (restart, eviction) gets stale=true.
+  struct IssuedNonce {
+    int64_t issuedUnix = 0;
+    uint32_t highestNc = 0;
+  };
+  static constexpr size_t kMaxIssuedNonces = 65536;
+  std::unordered_map<std::string, IssuedNonce> issued_;
+  std::deque<std::string> issuedOrder_;
   std::chrono::system_clock::time_point fixedNow_{};
 };
 

@@ -41,7 +41,7 @@ std::string base64UrlEncode(std::string_view raw);
 // Equal-time comparison (no early exit) for MACs and digests.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 
-// Nonces that need no server state: "<issued-unix-seconds>.<base64url(HMAC(key, issued))>"; a nonce is valid while
+// Signed nonces: "<issued-unix-seconds>.<random salt>.<base64url(HMAC(key, issued "." salt))>"; a nonce is valid while
 // younger than the lifetime, "stale" after that (RFC 7616 3.3: stale=true lets the client retry silently).
 class NonceSigner {
 public:

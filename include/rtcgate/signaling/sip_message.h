@@ -43,6 +43,8 @@ public:
   // Request method name ("INVITE") or, for a response, the CSeq method.
   std::string method() const;
   int status() const;  // response status code, 0 for requests
+  // The Request-URI exactly as it appears on the request line (empty for responses).
+  std::string requestUri() const;
   std::string callId() const;
   uint32_t cseq() const;
   std::string fromTag() const;
