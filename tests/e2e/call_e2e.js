@@ -909,6 +909,10 @@ logging: {components: {session: debug}}
           '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(consultMedia.port),
           '-cid_str', 'consult-%u@%s', '-d', '12000', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
         await page.evaluate(() => window.secondCallUp());
+        // JsSIP calls its session established as soon as it answers; the transfer is the agent's next step only once
+        // rtcgate has answered the consult call toward Genesys too (a Replaces naming a call still being set up is
+        // refused 403, as it should be).
+        await waitFor(() => (gw.out.match(/call to DN 1001 answered/g) || []).length >= 2, 20000, 'consult call answered');
         await browserRefer(page, gw, 1, { callId: 'consult-1@127.0.0.1', toTag: `${consult.pid}SIPpTag001` });
         const consultCode = await Promise.race([consult.exited, new Promise((r) => setTimeout(() => r('timeout'), 30000))]);
         check('the consult call stayed up until its own BYE (SIPp completed)', consultCode === 0, `exit ${consultCode}`);
