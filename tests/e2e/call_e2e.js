@@ -615,10 +615,6 @@ window.playRemote = (s) => {
   (window.players = window.players || []).push(el);
   return el.play().then(() => true, (e) => String(e));
 };
-// RTP packet counts of a session, without waiting.
-window.counts = async (s) => {
-  const r = { inbound: 0, outbound: 0 };
-  (await s.connection.getStats()).forEach((v) => {
 // Packet counters of the call, without the tone measurement.
 window.counts = async (session) => {
   const r = { inbound: 0, outbound: 0 };
