@@ -78,8 +78,9 @@ constexpr size_t kLoggedHeaderBytes = 120;
 // RFC 6455 4.1 and 4.2.1: the opening handshake needs a Host, and a malformed one is answered 400. The rule is
 // syntactic (RFC 3986 3.2.2 host, RFC 7230 5.4 Host = uri-host [ ":" port ]), not a name check: rtcgate has no
 // configured public name, and the Origin allow-list is what ties a browser to the site. Accepted: a DNS name
-// (labels of letters, digits and '-', 1-63 bytes each, not starting or ending with '-'; this also covers dotted
-// IPv4), or an IPv6 literal in brackets; then optionally ':' and a port 1-65535. Nothing else: no userinfo, no
+// (labels of letters, digits, '-' and '_', 1-63 bytes each, not starting or ending with '-'; '_' because container
+// and compose service names use it and RFC 3986 reg-name allows it; this also covers dotted IPv4), or an IPv6
+// literal in brackets; then optionally ':' and a port 1-65535. Nothing else: no userinfo, no
 // spaces, no percent-encoding, no trailing dot, at most 255 bytes before the port.
 bool validHostHeader(std::string_view host) {
   std::string_view name = host;
@@ -112,7 +113,7 @@ bool validHostHeader(std::string_view host) {
       if (ch == '.') {
         if (label == 0 || previous == '-') return false;
         label = 0;
-      } else if (alnum || ch == '-') {
+      } else if (alnum || ch == '-' || ch == '_') {
         if (ch == '-' && label == 0) return false;
         if (++label > 63) return false;
       } else {

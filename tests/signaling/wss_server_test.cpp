@@ -180,6 +180,7 @@ TEST_F(WssServerTest, HandshakesAndFramesAgainstRfc6455AreRefusedWithTheRightAns
   EXPECT_EQ(run.results["good_host"], "http-101") << run.output;
   EXPECT_EQ(run.results["host_name_no_port"], "http-101");
   EXPECT_EQ(run.results["host_ipv6"], "http-101");
+  EXPECT_EQ(run.results["host_underscore"], "http-101");
   for (const char* key : {"no_host", "empty_host", "host_space", "host_userinfo", "host_bad_port",
                           "host_open_bracket", "host_label_dash"})
     EXPECT_EQ(run.results[key], "http-400") << key;

@@ -330,6 +330,7 @@ async function strict() {
   result('good_host', await rawStatus({}));
   result('host_name_no_port', await rawStatus({ Host: 'gw.example.com' }));
   result('host_ipv6', await rawStatus({ Host: '[::1]:443' }));
+  result('host_underscore', await rawStatus({ Host: 'rtc_gate:8443' }));
   result('no_host', await rawStatus({ Host: null }));
   result('empty_host', await rawStatus({ Host: '' }));
   result('host_space', await rawStatus({ Host: 'gw example.com' }));
