@@ -378,9 +378,10 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       if (status == 0) return 0;
       rejected_.fetch_add(1, std::memory_order_relaxed);
       logRefusal(wsi, status, why);
-      // Answer, then -1: lws hangs up after the response is written (a non-failing lws_write has handed all of it
-      // to TLS) instead of keeping the connection for another request.
-      lws_return_http_status(wsi, status, nullptr);
+      // Answer, then -1 so that lws hangs up (RFC 6455 4.2.1 lets the server close after the error response)
+      // rather than keep the keep-alive connection for another request. lws_return_http_status writes headers and
+      // body in one lws_write; its result does not matter, the connection ends either way.
+      (void)lws_return_http_status(wsi, status, nullptr);
       return -1;
     }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
