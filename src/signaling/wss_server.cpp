@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/signaling/wss_server.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <strings.h>
@@ -71,6 +72,69 @@ bool offersSip(const std::string& protocols) {
   return false;
 }
 
+// Handshake values go to the log only escaped and cut short: they are chosen by whoever opens a TLS connection.
+constexpr size_t kLoggedHeaderBytes = 120;
+
+// RFC 6455 4.1 and 4.2.1: the opening handshake needs a Host, and a malformed one is answered 400. The rule is
+// syntactic (RFC 3986 3.2.2 host, RFC 7230 5.4 Host = uri-host [ ":" port ]), not a name check: rtcgate has no
+// configured public name, and the Origin allow-list is what ties a browser to the site. Accepted: a DNS name
+// (labels of letters, digits, '-' and '_', 1-63 bytes each, not starting or ending with '-'; '_' because container
+// and compose service names use it and RFC 3986 reg-name allows it; this also covers dotted IPv4), or an IPv6
+// literal in brackets; then optionally ':' and a port 1-65535. Nothing else: no userinfo, no
+// spaces, no percent-encoding, no trailing dot, at most 255 bytes before the port.
+bool validHostHeader(std::string_view host) {
+  std::string_view name = host;
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string literal(host.substr(1, close - 1));
+    in6_addr a6{};
+    if (literal.empty() || ::inet_pton(AF_INET6, literal.c_str(), &a6) != 1) return false;
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+    name = {};
+  } else {
+    size_t colon = host.find(':');
+    if (colon != std::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon + 1);
+      if (port.empty()) return false;
+    }
+    if (name.empty() || name.size() > 255) return false;
+    size_t label = 0;
+    char previous = '.';
+    for (char ch : name) {
+      bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+      if (ch == '.') {
+        if (label == 0 || previous == '-') return false;
+        label = 0;
+      } else if (alnum || ch == '-' || ch == '_') {
+        if (ch == '-' && label == 0) return false;
+        if (++label > 63) return false;
+      } else {
+        return false;
+      }
+      previous = ch;
+    }
+    if (label == 0 || previous == '-') return false;
+  }
+  if (!port.empty()) {
+    if (port.size() > 5) return false;
+    unsigned value = 0;
+    for (char ch : port) {
+      if (ch < '0' || ch > '9') return false;
+      value = value * 10 + static_cast<unsigned>(ch - '0');
+    }
+    if (value == 0 || value > 65535) return false;
+  }
+  return true;
+}
+
 unsigned secondsCeil(uint32_t ms) { return std::max(1u, (ms + 999) / 1000); }
 
 // libwebsockets' own idle policy is switched off (secs_since_valid_hangup 0 disables it) because in 4.1.6 it cannot
@@ -114,7 +178,10 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.user = this;
-  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  // RFC 6455 8.1: a text frame that is not UTF-8 fails the connection (1007). lws 4.1.6 only checks with this option
+  // and reads it from the context's options, not the vhost's (lib/roles/ws/ops-ws.c): it must be set here.
+  info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8;
   void* loops[] = {control.glibLoop()};
   info.foreign_loops = loops;
   // Covers the TLS accept and the HTTP upgrade: a client that stalls its handshake is dropped.
@@ -139,7 +206,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     vinfo.timeout_secs_ah_idle = info.timeout_secs;
     vinfo.keepalive_timeout = static_cast<int>(info.timeout_secs);
     // Per vhost too: without it lws 4.1 silently serves the vhost in plain text.
-    vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    vinfo.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8;
     // lws 4.1 binds an IPv4 `iface` on its IPv6 socket as in6addr_any, i.e. every interface (warmcat/libwebsockets
     // #2290). IPv4 addresses get an IPv4 socket, so the listener is only where the config puts it.
     if (auto a = IpAddress::parse(l->config.bind.address); a && !a->isV6())
@@ -235,20 +302,34 @@ bool WssServer::loadCertificate(Listener& l) {
   return true;
 }
 
-bool WssServer::acceptHandshake(lws* wsi, std::string* why) {
-  if (!offersSip(headerOf(wsi, WSI_TOKEN_PROTOCOL))) {
-    *why = "no 'sip' subprotocol";
-    return false;
+unsigned WssServer::checkUpgrade(lws* wsi, std::string* why) const {
+  // RFC 6455 4.2.1: a handshake that is not a valid one (here: a missing or malformed Host) gets 400.
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0 || !validHostHeader(headerOf(wsi, WSI_TOKEN_HOST))) {
+    *why = "missing or malformed Host";
+    return 400;
   }
+  // RFC 6455 4.2.2 and 10.2: an Origin the server does not accept gets 403 (cross-site WebSocket hijacking).
   if (!security_.allowedOrigins.empty()) {
     std::string origin = headerOf(wsi, WSI_TOKEN_ORIGIN);
     bool allowed = std::any_of(security_.allowedOrigins.begin(), security_.allowedOrigins.end(),
                                [&](const std::string& o) { return ::strcasecmp(o.c_str(), origin.c_str()) == 0; });
     if (!allowed) {
-      *why = "Origin '" + origin.substr(0, 200) + "' not allowed";
-      return false;
+      *why = "Origin not allowed";
+      return 403;
     }
   }
+  // RFC 7118 4: the client MUST offer "sip"; without it there is no SIP over this connection.
+  if (!offersSip(headerOf(wsi, WSI_TOKEN_PROTOCOL))) {
+    *why = "no 'sip' subprotocol";
+    return 400;
+  }
+  return 0;
+}
+
+bool WssServer::acceptHandshake(lws* wsi, std::string* why) {
+  // Already checked at LWS_CALLBACK_HTTP_CONFIRM_UPGRADE for HTTP/1.1; checked again because a WebSocket over an
+  // HTTP/2 stream (RFC 8441) reaches the protocol filter without that callback.
+  if (checkUpgrade(wsi, why) != 0) return false;
   if (connections_.size() >= security_.maxConnections) {
     *why = "connection limit reached";
     return false;
@@ -261,6 +342,16 @@ bool WssServer::acceptHandshake(lws* wsi, std::string* why) {
     return false;
   }
   return true;
+}
+
+void WssServer::logRefusal(lws* wsi, unsigned status, const std::string& why) const {
+  char ip[64] = {0};
+  lws_get_peer_simple(wsi, ip, sizeof(ip));
+  auto h = [wsi](lws_token_indexes t) { return log::escaped(headerOf(wsi, t), kLoggedHeaderBytes); };
+  log::get(log::Component::Wss)
+      ->info("WebSocket handshake from {} refused{}: {} (path \"{}\", Host \"{}\", Origin \"{}\", User-Agent \"{}\")",
+             log::escaped(ip, 64), status != 0 ? " with " + std::to_string(status) : std::string(), why,
+             h(WSI_TOKEN_GET_URI), h(WSI_TOKEN_HOST), h(WSI_TOKEN_ORIGIN), h(WSI_TOKEN_HTTP_USER_AGENT));
 }
 
 int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t len) {
@@ -277,13 +368,27 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       // waits for the first bytes without a bound.
       lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsHandshakeTimeoutMs)));
       return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+      // The one place lws 4.1.6 lets us answer a refused upgrade: here, before it picks a subprotocol (an unknown
+      // one it drops by itself) and before LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, whose non-zero return only
+      // hangs up. `in` is the Upgrade token; lws answers tokens other than websocket and h2c itself.
+      if (in == nullptr || ::strcasecmp(static_cast<const char*>(in), "websocket") != 0) return 0;
+      std::string why;
+      unsigned status = checkUpgrade(wsi, &why);
+      if (status == 0) return 0;
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      logRefusal(wsi, status, why);
+      // Answer, then -1 so that lws hangs up (RFC 6455 4.2.1 lets the server close after the error response)
+      // rather than keep the keep-alive connection for another request. lws_return_http_status writes headers and
+      // body in one lws_write; its result does not matter, the connection ends either way.
+      (void)lws_return_http_status(wsi, status, nullptr);
+      return -1;
+    }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       std::string why;
       if (!acceptHandshake(wsi, &why)) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
-        char ip[64] = {0};
-        lws_get_peer_simple(wsi, ip, sizeof(ip));
-        lg->info("WebSocket handshake from {} refused: {}", ip, why);
+        logRefusal(wsi, 0, why);
         return 1;
       }
       return 0;
@@ -302,7 +407,9 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
       c->lastHeard = std::chrono::steady_clock::now();
       lws_set_timer_usecs(wsi, usecs(pingInterval(security_.wsIdleTimeoutMs)));
-      lg->debug("connection {} from {} established", c->id, c->ip);
+      lg->debug("connection {} from {} established (Origin \"{}\", User-Agent \"{}\")", c->id, c->ip,
+                log::escaped(headerOf(wsi, WSI_TOKEN_ORIGIN), kLoggedHeaderBytes),
+                log::escaped(headerOf(wsi, WSI_TOKEN_HTTP_USER_AGENT), kLoggedHeaderBytes));
       return 0;
     }
     case LWS_CALLBACK_RECEIVE: {

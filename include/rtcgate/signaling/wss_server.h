@@ -78,7 +78,10 @@ private:
     uint16_t port = 0;
   };
 
+  // The opening-handshake rules (Host, Origin, subprotocol): 0 when acceptable, else the HTTP status to answer.
+  unsigned checkUpgrade(lws* wsi, std::string* why) const;
   bool acceptHandshake(lws* wsi, std::string* why);
+  void logRefusal(lws* wsi, unsigned status, const std::string& why) const;
   void onReceive(Connection& c, lws* wsi, const char* data, size_t len);
   int onWriteable(Connection& c, lws* wsi);
   // Drops a connection silent for security.ws_idle_timeout_ms, pings one silent for a third of it; re-arms itself.

@@ -235,6 +235,128 @@ async function hostile() {
   done();
 }
 
+// Raw TLS clients for what the `ws` library will not send: hand-made handshakes (no Host, control bytes in headers)
+// and hand-made frames (unmasked, invalid UTF-8 in a text frame).
+async function rawHandshake(headerLines) {
+  const tls = await import('node:tls');
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  socket.on('error', () => {});
+  let buf = Buffer.alloc(0);
+  const ended = new Promise((resolve) => socket.once('close', () => resolve()));
+  const head = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(null), 5000);
+    socket.on('secureConnect', () => socket.write(['GET / HTTP/1.1', ...headerLines, '', ''].join('\r\n'), 'latin1'));
+    const onData = (d) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        clearTimeout(t);
+        socket.off('data', onData);
+        const text = buf.subarray(0, end).toString('latin1');
+        buf = buf.subarray(end + 4);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => { clearTimeout(t); resolve(null); });
+  });
+  const status = head ? head.split('\r\n')[0].split(' ')[1] : 'dropped';
+  return { socket, status, rest: buf, ended };
+}
+
+const upgradeHeaders = (extra = {}) => {
+  const h = {
+    Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Protocol': 'sip',
+    Origin: origin, ...extra,
+  };
+  return Object.entries(h).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
+};
+
+// The status of a raw handshake; the socket is closed afterwards.
+async function rawStatus(extra) {
+  const r = await rawHandshake(upgradeHeaders(extra));
+  r.socket.destroy();
+  return r.status === 'dropped' ? 'dropped' : `http-${r.status}`;
+}
+
+function frame(opcode, payload, masked) {
+  const len = payload.length;
+  const head = [0x80 | opcode];
+  const maskBit = masked ? 0x80 : 0;
+  if (len < 126) head.push(maskBit | len);
+  else head.push(maskBit | 126, len >> 8, len & 0xff);
+  if (!masked) return Buffer.concat([Buffer.from(head), payload]);
+  const key = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+  const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]));
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+// The server's first frame after the upgrade: "answered-<SIP status>", "closed-<code>", or "dropped" (no frame).
+function firstServerFrame(r) {
+  return new Promise((resolve) => {
+    let buf = r.rest;
+    const t = setTimeout(() => resolve('none'), 5000);
+    const parse = () => {
+      if (buf.length < 2) return false;
+      let len = buf[1] & 0x7f;
+      let off = 2;
+      if (len === 126) { if (buf.length < 4) return false; len = buf.readUInt16BE(2); off = 4; }
+      if (buf.length < off + len) return false;
+      const opcode = buf[0] & 0x0f;
+      const payload = buf.subarray(off, off + len);
+      clearTimeout(t);
+      if (opcode === 0x8) resolve(`closed-${len >= 2 ? payload.readUInt16BE(0) : 'nocode'}`);
+      else resolve(`answered-${payload.toString('latin1').split('\r\n')[0].split(' ')[1]}`);
+      return true;
+    };
+    if (parse()) return;
+    r.socket.on('data', (d) => { buf = Buffer.concat([buf, d]); parse(); });
+    r.socket.once('close', () => { clearTimeout(t); resolve('dropped'); });
+  });
+}
+
+async function strictFrame(bytes, masked) {
+  const r = await rawHandshake(upgradeHeaders());
+  if (r.status !== '101') { r.socket.destroy(); return `upgrade-${r.status}`; }
+  r.socket.write(frame(0x1, bytes, masked));
+  const got = await firstServerFrame(r);
+  r.socket.destroy();
+  return got;
+}
+
+async function strict() {
+  // Handshakes (RFC 6455 4.2.1/4.2.2, RFC 7118 4): refused with an HTTP answer, not a dropped connection.
+  result('good_host', await rawStatus({}));
+  result('host_name_no_port', await rawStatus({ Host: 'gw.example.com' }));
+  result('host_ipv6', await rawStatus({ Host: '[::1]:443' }));
+  result('host_underscore', await rawStatus({ Host: 'rtc_gate:8443' }));
+  result('no_host', await rawStatus({ Host: null }));
+  result('empty_host', await rawStatus({ Host: '' }));
+  result('host_space', await rawStatus({ Host: 'gw example.com' }));
+  result('host_userinfo', await rawStatus({ Host: 'user@gw.example.com' }));
+  result('host_bad_port', await rawStatus({ Host: '127.0.0.1:99999' }));
+  result('host_open_bracket', await rawStatus({ Host: '[::1' }));
+  result('host_label_dash', await rawStatus({ Host: '-gw.example.com' }));
+  result('no_subprotocol', await rawStatus({ 'Sec-WebSocket-Protocol': null }));
+  result('other_subprotocol', await rawStatus({ 'Sec-WebSocket-Protocol': 'chat' }));
+  result('wrong_origin', await rawStatus({ Origin: 'https://evil.example' }));
+  result('no_origin', await rawStatus({ Origin: null }));
+  // Control bytes in handshake values (a terminal escape, a forged log line): refused, and logged escaped.
+  result('escape_origin', await rawStatus({ Origin: 'https://evil.example\x1b[2J\x08FAKE', 'User-Agent': 'ua\x1b[31m' }));
+  // Frames (RFC 6455 5.1, 8.1).
+  const sip = Buffer.from(options('m'), 'latin1');
+  result('masked', await strictFrame(sip, true));
+  result('unmasked', await strictFrame(sip, false));
+  const bad = Buffer.from(options('u').replace('Max-Forwards: 70', 'Subject: \xc0\xaf\r\nMax-Forwards: 70'), 'latin1');
+  result('invalid_utf8', await strictFrame(bad, true));
+  // Still serving.
+  const ws = rawSocket('sip');
+  result('after', await handshake(ws));
+  ws.close();
+  done();
+}
+
 // Node has no WebRTC. JsSIP's signalling only needs an RTCPeerConnection that produces and accepts SDP, so a
 // media-less stand-in is enough to exercise INVITE/ACK/BYE with the real library (no media flows in these tests).
 const FAKE_SDP = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
@@ -625,6 +747,7 @@ const scenarios = {
   'sipjs-register': sipjsRegister,
   'sipjs-bad-password': sipjsBadPassword,
   hostile,
+  strict,
 };
 
 if (!scenarios[scenario]) { console.error(`unknown scenario ${scenario}`); process.exit(3); }
