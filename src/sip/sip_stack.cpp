@@ -143,7 +143,10 @@ SipStack::SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config
       counters_(std::make_unique<Counters>(metrics)),
       gauges_(std::make_shared<Gauges>()) {
   const auto& up = config_->upstream;
-  for (const auto& s : up.servers) sources_.add(s.host);
+  for (const auto& s : up.servers) {
+    // A server named by a DNS name is not in the filter: its responses must still reach us.
+    if (!sources_.add(s.host)) kernelFilterSafe_ = false;
+  }
   for (const auto& c : up.allowedSourceCidrs) {
     if (!sources_.add(c)) lg()->warn("allowed_source_cidrs: '{}' is not an address or CIDR, ignored", c);
   }
@@ -340,6 +343,7 @@ void SipStack::onGetParams(const Event& e) {
     port_ = 5060;
   }
   lg()->info("SIP stack listening on port {}", port_);
+  if (port_ != 0) dropForeignSourcesInKernel();
   if (port_ != 0 && onReady_) std::exchange(onReady_, nullptr)();
 }
 
@@ -355,6 +359,19 @@ void SipStack::onShutdownReply(const Event& e) {
       if (onShutdownComplete_) std::exchange(onShutdownComplete_, nullptr)();
     }
   });
+}
+
+void SipStack::dropForeignSourcesInKernel() {
+  if (sources_.empty() || !kernelFilterSafe_) {
+    lg()->warn("upstream sources checked per request only (403): a server is named by a DNS name, not an address");
+    return;
+  }
+  const int n = attachKernelSourceFilter(sources_, port_);
+  if (n > 0)
+    lg()->info("SIP from sources outside the upstream servers and allowed_source_cidrs dropped in the kernel ({} "
+               "sockets)", n);
+  else
+    lg()->warn("kernel source filter not attached (result {}): foreign sources get 403 per request", n);
 }
 
 bool SipStack::sourceAllowed(const Event& e) {

@@ -109,6 +109,7 @@ private:
   std::shared_ptr<UpstreamCall> invite(const std::string& dn, const std::string& target, const std::string& sdp,
                                        UpstreamCallObserver* observer, const TransferRequest* transfer);
   void onGetParams(const Event& e);
+  void dropForeignSourcesInKernel();
   void onShutdownReply(const Event& e);
   bool sourceAllowed(const Event& e);
   void callEnded(UpstreamCall* call);
@@ -124,6 +125,8 @@ private:
   std::unique_ptr<Counters> counters_;
   std::shared_ptr<Gauges> gauges_;
   SourceFilter sources_;
+  // Every configured server is an address the filter holds, so the kernel may drop all other sources.
+  bool kernelFilterSafe_ = true;
   std::string domain_;
   su_root_s* root_ = nullptr;
   GSource* source_ = nullptr;
