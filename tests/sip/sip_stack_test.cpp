@@ -648,6 +648,21 @@ TEST_F(SipStackTest, OutboundCallAuthenticatesAndCarriesCallUuid) {
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
 }
 
+// Issue 11: an upstream that challenges every INVITE left the call waiting for credentials forever (no final
+// answer for the browser, the call never released, shutdown held up). After one authenticated retry it fails 403.
+TEST_F(SipStackTest, OutboundCallChallengedAgainFailsWith403AndIsReleased) {
+  auto p = uas("outbound_call_challenged_every_time.xml");
+  startStack();
+  handler.outbound = stack->placeCall("1001", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_EQ(handler.terminatedStatus, 403);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+  stack->shutdown();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->shutdownComplete(); }));
+}
+
 // Issue 10, RFC 4028 on our own INVITEs: Session-Expires (upstream.session_timer.expires_s) is offered, and a 422
 // with a larger Min-SE is retried by nua with that interval.
 TEST_F(SipStackTest, OutboundCallOffersSessionExpiresAndRetries422WithTheLargerMinSe) {
