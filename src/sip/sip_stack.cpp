@@ -512,9 +512,9 @@ std::shared_ptr<UpstreamCall> SipStack::invite(const std::string& dn, const std:
   auto call = std::make_shared<UpstreamCall>(loop_, nh, std::move(p));
   call->setObserver(observer);
   call->localSdp_ = sdp;
-  const auto* agent = it->second.agent;
-  call->authUser_ = agent->dnAuthUser.empty() ? agent->dn : agent->dnAuthUser;
-  call->authPassword_ = agent->dnPassword.reveal();
+  // From the registration, not the start-up configuration: a reload may have changed them (issue 11).
+  call->authUser_ = it->second.reg->authUser();
+  call->authPassword_ = it->second.reg->password();
   nua_handle_bind(nh, static_cast<HandleOwner*>(call.get()));
   nua_set_hparams(nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   calls_[call.get()] = call;
@@ -539,6 +539,21 @@ void SipStack::callEnded(UpstreamCall* call) {
   it->second->detach();
   calls_.erase(it);
   updateGauges();
+}
+
+void SipStack::applyConfig(const config::Config& config) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  size_t changed = 0;
+  for (const auto& a : config.agents) {
+    auto it = registrations_.find(a.dn);
+    if (a.dn.empty() || it == registrations_.end() || !it->second.reg) continue;
+    std::string user = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
+    std::string password = a.dnPassword.reveal();
+    if (user == it->second.reg->authUser() && password == it->second.reg->password()) continue;
+    it->second.reg->setCredentials(std::move(user), std::move(password));
+    ++changed;
+  }
+  if (changed != 0) lg()->info("reload: new digest credentials for {} DN(s)", changed);
 }
 
 bool SipStack::registerDn(const std::string& dn) {

@@ -596,6 +596,34 @@ TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {
   EXPECT_NE(metrics.renderPrometheus().find("rtcgate_sip_dns_registered 1"), std::string::npos);
 }
 
+// Issue 11: a dn_password changed by a reload (SIGHUP) was never used: the REGISTER and INVITE challenges kept
+// being answered with the start-up one. The scenarios check the digest against "s3cret", the reloaded password.
+TEST_F(SipStackTest, ReloadedDnPasswordAnswersTheNextRegisterChallenge) {
+  cfg->agents[0].dnPassword = Secret("old-password");
+  auto p = uas("register_digest_challenge_and_refresh.xml");
+  startStack();
+  auto reloaded = std::make_shared<config::Config>(*cfg);
+  reloaded->agents[0].dnPassword = Secret("s3cret");
+  stack->applyConfig(*reloaded);
+  ASSERT_TRUE(stack->registerDn("1001"));
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return counter("rtcgate_sip_register_ok_total") >= 1; }));
+}
+
+TEST_F(SipStackTest, ReloadedDnPasswordAnswersTheNextInviteChallenge) {
+  cfg->agents[0].dnPassword = Secret("old-password");
+  auto p = uas("outbound_call_with_digest_challenge.xml");
+  startStack();
+  auto reloaded = std::make_shared<config::Config>(*cfg);
+  reloaded->agents[0].dnPassword = Secret("s3cret");
+  stack->applyConfig(*reloaded);
+  handler.outbound = stack->placeCall("1001", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.answered);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
 TEST_F(SipStackTest, UnregistersWithExpiresZeroWhenTheAgentLeaves) {
   auto p = uas("unregister_sends_expires_zero.xml");
   startStack();

@@ -62,6 +62,9 @@ public:
 
   // The agent of `dn` connected / went away. False when the DN is not configured.
   bool registerDn(const std::string& dn);
+  // A reload: each configured DN's dn_auth_user / dn_password is used from its next digest challenge (REGISTER
+  // and INVITE). DNs added or removed, servers and bind address still take effect at the next restart.
+  void applyConfig(const config::Config& config);
   bool unregisterDn(const std::string& dn);
   std::optional<DnStatus> registration(const std::string& dn) const;
   std::vector<DnStatus> registrations() const;
