@@ -208,7 +208,9 @@ void SipStack::start() {
                     NUTAG_APPL_METHOD("NOTIFY"),
                     // REFER from Genesys (transfer, rtcgate as transferee): answered by us after checking its source
                     // and Refer-To (nua would accept any REFER with 202 on its own).
-                    NUTAG_APPL_METHOD("REFER"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_APPL_METHOD("REFER"),
+                    // BYE too: nua would end the call on a BYE from any address; ours after the source check.
+                    NUTAG_APPL_METHOD("BYE"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllowOutsideDialog),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
@@ -283,6 +285,11 @@ void SipStack::onEvent(const Event& e) {
     case nua_r_get_params: return onGetParams(e);
     case nua_i_invite:
       if (e.owner == nullptr) return onIncomingInvite(e);
+      // In-dialog requests are checked too (issue 11): a re-INVITE from a foreign address moved the media to it.
+      if (!sourceAllowed(e)) {
+        nua_respond(e.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(e.nua), TAG_END());
+        return;
+      }
       return e.owner->onReinvite(e.sip);
     case nua_i_options: return onIncomingOptions(e);
     case nua_i_notify: return onIncomingNotify(e);
@@ -303,9 +310,15 @@ void SipStack::onEvent(const Event& e) {
       if (e.owner != nullptr) e.owner->onReferReply(e.status, e.phrase, e.sip);
       return;
     case nua_i_ack:
-      if (e.owner != nullptr) e.owner->onAck(e.sip);
+      // An ACK gets no response: one from a foreign address is ignored (its SDP would move the media).
+      if (e.owner != nullptr && sourceAllowed(e)) e.owner->onAck(e.sip);
       return;
     case nua_i_bye:
+      // BYE is ours to answer (NUTAG_APPL_METHOD): nua ends its session on any final answer to a BYE, 403
+      // included, so one from a foreign address is left unanswered; the call goes on.
+      if (e.status >= 200) return;  // answered by nua (481: no session)
+      if (!sourceAllowed(e)) return;
+      nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
       if (e.owner != nullptr) e.owner->onBye(e.sip);
       return;
     case nua_i_cancel:
@@ -384,8 +397,9 @@ bool SipStack::sourceAllowed(const Event& e) {
     const su_sockaddr_t* su = reinterpret_cast<const su_sockaddr_t*>(ai->ai_addr);
     su_inet_ntop(su->su_family, SU_ADDR(su), host, sizeof host);
   }
-  lg()->warn("{} from {} refused (403): not an allowed upstream source",
-             e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : "request", host);
+  lg()->warn("{} from {} refused: not an allowed upstream source",
+             log::escaped(e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : "request"),
+             host);
   return false;
 }
 

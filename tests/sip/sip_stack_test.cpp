@@ -414,6 +414,103 @@ TEST_F(SipStackTest, InboundCallFromForeignSourceGetsNoAnswer) {
   EXPECT_TRUE(handler.calls.empty());
 }
 
+// A UDP SIP endpoint on one 127/8 address, for dialogs SIPp cannot drive from two source addresses.
+class RawSipSocket {
+public:
+  explicit RawSipSocket(const std::string& ip) : ip_(ip) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, ip.c_str(), &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    socklen_t len = sizeof local;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+    port_ = ntohs(local.sin_port);
+  }
+  ~RawSipSocket() { ::close(fd_); }
+  RawSipSocket(const RawSipSocket&) = delete;
+  RawSipSocket& operator=(const RawSipSocket&) = delete;
+  const std::string& ip() const { return ip_; }
+  uint16_t port() const { return port_; }
+  void send(uint16_t to, const std::string& msg) {
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(to);
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst);
+  }
+  // Appends what has arrived (no waiting) to received.
+  void drain() {
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;) received.emplace_back(buf, static_cast<size_t>(n));
+  }
+  bool hasResponse(const std::string& statusLine, const std::string& cseq) {
+    drain();
+    return std::any_of(received.begin(), received.end(), [&](const std::string& m) {
+      return m.rfind(statusLine, 0) == 0 && m.find("CSeq: " + cseq + "\r\n") != std::string::npos;
+    });
+  }
+  std::vector<std::string> received;
+
+private:
+  std::string ip_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+std::string inDialogRequest(const std::string& method, int cseq, const RawSipSocket& from, const std::string& toTag,
+                            const std::string& sdp) {
+  return method + " sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + from.ip() + ":" + std::to_string(from.port()) +
+         ";branch=z9hG4bK-dlg-" + std::to_string(cseq) + "\r\nMax-Forwards: 70\r\n"
+         "From: <sip:7000@127.0.0.1>;tag=gen1\r\nTo: <sip:1001@127.0.0.1>" + toTag + "\r\n"
+         "Call-ID: in-dialog-source-check-1\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n"
+         "Contact: <sip:7000@" + from.ip() + ":" + std::to_string(from.port()) + ">\r\n" +
+         (sdp.empty() ? std::string() : "Content-Type: application/sdp\r\n") +
+         "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+// Issue 11, per-request checks (what applies when a server is named by a DNS name and the kernel cannot filter):
+// in dialog, a re-INVITE from a foreign address moved the call's media to it and a BYE ended the call. Now the
+// re-INVITE gets 403, the BYE no answer (nua ends its session on any final answer to a BYE), and the call goes on
+// until Genesys itself ends it.
+TEST_F(SipStackTest, InDialogRequestsFromForeignSourceAreRefused) {
+  cfg->upstream.servers[0].host = "localhost";
+  cfg->upstream.allowedSourceCidrs = {"127.0.0.1"};
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  RawSipSocket genesys("127.0.0.1"), stranger("127.0.0.2");
+  const std::string offer = kTestSdp;
+  genesys.send(stack->port(), inDialogRequest("INVITE", 1, genesys, "", offer));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "1 INVITE"); }));
+  std::string toTag;
+  for (const auto& m : genesys.received) {
+    auto to = m.find("\r\nTo:");
+    auto tag = to == std::string::npos ? std::string::npos : m.find(";tag=", to);
+    if (m.rfind("SIP/2.0 200", 0) == 0 && tag != std::string::npos) toTag = m.substr(tag, m.find("\r\n", tag) - tag);
+  }
+  ASSERT_FALSE(toTag.empty());
+  genesys.send(stack->port(), inDialogRequest("ACK", 1, genesys, toTag, ""));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return handler.confirmed; }));
+
+  std::string moved = offer;
+  moved.replace(moved.find("c=IN IP4 127.0.0.1"), 18, "c=IN IP4 127.0.0.2");
+  stranger.send(stack->port(), inDialogRequest("INVITE", 2, stranger, toTag, moved));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stranger.hasResponse("SIP/2.0 403", "2 INVITE"); }));
+  stranger.send(stack->port(), inDialogRequest("ACK", 2, stranger, toTag, moved));
+  stranger.send(stack->port(), inDialogRequest("BYE", 3, stranger, toTag, ""));
+  // An in-dialog OPTIONS from Genesys, sent after the BYE and answered: the BYE has been through the stack.
+  genesys.send(stack->port(), inDialogRequest("OPTIONS", 4, genesys, toTag, ""));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "4 OPTIONS"); }));
+  EXPECT_FALSE(stranger.hasResponse("SIP/2.0", "3 BYE"));
+  EXPECT_TRUE(handler.reoffers.empty());
+  EXPECT_FALSE(handler.terminated);
+  EXPECT_GE(counter("rtcgate_sip_refused_source_total"), 2u);
+
+  genesys.send(stack->port(), inDialogRequest("BYE", 5, genesys, toTag, ""));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "5 BYE"); }));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
 TEST_F(SipStackTest, AllowedSourceCidrAdmitsAnotherAddress) {
   cfg->upstream.allowedSourceCidrs = {"127.0.0.0/30"};
   startStack();
