@@ -44,7 +44,9 @@ public:
   static constexpr int kNext = -3;  // the next instruction
 
   int size() const { return static_cast<int>(code_.size()); }
-  void load(int offset, uint16_t width) { code_.push_back(BPF_STMT(BPF_LD | width | BPF_ABS, static_cast<uint32_t>(offset))); }
+  void load(int offset, uint16_t width) {
+    code_.push_back(BPF_STMT(BPF_LD | width | BPF_ABS, static_cast<uint32_t>(offset)));
+  }
   void andMask(uint32_t m) { code_.push_back(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, m)); }
   // if A == k goto yes else goto no
   void jeq(uint32_t k, int yes, int no) {

@@ -397,8 +397,8 @@ bool SipStack::sourceAllowed(const Event& e) {
     const su_sockaddr_t* su = reinterpret_cast<const su_sockaddr_t*>(ai->ai_addr);
     su_inet_ntop(su->su_family, SU_ADDR(su), host, sizeof host);
   }
-  lg()->warn("{} from {} refused: not an allowed upstream source",
-             log::escaped(e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : "request"),
+  const char* method = e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : nullptr;
+  lg()->warn("{} from {} refused: not an allowed upstream source", log::escaped(method != nullptr ? method : "request"),
              host);
   return false;
 }

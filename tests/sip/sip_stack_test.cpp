@@ -442,7 +442,8 @@ public:
   // Appends what has arrived (no waiting) to received.
   void drain() {
     char buf[8192];
-    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;) received.emplace_back(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+      received.emplace_back(buf, static_cast<size_t>(n));
   }
   bool hasResponse(const std::string& statusLine, const std::string& cseq) {
     drain();
