@@ -407,6 +407,49 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }
 
+// Issue 11: a dn_password changed by SIGHUP was never used: the DN's REGISTER challenges kept being answered with
+// the start-up password. SIPp (the registrar) only starts after the reload and accepts the new password only.
+TEST(DaemonProcess, ReloadedDnPasswordAnswersTheRegistrarsChallenge) {
+  test::TempDir dir;
+  uint16_t upstreamPort = test::freePort();
+  auto config = [&](const std::string& dnPassword) {
+    return "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
+           "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+           "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+           "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
+           "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\", dn_password: " + dnPassword +
+           ", always_registered: true}]\n"
+           "media: {workers: 1}\n";
+  };
+  auto cfg = dir.write("rtcgate.yaml", config("old-password"));
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t adminPort = adminPortFrom(ready);
+  ASSERT_NE(adminPort, 0) << ready;
+  dir.write("rtcgate.yaml", config("s3cret"));
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  ASSERT_FALSE(notify.waitFor("RELOADING=1").empty()) << d.err();
+  ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
+  test::SippProcess registrar(dir.path(), test::scenario("register_digest_challenge_and_refresh.xml"),
+                              {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
+  EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
+  // The scenario's refresh REGISTER came after the daemon had its 200: a wrong password ends it at the 403 instead.
+  std::string body;
+  ASSERT_EQ(test::httpGet(adminPort, "/metrics", &body), 200);
+  EXPECT_EQ(body.find("rtcgate_sip_register_ok_total 0\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("rtcgate_sip_register_ok_total "), std::string::npos) << body;
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
 // Issue 11: lws 4.1 listened on every interface (*:8443, *:8089) whatever the configured address, so the plain-HTTP
 // admin listener meant for loopback was reachable from the DMZ. 127.0.0.2 is another local address: a listener on
 // 127.0.0.1 only must refuse it.
