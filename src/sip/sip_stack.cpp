@@ -107,7 +107,8 @@ const char* toString(RegistrationState s) {
 struct SipStack::Counters {
   explicit Counters(Metrics& m)
       : refusedSource(m.counter("rtcgate_sip_refused_source_total",
-                                "SIP requests refused (403) because their source is not an allowed upstream")),
+                                "SIP requests refused (403, or ignored) because their source is not an allowed upstream; "
+                                "not those the kernel filter dropped")),
         optionsIn(m.counter("rtcgate_sip_options_received_total", "OPTIONS requests answered")),
         invitesIn(m.counter("rtcgate_sip_invites_received_total", "INVITEs received from the upstream")),
         unknownDn(m.counter("rtcgate_sip_invites_unknown_dn_total", "INVITEs to an unknown DN (404)")),
