@@ -197,6 +197,7 @@ void Daemon::reload() {
     reloadsTotal_->fetch_add(1, std::memory_order_relaxed);
     log::init(store_.current()->logging.settings);
     if (wss_) wss_->applyConfig(*store_.current());
+    if (sip_) sip_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
   }

@@ -63,6 +63,11 @@ void DnRegistration::sendRegister() {
                TAG_END());
 }
 
+void DnRegistration::setCredentials(std::string authUser, std::string password) {
+  params_.authUser = std::move(authUser);
+  params_.password = std::move(password);
+}
+
 bool DnRegistration::answerChallenge(int status, const sip_s* sip) {
   // At most two digest rounds per request: a registrar that keeps challenging has refused the credentials.
   if ((status != 401 && status != 407) || authAttempts_ >= 2 || params_.password.empty()) return false;

@@ -35,6 +35,10 @@ public:
   ~DnRegistration() override;
 
   void setWanted(bool wanted);
+  // A dn_password / dn_auth_user changed by a reload: used from the next challenge on.
+  void setCredentials(std::string authUser, std::string password);
+  const std::string& authUser() const { return params_.authUser; }
+  const std::string& password() const { return params_.password; }
   bool wanted() const { return wanted_; }
   RegistrationState state() const { return state_; }
   int lastStatus() const { return lastStatus_; }

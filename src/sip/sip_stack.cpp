@@ -107,7 +107,8 @@ const char* toString(RegistrationState s) {
 struct SipStack::Counters {
   explicit Counters(Metrics& m)
       : refusedSource(m.counter("rtcgate_sip_refused_source_total",
-                                "SIP requests refused (403) because their source is not an allowed upstream")),
+                                "SIP requests refused (403, or ignored) because their source is not an allowed upstream; "
+                                "not those the kernel filter dropped")),
         optionsIn(m.counter("rtcgate_sip_options_received_total", "OPTIONS requests answered")),
         invitesIn(m.counter("rtcgate_sip_invites_received_total", "INVITEs received from the upstream")),
         unknownDn(m.counter("rtcgate_sip_invites_unknown_dn_total", "INVITEs to an unknown DN (404)")),
@@ -143,7 +144,10 @@ SipStack::SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config
       counters_(std::make_unique<Counters>(metrics)),
       gauges_(std::make_shared<Gauges>()) {
   const auto& up = config_->upstream;
-  for (const auto& s : up.servers) sources_.add(s.host);
+  for (const auto& s : up.servers) {
+    // A server named by a DNS name is not in the filter: its responses must still reach us.
+    if (!sources_.add(s.host)) kernelFilterSafe_ = false;
+  }
   for (const auto& c : up.allowedSourceCidrs) {
     if (!sources_.add(c)) lg()->warn("allowed_source_cidrs: '{}' is not an address or CIDR, ignored", c);
   }
@@ -205,7 +209,9 @@ void SipStack::start() {
                     NUTAG_APPL_METHOD("NOTIFY"),
                     // REFER from Genesys (transfer, rtcgate as transferee): answered by us after checking its source
                     // and Refer-To (nua would accept any REFER with 202 on its own).
-                    NUTAG_APPL_METHOD("REFER"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+                    NUTAG_APPL_METHOD("REFER"),
+                    // BYE too: nua would end the call on a BYE from any address; ours after the source check.
+                    NUTAG_APPL_METHOD("BYE"), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEMESSENGER(0), SIPTAG_ALLOW_STR(kAllowOutsideDialog),
                     SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), SIPTAG_USER_AGENT_STR("rtcgate"),
                     NUTAG_OUTBOUND("no-outbound no-natify no-validate no-options-keepalive no-gruuize"),
@@ -280,6 +286,11 @@ void SipStack::onEvent(const Event& e) {
     case nua_r_get_params: return onGetParams(e);
     case nua_i_invite:
       if (e.owner == nullptr) return onIncomingInvite(e);
+      // In-dialog requests are checked too (issue 11): a re-INVITE from a foreign address moved the media to it.
+      if (!sourceAllowed(e)) {
+        nua_respond(e.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(e.nua), TAG_END());
+        return;
+      }
       return e.owner->onReinvite(e.sip);
     case nua_i_options: return onIncomingOptions(e);
     case nua_i_notify: return onIncomingNotify(e);
@@ -300,9 +311,15 @@ void SipStack::onEvent(const Event& e) {
       if (e.owner != nullptr) e.owner->onReferReply(e.status, e.phrase, e.sip);
       return;
     case nua_i_ack:
-      if (e.owner != nullptr) e.owner->onAck(e.sip);
+      // An ACK gets no response: one from a foreign address is ignored (its SDP would move the media).
+      if (e.owner != nullptr && sourceAllowed(e)) e.owner->onAck(e.sip);
       return;
     case nua_i_bye:
+      // BYE is ours to answer (NUTAG_APPL_METHOD): nua ends its session on any final answer to a BYE, 403
+      // included, so one from a foreign address is left unanswered; the call goes on.
+      if (e.status >= 200) return;  // answered by nua (481: no session)
+      if (!sourceAllowed(e)) return;
+      nua_respond(e.nh, SIP_200_OK, NUTAG_WITH_THIS(e.nua), TAG_END());
       if (e.owner != nullptr) e.owner->onBye(e.sip);
       return;
     case nua_i_cancel:
@@ -340,6 +357,7 @@ void SipStack::onGetParams(const Event& e) {
     port_ = 5060;
   }
   lg()->info("SIP stack listening on port {}", port_);
+  if (port_ != 0) dropForeignSourcesInKernel();
   if (port_ != 0 && onReady_) std::exchange(onReady_, nullptr)();
 }
 
@@ -357,6 +375,19 @@ void SipStack::onShutdownReply(const Event& e) {
   });
 }
 
+void SipStack::dropForeignSourcesInKernel() {
+  if (sources_.empty() || !kernelFilterSafe_) {
+    lg()->warn("upstream sources checked per request only (403): a server is named by a DNS name, not an address");
+    return;
+  }
+  const int n = attachKernelSourceFilter(sources_, port_);
+  if (n > 0)
+    lg()->info("SIP from sources outside the upstream servers and allowed_source_cidrs dropped in the kernel ({} "
+               "sockets)", n);
+  else
+    lg()->warn("kernel source filter not attached (result {}): foreign sources get 403 per request", n);
+}
+
 bool SipStack::sourceAllowed(const Event& e) {
   msg_t* msg = nua_current_request(e.nua);
   su_addrinfo_t* ai = msg != nullptr ? msg_addrinfo(msg) : nullptr;
@@ -367,8 +398,9 @@ bool SipStack::sourceAllowed(const Event& e) {
     const su_sockaddr_t* su = reinterpret_cast<const su_sockaddr_t*>(ai->ai_addr);
     su_inet_ntop(su->su_family, SU_ADDR(su), host, sizeof host);
   }
-  lg()->warn("{} from {} refused (403): not an allowed upstream source",
-             e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : "request", host);
+  const char* method = e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_method_name : nullptr;
+  lg()->warn("{} from {} refused: not an allowed upstream source", log::escaped(method != nullptr ? method : "request"),
+             host);
   return false;
 }
 
@@ -495,9 +527,9 @@ std::shared_ptr<UpstreamCall> SipStack::invite(const std::string& dn, const std:
   auto call = std::make_shared<UpstreamCall>(loop_, nh, std::move(p));
   call->setObserver(observer);
   call->localSdp_ = sdp;
-  const auto* agent = it->second.agent;
-  call->authUser_ = agent->dnAuthUser.empty() ? agent->dn : agent->dnAuthUser;
-  call->authPassword_ = agent->dnPassword.reveal();
+  // From the registration, not the start-up configuration: a reload may have changed them (issue 11).
+  call->authUser_ = it->second.reg->authUser();
+  call->authPassword_ = it->second.reg->password();
   nua_handle_bind(nh, static_cast<HandleOwner*>(call.get()));
   nua_set_hparams(nh, SIPTAG_ALLOW_STR(kAllow), TAG_END());  // REFER in this dialog (Genesys transfers)
   calls_[call.get()] = call;
@@ -522,6 +554,21 @@ void SipStack::callEnded(UpstreamCall* call) {
   it->second->detach();
   calls_.erase(it);
   updateGauges();
+}
+
+void SipStack::applyConfig(const config::Config& config) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  size_t changed = 0;
+  for (const auto& a : config.agents) {
+    auto it = registrations_.find(a.dn);
+    if (a.dn.empty() || it == registrations_.end() || !it->second.reg) continue;
+    std::string user = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
+    std::string password = a.dnPassword.reveal();
+    if (user == it->second.reg->authUser() && password == it->second.reg->password()) continue;
+    it->second.reg->setCredentials(std::move(user), std::move(password));
+    ++changed;
+  }
+  if (changed != 0) lg()->info("reload: new digest credentials for {} DN(s)", changed);
 }
 
 bool SipStack::registerDn(const std::string& dn) {

@@ -119,13 +119,26 @@ void UpstreamCall::onInviteReply(int status, const char* phrase, const sip_s* si
   }
   if (sip != nullptr && params_.genesysCallUuid.empty()) params_.genesysCallUuid = unknownHeader(sip, kCallUuidHeader);
   if (params_.callId.empty() && sip != nullptr && sip->sip_call_id != nullptr) params_.callId = sip->sip_call_id->i_id;
-  if ((status == 401 || status == 407) && !authTried_ && !authPassword_.empty()) {
-    std::string cred = digestCredentials(sip, authUser_, authPassword_);
-    if (!cred.empty()) {
-      authTried_ = true;
-      nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
-      return;
+  // nua's own status for the request ended below (904): the call's outcome is already set.
+  if (status >= 900 && finalStatus_ != 0) return;
+  if (status == 401 || status == 407) {
+    if (!authTried_ && !authPassword_.empty()) {
+      std::string cred = digestCredentials(sip, authUser_, authPassword_);
+      if (!cred.empty()) {
+        authTried_ = true;
+        nua_authenticate(nh_.get(), NUTAG_AUTH(cred.c_str()), TAG_END());
+        return;
+      }
     }
+    // Challenged again (credentials refused) or nothing to answer with. nua keeps a challenged request waiting
+    // for credentials forever: the browser got no final answer, the call was never released and held shutdown
+    // up. nua_authenticate without credentials ends the request (904) and so the call.
+    finalStatus_ = 403;
+    lg()->warn("call from DN {}: upstream challenged ({}) {}: failed as 403", params_.dn, status,
+               authTried_ ? "the authenticated retry" : "and no dn_password is set");
+    reportToReferrer(403, "Forbidden");
+    nua_authenticate(nh_.get(), TAG_END());
+    return;
   }
   if (status > 100 && status < 200) {
     if (state_ == CallState::Offered) state_ = CallState::Ringing;

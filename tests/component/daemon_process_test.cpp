@@ -164,6 +164,47 @@ std::string sipExchange(const std::string& fromIp, uint16_t port, const std::str
   return reply;
 }
 
+// A UDP socket on a foreign source address: sends raw SIP and counts what comes back to it.
+class SpoofingSocket {
+public:
+  SpoofingSocket(const std::string& fromIp, uint16_t port) : fromIp_(fromIp) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, fromIp.c_str(), &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    socklen_t len = sizeof(local);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+    localPort_ = ntohs(local.sin_port);
+    to_.sin_family = AF_INET;
+    to_.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to_.sin_addr);
+  }
+  ~SpoofingSocket() { ::close(fd_); }
+  SpoofingSocket(const SpoofingSocket&) = delete;
+  SpoofingSocket& operator=(const SpoofingSocket&) = delete;
+  void send(std::string msg) {
+    for (auto pos = msg.find("LOCALPORT"); pos != std::string::npos; pos = msg.find("LOCALPORT"))
+      msg.replace(pos, 9, std::to_string(localPort_));
+    for (auto pos = msg.find("LOCALIP"); pos != std::string::npos; pos = msg.find("LOCALIP"))
+      msg.replace(pos, 7, fromIp_);
+    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to_), sizeof(to_));
+  }
+  // Datagrams already queued (no waiting), drained.
+  size_t datagramsReceived() {
+    char buf[4096];
+    while (::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT) > 0) ++received_;
+    return received_;
+  }
+
+private:
+  std::string fromIp_;
+  int fd_ = -1;
+  uint16_t localPort_ = 0;
+  sockaddr_in to_{};
+  size_t received_ = 0;
+};
+
 // True when a TCP connection to ip:port is accepted (loopback: an answer either way comes at once).
 bool tcpConnects(const std::string& ip, uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -285,8 +326,42 @@ TEST(DaemonProcess, AnswersUpstreamOptionsHealthChecksAndRefusesStrangers) {
   std::string stranger = kOptions;
   stranger.replace(stranger.find("lb-health-1"), 11, "lb-health-2");
   stranger.replace(stranger.find("z9hG4bK-lb-1"), 12, "z9hG4bK-lb-2");
-  auto refused = sipExchange("127.0.0.2", sipPort, stranger);
-  EXPECT_EQ(refused.rfind("SIP/2.0 403", 0), 0u) << refused;
+  // Issue 11: a stranger gets no answer at all (dropped in the kernel), where it used to get 403.
+  SpoofingSocket spoofer("127.0.0.2", sipPort);
+  spoofer.send(stranger);
+  std::string again = kOptions;
+  again.replace(again.find("lb-health-1"), 11, "lb-health-3");
+  again.replace(again.find("z9hG4bK-lb-1"), 12, "z9hG4bK-lb-3");
+  auto after = sipExchange("127.0.0.1", sipPort, again);
+  EXPECT_EQ(after.rfind("SIP/2.0 200", 0), 0u) << after;
+  EXPECT_EQ(spoofer.datagramsReceived(), 0u);
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+const char* kSpoofedInvite =
+    "INVITE sip:1001@127.0.0.1 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP LOCALIP:LOCALPORT;branch=z9hG4bK-spoof-1;rport\r\n"
+    "Max-Forwards: 70\r\nFrom: <sip:victim@LOCALIP>;tag=sp1\r\nTo: <sip:1001@127.0.0.1>\r\n"
+    "Call-ID: spoofed-invite-1\r\nCSeq: 1 INVITE\r\nContact: <sip:victim@LOCALIP:LOCALPORT>\r\n"
+    "Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n";
+
+// Issue 11: a spoofed INVITE from outside the allowed sources was answered with 100 Trying and a 403 that nta
+// retransmitted until timer H (12 datagrams towards the spoofed address for one sent). Now nothing comes back.
+// The legitimate OPTIONS sent after it is answered, so the INVITE has been through the socket by then; the
+// datagrams the old code sent at once (100, the first 403) were already there when it was measured.
+TEST(DaemonProcess, SpoofedInviteFromForeignSourceGetsNoAnswer) {
+  RunningDaemon daemon(kConfig);
+  auto& [dir, notify, d] = daemon;
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t sipPort = portFrom(ready, "sip");
+  ASSERT_NE(sipPort, 0) << ready;
+  SpoofingSocket spoofer("127.0.0.2", sipPort);
+  spoofer.send(kSpoofedInvite);
+  auto ok = sipExchange("127.0.0.1", sipPort, kOptions);
+  EXPECT_EQ(ok.rfind("SIP/2.0 200", 0), 0u) << ok;
+  EXPECT_EQ(spoofer.datagramsReceived(), 0u);
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }
@@ -328,6 +403,49 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   EXPECT_NE(d.err().find("agent 1001 online: registering DN 1001 upstream"), std::string::npos) << d.err();
   EXPECT_NE(d.err().find("unregistering DN 1001 upstream"), std::string::npos) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// Issue 11: a dn_password changed by SIGHUP was never used: the DN's REGISTER challenges kept being answered with
+// the start-up password. SIPp (the registrar) only starts after the reload and accepts the new password only.
+TEST(DaemonProcess, ReloadedDnPasswordAnswersTheRegistrarsChallenge) {
+  test::TempDir dir;
+  uint16_t upstreamPort = test::freePort();
+  auto config = [&](const std::string& dnPassword) {
+    return "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
+           "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+           "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+           "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
+           "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\", dn_password: " + dnPassword +
+           ", always_registered: true}]\n"
+           "media: {workers: 1}\n";
+  };
+  auto cfg = dir.write("rtcgate.yaml", config("old-password"));
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  uint16_t adminPort = adminPortFrom(ready);
+  ASSERT_NE(adminPort, 0) << ready;
+  dir.write("rtcgate.yaml", config("s3cret"));
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  ASSERT_FALSE(notify.waitFor("RELOADING=1").empty()) << d.err();
+  ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
+  test::SippProcess registrar(dir.path(), test::scenario("register_digest_challenge_and_refresh.xml"),
+                              {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freePort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                               "-bind_local"});
+  ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
+  EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
+  // The scenario's refresh REGISTER came after the daemon had its 200: a wrong password ends it at the 403 instead.
+  std::string body;
+  ASSERT_EQ(test::httpGet(adminPort, "/metrics", &body), 200);
+  EXPECT_EQ(body.find("rtcgate_sip_register_ok_total 0\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("rtcgate_sip_register_ok_total "), std::string::npos) << body;
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }

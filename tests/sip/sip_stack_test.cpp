@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // SipStack against real SIPp (Debian sip-tester) on 127.0.0.1, ports chosen at runtime.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -378,13 +382,134 @@ TEST_F(SipStackTest, InboundCallToDnWithoutAgentGets480) {
   EXPECT_EQ(counter("rtcgate_sip_invites_no_agent_total"), 1u);
 }
 
-TEST_F(SipStackTest, InboundCallFromForeignSourceGets403) {
+// Issue 11: a spoofed INVITE from outside the allowed sources got 100 Trying plus a 403 nta retransmitted until
+// timer H; it is now dropped in the kernel and nothing goes back. The OPTIONS from the allowed source, sent after
+// it and answered, shows the INVITE went through the socket first (the old 100 and 403 were sent at once).
+TEST_F(SipStackTest, InboundCallFromForeignSourceGetsNoAnswer) {
   startStack();
   ASSERT_TRUE(stack->registerDn("1001"));
-  auto p = uac("inbound_call_from_foreign_source_403.xml", "1001", "127.0.0.2");
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.2", &local.sin_addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(stack->port());
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  const std::string invite =
+      "INVITE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-spoof-2\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:victim@127.0.0.2>;tag=sp2\r\nTo: <sip:1001@127.0.0.1>\r\n"
+      "Call-ID: spoofed-invite-2\r\nCSeq: 1 INVITE\r\nContact: <sip:victim@127.0.0.2>\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_EQ(::sendto(fd, invite.data(), invite.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+            static_cast<ssize_t>(invite.size()));
+  auto p = uac("options_health_check_unknown_user.xml", "1001");
   EXPECT_EQ(finish(*p), 0) << p->output();
+  size_t reflected = 0;
+  char buf[4096];
+  while (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) ++reflected;
+  ::close(fd);
+  EXPECT_EQ(reflected, 0u);
   EXPECT_TRUE(handler.calls.empty());
-  EXPECT_GE(counter("rtcgate_sip_refused_source_total"), 1u);
+}
+
+// A UDP SIP endpoint on one 127/8 address, for dialogs SIPp cannot drive from two source addresses.
+class RawSipSocket {
+public:
+  explicit RawSipSocket(const std::string& ip) : ip_(ip) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, ip.c_str(), &local.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    socklen_t len = sizeof local;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+    port_ = ntohs(local.sin_port);
+  }
+  ~RawSipSocket() { ::close(fd_); }
+  RawSipSocket(const RawSipSocket&) = delete;
+  RawSipSocket& operator=(const RawSipSocket&) = delete;
+  const std::string& ip() const { return ip_; }
+  uint16_t port() const { return port_; }
+  void send(uint16_t to, const std::string& msg) {
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(to);
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst);
+  }
+  // Appends what has arrived (no waiting) to received.
+  void drain() {
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+      received.emplace_back(buf, static_cast<size_t>(n));
+  }
+  bool hasResponse(const std::string& statusLine, const std::string& cseq) {
+    drain();
+    return std::any_of(received.begin(), received.end(), [&](const std::string& m) {
+      return m.rfind(statusLine, 0) == 0 && m.find("CSeq: " + cseq + "\r\n") != std::string::npos;
+    });
+  }
+  std::vector<std::string> received;
+
+private:
+  std::string ip_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+std::string inDialogRequest(const std::string& method, int cseq, const RawSipSocket& from, const std::string& toTag,
+                            const std::string& sdp) {
+  return method + " sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + from.ip() + ":" + std::to_string(from.port()) +
+         ";branch=z9hG4bK-dlg-" + std::to_string(cseq) + "\r\nMax-Forwards: 70\r\n"
+         "From: <sip:7000@127.0.0.1>;tag=gen1\r\nTo: <sip:1001@127.0.0.1>" + toTag + "\r\n"
+         "Call-ID: in-dialog-source-check-1\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\n"
+         "Contact: <sip:7000@" + from.ip() + ":" + std::to_string(from.port()) + ">\r\n" +
+         (sdp.empty() ? std::string() : "Content-Type: application/sdp\r\n") +
+         "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+// Issue 11, per-request checks (what applies when a server is named by a DNS name and the kernel cannot filter):
+// in dialog, a re-INVITE from a foreign address moved the call's media to it and a BYE ended the call. Now the
+// re-INVITE gets 403, the BYE no answer (nua ends its session on any final answer to a BYE), and the call goes on
+// until Genesys itself ends it.
+TEST_F(SipStackTest, InDialogRequestsFromForeignSourceAreRefused) {
+  cfg->upstream.servers[0].host = "localhost";
+  cfg->upstream.allowedSourceCidrs = {"127.0.0.1"};
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  RawSipSocket genesys("127.0.0.1"), stranger("127.0.0.2");
+  const std::string offer = kTestSdp;
+  genesys.send(stack->port(), inDialogRequest("INVITE", 1, genesys, "", offer));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "1 INVITE"); }));
+  std::string toTag;
+  for (const auto& m : genesys.received) {
+    auto to = m.find("\r\nTo:");
+    auto tag = to == std::string::npos ? std::string::npos : m.find(";tag=", to);
+    if (m.rfind("SIP/2.0 200", 0) == 0 && tag != std::string::npos) toTag = m.substr(tag, m.find("\r\n", tag) - tag);
+  }
+  ASSERT_FALSE(toTag.empty());
+  genesys.send(stack->port(), inDialogRequest("ACK", 1, genesys, toTag, ""));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return handler.confirmed; }));
+
+  std::string moved = offer;
+  moved.replace(moved.find("c=IN IP4 127.0.0.1"), 18, "c=IN IP4 127.0.0.2");
+  stranger.send(stack->port(), inDialogRequest("INVITE", 2, stranger, toTag, moved));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stranger.hasResponse("SIP/2.0 403", "2 INVITE"); }));
+  stranger.send(stack->port(), inDialogRequest("ACK", 2, stranger, toTag, moved));
+  stranger.send(stack->port(), inDialogRequest("BYE", 3, stranger, toTag, ""));
+  // An in-dialog OPTIONS from Genesys, sent after the BYE and answered: the BYE has been through the stack.
+  genesys.send(stack->port(), inDialogRequest("OPTIONS", 4, genesys, toTag, ""));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "4 OPTIONS"); }));
+  EXPECT_FALSE(stranger.hasResponse("SIP/2.0", "3 BYE"));
+  EXPECT_TRUE(handler.reoffers.empty());
+  EXPECT_FALSE(handler.terminated);
+  EXPECT_GE(counter("rtcgate_sip_refused_source_total"), 2u);
+
+  genesys.send(stack->port(), inDialogRequest("BYE", 5, genesys, toTag, ""));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return genesys.hasResponse("SIP/2.0 200", "5 BYE"); }));
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
 }
 
 TEST_F(SipStackTest, AllowedSourceCidrAdmitsAnotherAddress) {
@@ -569,6 +694,34 @@ TEST_F(SipStackTest, RegistersDnWithDigestAndRefreshes) {
   EXPECT_NE(metrics.renderPrometheus().find("rtcgate_sip_dns_registered 1"), std::string::npos);
 }
 
+// Issue 11: a dn_password changed by a reload (SIGHUP) was never used: the REGISTER and INVITE challenges kept
+// being answered with the start-up one. The scenarios check the digest against "s3cret", the reloaded password.
+TEST_F(SipStackTest, ReloadedDnPasswordAnswersTheNextRegisterChallenge) {
+  cfg->agents[0].dnPassword = Secret("old-password");
+  auto p = uas("register_digest_challenge_and_refresh.xml");
+  startStack();
+  auto reloaded = std::make_shared<config::Config>(*cfg);
+  reloaded->agents[0].dnPassword = Secret("s3cret");
+  stack->applyConfig(*reloaded);
+  ASSERT_TRUE(stack->registerDn("1001"));
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return counter("rtcgate_sip_register_ok_total") >= 1; }));
+}
+
+TEST_F(SipStackTest, ReloadedDnPasswordAnswersTheNextInviteChallenge) {
+  cfg->agents[0].dnPassword = Secret("old-password");
+  auto p = uas("outbound_call_with_digest_challenge.xml");
+  startStack();
+  auto reloaded = std::make_shared<config::Config>(*cfg);
+  reloaded->agents[0].dnPassword = Secret("s3cret");
+  stack->applyConfig(*reloaded);
+  handler.outbound = stack->placeCall("1001", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(handler.answered);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
 TEST_F(SipStackTest, UnregistersWithExpiresZeroWhenTheAgentLeaves) {
   auto p = uas("unregister_sends_expires_zero.xml");
   startStack();
@@ -619,6 +772,21 @@ TEST_F(SipStackTest, OutboundCallAuthenticatesAndCarriesCallUuid) {
   EXPECT_EQ(handler.outbound->genesysCallUuid(), "99AABBCCDDEEFF00");
   EXPECT_FALSE(handler.progress.empty());
   EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+}
+
+// Issue 11: an upstream that challenges every INVITE left the call waiting for credentials forever (no final
+// answer for the browser, the call never released, shutdown held up). After one authenticated retry it fails 403.
+TEST_F(SipStackTest, OutboundCallChallengedAgainFailsWith403AndIsReleased) {
+  auto p = uas("outbound_call_challenged_every_time.xml");
+  startStack();
+  handler.outbound = stack->placeCall("1001", "7000", kTestSdp, &handler);
+  ASSERT_NE(handler.outbound, nullptr);
+  EXPECT_EQ(finish(*p), 0) << p->output();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated; }));
+  EXPECT_EQ(handler.terminatedStatus, 403);
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0; }));
+  stack->shutdown();
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return stack->shutdownComplete(); }));
 }
 
 // Issue 10, RFC 4028 on our own INVITEs: Session-Expires (upstream.session_timer.expires_s) is offered, and a 422

@@ -62,6 +62,9 @@ public:
 
   // The agent of `dn` connected / went away. False when the DN is not configured.
   bool registerDn(const std::string& dn);
+  // A reload: each configured DN's dn_auth_user / dn_password is used from its next digest challenge (REGISTER
+  // and INVITE). DNs added or removed, servers and bind address still take effect at the next restart.
+  void applyConfig(const config::Config& config);
   bool unregisterDn(const std::string& dn);
   std::optional<DnStatus> registration(const std::string& dn) const;
   std::vector<DnStatus> registrations() const;
@@ -109,6 +112,7 @@ private:
   std::shared_ptr<UpstreamCall> invite(const std::string& dn, const std::string& target, const std::string& sdp,
                                        UpstreamCallObserver* observer, const TransferRequest* transfer);
   void onGetParams(const Event& e);
+  void dropForeignSourcesInKernel();
   void onShutdownReply(const Event& e);
   bool sourceAllowed(const Event& e);
   void callEnded(UpstreamCall* call);
@@ -124,6 +128,8 @@ private:
   std::unique_ptr<Counters> counters_;
   std::shared_ptr<Gauges> gauges_;
   SourceFilter sources_;
+  // Every configured server is an address the filter holds, so the kernel may drop all other sources.
+  bool kernelFilterSafe_ = true;
   std::string domain_;
   su_root_s* root_ = nullptr;
   GSource* source_ = nullptr;

@@ -19,10 +19,17 @@ public:
   bool allows(const sockaddr* addr) const;
   bool allows(std::string_view address) const;
   bool empty() const { return nets_.empty(); }
+  const std::vector<IpNetwork>& networks() const { return nets_; }
 
 private:
   bool matches(const IpAddress& address) const;
   std::vector<IpNetwork> nets_;
 };
+
+// Attaches a classic BPF program admitting only `filter`'s sources to this process's UDP sockets and listening TCP
+// sockets bound to `port` (the SIP listeners sofia-sip opened): datagrams and SYNs from other sources are dropped by
+// the kernel, before sofia-sip could answer them. Returns how many sockets got the program, -1 when it could not
+// be built (too many networks for cBPF's 8-bit jumps). Thread: any.
+int attachKernelSourceFilter(const SourceFilter& filter, uint16_t port);
 
 }  // namespace rtcgate::sip
