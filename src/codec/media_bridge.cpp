@@ -95,10 +95,8 @@ bool MediaBridge::holdFillTick() {
   }
   std::copy(silence_.begin(), silence_.end(), out_.begin() + kRtpFixedHeader);
   const auto before = dir(false).packetsOut;
-  filling_ = true;
   emit(false, outBrowser_.generated(rtpTicksPerFrame(codecs_.browserCodec), fillMarker_), codecs_.browserPt,
        silence_.size());
-  filling_ = false;
   if (dir(false).packetsOut != before) ++dir(false).holdFill;
   fillMarker_ = false;
   return true;
@@ -177,7 +175,9 @@ void MediaBridge::emit(bool toUpstream, const OutputSequencer::Header& h, uint8_
   }
   if (!sinks_.toBrowser) return;
   ++d.packetsOut;
-  if (!filling_) lastToBrowserUs_ = g_get_monotonic_time();  // Genesys's own audio (the fill covers its absence)
+  // Genesys's own audio (the fill covers its absence): the arrival time already taken for the delay figures, so the
+  // packet path reads no clock for the fill. Generated frames (fill, RFC 4733) have no arrival time.
+  if (inputAtUs_ != 0) lastToBrowserUs_ = inputAtUs_;
   sinks_.toBrowser(out_.data(), len, out_.size());
 }
 

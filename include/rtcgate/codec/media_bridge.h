@@ -126,7 +126,6 @@ private:
   Timer holdFillClock_;  // absolute 20 ms schedule while Genesys holds
   bool holdFill_ = false;
   bool fillMarker_ = false;           // the next fill frame starts a talk spurt (RFC 3551 §4.1)
-  bool filling_ = false;              // emit() is sending a fill frame
   int64_t lastToBrowserUs_ = 0;       // CLOCK_MONOTONIC µs of the last Genesys audio sent toward the browser
   std::vector<uint8_t> silence_;      // one 20 ms frame of silence in the browser codec (built at fill start)
   int64_t inputAtUs_ = 0;  // arrival of the packet being handled (CLOCK_MONOTONIC µs); 0 for generated frames
