@@ -166,8 +166,7 @@ protected:
     ctx_.certificate = media::DtlsCertificate::generate();
     ctx_.metrics = &metrics_;
     ctx_.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
-    uint16_t base = static_cast<uint16_t>(test::freePort() & ~1u);
-    if (base > 65000) base = 40000;
+    uint16_t base = test::freePortRangeBase(100);
     ports_ = std::make_unique<media::RtpPortSlice>(base, static_cast<uint16_t>(base + 99));
     gateway_.start();
   }

@@ -23,8 +23,7 @@ protected:
   void SetUp() override {
     loop.adoptCurrentThread();
     // A per-test range around a free port, split between two "workers" (one slice per leg).
-    uint16_t base = static_cast<uint16_t>(test::freePort() & ~1u);
-    if (base > 65000) base = 40000;
+    uint16_t base = test::freePortRangeBase(204);  // SliceRunsOutOfPairs uses the 4 ports after the pool
     pool = std::make_unique<RtpPortPool>(base, static_cast<uint16_t>(base + 199), 2);
   }
   std::unique_ptr<RtpLeg> makeLeg(unsigned slice, std::chrono::milliseconds timeout = 0ms,

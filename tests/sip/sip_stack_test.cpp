@@ -223,7 +223,7 @@ TEST_F(SipStackTest, TcpTransportSharesThePortAndAnswersOptions) {
 
 TEST_F(SipStackTest, InboundCallToRegisteredDnRingsAnswersAndEndsOnBye) {
   // The answer is a real RTP leg's SDP, as the session layer will give.
-  auto base = static_cast<uint16_t>(std::min(test::freePort() & ~1u, 65000u));
+  auto base = test::freePortRangeBase(100);
   media::RtpPortPool ports(base, static_cast<uint16_t>(base + 99), 1);
   media::RtpLeg leg(loop, ports.slice(0), media::RtpLegConfig{}, metrics);
   ASSERT_TRUE(leg.open());

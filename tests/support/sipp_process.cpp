@@ -74,9 +74,11 @@ std::string SippProcess::output() const {
 uint16_t freePort(const char* address) {
   // Below the kernel's ephemeral range (32768-60999): a port the kernel hands to some other socket's bind(0) (a
   // daemon's, libnice's, Chromium's) between our check and SIPp's bind would otherwise be lost, and a port number
-  // is all SIPp can take. Tests running side by side pick at random, so they rarely meet either.
+  // is all SIPp can take. Tests running side by side pick at random, so they rarely meet either. RTP port ranges
+  // of tests (freePortRangeBase) live in 15000-19999, never here: a pool in a parallel test binding the port
+  // between this check and SIPp's bind made SIPp fail with EADDRINUSE (CI, 2026-11-30).
   static std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> pick(10000, 19999);
+  std::uniform_int_distribution<int> pick(10000, 14999);
   for (int attempt = 0; attempt < 100; ++attempt) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -91,6 +93,13 @@ uint16_t freePort(const char* address) {
     if (ok) return ntohs(sa.sin_port);
   }
   return 0;
+}
+
+uint16_t freePortRangeBase(uint16_t span) {
+  // Pools skip ports in use, so an overlap with another test's range costs nothing; only the region matters.
+  static std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(15000 / 2, (19999 - span) / 2);
+  return static_cast<uint16_t>(pick(rng) * 2);
 }
 
 bool udpPortBound(uint16_t port, const char* address) {

@@ -33,6 +33,8 @@ private:
 
 // A port free for both UDP and TCP on `address` at the time of the call.
 uint16_t freePort(const char* address = "127.0.0.1");
+// An even first port of a range of `span` ports for an RTP port pool, in a region freePort() never uses.
+uint16_t freePortRangeBase(uint16_t span);
 // True when something has bound UDP `port` on `address` (SIPp is listening).
 bool udpPortBound(uint16_t port, const char* address = "127.0.0.1");
 // Path of a scenario in tests/sip/scenarios (SIPp scenarios shared by every suite).
