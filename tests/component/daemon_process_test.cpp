@@ -380,7 +380,7 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
                                        "media: {workers: 1}\n");
   test::SippProcess registrar(dir.path(), test::scenario("unregister_sends_expires_zero.xml"),
                               {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                               std::to_string(test::freePort()), "-m", "1", "-timeout", "20s", "-timeout_error",
+                               std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "20s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
   NotifySocket notify(dir.path() + "/notify.sock");
@@ -434,7 +434,7 @@ TEST(DaemonProcess, ReloadedDnPasswordAnswersTheRegistrarsChallenge) {
   ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
   test::SippProcess registrar(dir.path(), test::scenario("register_digest_challenge_and_refresh.xml"),
                               {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                               std::to_string(test::freePort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                               std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
   auto deadline = std::chrono::steady_clock::now() + 30s;

@@ -134,7 +134,7 @@ function start(cmd, args, opts = {}) {
 // socket's bind(0) can take it between this check and SIPp's bind; chosen at random, retried if in use.
 function freeUdpPort(attempt = 0) {
   return new Promise((resolve, reject) => {
-    const port = 10000 + Math.floor(Math.random() * 5000);  // 15000-19999 holds the C++ tests' RTP ranges
+    const port = 10000 + Math.floor(Math.random() * 2500);  // the C++ tests' single-port region (tests/support)
     const s = dgram.createSocket('udp4');
     s.once('error', () => {
       s.close();

@@ -269,7 +269,7 @@ protected:
     auto p = std::make_unique<test::SippProcess>(
         dir.path(), test::scenario(name),
         std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                                 std::to_string(test::freePort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                                 std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
                                  "-bind_local"});
     EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
         << p->output();
@@ -278,7 +278,7 @@ protected:
   // SIPp as Genesys calling the agent's DN (UAC).
   std::unique_ptr<test::SippProcess> uac(const std::string& name, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
-                                  std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s",
+                                  std::to_string(test::freePort()), "-mp", std::to_string(test::freeMediaPort()), "-s",
                                   "1001", "-m", "1", "-timeout", "30s", "-timeout_error"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);

@@ -168,7 +168,7 @@ protected:
                                          const std::string& from = "127.0.0.1", bool tcp = false) {
     std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", from, "-p",
                                   std::to_string(test::freePort(from.c_str())), "-mp",
-                                  std::to_string(test::freePort()), "-s", user, "-m", "1", "-timeout", "15s",
+                                  std::to_string(test::freeMediaPort()), "-s", user, "-m", "1", "-timeout", "15s",
                                   "-timeout_error"};
     if (from != "127.0.0.1") args.push_back("-bind_local");
     if (tcp) args.insert(args.end(), {"-t", "t1"});
@@ -179,7 +179,7 @@ protected:
     auto p = std::make_unique<test::SippProcess>(
         dir.path(), test::scenario(name),
         std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                                 std::to_string(test::freePort()), "-m", "1", "-timeout", timeout, "-timeout_error",
+                                 std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", timeout, "-timeout_error",
                                  "-bind_local"});
     EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
         << p->output();
@@ -582,7 +582,7 @@ TEST_F(SipStackTest, ReferWithReplacesIsAcceptedAndItsOutcomeNotified) {
   auto target = std::make_unique<test::SippProcess>(
       dir.path(), test::scenario("transfer_target_answers.xml"),
       std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               std::to_string(test::freeMediaPort()), "-m", "2", "-timeout", "15s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
   auto p = uac("inbound_call_refer_with_replaces_notify_100_then_200.xml", "1001");
@@ -628,7 +628,7 @@ TEST_F(SipStackTest, ReferTargetFailureIsNotifiedAndTheOldDialogKept) {
   auto target = std::make_unique<test::SippProcess>(
       dir.path(), test::scenario("transfer_target_busy_486.xml"),
       std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                               std::to_string(test::freePort()), "-m", "2", "-timeout", "15s", "-timeout_error",
+                               std::to_string(test::freeMediaPort()), "-m", "2", "-timeout", "15s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || target->exited(); }));
   auto p = uac("inbound_call_refer_target_fails_notify_486_call_kept.xml", "1001");
@@ -650,7 +650,7 @@ TEST_F(SipStackTest, InviteWithReplacesTakesOverTheNamedCall) {
   auto first = std::make_unique<test::SippProcess>(
       dir.path(), test::scenario("inbound_call_replaced_then_bye_from_gateway.xml"),
       std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
-                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freeMediaPort()), "-s", "1001",
                                "-cid_str", "replaced-%u@%s", "-m", "1", "-timeout", "15s", "-timeout_error"});
   const std::string tagFile = dir.path() + "/totag.csv";
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return std::filesystem::exists(tagFile) || first->exited(); }))
@@ -660,7 +660,7 @@ TEST_F(SipStackTest, InviteWithReplacesTakesOverTheNamedCall) {
   auto second = std::make_unique<test::SippProcess>(
       dir2.path(), test::scenario("invite_with_replaces_takes_over_the_call.xml"),
       std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
-                               std::to_string(test::freePort()), "-mp", std::to_string(test::freePort()), "-s", "1001",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freeMediaPort()), "-s", "1001",
                                "-inf", tagFile, "-m", "1", "-timeout", "15s", "-timeout_error"});
   EXPECT_EQ(finish(*first), 0) << first->output();
   EXPECT_EQ(finish(*second), 0) << second->output();

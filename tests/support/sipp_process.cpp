@@ -71,6 +71,22 @@ std::string SippProcess::output() const {
   return out.str();
 }
 
+namespace {
+bool bindsUdpAndTcp(const char* address, uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, address, &sa.sin_addr);
+  int u = socket(AF_INET, SOCK_DGRAM, 0);
+  int t = socket(AF_INET, SOCK_STREAM, 0);
+  bool ok = bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+            bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  close(t);
+  close(u);
+  return ok;
+}
+}  // namespace
+
 uint16_t freePort(const char* address) {
   // Below the kernel's ephemeral range (32768-60999): a port the kernel hands to some other socket's bind(0) (a
   // daemon's, libnice's, Chromium's) between our check and SIPp's bind would otherwise be lost, and a port number
@@ -78,19 +94,24 @@ uint16_t freePort(const char* address) {
   // of tests (freePortRangeBase) live in 15000-19999, never here: a pool in a parallel test binding the port
   // between this check and SIPp's bind made SIPp fail with EADDRINUSE (CI, 2026-11-30).
   static std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> pick(10000, 14999);
+  std::uniform_int_distribution<int> pick(10000, 12499);
   for (int attempt = 0; attempt < 100; ++attempt) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(pick(rng)));
-    inet_pton(AF_INET, address, &sa.sin_addr);
-    int u = socket(AF_INET, SOCK_DGRAM, 0);
-    int t = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-              bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-    close(t);
-    close(u);
-    if (ok) return ntohs(sa.sin_port);
+    auto port = static_cast<uint16_t>(pick(rng));
+    if (bindsUdpAndTcp(address, port)) return port;
+  }
+  return 0;
+}
+
+uint16_t freeMediaPort() {
+  // SIPp binds its audio socket on -mp and its video socket on -mp + 2 (RTCP beside each): four ports, in a region
+  // of their own so that one SIPp's media sockets never take another SIPp's signalling port.
+  static std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(12500 / 4, 14996 / 4);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto port = static_cast<uint16_t>(pick(rng) * 4);
+    bool ok = true;
+    for (uint16_t i = 0; i < 4 && ok; ++i) ok = bindsUdpAndTcp("127.0.0.1", static_cast<uint16_t>(port + i));
+    if (ok) return port;
   }
   return 0;
 }

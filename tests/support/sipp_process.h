@@ -33,6 +33,8 @@ private:
 
 // A port free for both UDP and TCP on `address` at the time of the call.
 uint16_t freePort(const char* address = "127.0.0.1");
+// A first port of four free ones for SIPp's -mp (audio and video, RTP and RTCP), in a region of its own.
+uint16_t freeMediaPort();
 // An even first port of a range of `span` ports for an RTP port pool, in a region freePort() never uses.
 uint16_t freePortRangeBase(uint16_t span);
 // True when something has bound UDP `port` on `address` (SIPp is listening).
