@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+// The RFC 4475 and RFC 5118 torture messages (tests/sip/torture) against the real daemon, over UDP from the allowed
+// upstream source and over WSS, each outcome compared with tests/sip/torture/expectations.tsv (issue 11).
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "component/daemon_harness.h"
+#include "support/sipp_process.h"
+#include "support/test_support.h"
+
+namespace rtcgate {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kTortureDir = RTCGATE_SOURCE_DIR "/tests/sip/torture";
+
+struct Expectation {
+  std::string name;
+  std::string kind;
+  std::vector<std::string> udp, wss;  // acceptable outcomes: "NNN", "handled" or "drop"
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string item; std::getline(in, item, sep);) out.push_back(item);
+  return out;
+}
+
+std::vector<Expectation> loadExpectations() {
+  std::vector<Expectation> out;
+  std::ifstream in(kTortureDir + "/expectations.tsv");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto f = split(line, '\t');
+    if (f.size() != 4) {
+      ADD_FAILURE() << "bad expectations line: " << line;
+      continue;
+    }
+    out.push_back({f[0], f[1], split(f[2], '|'), split(f[3], '|')});
+  }
+  return out;
+}
+
+std::string messagePath(const Expectation& e) {
+  return kTortureDir + (e.kind == "ipv6" ? "/rfc5118/" : "/rfc4475/") + e.name + ".dat";
+}
+
+std::string readBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `outcome` is the final status answered ("404"), or "drop" when nothing was.
+bool matches(const std::string& outcome, const std::vector<std::string>& accepted) {
+  if (outcome.find('/') != std::string::npos) return false;  // "<code>/closed-1002": the connection was closed
+  for (const auto& a : accepted) {
+    if (a == outcome) return true;
+    // Handled: the request got past the parser to its handler. 400/505/513 are the parser's answers.
+    if (a == "handled" && outcome != "drop" && outcome != "400" && outcome != "505" && outcome != "513") return true;
+  }
+  return false;
+}
+
+const char* kConfigTemplate = R"(listeners:
+  admin: {address: 127.0.0.1, port: 0}
+  wss: [{address: 127.0.0.1, port: 0}]
+upstream:
+  sip_bind: {address: 127.0.0.1, port: 0}
+  servers: [{host: 127.0.0.1, port: UPSTREAM}]
+agents: [{user: "1001", password: demo-1001, dn: "1001"}]
+security: {allowed_origins: ["https://app.example"]}
+media: {workers: 1}
+)";
+
+class TortureCorpus : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string config = kConfigTemplate;
+    config.replace(config.find("UPSTREAM"), 8, std::to_string(test::freePort()));
+    notify_ = std::make_unique<test::NotifySocket>(dir_.path() + "/notify.sock");
+    daemon_ = std::make_unique<test::Child>(
+        std::vector<std::string>{RTCGATE_BINARY, "--config", dir_.write("rtcgate.yaml", config)}, dir_.path(),
+        std::vector<std::string>{notify_->env()});
+    const auto ready = notify_->waitFor("READY=1");
+    ASSERT_FALSE(ready.empty()) << daemon_->err();
+    sipPort_ = test::portFrom(ready, "sip");
+    wssPort_ = test::portFrom(ready, "wss");
+    ASSERT_NE(sipPort_, 0) << ready;
+    ASSERT_NE(wssPort_, 0) << ready;
+    expectations_ = loadExpectations();
+    ASSERT_EQ(expectations_.size(), 61u) << "49 RFC 4475 + 12 RFC 5118 messages";
+  }
+  void TearDown() override {
+    if (daemon_ == nullptr || !daemon_->running()) return;
+    ::kill(daemon_->pid(), SIGTERM);
+    EXPECT_EQ(daemon_->wait(8s), 0) << daemon_->err();
+  }
+
+  // Prints the per-message table and the score; returns the names that missed.
+  std::vector<std::string> score(const char* transport, const std::map<std::string, std::string>& outcomes,
+                                 bool wss) {
+    std::vector<std::string> missed;
+    for (const auto& e : expectations_) {
+      auto it = outcomes.find(e.name);
+      const std::string got = it != outcomes.end() ? it->second : "missing";
+      const bool ok = matches(got, wss ? e.wss : e.udp);
+      std::cout << transport << ' ' << e.name << ": " << got << (ok ? "" : "  <-- MISS") << '\n';
+      if (!ok) missed.push_back(e.name + "=" + got);
+    }
+    std::cout << transport << " score: " << expectations_.size() - missed.size() << '/' << expectations_.size()
+              << " as expected\n";
+    return missed;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::NotifySocket> notify_;
+  std::unique_ptr<test::Child> daemon_;
+  uint16_t sipPort_ = 0, wssPort_ = 0;
+  std::vector<Expectation> expectations_;
+};
+
+// A UDP socket on 127.0.0.1:0 (the allowed upstream source) talking to the daemon's SIP port.
+class UdpPeer {
+public:
+  explicit UdpPeer(uint16_t daemonPort) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    socklen_t len = sizeof(local);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+    port_ = ntohs(local.sin_port);
+    to_.sin_family = AF_INET;
+    to_.sin_port = htons(daemonPort);
+    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  }
+  ~UdpPeer() { ::close(fd_); }
+  UdpPeer(const UdpPeer&) = delete;
+  UdpPeer& operator=(const UdpPeer&) = delete;
+  uint16_t port() const { return port_; }
+  void send(const std::string& bytes) {
+    ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to_), sizeof(to_));
+  }
+  // The next datagram within `timeout`, or empty.
+  std::string receive(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+
+private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  sockaddr_in to_{};
+};
+
+int statusOf(const std::string& response) {
+  if (response.rfind("SIP/2.0 ", 0) != 0 || response.size() < 11) return 0;
+  return std::atoi(response.substr(8, 3).c_str());
+}
+
+// The value of the first header `name` (or its compact form) of a message, as received.
+std::string headerOf(const std::string& message, const std::string& name, const std::string& compact) {
+  for (size_t at = message.find("\r\n"); at != std::string::npos && at + 2 < message.size();
+       at = message.find("\r\n", at + 2)) {
+    const size_t colon = message.find(':', at + 2);
+    const size_t eol = message.find("\r\n", at + 2);
+    if (colon == std::string::npos || eol == std::string::npos || colon > eol) break;  // end of the headers
+    std::string field = message.substr(at + 2, colon - at - 2);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.pop_back();
+    if (::strcasecmp(field.c_str(), name.c_str()) == 0 || ::strcasecmp(field.c_str(), compact.c_str()) == 0) {
+      std::string value = message.substr(colon + 1, eol - colon - 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+      return value;
+    }
+  }
+  return {};
+}
+
+// Over UDP the answer goes where the top Via says (RFC 3261 18.2.2): the torture messages name hosts such as
+// 192.0.2.2:5060 or TCP transports. A Via of ours is put on top, as a proxy in front of rtcgate would, so the
+// answer comes back here; every byte of the message stays as it is below that line.
+std::string withOurVia(const std::string& message, uint16_t port, int n) {
+  const size_t eol = message.find("\r\n");
+  if (eol == std::string::npos) return message;
+  return message.substr(0, eol + 2) + "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) +
+         ";branch=z9hG4bK-torture-" + std::to_string(n) + "\r\n" + message.substr(eol + 2);
+}
+
+std::string fenceOptions(uint16_t port, int n) {
+  const std::string id = std::to_string(n);
+  return "OPTIONS sip:fence@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) +
+         ";branch=z9hG4bK-fence-" + id + "\r\nMax-Forwards: 70\r\nFrom: <sip:fence@127.0.0.1>;tag=fence" + id +
+         "\r\nTo: <sip:fence@127.0.0.1>\r\nCall-ID: torture-fence-" + id + "\r\nCSeq: 1 OPTIONS\r\n"
+         "Content-Length: 0\r\n\r\n";
+}
+
+// RFC 3261 17.1.1.3: the ACK for a non-2xx final answer to an INVITE, so that rtcgate stops retransmitting it.
+std::string ackFor(const std::string& request, const std::string& response, uint16_t port, int n) {
+  const std::string requestLine = request.substr(0, request.find("\r\n"));
+  const size_t sp1 = requestLine.find(' '), sp2 = requestLine.rfind(' ');
+  const std::string cseq = headerOf(response, "CSeq", "CSeq");
+  return "ACK " + requestLine.substr(sp1 + 1, sp2 - sp1 - 1) + " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+         std::to_string(port) + ";branch=z9hG4bK-torture-" + std::to_string(n) + "\r\nMax-Forwards: 70\r\nFrom: " +
+         headerOf(response, "From", "f") + "\r\nTo: " + headerOf(response, "To", "t") + "\r\nCall-ID: " +
+         headerOf(response, "Call-ID", "i") + "\r\nCSeq: " + cseq.substr(0, cseq.find(' ')) +
+         " ACK\r\nContent-Length: 0\r\n\r\n";
+}
+
+// Sends one message and the fence; returns the final status answered to the message, or "drop".
+std::string tryOverUdp(uint16_t daemonPort, const std::string& message, int n) {
+  UdpPeer peer(daemonPort);
+  const bool isResponse = message.rfind("SIP/2.0 ", 0) == 0;
+  const std::string sent = isResponse ? message : withOurVia(message, peer.port(), n);
+  peer.send(sent);
+  peer.send(fenceOptions(peer.port(), n));
+  const std::string fenceId = "torture-fence-" + std::to_string(n);
+  bool fenced = false;
+  int final = 0, provisional = 0;
+  std::string finalResponse;
+  // An INVITE's final answer may follow its 100 Trying after the fence's: wait for it, bounded.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && !(fenced && (provisional == 0 || final != 0))) {
+    const std::string got = peer.receive(200ms);
+    if (got.empty()) continue;
+    if (got.find(fenceId) != std::string::npos) {
+      fenced = true;
+      continue;
+    }
+    const int status = statusOf(got);
+    if (status >= 200 && final == 0) {
+      final = status;
+      finalResponse = got;
+    } else if (status >= 100 && status < 200) {
+      provisional = status;
+    }
+  }
+  if (!fenced) return "no-fence";
+  if (final >= 300 && headerOf(finalResponse, "CSeq", "CSeq").find("INVITE") != std::string::npos)
+    peer.send(ackFor(sent, finalResponse, peer.port(), n));
+  if (final != 0) return std::to_string(final);
+  return provisional != 0 ? std::to_string(provisional) + "-only" : "drop";
+}
+
+TEST_F(TortureCorpus, OverUdpFromTheUpstream) {
+  std::map<std::string, std::string> outcomes;
+  int n = 0;
+  for (const auto& e : expectations_) outcomes[e.name] = tryOverUdp(sipPort_, readBytes(messagePath(e)), ++n);
+  const auto missed = score("udp", outcomes, false);
+  EXPECT_TRUE(missed.empty()) << ::testing::PrintToString(missed);
+  EXPECT_TRUE(daemon_->running()) << daemon_->err();
+}
+
+TEST_F(TortureCorpus, OverWssAsOneWebSocketMessageEach) {
+  std::vector<std::string> args{RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/torture_wss.mjs",
+                                std::to_string(wssPort_)};
+  for (const auto& e : expectations_) args.push_back(messagePath(e));
+  test::TempDir jsDir;
+  test::Child js(args, jsDir.path());
+  ASSERT_EQ(js.wait(90s), 0) << js.out() << js.err();
+  std::map<std::string, std::string> outcomes;
+  std::istringstream lines(js.out());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("RESULT ", 0) != 0) continue;
+    const size_t eq = line.find('=');
+    const std::string name = line.substr(7, eq - 7), value = line.substr(eq + 1);
+    const size_t slash = value.find('/');
+    const std::string codes = value.substr(0, slash), connection = value.substr(slash + 1);
+    // The final answer is the last code; "none" is no answer at all. RFC 7118: a WebSocket message holds one SIP
+    // message, so a bad one is never a framing error: a closed connection is a miss whatever was answered.
+    const size_t plus = codes.rfind('+');
+    std::string outcome = codes == "none" ? "drop" : codes.substr(plus == std::string::npos ? 0 : plus + 1);
+    outcomes[name] = connection == "open" ? outcome : outcome + "/" + connection;
+  }
+  const auto missed = score("wss", outcomes, true);
+  EXPECT_TRUE(missed.empty()) << ::testing::PrintToString(missed);
+  EXPECT_TRUE(daemon_->running()) << daemon_->err();
+}
+
+}  // namespace
+}  // namespace rtcgate
