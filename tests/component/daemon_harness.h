@@ -187,4 +187,21 @@ inline Footprint footprintOf(pid_t pid) {
   return f;
 }
 
+// Waits (bounded) for `pid`'s descriptors and bound ports to return to `baseline`, then checks its RSS grew by at
+// most `rssToleranceKb`. Connections and transactions close asynchronously: the counts are awaited, not sampled.
+inline void expectBackToBaseline(pid_t pid, const Footprint& baseline, long rssToleranceKb,
+                                 std::chrono::milliseconds timeout = 10s) {
+  Footprint now = footprintOf(pid);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while ((now.fds != baseline.fds || now.ports != baseline.ports) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // /proc has no change notification
+    now = footprintOf(pid);
+  }
+  EXPECT_EQ(now.fds, baseline.fds) << "open descriptors";
+  EXPECT_EQ(now.ports, baseline.ports) << "bound ports";
+  EXPECT_LE(now.rssKb - baseline.rssKb, rssToleranceKb) << "RSS " << baseline.rssKb << " kB -> " << now.rssKb << " kB";
+  std::cout << "footprint: fds " << baseline.fds << " -> " << now.fds << ", ports " << baseline.ports.size() << " -> "
+            << now.ports.size() << ", RSS " << baseline.rssKb << " kB -> " << now.rssKb << " kB\n";
+}
+
 }  // namespace rtcgate::test

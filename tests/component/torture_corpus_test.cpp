@@ -33,6 +33,7 @@ struct Expectation {
   std::string name;
   std::string kind;
   std::vector<std::string> udp, wss;  // acceptable outcomes: "NNN", "handled" or "drop"
+  std::map<std::string, std::string> known;  // transport -> the outcome of a known deviation (README.md)
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -48,11 +49,14 @@ std::vector<Expectation> loadExpectations() {
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
     auto f = split(line, '\t');
-    if (f.size() != 4) {
+    if (f.size() != 4 && f.size() != 5) {
       ADD_FAILURE() << "bad expectations line: " << line;
       continue;
     }
-    out.push_back({f[0], f[1], split(f[2], '|'), split(f[3], '|')});
+    Expectation e{f[0], f[1], split(f[2], '|'), split(f[3], '|'), {}};
+    if (f.size() == 5)
+      for (const auto& k : split(f[4], ',')) e.known[k.substr(0, k.find(':'))] = k.substr(k.find(':') + 1);
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -114,20 +118,30 @@ protected:
     EXPECT_EQ(daemon_->wait(8s), 0) << daemon_->err();
   }
 
-  // Prints the per-message table and the score; returns the names that missed.
-  std::vector<std::string> score(const char* transport, const std::map<std::string, std::string>& outcomes,
-                                 bool wss) {
-    std::vector<std::string> missed;
+  // Prints the per-message table and the score; returns the names whose outcome is neither expected nor the
+  // known deviation. A known deviation is still a miss in the score.
+  std::vector<std::string> score(const std::string& transport, const std::map<std::string, std::string>& outcomes) {
+    std::vector<std::string> wrong;
+    size_t exact = 0, rfc4475 = 0, rfc5118 = 0;
     for (const auto& e : expectations_) {
       auto it = outcomes.find(e.name);
       const std::string got = it != outcomes.end() ? it->second : "missing";
-      const bool ok = matches(got, wss ? e.wss : e.udp);
-      std::cout << transport << ' ' << e.name << ": " << got << (ok ? "" : "  <-- MISS") << '\n';
-      if (!ok) missed.push_back(e.name + "=" + got);
+      const bool ok = matches(got, transport == "wss" ? e.wss : e.udp);
+      auto known = e.known.find(transport);
+      const char* note = ok ? "" : "  <-- MISS";
+      if (ok) {
+        ++exact;
+        ++(e.kind == "ipv6" ? rfc5118 : rfc4475);
+      } else if (known != e.known.end() && known->second == got) {
+        note = "  <-- MISS (known deviation, tests/sip/torture/README.md)";
+      } else {
+        wrong.push_back(e.name + "=" + got);
+      }
+      std::cout << transport << ' ' << e.name << ": " << got << note << '\n';
     }
-    std::cout << transport << " score: " << expectations_.size() - missed.size() << '/' << expectations_.size()
-              << " as expected\n";
-    return missed;
+    std::cout << transport << " score: " << exact << '/' << expectations_.size() << " as expected (RFC 4475 "
+              << rfc4475 << "/49, RFC 5118 " << rfc5118 << "/12)\n";
+    return wrong;
   }
 
   test::TempDir dir_;
@@ -263,16 +277,26 @@ std::string tryOverUdp(uint16_t daemonPort, const std::string& message, int n) {
   return provisional != 0 ? std::to_string(provisional) + "-only" : "drop";
 }
 
+// RSS may grow by allocator caching and sofia's transaction memory still waiting for its timers; a leak per
+// message of the corpus (61 of them, each a few kB of parsed headers) would exceed this.
+constexpr long kRssToleranceKb = 2048;
+
 TEST_F(TortureCorpus, OverUdpFromTheUpstream) {
+  // Baseline after one exchange, so that lazily created state (first transaction, log buffers) is in it.
+  ASSERT_EQ(tryOverUdp(sipPort_, fenceOptions(0, 999), 1000), "200");
+  const auto baseline = test::footprintOf(daemon_->pid());
   std::map<std::string, std::string> outcomes;
   int n = 0;
   for (const auto& e : expectations_) outcomes[e.name] = tryOverUdp(sipPort_, readBytes(messagePath(e)), ++n);
-  const auto missed = score("udp", outcomes, false);
+  const auto missed = score("udp", outcomes);
   EXPECT_TRUE(missed.empty()) << ::testing::PrintToString(missed);
   EXPECT_TRUE(daemon_->running()) << daemon_->err();
+  test::expectBackToBaseline(daemon_->pid(), baseline, kRssToleranceKb);
 }
 
 TEST_F(TortureCorpus, OverWssAsOneWebSocketMessageEach) {
+  ASSERT_EQ(tryOverUdp(sipPort_, fenceOptions(0, 999), 1000), "200");
+  const auto baseline = test::footprintOf(daemon_->pid());
   std::vector<std::string> args{RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/torture_wss.mjs",
                                 std::to_string(wssPort_)};
   for (const auto& e : expectations_) args.push_back(messagePath(e));
@@ -293,9 +317,10 @@ TEST_F(TortureCorpus, OverWssAsOneWebSocketMessageEach) {
     std::string outcome = codes == "none" ? "drop" : codes.substr(plus == std::string::npos ? 0 : plus + 1);
     outcomes[name] = connection == "open" ? outcome : outcome + "/" + connection;
   }
-  const auto missed = score("wss", outcomes, true);
+  const auto missed = score("wss", outcomes);
   EXPECT_TRUE(missed.empty()) << ::testing::PrintToString(missed);
   EXPECT_TRUE(daemon_->running()) << daemon_->err();
+  test::expectBackToBaseline(daemon_->pid(), baseline, kRssToleranceKb);
 }
 
 }  // namespace
