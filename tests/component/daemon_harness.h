@@ -22,6 +22,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_support.h"
+
 extern char** environ;
 
 namespace rtcgate::test {
@@ -131,6 +133,38 @@ inline uint16_t portFrom(const std::string& status, const std::string& key) {
   return static_cast<uint16_t>(std::stoi(status.substr(at + key.size() + 11)));
 }
 inline uint16_t adminPortFrom(const std::string& status) { return portFrom(status, "admin"); }
+
+// The daemon on `config` in a directory of its own, READY awaited, its ports read from the READY status; stopped
+// with SIGTERM (exit 0 expected) when the object goes away.
+class Rtcgate {
+public:
+  explicit Rtcgate(const std::string& config)
+      : notify_(dir_.path() + "/notify.sock"),
+        child_({RTCGATE_BINARY, "--config", dir_.write("rtcgate.yaml", config)}, dir_.path(), {notify_.env()}) {
+    const auto ready = notify_.waitFor("READY=1");
+    sip = portFrom(ready, "sip");
+    wss = portFrom(ready, "wss");
+    admin = adminPortFrom(ready);
+  }
+  ~Rtcgate() {
+    if (!child_.running()) return;
+    ::kill(child_.pid(), SIGTERM);
+    EXPECT_EQ(child_.wait(8s), 0) << child_.err();
+  }
+  Rtcgate(const Rtcgate&) = delete;
+  Rtcgate& operator=(const Rtcgate&) = delete;
+  pid_t pid() const { return child_.pid(); }
+  bool running() { return child_.running(); }
+  std::string err() const { return child_.err(); }
+  const TempDir& dir() const { return dir_; }
+  NotifySocket& notify() { return notify_; }
+  uint16_t sip = 0, wss = 0, admin = 0;  // 0 when not ready, or not configured
+
+private:
+  TempDir dir_;
+  NotifySocket notify_;
+  Child child_;
+};
 
 // What a process holds, from /proc: resident memory, open descriptors, and the local ports of its sockets
 // ("udp:5060", "tcp:8443" for listening TCP sockets). Read before and after abuse to see that it all went back.

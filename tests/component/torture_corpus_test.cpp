@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "component/daemon_harness.h"
+#include "component/udp_peer.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
 
@@ -99,23 +100,13 @@ protected:
   void SetUp() override {
     std::string config = kConfigTemplate;
     config.replace(config.find("UPSTREAM"), 8, std::to_string(test::freePort()));
-    notify_ = std::make_unique<test::NotifySocket>(dir_.path() + "/notify.sock");
-    daemon_ = std::make_unique<test::Child>(
-        std::vector<std::string>{RTCGATE_BINARY, "--config", dir_.write("rtcgate.yaml", config)}, dir_.path(),
-        std::vector<std::string>{notify_->env()});
-    const auto ready = notify_->waitFor("READY=1");
-    ASSERT_FALSE(ready.empty()) << daemon_->err();
-    sipPort_ = test::portFrom(ready, "sip");
-    wssPort_ = test::portFrom(ready, "wss");
-    ASSERT_NE(sipPort_, 0) << ready;
-    ASSERT_NE(wssPort_, 0) << ready;
+    daemon_ = std::make_unique<test::Rtcgate>(config);
+    sipPort_ = daemon_->sip;
+    wssPort_ = daemon_->wss;
+    ASSERT_NE(sipPort_, 0) << daemon_->err();
+    ASSERT_NE(wssPort_, 0) << daemon_->err();
     expectations_ = loadExpectations();
     ASSERT_EQ(expectations_.size(), 61u) << "49 RFC 4475 + 12 RFC 5118 messages";
-  }
-  void TearDown() override {
-    if (daemon_ == nullptr || !daemon_->running()) return;
-    ::kill(daemon_->pid(), SIGTERM);
-    EXPECT_EQ(daemon_->wait(8s), 0) << daemon_->err();
   }
 
   // Prints the per-message table and the score; returns the names whose outcome is neither expected nor the
@@ -144,55 +135,10 @@ protected:
     return wrong;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::NotifySocket> notify_;
-  std::unique_ptr<test::Child> daemon_;
+  std::unique_ptr<test::Rtcgate> daemon_;
   uint16_t sipPort_ = 0, wssPort_ = 0;
   std::vector<Expectation> expectations_;
 };
-
-// A UDP socket on 127.0.0.1:0 (the allowed upstream source) talking to the daemon's SIP port.
-class UdpPeer {
-public:
-  explicit UdpPeer(uint16_t daemonPort) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
-    socklen_t len = sizeof(local);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    port_ = ntohs(local.sin_port);
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(daemonPort);
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-  ~UdpPeer() { ::close(fd_); }
-  UdpPeer(const UdpPeer&) = delete;
-  UdpPeer& operator=(const UdpPeer&) = delete;
-  uint16_t port() const { return port_; }
-  void send(const std::string& bytes) {
-    ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to_), sizeof(to_));
-  }
-  // The next datagram within `timeout`, or empty.
-  std::string receive(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
-    char buf[65536];
-    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-  }
-
-private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  sockaddr_in to_{};
-};
-
-int statusOf(const std::string& response) {
-  if (response.rfind("SIP/2.0 ", 0) != 0 || response.size() < 11) return 0;
-  return std::atoi(response.substr(8, 3).c_str());
-}
 
 // The value of the first header `name` (or its compact form) of a message, as received.
 std::string headerOf(const std::string& message, const std::string& name, const std::string& compact) {
@@ -222,13 +168,6 @@ std::string withOurVia(const std::string& message, uint16_t port, int n) {
          ";branch=z9hG4bK-torture-" + std::to_string(n) + "\r\n" + message.substr(eol + 2);
 }
 
-std::string fenceOptions(uint16_t port, int n) {
-  const std::string id = std::to_string(n);
-  return "OPTIONS sip:fence@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) +
-         ";branch=z9hG4bK-fence-" + id + "\r\nMax-Forwards: 70\r\nFrom: <sip:fence@127.0.0.1>;tag=fence" + id +
-         "\r\nTo: <sip:fence@127.0.0.1>\r\nCall-ID: torture-fence-" + id + "\r\nCSeq: 1 OPTIONS\r\n"
-         "Content-Length: 0\r\n\r\n";
-}
 
 // RFC 3261 17.1.1.3: the ACK for a non-2xx final answer to an INVITE, so that rtcgate stops retransmitting it.
 std::string ackFor(const std::string& request, const std::string& response, uint16_t port, int n) {
@@ -244,11 +183,11 @@ std::string ackFor(const std::string& request, const std::string& response, uint
 
 // Sends one message and the fence; returns the final status answered to the message, or "drop".
 std::string tryOverUdp(uint16_t daemonPort, const std::string& message, int n) {
-  UdpPeer peer(daemonPort);
+  test::UdpPeer peer(daemonPort);
   const bool isResponse = message.rfind("SIP/2.0 ", 0) == 0;
   const std::string sent = isResponse ? message : withOurVia(message, peer.port(), n);
   peer.send(sent);
-  peer.send(fenceOptions(peer.port(), n));
+  peer.send(test::optionsRequest(peer.port(), n));
   const std::string fenceId = "torture-fence-" + std::to_string(n);
   bool fenced = false;
   int final = 0, provisional = 0;
@@ -262,7 +201,7 @@ std::string tryOverUdp(uint16_t daemonPort, const std::string& message, int n) {
       fenced = true;
       continue;
     }
-    const int status = statusOf(got);
+    const int status = test::statusOf(got);
     if (status >= 200 && final == 0) {
       final = status;
       finalResponse = got;
@@ -283,7 +222,7 @@ constexpr long kRssToleranceKb = 2048;
 
 TEST_F(TortureCorpus, OverUdpFromTheUpstream) {
   // Baseline after one exchange, so that lazily created state (first transaction, log buffers) is in it.
-  ASSERT_EQ(tryOverUdp(sipPort_, fenceOptions(0, 999), 1000), "200");
+  ASSERT_EQ(tryOverUdp(sipPort_, test::optionsRequest(0, 999), 1000), "200");
   const auto baseline = test::footprintOf(daemon_->pid());
   std::map<std::string, std::string> outcomes;
   int n = 0;
@@ -295,7 +234,7 @@ TEST_F(TortureCorpus, OverUdpFromTheUpstream) {
 }
 
 TEST_F(TortureCorpus, OverWssAsOneWebSocketMessageEach) {
-  ASSERT_EQ(tryOverUdp(sipPort_, fenceOptions(0, 999), 1000), "200");
+  ASSERT_EQ(tryOverUdp(sipPort_, test::optionsRequest(0, 999), 1000), "200");
   const auto baseline = test::footprintOf(daemon_->pid());
   std::vector<std::string> args{RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/torture_wss.mjs",
                                 std::to_string(wssPort_)};
