@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "component/daemon_harness.h"
+#include "component/udp_peer.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
 
@@ -66,41 +67,23 @@ std::string sipExchange(const std::string& fromIp, uint16_t port, const std::str
 // A UDP socket on a foreign source address: sends raw SIP and counts what comes back to it.
 class SpoofingSocket {
 public:
-  SpoofingSocket(const std::string& fromIp, uint16_t port) : fromIp_(fromIp) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    inet_pton(AF_INET, fromIp.c_str(), &local.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
-    socklen_t len = sizeof(local);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    localPort_ = ntohs(local.sin_port);
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(port);
-    inet_pton(AF_INET, "127.0.0.1", &to_.sin_addr);
-  }
-  ~SpoofingSocket() { ::close(fd_); }
-  SpoofingSocket(const SpoofingSocket&) = delete;
-  SpoofingSocket& operator=(const SpoofingSocket&) = delete;
+  SpoofingSocket(const std::string& fromIp, uint16_t port) : fromIp_(fromIp), peer_(port, fromIp.c_str()) {}
   void send(std::string msg) {
     for (auto pos = msg.find("LOCALPORT"); pos != std::string::npos; pos = msg.find("LOCALPORT"))
-      msg.replace(pos, 9, std::to_string(localPort_));
+      msg.replace(pos, 9, std::to_string(peer_.port()));
     for (auto pos = msg.find("LOCALIP"); pos != std::string::npos; pos = msg.find("LOCALIP"))
       msg.replace(pos, 7, fromIp_);
-    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to_), sizeof(to_));
+    peer_.send(msg);
   }
   // Datagrams already queued (no waiting), drained.
   size_t datagramsReceived() {
-    char buf[4096];
-    while (::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT) > 0) ++received_;
+    while (!peer_.receive(0ms).empty()) ++received_;
     return received_;
   }
 
 private:
   std::string fromIp_;
-  int fd_ = -1;
-  uint16_t localPort_ = 0;
-  sockaddr_in to_{};
+  test::UdpPeer peer_;
   size_t received_ = 0;
 };
 
