@@ -2,6 +2,7 @@
 #include "rtcgate/app/daemon.h"
 
 #include <glib-unix.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include "rtcgate/admin/admin_http.h"
@@ -190,6 +191,9 @@ void Daemon::reload() {
   auto* lg = log::get(log::Component::Config);
   sdNotify("RELOADING=1");
   auto result = store_.reload();
+  // Parsing a hostile file (100,000 nested '[': yaml-cpp takes ~240 bytes per level) frees its memory but the
+  // heap keeps it resident: 23 MB stayed in RSS after one such SIGHUP, 480 MB after 2,000,000 levels (issue 11).
+  ::malloc_trim(0);
   if (!result.applied) {
     reloadFailuresTotal_->fetch_add(1, std::memory_order_relaxed);
     lg->error("reload refused, the running configuration is unchanged: {}", result.error);

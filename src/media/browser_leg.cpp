@@ -230,7 +230,9 @@ void BrowserLeg::maybeStartDtls() {
 }
 
 void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
-  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed || len > kMaxPacket)
+  // A 0-byte datagram has no first byte to demultiplex on (RFC 7983 §7): dropped before data[0] is read.
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed || len > kMaxPacket ||
+      len == 0)
     return;
   uint8_t first = data[0];
   // RFC 7983 §7: 20..63 DTLS, 128..191 RTP/RTCP (STUN 0..3 never reaches us: libnice consumes it).

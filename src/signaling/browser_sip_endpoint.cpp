@@ -76,11 +76,17 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
     lg->debug("connection {}: unusable frame ({}), closing", connection, parsed.reason);
     return Verdict::Close;
   }
+  if (parsed.status == SipMessage::ParseStatus::Ignore) {
+    // SIP with nothing to answer: the frame was the whole message (RFC 7118), so the connection is still in sync.
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+    lg->debug("connection {}: unanswerable message ({}), dropped", connection, parsed.reason);
+    return Verdict::Ok;
+  }
   SipMessage& msg = *parsed.message;
   log::CallScope scope(msg.callId());
   if (parsed.status == SipMessage::ParseStatus::BadRequest) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
-    if (msg.method() != "ACK") reply(connection, msg, 400, parsed.reason);
+    if (msg.method() != "ACK") reply(connection, msg, parsed.code, parsed.reason);
     return Verdict::Ok;
   }
   if (msg.isResponse()) {
@@ -135,6 +141,10 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
           sip->sip_request->rq_method != sip_method_cancel && !authorize(connection, remoteIp, msg))
         break;
       dialogs_->onRequest(connection, agentOf(connection), std::move(parsed.message));
+      break;
+    case sip_method_unknown:
+      // RFC 3261 8.2.1: 405 is for a method we know but do not allow; one we do not know at all is 501.
+      reply(connection, msg, 501, "Not Implemented", {std::string(kAllowHeader)});
       break;
     default:
       reply(connection, msg, 405, "Method Not Allowed", {std::string(kAllowHeader)});

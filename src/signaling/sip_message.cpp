@@ -10,6 +10,7 @@
 #include <sofia-sip/sip_status.h>
 #include <strings.h>
 
+#include <cctype>
 #include <cstring>
 
 namespace rtcgate::signaling {
@@ -32,7 +33,34 @@ std::string encodeValue(const msg_header_t* h) {
   return big;
 }
 
+// RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.
+bool startsWithScheme(std::string_view uri) {
+  const size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0 || std::isalpha(static_cast<unsigned char>(uri[0])) == 0)
+    return false;
+  for (char c : uri.substr(0, colon))
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' && c != '.') return false;
+  return true;
+}
+
 }  // namespace
+
+std::unique_ptr<SipMessage> SipMessage::extract(std::string_view text, int* extracted) {
+  // EXTRACT_COPY keeps each header's received bytes (h_data), so responses can echo Via exactly.
+  msg_t* msg = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
+  if (msg == nullptr) return nullptr;
+  void* buf = msg_buf_alloc(msg, text.size() + 1);
+  if (buf == nullptr) {
+    msg_destroy(msg);
+    return nullptr;
+  }
+  std::memcpy(buf, text.data(), text.size());
+  // eos=1: the frame is the whole message, so a missing Content-Length means "the rest is the body" (RFC 7118 5.2
+  // makes Content-Length optional over WebSocket).
+  msg_buf_commit(msg, text.size(), 1);
+  *extracted = msg_extract(msg);
+  return std::unique_ptr<SipMessage>(new SipMessage(msg, sip_object(msg)));
+}
 
 SipMessage::ParseResult SipMessage::parse(std::string_view text) {
   ParseResult result;
@@ -40,39 +68,37 @@ SipMessage::ParseResult SipMessage::parse(std::string_view text) {
     result.reason = "empty message";
     return result;
   }
-  // EXTRACT_COPY keeps each header's received bytes (h_data), so responses can echo Via exactly.
-  msg_t* msg = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
-  if (msg == nullptr) {
+  int extracted = 0;
+  std::unique_ptr<SipMessage> message = extract(text, &extracted);
+  if (message == nullptr) {
     result.reason = "out of memory";
     return result;
   }
-  void* buf = msg_buf_alloc(msg, text.size() + 1);
-  if (buf == nullptr) {
-    msg_destroy(msg);
-    result.reason = "out of memory";
-    return result;
-  }
-  std::memcpy(buf, text.data(), text.size());
-  // eos=1: the frame is the whole message, so a missing Content-Length means "the rest is the body" (RFC 7118 5.2
-  // makes Content-Length optional over WebSocket).
-  msg_buf_commit(msg, text.size(), 1);
-  int extracted = msg_extract(msg);
-  sip_t* sip = sip_object(msg);
-  std::unique_ptr<SipMessage> message(new SipMessage(msg, sip));
-
+  sip_t* sip = message->sip_;
+  msg_t* msg = message->msg_;
   if (sip == nullptr || (sip->sip_request == nullptr && sip->sip_status == nullptr)) {
-    result.reason = "not a SIP message";
-    return result;
+    if (text.substr(0, 4) == "SIP/") {  // a status line sofia rejects (RFC 4475 bigcode: 4294967301)
+      result.status = ParseStatus::Ignore;
+      result.reason = "unparseable status line";
+      return result;
+    }
+    return parseUnreadableRequestLine(text);
   }
-  // A response can only be formed with these (RFC 3261 8.2.6.2); without them the message is dropped.
-  bool answerable = sip->sip_request != nullptr && sip->sip_via != nullptr && sip->sip_from != nullptr &&
-                    sip->sip_to != nullptr && sip->sip_call_id != nullptr && sip->sip_cseq != nullptr;
-  auto bad = [&](const char* why) {
+  // A response is never answered: one that does not parse is dropped (RFC 3261 18.1.2; RFC 4475 scalarlg).
+  const bool request = sip->sip_request != nullptr;
+  // A response can only be formed with a Via and a CSeq to echo (RFC 3261 8.2.6.2), parsed or as received.
+  const bool answerable = request && (sip->sip_via != nullptr || !message->unparsedLines("Via", 'v').empty()) &&
+                          (sip->sip_cseq != nullptr || !message->unparsedLines("CSeq", '\0').empty());
+  auto bad = [&](const char* why, int code = 400) {
     result.reason = why;
-    result.status = answerable ? ParseStatus::BadRequest : ParseStatus::Unusable;
+    result.code = code;
+    result.status = answerable ? ParseStatus::BadRequest : ParseStatus::Ignore;
     if (answerable) result.message = std::move(message);
     return std::move(result);
   };
+  // RFC 3261 8.2.2 / 21.5.6: any other version is answered 505 before its content is judged (RFC 4475 badvers).
+  if (request && (sip->sip_request->rq_version == nullptr || ::strcasecmp(sip->sip_request->rq_version, "SIP/2.0") != 0))
+    return bad("Version Not Supported", 505);
   if (extracted <= 0 || msg_has_error(msg)) return bad("Malformed message");
   if (sip->sip_error != nullptr) return bad("Malformed header");
   // RFC 7118 5.2: exactly one SIP message per WebSocket message; bytes after a Content-Length-delimited body are
@@ -82,14 +108,16 @@ SipMessage::ParseResult SipMessage::parse(std::string_view text) {
   if (sip->sip_from == nullptr || sip->sip_to == nullptr) return bad("Missing From or To");
   if (sip->sip_call_id == nullptr) return bad("Missing Call-ID");
   if (sip->sip_cseq == nullptr) return bad("Missing CSeq");
-  if (sip->sip_request != nullptr) {
+  if (request) {
     // RFC 3261 8.1.1.7 / 16.6: the CSeq method must match the request method.
     if (sip->sip_request->rq_method != sip->sip_cseq->cs_method ||
         (sip->sip_request->rq_method == sip_method_unknown &&
          std::strcmp(sip->sip_request->rq_method_name, sip->sip_cseq->cs_method_name) != 0))
       return bad("CSeq method does not match");
+    // RFC 3261 8.2.2.1: 416 for a scheme we do not serve (RFC 4475 unkscm, novelsc); a Request-URI that has no
+    // scheme at all (ltgtruri's "<sip:...>") is a 400.
     if (sip->sip_request->rq_url->url_type != url_sip && sip->sip_request->rq_url->url_type != url_sips)
-      return bad("Unsupported URI scheme");
+      return startsWithScheme(message->requestUri()) ? bad("Unsupported URI Scheme", 416) : bad("Bad Request-URI");
   }
   if (sip->sip_content_length != nullptr && sip->sip_payload != nullptr &&
       sip->sip_payload->pl_len != sip->sip_content_length->l_length)
@@ -99,6 +127,22 @@ SipMessage::ParseResult SipMessage::parse(std::string_view text) {
   result.status = ParseStatus::Ok;
   result.message = std::move(message);
   return result;
+}
+
+std::string SipMessage::unparsedLines(std::string_view name, char compact) const {
+  std::string out;
+  for (const sip_error_t* e = sip_->sip_error; e != nullptr; e = e->er_next) {
+    if (e->er_common->h_data == nullptr || e->er_common->h_len == 0) continue;
+    std::string_view line(static_cast<const char*>(e->er_common->h_data), e->er_common->h_len);
+    std::string_view field = line.substr(0, line.find(':'));
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+    if (!equalsIgnoreCase(field, name) && !(compact != '\0' && field.size() == 1 &&
+                                             ::tolower(static_cast<unsigned char>(field[0])) == compact))
+      continue;
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    out.append(line).append("\r\n");
+  }
+  return out;
 }
 
 SipMessage::~SipMessage() {

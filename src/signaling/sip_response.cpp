@@ -28,15 +28,21 @@ std::string buildResponse(const SipMessage& request, int status, std::string_vie
   // The reason phrase is ours, but it may echo parser text: keep it to printable ASCII on one line.
   for (char c : reason) out.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
   out += "\r\n";
-  out += SipMessage::encodeAll(reinterpret_cast<const sip_header_t*>(sip->sip_via));
-  out += SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_from));
-  std::string to = SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_to));
+  // A 400 to a request with an unparseable Via, From, To, Call-ID or CSeq echoes that header as received.
+  auto echo = [&](const void* parsed, std::string_view name, char compact, bool all) {
+    if (parsed == nullptr) return request.unparsedLines(name, compact);
+    const auto* h = static_cast<const sip_header_t*>(parsed);
+    return all ? SipMessage::encodeAll(h) : SipMessage::encode(h);
+  };
+  out += echo(sip->sip_via, "Via", 'v', true);
+  out += echo(sip->sip_from, "From", 'f', false);
+  std::string to = echo(sip->sip_to, "To", 't', false);
   if (!toTag.empty() && sip->sip_to != nullptr && sip->sip_to->a_tag == nullptr) {
     to = std::string(trimLine(to)) + ";tag=" + std::string(toTag) + "\r\n";
   }
   out += to;
-  out += SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_call_id));
-  out += SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_cseq));
+  out += echo(sip->sip_call_id, "Call-ID", 'i', false);
+  out += echo(sip->sip_cseq, "CSeq", '\0', false);
   for (const auto& h : extraHeaders) out += h + "\r\n";
   out += kServerHeader;
   out += "\r\n";

@@ -17,119 +17,19 @@
 #include <sstream>
 #include <thread>
 
+#include "component/daemon_harness.h"
+#include "component/udp_peer.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
-
-extern char** environ;
 
 namespace rtcgate {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A child process with stdout/stderr captured to files; killed (by PID) if a test leaves it running.
-class Child {
-public:
-  Child(const std::vector<std::string>& args, const std::string& outDir, const std::vector<std::string>& extraEnv = {}) {
-    outPath_ = outDir + "/stdout";
-    errPath_ = outDir + "/stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, outPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, errPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::vector<std::string> envStore;
-    for (char** e = environ; *e != nullptr; ++e)
-      if (std::string(*e).rfind("NOTIFY_SOCKET=", 0) != 0) envStore.emplace_back(*e);
-    for (auto& e : extraEnv) envStore.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : envStore) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == 0) return true;
-    exitStatus_ = status;
-    pid_ = -1;
-    return false;
-  }
-  // Wait for exit up to `timeout`; returns the exit code, or -1 (timeout or killed by a signal).
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (running()) {
-      if (std::chrono::steady_clock::now() >= deadline) return -1;
-      std::this_thread::sleep_for(5ms);  // waitpid has no timeout; poll the child's state
-    }
-    return WIFEXITED(exitStatus_) ? WEXITSTATUS(exitStatus_) : -1;
-  }
-  std::string out() const { return readFile(outPath_); }
-  std::string err() const { return readFile(errPath_); }
-
-private:
-  pid_t pid_ = -1;
-  int exitStatus_ = 0;
-  std::string outPath_, errPath_;
-};
-
-// The systemd side of sd_notify: a datagram socket the daemon reports to.
-class NotifySocket {
-public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) ADD_FAILURE() << "bind " << path;
-  }
-  ~NotifySocket() { ::close(fd_); }
-  std::string env() const { return "NOTIFY_SOCKET=" + path_; }
-  // Next message containing `what`, skipping others; empty on timeout.
-  std::string waitFor(const std::string& what, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[1024];
-      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) continue;
-      std::string msg(buf, static_cast<size_t>(n));
-      if (msg.find(what) != std::string::npos) return msg;
-    }
-    return {};
-  }
-
-private:
-  std::string path_;
-  int fd_;
-};
-
-uint16_t portFrom(const std::string& status, const std::string& key) {
-  auto at = status.find(key + "=127.0.0.1:");
-  if (at == std::string::npos) return 0;
-  return static_cast<uint16_t>(std::stoi(status.substr(at + key.size() + 11)));
-}
-uint16_t adminPortFrom(const std::string& status) { return portFrom(status, "admin"); }
+using test::adminPortFrom;
+using test::Child;
+using test::NotifySocket;
+using test::portFrom;
 
 // One SIP request over UDP from `fromIp` (any 127/8 address); returns the first response line and headers.
 std::string sipExchange(const std::string& fromIp, uint16_t port, const std::string& request) {
@@ -167,41 +67,23 @@ std::string sipExchange(const std::string& fromIp, uint16_t port, const std::str
 // A UDP socket on a foreign source address: sends raw SIP and counts what comes back to it.
 class SpoofingSocket {
 public:
-  SpoofingSocket(const std::string& fromIp, uint16_t port) : fromIp_(fromIp) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    inet_pton(AF_INET, fromIp.c_str(), &local.sin_addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
-    socklen_t len = sizeof(local);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    localPort_ = ntohs(local.sin_port);
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(port);
-    inet_pton(AF_INET, "127.0.0.1", &to_.sin_addr);
-  }
-  ~SpoofingSocket() { ::close(fd_); }
-  SpoofingSocket(const SpoofingSocket&) = delete;
-  SpoofingSocket& operator=(const SpoofingSocket&) = delete;
+  SpoofingSocket(const std::string& fromIp, uint16_t port) : fromIp_(fromIp), peer_(port, fromIp.c_str()) {}
   void send(std::string msg) {
     for (auto pos = msg.find("LOCALPORT"); pos != std::string::npos; pos = msg.find("LOCALPORT"))
-      msg.replace(pos, 9, std::to_string(localPort_));
+      msg.replace(pos, 9, std::to_string(peer_.port()));
     for (auto pos = msg.find("LOCALIP"); pos != std::string::npos; pos = msg.find("LOCALIP"))
       msg.replace(pos, 7, fromIp_);
-    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&to_), sizeof(to_));
+    peer_.send(msg);
   }
   // Datagrams already queued (no waiting), drained.
   size_t datagramsReceived() {
-    char buf[4096];
-    while (::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT) > 0) ++received_;
+    while (!peer_.receive(0ms).empty()) ++received_;
     return received_;
   }
 
 private:
   std::string fromIp_;
-  int fd_ = -1;
-  uint16_t localPort_ = 0;
-  sockaddr_in to_{};
+  test::UdpPeer peer_;
   size_t received_ = 0;
 };
 

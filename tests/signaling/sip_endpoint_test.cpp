@@ -229,9 +229,11 @@ TEST_F(EndpointTest, CredentialsForAnotherUserAreForbidden) {
 
 TEST_F(EndpointTest, MalformedRequestsGet400AndGarbageClosesTheConnection) {
   auto noCallId = std::regex_replace(registerRequest("1001", 1, ""), std::regex("Call-ID: [^\r]*\r\n"), "");
-  // Without a Call-ID no response can be formed: dropped, connection closed.
-  EXPECT_EQ(send(noCallId), "");
-  EXPECT_EQ(last, BrowserSipEndpoint::Verdict::Close);
+  // Issue 11 (RFC 4475 insuf): without a Call-ID the 400 echoes what there is; the connection stays.
+  auto r0 = send(noCallId);
+  EXPECT_EQ(r0.rfind("SIP/2.0 400 Missing Call-ID\r\n", 0), 0u) << r0;
+  EXPECT_NE(r0.find("CSeq: 1 REGISTER\r\n"), std::string::npos) << r0;
+  EXPECT_EQ(last, BrowserSipEndpoint::Verdict::Ok);
   auto badCseq = std::regex_replace(registerRequest("1001", 1, ""), std::regex("CSeq: 1 REGISTER"), "CSeq: x REGISTER");
   auto r = send(badCseq);
   EXPECT_TRUE(r.empty() || r.rfind("SIP/2.0 400", 0) == 0) << r;
@@ -243,10 +245,15 @@ TEST_F(EndpointTest, MalformedRequestsGet400AndGarbageClosesTheConnection) {
                                       "Content-Length: 999");
   r = send(badLength);
   EXPECT_EQ(r.rfind("SIP/2.0 400", 0), 0u) << r;
-  for (const char* garbage : {"", "hello", "\x01\x02\x03", "SIP/2.0 200\r\n\r\n", "INVITE\r\n\r\n",
-                              "INVITE sip:a SIP/2.0\r\nVia: x\r\n\r\n"}) {
+  for (const char* garbage : {"", "hello", "\x01\x02\x03", "INVITE\r\n\r\n"}) {
     send(garbage);
     EXPECT_EQ(last, BrowserSipEndpoint::Verdict::Close) << garbage;
+  }
+  // SIP with nothing to answer (a response, a request without Via or CSeq): dropped, the connection stays, since
+  // the WebSocket message was the whole SIP message (RFC 7118).
+  for (const char* unanswerable : {"SIP/2.0 200\r\n\r\n", "INVITE sip:a SIP/2.0\r\nVia: x\r\n\r\n"}) {
+    EXPECT_EQ(send(unanswerable), "") << unanswerable;
+    EXPECT_EQ(last, BrowserSipEndpoint::Verdict::Ok) << unanswerable;
   }
   auto twice = std::regex_replace(registerRequest("1001", 1, ""), std::regex("REGISTER"), "OPTIONS");
   r = send(twice + twice);
@@ -393,8 +400,17 @@ TEST_F(EndpointTest, MutatedFramesNeverCrashAndAnswersStayWellFormed) {
     endpoint->onFrame(static_cast<ConnectionId>(100 + i), "198.51.100.7", frame);
     for (auto& [c, text] : transport.sent) {
       auto parsed = SipMessage::parse(text);
-      ASSERT_EQ(parsed.status, SipMessage::ParseStatus::Ok) << parsed.reason << "\nframe:\n" << frame << "\nanswer:\n" << text;
       ++answered;
+      if (parsed.status == SipMessage::ParseStatus::Ok) continue;
+      // Issue 11: a 400 echoes a Via, From, To, Call-ID or CSeq that did not parse as received (RFC 3261 8.2.6.2),
+      // and cannot echo one that is missing (RFC 4475 insuf); only then may the answer itself be incomplete.
+      auto request = SipMessage::parse(frame);
+      ASSERT_EQ(request.status, SipMessage::ParseStatus::BadRequest) << frame;
+      const sip_t* rq = request.message->sip();
+      ASSERT_TRUE(rq->sip_via == nullptr || rq->sip_from == nullptr || rq->sip_to == nullptr ||
+                  rq->sip_call_id == nullptr || rq->sip_cseq == nullptr)
+          << parsed.reason << "\nframe:\n" << frame << "\nanswer:\n" << text;
+      ASSERT_TRUE(std::regex_search(text, std::regex("^SIP/2\\.0 (400|416|501|505) "))) << text;
     }
     endpoint->onConnectionClosed(static_cast<ConnectionId>(100 + i));
   }

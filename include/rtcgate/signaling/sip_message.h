@@ -17,15 +17,20 @@ class SipMessage {
 public:
   enum class ParseStatus {
     Ok,
-    // Parsed far enough to answer (Via, From, To, Call-ID, CSeq usable) but not valid: answer 400.
+    // A request parsed far enough to answer (its Via and CSeq, parsed or as received) but not valid: answer
+    // `code` (400, 416 or 505, or 501 for a method sofia cannot parse).
     BadRequest,
-    // Not SIP, or too broken to form a response: the transport drops it (RFC 3261 18.3 / 16.3).
+    // SIP, but nothing to answer: a response that does not parse, or a request without Via or CSeq. Dropped
+    // (RFC 3261 18.1.2, 18.2.1); over WebSocket the connection stays (RFC 7118: the frame was the message).
+    Ignore,
+    // Not SIP (no request or status line): the connection is closed (1002).
     Unusable,
   };
   struct ParseResult {
     ParseStatus status = ParseStatus::Unusable;
     std::unique_ptr<SipMessage> message;  // set for Ok and BadRequest
-    std::string reason;                   // short, for the 400 reason phrase or a log line
+    std::string reason;                   // short, for the reason phrase or a log line
+    int code = 400;                       // the status to answer a BadRequest with
   };
 
   // Parse exactly one complete message (one WebSocket frame, RFC 7118 5.2). Never throws for bad input.
@@ -61,9 +66,16 @@ public:
   static std::string value(const sip_header_u* header);
   // Encoding of a header and all its siblings in order (e.g. every Via).
   static std::string encodeAll(const sip_header_u* header);
+  // The lines of header `name` (or its compact form) that sofia could not parse, as received, CRLF-terminated.
+  // A 400 echoes them where the parsed header is missing (RFC 3261 8.2.6.2: Via, From, To, Call-ID, CSeq).
+  std::string unparsedLines(std::string_view name, char compact) const;
 
 private:
   SipMessage(msg_s* msg, sip_s* sip) : msg_(msg), sip_(sip) {}
+  // sofia's own parse of `text` as one complete message; null only when out of memory.
+  static std::unique_ptr<SipMessage> extract(std::string_view text, int* extracted);
+  // A request whose request line sofia rejects (sip_message_recovery.cpp).
+  static ParseResult parseUnreadableRequestLine(std::string_view text);
   msg_s* msg_;
   sip_s* sip_;
 };

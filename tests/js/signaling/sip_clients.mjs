@@ -357,6 +357,157 @@ async function strict() {
   done();
 }
 
+// The hostile-input catalogue (reliability-security.md §5) items of the WSS leg, against the real daemon: each
+// result is what rtcgate answered. Every connection is closed by the end.
+function maskedFrame(firstByte, payload) {
+  const len = payload.length;
+  const head = [firstByte];
+  if (len < 126) head.push(0x80 | len);
+  else if (len < 65536) head.push(0x80 | 126, len >> 8, len & 0xff);
+  else head.push(0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 0xff, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff);
+  const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const body = Buffer.alloc(len);
+  for (let i = 0; i < len; ++i) body[i] = payload[i] ^ key[i % 4];
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+// Raw frames after a good handshake; the server's first frame back.
+async function rawFrames(frames) {
+  const r = await rawHandshake(upgradeHeaders());
+  if (r.status !== '101') { r.socket.destroy(); return `upgrade-${r.status}`; }
+  for (const f of frames) r.socket.write(f);
+  const got = await firstServerFrame(r);
+  r.socket.destroy();
+  return got;
+}
+
+// The status line of each answer to `text` on `ws`, up to the final one ("none" when nothing comes).
+async function answer(ws, text, ms = 5000) {
+  ws.send(text);
+  for (;;) {
+    const ev = await nextEvent(ws, ms);
+    if (ev.kind !== 'message') return ev.kind === 'close' ? `closed-${ev.code}` : 'none';
+    const code = /^SIP\/2\.0 (\d+)/.exec(ev.data);
+    if (code && Number(code[1]) >= 200) return { code: code[1], text: ev.data };
+  }
+}
+const codeOf = (a) => (typeof a === 'string' ? a : a.code);
+
+function invite(tag, sdp, extra = []) {
+  return [`INVITE sip:5555@rtcgate.invalid SIP/2.0`, `Via: SIP/2.0/WSS cat${tag}.invalid;branch=z9hG4bKcat${tag}`,
+    'Max-Forwards: 70', `From: <sip:1001@rtcgate.invalid>;tag=f${tag}`, 'To: <sip:5555@rtcgate.invalid>',
+    `Call-ID: cat-${tag}`, 'CSeq: 1 INVITE', `Contact: <sip:1001@cat${tag}.invalid;transport=ws>`, ...extra,
+    'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n');
+}
+
+function ackFor(request, response) {
+  const to = /\r\nTo: ([^\r]*)/.exec(response)[1];
+  const cseq = /\r\nCSeq: (\d+)/.exec(request)[1];
+  return request.split('\r\n\r\n')[0].split('\r\n').filter((l) => !/^(Content-|To:|CSeq:|Authorization:)/.test(l))
+    .map((l) => l.replace(/^INVITE /, 'ACK ')).concat([`To: ${to}`, `CSeq: ${cseq} ACK`, 'Content-Length: 0', '', ''])
+    .join('\r\n');
+}
+
+// RFC 7616 digest (MD5, qop=auth) over a 401's last challenge, as JsSIP answers it.
+async function authorization(challenge, uri) {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const md5 = (s) => createHash('md5').update(s).digest('hex');
+  const all = [...challenge.matchAll(/WWW-Authenticate: ([^\r]*)/g)].map((m) => m[1]);
+  const nonce = /nonce="([^"]*)"/.exec(all[all.length - 1])[1];
+  const cnonce = randomBytes(8).toString('hex');
+  const ha1 = md5('1001:rtcgate:demo-1001');
+  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`INVITE:${uri}`)}`);
+  return `Authorization: Digest username="1001", realm="rtcgate", nonce="${nonce}", uri="${uri}", ` +
+    `response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+}
+
+// An agent's INVITE on `ws`, authenticated when the connection is not yet (as JsSIP does on a 401); the final
+// answer is ACKed. Returns the final answer, or how the connection ended.
+async function offer(ws, key, sdp, extra = []) {
+  let request = invite(key, sdp, extra);
+  let got = await answer(ws, request);
+  if (codeOf(got) === '401') {
+    ws.send(ackFor(request, got.text));
+    request = invite(`${key}-auth`, sdp, [...extra, await authorization(got.text, 'sip:5555@rtcgate.invalid')])
+      .replace(`Call-ID: cat-${key}-auth`, `Call-ID: cat-${key}`).replace(`tag=f${key}-auth`, `tag=f${key}`)
+      .replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE');
+    got = await answer(ws, request);
+  }
+  if (typeof got !== 'string') ws.send(ackFor(request, got.text));
+  return got;
+}
+
+const line = (n, make) => Array.from({ length: n }, (_, i) => make(i)).join('\r\n');
+
+async function catalogue() {
+  // 1, 2: handshakes refused with an HTTP answer.
+  result('c1_no_subprotocol', await rawStatus({ 'Sec-WebSocket-Protocol': null }));
+  result('c2_bad_origin', await rawStatus({ Origin: 'https://evil.example' }));
+  result('c2_bad_host', await rawStatus({ Host: 'gw example.com' }));
+  // 3: frame-level violations.
+  const sip = Buffer.from(options('c3'), 'latin1');
+  result('c3_unmasked', await strictFrame(sip, false));
+  result('c3_invalid_utf8', await rawFrames([maskedFrame(0x81, Buffer.from([0xc0, 0xaf]))]));
+  result('c3_rsv1', await rawFrames([maskedFrame(0x80 | 0x40 | 0x1, sip)]));
+  result('c3_opcode3', await rawFrames([maskedFrame(0x83, sip)]));
+  // 4: fragment bomb, FIN=0 text frame then 100,000 one-byte continuations, never FIN.
+  const bomb = [maskedFrame(0x01, Buffer.from('A'))];
+  for (let i = 0; i < 100000; ++i) bomb.push(maskedFrame(0x00, Buffer.from('A')));
+  result('c4_fragment_bomb', await rawFrames([Buffer.concat(bomb)]));
+  // 5: one 2 MiB message holding an INVITE.
+  const big = invite('c5', 'v=0\r\n' + 'a=x\r\n'.repeat(2 * 1024 * 1024 / 5));
+  result('c5_two_mib', await rawFrames([maskedFrame(0x81, Buffer.from(big, 'latin1'))]));
+  // 7: zero-length frames; then 10,000 pings on another connection, each answered, and the connection still works.
+  result('c7_zero_length', await rawFrames([maskedFrame(0x81, Buffer.alloc(0))]));
+  let ws = rawSocket('sip');
+  await handshake(ws);
+  // RFC 6455 5.5.3 lets a server skip pings it has not answered yet (lws 4.1.6 keeps one pending pong): some are
+  // answered, the connection is not closed, and SIP on it still works.
+  let pongs = 0;
+  ws.on('pong', () => { ++pongs; });
+  for (let i = 0; i < 10000; ++i) ws.ping(Buffer.from(String(i)));
+  result('c7_pings_then_options', codeOf(await answer(ws, options('c7'))));
+  for (let i = 0; i < 500 && pongs === 0; ++i) await wait(10);
+  result('c7_pongs', pongs > 0 ? 'some' : 'none');
+  console.log(`pongs for 10000 pings: ${pongs}`);
+  // 8: two requests in one message; Content-Length beyond the payload; the connection stays usable.
+  result('c8_two_requests', codeOf(await answer(ws, options('c8a') + options('c8b'))));
+  result('c8_content_length_beyond', codeOf(await answer(ws, options('c8c').replace('Content-Length: 0', 'Content-Length: 500'))));
+  result('c8_after', codeOf(await answer(ws, options('c8d'))));
+  // 12: 10,000 Via headers (over the message cap), Max-Forwards 0.
+  result('c12_max_forwards_0', codeOf(await answer(ws, options('c12').replace('Max-Forwards: 70', 'Max-Forwards: 0'))));
+  ws.close();
+  const vias = options('c12v').replace(/^(OPTIONS [^\r]*\r\n)/, `$1${line(10000, (i) => `Via: SIP/2.0/WSS v${i}.invalid;branch=z9hG4bK${i}`)}\r\n`);
+  result('c12_ten_thousand_vias', await rawFrames([maskedFrame(0x81, Buffer.from(vias, 'latin1'))]));
+  // 13: malformed SDP in an authenticated agent's INVITE: 488 (or 400) and nothing sent upstream.
+  ws = rawSocket('sip');
+  await handshake(ws);
+  const base = FAKE_SDP;
+  const sdps = {
+    c13_pt_4294967296: base.replace('UDP/TLS/RTP/SAVPF 111', 'UDP/TLS/RTP/SAVPF 4294967296'),
+    c13_opus_0_0: base.replace('opus/48000/2', 'opus/0/0'),
+    c13_fmtp_empty: base.replace('a=rtcp-mux', 'a=rtcp-mux\r\na=fmtp:'),
+    c13_no_c: base.replace(/c=IN IP4 0\.0\.0\.0\r\n/, ''),
+    c13_300_m: base + line(300, (i) => `m=audio ${10000 + i} UDP/TLS/RTP/SAVPF 111\r\na=mid:x${i}`) + '\r\n',
+    c13_ufrag_10k: base.replace('a=ice-ufrag:abcd', `a=ice-ufrag:${'u'.repeat(10240)}`),
+    c13_50000_a: base + line(50000, () => 'a=x') + '\r\n',
+  };
+  for (const [key, sdp] of Object.entries(sdps)) {
+    const got = await offer(ws, key, sdp);
+    result(key, codeOf(got));
+    if (typeof got === 'string') { ws.terminate(); ws = rawSocket('sip'); await handshake(ws); }
+  }
+  result('c13_after', codeOf(await answer(ws, options('c13z'))));
+  // 17: a good offer carrying routing, identity and billing headers of the client's choosing (the upstream answers
+  // 486; the test reads what reached it).
+  const smuggled = (['Route: <sip:evil.example;lr>', 'Record-Route: <sip:evil.example;lr>',
+    'P-Asserted-Identity: <sip:ceo@example.com>', 'P-Asserted-Identity : x', 'X-Billing: account=victim']);
+  const got17 = await offer(ws, 'c17', FAKE_SDP, smuggled);
+  result('c17_smuggled_headers', codeOf(got17));
+  ws.close();
+  done();
+}
+
 // Node has no WebRTC. JsSIP's signalling only needs an RTCPeerConnection that produces and accepts SDP, so a
 // media-less stand-in is enough to exercise INVITE/ACK/BYE with the real library (no media flows in these tests).
 const FAKE_SDP = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
@@ -748,6 +899,7 @@ const scenarios = {
   'sipjs-bad-password': sipjsBadPassword,
   hostile,
   strict,
+  catalogue,
 };
 
 if (!scenarios[scenario]) { console.error(`unknown scenario ${scenario}`); process.exit(3); }
