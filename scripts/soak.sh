@@ -80,9 +80,10 @@ node -e 'const {linearToUlaw}=require(process.argv[1]); const b=Buffer.alloc(800
   for (let i=0;i<8000;i++) b[i]=linearToUlaw(Math.round(8000*Math.sin(2*Math.PI*1000*i/8000)));
   require("fs").writeFileSync(process.argv[2], b);' "$root/tests/js/lib/wav.js" "$tmp/tone.ulaw"
 
-# Genesys answering the agents' calls (and the DN REGISTERs), media echoed.
+# Genesys answering the agents' calls (and the DN REGISTERs), media echoed. -deadcall_wait: SIPp otherwise
+# swallows a DN's un-REGISTER that reuses the Call-ID of a REGISTER answered shortly before ("Dead call").
 (cd "$tmp" && exec sipp -sf "$root/tests/soak/soak-uas-answer-echo.xml" -i 127.0.0.1 -p "$uas_port" \
-  -mi 127.0.0.1 -mp "$uas_mp" -rtp_echo -bind_local -nostdin -trace_stat -stf uas-stat.csv -fd 10 \
+  -mi 127.0.0.1 -mp "$uas_mp" -rtp_echo -bind_local -nostdin -deadcall_wait 500 -trace_stat -stf uas-stat.csv -fd 10 \
   > "$out/sipp-uas.log" 2>&1) &
 uas_pid=$!; pids+=($uas_pid)
 nice "$bin" --config "$tmp/rtcgate.yaml" > "$out/rtcgate.log" 2>&1 &
