@@ -169,6 +169,7 @@ window.register = (url) => new Promise((resolve, reject) => {
 });
 window.mediaCall = (target, holdMs) => new Promise((resolve) => {
   const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
+  setTimeout(() => resolve({ outcome: 'timeout' }), holdMs + 20000);
   session.on('failed', (e) => resolve({ outcome: 'failed', cause: e.cause }));
   session.on('confirmed', async () => {
     await new Promise((r) => setTimeout(r, holdMs));
