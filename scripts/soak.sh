@@ -5,8 +5,9 @@
 # return to their baseline once everything ended, or when RSS grew by more than SOAK_RSS_BOUND_KB after warm-up.
 # Usage: scripts/soak.sh <minutes>      (docs/soak.md; output in build/soak/: soak.csv, soak-report.txt, logs)
 # Network faults: agents' WebSockets destroyed (mid-call and idle, every 30 s), and every SOAK_FREEZE_S (150) s
-# Genesys (the answering SIPp: signalling and echoed media) frozen for 4 s by SIGSTOP, a PBX/network stall. RTP
-# loss/jitter with tc netem is not done: this kernel has no sch_netem (docs/soak.md).
+# Genesys (the answering SIPp: signalling and echoed media) frozen for 4 s by SIGSTOP, a PBX/network stall; its
+# media passes a relay dropping SOAK_LOSS (0.02) of the packets each way and delaying each by 0..SOAK_JITTER_MS
+# (30) ms (user space: this kernel has no sch_netem for tc netem, docs/soak.md).
 # Environment: RTCGATE_BIN (default build/src/rtcgate), SOAK_OUT (build/soak), SOAK_RELOAD_S (20),
 #   SOAK_WARMUP_S (120), SOAK_RSS_BOUND_KB (10240), SOAK_CALL_RATE (inbound calls per second, 1), SOAK_MEDIA (1:
 #   one Chromium page making real-media calls; 0: none).
@@ -20,6 +21,8 @@ warmup_s=${SOAK_WARMUP_S:-120}
 rss_bound_kb=${SOAK_RSS_BOUND_KB:-10240}
 call_rate=${SOAK_CALL_RATE:-1}
 freeze_s=${SOAK_FREEZE_S:-150}
+loss=${SOAK_LOSS:-0.02}
+jitter_ms=${SOAK_JITTER_MS:-30}
 media=${SOAK_MEDIA:-1}
 run_s=$((minutes * 60))
 [[ -x $bin ]] || { echo "soak: no daemon binary at $bin (scripts/build.sh)" >&2; exit 2; }
@@ -45,7 +48,7 @@ free_port() {
   echo "soak: no free port in $lo-$hi" >&2; return 1
 }
 uas_port=$(free_port 63000 63500); uac_port=$(free_port 63500 64000); http_port=$(free_port 64000 64200)
-uas_mp=$(free_port 64200 64600 4); uac_mp=$(free_port 64600 65000 4)
+uas_mp=$(free_port 64200 64600 4); uac_mp=$(free_port 64600 65000 4); relay_port=$(free_port 65000 65400 2)
 origin=https://soak.invalid
 users=(3001 3002 3003 3004 3005 3006 3007 3008 3009 3010 3011 3012 4001)
 
@@ -80,10 +83,16 @@ node -e 'const {linearToUlaw}=require(process.argv[1]); const b=Buffer.alloc(800
   for (let i=0;i<8000;i++) b[i]=linearToUlaw(Math.round(8000*Math.sin(2*Math.PI*1000*i/8000)));
   require("fs").writeFileSync(process.argv[2], b);' "$root/tests/js/lib/wav.js" "$tmp/tone.ulaw"
 
+# Genesys answering the agents' calls: its media behind the lossy relay.
+helper=$root/tests/js/soak/soak_agents.mjs
+node "$helper" impair 0 "$origin" "$((run_s + 120))" listen="$relay_port" target="$uas_mp" loss="$loss" \
+  jitter_ms="$jitter_ms" > "$out/impair.log" 2>&1 &
+impair_pid=$!; pids+=($impair_pid)
 # Genesys answering the agents' calls (and the DN REGISTERs), media echoed. -deadcall_wait: SIPp otherwise
 # swallows a DN's un-REGISTER that reuses the Call-ID of a REGISTER answered shortly before ("Dead call").
 (cd "$tmp" && exec sipp -sf "$root/tests/soak/soak-uas-answer-echo.xml" -i 127.0.0.1 -p "$uas_port" \
-  -mi 127.0.0.1 -mp "$uas_mp" -rtp_echo -bind_local -nostdin -deadcall_wait 500 -trace_stat -stf uas-stat.csv -fd 10 \
+  -mi 127.0.0.1 -mp "$uas_mp" -rtp_echo -bind_local -nostdin -deadcall_wait 500 -key mediaport "$relay_port" \
+  -trace_stat -stf uas-stat.csv -fd 10 \
   > "$out/sipp-uas.log" 2>&1) &
 uas_pid=$!; pids+=($uas_pid)
 nice "$bin" --config "$tmp/rtcgate.yaml" > "$out/rtcgate.log" 2>&1 &
@@ -110,7 +119,6 @@ sample
 baseline=$(tail -1 "$out/soak.csv")
 
 # Traffic: agents (JsSIP in Node), one Chromium page with media, hostile noise, Genesys calling the DNs.
-helper=$root/tests/js/soak/soak_agents.mjs
 node "$helper" agents "$wss_port" "$origin" "$run_s" answerers=6 callers=6 drop_s=30 > "$out/agents.log" 2>&1 &
 agents_pid=$!; pids+=($agents_pid)
 node "$helper" noise "$wss_port" "$origin" "$run_s" sip_port="$sip_port" rtp_min=62000 rtp_max=62399 \
@@ -158,6 +166,8 @@ kill -USR1 "$uac_pid" 2>/dev/null || true
 for p in "$agents_pid" "$noise_pid" $media_pid; do kill -USR2 "$p" 2>/dev/null || true; done
 for _ in $(seq 60); do kill -0 "$uac_pid" 2>/dev/null || break; sleep 1; done
 for p in "$agents_pid" "$noise_pid" $media_pid; do for _ in $(seq 60); do kill -0 "$p" 2>/dev/null || break; sleep 1; done; done
+kill -USR2 "$impair_pid" 2>/dev/null || true
+for _ in $(seq 10); do kill -0 "$impair_pid" 2>/dev/null || break; sleep 1; done
 settled=0
 for _ in $(seq 60); do
   (( died )) && break
@@ -181,7 +191,7 @@ refused_by_reconnect=0; [[ -f $tmp/refused.log ]] && refused_by_reconnect=$(wc -
 status=0
 node - "$out/soak.csv" "$warmup_s" "$rss_bound_kb" "$baseline" "$final" "$settled" "$died" "$gw_exit" \
   "$reloads_sent" "$invalid_sent" "$(summary "$out/agents.log")" "$(summary "$out/browser.log")" \
-  "$(summary "$out/noise.log")" "$(sipp_stat "$tmp/uac-stat.csv" 'TotalCallCreated')" \
+  "$(summary "$out/noise.log")|$(summary "$out/impair.log")" "$(sipp_stat "$tmp/uac-stat.csv" 'TotalCallCreated')" \
   "$(sipp_stat "$tmp/uac-stat.csv" 'SuccessfulCall(C)')" "$(sipp_stat "$tmp/uac-stat.csv" 'FailedCall(C)')" \
   "$refused_by_reconnect" "$minutes" "$(grep -c 'SIP stack did not finish shutting down' "$out/rtcgate.log" || true)" "$freezes" > "$out/soak-report.txt" <<'EOF' || status=$?
 const [csv, warmup, bound, baseline, final, settled, died, gwExit, reloadsSent, invalidSent, agentsJ, browserJ,
@@ -196,7 +206,7 @@ const n = during.length, mt = during.reduce((s, r) => s + r[0], 0) / n, mr = dur
 const slope = during.reduce((s, r) => s + (r[0] - mt) * (r[1] - mr), 0) / (during.reduce((s, r) => s + (r[0] - mt) ** 2, 0) || 1) * 3600;
 const rssGrowth = during[n - 1][col.rss] - during[0][col.rss];
 const fdsAll = rows.map((r) => r[col.fds]);
-const a = JSON.parse(agentsJ), br = JSON.parse(browserJ), no = JSON.parse(noiseJ);
+const a = JSON.parse(agentsJ), br = JSON.parse(browserJ), [no, im] = noiseJ.split('|').map((j) => JSON.parse(j));
 const z = (v) => v || 0;
 const fails = [];
 if (died === '1') fails.push('the daemon died');
@@ -215,6 +225,7 @@ const out = [
   `calls admitted by rtcgate (rtcgate_calls_total): ${f[col.calls]}`,
   `registrations: REGISTER 200s ${z(a.register_200) + 0}, failed ${z(a.registration_failed)}`,
   `WebSocket drops: ${z(a.drops_mid_call)} mid-call, ${z(a.drops_idle)} idle; calls that survived a drop ${z(a.drops_survived)}, lost ${z(a.drops_lost)}; Genesys frozen 4 s: ${freezes} times`,
+  `Genesys media relay: ${z(im.impair_forwarded)} packets forwarded, ${z(im.impair_dropped)} dropped`,
   `reloads: sent ${reloadsSent} (${invalidSent} invalid); applied ${f[col.reloads]}, refused ${f[col.refused]}`,
   `hostile noise: ${z(no.sip_foreign_sent)} foreign SIP datagrams, ${z(no.junk_datagrams_sent)} junk RTP/ICE datagrams, ${z(no.ws_garbage_sent)} non-SIP WebSockets`,
   `RSS: baseline ${b[col.rss]} KiB, after warm-up ${during[0][col.rss]} KiB, last under load ${during[n - 1][col.rss]} KiB, growth ${rssGrowth} KiB (bound ${bound}), slope ${Math.round(slope)} KiB/h, max ${Math.max(...rows.map((r) => r[col.rss]))} KiB, final ${f[col.rss]} KiB`,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The browser side of scripts/soak.sh: runs until SIGUSR2 (or `seconds`), then prints one "SUMMARY {json}" line.
-// Usage: node soak_agents.mjs <agents|browser|noise> <wss port> <origin> <seconds> [options as key=value]
+// Usage: node soak_agents.mjs <agents|browser|noise|impair> <wss port> <origin> <seconds> [options as key=value]
 // SIGUSR2 ends a run early and cleanly (SIGTERM is Playwright's: it closes the browser at once).
 //   agents: stock JsSIP UAs (Node, media-less RTCPeerConnection stand-in as in ../signaling/sip_clients.mjs),
 //     users 3001..: the first `answerers` answer every call Genesys places to their DN; the next `callers` call
@@ -9,6 +9,9 @@
 //     and the call must survive (calls.browser_reconnect_grace_ms). register_expires 60: refreshes all the time.
 //   browser: one headless Chromium page (tests/js/lib/browser.js) with JsSIP, user 4001: a real-media call to 5000
 //     every `every_s` seconds; a call counts as completed when ICE+DTLS connected and >= 100 packets went each way.
+//   impair: a UDP relay in front of Genesys's echoed media (the answering SIPp advertises `listen`; everything goes
+//     on to `target` and back) that drops `loss` of the packets each way and delays each by 0..`jitter_ms` (so
+//     reordering too): RTP loss and jitter where tc netem is not available.
 //   noise: a low rate of hostile input: malformed SIP datagrams to rtcgate's SIP port from a foreign loopback
 //     address (127.0.0.66), junk datagrams to its RTP and ICE port ranges, and a WebSocket that sends non-SIP text.
 import WS from 'ws';
@@ -251,7 +254,39 @@ async function noise() {
   foreign.close(); junkRtp.close();
 }
 
-const modes = { agents, browser, noise };
-if (!modes[mode]) { console.error('usage: node soak_agents.mjs <agents|browser|noise> <wss port> <origin> <seconds> [k=v...]'); process.exit(2); }
+async function impair() {
+  const loss = Number(opts.loss || 0.02), jitter = Number(opts.jitter_ms || 30), target = Number(opts.target);
+  const front = dgram.createSocket('udp4');
+  await new Promise((r) => front.bind(Number(opts.listen), '127.0.0.1', r));
+  const legs = new Map();  // rtcgate's address:port -> { sock, last }: one socket toward SIPp per media stream
+  const pass = (send) => {
+    if (Math.random() < loss) { count('impair_dropped'); return; }
+    count('impair_forwarded');
+    setTimeout(send, Math.random() * jitter);
+  };
+  front.on('message', (msg, from) => {
+    const key = `${from.address}:${from.port}`;
+    let leg = legs.get(key);
+    if (!leg) {
+      leg = { sock: dgram.createSocket('udp4'), last: 0 };
+      leg.sock.bind(0, '127.0.0.1');
+      leg.sock.on('message', (back) => pass(() => front.send(back, from.port, from.address)));
+      legs.set(key, leg);
+    }
+    leg.last = Date.now();
+    pass(() => leg.sock.send(msg, target, '127.0.0.1'));
+  });
+  let stop = false;
+  stopSignal.then(() => { stop = true; });
+  while (!stop && Date.now() < until) {
+    await wait(1000);
+    for (const [key, leg] of legs) if (Date.now() - leg.last > 20000) { leg.sock.close(); legs.delete(key); }
+  }
+  for (const leg of legs.values()) leg.sock.close();
+  front.close();
+}
+
+const modes = { agents, browser, noise, impair };
+if (!modes[mode]) { console.error('usage: node soak_agents.mjs <agents|browser|noise|impair> <wss port> <origin> <seconds> [k=v...]'); process.exit(2); }
 modes[mode]().then(() => { console.log('SUMMARY ' + JSON.stringify(stats)); process.exit(0); },
   (e) => { console.log('SUMMARY ' + JSON.stringify({ ...stats, error: String(e) })); console.error(e); process.exit(1); });
