@@ -105,21 +105,19 @@ bool RtpLeg::setRemote(const std::string& address, uint16_t port, const std::str
   if (!a || !r || port == 0 || (rtcpPort == 0 && port == 65535)) return false;
   a->toSockaddr(port, remoteRtp_);
   r->toSockaddr(rtcpPort != 0 ? rtcpPort : static_cast<uint16_t>(port + 1), remoteRtcp_);
-  haveRemote_ = true;
+  haveRemote_ = sending_ = true;
   lastRx_ = std::chrono::steady_clock::now();
   return true;
 }
 
 void RtpLeg::clearRemote() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  haveRemote_ = false;
-  remoteRtp_ = {};
-  remoteRtcp_ = {};
+  sending_ = false;
 }
 
 RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  if (!haveRemote_ || sockets_.port == 0) return RtpStatus::NoSpace;
+  if (!haveRemote_ || !sending_ || sockets_.port == 0) return RtpStatus::NoSpace;
   if (payload.size() > buf_.size() - 12) return RtpStatus::NoSpace;
   RtpHeader h;
   h.payloadType = payloadType;
@@ -146,7 +144,7 @@ RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std
 
 void RtpLeg::sendRtcp() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  if (!haveRemote_ || sockets_.port == 0) return;
+  if (!haveRemote_ || !sending_ || sockets_.port == 0) return;
   std::optional<ReportBlock> block;
   if (remoteSsrc_) {
     block = rx_.makeReport(*remoteSsrc_);

@@ -63,10 +63,10 @@ public:
   // MediaDestinationPolicy).
   bool setRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress = {},
                  uint16_t rtcpPort = 0);
-  // No destination (RFC 3264 §8.4 c=0.0.0.0 hold, a rejected stream): nothing is sent, RTP or RTCP, and nothing
-  // is accepted until the next setRemote.
+  // No destination (RFC 3264 §8.4 c=0.0.0.0 hold, a rejected stream): nothing is sent, RTP or RTCP, until the
+  // next setRemote. What the previous peer still sends (music on hold) is accepted from where it was locked.
   void clearRemote();
-  bool hasRemote() const { return haveRemote_; }
+  bool hasDestination() const { return haveRemote_ && sending_; }
 
   void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
   // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
@@ -102,7 +102,8 @@ private:
   Timer inactivityTimer_;
   sockaddr_storage remoteRtp_{};
   sockaddr_storage remoteRtcp_{};
-  bool haveRemote_ = false;
+  bool haveRemote_ = false;  // the SDP's address and ports are known: packets from there are accepted
+  bool sending_ = false;     // ...and they are a destination
   PacketFn onPacket_;
   std::function<void()> onTimeout_;
   uint32_t ssrc_;
