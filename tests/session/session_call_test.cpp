@@ -308,12 +308,12 @@ protected:
   }
 
   // SIPp as Genesys answering rtcgate (UAS) on upstreamPort.
-  std::unique_ptr<test::SippProcess> uas(const std::string& name) {
-    auto p = std::make_unique<test::SippProcess>(
-        dir.path(), test::scenario(name),
-        std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                                 std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
-                                 "-bind_local"});
+  std::unique_ptr<test::SippProcess> uas(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                                  std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                                  "-bind_local"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
     EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
         << p->output();
     return p;
@@ -616,6 +616,18 @@ TEST_F(SessionCallTest, GenesysInvitesNamingForbiddenMediaDestinationsGet488With
   EXPECT_FALSE(browser->find("INVITE ").has_value()) << "the agent's browser was rung";
   EXPECT_EQ(metrics.counter("rtcgate_upstream_media_refused_total", "").load(), 5u);
   EXPECT_EQ(stack->activeCalls(), 0u);
+  EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 11: Genesys's 200 to the agent's INVITE names the cloud metadata address as its media: rtcgate ACKs it,
+// hangs up at once (BYE) and the agent's INVITE fails with 488; no media leaves toward that address.
+TEST_F(SessionCallTest, GenesysAnswerNamingAForbiddenMediaDestinationIsByedAndFailsTheBrowser488) {
+  auto genesys = uas("session_uas_answer_forbidden_media_expect_bye.xml", {"-key", "mediaaddr", "169.254.169.254"});
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 488 ")) << genesys->output();
+  EXPECT_FALSE(browser->find("SIP/2.0 200 ").has_value());
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // ACK and BYE came
+  EXPECT_EQ(metrics.counter("rtcgate_upstream_media_refused_total", "").load(), 1u);
   EXPECT_TRUE(sessionsGone());
 }
 
