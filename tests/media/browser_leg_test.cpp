@@ -73,6 +73,18 @@ private:
   uint16_t port_ = 0;
 };
 
+// A browser's transport that passes the leg's checks (ICE credentials, rtcp-mux, actpass, a fingerprint no
+// certificate matches), for tests that never complete DTLS.
+sdp::TransportParams fakeBrowserTransport() {
+  sdp::TransportParams t;
+  t.iceUfrag = "abcd";
+  t.icePwd = "0123456789012345678901";
+  t.rtcpMux = true;
+  t.setup = sdp::Setup::ActPass;
+  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  return t;
+}
+
 struct Pair {
   Metrics metrics;
   LegHarness offerer{"media-A"};
@@ -245,12 +257,7 @@ TEST(BrowserLeg, RefusesAnswerWithActpassAndOfferWithoutFingerprintOrMux) {
   auto cfg = loopbackConfig();
   p.offerer.create(LegRole::Offerer, context(p.metrics, cfg));
   p.answerer.create(LegRole::Answerer, context(p.metrics, cfg));
-  sdp::TransportParams t;
-  t.iceUfrag = "abcd";
-  t.icePwd = "0123456789012345678901";
-  t.rtcpMux = true;
-  t.setup = sdp::Setup::ActPass;
-  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  auto t = fakeBrowserTransport();
   std::string error;
   EXPECT_FALSE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(t, &error); }));
   EXPECT_NE(error.find("actpass"), std::string::npos);
@@ -274,12 +281,7 @@ TEST(BrowserLeg, RemoteCandidatesAtForbiddenAddressesAreNeverChecked) {
   auto cfg = loopbackConfig();
   leg.create(LegRole::Answerer, context(metrics, cfg));
   BlackHole trap, allowed;
-  sdp::TransportParams t;
-  t.iceUfrag = "abcd";
-  t.icePwd = "0123456789012345678901";
-  t.rtcpMux = true;
-  t.setup = sdp::Setup::ActPass;
-  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  auto t = fakeBrowserTransport();
   uint32_t priority = 2130706431;
   for (const char* address : {"0.0.0.0", "169.254.169.254", "224.0.0.1", "255.255.255.255", "::ffff:127.0.0.1",
                               "fe80::1"}) {

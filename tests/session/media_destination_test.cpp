@@ -35,20 +35,23 @@ TEST(MediaDestinationPolicy, ForbiddenClassesAreRefusedWhateverIsAllowed) {
   auto c = production();
   c.upstream.mediaAllowedCidrs = {"0.0.0.0/0"};
   MediaDestinationPolicy p(c, kHost);
-  EXPECT_EQ(p.check("169.254.169.254", 40000).reason, "link-local (the cloud metadata address)");
-  EXPECT_EQ(p.check("169.254.7.7", 40000).reason, "link-local");
-  EXPECT_EQ(p.check("224.0.0.1", 40000).reason, "multicast");
-  EXPECT_EQ(p.check("239.1.2.3", 40000).reason, "multicast");
-  EXPECT_EQ(p.check("255.255.255.255", 40000).reason, "broadcast");
-  EXPECT_EQ(p.check("0.1.2.3", 40000).reason, "reserved (0.0.0.0/8, 240.0.0.0/4)");
-  EXPECT_EQ(p.check("240.0.0.9", 40000).reason, "reserved (0.0.0.0/8, 240.0.0.0/4)");
-  EXPECT_EQ(p.check("::ffff:10.1.2.3", 40000).reason, "an IPv4-mapped IPv6 address");
-  EXPECT_EQ(p.check("2001:db8::1", 40000).reason, "not the address family of media.rtp_address");
-  EXPECT_EQ(p.check("genesys.example", 40000).reason, "not a numeric address (no DNS on the media path)");
-  // The gateway's own addresses, at any port, on a host whose media address is not loopback.
-  EXPECT_EQ(p.check("10.0.0.5", 40000).reason, "rtcgate's own address (a media loop)");
-  EXPECT_EQ(p.check("203.0.113.7", 12345).reason, "rtcgate's own address (a media loop)");
-  EXPECT_EQ(p.check("127.0.0.1", 40000).reason, "rtcgate's own address (a media loop)");
+  const std::pair<const char*, const char*> cases[] = {
+      {"169.254.169.254", "link-local (the cloud metadata address)"},
+      {"169.254.7.7", "link-local"},
+      {"224.0.0.1", "multicast"},
+      {"239.1.2.3", "multicast"},
+      {"255.255.255.255", "broadcast"},
+      {"0.1.2.3", "reserved (0.0.0.0/8, 240.0.0.0/4)"},
+      {"240.0.0.9", "reserved (0.0.0.0/8, 240.0.0.0/4)"},
+      {"::ffff:10.1.2.3", "an IPv4-mapped IPv6 address"},
+      {"2001:db8::1", "not the address family of media.rtp_address"},
+      {"genesys.example", "not a numeric address (no DNS on the media path)"},
+      // The gateway's own addresses, at any port, on a host whose media address is not loopback.
+      {"10.0.0.5", "rtcgate's own address (a media loop)"},
+      {"203.0.113.7", "rtcgate's own address (a media loop)"},
+      {"127.0.0.1", "rtcgate's own address (a media loop)"},
+  };
+  for (const auto& [address, reason] : cases) EXPECT_EQ(p.check(address, 40000).reason, reason) << address;
   EXPECT_EQ(verdict(p, "198.51.100.20"), Verdict::Allowed);
 }
 
