@@ -144,6 +144,8 @@ void parseUpstream(const Field& f, Config& c) {
   }
   if (auto v = m.optional("allowed_source_cidrs"))
     for (auto& item : v->asSequence()) u.allowedSourceCidrs.push_back(item.asCidr());
+  if (auto v = m.optional("media_allowed_cidrs"))
+    for (auto& item : v->asSequence()) u.mediaAllowedCidrs.push_back(item.asCidr());
   if (auto v = m.optional("register_expires_s")) u.registerExpiresS = v->asUint(30, 86400);
   if (auto v = m.optional("register_retry_min_ms")) u.registerRetryMinMs = v->asUint(100, 600000);
   if (auto v = m.optional("register_retry_max_ms")) u.registerRetryMaxMs = v->asUint(100, 3600000);

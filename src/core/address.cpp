@@ -62,6 +62,18 @@ bool IpAddress::isUnspecified() const {
   return bytes_ == std::array<uint8_t, 16>{};  // the unused tail of an IPv4 address is zero too
 }
 
+bool IpAddress::isMulticast() const {
+  if (!v6_) return (bytes_[0] & 0xf0) == 0xe0;
+  return bytes_[0] == 0xff;
+}
+
+bool IpAddress::isBroadcast() const { return !v6_ && bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 && bytes_[3] == 255; }
+
+bool IpAddress::isV4Mapped() const {
+  static constexpr std::array<uint8_t, 12> kPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return v6_ && std::memcmp(bytes_.data(), kPrefix.data(), kPrefix.size()) == 0;
+}
+
 std::string IpAddress::toString() const {
   char buf[INET6_ADDRSTRLEN]{};
   inet_ntop(v6_ ? AF_INET6 : AF_INET, bytes_.data(), buf, sizeof buf);

@@ -48,6 +48,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   auto& m = *ctx_.metrics;
   authFailures_ = &m.counter("rtcgate_srtp_auth_failures_total", "SRTP/SRTCP packets from browsers that failed authentication (dropped)");
   replayFailures_ = &m.counter("rtcgate_srtp_replay_failures_total", "SRTP/SRTCP packets from browsers dropped as replays");
+  remoteCandidatesRefused_ = &m.counter(
+      "rtcgate_ice_remote_candidates_refused_total",
+      "browser ICE candidates never checked: unspecified, multicast, broadcast, link-local or loopback address");
   droppedBeforeDtls_ = &m.counter("rtcgate_media_dropped_before_dtls_total", "media packets dropped because DTLS had not completed");
   legsFailed_ = &m.counter("rtcgate_browser_legs_failed_total", "browser media legs failed (ICE, DTLS, consent)");
   legsClosedByPeer_ = &m.counter("rtcgate_browser_legs_closed_by_peer_total",
@@ -186,7 +189,14 @@ bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::s
     localPending_ = true;
   }
   std::string iceError;
-  if (!ice_->setRemote(remote.iceUfrag, remote.icePwd, remote.candidates, &iceError)) return refuse(iceError);
+  size_t refusedCandidates = 0;
+  if (!ice_->setRemote(remote.iceUfrag, remote.icePwd, remote.candidates, &iceError, &refusedCandidates))
+    return refuse(iceError);
+  if (refusedCandidates > 0) {
+    remoteCandidatesRefused_->fetch_add(refusedCandidates, std::memory_order_relaxed);
+    logger()->info("{} remote candidates not checked (unspecified, multicast, broadcast, link-local or loopback "
+                   "address)", refusedCandidates);
+  }
   if (remote.ignoredCandidates > 0)
     logger()->debug("ignored {} remote candidates (mDNS or unusable)", remote.ignoredCandidates);
 
@@ -202,6 +212,11 @@ bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::s
   maybeReportLocal();
   maybeStartDtls();
   return true;
+}
+
+std::vector<std::string> BrowserLeg::remoteCandidates() const {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  return ice_ ? ice_->remoteCandidates() : std::vector<std::string>{};
 }
 
 void BrowserLeg::restartIce() {

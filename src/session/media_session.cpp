@@ -128,9 +128,15 @@ void MediaSession::applyBrowserReoffer(const sdp::TransportParams& remote) {
   if (events_.reofferLocal) events_.reofferLocal(browser_->localTransport(false), {});
 }
 
-bool MediaSession::setUpstreamRemote(const std::string& address, uint16_t port) {
+bool MediaSession::setUpstreamRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress,
+                                     uint16_t rtcpPort) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  return rtp_ && rtp_->setRemote(address, port);
+  return rtp_ && rtp_->setRemote(address, port, rtcpAddress, rtcpPort);
+}
+
+void MediaSession::clearUpstreamRemote() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (rtp_) rtp_->clearRemote();
 }
 
 void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {

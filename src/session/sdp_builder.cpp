@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+
+#include "rtcgate/core/address.h"
 
 namespace rtcgate::session {
 namespace {
@@ -177,9 +180,14 @@ sdp::Direction mirrorDirection(sdp::Direction offered) {
   return sdp::Direction::SendRecv;
 }
 
+bool GenesysMedia::nullAddress() const {
+  auto a = IpAddress::parse(address);
+  return a && a->isUnspecified();
+}
+
 sdp::Direction answerDirection(const GenesysMedia& offer) {
   // RFC 3264 §8.4: the old-style hold puts 0.0.0.0 in c=.
-  if (offer.address == "0.0.0.0") return sdp::Direction::Inactive;
+  if (offer.nullAddress()) return sdp::Direction::Inactive;
   return mirrorDirection(offer.direction);
 }
 
@@ -201,6 +209,22 @@ std::optional<GenesysMedia> readGenesysSdp(const std::string& text) {
   GenesysMedia g;
   g.address = connection->address;
   g.port = audio->port;
+  if (auto rtcp = audio->attributes.value("rtcp")) {
+    // RFC 3605 §2.1: "a=rtcp:" port [nettype space addrtype space connection-address]
+    std::string_view v = *rtcp;
+    const auto space = v.find(' ');
+    const auto digits = v.substr(0, space);
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535)
+      return std::nullopt;
+    g.rtcpPort = static_cast<uint16_t>(port);
+    if (space != std::string_view::npos) {
+      auto rest = v.substr(space + 1);
+      if (rest.rfind("IN IP4 ", 0) != 0 && rest.rfind("IN IP6 ", 0) != 0) return std::nullopt;
+      g.rtcpAddress = std::string(rest.substr(7));
+    }
+  }
   g.direction = sdp::directionOf(sd, index);
   g.codecs = classifyMedia(*audio);
   return g;

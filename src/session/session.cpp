@@ -7,6 +7,7 @@
 
 #include "rtcgate/codec/dtmf.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/media_destination.h"
 #include "rtcgate/session/media_session.h"
 
 namespace rtcgate::session {
@@ -52,7 +53,11 @@ Session::Session(SessionDeps& deps, config::ConfigPtr config, Direction directio
       closed_(std::move(closed)),
       dtmfToBrowserDropped_(&deps.mediaContext.metrics->counter(
           "rtcgate_dtmf_to_browser_dropped_total",
-          "RFC 4733 digits from Genesys not relayed to the browser: above the per-call rate cap")) {
+          "RFC 4733 digits from Genesys not relayed to the browser: above the per-call rate cap")),
+      upstreamMediaRefused_(&deps.mediaContext.metrics->counter(
+          "rtcgate_upstream_media_refused_total",
+          "Genesys SDPs refused for their media destination (multicast, link-local, own address, outside "
+          "upstream.media_allowed_cidrs...): the INVITE or re-INVITE got 488, the answer ended the call")) {
   std::random_device rd;
   sdpSessionId_ = (static_cast<uint64_t>(rd()) << 20) ^ rd();
 }
@@ -161,6 +166,8 @@ void Session::apply(CallEvent event, uint16_t code) {
           }
           genesysSdp_ = readGenesysSdp(upstream_->remoteSdp());
           if (!genesysSdp_) return fail(488, "Genesys offer has no RTP/AVP audio");
+          if (!genesysMediaAllowed(*genesysSdp_, "Genesys offer"))
+            return fail(488, "Genesys offer names a media destination rtcgate does not send to");
           if (!pickCodec(genesysSdp_->codecs, codecIds(config_->codecs.upstream)))
             return fail(488, "no codec of codecs.upstream in the Genesys offer");
           upstream_->ring();
@@ -438,13 +445,19 @@ bool Session::chooseForGenesysAnswer(const GenesysMedia& genesys, std::string* b
 void Session::startBridge() {
   if (bridged_ || !genesysSdp_) return;
   bridged_ = true;
-  auto addr = genesysSdp_->address;
-  auto port = genesysSdp_->port;
+  auto g = *genesysSdp_;
   auto codecs = codecs_;
-  onMedia([addr, port, codecs](MediaSession& m) {
-    m.setUpstreamRemote(addr, port);
+  const bool hold = g.nullAddress() || g.port == 0;
+  onMedia([g, hold, codecs](MediaSession& m) {
+    // RFC 3264 §8.4: c=0.0.0.0 names no destination: the RTP leg has none (sends nothing) until a new SDP.
+    if (!hold) m.setUpstreamRemote(g.address, g.port, g.rtcpAddress, g.rtcpPort);
     m.startBridge(codecs);
   });
+  if (hold) {
+    lg()->info("Genesys media {}:{}: on hold from the start, nothing sent until its next offer", g.address, g.port);
+    genesysSends_ = genesysReceives_ = false;
+    updateMediaDirections();
+  }
 }
 
 void Session::noteUpstreamIds() {
@@ -466,6 +479,11 @@ void Session::onProgress(int status, std::string_view sdp) {
   noteUpstreamIds();
   if (!sdp.empty() && browserAnswerSdp_.empty() && localTransport_) {
     genesysSdp_ = readGenesysSdp(std::string(sdp));
+    if (genesysSdp_ && !genesysMediaAllowed(*genesysSdp_, "Genesys early media (183)")) {
+      rejectCode_ = 488;
+      apply(CallEvent::MediaFailed);
+      return;
+    }
     if (genesysSdp_ && chooseForGenesysAnswer(*genesysSdp_, &browserAnswerSdp_)) {
       startBridge();
       apply(CallEvent::CalleeEarlyMedia);
@@ -484,6 +502,12 @@ void Session::onAnswered(std::string_view sdp) {
   }
   if (browserAnswerSdp_.empty()) {
     genesysSdp_ = readGenesysSdp(std::string(sdp));
+    if (genesysSdp_ && !genesysMediaAllowed(*genesysSdp_, "Genesys answer (200)")) {
+      // nua has ACKed the 200; the MediaFailed path sends the BYE and fails the browser's INVITE with 488.
+      rejectCode_ = 488;
+      apply(CallEvent::MediaFailed);
+      return;
+    }
     if (!genesysSdp_ || !chooseForGenesysAnswer(*genesysSdp_, &browserAnswerSdp_)) {
       lg()->warn("Genesys answer unusable; ending the call");
       rejectCode_ = 488;
@@ -530,7 +554,7 @@ void Session::applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId,
     codecs_.upstreamCodec = upstream.first;
     codecs_.upstreamPt = upstream.second;
     codecs_.upstreamDtmfPt = pickTelephoneEvent(g.codecs, 8000);
-    const bool blackHole = g.address == "0.0.0.0" || g.port == 0;
+    const bool blackHole = g.nullAddress() || g.port == 0;
     genesysSends_ = !blackHole && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::SendOnly);
     genesysReceives_ = !blackHole && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::RecvOnly);
     genesysSdp_ = g;
@@ -542,13 +566,17 @@ void Session::applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId,
     startBridge();
     return;
   }
-  const bool moved = g.address != "0.0.0.0" && g.port != 0 &&
-                     (!genesysSdp_ || g.address != genesysSdp_->address || g.port != genesysSdp_->port);
+  const bool hold = g.nullAddress() || g.port == 0;
+  const bool wasHold = !genesysSdp_ || genesysSdp_->nullAddress() || genesysSdp_->port == 0;
+  const bool moved = !hold && (wasHold || g.address != genesysSdp_->address || g.port != genesysSdp_->port ||
+                               g.rtcpAddress != genesysSdp_->rtcpAddress || g.rtcpPort != genesysSdp_->rtcpPort);
   if (moved) {
     lg()->info("Genesys media now at {}:{}: re-latching", g.address, g.port);
-    auto addr = g.address;
-    auto port = g.port;
-    onMedia([addr, port](MediaSession& m) { m.setUpstreamRemote(addr, port); });
+    onMedia([g](MediaSession& m) { m.setUpstreamRemote(g.address, g.port, g.rtcpAddress, g.rtcpPort); });
+  } else if (hold && !wasHold) {
+    // RFC 3264 §8.4 (c=0.0.0.0) or a rejected stream (port 0): no destination, so no RTP and no RTCP either.
+    lg()->info("Genesys media {}:{}: no destination, nothing sent until its next offer", g.address, g.port);
+    onMedia([](MediaSession& m) { m.clearUpstreamRemote(); });
   }
   auto dtmf = pickTelephoneEvent(g.codecs, 8000);
   if (upstream.first != codecs_.upstreamCodec || upstream.second != codecs_.upstreamPt ||
@@ -561,11 +589,22 @@ void Session::applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId,
     auto c = codecs_;
     onMedia([c](MediaSession& m) { m.startBridge(c); });
   }
-  const bool nullHold = g.address == "0.0.0.0";  // RFC 2543 hold
+  const bool nullHold = g.nullAddress();  // RFC 2543 hold
   genesysSends_ = !nullHold && (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::SendOnly);
   genesysReceives_ = !nullHold && g.port != 0 &&
                      (g.direction == sdp::Direction::SendRecv || g.direction == sdp::Direction::RecvOnly);
   genesysSdp_ = g;
+}
+
+bool Session::genesysMediaAllowed(const GenesysMedia& g, std::string_view what) {
+  const auto& ctx = deps_.mediaContext;
+  MediaDestinationPolicy policy(*config_, ctx.localAddressesOverride.empty() ? media::listLocalAddresses()
+                                                                             : ctx.localAddressesOverride);
+  auto d = policy.check(g);
+  if (d.verdict != MediaDestinationPolicy::Verdict::Refused) return true;
+  upstreamMediaRefused_->fetch_add(1, std::memory_order_relaxed);
+  lg()->warn("{} refused: media at {}:{} is {}", what, log::escaped(g.address), g.port, d.reason);
+  return false;
 }
 
 void Session::updateMediaDirections() {
@@ -594,6 +633,8 @@ std::string Session::onReoffer(std::string_view offer) {
     lg()->warn("Genesys re-INVITE: no usable RTP/AVP audio in the offer");
     return {};
   }
+  // Refused (488): the call keeps its media as it was.
+  if (!genesysMediaAllowed(*g, "Genesys re-INVITE")) return {};
   // Only a codec Genesys offered, preferring the one in use (a PCMA-only re-offer is answered PCMA).
   auto up = pickAnswerCodec(g->codecs, codecs_.upstreamCodec, codecIds(config_->codecs.upstream));
   if (!up) {
@@ -652,6 +693,8 @@ void Session::onReinviteAnswer(int status, std::string_view sdp) {
     lg()->warn("Genesys answered our offer without SDP: the previous media state stays");
   } else if (auto g = readGenesysSdp(std::string(sdp)); !g) {
     lg()->warn("Genesys answer has no usable RTP/AVP audio; the previous media state stays");
+  } else if (!genesysMediaAllowed(*g, "Genesys answer to our re-INVITE")) {
+    lg()->warn("the previous media state stays");
   } else if (auto up = pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()); !up) {
     lg()->warn("Genesys answer names no codec we offered; the previous media state stays");
   } else {
@@ -760,6 +803,11 @@ void Session::onConfirmed(std::string_view ackSdp) {
     return;
   }
   auto g = readGenesysSdp(std::string(ackSdp));
+  if (g && !genesysMediaAllowed(*g, "Genesys answer in the ACK")) {
+    rejectCode_ = 488;
+    apply(CallEvent::MediaFailed);
+    return;
+  }
   auto up = g ? pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()) : std::nullopt;
   if (!up) {
     lg()->warn("Genesys answer in the ACK unusable ({}); ending the call",

@@ -47,6 +47,7 @@ void Session::onTransferAnswered(std::string_view sdp) {
   if (!call) return;
   auto g = readGenesysSdp(std::string(sdp));
   auto up = g ? pickAnswerCodec(g->codecs, codecs_.upstreamCodec, offeredUpstreamIds()) : std::nullopt;
+  if (up && !genesysMediaAllowed(*g, "transfer: the new Genesys dialog's answer")) up.reset();
   if (state_ != CallState::Connected || !up) {
     lg()->warn("transfer: the new Genesys dialog answered {}; ending it",
                state_ != CallState::Connected ? "after the call ended" : "without usable audio");
@@ -112,6 +113,7 @@ bool Session::onReplacedBy(std::shared_ptr<sip::UpstreamCall> call) {
   }
   auto g = readGenesysSdp(call->remoteSdp());
   auto up = g ? pickAnswerCodec(g->codecs, codecs_.upstreamCodec, codecIds(config_->codecs.upstream)) : std::nullopt;
+  if (up && !genesysMediaAllowed(*g, "INVITE with Replaces")) return false;
   if (!up) {
     lg()->warn("INVITE with Replaces refused: no usable audio or no codec of codecs.upstream");
     return false;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,11 +58,32 @@ public:
   }
   ~BlackHole() { ::close(fd_); }
   uint16_t port() const { return port_; }
+  // Datagrams that arrived, waiting up to `timeout` for the first one.
+  size_t received(std::chrono::milliseconds timeout = 0ms) const {
+    size_t n = 0;
+    uint8_t buf[1500];
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return 0;
+    while (::recv(fd_, buf, sizeof buf, MSG_DONTWAIT) > 0) ++n;
+    return n;
+  }
 
 private:
   int fd_ = -1;
   uint16_t port_ = 0;
 };
+
+// A browser's transport that passes the leg's checks (ICE credentials, rtcp-mux, actpass, a fingerprint no
+// certificate matches), for tests that never complete DTLS.
+sdp::TransportParams fakeBrowserTransport() {
+  sdp::TransportParams t;
+  t.iceUfrag = "abcd";
+  t.icePwd = "0123456789012345678901";
+  t.rtcpMux = true;
+  t.setup = sdp::Setup::ActPass;
+  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  return t;
+}
 
 struct Pair {
   Metrics metrics;
@@ -235,12 +257,7 @@ TEST(BrowserLeg, RefusesAnswerWithActpassAndOfferWithoutFingerprintOrMux) {
   auto cfg = loopbackConfig();
   p.offerer.create(LegRole::Offerer, context(p.metrics, cfg));
   p.answerer.create(LegRole::Answerer, context(p.metrics, cfg));
-  sdp::TransportParams t;
-  t.iceUfrag = "abcd";
-  t.icePwd = "0123456789012345678901";
-  t.rtcpMux = true;
-  t.setup = sdp::Setup::ActPass;
-  t.fingerprints.push_back({"sha-256", "AA:BB"});
+  auto t = fakeBrowserTransport();
   std::string error;
   EXPECT_FALSE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(t, &error); }));
   EXPECT_NE(error.find("actpass"), std::string::npos);
@@ -252,6 +269,43 @@ TEST(BrowserLeg, RefusesAnswerWithActpassAndOfferWithoutFingerprintOrMux) {
   noMux.rtcpMux = false;
   EXPECT_FALSE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(noMux, &error); }));
   EXPECT_NE(error.find("rtcp-mux"), std::string::npos);
+}
+
+// Issue 11 (reliability-security.md §3.4): a browser's candidates at unspecified, link-local (the cloud metadata
+// address), multicast, broadcast or v4-mapped addresses got STUN checks: the gateway probed whatever they named.
+// 0.0.0.0 shows it on loopback (Linux delivers a datagram to 0.0.0.0 to this host): that candidate has the highest
+// priority, so its checks would come first; they never come, the allowed candidate's do, and libnice holds only it.
+TEST(BrowserLeg, RemoteCandidatesAtForbiddenAddressesAreNeverChecked) {
+  Metrics metrics;
+  LegHarness leg("media-A");
+  auto cfg = loopbackConfig();
+  leg.create(LegRole::Answerer, context(metrics, cfg));
+  BlackHole trap, allowed;
+  auto t = fakeBrowserTransport();
+  uint32_t priority = 2130706431;
+  for (const char* address : {"0.0.0.0", "169.254.169.254", "224.0.0.1", "255.255.255.255", "::ffff:127.0.0.1",
+                              "fe80::1"}) {
+    sdp::IceCandidate c;
+    c.foundation = std::to_string(priority % 97);
+    c.priority = priority--;
+    c.address = address;
+    c.port = trap.port();
+    t.candidates.push_back(c);
+  }
+  sdp::IceCandidate ok;
+  ok.foundation = "9";
+  ok.priority = 1;
+  ok.address = "127.0.0.1";
+  ok.port = allowed.port();
+  t.candidates.push_back(ok);
+  std::string error;
+  ASSERT_TRUE(leg.run([&] { return leg.leg->setRemoteDescription(t, &error); })) << error;
+  leg.run([&] { leg.leg->start(); });
+  EXPECT_GE(allowed.received(5000ms), 1u) << "no connectivity check reached the allowed candidate";
+  EXPECT_EQ(trap.received(), 0u) << "a check went to 0.0.0.0 (this host)";
+  EXPECT_EQ(leg.run([&] { return leg.leg->remoteCandidates(); }),
+            std::vector<std::string>{"127.0.0.1:" + std::to_string(allowed.port())});
+  EXPECT_EQ(metrics.counter("rtcgate_ice_remote_candidates_refused_total", "").load(), 6u);
 }
 
 TEST(BrowserLeg, UnreachableStunAndTurnDoNotDelayPastTheGatherDeadline) {

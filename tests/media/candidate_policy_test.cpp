@@ -66,6 +66,22 @@ TEST(CandidatePolicy, Nat1to1AdvertisesThePublicAddress) {
   EXPECT_EQ(decideCandidate(c, addr("eth1", "10.0.0.6")).advertised, "10.0.0.6");
 }
 
+// Issue 11: the browser's candidates that never get connectivity checks (reliability-security.md §3.4).
+TEST(CandidatePolicy, RemoteCandidatesAtForbiddenAddressesAreRefused) {
+  config::Candidates def;
+  for (const char* a : {"0.0.0.0", "::", "169.254.169.254", "169.254.1.1", "fe80::1", "224.0.0.251", "ff02::1",
+                        "255.255.255.255", "::ffff:10.0.0.1", "127.0.0.1", "::1", "host.example"})
+    EXPECT_FALSE(decideRemoteCandidate(def, a).allowed) << a;
+  EXPECT_EQ(decideRemoteCandidate(def, "169.254.169.254").reason, "link-local");
+  EXPECT_EQ(decideRemoteCandidate(def, "127.0.0.1").reason, "loopback (ice.candidates.allow_loopback)");
+  for (const char* a : {"10.1.2.3", "192.168.1.20", "203.0.113.9", "2001:db8::5"})
+    EXPECT_TRUE(decideRemoteCandidate(def, a).allowed) << a;
+  config::Candidates lo;
+  lo.allowLoopback = true;
+  EXPECT_TRUE(decideRemoteCandidate(lo, "127.0.0.1").allowed);
+  EXPECT_FALSE(decideRemoteCandidate(lo, "169.254.169.254").allowed);
+}
+
 TEST(CandidatePolicy, GlobHelper) {
   EXPECT_TRUE(globMatch("docker*", "docker0"));
   EXPECT_TRUE(globMatch("*", ""));

@@ -151,6 +151,13 @@ public:
     EXPECT_NE(opusPt, 0) << "rtcgate offered no Opus";
     return browserAnswer(*media, codec::CodecId::Opus, opusPt, t, 43, 1);
   }
+  // One Opus packet (a 20 ms silence frame, RFC 6716 TOC 0xF8) from the browser, SRTP-protected by the peer leg.
+  void sendAudio() {
+    const uint8_t silence[3] = {0xF8, 0xFF, 0xFE};
+    auto pkt = test::rtpPacket(kOpusPt, audioSeq_, audioSeq_ * 960u, 0xb0b, std::span<const uint8_t>(silence, 3));
+    ++audioSeq_;
+    peer_->run([&] { peer_->leg->sendRtp(pkt.data(), pkt.size()); });
+  }
   bool mediaConnected(std::chrono::milliseconds timeout = 15s) {
     return peer_ && peer_->waitFor([&] { return peer_->connected; }, timeout);
   }
@@ -181,6 +188,42 @@ private:
   uint32_t cseq_ = 0, inviteCseq_ = 0;
   uint64_t version_ = 0;
   int branches_ = 0;
+  uint16_t audioSeq_ = 1;
+};
+
+// A UDP socket on `address` (port 0, kept) playing a media endpoint on the Genesys side: what it was sent, and
+// sending RTP/RTCP to rtcgate from its own port.
+class MediaPeer {
+public:
+  explicit MediaPeer(const char* address = "127.0.0.1") {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, address, &a.sin_addr);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << address;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~MediaPeer() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+  // Datagrams received so far (drains the socket).
+  size_t received() {
+    uint8_t buf[1500];
+    while (::recv(fd_, buf, sizeof buf, MSG_DONTWAIT) > 0) ++received_;
+    return received_;
+  }
+  void sendTo(uint16_t port, const std::vector<uint8_t>& p) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    ::sendto(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+
+private:
+  int fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  uint16_t port_ = 0;
+  size_t received_ = 0;
 };
 
 class SessionCallTest : public ::testing::Test {
@@ -265,12 +308,12 @@ protected:
   }
 
   // SIPp as Genesys answering rtcgate (UAS) on upstreamPort.
-  std::unique_ptr<test::SippProcess> uas(const std::string& name) {
-    auto p = std::make_unique<test::SippProcess>(
-        dir.path(), test::scenario(name),
-        std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
-                                 std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
-                                 "-bind_local"});
+  std::unique_ptr<test::SippProcess> uas(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                                  std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
+                                  "-bind_local"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
     EXPECT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || p->exited(); }))
         << p->output();
     return p;
@@ -296,6 +339,35 @@ protected:
       if (m != std::string::npos) return static_cast<uint16_t>(std::atoi(text.c_str() + m + 8));
     }
     return 0;
+  }
+  // Whether SIPp's -trace_msg log holds `text`.
+  bool sippTraceHas(const std::string& text) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().string().find("_messages.log") == std::string::npos) continue;
+      std::ifstream in(entry.path());
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      if (buf.str().find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  // The browser sends a packet every 20 ms (the control loop runs meanwhile) until `done`; bounded by `timeout`.
+  bool sendBrowserAudioUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      browser->sendAudio();
+      test::pumpUntil(loop, done, 20ms);
+    }
+    return done();
+  }
+  // A call from Genesys (`genesys` is running) answered by the browser, its media connected.
+  void answerInBrowser(test::SippProcess& genesys) {
+    ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys.output();
+    const std::string invite = *browser->find("INVITE ");
+    const size_t before = browser->mark();
+    browser->respond(invite, 200, "OK", browser->answer(bodyOf(invite)));
+    ASSERT_TRUE(browser->wait(loop, "ACK ", before));
+    ASSERT_TRUE(browser->mediaConnected());
   }
   int finish(test::SippProcess& p) {
     EXPECT_TRUE(p.started()) << "sipp could not be started (is sip-tester installed?)";
@@ -486,7 +558,9 @@ TEST_F(SessionCallTest, GenesysCallThatTheBrowserNeverAnswersFailsTowardGenesys)
 // 13/s; the rest is dropped and counted.
 TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrowser) {
   registerAgent();
-  auto genesys = uac("session_uac_call_dn_hold_4s.xml", {"-trace_msg"});
+  // Genesys's media sends from the port its SDP names (rtcgate accepts nothing else).
+  MediaPeer media;
+  auto genesys = uac("session_uac_call_dn_hold_4s.xml", {"-trace_msg", "-key", "rtpport", std::to_string(media.port())});
   ASSERT_TRUE(browser->wait(loop, "INVITE ")) << genesys->output();
   const std::string invite = *browser->find("INVITE ");
   const size_t before = browser->mark();
@@ -496,11 +570,6 @@ TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrows
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return (rtpPort = rtpPortFromSippTrace()) != 0; }, 10s))
       << genesys->output();
 
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(rtpPort);
-  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
   constexpr int kEvents = 2000;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kEvents; ++i) {
@@ -508,10 +577,9 @@ TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrows
     const uint8_t payload[4] = {1, 0x80 | 10, 0x01, 0x40};
     auto pkt = test::rtpPacket(101, static_cast<uint16_t>(i), 8000u + static_cast<uint32_t>(i) * 800u, 0x6e5,
                                std::vector<uint8_t>(payload, payload + 4), i == 0);
-    ::sendto(fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    media.sendTo(rtpPort, pkt);
     if (i % 100 == 99) test::pumpUntil(loop, [] { return false; }, 1ms);  // let the control loop relay meanwhile
   }
-  ::close(fd);
   const auto& dropped = metrics.counter("rtcgate_dtmf_to_browser_dropped_total", "");
   // Everything sent has been handled once the relayed and the dropped add up to what the bridge saw; bounded.
   auto infos = [&] {
@@ -526,6 +594,112 @@ TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrows
   EXPECT_LE(static_cast<double>(infos()), 20 + 13 * seconds + 1) << infos() << " INFO in " << seconds << " s";
   EXPECT_GT(dropped.load(), 0u);
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+}
+
+// Issue 11 (reliability-security.md §5 item 22): Genesys's SDP named 169.254.169.254, a multicast group or
+// rtcgate's own RTP port and the call was set up, RTP and RTCP sent there. Each such INVITE now gets 488 before the
+// agent's browser rings, counted.
+TEST_F(SessionCallTest, GenesysInvitesNamingForbiddenMediaDestinationsGet488WithoutRingingTheBrowser) {
+  registerAgent();
+  const std::string inf = dir.path() + "/destinations.csv";
+  {
+    std::ofstream out(inf);
+    out << "SEQUENTIAL\n"
+        << "169.254.169.254;40000\n"  // link-local: the cloud metadata service
+        << "224.0.0.1;40000\n"        // multicast
+        << "255.255.255.255;40000\n"  // broadcast
+        << "127.0.0.1;" << config->media.rtpPortMin << "\n"  // rtcgate's own RTP port (a loop)
+        << "192.0.2.10;40000\n";      // outside the default upstream.media_allowed_cidrs
+  }
+  auto genesys = uac("session_uac_call_dn_media_destination_refused_488.xml", {"-inf", inf, "-m", "5", "-l", "1"});
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // five 488s
+  EXPECT_FALSE(browser->find("INVITE ").has_value()) << "the agent's browser was rung";
+  EXPECT_EQ(metrics.counter("rtcgate_upstream_media_refused_total", "").load(), 5u);
+  EXPECT_EQ(stack->activeCalls(), 0u);
+  EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 11: Genesys's 200 to the agent's INVITE names the cloud metadata address as its media: rtcgate ACKs it,
+// hangs up at once (BYE) and the agent's INVITE fails with 488; no media leaves toward that address.
+TEST_F(SessionCallTest, GenesysAnswerNamingAForbiddenMediaDestinationIsByedAndFailsTheBrowser488) {
+  auto genesys = uas("session_uas_answer_forbidden_media_expect_bye.xml", {"-key", "mediaaddr", "169.254.169.254"});
+  browser->request("INVITE", browser->offer());
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 488 ")) << genesys->output();
+  EXPECT_FALSE(browser->find("SIP/2.0 200 ").has_value());
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // ACK and BYE came
+  EXPECT_EQ(metrics.counter("rtcgate_upstream_media_refused_total", "").load(), 1u);
+  EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 11 and RFC 3264 §8.4: c=0.0.0.0 is a hold marker, never a destination (Linux delivers a datagram sent to
+// 0.0.0.0 to this host: the test's socket at the SDP port would see it). A call that starts on hold sends nothing;
+// a re-INVITE to 169.254.169.254 or to rtcgate's own RTP port gets 488 and changes nothing; one to a real address
+// starts the media there; c=0.0.0.0 again stops it, the call stays up.
+TEST_F(SessionCallTest, GenesysHoldAtZeroAddressAndForbiddenReinvitesNeverMoveTheMedia) {
+  registerAgent();
+  MediaPeer media;
+  auto genesys = uac("session_uac_call_dn_media_hold_and_forbidden_reinvites.xml",
+                     {"-trace_msg", "-key", "rtpport", std::to_string(media.port()), "-key", "ownport",
+                      std::to_string(config->media.rtpPortMin)});
+  answerInBrowser(*genesys);
+  const auto& refused = metrics.counter("rtcgate_upstream_media_refused_total", "");
+  // On hold from the start; the re-INVITE to 169.254.169.254 is refused.
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return refused.load() == 1; })) << genesys->output();
+  EXPECT_EQ(media.received(), 0u) << "rtcgate sent media to c=0.0.0.0";
+  // The re-INVITE to the test's socket: media arrives there.
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return media.received() >= 10; })) << genesys->output();
+  // The re-INVITE to rtcgate's own RTP port is refused: the media stays where it was.
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return refused.load() == 2; })) << genesys->output();
+  const size_t kept = media.received();
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return media.received() >= kept + 10; })) << "the media moved";
+  // c=0.0.0.0 again (answered a=inactive): nothing more is sent.
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return sippTraceHas("a=inactive"); })) << genesys->output();
+  const size_t held = media.received();
+  for (int i = 0; i < 25; ++i) {
+    browser->sendAudio();
+    test::pumpUntil(loop, [] { return false; }, 20ms);
+  }
+  EXPECT_LE(media.received(), held + 1) << "rtcgate kept sending while Genesys held with c=0.0.0.0";
+  EXPECT_EQ(sessions->size(), 1u) << "the hold ended the call";
+  ASSERT_TRUE(browser->wait(loop, "BYE ", 0, 20s)) << genesys->output();
+  browser->respond(*browser->find("BYE "), 200, "OK");
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_EQ(refused.load(), 2u);
+  EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 11 (reliability-security.md §5 item 34, RTP bleed/injection): the Genesys leg was latched to the SDP's
+// address only, any port of it was accepted and became the destination. RTP and RTCP from another port of that
+// address and from 127.0.0.5, before Genesys's first packet and mid-call, are now dropped and counted, and nothing
+// is sent to them; the call's media keeps going to and from the SDP's port.
+TEST_F(SessionCallTest, RtpFromAnotherPortOrAddressIsDroppedBeforeAndDuringTheCall) {
+  registerAgent();
+  MediaPeer media, otherPort("127.0.0.1"), elsewhere("127.0.0.5");
+  auto genesys = uac("session_uac_call_dn_hold_4s.xml", {"-trace_msg", "-key", "rtpport", std::to_string(media.port())});
+  answerInBrowser(*genesys);
+  uint16_t rtpPort = 0;
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return (rtpPort = rtpPortFromSippTrace()) != 0; }, 10s));
+  const std::vector<uint8_t> pcmu(160, 0xff);
+  auto inject = [&](uint16_t seq) {
+    for (auto* intruder : {&otherPort, &elsewhere}) {
+      intruder->sendTo(rtpPort, test::rtpPacket(0, seq, seq * 160u, 0xbad, pcmu));
+      intruder->sendTo(static_cast<uint16_t>(rtpPort + 1), test::rtcpReceiverReport(0xbad));
+    }
+  };
+  const auto& dropped = metrics.counter("rtcgate_rtp_dropped_foreign_total", "");
+  for (uint16_t i = 0; i < 5; ++i) inject(i);  // before Genesys's first packet
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return dropped.load() == 20; })) << dropped.load();
+  for (uint16_t i = 0; i < 10; ++i) media.sendTo(rtpPort, test::rtpPacket(0, 100 + i, (100u + i) * 160u, 0x6e5, pcmu));
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return media.received() >= 10; }));
+  for (uint16_t i = 0; i < 5; ++i) inject(static_cast<uint16_t>(200 + i));  // mid-call
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return dropped.load() == 40; })) << dropped.load();
+  const size_t before = media.received();
+  ASSERT_TRUE(sendBrowserAudioUntil([&] { return media.received() >= before + 10; })) << "the media moved";
+  EXPECT_EQ(otherPort.received(), 0u) << "rtcgate sent to another port of the SDP address";
+  EXPECT_EQ(elsewhere.received(), 0u) << "rtcgate sent to 127.0.0.5";
+  EXPECT_EQ(dropped.load(), 40u) << "Genesys's own packets were dropped, or an intruder's accepted";
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
 }
 
 class SessionAdmissionTest : public SessionCallTest {

@@ -10,6 +10,7 @@
 #include <array>
 
 #include "rtcgate/media/rtp/rtp_leg.h"
+#include "support/rtp_builder.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
 
@@ -120,6 +121,111 @@ TEST_F(RtpLegTest, LatchingRefusesAForeignSource) {
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return got == 1 && b->stats().droppedForeign == 3; }));
   EXPECT_EQ(b->stats().packetsReceived, 1u);
   EXPECT_EQ(metrics.counter("rtcgate_rtp_dropped_foreign_total", "").load(), 3u);
+}
+
+// A UDP socket on `address`, port 0 (kept), for a peer that is not the leg's SDP peer.
+struct Intruder {
+  explicit Intruder(const char* address) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, address, &a.sin_addr);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  ~Intruder() { close(fd); }
+  void sendTo(uint16_t port, const std::vector<uint8_t>& p) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    EXPECT_EQ(sendto(fd, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(p.size()));
+  }
+  size_t pending() const {
+    size_t n = 0;
+    std::array<uint8_t, 1500> buf;
+    while (recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) > 0) ++n;
+    return n;
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+};
+
+std::vector<uint8_t> rtp(uint32_t ssrc) {
+  std::vector<uint8_t> pkt(172);
+  RtpHeader h;
+  h.ssrc = ssrc;
+  writeRtpHeader(h, pkt);
+  return pkt;
+}
+
+// Issue 11 (reliability-security.md §5 item 34): the leg was latched to the SDP's address only, so any port of
+// it was accepted (and became the destination: symmetric-RTP port learning). Now only the SDP's port is: RTP and
+// RTCP from another port of the same address are dropped and counted, before and after the peer's first packet,
+// and nothing is sent to that port.
+TEST_F(RtpLegTest, LatchingRefusesAnotherPortOfTheSdpAddress) {
+  auto a = makeLeg(0, 0ms, 100ms), b = makeLeg(1, 0ms, 100ms);
+  connect(*a, *b);
+  int got = 0;
+  b->setOnPacket([&](const RtpHeader& h, std::span<const uint8_t>) {
+    EXPECT_NE(h.ssrc, 666u);
+    ++got;
+  });
+  Intruder intruder("127.0.0.1");
+  for (int i = 0; i < 3; ++i) intruder.sendTo(b->localPort(), rtp(666));  // before the first legitimate packet
+  intruder.sendTo(static_cast<uint16_t>(b->localPort() + 1), test::rtcpReceiverReport(666));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return b->stats().droppedForeign == 4; }));
+  std::array<uint8_t, 160> payload{};
+  ASSERT_EQ(a->send(0, 0, true, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return got == 1; }));
+  for (int i = 0; i < 3; ++i) intruder.sendTo(b->localPort(), rtp(666));  // mid-call
+  ASSERT_EQ(a->send(0, 160, false, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return got == 2 && b->stats().droppedForeign == 7; }));
+  // b answers and reports to a's SDP ports only; RTCP from a (its odd port) is accepted.
+  ASSERT_EQ(b->send(0, 0, true, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return b->stats().srReceived >= 1 && a->stats().rtcpSent >= 1; }, 3s));
+  EXPECT_EQ(a->stats().packetsReceived, 1u);
+  EXPECT_EQ(b->stats().packetsReceived, 2u);
+  EXPECT_EQ(a->stats().droppedForeign, 0u);
+  EXPECT_EQ(intruder.pending(), 0u) << "the leg sent to the intruder's port";
+  EXPECT_EQ(metrics.counter("rtcgate_rtp_dropped_foreign_total", "").load(), 7u);
+}
+
+// RFC 3605 a=rtcp: RTCP goes to, and is accepted only from, the port the SDP names for it.
+TEST_F(RtpLegTest, RtcpPortFromTheSdpIsUsedBothWays) {
+  auto a = makeLeg(0, 0ms, 100ms);
+  Intruder peerRtp("127.0.0.1"), peerRtcp("127.0.0.1"), other("127.0.0.1");
+  auto portOf = [](int fd) {
+    sockaddr_in s{};
+    socklen_t len = sizeof s;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
+    return ntohs(s.sin_port);
+  };
+  ASSERT_TRUE(a->setRemote("127.0.0.1", portOf(peerRtp.fd), "127.0.0.1", portOf(peerRtcp.fd)));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().rtcpSent >= 2; }, 3s));
+  EXPECT_EQ(peerRtp.pending(), 0u);
+  EXPECT_GE(peerRtcp.pending(), 2u);
+  other.sendTo(static_cast<uint16_t>(a->localPort() + 1), test::rtcpReceiverReport(7));
+  peerRtcp.sendTo(static_cast<uint16_t>(a->localPort() + 1), test::rtcpReceiverReport(8));
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().rrReceived == 1 && a->stats().droppedForeign == 1; }));
+}
+
+// RFC 3264 §8.4: c=0.0.0.0 is a hold marker, never a destination: after clearRemote nothing goes out (RTP or
+// RTCP) until a new address comes; the held peer's music on hold is still taken from where it was locked.
+TEST_F(RtpLegTest, NoDestinationMeansNothingSent) {
+  auto a = makeLeg(0, 0ms, 50ms), b = makeLeg(1, 0ms, 50ms);
+  connect(*a, *b);
+  a->clearRemote();
+  EXPECT_FALSE(a->hasDestination());
+  std::array<uint8_t, 160> payload{};
+  EXPECT_NE(a->send(0, 0, true, payload), RtpStatus::Ok);
+  const auto rtcpBefore = a->stats().rtcpSent;
+  ASSERT_EQ(b->send(0, 0, true, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().packetsReceived == 1 && b->stats().rtcpSent >= 3; }, 3s));
+  EXPECT_EQ(a->stats().rtcpSent, rtcpBefore);
+  EXPECT_EQ(b->stats().packetsReceived, 0u);
+  EXPECT_EQ(b->stats().rrReceived + b->stats().srReceived, 0u);
+  ASSERT_TRUE(a->setRemote("127.0.0.1", b->localPort()));
+  ASSERT_EQ(a->send(0, 160, false, payload), RtpStatus::Ok);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return b->stats().packetsReceived == 1; }));
 }
 
 TEST_F(RtpLegTest, InactivityTimeoutFiresOnceAndRearmsAfterTraffic) {

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "rtcgate/media/rtp/rtcp_packet.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 
 namespace rtcgate::test {
@@ -22,6 +23,13 @@ inline std::vector<uint8_t> rtpPacket(uint8_t pt, uint16_t seq, uint32_t ts, uin
   h.ssrc = ssrc;
   media::writeRtpHeader(h, p);
   std::copy(payload.begin(), payload.end(), p.begin() + 12);
+  return p;
+}
+
+// An RTCP RR + SDES compound without report blocks, as the project's own writer makes it.
+inline std::vector<uint8_t> rtcpReceiverReport(uint32_t ssrc) {
+  std::vector<uint8_t> p(256);
+  p.resize(media::writeReceiverReport(ssrc, nullptr, "peer", p));
   return p;
 }
 

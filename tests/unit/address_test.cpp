@@ -46,6 +46,25 @@ TEST(IpAddress, Classifies) {
   EXPECT_FALSE(ip("0.0.0.1").isUnspecified());
 }
 
+// Issue 11: the classes no media destination may be in (multicast, broadcast; a v4-mapped IPv6 literal would
+// dodge every IPv4 check).
+TEST(IpAddress, ClassifiesMulticastBroadcastAndMapped) {
+  EXPECT_TRUE(ip("224.0.0.1").isMulticast());
+  EXPECT_TRUE(ip("239.255.255.250").isMulticast());
+  EXPECT_TRUE(ip("ff02::1").isMulticast());
+  EXPECT_FALSE(ip("223.255.255.255").isMulticast());
+  EXPECT_FALSE(ip("240.0.0.1").isMulticast());
+  EXPECT_FALSE(ip("fe80::1").isMulticast());
+  EXPECT_TRUE(ip("255.255.255.255").isBroadcast());
+  EXPECT_FALSE(ip("255.255.255.254").isBroadcast());
+  EXPECT_FALSE(ip("ffff:ffff::").isBroadcast());
+  EXPECT_TRUE(ip("::ffff:127.0.0.1").isV4Mapped());
+  EXPECT_TRUE(ip("::ffff:169.254.169.254").isV4Mapped());
+  EXPECT_FALSE(ip("::1").isV4Mapped());
+  EXPECT_FALSE(ip("127.0.0.1").isV4Mapped());
+  EXPECT_FALSE(ip("2001:db8::ffff:7f00:1").isV4Mapped());
+}
+
 TEST(IpAddress, SockaddrRoundTripAndMappedIpv4) {
   sockaddr_storage ss{};
   EXPECT_EQ(ip("192.0.2.7").toSockaddr(5060, ss), sizeof(sockaddr_in));

@@ -156,6 +156,20 @@ TEST(ConfigLoader, BadAddressesAreRejected) {
   expectError("ice:\n  stun_servers: [\"2001:db8::1:3478\"]\n", 2, 18, "ice.stun_servers[0]", "[addr]:port");
 }
 
+// Issue 11: upstream.media_allowed_cidrs (where Genesys's SDP may send our RTP); empty by default (the policy's
+// own default: private networks, loopback only with a loopback media.rtp_address).
+TEST(ConfigLoader, MediaAllowedCidrs) {
+  EXPECT_TRUE(loadFromString("{}", "test.yaml").upstream.mediaAllowedCidrs.empty());
+  auto c = loadFromString("upstream:\n  media_allowed_cidrs: [10.20.0.0/16, \"2001:db8::/32\", 192.0.2.7]\n",
+                          "test.yaml");
+  EXPECT_EQ(c.upstream.mediaAllowedCidrs, (std::vector<std::string>{"10.20.0.0/16", "2001:db8::/32", "192.0.2.7"}));
+  expectError("upstream:\n  media_allowed_cidrs: [10.0.0.0/8, 10.0.0.0/40]\n", 2, 37, "upstream.media_allowed_cidrs[1]",
+              "invalid prefix length");
+  expectError("upstream:\n  media_allowed_cidrs: [genesys.example/24]\n", 2, 25, "upstream.media_allowed_cidrs[0]",
+              "not an address or CIDR");
+  expectError("upstream:\n  media_allowed_cidrs: 10.0.0.0/8\n", 2, 24, "upstream.media_allowed_cidrs", "must be a list");
+}
+
 TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
   expectError("agents:\n  - user: a\n    dn: \"1\"\n", 2, 5, "agents[0]", "exactly one of password and ha1");
   expectError("agents:\n  - password: x\n    dn: \"1\"\n", 2, 5, "agents[0]", "missing required key 'user'");

@@ -64,6 +64,9 @@ struct Upstream {
   std::vector<UpstreamServer> servers;
   // Source networks SIP is accepted from; empty means the configured servers' addresses only.
   std::vector<std::string> allowedSourceCidrs;
+  // Networks Genesys's SDP may name as media destination (issue 11). Empty: the private networks (RFC 1918,
+  // RFC 4193), plus loopback when media.rtp_address is a loopback address (session/media_destination.h).
+  std::vector<std::string> mediaAllowedCidrs;
   uint32_t registerExpiresS = 300;
   uint32_t registerRetryMinMs = 1000;
   uint32_t registerRetryMaxMs = 60000;

@@ -24,6 +24,9 @@ public:
   bool isLoopback() const;     // 127.0.0.0/8, ::1
   bool isLinkLocal() const;    // 169.254.0.0/16, fe80::/10
   bool isUnspecified() const;  // 0.0.0.0, ::
+  bool isMulticast() const;    // 224.0.0.0/4, ff00::/8
+  bool isBroadcast() const;    // 255.255.255.255 (a subnet's directed broadcast needs its interface's mask)
+  bool isV4Mapped() const;     // ::ffff:0:0/96 as written (fromSockaddr unmaps peers; parse keeps it IPv6)
   std::string toString() const;
   // With `port`, for bind()/sendto(); returns the length to pass along.
   socklen_t toSockaddr(uint16_t port, sockaddr_storage& out) const;

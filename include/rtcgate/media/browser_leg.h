@@ -105,6 +105,9 @@ public:
 
   LegState state() const { return state_; }
   LegStats stats() const;
+  // The browser's candidates the ICE agent holds (those the remote candidate policy let through, and learned
+  // peer-reflexive ones), as "address:port".
+  std::vector<std::string> remoteCandidates() const;
   // Sends DTLS close_notify, closes the ICE agent asynchronously (nice_agent_close_async); closed runs on this loop
   // when libnice has released its sockets. No callback of the leg runs after close().
   void close(std::function<void()> closed = nullptr);
@@ -159,6 +162,7 @@ private:
   std::atomic<uint64_t>* authFailures_;
   std::atomic<uint64_t>* replayFailures_;
   std::atomic<uint64_t>* droppedBeforeDtls_;
+  std::atomic<uint64_t>* remoteCandidatesRefused_;
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
 };

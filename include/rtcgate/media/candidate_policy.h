@@ -29,6 +29,12 @@ struct CandidateDecision {
 // default, and allowing loopback means allowing it).
 CandidateDecision decideCandidate(const config::Candidates& policy, const LocalAddress& address);
 
+// Whether a remote (browser) candidate at `address` gets connectivity checks (issue 11, reliability-security.md
+// §3.4): never an unspecified, multicast, broadcast, link-local (169.254.169.254, the cloud metadata service, is
+// one) or IPv4-mapped address, nor loopback unless ice.candidates.allow_loopback. Checks to those would turn the
+// gateway into a UDP prober of its own host, its cloud's metadata service or a multicast group. Pure.
+CandidateDecision decideRemoteCandidate(const config::Candidates& policy, const std::string& address);
+
 // The addresses of interfaces that are up, from getifaddrs() (IPv4 and IPv6).
 std::vector<LocalAddress> listLocalAddresses();
 

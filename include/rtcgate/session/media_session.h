@@ -54,7 +54,10 @@ public:
   // The agent's browser was replaced (page reload): a new browser leg (new ICE agent, DTLS, offerer) takes the old
   // one's place under the running bridge and the Genesys leg; browserLegRestarted follows, then setBrowserRemote.
   void restartBrowserLeg();
-  bool setUpstreamRemote(const std::string& address, uint16_t port);
+  bool setUpstreamRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress = {},
+                         uint16_t rtcpPort = 0);
+  // Genesys's SDP names no destination (c=0.0.0.0 hold, rejected stream): nothing is sent to Genesys.
+  void clearUpstreamRemote();
   // Starts the bridge, or reconfigures the running one (codec change: SSRC, sequence and timestamps continue).
   void startBridge(const codec::BridgeCodecs& codecs);
   bool sendDtmfUpstream(char digit, uint16_t durationMs);

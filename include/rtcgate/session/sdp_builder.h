@@ -49,10 +49,16 @@ std::string genesysSdp(const std::string& address, uint16_t port, const std::vec
                        sdp::Direction direction = sdp::Direction::SendRecv,
                        std::string_view telephoneEvents = kTelephoneEventsOffered);
 // The Genesys leg's first audio m-line: where to send (c= of the section, else of the session), its direction and
-// its formats (static PTs 0/8 and telephone-event). nullopt when there is none, it is not RTP/AVP or has no c=.
+// its formats (static PTs 0/8 and telephone-event). nullopt when there is none, it is not RTP/AVP, has no c= or a
+// malformed a=rtcp.
 struct GenesysMedia {
   std::string address;
   uint16_t port = 0;  // 0: stream rejected
+  // RFC 3605 a=rtcp: RTCP port (0: port + 1) and address (empty: `address`).
+  uint16_t rtcpPort = 0;
+  std::string rtcpAddress;
+  // c=0.0.0.0 (or ::): RFC 3264 §8.4's old hold, no destination.
+  bool nullAddress() const;
   sdp::Direction direction = sdp::Direction::SendRecv;
   OfferedCodecs codecs;
 };

@@ -108,6 +108,9 @@ private:
   void onBrowserReofferLocal(const std::optional<sdp::TransportParams>& local, const std::string& error);
   // Genesys-leg SDP (offer or answer) applied to the RTP leg and bridge: address/port, codec, direction.
   void applyGenesysMedia(const GenesysMedia& g, std::pair<codec::CodecId, uint8_t> upstream);
+  // Whether Genesys's SDP names a destination rtcgate may send to (media_destination.h; a hold marker is allowed:
+  // it names none). False is logged with `what` and counted.
+  bool genesysMediaAllowed(const GenesysMedia& g, std::string_view what);
   // What each side is sent, and whether silence from Genesys is a failure, from both legs' directions.
   void updateMediaDirections();
   // The agent's hold carried to Genesys as a re-INVITE of our own (sendonly / sendrecv), one at a time.
@@ -214,6 +217,7 @@ private:
   static constexpr double kDtmfToBrowserBurst = 20;
   TokenBucket dtmfToBrowserLimit_{kDtmfToBrowserPerSecond, kDtmfToBrowserBurst};
   std::atomic<uint64_t>* dtmfToBrowserDropped_;
+  std::atomic<uint64_t>* upstreamMediaRefused_;
   bool dtmfDropLogged_ = false;
 };
 

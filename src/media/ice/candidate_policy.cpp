@@ -88,6 +88,24 @@ CandidateDecision decideCandidate(const config::Candidates& policy, const LocalA
   return d;
 }
 
+CandidateDecision decideRemoteCandidate(const config::Candidates& policy, const std::string& address) {
+  CandidateDecision d;
+  auto a = IpAddress::parse(address);
+  if (!a) d.reason = "not a numeric address";
+  else if (a->isUnspecified()) d.reason = "unspecified";
+  else if (a->isV4Mapped()) d.reason = "IPv4-mapped IPv6";
+  else if (a->isMulticast()) d.reason = "multicast";
+  else if (a->isBroadcast()) d.reason = "broadcast";
+  else if (a->isLinkLocal()) d.reason = "link-local";
+  else if (a->isLoopback() && !policy.allowLoopback) d.reason = "loopback (ice.candidates.allow_loopback)";
+  else d.allowed = true;
+  if (d.allowed) {
+    d.reason = "allowed";
+    d.advertised = address;
+  }
+  return d;
+}
+
 std::vector<LocalAddress> listLocalAddresses() {
   std::vector<LocalAddress> out;
   ifaddrs* list = nullptr;

@@ -180,7 +180,7 @@ std::vector<sdp::IceCandidate> IceAgent::localCandidates() const {
 }
 
 bool IceAgent::setRemote(const std::string& ufrag, const std::string& pwd,
-                         const std::vector<sdp::IceCandidate>& candidates, std::string* error) {
+                         const std::vector<sdp::IceCandidate>& candidates, std::string* error, size_t* refused) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   // RFC 8445 §5.3: ufrag at least 4 and password at least 22 characters; bounded above against abuse.
   if (ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256) {
@@ -195,6 +195,10 @@ bool IceAgent::setRemote(const std::string& ufrag, const std::string& pwd,
   size_t count = 0;
   for (auto& c : candidates) {
     if (c.transport != "udp" || c.component != 1 || ++count > 64) continue;
+    if (!decideRemoteCandidate(settings_.ice->candidates, c.address).allowed) {
+      if (refused) ++*refused;
+      continue;
+    }
     NiceCandidateType type = NICE_CANDIDATE_TYPE_HOST;
     if (c.type == "srflx") type = NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE;
     else if (c.type == "prflx") type = NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
@@ -218,6 +222,13 @@ bool IceAgent::setRemote(const std::string& ufrag, const std::string& pwd,
     return false;
   }
   return true;
+}
+
+std::vector<std::string> IceAgent::remoteCandidates() const {
+  std::vector<std::string> out;
+  CandidateList list(nice_agent_get_remote_candidates(agent_.get(), streamId_, 1));
+  for (GSList* i = list.get(); i != nullptr; i = i->next) out.push_back(endpoint(static_cast<NiceCandidate*>(i->data)->addr));
+  return out;
 }
 
 void IceAgent::restart() {

@@ -56,9 +56,12 @@ public:
   // Local candidates gathered so far, host addresses rewritten to their nat_1to1 advertised address.
   std::vector<sdp::IceCandidate> localCandidates() const;
 
-  // Remote credentials and candidates; returns false (with reason) if libnice refuses them.
+  // Remote credentials and candidates; returns false (with reason) if libnice refuses them. Candidates the remote
+  // candidate policy refuses (decideRemoteCandidate) never reach libnice: `refused` counts them.
   bool setRemote(const std::string& ufrag, const std::string& pwd, const std::vector<sdp::IceCandidate>& candidates,
-                 std::string* error);
+                 std::string* error, size_t* refused = nullptr);
+  // The remote candidates libnice holds (checked, or learned peer-reflexive), as "address:port".
+  std::vector<std::string> remoteCandidates() const;
   // New local ufrag/pwd (RFC 8445 §9); remote credentials must be set again afterwards.
   void restart();
   void setControlling(bool controlling);

@@ -25,7 +25,13 @@ uint64_t ntpNow() {
   return (secs << 32) | frac;
 }
 
-bool sameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+uint16_t portOf(const sockaddr_storage& s) {
+  if (s.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(s).sin6_port);
+  return ntohs(reinterpret_cast<const sockaddr_in&>(s).sin_port);
+}
+
+bool sameEndpoint(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (portOf(a) != portOf(b)) return false;
   auto x = IpAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&a));
   return x && x == IpAddress::fromSockaddr(reinterpret_cast<const sockaddr*>(&b));
 }
@@ -55,7 +61,7 @@ RtpLeg::RtpLeg(EventLoop& loop, RtpPortSlice& ports, RtpLegConfig config, Metric
       ports_(ports),
       config_(std::move(config)),
       droppedForeignTotal_(metrics.counter("rtcgate_rtp_dropped_foreign_total",
-                                           "RTP/RTCP packets dropped: source is not the SDP's address")),
+                                           "RTP/RTCP packets dropped: source is not the SDP's address and port")),
       malformedTotal_(metrics.counter("rtcgate_rtp_malformed_total", "RTP/RTCP packets that did not parse")),
       timeoutsTotal_(metrics.counter("rtcgate_rtp_timeouts_total", "RTP legs that saw no RTP for rtp_timeout_ms")),
       ssrc_(g_random_int()),
@@ -92,20 +98,26 @@ bool RtpLeg::open() {
   return true;
 }
 
-bool RtpLeg::setRemote(const std::string& address, uint16_t port) {
+bool RtpLeg::setRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress, uint16_t rtcpPort) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto a = IpAddress::parse(address);
-  if (!a) return false;
+  auto r = rtcpAddress.empty() ? a : IpAddress::parse(rtcpAddress);
+  if (!a || !r || port == 0 || (rtcpPort == 0 && port == 65535)) return false;
   a->toSockaddr(port, remoteRtp_);
-  a->toSockaddr(static_cast<uint16_t>(port + 1), remoteRtcp_);
-  haveRemote_ = true;
+  r->toSockaddr(rtcpPort != 0 ? rtcpPort : static_cast<uint16_t>(port + 1), remoteRtcp_);
+  haveRemote_ = sending_ = true;
   lastRx_ = std::chrono::steady_clock::now();
   return true;
 }
 
+void RtpLeg::clearRemote() {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  sending_ = false;
+}
+
 RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  if (!haveRemote_ || sockets_.port == 0) return RtpStatus::NoSpace;
+  if (!haveRemote_ || !sending_ || sockets_.port == 0) return RtpStatus::NoSpace;
   if (payload.size() > buf_.size() - 12) return RtpStatus::NoSpace;
   RtpHeader h;
   h.payloadType = payloadType;
@@ -132,7 +144,7 @@ RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std
 
 void RtpLeg::sendRtcp() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
-  if (!haveRemote_ || sockets_.port == 0) return;
+  if (!haveRemote_ || !sending_ || sockets_.port == 0) return;
   std::optional<ReportBlock> block;
   if (remoteSsrc_) {
     block = rx_.makeReport(*remoteSsrc_);
@@ -169,7 +181,14 @@ gboolean RtpLeg::onReadable(gint fd, GIOCondition, gpointer self) {
   return G_SOURCE_CONTINUE;
 }
 
-bool RtpLeg::fromRemote(const sockaddr_storage& src) const { return haveRemote_ && sameAddress(src, remoteRtp_); }
+bool RtpLeg::from(const sockaddr_storage& src, const sockaddr_storage& expected) const {
+  return haveRemote_ && sameEndpoint(src, expected);
+}
+
+void RtpLeg::countForeign() {
+  ++stats_.droppedForeign;
+  droppedForeignTotal_.fetch_add(1, std::memory_order_relaxed);
+}
 
 void RtpLeg::readRtp() {
   for (int i = 0; i < kMaxReadsPerWakeup; ++i) {
@@ -177,9 +196,8 @@ void RtpLeg::readRtp() {
     socklen_t len = sizeof src;
     ssize_t n = recvfrom(sockets_.rtp.fd(), buf_.data(), buf_.size(), 0, reinterpret_cast<sockaddr*>(&src), &len);
     if (n < 0) return;  // EAGAIN: drained
-    if (!fromRemote(src)) {
-      ++stats_.droppedForeign;
-      droppedForeignTotal_.fetch_add(1, std::memory_order_relaxed);
+    if (!from(src, remoteRtp_)) {
+      countForeign();
       continue;
     }
     RtpHeader h;
@@ -189,8 +207,6 @@ void RtpLeg::readRtp() {
       malformedTotal_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    // Symmetric RTP: send back to the port the peer really uses (NAT), on the SDP's address only.
-    reinterpret_cast<sockaddr_in&>(remoteRtp_).sin_port = reinterpret_cast<sockaddr_in&>(src).sin_port;
     remoteSsrc_ = h.ssrc;
     ++stats_.packetsReceived;
     stats_.bytesReceived += h.payloadSize;
@@ -208,9 +224,8 @@ void RtpLeg::readRtcp() {
     std::array<uint8_t, 1500> in;
     ssize_t n = recvfrom(sockets_.rtcp.fd(), in.data(), in.size(), 0, reinterpret_cast<sockaddr*>(&src), &len);
     if (n < 0) return;
-    if (!fromRemote(src)) {
-      ++stats_.droppedForeign;
-      droppedForeignTotal_.fetch_add(1, std::memory_order_relaxed);
+    if (!from(src, remoteRtcp_)) {
+      countForeign();
       continue;
     }
     RtcpSummary s;
@@ -219,7 +234,6 @@ void RtpLeg::readRtcp() {
       malformedTotal_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    reinterpret_cast<sockaddr_in&>(remoteRtcp_).sin_port = reinterpret_cast<sockaddr_in&>(src).sin_port;
     if (s.isSenderReport) {
       ++stats_.srReceived;
       lastSrMiddle_ = static_cast<uint32_t>(s.sender.ntp >> 16);

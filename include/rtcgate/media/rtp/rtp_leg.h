@@ -34,14 +34,14 @@ struct RtpLegStats {
   uint64_t packetsReceived = 0, bytesReceived = 0;
   int64_t packetsLost = 0;
   uint32_t jitter = 0;                              // timestamp units (RFC 3550 A.8)
-  uint64_t droppedForeign = 0;                      // from an address other than the SDP's
+  uint64_t droppedForeign = 0;                      // from an address or port other than the SDP's
   uint64_t malformed = 0;
   uint64_t srReceived = 0, rrReceived = 0, rtcpSent = 0;
   std::optional<ReportBlock> remoteReport;          // the peer's latest report about our stream
 };
 
-// The plain RTP/RTCP leg toward Genesys: an even/odd UDP port pair on the private side, symmetric RTP latched
-// only to the address the SDP names, RTCP SR/RR, inactivity timeout, RFC 3550 statistics.
+// The plain RTP/RTCP leg toward Genesys: an even/odd UDP port pair on the private side, locked to the address and
+// ports the SDP names, RTCP SR/RR, inactivity timeout, RFC 3550 statistics.
 // Thread: one media worker's loop (construct, use, destroy there). No exceptions or allocation per packet.
 class RtpLeg {
 public:
@@ -56,9 +56,17 @@ public:
   bool open();
   uint16_t localPort() const { return sockets_.port; }
   const std::string& localAddress() const { return config_.localAddress; }
-  // The address and RTP port from the peer's SDP (numeric; RTCP on port + 1). Packets from any other address
-  // are dropped; the port latches to where the peer's packets actually come from (symmetric RTP).
-  bool setRemote(const std::string& address, uint16_t port);
+  // The peer's media from its SDP (numeric addresses): RTP goes to and is accepted only from address:port, RTCP
+  // only rtcpAddress:rtcpPort (RFC 3605 a=rtcp; empty / 0: the same address, port + 1). Packets from any other
+  // address or port are dropped and counted (RTP injection and bleed, issue 11); symmetric RTP (RFC 4961) means a
+  // legitimate peer sends from the port it announced. The caller has checked the destination (session's
+  // MediaDestinationPolicy).
+  bool setRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress = {},
+                 uint16_t rtcpPort = 0);
+  // No destination (RFC 3264 §8.4 c=0.0.0.0 hold, a rejected stream): nothing is sent, RTP or RTCP, until the
+  // next setRemote. What the previous peer still sends (music on hold) is accepted from where it was locked.
+  void clearRemote();
+  bool hasDestination() const { return haveRemote_ && sending_; }
 
   void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
   // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
@@ -77,7 +85,8 @@ private:
   static gboolean onReadable(gint fd, GIOCondition, gpointer self);
   void readRtp();
   void readRtcp();
-  bool fromRemote(const sockaddr_storage& src) const;
+  bool from(const sockaddr_storage& src, const sockaddr_storage& expected) const;
+  void countForeign();
   void checkInactivity();
 
   EventLoop& loop_;
@@ -93,7 +102,8 @@ private:
   Timer inactivityTimer_;
   sockaddr_storage remoteRtp_{};
   sockaddr_storage remoteRtcp_{};
-  bool haveRemote_ = false;
+  bool haveRemote_ = false;  // the SDP's address and ports are known: packets from there are accepted
+  bool sending_ = false;     // ...and they are a destination
   PacketFn onPacket_;
   std::function<void()> onTimeout_;
   uint32_t ssrc_;
