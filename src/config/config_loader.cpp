@@ -323,6 +323,27 @@ void parseCodecs(const Field& f, Config& c) {
   m.finish();
 }
 
+Rate parseRate(const Field& f, Rate rate) {
+  MapReader m(f);
+  if (auto v = m.optional("per_s")) rate.perSecond = v->asUint(0, 1000000);
+  if (auto v = m.optional("burst")) rate.burst = v->asUint(1, 1000000);
+  m.finish();
+  if (rate.perSecond > 0 && rate.burst < rate.perSecond) f.fail("burst must be at least per_s");
+  return rate;
+}
+
+void parseRateLimits(const Field& f, RateLimits& r) {
+  MapReader m(f);
+  if (auto v = m.optional("connections_per_ip")) r.connectionsPerIp = parseRate(*v, r.connectionsPerIp);
+  if (auto v = m.optional("connections")) r.connections = parseRate(*v, r.connections);
+  if (auto v = m.optional("registers_per_ip")) r.registersPerIp = parseRate(*v, r.registersPerIp);
+  if (auto v = m.optional("registers")) r.registers = parseRate(*v, r.registers);
+  if (auto v = m.optional("invites_per_ip")) r.invitesPerIp = parseRate(*v, r.invitesPerIp);
+  if (auto v = m.optional("invites")) r.invites = parseRate(*v, r.invites);
+  if (auto v = m.optional("upstream_invites")) r.upstreamInvites = parseRate(*v, r.upstreamInvites);
+  m.finish();
+}
+
 void parseSecurity(const Field& f, Config& c) {
   MapReader m(f);
   auto& s = c.security;
@@ -342,6 +363,7 @@ void parseSecurity(const Field& f, Config& c) {
     s.tokenSecret = Secret(v->asString());
     if (s.tokenSecret.reveal().size() < 32) v->fail("must be at least 32 characters");
   }
+  if (auto v = m.optional("rate_limits")) parseRateLimits(*v, s.rateLimits);
   if (s.registerMinExpiresS > s.registerMaxExpiresS)
     f.fail("register_min_expires_s must not exceed register_max_expires_s");
   m.finish();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/core/secret.h"
 
 namespace rtcgate::config {
@@ -160,6 +161,19 @@ struct Codecs {
   bool operator==(const Codecs&) const = default;
 };
 
+// Admission rates (token buckets, per source IP and for all sources); perSecond 0 = no limit. The numbers are for a
+// contact center: a few hundred agents behind one NAT address logging in at a shift start (docs/configuration.md).
+struct RateLimits {
+  Rate connectionsPerIp{10, 300};  // new WSS connections (refused at accept, before TLS)
+  Rate connections{100, 1000};
+  Rate registersPerIp{20, 600};    // browser REGISTERs (503 + Retry-After)
+  Rate registers{200, 2000};
+  Rate invitesPerIp{10, 100};      // browser INVITEs outside a dialog (503 + Retry-After)
+  Rate invites{50, 200};
+  Rate upstreamInvites{20, 200};   // INVITEs from the upstream outside a dialog (503 + Retry-After)
+  bool operator==(const RateLimits&) const = default;
+};
+
 struct Security {
   std::vector<std::string> allowedOrigins;  // empty: any Origin (logged at start as a warning)
   uint32_t maxConnections = 1000;
@@ -173,6 +187,7 @@ struct Security {
   uint32_t registerMinExpiresS = 60;
   uint32_t registerMaxExpiresS = 3600;
   Secret tokenSecret;  // signed agent tokens (HMAC); empty: tokens disabled
+  RateLimits rateLimits;
   bool operator==(const Security&) const = default;
 };
 
