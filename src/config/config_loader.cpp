@@ -196,6 +196,15 @@ void parseAgents(const Field& f, Config& c) {
   }
 }
 
+Rate parseRate(const Field& f, Rate rate) {
+  MapReader m(f);
+  if (auto v = m.optional("per_s")) rate.perSecond = v->asUint(0, 1000000);
+  if (auto v = m.optional("burst")) rate.burst = v->asUint(1, 1000000);
+  m.finish();
+  if (rate.perSecond > 0 && rate.burst < rate.perSecond) f.fail("burst must be at least per_s");
+  return rate;
+}
+
 void parseMedia(const Field& f, Config& c) {
   MapReader m(f);
   auto& md = c.media;
@@ -207,6 +216,7 @@ void parseMedia(const Field& f, Config& c) {
   if (auto v = m.optional("ice_port_max")) md.icePortMax = v->asPort(false);
   if (auto v = m.optional("rtp_timeout_ms")) md.rtpTimeoutMs = v->asUint(1000, 3600000);
   if (auto v = m.optional("dtls_handshake_timeout_ms")) md.dtlsHandshakeTimeoutMs = v->asUint(500, 60000);
+  if (auto v = m.optional("packet_rate")) md.packetRate = parseRate(*v, md.packetRate);
   if (auto v = m.optional("dtls_cert_file")) md.dtlsCertFile = v->asString();
   if (auto v = m.optional("dtls_key_file")) md.dtlsKeyFile = v->asString();
   if (md.dtlsCertFile.empty() != md.dtlsKeyFile.empty()) f.fail("dtls_cert_file and dtls_key_file must be given together");
@@ -321,15 +331,6 @@ void parseCodecs(const Field& f, Config& c) {
     om.finish();
   }
   m.finish();
-}
-
-Rate parseRate(const Field& f, Rate rate) {
-  MapReader m(f);
-  if (auto v = m.optional("per_s")) rate.perSecond = v->asUint(0, 1000000);
-  if (auto v = m.optional("burst")) rate.burst = v->asUint(1, 1000000);
-  m.finish();
-  if (rate.perSecond > 0 && rate.burst < rate.perSecond) f.fail("burst must be at least per_s");
-  return rate;
 }
 
 void parseRateLimits(const Field& f, RateLimits& r) {

@@ -175,6 +175,11 @@ TEST(ConfigLoader, RateLimitsDefaultsOverridesAndErrors) {
   EXPECT_EQ(d.security.rateLimits.registersPerIp, (Rate{20, 600}));
   EXPECT_EQ(d.security.rateLimits.invitesPerIp, (Rate{10, 100}));
   EXPECT_EQ(d.security.rateLimits.upstreamInvites, (Rate{20, 200}));
+  EXPECT_EQ(d.media.packetRate, (Rate{150, 150}));
+  EXPECT_EQ(loadFromString("media: {packet_rate: {per_s: 0}}\n", "m").media.packetRate.perSecond, 0u);
+  EXPECT_EQ(loadFromString("media: {packet_rate: {per_s: 300, burst: 400}}\n", "m").media.packetRate, (Rate{300, 400}));
+  expectError("media:\n  packet_rate: {per_s: 300, burst: 100}\n", 2, 16, "media.packet_rate",
+              "burst must be at least per_s");
   auto c = loadFromString(R"(security:
   rate_limits:
     connections_per_ip: {per_s: 5, burst: 50}

@@ -138,6 +138,9 @@ struct Media {
   uint16_t icePortMax = 39999;
   uint32_t rtpTimeoutMs = 30000;
   uint32_t dtlsHandshakeTimeoutMs = 10000;
+  // Per-stream cap on RTP packets received (from the browser after SRTP authentication, from Genesys after the
+  // source check); the excess is dropped before decode or forward. perSecond 0: no cap.
+  Rate packetRate{150, 150};
   std::string dtlsCertFile;  // empty: an ECDSA P-256 certificate generated at start
   std::string dtlsKeyFile;
   std::vector<std::string> srtpProfiles{"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80",
@@ -177,7 +180,7 @@ struct RateLimits {
 struct Security {
   std::vector<std::string> allowedOrigins;  // empty: any Origin (logged at start as a warning)
   uint32_t maxConnections = 1000;
-  uint32_t maxConnectionsPerIp = 20;
+  uint32_t maxConnectionsPerIp = 400;  // a site NAT of a few hundred agents (docs/configuration.md)
   uint32_t maxCalls = 200;
   uint32_t maxCallsPerAgent = 4;  // concurrent calls of one agent's DN (dual dialogs: consult, transfer)
   uint32_t maxMessageBytes = 65536;
