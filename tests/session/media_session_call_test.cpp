@@ -156,6 +156,23 @@ std::vector<std::vector<uint8_t>> frames(CodecId codec, double freq, size_t coun
   return out;
 }
 
+// Calls send(0..count-1), the i-th at start + (i+1) * periodNs on CLOCK_MONOTONIC: a sender with its own absolute
+// schedule, independent of every loop of the code under test (a relative sleep would drift).
+void sendOnAbsoluteSchedule(size_t count, long periodNs, const std::function<void(size_t)>& send) {
+  timespec next{};
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  for (size_t i = 0; i < count; ++i) {
+    next.tv_nsec += periodNs;
+    while (next.tv_nsec >= 1'000'000'000) {
+      next.tv_nsec -= 1'000'000'000;
+      ++next.tv_sec;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
+    }
+    send(i);
+  }
+}
+
 class MediaSessionCall : public ::testing::TestWithParam<bool /*transcoded*/> {
 protected:
   void SetUp() override {
@@ -270,17 +287,8 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
 
   // The sender: its own absolute schedule, independent of every loop of the code under test.
   std::thread sender([&] {
-    timespec next{};
-    clock_gettime(CLOCK_MONOTONIC, &next);
     const uint32_t browserTicks = codec::rtpTicksPerFrame(browserCodec);
-    for (size_t i = 0; i < count; ++i) {
-      next.tv_nsec += 20'000'000;
-      if (next.tv_nsec >= 1'000'000'000) {
-        next.tv_nsec -= 1'000'000'000;
-        ++next.tv_sec;
-      }
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
-      }
+    sendOnAbsoluteSchedule(count, 20'000'000, [&](size_t i) {
       auto b = test::rtpPacket(browserPt, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * browserTicks, 0xb0b,
                       browserFrames[i]);
       {
@@ -294,7 +302,7 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
         toBrowser.sent.push_back(Clock::now());
       }
       genesys.sendTo(rtpPort, g);
-    }
+    });
   });
   sender.join();
   // What is still in flight arrives within a few frames; wait for the counts, bounded.
@@ -361,19 +369,10 @@ TEST_F(MediaSessionFlood, ABrowserFloodingTenTimesThePacketRateLosesTheExcessBef
   const std::vector<uint8_t> frame(160, 0xff);
   const auto start = Clock::now();
   std::thread sender([&] {
-    timespec next{};
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    for (size_t i = 0; i < kFlood; ++i) {
-      next.tv_nsec += 2'000'000;
-      if (next.tv_nsec >= 1'000'000'000) {
-        next.tv_nsec -= 1'000'000'000;
-        ++next.tv_sec;
-      }
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
-      }
+    sendOnAbsoluteSchedule(kFlood, 2'000'000, [&](size_t i) {
       auto b = test::rtpPacket(0, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * 16u, 0xb0b, frame);
       browser.loop().post([&browser, b = std::move(b)] { browser.leg->sendRtp(b.data(), b.size()); });
-    }
+    });
   });
   sender.join();
   const auto& limited = metrics_.counter("rtcgate_browser_rtp_rate_limited_total", "");
