@@ -198,6 +198,15 @@ void parseAgents(const Field& f, Config& c) {
   }
 }
 
+Rate parseRate(const Field& f, Rate rate) {
+  MapReader m(f);
+  if (auto v = m.optional("per_s")) rate.perSecond = v->asUint(0, 1000000);
+  if (auto v = m.optional("burst")) rate.burst = v->asUint(1, 1000000);
+  m.finish();
+  if (rate.perSecond > 0 && rate.burst < rate.perSecond) f.fail("burst must be at least per_s");
+  return rate;
+}
+
 void parseMedia(const Field& f, Config& c) {
   MapReader m(f);
   auto& md = c.media;
@@ -209,6 +218,7 @@ void parseMedia(const Field& f, Config& c) {
   if (auto v = m.optional("ice_port_max")) md.icePortMax = v->asPort(false);
   if (auto v = m.optional("rtp_timeout_ms")) md.rtpTimeoutMs = v->asUint(1000, 3600000);
   if (auto v = m.optional("dtls_handshake_timeout_ms")) md.dtlsHandshakeTimeoutMs = v->asUint(500, 60000);
+  if (auto v = m.optional("packet_rate")) md.packetRate = parseRate(*v, md.packetRate);
   if (auto v = m.optional("dtls_cert_file")) md.dtlsCertFile = v->asString();
   if (auto v = m.optional("dtls_key_file")) md.dtlsKeyFile = v->asString();
   if (md.dtlsCertFile.empty() != md.dtlsKeyFile.empty()) f.fail("dtls_cert_file and dtls_key_file must be given together");
@@ -325,6 +335,18 @@ void parseCodecs(const Field& f, Config& c) {
   m.finish();
 }
 
+void parseRateLimits(const Field& f, RateLimits& r) {
+  MapReader m(f);
+  if (auto v = m.optional("connections_per_ip")) r.connectionsPerIp = parseRate(*v, r.connectionsPerIp);
+  if (auto v = m.optional("connections")) r.connections = parseRate(*v, r.connections);
+  if (auto v = m.optional("registers_per_ip")) r.registersPerIp = parseRate(*v, r.registersPerIp);
+  if (auto v = m.optional("registers")) r.registers = parseRate(*v, r.registers);
+  if (auto v = m.optional("invites_per_ip")) r.invitesPerIp = parseRate(*v, r.invitesPerIp);
+  if (auto v = m.optional("invites")) r.invites = parseRate(*v, r.invites);
+  if (auto v = m.optional("upstream_invites")) r.upstreamInvites = parseRate(*v, r.upstreamInvites);
+  m.finish();
+}
+
 void parseSecurity(const Field& f, Config& c) {
   MapReader m(f);
   auto& s = c.security;
@@ -344,6 +366,7 @@ void parseSecurity(const Field& f, Config& c) {
     s.tokenSecret = Secret(v->asString());
     if (s.tokenSecret.reveal().size() < 32) v->fail("must be at least 32 characters");
   }
+  if (auto v = m.optional("rate_limits")) parseRateLimits(*v, s.rateLimits);
   if (s.registerMinExpiresS > s.registerMaxExpiresS)
     f.fail("register_min_expires_s must not exceed register_max_expires_s");
   m.finish();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/media/browser_leg.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ice/ice_agent.h"
@@ -56,7 +57,11 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   legsClosedByPeer_ = &m.counter("rtcgate_browser_legs_closed_by_peer_total",
                                  "browser media legs the browser closed with DTLS close_notify (normal hangup)");
 
+  rtpRateLimited_ = &m.counter("rtcgate_browser_rtp_rate_limited_total",
+                               "authenticated SRTP packets from browsers dropped over media.packet_rate (per stream)");
+
   const auto& cfg = *ctx_.config;
+  rtpRate_ = TokenBucket(cfg.media.packetRate.perSecond, std::max<uint32_t>(cfg.media.packetRate.burst, 1));
   IceAgent::Settings is;
   is.controlling = role_ == LegRole::Offerer;  // RFC 8445 §6.1.1: the offerer (full ICE both sides) controls
   is.ice = &cfg.ice;
@@ -292,6 +297,14 @@ void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
   if (rtcp) {
     ++counters_.rtcpPacketsReceived;
     if (callbacks_.rtcp) callbacks_.rtcp(data, len);
+    return;
+  }
+  // ASVS 17.2.5 (reliability-security.md 3.10): the excess of a flooding peer is dropped before the bridge decodes
+  // or forwards it. Counted after authentication, so that packets forged with the browser's address cannot spend
+  // the stream's tokens; RTCP is not capped (its rate is bounded by RFC 3550 6.2 and it goes nowhere).
+  if (ctx_.config->media.packetRate.perSecond > 0 && !rtpRate_.take(std::chrono::steady_clock::now())) {
+    rtpRateLimited_->fetch_add(1, std::memory_order_relaxed);
+    ++counters_.rtpRateLimited;
     return;
   }
   ++counters_.rtpPacketsReceived;

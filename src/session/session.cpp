@@ -243,6 +243,7 @@ void Session::openMedia(media::LegRole role) {
   setup.ports = &deps_.ports.slice(static_cast<unsigned>(worker_));
   setup.rtp.localAddress = config_->media.rtpAddress;
   setup.rtp.inactivityTimeout = std::chrono::milliseconds(config_->media.rtpTimeoutMs);
+  setup.rtp.packetRate = config_->media.packetRate;
   setup.opus = config_->codecs.opus;
 
   std::weak_ptr<Session> weak = weak_from_this();

@@ -41,7 +41,13 @@ BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& co
       maxExpires_(config.security.registerMaxExpiresS),
       dialogs_(std::make_unique<BrowserDialogs>(loop, transport, metrics)),
       malformed_(metrics.counter("rtcgate_wss_sip_malformed_total", "Malformed SIP messages from browsers")),
-      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")) {
+      authFailures_(metrics.counter("rtcgate_wss_auth_failures_total", "Failed agent authentications")),
+      registerRate_(config.security.rateLimits.registersPerIp, config.security.rateLimits.registers),
+      inviteRate_(config.security.rateLimits.invitesPerIp, config.security.rateLimits.invites),
+      registersRateLimited_(metrics.counter("rtcgate_wss_registers_rate_limited_total",
+                                            "Browser REGISTERs answered 503 by security.rate_limits.registers(_per_ip)")),
+      invitesRateLimited_(metrics.counter("rtcgate_wss_invites_rate_limited_total",
+                                          "Browser INVITEs answered 503 by security.rate_limits.invites(_per_ip)")) {
   dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
 }
 
@@ -52,6 +58,8 @@ void BrowserSipEndpoint::applyConfig(const config::Config& config) {
   auth_.applyConfig(config);
   minExpires_ = config.security.registerMinExpiresS;
   maxExpires_ = config.security.registerMaxExpiresS;
+  registerRate_.setRates(config.security.rateLimits.registersPerIp, config.security.rateLimits.registers);
+  inviteRate_.setRates(config.security.rateLimits.invitesPerIp, config.security.rateLimits.invites);
   dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
 }
 
@@ -64,6 +72,25 @@ void BrowserSipEndpoint::reply(ConnectionId connection, const SipMessage& reques
                                std::string_view reason, const std::vector<std::string>& headers) {
   // Responses that end a transaction without a dialog still carry a To tag (RFC 3261 8.2.6.2).
   transport_.send(connection, buildResponse(request, status, reason, headers, status > 100 ? randomToken(10) : ""));
+}
+
+bool BrowserSipEndpoint::admitRate(ConnectionId connection, const std::string& remoteIp, const SipMessage& request,
+                                   RateLimiter& limiter, std::atomic<uint64_t>& refused, const char* keyName) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto verdict = limiter.admit(remoteIp, now);
+  if (verdict == RateLimiter::Verdict::Allowed) return true;
+  refused.fetch_add(1, std::memory_order_relaxed);
+  const bool perIp = verdict == RateLimiter::Verdict::PerIpLimited;
+  if (refusalLogLimit_.take(now))
+    log::get(log::Component::Wss)
+        ->warn("connection {} from {}: {} answered 503, security.rate_limits.{}{} exceeded (further refusals only "
+               "counted, logged at most once a second)",
+               connection, log::escaped(remoteIp, 64), request.method(), keyName, perIp ? "_per_ip" : "");
+  // RFC 3261 21.5.4: 503 with Retry-After tells the client when to try again (RFC 3261 20.33), and is not
+  // a failure of the credentials (JsSIP reports it as registrationFailed and retries on its own schedule).
+  reply(connection, request, 503, "Service Unavailable",
+        {"Retry-After: " + std::to_string(RateLimiter::kRetryAfterS)});
+  return false;
 }
 
 BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection, const std::string& remoteIp,
@@ -113,7 +140,9 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
   }
   switch (sip->sip_request->rq_method) {
     case sip_method_register:
-      onRegister(connection, remoteIp, msg);
+      // Before any digest work: a flood costs a token lookup and a short answer.
+      if (admitRate(connection, remoteIp, msg, registerRate_, registersRateLimited_, "registers"))
+        onRegister(connection, remoteIp, msg);
       break;
     case sip_method_options:
       if (msg.toTag().empty()) {
@@ -123,9 +152,11 @@ BrowserSipEndpoint::Verdict BrowserSipEndpoint::onFrame(ConnectionId connection,
       }
       [[fallthrough]];
     case sip_method_invite:
-      // New calls need an authenticated agent; re-INVITEs are authenticated by their dialog.
+      // New calls need an authenticated agent; re-INVITEs are authenticated by their dialog. The rate comes first:
+      // an INVITE over it costs neither a digest nor a session.
       if (sip->sip_request->rq_method == sip_method_invite && msg.toTag().empty() &&
-          !authorize(connection, remoteIp, msg))
+          (!admitRate(connection, remoteIp, msg, inviteRate_, invitesRateLimited_, "invites") ||
+           !authorize(connection, remoteIp, msg)))
         break;
       [[fallthrough]];
     case sip_method_ack:

@@ -165,6 +165,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
       security_(config.security),
       registrar_(control),
       endpoint_(std::make_unique<BrowserSipEndpoint>(control, config, *this, registrar_, metrics)),
+      connectionRate_(config.security.rateLimits.connectionsPerIp, config.security.rateLimits.connections),
       rejected_(metrics.counter("rtcgate_wss_handshakes_rejected_total",
                                 "WebSocket handshakes refused (subprotocol, Origin, connection caps)")),
       oversized_(metrics.counter("rtcgate_wss_oversized_messages_total", "WebSocket messages over the size bound")),
@@ -172,7 +173,10 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
                                       "Connections dropped because their send queue was full")),
       idleTimeouts_(metrics.counter("rtcgate_wss_idle_timeouts_total",
                                     "Connections dropped after security.ws_idle_timeout_ms without any frame, pong "
-                                    "or CRLF keepalive")) {
+                                    "or CRLF keepalive")),
+      connectionsRateLimited_(metrics.counter("rtcgate_wss_connections_rate_limited_total",
+                                              "TCP connections closed at accept, before TLS, by "
+                                              "security.rate_limits.connections(_per_ip)")) {
   RTCGATE_ASSERT_ON_LOOP(control_);
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -264,6 +268,7 @@ uint16_t WssServer::port(size_t listener) const {
 bool WssServer::applyConfig(const config::Config& config) {
   RTCGATE_ASSERT_ON_LOOP(control_);
   security_ = config.security;
+  connectionRate_.setRates(security_.rateLimits.connectionsPerIp, security_.rateLimits.connections);
   endpoint_->applyConfig(config);
   bool ok = true;
   for (size_t i = 0; i < listeners_.size() && i < config.listeners.wss.size(); ++i) {
@@ -344,6 +349,21 @@ bool WssServer::acceptHandshake(lws* wsi, std::string* why) {
   return true;
 }
 
+bool WssServer::admitConnection(const sockaddr* peer) {
+  auto ip = IpAddress::fromSockaddr(peer);
+  const std::string key = ip ? ip->toString() : std::string("?");
+  const auto now = std::chrono::steady_clock::now();
+  const auto verdict = connectionRate_.admit(key, now);
+  if (verdict == RateLimiter::Verdict::Allowed) return true;
+  connectionsRateLimited_.fetch_add(1, std::memory_order_relaxed);
+  if (refusalLogLimit_.take(now))
+    log::get(log::Component::Wss)
+        ->warn("connection from {} closed at accept: security.rate_limits.{} exceeded (further refusals counted in "
+               "rtcgate_wss_connections_rate_limited_total, logged at most once a second)",
+               key, verdict == RateLimiter::Verdict::PerIpLimited ? "connections_per_ip" : "connections");
+  return false;
+}
+
 void WssServer::logRefusal(lws* wsi, unsigned status, const std::string& why) const {
   char ip[64] = {0};
   lws_get_peer_simple(wsi, ip, sizeof(ip));
@@ -363,6 +383,15 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       // user is the vhost's SSL_CTX: keep it for certificate reloads.
       if (pendingListener_ != nullptr) pendingListener_->sslCtx = static_cast<SSL_CTX*>(user);
       return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+      // The earliest point lws offers: the socket is accepted, nothing read, no TLS yet. A connection over the rate
+      // is closed here, so a flood costs an accept and a close, not a TLS handshake each. No HTTP 503 + Retry-After:
+      // it would need the TLS handshake this avoids, and a browser's WebSocket API shows neither status nor headers
+      // (onclose 1006 either way); JsSIP reconnects with its own backoff.
+      const auto* args = static_cast<const lws_filter_network_conn_args*>(user);
+      if (args == nullptr) return 0;
+      return admitConnection(reinterpret_cast<const sockaddr*>(&args->cli_addr)) ? 0 : 1;
+    }
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       // A socket that never completes TLS and the upgrade is dropped after the handshake timeout; lws otherwise
       // waits for the first bytes without a bound.

@@ -116,7 +116,9 @@ struct SipStack::Counters {
         callsOut(m.counter("rtcgate_sip_invites_sent_total", "INVITEs sent to the upstream")),
         registerOk(m.counter("rtcgate_sip_register_ok_total", "successful DN REGISTERs (initial and refresh)")),
         registerFailed(m.counter("rtcgate_sip_register_failed_total", "failed DN REGISTERs")),
-        upstreamDown(m.counter("rtcgate_sip_upstream_down_total", "upstream servers seen going down")) {}
+        upstreamDown(m.counter("rtcgate_sip_upstream_down_total", "upstream servers seen going down")),
+        invitesRateLimited(m.counter("rtcgate_sip_invites_rate_limited_total",
+                                     "INVITEs from the upstream answered 503 by security.rate_limits.upstream_invites")) {}
   std::atomic<uint64_t>& refusedSource;
   std::atomic<uint64_t>& optionsIn;
   std::atomic<uint64_t>& invitesIn;
@@ -126,6 +128,7 @@ struct SipStack::Counters {
   std::atomic<uint64_t>& registerOk;
   std::atomic<uint64_t>& registerFailed;
   std::atomic<uint64_t>& upstreamDown;
+  std::atomic<uint64_t>& invitesRateLimited;
 };
 
 // Values the gauges read at scrape time (control thread). Shared, so a scrape after the stack is gone reads zeros.
@@ -142,7 +145,8 @@ SipStack::SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config
       metrics_(metrics),
       handler_(handler),
       counters_(std::make_unique<Counters>(metrics)),
-      gauges_(std::make_shared<Gauges>()) {
+      gauges_(std::make_shared<Gauges>()),
+      inviteRate_(Rate{}, config_->security.rateLimits.upstreamInvites) {
   const auto& up = config_->upstream;
   for (const auto& s : up.servers) {
     // A server named by a DNS name is not in the filter: its responses must still reach us.
@@ -469,6 +473,19 @@ void SipStack::onIncomingInvite(const Event& e) {
     nua_respond(e.nh, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
     return;
   }
+  // ASVS 17.3.1, reliability-security.md 3.10: an INVITE flood is answered 503 at once, before any lookup, object or
+  // media port, so the calls already up keep their loop time. Retry-After (RFC 3261 21.5.4, 20.33): a refused
+  // INVITE's token is back within a second; Genesys may route the call elsewhere meanwhile.
+  if (const auto now = std::chrono::steady_clock::now();
+      inviteRate_.admit({}, now) != RateLimiter::Verdict::Allowed) {
+    counters_->invitesRateLimited.fetch_add(1, std::memory_order_relaxed);
+    if (refusalLogLimit_.take(now))
+      lg()->warn("INVITE answered 503: security.rate_limits.upstream_invites exceeded (further refusals only counted "
+                 "in rtcgate_sip_invites_rate_limited_total, logged at most once a second)");
+    const std::string retryAfter = std::to_string(RateLimiter::kRetryAfterS);
+    nua_respond(e.nh, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR(retryAfter.c_str()), TAG_END());
+    return;
+  }
   const url_t* ruri = e.sip != nullptr && e.sip->sip_request != nullptr ? e.sip->sip_request->rq_url : nullptr;
   std::string dn = ruri != nullptr && ruri->url_user != nullptr ? ruri->url_user : "";
   auto it = registrations_.find(dn);
@@ -569,6 +586,7 @@ void SipStack::applyConfig(const config::Config& config) {
     ++changed;
   }
   if (changed != 0) lg()->info("reload: new digest credentials for {} DN(s)", changed);
+  inviteRate_.setRates(Rate{}, config.security.rateLimits.upstreamInvites);
 }
 
 bool SipStack::registerDn(const std::string& dn) {

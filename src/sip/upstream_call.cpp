@@ -9,6 +9,7 @@ namespace {
 spdlog::logger* lg() { return log::get(log::Component::Sip); }
 constexpr const char* kSdpType = "application/sdp";
 constexpr const char* kCallUuidHeader = "X-Genesys-CallUUID";
+constexpr const char* kBusyRetryAfter = "5";
 }  // namespace
 
 const char* toString(CallState s) {
@@ -63,7 +64,9 @@ void UpstreamCall::reject(int status, const char* phrase) {
       (state_ != CallState::Offered && state_ != CallState::Ringing) || status < 300 || status > 699)
     return;
   log::CallScope scope(logId());
-  nua_respond(nh_.get(), status, phrase, TAG_END());
+  // A 503 here is a full gateway (security.max_calls) or a drain: RFC 3261 21.5.4 lets it say when to come back.
+  // Short, because slots free as calls end and Genesys should not keep the DN out of service for long.
+  nua_respond(nh_.get(), status, phrase, TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR(kBusyRetryAfter)), TAG_END());
 }
 
 void UpstreamCall::hangup() {

@@ -156,6 +156,23 @@ std::vector<std::vector<uint8_t>> frames(CodecId codec, double freq, size_t coun
   return out;
 }
 
+// Calls send(0..count-1), the i-th at start + (i+1) * periodNs on CLOCK_MONOTONIC: a sender with its own absolute
+// schedule, independent of every loop of the code under test (a relative sleep would drift).
+void sendOnAbsoluteSchedule(size_t count, long periodNs, const std::function<void(size_t)>& send) {
+  timespec next{};
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  for (size_t i = 0; i < count; ++i) {
+    next.tv_nsec += periodNs;
+    while (next.tv_nsec >= 1'000'000'000) {
+      next.tv_nsec -= 1'000'000'000;
+      ++next.tv_sec;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
+    }
+    send(i);
+  }
+}
+
 class MediaSessionCall : public ::testing::TestWithParam<bool /*transcoded*/> {
 protected:
   void SetUp() override {
@@ -187,12 +204,66 @@ protected:
     return result.get();
   }
 
+  // The gateway's MediaSession offers (an inbound call) and the peer `browser` answers, as Chrome would; returns
+  // once ICE and DTLS are up on both sides and the bridge runs (browserCodec/browserPt <-> PCMU toward `genesys`).
+  void establish(UdpPeer& genesys, media::test::LegHarness& browser, CodecId browserCodec, uint8_t browserPt,
+                 uint16_t* rtpPort) {
+    onGateway([&] {
+      MediaSession::Setup setup;
+      setup.callId = "media-session-call";
+      setup.browserRole = media::LegRole::Offerer;
+      setup.context = ctx_;
+      setup.ports = ports_.get();
+      setup.rtp.localAddress = "127.0.0.1";
+      setup.rtp.inactivityTimeout = 0ms;
+      MediaSession::Events ev;
+      ev.ready = [this](const sdp::TransportParams& local, const std::string&, uint16_t port) {
+        readyPromise_.set_value({local, port});
+      };
+      ev.connected = [this] { connectedPromise_.set_value(); };
+      ev.failed = [this](const std::string& r) {
+        if (!ending_) ADD_FAILURE() << "media failed: " << r;
+      };
+      session_ = std::make_unique<MediaSession>(gateway_.loop(), setup, ev);
+      std::string error;
+      EXPECT_TRUE(session_->open(std::nullopt, &error)) << error;
+    });
+    auto readyFuture = readyPromise_.get_future();
+    ASSERT_EQ(readyFuture.wait_for(10s), std::future_status::ready);
+    auto [offer, port] = readyFuture.get();
+    *rtpPort = port;
+
+    browser.create(media::LegRole::Answerer, ctx_);
+    browser.run([&] {
+      std::string error;
+      EXPECT_TRUE(browser.leg->setRemoteDescription(offer, &error)) << error;
+      browser.leg->start();
+    });
+    ASSERT_TRUE(browser.waitFor([&] { return browser.local.has_value(); }, 10s));
+    sdp::TransportParams answer;
+    {
+      std::lock_guard lock(browser.mutex());
+      answer = *browser.local;
+    }
+    onGateway([&] {
+      std::string error;
+      EXPECT_TRUE(session_->setBrowserRemote(answer, &error)) << error;
+      EXPECT_TRUE(session_->setUpstreamRemote("127.0.0.1", genesys.port()));
+      codec::BridgeCodecs codecs{browserCodec, browserPt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
+      session_->startBridge(codecs);
+    });
+    ASSERT_EQ(connectedPromise_.get_future().wait_for(15s), std::future_status::ready);
+    ASSERT_TRUE(browser.waitFor([&] { return browser.connected; }, 15s));
+  }
+
   config::Config cfg_;
   Metrics metrics_;
   media::MediaContext ctx_;
   std::unique_ptr<media::RtpPortSlice> ports_;
   LoopThread gateway_{"gateway-worker"};
   std::unique_ptr<MediaSession> session_;
+  std::promise<std::pair<sdp::TransportParams, uint16_t>> readyPromise_;  // the session's events, once each
+  std::promise<void> connectedPromise_;
   std::atomic<bool> ending_{false};
 };
 
@@ -205,54 +276,8 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
   UdpPeer genesys;
   media::test::LegHarness browser("browser-peer");
 
-  // The gateway's leg offers (an inbound call); the peer answers, as Chrome would.
-  std::promise<std::pair<sdp::TransportParams, uint16_t>> readyPromise;
-  std::promise<void> connectedPromise;
-  onGateway([&] {
-    MediaSession::Setup setup;
-    setup.callId = "media-session-call";
-    setup.browserRole = media::LegRole::Offerer;
-    setup.context = ctx_;
-    setup.ports = ports_.get();
-    setup.rtp.localAddress = "127.0.0.1";
-    setup.rtp.inactivityTimeout = 0ms;
-    MediaSession::Events ev;
-    ev.ready = [&](const sdp::TransportParams& local, const std::string&, uint16_t port) {
-      readyPromise.set_value({local, port});
-    };
-    ev.connected = [&] { connectedPromise.set_value(); };
-    ev.failed = [this](const std::string& r) {
-      if (!ending_) ADD_FAILURE() << "media failed: " << r;
-    };
-    session_ = std::make_unique<MediaSession>(gateway_.loop(), setup, ev);
-    std::string error;
-    EXPECT_TRUE(session_->open(std::nullopt, &error)) << error;
-  });
-  auto readyFuture = readyPromise.get_future();
-  ASSERT_EQ(readyFuture.wait_for(10s), std::future_status::ready);
-  auto [offer, rtpPort] = readyFuture.get();
-
-  browser.create(media::LegRole::Answerer, ctx_);
-  browser.run([&] {
-    std::string error;
-    EXPECT_TRUE(browser.leg->setRemoteDescription(offer, &error)) << error;
-    browser.leg->start();
-  });
-  ASSERT_TRUE(browser.waitFor([&] { return browser.local.has_value(); }, 10s));
-  sdp::TransportParams answer;
-  {
-    std::lock_guard lock(browser.mutex());
-    answer = *browser.local;
-  }
-  onGateway([&] {
-    std::string error;
-    EXPECT_TRUE(session_->setBrowserRemote(answer, &error)) << error;
-    EXPECT_TRUE(session_->setUpstreamRemote("127.0.0.1", genesys.port()));
-    codec::BridgeCodecs codecs{browserCodec, browserPt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
-    session_->startBridge(codecs);
-  });
-  ASSERT_EQ(connectedPromise.get_future().wait_for(15s), std::future_status::ready);
-  ASSERT_TRUE(browser.waitFor([&] { return browser.connected; }, 15s));
+  uint16_t rtpPort = 0;
+  ASSERT_NO_FATAL_FAILURE(establish(genesys, browser, browserCodec, browserPt, &rtpPort));
 
   const size_t count = static_cast<size_t>(callSeconds()) * 50;
   auto browserFrames = frames(browserCodec, 440, count);
@@ -262,17 +287,8 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
 
   // The sender: its own absolute schedule, independent of every loop of the code under test.
   std::thread sender([&] {
-    timespec next{};
-    clock_gettime(CLOCK_MONOTONIC, &next);
     const uint32_t browserTicks = codec::rtpTicksPerFrame(browserCodec);
-    for (size_t i = 0; i < count; ++i) {
-      next.tv_nsec += 20'000'000;
-      if (next.tv_nsec >= 1'000'000'000) {
-        next.tv_nsec -= 1'000'000'000;
-        ++next.tv_sec;
-      }
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {
-      }
+    sendOnAbsoluteSchedule(count, 20'000'000, [&](size_t i) {
       auto b = test::rtpPacket(browserPt, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * browserTicks, 0xb0b,
                       browserFrames[i]);
       {
@@ -286,7 +302,7 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
         toBrowser.sent.push_back(Clock::now());
       }
       genesys.sendTo(rtpPort, g);
-    }
+    });
   });
   sender.join();
   // What is still in flight arrives within a few frames; wait for the counts, bounded.
@@ -333,6 +349,48 @@ TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegW
     EXPECT_EQ(d->concealed, 0u);
     EXPECT_EQ(d->restarts, 0u);
   }
+}
+
+// Issue 11, reliability-security.md 3.10 and 5 item 37 (ASVS 17.2.5): an authenticated browser sending 10x the
+// normal packet rate, 500 SRTP packets/s (2 ms apart, on its own absolute schedule) where 20 ms ptime makes 50.
+// media.packet_rate at its default (150/s, burst 150) passes the burst and 150/s to Genesys; the rest is dropped
+// after SRTP authentication and before the bridge, and counted.
+// One mode is enough (passthrough): the cap sits before the bridge in both.
+using MediaSessionFlood = MediaSessionCall;
+TEST_F(MediaSessionFlood, ABrowserFloodingTenTimesThePacketRateLosesTheExcessBeforeTheBridge) {
+  Flow toGenesys;
+  UdpPeer genesys;
+  media::test::LegHarness browser("browser-peer");
+  uint16_t rtpPort = 0;
+  ASSERT_NO_FATAL_FAILURE(establish(genesys, browser, CodecId::Pcmu, 0, &rtpPort));
+  std::atomic<bool> stopReceiving{false};
+  std::thread genesysReceiver([&] { genesys.receive(toGenesys, stopReceiving); });
+  constexpr size_t kFlood = 500;
+  const std::vector<uint8_t> frame(160, 0xff);
+  const auto start = Clock::now();
+  std::thread sender([&] {
+    sendOnAbsoluteSchedule(kFlood, 2'000'000, [&](size_t i) {
+      auto b = test::rtpPacket(0, static_cast<uint16_t>(1000 + i), static_cast<uint32_t>(i) * 16u, 0xb0b, frame);
+      browser.loop().post([&browser, b = std::move(b)] { browser.leg->sendRtp(b.data(), b.size()); });
+    });
+  });
+  sender.join();
+  const auto& limited = metrics_.counter("rtcgate_browser_rtp_rate_limited_total", "");
+  auto forwarded = [&] {
+    std::lock_guard lock(toGenesys.mutex);
+    return toGenesys.received.size();
+  };
+  // Every packet is forwarded or dropped by the cap; bounded wait for the last ones in flight.
+  for (int i = 0; i < 100 && forwarded() + limited.load() < kFlood; ++i) std::this_thread::sleep_for(20ms);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  stopReceiving = true;
+  genesysReceiver.join();
+  ending_ = true;
+  EXPECT_EQ(forwarded() + limited.load(), kFlood);
+  EXPECT_GE(forwarded(), 150u);  // the burst
+  EXPECT_LE(static_cast<double>(forwarded()), 150 + 150 * seconds + 1) << forwarded() << " in " << seconds << " s";
+  EXPECT_GT(limited.load(), 0u);
+  EXPECT_EQ(metrics_.counter("rtcgate_srtp_auth_failures_total", "").load(), 0u);  // authenticated, then capped
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModes, MediaSessionCall, ::testing::Values(true, false),

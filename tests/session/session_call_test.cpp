@@ -581,14 +581,16 @@ TEST_F(SessionCallTest, AFloodOfGenesysDtmfEventsIsCappedBeforeItReachesTheBrows
     if (i % 100 == 99) test::pumpUntil(loop, [] { return false; }, 1ms);  // let the control loop relay meanwhile
   }
   const auto& dropped = metrics.counter("rtcgate_dtmf_to_browser_dropped_total", "");
-  // Everything sent has been handled once the relayed and the dropped add up to what the bridge saw; bounded.
+  // Past media.packet_rate (150/s after a burst of 150, issue 11) the RTP leg drops the packets before the bridge.
+  const auto& capped = metrics.counter("rtcgate_rtp_rate_limited_total", "");
+  // Everything sent has been handled once the relayed and the dropped add up to what was sent; bounded.
   auto infos = [&] {
     size_t n = 0;
     for (size_t i = before; i < transport.sent.size(); ++i)
       if (transport.sent[i].rfind("INFO ", 0) == 0) ++n;
     return n;
   };
-  test::pumpUntil(loop, [&] { return infos() + dropped.load() >= static_cast<size_t>(kEvents); }, 5s);
+  test::pumpUntil(loop, [&] { return infos() + dropped.load() + capped.load() >= static_cast<size_t>(kEvents); }, 5s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(infos(), 20u) << "the burst of digits should reach the browser";
   EXPECT_LE(static_cast<double>(infos()), 20 + 13 * seconds + 1) << infos() << " INFO in " << seconds << " s";

@@ -375,6 +375,53 @@ TEST(WssServerLimits, PerIpCapPingsAndHandshakeTimeout) {
   EXPECT_EQ(run.results["stalled_ms_under_3000"], "yes");
 }
 
+// Issue 11, reliability-security.md 3.10 and 5 item 14: new connections over security.rate_limits are closed at
+// accept (before TLS), REGISTERs and new INVITEs over theirs get 503 + Retry-After, each counted; both recover
+// once tokens are back. Small buckets: 5 connections per IP, 4 REGISTERs per IP, 3 INVITEs in all, then 1/s.
+TEST(WssServerLimits, RatesRefuseConnectionsRegistersAndInvitesThenRecover) {
+  EventLoop loop("control");
+  loop.adoptCurrentThread();
+  Metrics metrics;
+  auto cfg = testConfig();
+  cfg.security.rateLimits.connectionsPerIp = {1, 5};
+  cfg.security.rateLimits.registersPerIp = {1, 4};
+  cfg.security.rateLimits.invitesPerIp = {0, 1};  // off: the global bucket decides
+  cfg.security.rateLimits.invites = {1, 3};
+  WssServer server(loop, cfg, metrics);
+  constexpr int kConnections = 20;
+  constexpr int kRequests = 12;
+  auto run = test::runNode(loop, "signaling/sip_clients.mjs",
+                           {"rate-limits", std::to_string(server.port()), "https://app.example",
+                            std::to_string(kConnections), std::to_string(kRequests)});
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  auto num = [&](const char* key) { return std::stoi(run.results[key].empty() ? "-1" : run.results[key]); };
+  // The burst goes through; of the rest at most one token per second of the run comes back.
+  const int open = num("connections_open");
+  const int refused = num("connections_refused");
+  EXPECT_EQ(open + refused, kConnections) << run.output;
+  EXPECT_GE(open, 5);
+  EXPECT_GE(refused, 10) << run.output;
+  // Every refusal is counted: those of the burst and those of the recovery's attempts.
+  EXPECT_EQ(metrics.counter("rtcgate_wss_connections_rate_limited_total", "").load(),
+            static_cast<uint64_t>(refused + num("connection_after_refused")));
+  for (const char* method : {"register", "invite"}) {
+    const std::string m = method;
+    EXPECT_EQ(num((m + "_answered").c_str()), kRequests) << run.output;
+    EXPECT_EQ(num((m + "_401").c_str()) + num((m + "_503").c_str()), kRequests) << m << run.output;
+    EXPECT_EQ(num((m + "_503_retry_after_1").c_str()), num((m + "_503").c_str())) << m;
+  }
+  EXPECT_GE(num("register_401"), 4);
+  EXPECT_GE(num("register_503"), 6);
+  EXPECT_GE(num("invite_401"), 3);
+  EXPECT_GE(num("invite_503"), 7);
+  EXPECT_EQ(metrics.counter("rtcgate_wss_registers_rate_limited_total", "").load(),
+            static_cast<uint64_t>(num("register_503") + num("register_after_refused")));
+  EXPECT_EQ(metrics.counter("rtcgate_wss_invites_rate_limited_total", "").load(),
+            static_cast<uint64_t>(num("invite_503")));
+  EXPECT_EQ(run.results["connection_after"], "open") << run.output;
+  EXPECT_EQ(run.results["register_after"], "401") << run.output;
+}
+
 crypto::PemCertificate certificateFor(const std::string& commonName) {
   crypto::SelfSignedRequest request;
   request.commonName = commonName;

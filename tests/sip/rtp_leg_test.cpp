@@ -28,11 +28,12 @@ protected:
     pool = std::make_unique<RtpPortPool>(base, static_cast<uint16_t>(base + 199), 2);
   }
   std::unique_ptr<RtpLeg> makeLeg(unsigned slice, std::chrono::milliseconds timeout = 0ms,
-                                  std::chrono::milliseconds rtcp = 5000ms) {
+                                  std::chrono::milliseconds rtcp = 5000ms, Rate packetRate = {}) {
     RtpLegConfig c;
     c.localAddress = "127.0.0.1";
     c.inactivityTimeout = timeout;
     c.rtcpInterval = rtcp;
+    c.packetRate = packetRate;
     auto leg = std::make_unique<RtpLeg>(loop, pool->slice(slice), c, metrics);
     EXPECT_TRUE(leg->open());
     return leg;
@@ -72,6 +73,46 @@ TEST_F(RtpLegTest, TwoLegsExchangePacketsAndCountThem) {
   EXPECT_EQ(sb.bytesReceived, 1600u);
   EXPECT_EQ(sb.packetsLost, 0);
   EXPECT_EQ(sb.droppedForeign, 0u);
+}
+
+// Issue 11, reliability-security.md 3.10 and 5 item 37 (ASVS 17.2.5): a legitimate peer (the SDP's address) sends
+// 10x the normal packet rate, 500 packets/s (2 ms apart, on an absolute schedule) where 20 ms ptime makes 50.
+// media.packet_rate at its default (150/s, burst 150) lets the burst and 150/s through and drops the rest before
+// the packet callback (the bridge), counted. Another stream at the normal rate on the same worker loses nothing.
+TEST_F(RtpLegTest, PacketRateCapDropsAFloodingPeersExcessAndSparesAnotherStream) {
+  const Rate cap{150, 150};
+  auto flooder = makeLeg(0), flooded = makeLeg(1, 0ms, 5000ms, cap);
+  auto normal = makeLeg(0), quiet = makeLeg(1, 0ms, 5000ms, cap);
+  connect(*flooder, *flooded);
+  connect(*normal, *quiet);
+  int gotFlooded = 0, gotQuiet = 0;
+  flooded->setOnPacket([&](const RtpHeader&, std::span<const uint8_t>) { ++gotFlooded; });
+  quiet->setOnPacket([&](const RtpHeader&, std::span<const uint8_t>) { ++gotQuiet; });
+  std::array<uint8_t, 160> payload{};
+  constexpr int kFlood = 500;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kFlood; ++i) {
+    const auto due = start + std::chrono::milliseconds(2 * i);
+    test::pumpUntil(loop, [&] { return std::chrono::steady_clock::now() >= due; }, 1s);
+    ASSERT_EQ(flooder->send(0, static_cast<uint32_t>(i) * 16, i == 0, payload), RtpStatus::Ok);
+    if (i % 10 == 0) {
+      ASSERT_EQ(normal->send(0, static_cast<uint32_t>(i) * 16, i == 0, payload), RtpStatus::Ok);
+    }
+  }
+  // Every datagram is either delivered or dropped by the cap; bounded wait for the last ones.
+  ASSERT_TRUE(test::pumpUntil(loop, [&] {
+    auto s = flooded->stats();
+    return s.packetsReceived + s.rateLimited == static_cast<uint64_t>(kFlood) && gotQuiet == kFlood / 10;
+  })) << flooded->stats().packetsReceived << " + " << flooded->stats().rateLimited;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto s = flooded->stats();
+  EXPECT_EQ(static_cast<uint64_t>(gotFlooded), s.packetsReceived);  // nothing dropped reached the callback
+  EXPECT_GE(gotFlooded, 150);                                         // the burst passes
+  EXPECT_LE(gotFlooded, 150 + 150 * seconds + 1) << gotFlooded << " in " << seconds << " s";
+  EXPECT_GE(s.rateLimited, static_cast<uint64_t>(kFlood - 150 - 150 * seconds - 1));
+  EXPECT_EQ(metrics.counter("rtcgate_rtp_rate_limited_total", "").load(), s.rateLimited);
+  EXPECT_EQ(quiet->stats().rateLimited, 0u);
+  EXPECT_EQ(quiet->stats().packetsReceived, static_cast<uint64_t>(kFlood / 10));
 }
 
 TEST_F(RtpLegTest, LossIsCountedFromSequenceGaps) {

@@ -374,6 +374,48 @@ TEST_F(SipStackTest, InboundCallToUnknownDnGets404) {
   EXPECT_EQ(counter("rtcgate_sip_invites_unknown_dn_total"), 1u);
 }
 
+// Issue 11, reliability-security.md 5 item 19: an INVITE flood from the upstream at 10x the rated rate
+// (security.rate_limits.upstream_invites, here 10/s after a burst of 10; SIPp sends 100/s). Every INVITE is
+// answered: admitted ones reach the DN lookup (404 here), the excess gets 503 with Retry-After: 1 (SIPp checks each),
+// counted. A call established before the flood goes on through it and ends normally; afterwards INVITEs are admitted
+// again. The response times are a benchmark's business (scripts/invite_flood_bench.sh), not this test's.
+TEST_F(SipStackTest, InviteFloodAtTenTimesTheRatedRateGets503WithRetryAfterAndSparesTheLiveCall) {
+  cfg->security.rateLimits.upstreamInvites = {10, 10};
+  startStack();
+  ASSERT_TRUE(stack->registerDn("1001"));
+  auto live = uac("session_uac_call_dn_hold_4s.xml", "1001");
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return handler.confirmed || live->exited(); }, 10s)) << live->output();
+  ASSERT_TRUE(handler.confirmed) << live->output();
+
+  constexpr int kFlood = 200;
+  auto flood = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("invite_flood_404_or_503_retry_after.xml"),
+      std::vector<std::string>{"127.0.0.1:" + std::to_string(stack->port()), "-i", "127.0.0.1", "-p",
+                               std::to_string(test::freePort()), "-mp", std::to_string(test::freeMediaPort()), "-s",
+                               "9999", "-r", "100", "-m", std::to_string(kFlood), "-timeout", "30s",
+                               "-timeout_error"});
+  EXPECT_EQ(finish(*flood, 40s), 0) << flood->output();  // every INVITE answered 404, or 503 with Retry-After: 1
+  const uint64_t limited = counter("rtcgate_sip_invites_rate_limited_total");
+  EXPECT_EQ(limited + counter("rtcgate_sip_invites_unknown_dn_total"), static_cast<uint64_t>(kFlood));
+  // 2 s of flood admit the burst plus about 10/s; at least half of the 200 must have been refused.
+  EXPECT_GE(limited, static_cast<uint64_t>(kFlood / 2));
+  EXPECT_EQ(handler.calls.size(), 1u);  // the flood reached no call handler
+
+  EXPECT_EQ(finish(*live), 0) << live->output();  // its 4 s, then BYE answered 200
+  EXPECT_TRUE(test::pumpUntil(loop, [&] { return handler.terminated && stack->activeCalls() == 0; }));
+
+  // Recovery: once a token is back (within 1 s, as Retry-After said), an INVITE is admitted again. Bounded retries:
+  // an INVITE refused meanwhile makes the 404-expecting SIPp fail, and it is tried again.
+  int exitCode = -1;
+  for (int attempt = 0; attempt < 10 && exitCode != 0; ++attempt) {
+    auto again = uac("inbound_call_to_unknown_dn_404.xml", "9999");
+    exitCode = finish(*again);
+  }
+  EXPECT_EQ(exitCode, 0);
+  EXPECT_EQ(counter("rtcgate_sip_invites_unknown_dn_total") + counter("rtcgate_sip_invites_rate_limited_total"),
+            counter("rtcgate_sip_invites_received_total") - 1);  // all but the live call's INVITE
+}
+
 TEST_F(SipStackTest, InboundCallToDnWithoutAgentGets480) {
   startStack();
   auto p = uac("inbound_call_to_dn_without_agent_480.xml", "1002");

@@ -183,6 +183,40 @@ TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
   expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
 }
 
+TEST(ConfigLoader, RateLimitsDefaultsOverridesAndErrors) {
+  auto d = loadFromString("{}\n", "d");
+  EXPECT_EQ(d.security.rateLimits.connectionsPerIp, (Rate{10, 300}));
+  EXPECT_EQ(d.security.rateLimits.registersPerIp, (Rate{20, 600}));
+  EXPECT_EQ(d.security.rateLimits.invitesPerIp, (Rate{10, 100}));
+  EXPECT_EQ(d.security.rateLimits.upstreamInvites, (Rate{20, 200}));
+  EXPECT_EQ(d.media.packetRate, (Rate{150, 150}));
+  EXPECT_EQ(loadFromString("media: {packet_rate: {per_s: 0}}\n", "m").media.packetRate.perSecond, 0u);
+  EXPECT_EQ(loadFromString("media: {packet_rate: {per_s: 300, burst: 400}}\n", "m").media.packetRate, (Rate{300, 400}));
+  expectError("media:\n  packet_rate: {per_s: 300, burst: 100}\n", 2, 16, "media.packet_rate",
+              "burst must be at least per_s");
+  auto c = loadFromString(R"(security:
+  rate_limits:
+    connections_per_ip: {per_s: 5, burst: 50}
+    connections: {per_s: 0}
+    registers: {burst: 5000}
+    upstream_invites: {per_s: 100, burst: 100}
+)",
+                          "r");
+  EXPECT_EQ(c.security.rateLimits.connectionsPerIp, (Rate{5, 50}));
+  EXPECT_EQ(c.security.rateLimits.connections.perSecond, 0u);  // off
+  EXPECT_EQ(c.security.rateLimits.registers, (Rate{200, 5000}));
+  EXPECT_EQ(c.security.rateLimits.upstreamInvites, (Rate{100, 100}));
+  EXPECT_EQ(c.security.rateLimits.invites, d.security.rateLimits.invites);
+  expectError("security:\n  rate_limits:\n    invites: {per_s: 50, burst: 10}\n", 3, 14,
+              "security.rate_limits.invites", "burst must be at least per_s");
+  expectError("security:\n  rate_limits:\n    invites: {burst: 0}\n", 3, 22, "security.rate_limits.invites.burst",
+              "out of range");
+  expectError("security:\n  rate_limits:\n    invite: {per_s: 1}\n", 3, 5, "security.rate_limits.invite",
+              "unknown key");
+  expectError("security:\n  rate_limits:\n    registers_per_ip: {per_s: -1}\n", 3, 31,
+              "security.rate_limits.registers_per_ip.per_s", "not a whole number");
+}
+
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
   try {
     loadFromFile("/nonexistent/rtcgate.yaml");

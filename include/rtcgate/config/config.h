@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/core/secret.h"
 
 namespace rtcgate::config {
@@ -140,6 +141,9 @@ struct Media {
   uint16_t icePortMax = 39999;
   uint32_t rtpTimeoutMs = 30000;
   uint32_t dtlsHandshakeTimeoutMs = 10000;
+  // Per-stream cap on RTP packets received (from the browser after SRTP authentication, from Genesys after the
+  // source check); the excess is dropped before decode or forward. perSecond 0: no cap.
+  Rate packetRate{150, 150};
   std::string dtlsCertFile;  // empty: an ECDSA P-256 certificate generated at start
   std::string dtlsKeyFile;
   std::vector<std::string> srtpProfiles{"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80",
@@ -163,10 +167,23 @@ struct Codecs {
   bool operator==(const Codecs&) const = default;
 };
 
+// Admission rates (token buckets, per source IP and for all sources); perSecond 0 = no limit. The numbers are for a
+// contact center: a few hundred agents behind one NAT address logging in at a shift start (docs/configuration.md).
+struct RateLimits {
+  Rate connectionsPerIp{10, 300};  // new WSS connections (refused at accept, before TLS)
+  Rate connections{100, 1000};
+  Rate registersPerIp{20, 600};    // browser REGISTERs (503 + Retry-After)
+  Rate registers{200, 2000};
+  Rate invitesPerIp{10, 100};      // browser INVITEs outside a dialog (503 + Retry-After)
+  Rate invites{50, 200};
+  Rate upstreamInvites{20, 200};   // INVITEs from the upstream outside a dialog (503 + Retry-After)
+  bool operator==(const RateLimits&) const = default;
+};
+
 struct Security {
   std::vector<std::string> allowedOrigins;  // empty: any Origin (logged at start as a warning)
   uint32_t maxConnections = 1000;
-  uint32_t maxConnectionsPerIp = 20;
+  uint32_t maxConnectionsPerIp = 400;  // a site NAT of a few hundred agents (docs/configuration.md)
   uint32_t maxCalls = 200;
   uint32_t maxCallsPerAgent = 4;  // concurrent calls of one agent's DN (dual dialogs: consult, transfer)
   uint32_t maxMessageBytes = 65536;
@@ -176,6 +193,7 @@ struct Security {
   uint32_t registerMinExpiresS = 60;
   uint32_t registerMaxExpiresS = 3600;
   Secret tokenSecret;  // signed agent tokens (HMAC); empty: tokens disabled
+  RateLimits rateLimits;
   bool operator==(const Security&) const = default;
 };
 

@@ -27,6 +27,13 @@ public:
     return true;
   }
 
+  // True when the bucket holds its whole burst again at `now`: forgetting it then loses nothing.
+  bool full(Clock::time_point now) const {
+    if (!started_ || tokens_ >= burst_) return true;
+    if (now <= last_ || rate_ <= 0) return false;
+    return tokens_ + std::chrono::duration<double>(now - last_).count() * rate_ >= burst_;
+  }
+
 private:
   double rate_;
   double burst_;

@@ -42,6 +42,7 @@ struct LegStats {
   uint64_t rtpPacketsReceived = 0, rtpBytesReceived = 0, rtcpPacketsReceived = 0;
   uint64_t srtpAuthFailures = 0, srtpReplayFailures = 0, droppedBeforeDtls = 0;
   uint64_t rtpMalformed = 0;  // authenticated, but not a valid RTP packet
+  uint64_t rtpRateLimited = 0;  // authenticated, over media.packet_rate: dropped before the bridge
   int64_t packetsLost = 0;   // RFC 3550 A.3, current inbound SSRC
   double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
 };
@@ -152,6 +153,7 @@ private:
   std::vector<uint8_t> sendBuffer_;
   std::vector<uint8_t> recvBuffer_;
   LegStats counters_;
+  TokenBucket rtpRate_{0, 1};  // media.packet_rate, set at construction
   // Receive statistics of the current inbound SSRC (a new SSRC starts them again).
   struct Inbound {
     uint32_t ssrc = 0;
@@ -165,6 +167,7 @@ private:
   std::atomic<uint64_t>* remoteCandidatesRefused_;
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
+  std::atomic<uint64_t>* rtpRateLimited_;
 };
 
 }  // namespace rtcgate::media

@@ -9,6 +9,7 @@
 #include "rtcgate/config/config.h"
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/signaling/agent_authenticator.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
@@ -49,6 +50,9 @@ private:
   bool authorize(ConnectionId connection, const std::string& remoteIp, const SipMessage& request);
   void reply(ConnectionId connection, const SipMessage& request, int status, std::string_view reason,
              const std::vector<std::string>& headers = {});
+  // security.rate_limits for REGISTERs and new INVITEs: false (503 + Retry-After sent, counted) over a limit.
+  bool admitRate(ConnectionId connection, const std::string& remoteIp, const SipMessage& request, RateLimiter& limiter,
+                 std::atomic<uint64_t>& refused, const char* keyName);
 
   EventLoop& loop_;
   SipTransport& transport_;
@@ -60,6 +64,11 @@ private:
   std::unique_ptr<BrowserDialogs> dialogs_;
   std::atomic<uint64_t>& malformed_;
   std::atomic<uint64_t>& authFailures_;
+  RateLimiter registerRate_;
+  RateLimiter inviteRate_;
+  TokenBucket refusalLogLimit_{1, 1};
+  std::atomic<uint64_t>& registersRateLimited_;
+  std::atomic<uint64_t>& invitesRateLimited_;
 };
 
 }  // namespace rtcgate::signaling

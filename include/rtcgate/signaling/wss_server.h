@@ -13,6 +13,7 @@
 #include "rtcgate/config/config.h"
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
@@ -21,6 +22,7 @@ struct lws;
 struct lws_context;
 struct lws_vhost;
 struct ssl_ctx_st;
+struct sockaddr;
 
 namespace rtcgate::signaling {
 
@@ -81,6 +83,8 @@ private:
   // The opening-handshake rules (Host, Origin, subprotocol): 0 when acceptable, else the HTTP status to answer.
   unsigned checkUpgrade(lws* wsi, std::string* why) const;
   bool acceptHandshake(lws* wsi, std::string* why);
+  // security.rate_limits.connections(_per_ip), asked for each accepted TCP connection before its TLS handshake.
+  bool admitConnection(const sockaddr* peer);
   void logRefusal(lws* wsi, unsigned status, const std::string& why) const;
   void onReceive(Connection& c, lws* wsi, const char* data, size_t len);
   int onWriteable(Connection& c, lws* wsi);
@@ -98,6 +102,8 @@ private:
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, Connection*> connections_;
   std::map<std::string, uint32_t> perIp_;
+  RateLimiter connectionRate_;
+  TokenBucket refusalLogLimit_{1, 1};
   ConnectionId nextId_ = 1;
   Listener* pendingListener_ = nullptr;  // the vhost being created, for the SSL_CTX callback
   std::vector<unsigned char> writeBuf_;
@@ -107,6 +113,7 @@ private:
   std::atomic<uint64_t>& oversized_;
   std::atomic<uint64_t>& queueOverflows_;
   std::atomic<uint64_t>& idleTimeouts_;
+  std::atomic<uint64_t>& connectionsRateLimited_;
 };
 
 }  // namespace rtcgate::signaling

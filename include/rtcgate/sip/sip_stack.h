@@ -12,6 +12,7 @@
 #include "rtcgate/config/config.h"
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/sip/source_filter.h"
 #include "rtcgate/sip/upstream_call.h"
 
@@ -63,7 +64,7 @@ public:
   // The agent of `dn` connected / went away. False when the DN is not configured.
   bool registerDn(const std::string& dn);
   // A reload: each configured DN's dn_auth_user / dn_password is used from its next digest challenge (REGISTER
-  // and INVITE). DNs added or removed, servers and bind address still take effect at the next restart.
+  // and INVITE), security.rate_limits.upstream_invites from the next INVITE. DNs added or removed, servers and bind address still take effect at the next restart.
   void applyConfig(const config::Config& config);
   bool unregisterDn(const std::string& dn);
   std::optional<DnStatus> registration(const std::string& dn) const;
@@ -130,6 +131,9 @@ private:
   SourceFilter sources_;
   // Every configured server is an address the filter holds, so the kernel may drop all other sources.
   bool kernelFilterSafe_ = true;
+  // security.rate_limits.upstream_invites (one bucket: the upstream is a few trusted addresses, not a crowd).
+  RateLimiter inviteRate_;
+  TokenBucket refusalLogLimit_{1, 1};
   std::string domain_;
   su_root_s* root_ = nullptr;
   GSource* source_ = nullptr;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "rtcgate/core/address.h"
@@ -64,6 +65,9 @@ RtpLeg::RtpLeg(EventLoop& loop, RtpPortSlice& ports, RtpLegConfig config, Metric
                                            "RTP/RTCP packets dropped: source is not the SDP's address and port")),
       malformedTotal_(metrics.counter("rtcgate_rtp_malformed_total", "RTP/RTCP packets that did not parse")),
       timeoutsTotal_(metrics.counter("rtcgate_rtp_timeouts_total", "RTP legs that saw no RTP for rtp_timeout_ms")),
+      rateLimitedTotal_(metrics.counter("rtcgate_rtp_rate_limited_total",
+                                        "RTP packets from Genesys dropped over media.packet_rate (per stream)")),
+      packetRate_(config_.packetRate.perSecond, std::max<uint32_t>(config_.packetRate.burst, 1)),
       ssrc_(g_random_int()),
       seq_(static_cast<uint16_t>(g_random_int())),
       lastRx_(std::chrono::steady_clock::now()) {}
@@ -200,6 +204,14 @@ void RtpLeg::readRtp() {
       countForeign();
       continue;
     }
+    // ASVS 17.2.5 (reliability-security.md 3.10): a peer sending far above any codec's packet rate loses the excess
+    // here, after the source check (a foreign sender cannot spend this stream's tokens), before parse and bridge.
+    const auto now = std::chrono::steady_clock::now();
+    if (config_.packetRate.perSecond > 0 && !packetRate_.take(now)) {
+      ++stats_.rateLimited;
+      rateLimitedTotal_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     RtpHeader h;
     std::span<const uint8_t> packet(buf_.data(), static_cast<size_t>(n));
     if (parseRtp(packet, h) != RtpStatus::Ok) {
@@ -211,7 +223,7 @@ void RtpLeg::readRtp() {
     ++stats_.packetsReceived;
     stats_.bytesReceived += h.payloadSize;
     rx_.update(h.sequence, h.timestamp, arrivalTimestamp(config_.clockRate));
-    lastRx_ = std::chrono::steady_clock::now();
+    lastRx_ = now;
     timedOut_ = false;
     if (onPacket_) onPacket_(h, packet.subspan(h.headerSize, h.payloadSize));
   }

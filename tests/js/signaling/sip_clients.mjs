@@ -681,6 +681,88 @@ async function limits() {
   done();
 }
 
+// Rate limits (issue 11): argv[5] connections opened at once, argv[6] REGISTERs and INVITEs sent back to back on one
+// connection (the test sets small buckets). Counts what was refused and how, then checks that both recover.
+const request = (method, tag, ruri, toUser) => [
+  `${method} ${ruri} SIP/2.0`,
+  `Via: SIP/2.0/WSS r${tag}.invalid;branch=z9hG4bKr${tag}`,
+  'Max-Forwards: 70',
+  `From: <sip:1001@rtcgate.invalid>;tag=f${tag}`,
+  `To: <sip:${toUser}@rtcgate.invalid>`,
+  `Call-ID: rate-${tag}`,
+  `CSeq: 1 ${method}`,
+  `Contact: <sip:r${tag}@r.invalid;transport=ws>`,
+  ...(method === 'REGISTER' ? ['Expires: 600'] : []),
+  'Content-Length: 0', '', ''].join('\r\n');
+
+function collectResponses(ws, count, ms = 5000) {
+  return new Promise((resolve) => {
+    const got = [];
+    const t = setTimeout(() => { ws.off('message', on); resolve(got); }, ms);
+    const on = (data) => {
+      got.push(data.toString());
+      if (got.length === count) { clearTimeout(t); ws.off('message', on); resolve(got); }
+    };
+    ws.on('message', on);
+  });
+}
+
+async function burstOf(ws, method, count, ruri, toUser, prefix) {
+  const pending = collectResponses(ws, count);
+  for (let i = 0; i < count; ++i) ws.send(request(method, `${prefix}${i}`, ruri, toUser));
+  const responses = await pending;
+  const status = (r) => r.split('\r\n')[0].split(' ')[1];
+  const key = method.toLowerCase();
+  result(`${key}_answered`, responses.length);
+  result(`${key}_401`, responses.filter((r) => status(r) === '401').length);
+  const refused = responses.filter((r) => status(r) === '503');
+  result(`${key}_503`, refused.length);
+  result(`${key}_503_retry_after_1`, refused.filter((r) => /\r\nRetry-After: 1\r\n/.test(r)).length);
+}
+
+async function untilOpen(ms = 5000) {
+  let refused = 0;
+  for (const end = Date.now() + ms; Date.now() < end; await wait(100)) {
+    const ws = rawSocket('sip');
+    if (await handshake(ws) === 'open') return { ws, refused };
+    ws.terminate();
+    ++refused;
+  }
+  return { ws: null, refused };
+}
+
+async function rateLimits() {
+  const n = Number(process.argv[5] || 12);
+  const m = Number(process.argv[6] || 10);
+  const sockets = Array.from({ length: n }, () => rawSocket('sip'));
+  const outcomes = await Promise.all(sockets.map(handshake));
+  result('connections_open', outcomes.filter((o) => o === 'open').length);
+  result('connections_refused', outcomes.filter((o) => o === 'error').length);
+  const ws = sockets[outcomes.indexOf('open')];
+  sockets.forEach((s) => { if (s !== ws) s.terminate(); });
+  await burstOf(ws, 'REGISTER', m, 'sip:rtcgate.invalid', '1001', 'reg');
+  await burstOf(ws, 'INVITE', m, 'sip:5555@rtcgate.invalid', '5555', 'inv');
+  ws.terminate();
+  // Recovery: once tokens are back (1/s in the test), a new connection opens and a REGISTER is challenged again.
+  const { ws: again, refused } = await untilOpen();
+  result('connection_after', again ? 'open' : 'refused');
+  result('connection_after_refused', refused);
+  let status = 'none';
+  let registerRefused = 0;
+  for (let i = 0; again && i < 50 && status !== '401'; ++i) {
+    const pending = collectResponses(again, 1);
+    again.send(request('REGISTER', `after${i}`, 'sip:rtcgate.invalid', '1001'));
+    const [r] = await pending;
+    status = r ? r.split('\r\n')[0].split(' ')[1] : 'none';
+    if (status === '503') ++registerRefused;
+    if (status !== '401') await wait(100);
+  }
+  result('register_after', status);
+  result('register_after_refused', registerRefused);
+  if (again) again.close();
+  done();
+}
+
 // Liveness (issue 9). The test configures a short idle timeout (argv[5], ms) and asks each client to stay quiet
 // for `periods` of it. Nothing here sends SIP while it waits: only pongs, CRLF keepalives, or nothing at all.
 const idleMs = Number(process.argv[5] || 2000);
@@ -885,6 +967,7 @@ const scenarios = {
   'sipjs-call-out': sipjsCallOut,
   certificate,
   limits,
+  'rate-limits': rateLimits,
   'liveness-agent': livenessAgent,
   'liveness-call': livenessCall,
   'liveness-crlf': livenessCrlf,

@@ -14,6 +14,7 @@
 
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
+#include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/media/rtp/rtcp_packet.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
@@ -27,6 +28,7 @@ struct RtpLegConfig {
   std::chrono::milliseconds rtcpInterval{5000};  // RFC 3550 §6.2 minimum for a two-party session
   uint32_t clockRate = 8000;
   std::string cname = "rtcgate";
+  Rate packetRate{};  // media.packet_rate: RTP packets accepted from the peer; perSecond 0 = no cap
 };
 
 struct RtpLegStats {
@@ -36,6 +38,7 @@ struct RtpLegStats {
   uint32_t jitter = 0;                              // timestamp units (RFC 3550 A.8)
   uint64_t droppedForeign = 0;                      // from an address or port other than the SDP's
   uint64_t malformed = 0;
+  uint64_t rateLimited = 0;                         // over media.packet_rate, dropped before the bridge
   uint64_t srReceived = 0, rrReceived = 0, rtcpSent = 0;
   std::optional<ReportBlock> remoteReport;          // the peer's latest report about our stream
 };
@@ -95,6 +98,8 @@ private:
   std::atomic<uint64_t>& droppedForeignTotal_;
   std::atomic<uint64_t>& malformedTotal_;
   std::atomic<uint64_t>& timeoutsTotal_;
+  std::atomic<uint64_t>& rateLimitedTotal_;
+  TokenBucket packetRate_;
   RtpSocketPair sockets_;
   GSource* rtpSource_ = nullptr;
   GSource* rtcpSource_ = nullptr;
