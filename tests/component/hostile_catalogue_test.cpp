@@ -160,7 +160,10 @@ TEST(HostileCatalogue, WssLegItemsGetTheirAnswerAndTheDaemonReturnsToBaseline) {
       {"c3_rsv1", {"closed-1002"}},
       {"c3_opcode3", {"closed-1002"}},
       {"c4_fragment_bomb", {"closed-1009"}},
-      {"c5_two_mib", {"closed-1009"}},
+      // The client is still writing its 2 MiB when rtcgate closes after the frame header: the kernel may answer the
+      // unread bytes with an RST that discards the close frame on the client's side. Either way nothing was
+      // buffered (the RSS check below) and the daemon answers the next OPTIONS.
+      {"c5_two_mib", {"closed-1009", "dropped"}},
       // An empty text frame is not a SIP message: closed like any frame that is not SIP.
       {"c7_zero_length", {"closed-1002"}},
       {"c7_pings_then_options", {"200"}},

@@ -165,13 +165,15 @@ protected:
 
   // SIPp as the upstream sending requests to rtcgate (UAC).
   std::unique_ptr<test::SippProcess> uac(const std::string& name, const std::string& user,
-                                         const std::string& from = "127.0.0.1", bool tcp = false) {
+                                         const std::string& from = "127.0.0.1", bool tcp = false,
+                                         const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{"127.0.0.1:" + std::to_string(stack->port()), "-i", from, "-p",
                                   std::to_string(test::freePort(from.c_str())), "-mp",
                                   std::to_string(test::freeMediaPort()), "-s", user, "-m", "1", "-timeout", "15s",
                                   "-timeout_error"};
     if (from != "127.0.0.1") args.push_back("-bind_local");
     if (tcp) args.insert(args.end(), {"-t", "t1"});
+    args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<test::SippProcess>(dir.path(), test::scenario(name), args);
   }
   // SIPp as the upstream answering rtcgate (UAS) on upstreamPort.
@@ -383,7 +385,9 @@ TEST_F(SipStackTest, InviteFloodAtTenTimesTheRatedRateGets503WithRetryAfterAndSp
   cfg->security.rateLimits.upstreamInvites = {10, 10};
   startStack();
   ASSERT_TRUE(stack->registerDn("1001"));
-  auto live = uac("session_uac_call_dn_hold_4s.xml", "1001");
+  // The scenario names its SDP port with -key rtpport (the RTP leg latches to it); no media is sent here.
+  auto live = uac("session_uac_call_dn_hold_4s.xml", "1001", "127.0.0.1", false,
+                  {"-key", "rtpport", std::to_string(test::freeMediaPort())});
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return handler.confirmed || live->exited(); }, 10s)) << live->output();
   ASSERT_TRUE(handler.confirmed) << live->output();
 
