@@ -183,6 +183,52 @@ TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
   expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
 }
 
+TEST(ConfigLoader, DestinationPolicyIsReadAndDefaultsToDialStringsOnOwnHosts) {
+  auto d = loadFromString("{}", "defaults").security.destinations;
+  EXPECT_TRUE(d.ownDomainOnly);
+  EXPECT_EQ(d.ownDomains, (std::vector<std::string>{"rtcgate.invalid"}));  // what JsSIP pages use in the demo
+  EXPECT_TRUE(d.deniedPrefixes.empty());
+  EXPECT_TRUE(d.allowedPatterns.empty());
+  d = loadFromString(R"(
+security:
+  destinations:
+    own_domain_only: false
+    own_domains: [GW.Example.com, "[2001:db8::1]", 198.51.100.7]
+    denied_prefixes: ["+882", "00882", "+1900"]
+    allowed_patterns: ['[1-9][0-9]{3}', '\+49[0-9]{6,12}']
+)", "t").security.destinations;
+  EXPECT_FALSE(d.ownDomainOnly);
+  EXPECT_EQ(d.ownDomains, (std::vector<std::string>{"gw.example.com", "2001:db8::1", "198.51.100.7"}));
+  EXPECT_EQ(d.deniedPrefixes, (std::vector<std::string>{"+882", "00882", "+1900"}));
+  ASSERT_EQ(d.allowedPatterns.size(), 2u);
+  EXPECT_EQ(d.allowedPatterns[1].pattern(), "\\+49[0-9]{6,12}");
+  EXPECT_TRUE(d.allowedPatterns[1].matches("+4930123456"));  // compiled once, here
+}
+
+TEST(ConfigLoader, BadDestinationPolicyIsRejectedWhereItStands) {
+  expectError("security:\n  destinations:\n    allowed_patterns: ['[0-9']\n", 3, 24,
+              "security.destinations.allowed_patterns[0]", "not a valid regular expression");
+  expectError("security:\n  destinations:\n    allowed_patterns: ['1)|(.*']\n", 3, 24,
+              "security.destinations.allowed_patterns[0]", "not a valid regular expression");
+  expectError("security:\n  destinations:\n    allowed_patterns: ['']\n", 3, 24,
+              "security.destinations.allowed_patterns[0]", "1 to 256 characters");
+  expectError("security:\n  destinations:\n    allowed_patterns: ['" + std::string(257, '9') + "']\n", 3, 24,
+              "security.destinations.allowed_patterns[0]", "1 to 256 characters");
+  expectError("security:\n  destinations:\n    denied_prefixes: [\"+88-2\"]\n", 3, 23,
+              "security.destinations.denied_prefixes[0]", "dial characters");
+  expectError("security:\n  destinations:\n    denied_prefixes: [\"\"]\n", 3, 23,
+              "security.destinations.denied_prefixes[0]", "dial characters");
+  expectError("security:\n  destinations:\n    own_domains: [\"evil.example/x\"]\n", 3, 19,
+              "security.destinations.own_domains[0]", "not a host name or IP address");
+  expectError("security:\n  destinations:\n    own_domain_only: sometimes\n", 3, 22,
+              "security.destinations.own_domain_only", "true or false");
+  expectError("security:\n  destinations:\n    allowed_prefixes: [\"1\"]\n", 3, 5,
+              "security.destinations.allowed_prefixes", "unknown key");
+  std::string many = "security:\n  destinations:\n    denied_prefixes:\n";
+  for (int i = 0; i < 1001; ++i) many += "      - \"9" + std::to_string(i) + "\"\n";
+  expectError(many, 4, 7, "security.destinations.denied_prefixes", "at most 1000 entries");
+}
+
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
   try {
     loadFromFile("/nonexistent/rtcgate.yaml");
