@@ -51,6 +51,30 @@ std::string withoutSeparators(std::string_view number) {
   return out;
 }
 
+// The 403 reason phrase (RFC 3261 21.4.4 leaves it free) names the rule, so the agent's app can tell a barred
+// number from a typo; the description goes to the log.
+struct RefusalText {
+  DestinationVerdict verdict;
+  std::string_view phrase, description;
+};
+constexpr RefusalText kRefusals[] = {
+    {DestinationVerdict::NoUser, "No User Part", "the URI has no user part"},
+    {DestinationVerdict::NotDialable, "Not A Dial String", "the user part is not 1-64 dial characters"},
+    {DestinationVerdict::ForeignDomain, "Foreign Domain",
+     "the host is not rtcgate's (security.destinations.own_domains)"},
+    {DestinationVerdict::DeniedPrefix, "Destination Barred",
+     "the number has a denied prefix (security.destinations.denied_prefixes)"},
+    {DestinationVerdict::NotAllowed, "Destination Not Allowed",
+     "no allowed pattern matches (security.destinations.allowed_patterns)"},
+};
+constexpr RefusalText kAllowed{DestinationVerdict::Allowed, "Forbidden", "allowed"};
+
+const RefusalText& textOf(DestinationVerdict verdict) {
+  for (const auto& r : kRefusals)
+    if (r.verdict == verdict) return r;
+  return kAllowed;
+}
+
 }  // namespace
 
 DestinationVerdict checkDestination(const config::Config& cfg, std::string_view user, std::string_view host) {
@@ -68,29 +92,8 @@ DestinationVerdict checkDestination(const config::Config& cfg, std::string_view 
   return DestinationVerdict::NotAllowed;
 }
 
-std::string_view refusalPhrase(DestinationVerdict verdict) {
-  switch (verdict) {
-    case DestinationVerdict::NoUser: return "No User Part";
-    case DestinationVerdict::NotDialable: return "Not A Dial String";
-    case DestinationVerdict::ForeignDomain: return "Foreign Domain";
-    case DestinationVerdict::DeniedPrefix: return "Destination Barred";
-    case DestinationVerdict::NotAllowed: return "Destination Not Allowed";
-    case DestinationVerdict::Allowed: break;
-  }
-  return "Forbidden";
-}
+std::string_view refusalPhrase(DestinationVerdict verdict) { return textOf(verdict).phrase; }
 
-std::string_view refusalDescription(DestinationVerdict verdict) {
-  switch (verdict) {
-    case DestinationVerdict::NoUser: return "the URI has no user part";
-    case DestinationVerdict::NotDialable: return "the user part is not 1-64 dial characters";
-    case DestinationVerdict::ForeignDomain: return "the host is not rtcgate's (security.destinations.own_domains)";
-    case DestinationVerdict::DeniedPrefix:
-      return "the number has a denied prefix (security.destinations.denied_prefixes)";
-    case DestinationVerdict::NotAllowed: return "no allowed pattern matches (security.destinations.allowed_patterns)";
-    case DestinationVerdict::Allowed: break;
-  }
-  return "allowed";
-}
+std::string_view refusalDescription(DestinationVerdict verdict) { return textOf(verdict).description; }
 
 }  // namespace rtcgate::session

@@ -206,24 +206,25 @@ security:
 }
 
 TEST(ConfigLoader, BadDestinationPolicyIsRejectedWhereItStands) {
-  expectError("security:\n  destinations:\n    allowed_patterns: ['[0-9']\n", 3, 24,
-              "security.destinations.allowed_patterns[0]", "not a valid regular expression");
-  expectError("security:\n  destinations:\n    allowed_patterns: ['1)|(.*']\n", 3, 24,
-              "security.destinations.allowed_patterns[0]", "not a valid regular expression");
-  expectError("security:\n  destinations:\n    allowed_patterns: ['']\n", 3, 24,
-              "security.destinations.allowed_patterns[0]", "1 to 256 characters");
-  expectError("security:\n  destinations:\n    allowed_patterns: ['" + std::string(257, '9') + "']\n", 3, 24,
-              "security.destinations.allowed_patterns[0]", "1 to 256 characters");
-  expectError("security:\n  destinations:\n    denied_prefixes: [\"+88-2\"]\n", 3, 23,
-              "security.destinations.denied_prefixes[0]", "dial characters");
-  expectError("security:\n  destinations:\n    denied_prefixes: [\"\"]\n", 3, 23,
-              "security.destinations.denied_prefixes[0]", "dial characters");
-  expectError("security:\n  destinations:\n    own_domains: [\"evil.example/x\"]\n", 3, 19,
-              "security.destinations.own_domains[0]", "not a host name or IP address");
-  expectError("security:\n  destinations:\n    own_domain_only: sometimes\n", 3, 22,
-              "security.destinations.own_domain_only", "true or false");
-  expectError("security:\n  destinations:\n    allowed_prefixes: [\"1\"]\n", 3, 5,
-              "security.destinations.allowed_prefixes", "unknown key");
+  struct Case {
+    std::string line;  // line 3, under security.destinations
+    int column;
+    std::string key, words;
+  };
+  const std::vector<Case> cases = {
+      {"allowed_patterns: ['[0-9']", 24, "allowed_patterns[0]", "not a valid regular expression"},
+      {"allowed_patterns: ['1)|(.*']", 24, "allowed_patterns[0]", "not a valid regular expression"},
+      {"allowed_patterns: ['']", 24, "allowed_patterns[0]", "1 to 256 characters"},
+      {"allowed_patterns: ['" + std::string(257, '9') + "']", 24, "allowed_patterns[0]", "1 to 256 characters"},
+      {"denied_prefixes: [\"+88-2\"]", 23, "denied_prefixes[0]", "dial characters"},
+      {"denied_prefixes: [\"\"]", 23, "denied_prefixes[0]", "dial characters"},
+      {"own_domains: [\"evil.example/x\"]", 19, "own_domains[0]", "not a host name or IP address"},
+      {"own_domain_only: sometimes", 22, "own_domain_only", "true or false"},
+      {"allowed_prefixes: [\"1\"]", 5, "allowed_prefixes", "unknown key"},
+  };
+  for (const auto& c : cases)
+    expectError("security:\n  destinations:\n    " + c.line + "\n", 3, c.column, "security.destinations." + c.key,
+                c.words);
   std::string many = "security:\n  destinations:\n    denied_prefixes:\n";
   for (int i = 0; i < 1001; ++i) many += "      - \"9" + std::to_string(i) + "\"\n";
   expectError(many, 4, 7, "security.destinations.denied_prefixes", "at most 1000 entries");
