@@ -788,12 +788,8 @@ TEST_F(SessionCallTest, AgentCallsOutsideTheDestinationPolicyAre403AndNeverReach
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();
   // What Genesys received: the two allowed INVITEs, nothing else.
   std::vector<std::string> invites;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    if (entry.path().string().find("_messages.log") == std::string::npos) continue;
-    std::ifstream in(entry.path());
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("INVITE sip:", 0) == 0) invites.push_back(line.substr(0, line.find('@')));
-  }
+  for (const auto& line : test::sippTracedRequestLines(dir.path(), "INVITE"))
+    invites.push_back(line.substr(0, line.find('@')));
   EXPECT_EQ(invites, (std::vector<std::string>{"INVITE sip:5000", "INVITE sip:123456"}));
   EXPECT_TRUE(sessionsGone());
 }
