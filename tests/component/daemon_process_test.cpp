@@ -248,6 +248,12 @@ TEST(DaemonProcess, SpoofedInviteFromForeignSourceGetsNoAnswer) {
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }
 
+// SIPp ends by itself (-m, -timeout); the daemon test has no loop of its own to pump meanwhile.
+void waitForExit(test::SippProcess& sipp, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!sipp.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+}
+
 // A daemon with a WSS listener, agent 1001 (password demo-1001, DN 1001) for the JsSIP clients of sip_clients.mjs,
 // and one upstream server on `upstreamPort` (SIPp); `security` lines are added under `security:`.
 std::string agentDaemonConfig(uint16_t upstreamPort, const std::string& security = {}) {
@@ -285,8 +291,7 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   EXPECT_EQ(js.wait(30s), 0) << js.out() << js.err();
   EXPECT_NE(js.out().find("RESULT first=registered"), std::string::npos) << js.out();
   // SIPp saw REGISTER then REGISTER with Expires 0 for the DN, and exits 0 only if both came.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  waitForExit(registrar, 20s);
   EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   EXPECT_NE(d.err().find("agent 1001 online: registering DN 1001 upstream"), std::string::npos) << d.err();
@@ -325,8 +330,7 @@ TEST(DaemonProcess, ReloadedDnPasswordAnswersTheRegistrarsChallenge) {
                                std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  waitForExit(registrar, 30s);
   EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   // The scenario's refresh REGISTER came after the daemon had its 200: a wrong password ends it at the 403 instead.
@@ -422,8 +426,7 @@ TEST(DaemonProcess, AgentCallsOutsideTheDestinationPolicyAre403CountedAndNeverSe
                            "dial:sip:7000@rtcgate.invalid=486_"})
     EXPECT_NE(js.out().find(std::string("RESULT ") + line), std::string::npos) << line << "\n" << js.out();
 
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!genesys.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  waitForExit(genesys, 20s);
   EXPECT_EQ(genesys.exitCode(), 0) << genesys.output() << d.err();
   const auto invites = test::sippTracedRequestLines(dir.path(), "INVITE");
   ASSERT_EQ(invites.size(), 1u) << genesys.output();
