@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "rtcgate/core/address.h"
 #include "yaml_reader.h"
 
 namespace rtcgate::config {
@@ -347,6 +348,58 @@ void parseRateLimits(const Field& f, RateLimits& r) {
   m.finish();
 }
 
+// Bounds: a dial plan is tens of entries; the bounds keep a pasted number list or a runaway pattern out.
+constexpr size_t kMaxDestinationEntries = 1000;
+constexpr size_t kMaxPatternBytes = 256;
+constexpr size_t kMaxPrefixBytes = 32;
+
+void parseDestinations(const Field& f, Destinations& d) {
+  MapReader m(f);
+  auto bounded = [](const Field& seq) {
+    auto items = seq.asSequence();
+    if (items.size() > kMaxDestinationEntries) seq.fail(fmt::format("at most {} entries", kMaxDestinationEntries));
+    return items;
+  };
+  if (auto v = m.optional("own_domain_only")) d.ownDomainOnly = v->asBool();
+  if (auto v = m.optional("own_domains")) {
+    d.ownDomains.clear();
+    for (auto& item : bounded(*v)) {
+      std::string host = item.asString();
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      if (auto ip = IpAddress::parse(host)) {
+        host = ip->toString();
+      } else if (isDnsName(host)) {
+        for (char& ch : host) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      } else {
+        item.fail(fmt::format("'{}' is not a host name or IP address", host));
+      }
+      d.ownDomains.push_back(host);
+    }
+  }
+  if (auto v = m.optional("denied_prefixes")) {
+    for (auto& item : bounded(*v)) {
+      auto p = item.asString();
+      // Separators ('-', '.') are removed from the number before the comparison, so a prefix never holds one.
+      if (p.empty() || p.size() > kMaxPrefixBytes ||
+          p.find_first_not_of("0123456789+*#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+        item.fail(fmt::format("must be 1 to {} dial characters (digits, letters, + * #)", kMaxPrefixBytes));
+      d.deniedPrefixes.push_back(p);
+    }
+  }
+  if (auto v = m.optional("allowed_patterns")) {
+    for (auto& item : bounded(*v)) {
+      auto p = item.asString();
+      if (p.empty() || p.size() > kMaxPatternBytes)
+        item.fail(fmt::format("must be 1 to {} characters", kMaxPatternBytes));
+      std::string error;
+      auto re = FullMatchRegex::compile(p, &error);
+      if (!re) item.fail(fmt::format("'{}' is not a valid regular expression: {}", p, error));
+      d.allowedPatterns.push_back(std::move(*re));
+    }
+  }
+  m.finish();
+}
+
 void parseSecurity(const Field& f, Config& c) {
   MapReader m(f);
   auto& s = c.security;
@@ -367,6 +420,7 @@ void parseSecurity(const Field& f, Config& c) {
     if (s.tokenSecret.reveal().size() < 32) v->fail("must be at least 32 characters");
   }
   if (auto v = m.optional("rate_limits")) parseRateLimits(*v, s.rateLimits);
+  if (auto v = m.optional("destinations")) parseDestinations(*v, s.destinations);
   if (s.registerMinExpiresS > s.registerMaxExpiresS)
     f.fail("register_min_expires_s must not exceed register_max_expires_s");
   m.finish();

@@ -122,4 +122,24 @@ bool IpNetwork::contains(const IpAddress& address) const {
   return (net[full] & mask) == (a[full] & mask);
 }
 
+bool isDnsName(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  size_t label = 0;
+  char previous = '.';
+  for (char ch : name) {
+    bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (ch == '.') {
+      if (label == 0 || previous == '-') return false;
+      label = 0;
+    } else if (alnum || ch == '-' || ch == '_') {
+      if (ch == '-' && label == 0) return false;
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    previous = ch;
+  }
+  return label != 0 && previous != '-';
+}
+
 }  // namespace rtcgate

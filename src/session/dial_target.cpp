@@ -35,4 +35,18 @@ bool isDialableTarget(std::string_view user) {
   return true;
 }
 
+std::string unescapeDialTarget(std::string_view user) {
+  std::string out;
+  out.reserve(user.size());
+  for (size_t i = 0; i < user.size(); ++i) {
+    if (user[i] == '%' && i + 2 < user.size() && hexValue(user[i + 1]) >= 0 && hexValue(user[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexValue(user[i + 1]) * 16 + hexValue(user[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(user[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace rtcgate::session

@@ -2,7 +2,6 @@
 #include "rtcgate/session/session_manager.h"
 
 #include "rtcgate/core/log.h"
-#include "rtcgate/session/dial_target.h"
 
 namespace rtcgate::session {
 namespace {
@@ -17,13 +16,18 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
       refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")),
       agentBusyTotal_(metrics.counter("rtcgate_calls_refused_agent_busy_total",
-                                      "Calls refused by security.max_calls_per_agent (486)")) {
+                                      "Calls refused by security.max_calls_per_agent (486)")),
+      destinationRefusedTotal_(metrics.counter("rtcgate_calls_refused_destination_total",
+                                               "Agent calls and transfers refused by security.destinations (403)")) {
   // Attended transfers name the agent's other call by its browser dialog: a scan of the calls (REFERs are rare).
   deps_.findByBrowserDialog = [this](const std::string& callId, const std::string& tag1,
                                      const std::string& tag2) -> std::shared_ptr<Session> {
     for (const auto& [p, s] : sessions_)
       if (s->hasBrowserDialog(callId, tag1, tag2)) return s;
     return nullptr;
+  };
+  deps_.checkDestination = [this](std::string_view user, std::string_view host) {
+    return checkAgentDestination(user, host);
   };
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
 }
@@ -40,6 +44,12 @@ bool SessionManager::admitForAgent(const std::string& dn) {
   if (n < config_.current()->security.maxCallsPerAgent) return true;
   agentBusyTotal_.fetch_add(1, std::memory_order_relaxed);
   return false;
+}
+
+DestinationVerdict SessionManager::checkAgentDestination(std::string_view user, std::string_view host) {
+  const DestinationVerdict v = checkDestination(*config_.current(), user, host);
+  if (v != DestinationVerdict::Allowed) destinationRefusedTotal_.fetch_add(1, std::memory_order_relaxed);
+  return v;
 }
 
 bool SessionManager::admit() {
@@ -69,10 +79,10 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
     return;
   }
   // The destination policy (architecture: before anything is sent upstream); REFER targets pass the same one.
-  if (!isDialableTarget(dialog->target())) {
-    lg()->warn("call from agent {} refused (403): '{}' is not a dialable target", dialog->agent(),
-               log::escaped(dialog->target()));
-    dialog->respond(403, "Forbidden");
+  if (auto v = checkAgentDestination(dialog->target(), dialog->targetHost()); v != DestinationVerdict::Allowed) {
+    lg()->warn("call from agent {} to '{}@{}' refused (403): {}", dialog->agent(), log::escaped(dialog->target()),
+               log::escaped(dialog->targetHost()), refusalDescription(v));
+    dialog->respond(403, refusalPhrase(v));
     return;
   }
   if (drained_ || !admit()) {

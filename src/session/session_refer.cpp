@@ -3,7 +3,6 @@
 // and sent on that leg's dialog; Genesys's answer and the NOTIFYs of its subscription go back to the browser as
 // our own messages in the browser dialog. Nothing is forwarded verbatim: each leg keeps its own dialog state.
 #include "rtcgate/core/log.h"
-#include "rtcgate/session/dial_target.h"
 #include "rtcgate/session/session.h"
 #include "rtcgate/sip/sipfrag.h"
 
@@ -84,8 +83,9 @@ void Session::onBrowserRefer(const signaling::ReferRequest& refer) {
     return;
   }
   std::string referTo;
-  if (int status = referTarget(refer, &referTo); status != 0) {
-    dialog_->answerRefer(status, status == 416 ? "Unsupported URI Scheme" : "Forbidden");
+  std::string_view phrase = "Forbidden";
+  if (int status = referTarget(refer, &referTo, &phrase); status != 0) {
+    dialog_->answerRefer(status, phrase);
     return;
   }
   const std::string referredBy = "<" + deps_.sip.userUri(dn_) + ">";
@@ -96,14 +96,19 @@ void Session::onBrowserRefer(const signaling::ReferRequest& refer) {
   browserReferId_ = refer.id;
 }
 
-int Session::referTarget(const signaling::ReferRequest& refer, std::string* referTo) {
+int Session::referTarget(const signaling::ReferRequest& refer, std::string* referTo, std::string_view* phrase) {
   if (!refer.sipUri) {
     lg()->warn("agent's REFER refused (416): Refer-To is not a SIP URI");
+    *phrase = "Unsupported URI Scheme";
     return 416;
   }
   // The same destination policy as the agent's own calls; only the user part goes to Genesys, in its domain.
-  if (!isDialableTarget(refer.targetUser)) {
-    lg()->warn("agent's REFER refused (403): '{}' is not a dialable target", log::escaped(refer.targetUser));
+  const DestinationVerdict v = deps_.checkDestination ? deps_.checkDestination(refer.targetUser, refer.targetHost)
+                                                      : checkDestination(*config_, refer.targetUser, refer.targetHost);
+  if (v != DestinationVerdict::Allowed) {
+    lg()->warn("agent's REFER to '{}@{}' refused (403): {}", log::escaped(refer.targetUser),
+               log::escaped(refer.targetHost), refusalDescription(v));
+    *phrase = refusalPhrase(v);
     return 403;
   }
   std::string uri = deps_.sip.userUri(refer.targetUser);

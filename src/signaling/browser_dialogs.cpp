@@ -343,6 +343,7 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
     char* target = url_as_string(home, sip->sip_contact->m_url);
     d->remoteTarget_ = target != nullptr ? target : "";
     d->target_ = sip->sip_request->rq_url->url_user != nullptr ? sip->sip_request->rq_url->url_user : "";
+    d->targetHost_ = sip->sip_request->rq_url->url_host != nullptr ? sip->sip_request->rq_url->url_host : "";
     d->remoteCseq_ = req.cseq();
     d->remoteOffer_ = req.body();
     // RFC 4028: JsSIP asks for session timers; we let it refresh (refresher=uac) with UPDATE.

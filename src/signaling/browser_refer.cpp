@@ -81,6 +81,7 @@ void BrowserDialogs::onRefer(ConnectionId connection, const std::string& agent,
   r.id = req.cseq();
   r.sipUri = url->url_type == url_sip || url->url_type == url_sips;
   r.targetUser = url->url_user != nullptr ? url->url_user : "";
+  r.targetHost = url->url_host != nullptr ? url->url_host : "";
   if (std::string replaces = replacesHeader(url); !replaces.empty()) {
     su_home_t* home = msg_home(req.msg());
     sip_replaces_t* rp = sip_replaces_make(home, replaces.c_str());

@@ -105,23 +105,7 @@ bool validHostHeader(std::string_view host) {
       port = host.substr(colon + 1);
       if (port.empty()) return false;
     }
-    if (name.empty() || name.size() > 255) return false;
-    size_t label = 0;
-    char previous = '.';
-    for (char ch : name) {
-      bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-      if (ch == '.') {
-        if (label == 0 || previous == '-') return false;
-        label = 0;
-      } else if (alnum || ch == '-' || ch == '_') {
-        if (ch == '-' && label == 0) return false;
-        if (++label > 63) return false;
-      } else {
-        return false;
-      }
-      previous = ch;
-    }
-    if (label == 0 || previous == '-') return false;
+    if (!isDnsName(name)) return false;
   }
   if (!port.empty()) {
     if (port.size() > 5) return false;

@@ -248,18 +248,30 @@ TEST(DaemonProcess, SpoofedInviteFromForeignSourceGetsNoAnswer) {
   EXPECT_EQ(d.wait(8s), 0) << d.err();
 }
 
+// SIPp ends by itself (-m, -timeout); the daemon test has no loop of its own to pump meanwhile.
+void waitForExit(test::SippProcess& sipp, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!sipp.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+}
+
+// A daemon with a WSS listener, agent 1001 (password demo-1001, DN 1001) for the JsSIP clients of sip_clients.mjs,
+// and one upstream server on `upstreamPort` (SIPp); `security` lines are added under `security:`.
+std::string agentDaemonConfig(uint16_t upstreamPort, const std::string& security = {}) {
+  return "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
+         "  wss: [{address: 127.0.0.1, port: 0}]\n"
+         "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+         "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+         "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\"}]\n"
+         "security:\n  allowed_origins: [\"https://app.example\"]\n" + security +
+         "media: {workers: 1}\n";
+}
+
 // An agent's browser registers over WSS (stock JsSIP) and the agent's DN is registered at the upstream (SIPp as
 // Genesys's registrar); when the browser unregisters, the DN is unregistered with Expires: 0.
 TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   test::TempDir dir;
   uint16_t upstreamPort = test::freePort();
-  auto cfg = dir.write("rtcgate.yaml", "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
-                                       "  wss: [{address: 127.0.0.1, port: 0}]\n"
-                                       "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
-                                       "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
-                                       "agents: [{user: \"1001\", password: demo-1001, dn: \"1001\"}]\n"
-                                       "security: {allowed_origins: [\"https://app.example\"]}\n"
-                                       "media: {workers: 1}\n");
+  auto cfg = dir.write("rtcgate.yaml", agentDaemonConfig(upstreamPort));
   test::SippProcess registrar(dir.path(), test::scenario("unregister_sends_expires_zero.xml"),
                               {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
                                std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "20s", "-timeout_error",
@@ -279,8 +291,7 @@ TEST(DaemonProcess, BrowserRegistrationDrivesDnRegistrationUpstream) {
   EXPECT_EQ(js.wait(30s), 0) << js.out() << js.err();
   EXPECT_NE(js.out().find("RESULT first=registered"), std::string::npos) << js.out();
   // SIPp saw REGISTER then REGISTER with Expires 0 for the DN, and exits 0 only if both came.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  waitForExit(registrar, 20s);
   EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   EXPECT_NE(d.err().find("agent 1001 online: registering DN 1001 upstream"), std::string::npos) << d.err();
@@ -319,8 +330,7 @@ TEST(DaemonProcess, ReloadedDnPasswordAnswersTheRegistrarsChallenge) {
                                std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!registrar.exited() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  waitForExit(registrar, 30s);
   EXPECT_TRUE(registrar.exited()) << registrar.output() << d.err();
   EXPECT_EQ(registrar.exitCode(), 0) << registrar.output() << d.err();
   // The scenario's refresh REGISTER came after the daemon had its 200: a wrong password ends it at the 403 instead.
@@ -378,6 +388,66 @@ TEST(DaemonProcess, AnEmptyConfigFileIsRefusedByCheckConfigAndByReload) {
   EXPECT_NE(body.find("rtcgate_config_reload_failures_total 1\n"), std::string::npos) << body;
   ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
   EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// Issue 11 (reliability-security.md 5, item 16): an authenticated agent (stock JsSIP) dialled barred numbers,
+// foreign hosts and URIs without a user part, and Genesys got the INVITE. Now each gets 403 with its rule, is
+// counted, and never reaches SIPp (Genesys), which takes one call: the allowed one, and answers it 486.
+TEST(DaemonProcess, AgentCallsOutsideTheDestinationPolicyAre403CountedAndNeverSentUpstream) {
+  test::TempDir dir;
+  const uint16_t upstreamPort = test::freePort();
+  const std::string policy = "  destinations:\n    denied_prefixes: [\"+882\", \"00882\"]\n"
+                             "    allowed_patterns: ['[0-9]{4}', '\\+[1-9][0-9]{6,14}']\n";
+  auto cfg = dir.write("rtcgate.yaml", agentDaemonConfig(upstreamPort, policy));
+  test::SippProcess genesys(dir.path(), test::scenario("session_uas_busy_486.xml"),
+                            {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                             std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "20s", "-timeout_error",
+                             "-bind_local", "-trace_msg"});
+  ASSERT_TRUE(genesys.started()) << "sipp could not be started (is sip-tester installed?)";
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  const uint16_t wssPort = portFrom(ready, "wss"), adminPort = adminPortFrom(ready);
+  ASSERT_NE(wssPort, 0) << ready;
+
+  test::TempDir jsDir;
+  Child js({RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/sip_clients.mjs", "jssip-dial",
+            std::to_string(wssPort), "https://app.example", "sip:+88213000000@rtcgate.invalid",
+            "sip:0088213000000@rtcgate.invalid", "sip:1000@evil.example", "nouser:rtcgate.invalid",
+            "sip:123456@rtcgate.invalid", "sip:7000@rtcgate.invalid"},
+           jsDir.path());
+  EXPECT_EQ(js.wait(30s), 0) << js.out() << js.err();
+  for (const char* line : {"dial:sip:+88213000000@rtcgate.invalid=403_Destination_Barred",
+                           "dial:sip:0088213000000@rtcgate.invalid=403_Destination_Barred",
+                           "dial:sip:1000@evil.example=403_Foreign_Domain",
+                           "dial:nouser:rtcgate.invalid=403_No_User_Part",
+                           "dial:sip:123456@rtcgate.invalid=403_Destination_Not_Allowed",
+                           "dial:sip:7000@rtcgate.invalid=486_"})
+    EXPECT_NE(js.out().find(std::string("RESULT ") + line), std::string::npos) << line << "\n" << js.out();
+
+  waitForExit(genesys, 20s);
+  EXPECT_EQ(genesys.exitCode(), 0) << genesys.output() << d.err();
+  const auto invites = test::sippTracedRequestLines(dir.path(), "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << genesys.output();
+  EXPECT_EQ(invites[0].rfind("INVITE sip:7000@", 0), 0u) << invites[0];
+  std::string body;
+  ASSERT_EQ(test::httpGet(adminPort, "/metrics", &body), 200);
+  EXPECT_NE(body.find("\nrtcgate_calls_refused_destination_total 5\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nrtcgate_calls_total 1\n"), std::string::npos) << body;
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+  // One warning per refusal, each with its call id.
+  std::istringstream log(d.err());
+  int warnings = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.find(" refused (403): ") == std::string::npos) continue;
+    ++warnings;
+    EXPECT_NE(line.find(" call="), std::string::npos) << line;
+  }
+  EXPECT_EQ(warnings, 5) << d.err();
+  EXPECT_NE(d.err().find("to '+88213000000@rtcgate.invalid' refused (403): the number has a denied prefix"),
+            std::string::npos) << d.err();
 }
 
 TEST(DaemonProcess, SigintExitsZero) {

@@ -77,6 +77,10 @@ public:
   Browser(signaling::BrowserDialogs& dialogs, RecordingTransport& transport, media::MediaContext ctx)
       : dialogs_(dialogs), transport_(transport), ctx_(std::move(ctx)) {}
 
+  // What the agent dials (the Request-URI of every request) and the dialog's Call-ID.
+  std::string requestUri = "sip:5000@rtcgate.invalid";
+  std::string callId = "call-1";
+
   // Request from the browser inside (or starting) the dialog "call-1".
   void request(const std::string& method, const std::string& body = {}, const std::string& extra = {}) {
     const uint32_t cseq = method == "ACK" || method == "CANCEL" ? inviteCseq_ : ++cseq_;
@@ -84,12 +88,12 @@ public:
     const std::string branch =
         method == "CANCEL" ? inviteBranch_ : "z9hG4bKb" + std::to_string(++branches_);
     if (method == "INVITE") inviteBranch_ = branch;
-    std::string s = method + " sip:5000@rtcgate.invalid SIP/2.0\r\n"
+    std::string s = method + " " + requestUri + " SIP/2.0\r\n"
                     "Via: SIP/2.0/WSS b1.invalid;branch=" + branch + "\r\n"
                     "Max-Forwards: 69\r\n"
                     "To: <sip:5000@rtcgate.invalid>" + (remoteTag_.empty() || method == "CANCEL" ? "" : ";tag=" + remoteTag_) + "\r\n"
                     "From: \"Agent\" <sip:" + std::string(kAgent) + "@rtcgate.invalid>;tag=brw1\r\n"
-                    "Call-ID: call-1\r\n"
+                    "Call-ID: " + callId + "\r\n"
                     "CSeq: " + std::to_string(cseq) + " " + method + "\r\n"
                     "Contact: <sip:b1@b1.invalid;transport=ws;ob>\r\n" + extra;
     if (!body.empty()) s += "Content-Type: application/sdp\r\n";
@@ -714,6 +718,111 @@ TEST_F(SessionAdmissionTest, CallBeyondMaxCallsIsRefused503WithoutTouchingGenesy
   ASSERT_TRUE(browser->wait(loop, "SIP/2.0 503 "));
   EXPECT_EQ(sessions->size(), 0u);
   EXPECT_EQ(stack->activeCalls(), 0u);
+}
+
+// The destination policy (security.destinations, issue 11) on the real signalling path: refused INVITEs get 403
+// with the reason, are counted and create nothing upstream; an allowed one is placed; a reload applies to the next
+// call. SIPp as Genesys takes exactly two calls and traces what it received.
+TEST_F(SessionCallTest, AgentCallsOutsideTheDestinationPolicyAre403AndNeverReachGenesys) {
+  auto first = std::make_shared<config::Config>(*store->current());
+  first->security.destinations.deniedPrefixes = {"+882"};
+  std::string error;
+  for (const char* p : {"[0-9]{4}", "\\+49[0-9]{6,12}"})
+    first->security.destinations.allowedPatterns.push_back(*FullMatchRegex::compile(p, &error));
+  store->apply(*first);
+  auto genesys = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("session_uas_busy_486.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freeMediaPort()), "-m", "2", "-timeout", "30s", "-timeout_error",
+                               "-bind_local", "-trace_msg"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || genesys->exited(); }))
+      << genesys->output();
+  const auto& refused = metrics.counter("rtcgate_calls_refused_destination_total", "");
+  const auto& admitted = metrics.counter("rtcgate_calls_total", "");
+  const std::string sdp = browser->offer();
+  int n = 0;
+  // The agent dials `uri`; the browser's final answer (status line) comes back.
+  auto call = [&](const std::string& uri) -> std::string {
+    Browser b(dialogs, transport, ctx);
+    b.requestUri = uri;
+    b.callId = "dest-" + std::to_string(++n);
+    const size_t from = b.mark();
+    b.request("INVITE", sdp);
+    std::string status;
+    test::pumpUntil(loop, [&] {
+      for (size_t i = from; i < transport.sent.size(); ++i) {
+        const auto& m = transport.sent[i];
+        if (m.rfind("SIP/2.0 ", 0) == 0 && m.rfind("SIP/2.0 1", 0) != 0 &&
+            m.find("\r\nCall-ID: " + b.callId + "\r\n") != std::string::npos)
+          status = m.substr(0, m.find("\r\n"));
+      }
+      return !status.empty();
+    }, 10s);
+    if (status.rfind("SIP/2.0 403 ", 0) == 0)
+      EXPECT_EQ(sessions->size(), 0u) << "a refused call made a session: " << uri;
+    else
+      EXPECT_TRUE(sessionsGone()) << uri;
+    return status;
+  };
+
+  EXPECT_EQ(call("sip:+88213000000@rtcgate.invalid"), "SIP/2.0 403 Destination Barred");
+  EXPECT_EQ(call("sip:%2B88213000000@rtcgate.invalid"), "SIP/2.0 403 Destination Barred");
+  EXPECT_EQ(call("sip:1000@evil.example"), "SIP/2.0 403 Foreign Domain");
+  EXPECT_EQ(call("sip:rtcgate.invalid"), "SIP/2.0 403 No User Part");
+  EXPECT_EQ(call("sip:123456@rtcgate.invalid"), "SIP/2.0 403 Destination Not Allowed");
+  EXPECT_EQ(refused.load(), 5u);
+  EXPECT_EQ(admitted.load(), 0u);
+  EXPECT_EQ(stack->activeCalls(), 0u);
+  // Allowed: placed, and Genesys's answer comes back.
+  EXPECT_EQ(call("sip:5000@rtcgate.invalid").substr(0, 11), "SIP/2.0 486");
+  EXPECT_EQ(admitted.load(), 1u);
+
+  // Reload: 5xxx barred, any dial string allowed. The next calls follow the new policy.
+  auto second = std::make_shared<config::Config>(*store->current());
+  second->security.destinations.deniedPrefixes = {"5"};
+  second->security.destinations.allowedPatterns.clear();
+  store->apply(*second);
+  EXPECT_EQ(call("sip:5000@rtcgate.invalid"), "SIP/2.0 403 Destination Barred");
+  EXPECT_EQ(refused.load(), 6u);
+  EXPECT_EQ(call("sip:123456@rtcgate.invalid").substr(0, 11), "SIP/2.0 486");
+  EXPECT_EQ(admitted.load(), 2u);
+
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  // What Genesys received: the two allowed INVITEs, nothing else.
+  std::vector<std::string> invites;
+  for (const auto& line : test::sippTracedRequestLines(dir.path(), "INVITE"))
+    invites.push_back(line.substr(0, line.find('@')));
+  EXPECT_EQ(invites, (std::vector<std::string>{"INVITE sip:5000", "INVITE sip:123456"}));
+  EXPECT_TRUE(sessionsGone());
+}
+
+// A blind transfer (REFER from the agent) passes the same policy: a barred Refer-To gets 403 with the reason, is
+// counted, and no REFER reaches Genesys (its scenario expects only the BYE that ends the call).
+TEST_F(SessionCallTest, AgentReferOutsideTheDestinationPolicyIs403AndNeverReachesGenesys) {
+  auto cfg = std::make_shared<config::Config>(*store->current());
+  cfg->security.destinations.deniedPrefixes = {"+882"};
+  store->apply(*cfg);
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  establishFromAgent();
+  ASSERT_TRUE(browser->mediaConnected()) << "ICE/DTLS with the browser's peer leg did not connect";
+  const auto& refused = metrics.counter("rtcgate_calls_refused_destination_total", "");
+  for (const auto& [referTo, phrase] : std::vector<std::pair<std::string, std::string>>{
+           {"<sip:+88213000000@rtcgate.invalid>", "403 Destination Barred"},
+           {"<sip:5001@evil.example>", "403 Foreign Domain"},
+           {"<sip:rtcgate.invalid>", "403 No User Part"}}) {
+    const size_t before = browser->mark();
+    browser->request("REFER", "", "Refer-To: " + referTo + "\r\n");
+    ASSERT_TRUE(browser->wait(loop, "SIP/2.0 403 ", before)) << referTo;
+    const std::string answer = *browser->find("SIP/2.0 403 ", before);
+    EXPECT_EQ(answer.substr(0, answer.find("\r\n")), "SIP/2.0 " + phrase) << referTo;
+  }
+  EXPECT_EQ(refused.load(), 3u);
+  EXPECT_EQ(sessions->size(), 1u) << "a refused transfer leaves the call up";
+  const size_t before = browser->mark();
+  browser->request("BYE");
+  EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // SIPp got the BYE and no REFER
+  EXPECT_TRUE(sessionsGone());
 }
 
 }  // namespace

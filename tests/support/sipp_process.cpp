@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -135,5 +136,16 @@ bool udpPortBound(uint16_t port, const char* address) {
 }
 
 std::string scenario(const std::string& name) { return std::string(RTCGATE_SIP_SCENARIO_DIR) + "/" + name; }
+
+std::vector<std::string> sippTracedRequestLines(const std::string& dir, const std::string& method) {
+  std::vector<std::string> lines;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().string().find("_messages.log") == std::string::npos) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(method + " ", 0) == 0) lines.push_back(line.substr(0, line.find_last_not_of("\r") + 1));
+  }
+  return lines;
+}
 
 }  // namespace rtcgate::test

@@ -41,5 +41,8 @@ uint16_t freePortRangeBase(uint16_t span);
 bool udpPortBound(uint16_t port, const char* address = "127.0.0.1");
 // Path of a scenario in tests/sip/scenarios (SIPp scenarios shared by every suite).
 std::string scenario(const std::string& name);
+// The request lines starting with `method` + " " that SIPp run with -trace_msg in `dir` logged, in order: what a
+// UAS scenario received ("INVITE sip:5000@127.0.0.1:5060 SIP/2.0").
+std::vector<std::string> sippTracedRequestLines(const std::string& dir, const std::string& method);
 
 }  // namespace rtcgate::test

@@ -117,5 +117,19 @@ TEST(IpNetwork, RefusesBadPrefixes) {
   EXPECT_EQ(IpNetwork::parse("192.0.2.1")->prefixLength(), 32u);
 }
 
+TEST(DnsName, TakesHostNamesAndNothingThatCouldHideAnotherHost) {
+  for (const char* good : {"rtcgate.invalid", "GW.Example.com", "rtcgate_1", "a-b.c", "10.0.0.1",
+                           "x" /* one label */})
+    EXPECT_TRUE(isDnsName(good)) << good;
+  for (const char* bad : {"", "a..b", ".a", "a.", "-a.b", "a-.b", "a b", "a@b", "a/b", "a:5060", "[::1]", "a%2eb",
+                          "a\nb"})
+    EXPECT_FALSE(isDnsName(bad)) << bad;
+  EXPECT_TRUE(isDnsName(std::string(63, 'a') + ".b"));
+  EXPECT_FALSE(isDnsName(std::string(64, 'a') + ".b"));
+  const std::string label(60, 'a');
+  EXPECT_TRUE(isDnsName(label + "." + label + "." + label + "." + label));                    // 243 bytes
+  EXPECT_FALSE(isDnsName(label + "." + label + "." + label + "." + label + "." + label));     // 304 bytes
+}
+
 }  // namespace
 }  // namespace rtcgate

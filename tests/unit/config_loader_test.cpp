@@ -217,6 +217,53 @@ TEST(ConfigLoader, RateLimitsDefaultsOverridesAndErrors) {
               "security.rate_limits.registers_per_ip.per_s", "not a whole number");
 }
 
+TEST(ConfigLoader, DestinationPolicyIsReadAndDefaultsToDialStringsOnOwnHosts) {
+  auto d = loadFromString("{}", "defaults").security.destinations;
+  EXPECT_TRUE(d.ownDomainOnly);
+  EXPECT_EQ(d.ownDomains, (std::vector<std::string>{"rtcgate.invalid"}));  // what JsSIP pages use in the demo
+  EXPECT_TRUE(d.deniedPrefixes.empty());
+  EXPECT_TRUE(d.allowedPatterns.empty());
+  d = loadFromString(R"(
+security:
+  destinations:
+    own_domain_only: false
+    own_domains: [GW.Example.com, "[2001:db8::1]", 198.51.100.7]
+    denied_prefixes: ["+882", "00882", "+1900"]
+    allowed_patterns: ['[1-9][0-9]{3}', '\+49[0-9]{6,12}']
+)", "t").security.destinations;
+  EXPECT_FALSE(d.ownDomainOnly);
+  EXPECT_EQ(d.ownDomains, (std::vector<std::string>{"gw.example.com", "2001:db8::1", "198.51.100.7"}));
+  EXPECT_EQ(d.deniedPrefixes, (std::vector<std::string>{"+882", "00882", "+1900"}));
+  ASSERT_EQ(d.allowedPatterns.size(), 2u);
+  EXPECT_EQ(d.allowedPatterns[1].pattern(), "\\+49[0-9]{6,12}");
+  EXPECT_TRUE(d.allowedPatterns[1].matches("+4930123456"));  // compiled once, here
+}
+
+TEST(ConfigLoader, BadDestinationPolicyIsRejectedWhereItStands) {
+  struct Case {
+    std::string line;  // line 3, under security.destinations
+    int column;
+    std::string key, words;
+  };
+  const std::vector<Case> cases = {
+      {"allowed_patterns: ['[0-9']", 24, "allowed_patterns[0]", "not a valid regular expression"},
+      {"allowed_patterns: ['1)|(.*']", 24, "allowed_patterns[0]", "not a valid regular expression"},
+      {"allowed_patterns: ['']", 24, "allowed_patterns[0]", "1 to 256 characters"},
+      {"allowed_patterns: ['" + std::string(257, '9') + "']", 24, "allowed_patterns[0]", "1 to 256 characters"},
+      {"denied_prefixes: [\"+88-2\"]", 23, "denied_prefixes[0]", "dial characters"},
+      {"denied_prefixes: [\"\"]", 23, "denied_prefixes[0]", "dial characters"},
+      {"own_domains: [\"evil.example/x\"]", 19, "own_domains[0]", "not a host name or IP address"},
+      {"own_domain_only: sometimes", 22, "own_domain_only", "true or false"},
+      {"allowed_prefixes: [\"1\"]", 5, "allowed_prefixes", "unknown key"},
+  };
+  for (const auto& c : cases)
+    expectError("security:\n  destinations:\n    " + c.line + "\n", 3, c.column, "security.destinations." + c.key,
+                c.words);
+  std::string many = "security:\n  destinations:\n    denied_prefixes:\n";
+  for (int i = 0; i < 1001; ++i) many += "      - \"9" + std::to_string(i) + "\"\n";
+  expectError(many, 4, 7, "security.destinations.denied_prefixes", "at most 1000 entries");
+}
+
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
   try {
     loadFromFile("/nonexistent/rtcgate.yaml");

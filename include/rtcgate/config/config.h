@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "rtcgate/core/full_match_regex.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/core/secret.h"
@@ -180,6 +181,20 @@ struct RateLimits {
   bool operator==(const RateLimits&) const = default;
 };
 
+// What an agent's browser may ask Genesys to reach (INVITE Request-URI, REFER Refer-To), checked before anything
+// is sent upstream: docs/signaling.md "Destination policy", docs/adr/0006-destination-patterns-as-regex.md.
+struct Destinations {
+  // Refuse a URI whose host is not one of ownDomains, upstream.domain, an upstream.servers host or a WSS listener
+  // address (instead of sending its user part to Genesys's domain anyway).
+  bool ownDomainOnly = true;
+  std::vector<std::string> ownDomains{"rtcgate.invalid"};  // lowercase names, or IP literals without brackets
+  // Refused when the dialled number (unescaped, visual separators '-' '.' removed) starts with one of these.
+  std::vector<std::string> deniedPrefixes;
+  // When not empty, the dialled user part (unescaped) must fully match one of these.
+  std::vector<FullMatchRegex> allowedPatterns;
+  bool operator==(const Destinations&) const = default;
+};
+
 struct Security {
   std::vector<std::string> allowedOrigins;  // empty: any Origin (logged at start as a warning)
   uint32_t maxConnections = 1000;
@@ -194,6 +209,7 @@ struct Security {
   uint32_t registerMaxExpiresS = 3600;
   Secret tokenSecret;  // signed agent tokens (HMAC); empty: tokens disabled
   RateLimits rateLimits;
+  Destinations destinations;
   bool operator==(const Security&) const = default;
 };
 

@@ -54,4 +54,9 @@ private:
   unsigned prefix_;
 };
 
+// A DNS host name as RFC 3986 3.2.2 reg-name allows it in practice: labels of letters, digits, '-' and '_' (container
+// and compose service names use '_'), 1-63 bytes each, not starting or ending with '-', joined by '.', at most 255
+// bytes, no trailing dot. Dotted IPv4 fits this rule too. The one check of host names (WebSocket Host, config).
+bool isDnsName(std::string_view name);
+
 }  // namespace rtcgate

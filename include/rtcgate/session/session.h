@@ -14,6 +14,7 @@
 #include "rtcgate/core/token_bucket.h"
 #include "rtcgate/core/worker_pool.h"
 #include "rtcgate/session/call_state_machine.h"
+#include "rtcgate/session/destination_policy.h"
 #include "rtcgate/session/sdp_builder.h"
 #include "rtcgate/signaling/browser_dialogs.h"
 #include "rtcgate/sip/sip_stack.h"
@@ -40,6 +41,9 @@ struct SessionDeps {
   std::function<std::shared_ptr<Session>(const std::string& callId, const std::string& tag1,
                                          const std::string& tag2)>
       findByBrowserDialog = nullptr;
+  // The destination policy in force now (a reload applies to the next REFER of a call already up), counted when it
+  // refuses. Set by the SessionManager; null: the call's own snapshot, uncounted.
+  std::function<DestinationVerdict(std::string_view user, std::string_view host)> checkDestination = nullptr;
 };
 
 // One call: the browser dialog + browser media leg and the Genesys dialog + RTP leg, joined by the call state
@@ -124,8 +128,8 @@ private:
   // A transfer asked by the agent (session_refer.cpp): REFER relayed to Genesys, its NOTIFYs back to the browser.
   void onBrowserRefer(const signaling::ReferRequest& refer);
   // Refer-To for Genesys, with the Replaces of the agent's other call in an attended transfer; the failure status
-  // for the browser (0 on success).
-  int referTarget(const signaling::ReferRequest& refer, std::string* referTo);
+  // for the browser (0 on success) and its reason phrase.
+  int referTarget(const signaling::ReferRequest& refer, std::string* referTo, std::string_view* phrase);
   // Transfer by Genesys (REFER, rtcgate as transferee; session_transfer.cpp): the new Genesys dialog replaces the
   // old one under the same browser leg once it answers; the browser leg is not touched.
   struct TransferLeg final : sip::UpstreamCallObserver {

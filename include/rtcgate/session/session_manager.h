@@ -30,6 +30,8 @@ private:
   // security.max_calls_per_agent: true while the agent of `dn` may take (or make) one more call.
   bool admitForAgent(const std::string& dn);
   std::shared_ptr<Session> add(Session::Direction direction);
+  // security.destinations of the configuration in force, counted in rtcgate_calls_refused_destination_total.
+  DestinationVerdict checkAgentDestination(std::string_view user, std::string_view host);
 
   SessionDeps deps_;
   const config::ConfigStore& config_;
@@ -39,6 +41,7 @@ private:
   std::atomic<uint64_t>& callsTotal_;
   std::atomic<uint64_t>& refusedTotal_;
   std::atomic<uint64_t>& agentBusyTotal_;
+  std::atomic<uint64_t>& destinationRefusedTotal_;
 };
 
 }  // namespace rtcgate::session

@@ -24,7 +24,8 @@ class BrowserDialogs;
 struct ReferRequest {
   uint32_t id = 0;         // the REFER's CSeq number: the id of its subscription ("Event: refer;id=", RFC 3515)
   bool sipUri = false;     // Refer-To is a sip: or sips: URI
-  std::string targetUser;  // its user part as received (still %-escaped); its host part is never used
+  std::string targetUser;  // its user part as received (still %-escaped); only this is passed on
+  std::string targetHost;  // its host, for the destination policy (security.destinations.own_domain_only)
   // The Replaces of an attended transfer (Refer-To "?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D.."), unescaped.
   bool hasReplaces = false;
   std::string replacesCallId, replacesToTag, replacesFromTag;
@@ -69,6 +70,7 @@ public:
   // FromBrowser: the INVITE's offer (empty for an offerless INVITE) and the dialed user (Request-URI user).
   const std::string& remoteOffer() const { return remoteOffer_; }
   const std::string& target() const { return target_; }
+  const std::string& targetHost() const { return targetHost_; }  // the Request-URI host (destination policy)
   // The browser's connection closed with the call up and the reconnect grace runs.
   bool waitingForReconnect() const { return detached_ && !terminated_; }
 
@@ -126,6 +128,7 @@ private:
   std::string localUri_, remoteUri_;  // From/To header values without tags (name-addr)
   std::string remoteTarget_;          // Request-URI for our requests (the browser's Contact)
   std::string target_;
+  std::string targetHost_;
   std::string remoteOffer_;
   std::string localSdp_;
   std::vector<std::string> inviteHeaders_;  // ToBrowser: extra header lines of our initial INVITE

@@ -580,6 +580,36 @@ async function jssipCallIn() {
   done();
 }
 
+async function jssipDial() {
+  // Issue 11, destination policy: agent 1001 dials each target (argv after the origin) in turn; each call's final
+  // answer. A call that is answered is hung up at once. "nouser:HOST" dials sip:HOST (JsSIP would turn that string
+  // into sip:HOST@<its domain>, so it is given as a URI object).
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  for (const target of process.argv.slice(5)) {
+    let session;
+    try {
+      const uri = target.startsWith('nouser:') ? new JsSIP.URI('sip', null, target.slice(7)) : target;
+      session = ua.call(uri, NO_MEDIA);
+    } catch (e) {
+      result(`dial:${target}`, `local-error_${String(e).replace(/\s+/g, '_')}`);
+      continue;
+    }
+    const ev = await once(session, 'confirmed', 'failed');
+    if (ev.event === 'confirmed') {
+      result(`dial:${target}`, '200');
+      const ended = once(session, 'ended', 'failed');
+      session.terminate();
+      await ended;
+    } else {
+      const m = ev.arg.message;
+      result(`dial:${target}`, m && m.status_code ? `${m.status_code}_${m.reason_phrase.replace(/\s+/g, '_')}` : ev.arg.cause);
+    }
+  }
+  ua.stop();
+  done();
+}
+
 async function jssipCallOut() {
   // rtcgate calls the registered browser: JsSIP answers, rtcgate ACKs, then rtcgate hangs up (BYE).
   const ua = jssipUa('1001', 'demo-1001');
@@ -974,6 +1004,7 @@ const scenarios = {
   'liveness-silent': livenessSilent,
   'jssip-call-in': jssipCallIn,
   'jssip-call-out': jssipCallOut,
+  'jssip-dial': jssipDial,
   'jssip-reconnect': jssipReconnect,
   'jssip-register': jssipRegister,
   'jssip-bad-password': jssipBadPassword,
