@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz_agent.h"
 #include "fuzz_support.h"
 #include "rtcgate/signaling/browser_dialogs.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
@@ -52,24 +53,12 @@ std::string registerRequest(uint32_t cseq, const std::string& authorization) {
          "Expires: 600\r\n" + authorization + "Content-Length: 0\r\n\r\n";
 }
 
-config::Config makeConfig() {
-  config::Config cfg;
-  config::Agent a;
-  a.user = "1001";
-  a.password = Secret("demo-1001");
-  a.dn = "5001";
-  cfg.agents.push_back(a);
-  // High enough that the anonymous connection's failures never switch to 403 for the rest of a run.
-  cfg.security.authFailuresPerMinute = 1000000;
-  return cfg;
-}
-
 // Registers the agent on its connection the way JsSIP does: REGISTER, 401, REGISTER with the digest.
 void authenticate(BrowserSipEndpoint& endpoint, NullTransport& transport) {
   endpoint.onFrame(kAgent, kIp, registerRequest(1, ""));
   auto nonce = quoted(transport.last, "nonce");
   const std::string uri = "sip:rtcgate.invalid";
-  auto ha1 = digestHa1(DigestAlgorithm::Md5, "1001", "rtcgate", "demo-1001");
+  auto ha1 = digestHa1(DigestAlgorithm::Md5, fuzz::kAgentUser, "rtcgate", fuzz::kAgentPassword);
   auto response = digestResponse(DigestAlgorithm::Md5, ha1, nonce, "00000001", "cn0nce", "auth", "REGISTER", uri);
   endpoint.onFrame(kAgent, kIp,
                    registerRequest(2, "Authorization: Digest algorithm=MD5, username=\"1001\", realm=\"rtcgate\", "
@@ -81,7 +70,7 @@ void authenticate(BrowserSipEndpoint& endpoint, NullTransport& transport) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::silenceLogs();
-  static const config::Config cfg = makeConfig();
+  static const config::Config cfg = fuzz::oneAgentConfig();
   EventLoop loop{"control"};
   loop.adoptCurrentThread();
   Metrics metrics;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_agent.h"
 #include "fuzz_support.h"
 #include "rtcgate/signaling/agent_authenticator.h"
 #include "rtcgate/signaling/digest_auth.h"
@@ -20,14 +21,8 @@ using namespace rtcgate;
 using namespace rtcgate::signaling;
 
 config::Config makeConfig() {
-  config::Config cfg;
-  config::Agent a;
-  a.user = "1001";
-  a.password = Secret("demo-1001");
-  a.dn = "5001";
-  cfg.agents.push_back(a);
+  auto cfg = fuzz::oneAgentConfig();
   cfg.security.tokenSecret = Secret("fuzz-token-secret");
-  cfg.security.authFailuresPerMinute = 1000000;
   return cfg;
 }
 
@@ -49,7 +44,7 @@ std::string rightResponse(const SipMessage& m) {
   for (const msg_auth_t* au = m.sip()->sip_authorization; au != nullptr; au = au->au_next) {
     auto creds = parseDigestParams(au->au_params);
     if (!creds) continue;
-    auto ha1 = digestHa1(creds->algorithm, creds->username, creds->realm, "demo-1001");
+    auto ha1 = digestHa1(creds->algorithm, creds->username, creds->realm, fuzz::kAgentPassword);
     return digestResponse(creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce, creds->qop, m.method(),
                           creds->uri);
   }
