@@ -5,6 +5,9 @@
 // registered with a valid digest, so INVITE, ACK, BYE, re-INVITE, INFO and REFER reach the dialogs. Frames are
 // separated by fuzz::kFrameSeparator; "$TOTAG" in a frame becomes the To-tag of rtcgate's answer to the last
 // INVITE (random in the daemon), so a seed can carry a whole dialog: INVITE, ACK, INFO, re-INVITE, BYE.
+// rtcgate has also sent the agent an INVITE (a call from Genesys) before the frames: "$CALLID", "$FROMTAG" and
+// "$BRANCH" become its Call-ID, From-tag and Via branch, so the browser's answers (180, 200 with SDP, 486) and
+// its requests in that dialog are fuzzed too.
 #include <memory>
 #include <string>
 
@@ -41,6 +44,19 @@ std::string quoted(const std::string& text, const std::string& name) {
   if (at == std::string::npos) return {};
   at += name.size() + 2;
   return text.substr(at, text.find('"', at) - at);
+}
+
+// The value after `prefix` up to the next ';', CR or '>' (a header parameter or value of a request we sent).
+std::string after(const std::string& text, const std::string& prefix) {
+  auto at = text.find(prefix);
+  if (at == std::string::npos) return {};
+  at += prefix.size();
+  return text.substr(at, text.find_first_of(";\r>", at) - at);
+}
+
+void replaceAll(std::string& text, std::string_view what, const std::string& with) {
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
+    text.replace(at, what.size(), with);
 }
 
 std::string registerRequest(uint32_t cseq, const std::string& authorization) {
@@ -94,18 +110,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d->respond(200, "OK", kAnswer);
   });
   authenticate(endpoint, transport);
+  std::shared_ptr<BrowserDialog> toAgent;
+  if (auto bindings = registrar.lookup(fuzz::kAgentUser); !bindings.empty())
+    toAgent = endpoint.dialogs().invite(bindings.front(), "7000", kAnswer, DialogEvents{});
+  const std::string invite = transport.last;
+  const std::string callId = after(invite, "Call-ID: "), fromTag = after(invite, ";tag="),
+                    branch = after(invite, ";branch=");
 
   for (auto view : fuzz::splitFrames(fuzz::asText(data, size))) {
     std::string frame(view);
-    const std::string toTag = calls.empty() ? std::string() : calls.back()->localTag();
-    for (auto at = frame.find("$TOTAG"); at != std::string::npos; at = frame.find("$TOTAG", at + toTag.size()))
-      frame.replace(at, 6, toTag);
+    replaceAll(frame, "$TOTAG", calls.empty() ? std::string() : calls.back()->localTag());
+    replaceAll(frame, "$CALLID", callId);
+    replaceAll(frame, "$FROMTAG", fromTag);
+    replaceAll(frame, "$BRANCH", branch);
     endpoint.onFrame(kAnonymous, kIp, frame);
     endpoint.onFrame(kAgent, kIp, frame);
   }
+  if (toAgent) toAgent->hangup();
   for (auto& call : calls) call->hangup();
   endpoint.onConnectionClosed(kAnonymous);
   endpoint.onConnectionClosed(kAgent);
   calls.clear();
+  toAgent.reset();
   return 0;
 }

@@ -120,6 +120,30 @@ Contact: <sip:ab12cd34@q8x2v7.invalid;transport=ws>
 Content-Type: application/sdp""", chrome))
 put("browser_sip_frames", "message_unknown_method.sip", jssip_request("MESSAGE", 1, "msg1", False, body="hello", ctype="text/plain"))
 
+# JsSIP answering rtcgate's INVITE (a call from Genesys): 180, 200 with Chrome's answer, then a BYE of its own.
+def jssip_response(status, body="", to_tag=";tag=brw1"):
+    ct = "Content-Type: application/sdp\n" if body else ""
+    return sip(f"""SIP/2.0 {status}
+Via: SIP/2.0/WSS rtcgate.invalid;branch=$BRANCH
+To: <sip:1001@rtcgate.invalid>{to_tag}
+From: <sip:7000@rtcgate.invalid>;tag=$FROMTAG
+Call-ID: $CALLID
+CSeq: 1 INVITE
+Contact: <sip:ab12cd34@q8x2v7.invalid;transport=ws>
+{ct}Supported: timer,ice,replaces,outbound""", body)
+
+put("browser_sip_frames", "jssip_answers_call_from_genesys.sip", SEP.join([
+    jssip_response("180 Ringing"), jssip_response("200 OK", chrome),
+    sip(f"""BYE sip:rtcgate@rtcgate.invalid;transport=ws SIP/2.0
+{VIA.format(b="bye9")}
+Max-Forwards: 69
+To: <sip:7000@rtcgate.invalid>;tag=$FROMTAG
+From: <sip:1001@rtcgate.invalid>;tag=brw1
+Call-ID: $CALLID
+CSeq: 2 BYE""")]))
+put("browser_sip_frames", "jssip_busy_call_from_genesys.sip", SEP.join([
+    jssip_response("100 Trying", to_tag=""), jssip_response("486 Busy Here")]))
+
 # ---------------------------------------------------------------- digest Authorization values
 put("digest_authorization", "md5_valid.txt", 'Digest algorithm=MD5, username="1001", realm="rtcgate", nonce="$NONCE", uri="sip:5002@rtcgate.invalid", response="$RESPONSE", qop=auth, cnonce="cn0nce", nc=00000001')
 put("digest_authorization", "sha256_valid.txt", 'Digest algorithm=SHA-256, username="1001", realm="rtcgate", nonce="$NONCE", uri="sip:5002@rtcgate.invalid", response="$RESPONSE", qop=auth, cnonce="0a4f113b", nc=00000001')
