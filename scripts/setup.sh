@@ -12,6 +12,8 @@ packages=(
   libwebsockets-evlib-glib
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev sip-tester coturn chromium iproute2 openssl curl
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer's runtime
+  clang libclang-rt-14-dev
 )
 # The machine's own Node.js/npm are used when present (they may not come from Debian's packages).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -8,3 +8,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "${RTCGATE_BUILD_DIR:-$root/build}" && ctest --output-on-failure --timeout 300 -j2)
 # The unit and component suites again under ASan+UBSan, the loop tests under TSan (separate build directories).
 "$root/scripts/sanitize.sh"
+# The libFuzzer targets under ASan+UBSan for a bounded time (clang, build-fuzz).
+"$root/scripts/fuzz.sh"

@@ -6,6 +6,7 @@
 
 #include "ice/ice_agent.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/media/rtp/packet_demux.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 
 namespace rtcgate::media {
@@ -250,13 +251,12 @@ void BrowserLeg::maybeStartDtls() {
 }
 
 void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
-  // A 0-byte datagram has no first byte to demultiplex on (RFC 7983 §7): dropped before data[0] is read.
-  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed || len > kMaxPacket ||
-      len == 0)
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed || len > kMaxPacket)
     return;
-  uint8_t first = data[0];
-  // RFC 7983 §7: 20..63 DTLS, 128..191 RTP/RTCP (STUN 0..3 never reaches us: libnice consumes it).
-  if (first >= 20 && first <= 63) {
+  // RFC 7983 §7 (STUN never reaches us: libnice consumes it); a 0-byte datagram has no first byte to look at, and
+  // classifyPacket calls anything shorter than 2 bytes unknown.
+  const auto kind = classifyPacket({data, len});
+  if (kind == PacketKind::Dtls) {
     // DTLS only over a selected ICE pair (libnice delivers nothing from unverified sources).
     if (!ice_->isConnected() || dtls_->state() == DtlsState::New) {
       droppedBeforeDtls_->fetch_add(1, std::memory_order_relaxed);
@@ -267,7 +267,7 @@ void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
     dtls_->handlePacket(data, len);
     return;
   }
-  if (first >= 128 && first <= 191) {
+  if (kind == PacketKind::Rtp || kind == PacketKind::Rtcp) {
     if (!srtp_) {
       droppedBeforeDtls_->fetch_add(1, std::memory_order_relaxed);
       ++counters_.droppedBeforeDtls;

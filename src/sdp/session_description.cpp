@@ -40,6 +40,8 @@ Connection parseConnection(std::string_view v, size_t line) {
   Connection c{std::string(w[0]), std::string(w[1]), std::string(w[2])};
   // Multicast TTL/count suffixes are not used by WebRTC or SIP trunks; keep the address only.
   if (auto slash = c.address.find('/'); slash != std::string::npos) c.address.resize(slash);
+  // "c=IN IP4 /127" leaves nothing: no address to send to, and nothing rtcgate could write back (found by fuzzing).
+  if (c.address.empty()) throw SdpError(line, "c= has an empty address");
   return c;
 }
 

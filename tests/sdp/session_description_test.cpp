@@ -141,6 +141,15 @@ TEST(SdpParse, StructuralErrorsCarryTheLine) {
   EXPECT_THROW(parse("v=0\r\ngarbage\r\n"), SdpError);
 }
 
+// Found by the sdp_browser fuzz target: "c=IN IP4 /111" parsed to an empty address, which rtcgate then wrote as
+// "c=IN IP4 " and could not read back (fuzz/regressions/sdp_browser/connection-with-empty-address).
+TEST(SdpParse, ConnectionWithoutAddressIsAnError) {
+  EXPECT_THROW(parse("v=0\r\nc=IN IP4 /111\r\nm=audio 9 RTP/AVP 0\r\n"), SdpError);
+  EXPECT_THROW(parse("v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP6 /2\r\n"), SdpError);
+  auto sd = parse("v=0\r\nc=IN IP4 224.2.1.1/127/3\r\nm=audio 9 RTP/AVP 0\r\n");
+  EXPECT_EQ(sd.connection->address, "224.2.1.1");
+}
+
 TEST(SdpParse, BoundsMediaSections) {
   std::string s = "v=0\r\n";
   for (int i = 0; i < 17; ++i) s += "m=audio 9 RTP/AVP 0\r\n";
