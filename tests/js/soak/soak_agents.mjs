@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { installFakePeerConnection } from '../lib/fake_peer_connection.mjs';
 
 const [mode, portText, origin, secondsText, ...rest] = process.argv.slice(2);
 const opts = Object.fromEntries(rest.map((kv) => kv.split('=')));
@@ -46,27 +47,6 @@ globalThis.WebSocket = class extends WS {
   }
 };
 
-const FAKE_SDP = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:abcd',
-  'a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=fingerprint:sha-256 ' + Array(32).fill('AB').join(':'), 'a=setup:actpass',
-  'a=mid:0', 'a=sendrecv', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2', ''].join('\r\n');
-class FakePeerConnection extends EventTarget {
-  constructor() {
-    super();
-    Object.assign(this, { signalingState: 'stable', iceGatheringState: 'complete', iceConnectionState: 'new',
-      connectionState: 'new', localDescription: null, remoteDescription: null });
-  }
-  async createOffer() { return { type: 'offer', sdp: FAKE_SDP }; }
-  async createAnswer() { return { type: 'answer', sdp: FAKE_SDP.replace('a=setup:actpass', 'a=setup:active') }; }
-  async setLocalDescription(d) { this.localDescription = d; this.signalingState = d.type === 'offer' ? 'have-local-offer' : 'stable'; }
-  async setRemoteDescription(d) { this.remoteDescription = d; this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable'; }
-  getSenders() { return []; }
-  getReceivers() { return []; }
-  getLocalStreams() { return []; }
-  getRemoteStreams() { return []; }
-  addTrack() {}
-  close() { this.signalingState = 'closed'; }
-}
 const NO_MEDIA = { mediaConstraints: { audio: false, video: false } };
 
 function agent(user) {
@@ -106,9 +86,7 @@ function track(ua, session, kind) {
 }
 
 async function agents() {
-  globalThis.RTCPeerConnection = FakePeerConnection;
-  globalThis.window = globalThis;
-  globalThis.RTCSessionDescription = class { constructor(init) { Object.assign(this, init); } };
+  installFakePeerConnection();
   const answerers = Number(opts.answerers || 6), callers = Number(opts.callers || 6);
   const uas = [];
   for (let i = 0; i < answerers + callers; ++i) uas.push(agent(String(3001 + i)));
