@@ -65,6 +65,9 @@ void BrowserDialog::respond(int status, std::string_view reason, std::string sdp
     headers.emplace_back(kContact);
     headers.emplace_back(kAllowHeader);
   }
+  // RFC 3261 21.5.4: a 503 (security.max_calls, no RTP port) says when to come back, as on the Genesys side; JsSIP
+  // and SIP.js surface it to the page, which can retry instead of hammering.
+  if (status == 503) headers.emplace_back("Retry-After: 5");
   if (status >= 200 && status < 300) {
     if (!sessionExpiresHeader_.empty()) {
       headers.push_back(sessionExpiresHeader_);

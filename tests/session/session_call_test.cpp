@@ -716,6 +716,7 @@ protected:
 TEST_F(SessionAdmissionTest, CallBeyondMaxCallsIsRefused503WithoutTouchingGenesys) {
   browser->request("INVITE", browser->offer());
   ASSERT_TRUE(browser->wait(loop, "SIP/2.0 503 "));
+  EXPECT_NE(browser->find("SIP/2.0 503 ")->find("\r\nRetry-After: 5\r\n"), std::string::npos);
   EXPECT_EQ(sessions->size(), 0u);
   EXPECT_EQ(stack->activeCalls(), 0u);
 }
