@@ -233,7 +233,14 @@ inline void expectBackToBaseline(pid_t pid, const Footprint& baseline, long rssT
   }
   EXPECT_EQ(now.fds, baseline.fds) << "open descriptors";
   EXPECT_EQ(now.ports, baseline.ports) << "bound ports";
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan the daemon is the ASan build: freed memory sits in ASan's quarantine (256 MB by default) instead of
+  // going back, so RSS says nothing about leaks there (LeakSanitizer and the release-build run do). Descriptors
+  // and ports are still checked.
+  (void)rssToleranceKb;
+#else
   EXPECT_LE(now.rssKb - baseline.rssKb, rssToleranceKb) << "RSS " << baseline.rssKb << " kB -> " << now.rssKb << " kB";
+#endif
   std::cout << "footprint: fds " << baseline.fds << " -> " << now.fds << ", ports " << baseline.ports.size() << " -> "
             << now.ports.size() << ", RSS " << baseline.rssKb << " kB -> " << now.rssKb << " kB\n";
 }
