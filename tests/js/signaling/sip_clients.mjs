@@ -410,14 +410,14 @@ function ackFor(request, response) {
 }
 
 // RFC 7616 digest (MD5, qop=auth) over a 401's last challenge, as JsSIP answers it.
-async function authorization(challenge, uri) {
+async function authorization(challenge, uri, method = 'INVITE') {
   const { createHash, randomBytes } = await import('node:crypto');
   const md5 = (s) => createHash('md5').update(s).digest('hex');
   const all = [...challenge.matchAll(/WWW-Authenticate: ([^\r]*)/g)].map((m) => m[1]);
   const nonce = /nonce="([^"]*)"/.exec(all[all.length - 1])[1];
   const cnonce = randomBytes(8).toString('hex');
   const ha1 = md5('1001:rtcgate:demo-1001');
-  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`INVITE:${uri}`)}`);
+  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
   return `Authorization: Digest username="1001", realm="rtcgate", nonce="${nonce}", uri="${uri}", ` +
     `response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`;
 }
@@ -958,7 +958,96 @@ async function sipjsCallOut() {
   done();
 }
 
+// security.max_pending_media_sessions (issue 11): argv[5] = N, the cap; argv[6] = rtcgate's SIP port. The agent
+// registers, then places N calls whose ICE never completes (no candidates; the upstream only rings): each gets a
+// provisional answer. The (N+1)th INVITE, and an INVITE from the upstream's address to the agent's DN, get 503 with
+// Retry-After. The N calls fail at ice.connect_timeout_ms; a call placed after that is admitted again.
+async function pendingCap() {
+  const n = Number(process.argv[5] || 3);
+  const sipPort = Number(process.argv[6]);
+  const ws = rawSocket('sip');
+  result('open', await handshake(ws));
+  const inbox = [];
+  ws.on('message', (data) => inbox.push(data.toString()));
+  const status = (r) => Number(r.split('\r\n')[0].split(' ')[1]);
+  // The next response to `callId` whose status passes `want`, taken from the inbox; null after `ms`.
+  const responseTo = async (callId, want, ms = 5000) => {
+    for (const end = Date.now() + ms; Date.now() < end; await wait(10)) {
+      const i = inbox.findIndex((r) => r.includes(`\r\nCall-ID: ${callId}\r\n`) && want(status(r)));
+      if (i >= 0) return inbox.splice(i, 1)[0];
+    }
+    return null;
+  };
+  // `make(cseq, extra)` builds the request; a 401 is answered once with credentials, as JsSIP does.
+  const send = async (make, callId, method, uri, want) => {
+    ws.send(make(1, []));
+    let got = await responseTo(callId, (c) => c === 401 || want(c));
+    if (got && status(got) === 401) {
+      if (method === 'INVITE') ws.send(ackFor(make(1, []), got));
+      ws.send(make(2, [await authorization(got, uri, method)]));
+      got = await responseTo(callId, want);
+    }
+    return got;
+  };
+  // A new transaction per CSeq: its own branch.
+  const numbered = (text, method, cseq) => text.replace(`CSeq: 1 ${method}`, `CSeq: ${cseq} ${method}`)
+    .replace(/branch=([^\r;]*)/, `branch=$1x${cseq}`);
+  const register = (cseq, extra) => numbered(request('REGISTER', 'pc-reg', 'sip:rtcgate.invalid', '1001'), 'REGISTER', cseq).replace('Content-Length: 0', [...extra, 'Content-Length: 0'].join('\r\n'));
+  const reg = await send(register, 'rate-pc-reg', 'REGISTER', 'sip:rtcgate.invalid', (c) => c >= 200);
+  result('register', reg ? status(reg) : 'none');
+  const call = (key) => (cseq, extra) => numbered(invite(key, FAKE_SDP, extra), 'INVITE', cseq);
+  // The ACK of a final answer, for the INVITE (plain or with credentials) that got it.
+  const ack = (key, response) => ws.send(ackFor(call(key)(Number(/\r\nCSeq: (\d+)/.exec(response)[1]), []), response));
+  const ringing = (c) => c >= 100;
+  let admitted = 0;
+  for (let i = 0; i < n; ++i) {
+    const got = await send(call(`pc${i}`), `cat-pc${i}`, 'INVITE', 'sip:5555@rtcgate.invalid', ringing);
+    if (got && status(got) < 200) ++admitted;
+    else console.error(`pc${i}: ${got ? got.split('\r\n')[0] : 'no answer'}`);
+  }
+  result('admitted', admitted);
+  const over = await send(call('pc-over'), 'cat-pc-over', 'INVITE', 'sip:5555@rtcgate.invalid', (c) => c >= 200);
+  result('over_cap', over ? status(over) : 'none');
+  result('over_cap_retry_after', over && /\r\nRetry-After: (\d+)/.test(over) ? /\r\nRetry-After: (\d+)/.exec(over)[1] : 'none');
+  if (over) ack('pc-over', over);
+  // The same cap on the upstream side: an INVITE from the upstream's address to DN 1001.
+  const { createSocket } = await import('node:dgram');
+  const udp = createSocket('udp4');
+  await new Promise((r) => udp.bind(0, '127.0.0.1', r));
+  const udpAnswers = [];
+  udp.on('message', (m) => udpAnswers.push(m.toString()));
+  const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0',
+    'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+  const up = udp.address().port;
+  udp.send([`INVITE sip:1001@127.0.0.1:${sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${up};branch=z9hG4bKpcup`,
+    'Max-Forwards: 70', '<sip:7000@127.0.0.1>;tag=up1'.replace(/^/, 'From: '), 'To: <sip:1001@127.0.0.1>',
+    'Call-ID: pc-upstream', 'CSeq: 1 INVITE', `Contact: <sip:7000@127.0.0.1:${up}>`, 'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), sipPort, '127.0.0.1');
+  let upFinal = null;
+  for (let i = 0; i < 500 && !upFinal; ++i, await wait(10)) upFinal = udpAnswers.find((r) => status(r) >= 200) || null;
+  result('upstream_over_cap', upFinal ? status(upFinal) : 'none');
+  result('upstream_over_cap_retry_after', upFinal && /\r\nRetry-After: (\d+)/.test(upFinal) ? /\r\nRetry-After: (\d+)/.exec(upFinal)[1] : 'none');
+  udp.close();
+  // The pending calls end at their ICE deadline with a final answer each (ACKed).
+  const finals = [];
+  for (let i = 0; i < n; ++i) {
+    const got = await responseTo(`cat-pc${i}`, (c) => c >= 200, 12000);
+    finals.push(got ? status(got) : 'none');
+    if (got) ack(`pc${i}`, got);
+  }
+  result('pending_finals', finals.join(','));
+  const after = await send(call('pc-after'), 'cat-pc-after', 'INVITE', 'sip:5555@rtcgate.invalid', ringing);
+  result('after', after ? (status(after) < 200 ? 'admitted' : status(after)) : 'none');
+  const afterFinal = await responseTo('cat-pc-after', (c) => c >= 200, 12000);
+  result('after_final', afterFinal ? status(afterFinal) : 'none');
+  if (afterFinal) ack('pc-after', afterFinal);
+  await wait(100);
+  ws.close();
+  done();
+}
+
 const scenarios = {
+  'pending-cap': pendingCap,
   'sipjs-call-in': sipjsCallIn,
   'sipjs-call-out': sipjsCallOut,
   certificate,
