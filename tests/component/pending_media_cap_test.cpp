@@ -97,6 +97,13 @@ TEST(PendingMediaCap, TheCallOverTheCapGets503WithRetryAfterOnBothSidesAndCallsA
                   "ice: {connect_timeout_ms: 2000}\n"
                   "media: {workers: 1}\n");
   ASSERT_NE(d.wss, 0) << d.err();
+  // The baseline once the control loop has answered a request: READY=1 arrives before the daemon has closed the
+  // socket it sent it on.
+  test::UdpPeer options(d.sip);
+  options.send(test::optionsRequest(options.port(), 1));
+  std::string answer;
+  for (int i = 0; i < 50 && test::statusOf(answer) < 200; ++i) answer = options.receive(100ms);
+  ASSERT_EQ(test::statusOf(answer), 200) << answer;
   const auto baseline = test::footprintOf(d.pid());
 
   test::TempDir jsDir;
