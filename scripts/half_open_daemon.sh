@@ -17,38 +17,16 @@ n=${1:-500}
 passes=${PASSES:-2}
 build=${RTCGATE_BUILD_DIR:-$root/build}
 out=${2:-$build/bench/half_open.txt}
-bin=$build/src/rtcgate
-[ -x "$bin" ] || { echo "build rtcgate first ($bin)" >&2; exit 2; }
-command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is needed" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
 ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d)
-daemon=""
-helpers=()
-cleanup() {
-  for p in "${helpers[@]}"; do kill -USR2 "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  for p in "${helpers[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/scripts/lib/bench_daemon.sh"
 sip_port=$(free_port); admin_port=$(free_port); wss_port=$(free_port); upstream_port=$(free_port)
 uas_mp=$(free_port); http_port=$(free_port)
 agents=10
 calls=$((2 * n + 20))
 {
-  cat <<YAML
-listeners:
-  wss: [{address: 127.0.0.1, port: $wss_port}]
-  admin: {address: 127.0.0.1, port: $admin_port}
-upstream:
-  sip_bind: {address: 127.0.0.1, port: $sip_port}
-  servers: [{host: 127.0.0.1, port: $upstream_port}]
-agents:
-  - {user: "4001", password: soak-4001, dn: "4001"}
-YAML
+  config_head
+  echo '  - {user: "4001", password: soak-4001, dn: "4001"}'
   for k in $(seq 1 $agents); do u=$((2000 + k)); echo "  - {user: \"$u\", password: demo-$u, dn: \"$u\"}"; done
   cat <<YAML
 media: {rtp_address: 127.0.0.1, rtp_port_min: 20000, rtp_port_max: 29999, ice_port_min: 30000, ice_port_max: 39999}
@@ -70,13 +48,7 @@ YAML
   -mi 127.0.0.1 -mp "$uas_mp" -rtp_echo -bind_local -nostdin -key mediaport "$uas_mp" \
   > "$work/sipp-uas.log" 2>&1) &
 helpers+=($!)
-"$bin" --config "$work/rtcgate.yaml" >"$work/rtcgate.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$admin_port/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$admin_port/readyz" >/dev/null || { cat "$work/rtcgate.log"; exit 1; }
+start_daemon "$admin_port"
 
 sample() {  # fds ports rss_kb calls_active
   local fds ports rss active

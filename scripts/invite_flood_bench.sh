@@ -19,23 +19,9 @@ factor=${2:-10}
 seconds=${3:-10}
 build=${RTCGATE_BUILD_DIR:-$root/build}
 out=${4:-$build/bench/invite_flood.txt}
-bin=$build/src/rtcgate
-[ -x "$bin" ] || { echo "build rtcgate first ($bin)" >&2; exit 2; }
-command -v sipp >/dev/null || { echo "sipp (Debian sip-tester) is needed" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
 live=${LIVE:-1}
-work=$(mktemp -d)
-daemon=""
-helpers=()
-cleanup() {
-  for p in "${helpers[@]}"; do kill -USR2 "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  for p in "${helpers[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/scripts/lib/bench_daemon.sh"
 sip_port=$(free_port); admin_port=$(free_port); wss_port=$(free_port); upstream_port=$(free_port)
 sipp_port=$(free_port); media_port=$(free_port)
 uas_mp=$(free_port); relay_port=$(free_port); http_port=$(free_port)
@@ -53,14 +39,7 @@ ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}'
     target="$uas_mp" loss=0 jitter_ms=0 trace="$work/rtp.trace" > "$work/impair.log" 2>&1 &
   helpers+=($!)
 fi
-cat > "$work/rtcgate.yaml" <<YAML
-listeners:
-  wss: [{address: 127.0.0.1, port: $wss_port}]
-  admin: {address: 127.0.0.1, port: $admin_port}
-upstream:
-  sip_bind: {address: 127.0.0.1, port: $sip_port}
-  servers: [{host: 127.0.0.1, port: $upstream_port}]
-agents:
+{ config_head; cat <<YAML; } > "$work/rtcgate.yaml"
   - {user: "1001", password: bench-1001, dn: "1001"}
 $live_agent
 $live_media
@@ -69,13 +48,7 @@ security:
     upstream_invites: {per_s: $rate, burst: $rate}
 logging: {level: warn}
 YAML
-"$bin" --config "$work/rtcgate.yaml" >"$work/rtcgate.log" 2>&1 &
-daemon=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$admin_port/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$admin_port/readyz" >/dev/null || { cat "$work/rtcgate.log"; exit 1; }
+start_daemon "$admin_port"
 browser_pid=""
 media_ready=no
 if [ "$live" = 1 ]; then
