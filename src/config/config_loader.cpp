@@ -409,6 +409,8 @@ void parseSecurity(const Field& f, Config& c) {
   if (auto v = m.optional("max_connections_per_ip")) s.maxConnectionsPerIp = v->asUint(1, 100000);
   if (auto v = m.optional("max_calls")) s.maxCalls = v->asUint(1, 100000);
   if (auto v = m.optional("max_calls_per_agent")) s.maxCallsPerAgent = v->asUint(1, 100);
+  std::optional<Field> pending = m.optional("max_pending_media_sessions");
+  if (pending) s.maxPendingMediaSessions = pending->asUint(1, 100000);
   if (auto v = m.optional("max_message_bytes")) s.maxMessageBytes = v->asUint(1024, 1048576);
   if (auto v = m.optional("ws_handshake_timeout_ms")) s.wsHandshakeTimeoutMs = v->asUint(100, 60000);
   if (auto v = m.optional("ws_idle_timeout_ms")) s.wsIdleTimeoutMs = v->asUint(1000, 3600000);
@@ -421,6 +423,7 @@ void parseSecurity(const Field& f, Config& c) {
   }
   if (auto v = m.optional("rate_limits")) parseRateLimits(*v, s.rateLimits);
   if (auto v = m.optional("destinations")) parseDestinations(*v, s.destinations);
+  if (pending && s.maxPendingMediaSessions > s.maxCalls) pending->fail("must not exceed max_calls");
   if (s.registerMinExpiresS > s.registerMaxExpiresS)
     f.fail("register_min_expires_s must not exceed register_max_expires_s");
   m.finish();

@@ -260,7 +260,12 @@ void Session::openMedia(media::LegRole role) {
   events.ready = [toControl](const sdp::TransportParams& local, const std::string& addr, uint16_t port) {
     toControl([local, addr, port](Session& s) { s.onMediaReady(local, addr, port); });
   };
-  events.connected = [toControl] { toControl([](Session&) { lg()->info("browser media connected (ICE + DTLS)"); }); };
+  events.connected = [toControl] {
+    toControl([](Session& s) {
+      s.browserMediaUp_ = true;
+      lg()->info("browser media connected (ICE + DTLS)");
+    });
+  };
   events.failed = [toControl](const std::string& reason) {
     toControl([reason](Session& s) {
       lg()->warn("media failed: {}", reason);

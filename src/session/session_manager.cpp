@@ -15,6 +15,8 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
       registrar_(registrar),
       callsTotal_(metrics.counter("rtcgate_calls_total", "Calls admitted (both directions)")),
       refusedTotal_(metrics.counter("rtcgate_calls_refused_total", "Calls refused by security.max_calls (503)")),
+      pendingRefusedTotal_(metrics.counter("rtcgate_calls_refused_pending_total",
+                                           "Calls refused by security.max_pending_media_sessions (503)")),
       agentBusyTotal_(metrics.counter("rtcgate_calls_refused_agent_busy_total",
                                       "Calls refused by security.max_calls_per_agent (486)")),
       destinationRefusedTotal_(metrics.counter("rtcgate_calls_refused_destination_total",
@@ -53,8 +55,21 @@ DestinationVerdict SessionManager::checkAgentDestination(std::string_view user, 
 }
 
 bool SessionManager::admit() {
-  if (sessions_.size() < config_.current()->security.maxCalls) return true;
-  refusedTotal_.fetch_add(1, std::memory_order_relaxed);
+  const auto& security = config_.current()->security;
+  if (sessions_.size() >= security.maxCalls) {
+    refusedTotal_.fetch_add(1, std::memory_order_relaxed);
+    lg()->warn("call refused (503): security.max_calls ({}) reached", security.maxCalls);
+    return false;
+  }
+  // Half-open calls (offers whose ICE/DTLS never completes, INVITEs nobody answers) each hold ports, a DTLS context
+  // and timers until their deadline: capped apart from max_calls so that a flood of them cannot take every slot.
+  // A scan: bounded by max_calls, and only on a new INVITE.
+  size_t pending = 0;
+  for (const auto& [p, s] : sessions_) pending += s->pendingMedia() ? 1 : 0;
+  if (pending < security.pendingCap()) return true;
+  pendingRefusedTotal_.fetch_add(1, std::memory_order_relaxed);
+  lg()->warn("call refused (503): security.max_pending_media_sessions ({}) calls are still being set up",
+             security.pendingCap());
   return false;
 }
 
@@ -86,7 +101,7 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
     return;
   }
   if (drained_ || !admit()) {
-    lg()->warn("call from agent {} refused: security.max_calls ({}) reached", dialog->agent(), cfg->security.maxCalls);
+    if (drained_) lg()->warn("call from agent {} refused: the gateway is stopping", dialog->agent());
     dialog->respond(503, "Service Unavailable");
     return;
   }
@@ -115,7 +130,7 @@ void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
     return;
   }
   if (drained_ || !admit()) {
-    lg()->warn("call to DN {} refused: security.max_calls ({}) reached", call->dn(), cfg->security.maxCalls);
+    if (drained_) lg()->warn("call to DN {} refused: the gateway is stopping", call->dn());
     call->reject(503, "Service Unavailable");
     return;
   }

@@ -217,6 +217,19 @@ TEST(ConfigLoader, RateLimitsDefaultsOverridesAndErrors) {
               "security.rate_limits.registers_per_ip.per_s", "not a whole number");
 }
 
+TEST(ConfigLoader, MaxPendingMediaSessionsDefaultsToHalfOfMaxCallsAndIsBounded) {
+  EXPECT_EQ(loadFromString("{}\n", "d").security.pendingCap(), 100u);
+  EXPECT_EQ(loadFromString("security: {max_calls: 7}\n", "d").security.pendingCap(), 4u);
+  EXPECT_EQ(loadFromString("security: {max_calls: 1}\n", "d").security.pendingCap(), 1u);
+  auto c = loadFromString("security: {max_calls: 50, max_pending_media_sessions: 3}\n", "p");
+  EXPECT_EQ(c.security.maxPendingMediaSessions, 3u);
+  EXPECT_EQ(c.security.pendingCap(), 3u);
+  expectError("security:\n  max_calls: 10\n  max_pending_media_sessions: 11\n", 3, 31,
+              "security.max_pending_media_sessions", "must not exceed max_calls");
+  expectError("security:\n  max_pending_media_sessions: 0\n", 2, 31, "security.max_pending_media_sessions",
+              "out of range");
+}
+
 TEST(ConfigLoader, DestinationPolicyIsReadAndDefaultsToDialStringsOnOwnHosts) {
   auto d = loadFromString("{}", "defaults").security.destinations;
   EXPECT_TRUE(d.ownDomainOnly);

@@ -201,6 +201,9 @@ struct Security {
   uint32_t maxConnectionsPerIp = 400;  // a site NAT of a few hundred agents (docs/configuration.md)
   uint32_t maxCalls = 200;
   uint32_t maxCallsPerAgent = 4;  // concurrent calls of one agent's DN (dual dialogs: consult, transfer)
+  // Calls not yet answered or whose browser ICE/DTLS has not completed; 0: half of maxCalls (pendingCap()).
+  uint32_t maxPendingMediaSessions = 0;
+  uint32_t pendingCap() const { return maxPendingMediaSessions != 0 ? maxPendingMediaSessions : (maxCalls + 1) / 2; }
   uint32_t maxMessageBytes = 65536;
   uint32_t wsHandshakeTimeoutMs = 5000;
   uint32_t wsIdleTimeoutMs = 120000;

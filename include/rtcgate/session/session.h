@@ -64,6 +64,12 @@ public:
   // The agent's DN (set by startFromAgent / startToAgent).
   const std::string& dn() const { return dn_; }
   CallState state() const { return state_; }
+  // Counted against security.max_pending_media_sessions: not answered yet, or answered while the browser's ICE/DTLS
+  // has not completed. A call on its way out (Terminating) no longer counts: it holds nothing for long.
+  bool pendingMedia() const {
+    return state_ == CallState::Idle || state_ == CallState::Routing || state_ == CallState::Early ||
+           (state_ == CallState::Connected && !browserMediaUp_);
+  }
   // Ends the call from the gateway's side (shutdown): BYE/CANCEL both legs.
   void terminate(const std::string& why);
 
@@ -189,6 +195,7 @@ private:
   std::string browserAnswerSdp_;             // FromAgent: sent in 183 and again in 200
   codec::BridgeCodecs codecs_;
   bool bridged_ = false;
+  bool browserMediaUp_ = false;  // the browser leg's ICE + DTLS completed once (pendingMedia())
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
   bool browserOffers_ = false;  // ToAgent: our INVITE to the browser had no SDP (its offer comes in its 200)
   bool pendingRemoteTalk_ = false;  // ToAgent: NOTIFY talk came before the browser's early dialog

@@ -26,6 +26,7 @@ public:
   void terminateAll(std::function<void()> done);
 
 private:
+  // security.max_calls, then security.max_pending_media_sessions; each refusal counted. Both answer 503.
   bool admit();
   // security.max_calls_per_agent: true while the agent of `dn` may take (or make) one more call.
   bool admitForAgent(const std::string& dn);
@@ -40,6 +41,7 @@ private:
   std::function<void()> drained_;
   std::atomic<uint64_t>& callsTotal_;
   std::atomic<uint64_t>& refusedTotal_;
+  std::atomic<uint64_t>& pendingRefusedTotal_;
   std::atomic<uint64_t>& agentBusyTotal_;
   std::atomic<uint64_t>& destinationRefusedTotal_;
 };

@@ -21,7 +21,7 @@ globalThis.WebSocket = class extends WS {
 };
 
 const result = (key, value) => console.log(`RESULT ${key}=${value}`);
-const deadline = setTimeout(() => { result('timeout', 1); process.exit(2); }, 20000);
+const deadline = setTimeout(() => { result('timeout', 1); process.exit(2); }, Number(process.env.SIP_CLIENTS_DEADLINE_MS || 20000));
 const done = (code = 0) => { clearTimeout(deadline); setTimeout(() => process.exit(code), 50); };
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -394,10 +394,10 @@ async function answer(ws, text, ms = 5000) {
 }
 const codeOf = (a) => (typeof a === 'string' ? a : a.code);
 
-function invite(tag, sdp, extra = []) {
+function invite(tag, sdp, extra = [], user = '1001') {
   return [`INVITE sip:5555@rtcgate.invalid SIP/2.0`, `Via: SIP/2.0/WSS cat${tag}.invalid;branch=z9hG4bKcat${tag}`,
-    'Max-Forwards: 70', `From: <sip:1001@rtcgate.invalid>;tag=f${tag}`, 'To: <sip:5555@rtcgate.invalid>',
-    `Call-ID: cat-${tag}`, 'CSeq: 1 INVITE', `Contact: <sip:1001@cat${tag}.invalid;transport=ws>`, ...extra,
+    'Max-Forwards: 70', `From: <sip:${user}@rtcgate.invalid>;tag=f${tag}`, 'To: <sip:5555@rtcgate.invalid>',
+    `Call-ID: cat-${tag}`, 'CSeq: 1 INVITE', `Contact: <sip:${user}@cat${tag}.invalid;transport=ws>`, ...extra,
     'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n');
 }
 
@@ -410,15 +410,15 @@ function ackFor(request, response) {
 }
 
 // RFC 7616 digest (MD5, qop=auth) over a 401's last challenge, as JsSIP answers it.
-async function authorization(challenge, uri) {
+async function authorization(challenge, uri, method = 'INVITE', user = '1001', password = `demo-${user}`) {
   const { createHash, randomBytes } = await import('node:crypto');
   const md5 = (s) => createHash('md5').update(s).digest('hex');
   const all = [...challenge.matchAll(/WWW-Authenticate: ([^\r]*)/g)].map((m) => m[1]);
   const nonce = /nonce="([^"]*)"/.exec(all[all.length - 1])[1];
   const cnonce = randomBytes(8).toString('hex');
-  const ha1 = md5('1001:rtcgate:demo-1001');
-  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`INVITE:${uri}`)}`);
-  return `Authorization: Digest username="1001", realm="rtcgate", nonce="${nonce}", uri="${uri}", ` +
+  const ha1 = md5(`${user}:rtcgate:${password}`);
+  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
+  return `Authorization: Digest username="${user}", realm="rtcgate", nonce="${nonce}", uri="${uri}", ` +
     `response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`;
 }
 
@@ -958,7 +958,281 @@ async function sipjsCallOut() {
   done();
 }
 
+// Raw SIP on one WebSocket for the scenarios that keep many transactions open: every message goes to an inbox,
+// taken from it by Call-ID and status.
+const statusOf = (r) => Number(r.split('\r\n')[0].split(' ')[1]);
+function sipSession(ws, user = '1001') {
+  const inbox = [];
+  ws.on('message', (data) => inbox.push(data.toString()));
+  // The next response to `callId` whose status passes `want`, taken from the inbox; null after `ms`.
+  const responseTo = async (callId, want, ms = 5000) => {
+    for (const end = Date.now() + ms; Date.now() < end; await wait(10)) {
+      const i = inbox.findIndex((r) => r.includes(`\r\nCall-ID: ${callId}\r\n`) && want(statusOf(r)));
+      if (i >= 0) return inbox.splice(i, 1)[0];
+    }
+    return null;
+  };
+  // `make(cseq, extra)` builds the request; a 401 is answered once with credentials, as JsSIP does.
+  const send = async (make, callId, method, uri, want) => {
+    ws.send(make(1, []));
+    let got = await responseTo(callId, (c) => c === 401 || want(c));
+    if (got && statusOf(got) === 401) {
+      if (method === 'INVITE') ws.send(ackFor(make(1, []), got));
+      ws.send(make(2, [await authorization(got, uri, method, user)]));
+      got = await responseTo(callId, want);
+    }
+    return got;
+  };
+  // A new transaction per CSeq: its own branch.
+  const numbered = (text, method, cseq) => text.replace(`CSeq: 1 ${method}`, `CSeq: ${cseq} ${method}`)
+    .replace(/branch=([^\r;]*)/, `branch=$1x${cseq}`);
+  return { inbox, responseTo, send, numbered };
+}
+
+// security.max_pending_media_sessions (issue 11): argv[5] = N, the cap; argv[6] = rtcgate's SIP port. The agent
+// registers, then places N calls whose ICE never completes (no candidates; the upstream only rings): each gets a
+// provisional answer. The (N+1)th INVITE, and an INVITE from the upstream's address to the agent's DN, get 503 with
+// Retry-After. The N calls fail at ice.connect_timeout_ms; a call placed after that is admitted again.
+async function pendingCap() {
+  const n = Number(process.argv[5] || 3);
+  const sipPort = Number(process.argv[6]);
+  const ws = rawSocket('sip');
+  result('open', await handshake(ws));
+  const { send, responseTo, numbered } = sipSession(ws);
+  const status = statusOf;
+  const register = (cseq, extra) => numbered(request('REGISTER', 'pc-reg', 'sip:rtcgate.invalid', '1001'), 'REGISTER', cseq).replace('Content-Length: 0', [...extra, 'Content-Length: 0'].join('\r\n'));
+  const reg = await send(register, 'rate-pc-reg', 'REGISTER', 'sip:rtcgate.invalid', (c) => c >= 200);
+  result('register', reg ? status(reg) : 'none');
+  const call = (key) => (cseq, extra) => numbered(invite(key, FAKE_SDP, extra), 'INVITE', cseq);
+  // The ACK of a final answer, for the INVITE (plain or with credentials) that got it.
+  const ack = (key, response) => ws.send(ackFor(call(key)(Number(/\r\nCSeq: (\d+)/.exec(response)[1]), []), response));
+  const ringing = (c) => c >= 100;
+  let admitted = 0;
+  for (let i = 0; i < n; ++i) {
+    const got = await send(call(`pc${i}`), `cat-pc${i}`, 'INVITE', 'sip:5555@rtcgate.invalid', ringing);
+    if (got && status(got) < 200) ++admitted;
+    else console.error(`pc${i}: ${got ? got.split('\r\n')[0] : 'no answer'}`);
+  }
+  result('admitted', admitted);
+  const over = await send(call('pc-over'), 'cat-pc-over', 'INVITE', 'sip:5555@rtcgate.invalid', (c) => c >= 200);
+  result('over_cap', over ? status(over) : 'none');
+  result('over_cap_retry_after', over && /\r\nRetry-After: (\d+)/.test(over) ? /\r\nRetry-After: (\d+)/.exec(over)[1] : 'none');
+  if (over) ack('pc-over', over);
+  // The same cap on the upstream side: an INVITE from the upstream's address to DN 1001.
+  const { createSocket } = await import('node:dgram');
+  const udp = createSocket('udp4');
+  await new Promise((r) => udp.bind(0, '127.0.0.1', r));
+  const udpAnswers = [];
+  udp.on('message', (m) => udpAnswers.push(m.toString()));
+  const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0',
+    'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+  const up = udp.address().port;
+  udp.send([`INVITE sip:1001@127.0.0.1:${sipPort} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${up};branch=z9hG4bKpcup`,
+    'Max-Forwards: 70', '<sip:7000@127.0.0.1>;tag=up1'.replace(/^/, 'From: '), 'To: <sip:1001@127.0.0.1>',
+    'Call-ID: pc-upstream', 'CSeq: 1 INVITE', `Contact: <sip:7000@127.0.0.1:${up}>`, 'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), sipPort, '127.0.0.1');
+  let upFinal = null;
+  for (let i = 0; i < 500 && !upFinal; ++i, await wait(10)) upFinal = udpAnswers.find((r) => status(r) >= 200) || null;
+  result('upstream_over_cap', upFinal ? status(upFinal) : 'none');
+  result('upstream_over_cap_retry_after', upFinal && /\r\nRetry-After: (\d+)/.test(upFinal) ? /\r\nRetry-After: (\d+)/.exec(upFinal)[1] : 'none');
+  udp.close();
+  // The pending calls end at their ICE deadline with a final answer each (ACKed).
+  const finals = [];
+  for (let i = 0; i < n; ++i) {
+    const got = await responseTo(`cat-pc${i}`, (c) => c >= 200, 12000);
+    finals.push(got ? status(got) : 'none');
+    if (got) ack(`pc${i}`, got);
+  }
+  result('pending_finals', finals.join(','));
+  const after = await send(call('pc-after'), 'cat-pc-after', 'INVITE', 'sip:5555@rtcgate.invalid', ringing);
+  result('after', after ? (status(after) < 200 ? 'admitted' : status(after)) : 'none');
+  const afterFinal = await responseTo('cat-pc-after', (c) => c >= 200, 12000);
+  result('after_final', afterFinal ? status(afterFinal) : 'none');
+  if (afterFinal) ack('pc-after', afterFinal);
+  await wait(100);
+  ws.close();
+  done();
+}
+
+// Half-open media at scale against the real daemon (issue 11; scripts/half_open_daemon.sh, not CI). argv[5] = legs
+// whose ICE never completes (their one candidate is a socket that never answers), argv[6] = legs whose ICE
+// completes and whose DTLS never does (a minimal ICE agent here answers and sends STUN checks, RFC 8445 7.2, and
+// ignores DTLS), argv[7] = agents (users 2001.., password demo-<user>) sharing them, one WebSocket each. Every leg
+// is answered by the upstream; the time from its INVITE until rtcgate frees it (BYE, or a final answer >= 300) is
+// reported per kind.
+const STUN_COOKIE = 0x2112a442;
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (buf) => {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+const stunAttr = (type, value) => {
+  const h = Buffer.alloc(4);
+  h.writeUInt16BE(type);
+  h.writeUInt16BE(value.length, 2);
+  return Buffer.concat([h, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+};
+// A STUN message with MESSAGE-INTEGRITY (HMAC-SHA1 keyed with the ICE password) and FINGERPRINT (RFC 5389 15.4, 15.5).
+function stunMessage(hmac, type, txid, attrs, key) {
+  const body = Buffer.concat(attrs.map(([t, v]) => stunAttr(t, v)));
+  const head = Buffer.alloc(20);
+  head.writeUInt16BE(type);
+  head.writeUInt16BE(body.length + 24, 2);
+  head.writeUInt32BE(STUN_COOKIE, 4);
+  txid.copy(head, 8);
+  let msg = Buffer.concat([head, body]);
+  msg = Buffer.concat([msg, stunAttr(0x0008, hmac('sha1', key).update(msg).digest())]);
+  msg.writeUInt16BE(msg.length - 20 + 8, 2);
+  const fp = Buffer.alloc(4);
+  fp.writeUInt32BE((crc32(msg) ^ 0x5354554e) >>> 0);
+  return Buffer.concat([msg, stunAttr(0x8028, fp)]);
+}
+function stunAttrs(msg) {
+  const out = new Map();
+  for (let at = 20; at + 4 <= msg.length;) {
+    const t = msg.readUInt16BE(at), len = msg.readUInt16BE(at + 2);
+    out.set(t, msg.subarray(at + 4, at + 4 + len));
+    at += 4 + len + ((4 - (len % 4)) % 4);
+  }
+  return out;
+}
+const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1)] : NaN);
+
+async function halfOpen() {
+  const nIce = Number(process.argv[5] || 500), nDtls = Number(process.argv[6] || 500);
+  const agents = Number(process.argv[7] || 10);
+  const { createSocket } = await import('node:dgram');
+  const { createHmac, randomBytes } = await import('node:crypto');
+  const bound = async () => {
+    const u = createSocket('udp4');
+    await new Promise((r) => u.bind(0, '127.0.0.1', r));
+    return u;
+  };
+  const PWD = 'abcdefghijklmnopqrstuvwx';
+  const sink = await bound();  // the ICE legs' candidate: reads and never answers
+  let sinkChecks = 0;
+  sink.on('message', () => { ++sinkChecks; });
+  const agentSock = await bound();  // the DTLS legs' candidate: answers STUN, never DTLS
+  const legs = new Map();  // our ufrag -> leg
+  const byTx = new Map();  // transaction id of our checks -> leg
+  let dtlsRecords = 0;
+  agentSock.on('message', (msg, from) => {
+    if (msg.length < 20 || msg.readUInt32BE(4) !== STUN_COOKIE) {
+      if (msg[0] >= 20 && msg[0] <= 63) ++dtlsRecords;  // RFC 7983: DTLS, left unanswered
+      return;
+    }
+    const type = msg.readUInt16BE(0), txid = msg.subarray(8, 20), attrs = stunAttrs(msg);
+    if (type === 0x0001) {
+      const user = attrs.get(0x0006)?.toString() || '';
+      const leg = legs.get(user.split(':')[0]);
+      if (!leg) return;
+      leg.checksIn = (leg.checksIn || 0) + 1;
+      const xor = Buffer.alloc(8);
+      xor.writeUInt16BE(0x0001);
+      xor.writeUInt16BE(from.port ^ (STUN_COOKIE >>> 16), 2);
+      const a = from.address.split('.').map(Number);
+      xor.writeUInt32BE((((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) ^ STUN_COOKIE) >>> 0, 4);
+      agentSock.send(stunMessage(createHmac, 0x0101, txid, [[0x0020, xor]], PWD), from.port, from.address);
+    } else if (type === 0x0101) {
+      const leg = byTx.get(txid.toString('hex'));
+      if (leg && !leg.nominated) { leg.nominated = Date.now(); }
+    }
+  });
+  // Our checks with USE-CANDIDATE toward the leg's candidates, every 100 ms until one succeeds (bounded).
+  const checkUntilNominated = async (leg) => {
+    for (let i = 0; i < 100 && !leg.nominated && !leg.freed; ++i) {
+      for (const c of leg.remote) {
+        const txid = randomBytes(12);
+        byTx.set(txid.toString('hex'), leg);
+        const prio = Buffer.alloc(4); prio.writeUInt32BE(1845501695);
+        agentSock.send(stunMessage(createHmac, 0x0001, txid, [[0x0006, Buffer.from(`${leg.remoteUfrag}:${leg.ufrag}`)],
+          [0x0024, prio], [0x802a, randomBytes(8)], [0x0025, Buffer.alloc(0)]], leg.remotePwd), c.port, c.address);
+      }
+      await wait(100);
+    }
+  };
+  const all = [];
+  for (let i = 0; i < nIce + nDtls; ++i) {
+    const kind = i < nIce ? 'ice' : 'dtls';
+    const leg = { kind, index: i, ufrag: `ho${i}x`, user: String(2001 + (i % agents)) };
+    leg.sdp = FAKE_SDP.replace('a=ice-ufrag:abcd', `a=ice-ufrag:${leg.ufrag}`).replace('a=ice-pwd:abcdefghijklmnopqrstuvwx', `a=ice-pwd:${PWD}`)
+      + `a=candidate:1 1 udp 2122260223 127.0.0.1 ${(kind === 'ice' ? sink : agentSock).address().port} typ host\r\n`;
+    legs.set(leg.ufrag, leg);
+    all.push(leg);
+  }
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: agents }, async (_, k) => {
+    const user = String(2001 + k);
+    const ws = rawSocket('sip');
+    if (await handshake(ws) !== 'open') { console.error(`agent ${user}: no connection`); return; }
+    const { send, numbered } = sipSession(ws, user);
+    const mine = all.filter((l) => l.user === user);
+    const byCallId = new Map(mine.map((l) => [`cat-ho${l.index}`, l]));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      const callId = /\r\nCall-ID: ([^\r]*)/.exec(text)?.[1];
+      const leg = byCallId.get(callId);
+      if (!leg) return;
+      if (text.startsWith('BYE ')) {
+        if (!leg.freed) leg.freed = Date.now();
+        const keep = text.split('\r\n\r\n')[0].split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/.test(l));
+        ws.send(['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n'));
+      } else if (/^SIP\/2\.0 [3-6]\d\d /.test(text) && / INVITE\r\n/.test(text) && !/^SIP\/2\.0 401 /.test(text)) {
+        if (!leg.freed) leg.freed = Date.now();
+      }
+    });
+    for (const leg of mine) {
+      const make = (cseq, extra) => numbered(invite(`ho${leg.index}`, leg.sdp, extra, user), 'INVITE', cseq);
+      leg.sent = Date.now();
+      const got = await send(make, `cat-ho${leg.index}`, 'INVITE', 'sip:5555@rtcgate.invalid', (c) => c >= 200);
+      if (!got) continue;
+      ws.send(ackFor(make(Number(/\r\nCSeq: (\d+)/.exec(got)[1]), []), got));
+      if (statusOf(got) !== 200) continue;
+      leg.answered = Date.now();
+      const sdp = got.split('\r\n\r\n')[1] || '';
+      leg.remoteUfrag = /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
+      leg.remotePwd = /a=ice-pwd:(\S+)/.exec(sdp)?.[1];
+      leg.remote = [...sdp.matchAll(/a=candidate:\S+ 1 udp \d+ (127\.\d+\.\d+\.\d+) (\d+) typ host/gi)]
+        .map((m) => ({ address: m[1], port: Number(m[2]) }));
+      if (leg.kind === 'dtls') checkUntilNominated(leg);
+    }
+    leg0: for (const end = Date.now() + 60000; Date.now() < end; await wait(50)) {
+      if (mine.every((l) => l.freed || !l.answered)) break leg0;
+    }
+    ws.close();
+  }));
+  result('answered_all_within_ms', Math.max(...all.map((l) => l.answered || 0)) - t0);
+  for (const kind of ['ice', 'dtls']) {
+    const legsOf = all.filter((l) => l.kind === kind);
+    const answered = legsOf.filter((l) => l.answered);
+    const freed = answered.filter((l) => l.freed).map((l) => l.freed - l.sent).sort((a, b) => a - b);
+    result(`${kind}_legs`, legsOf.length);
+    result(`${kind}_answered`, answered.length);
+    result(`${kind}_freed`, freed.length);
+    result(`${kind}_freed_after_invite_ms`, `min=${freed[0]} p50=${percentile(freed, 0.5)} p95=${percentile(freed, 0.95)} max=${freed[freed.length - 1]}`);
+    if (kind === 'dtls') {
+      const nominated = answered.filter((l) => l.nominated);
+      const afterIce = nominated.filter((l) => l.freed).map((l) => l.freed - l.nominated).sort((a, b) => a - b);
+      result('dtls_ice_completed', nominated.length);
+      result('dtls_freed_after_ice_ms', `min=${afterIce[0]} p50=${percentile(afterIce, 0.5)} p95=${percentile(afterIce, 0.95)} max=${afterIce[afterIce.length - 1]}`);
+    }
+  }
+  result('last_freed_after_start_ms', Math.max(...all.map((l) => l.freed || 0)) - t0);
+  result('stun_checks_to_silent_candidate', sinkChecks);
+  result('dtls_records_ignored', dtlsRecords);
+  sink.close();
+  agentSock.close();
+  done();
+}
+
 const scenarios = {
+  'pending-cap': pendingCap,
+  'half-open': halfOpen,
   'sipjs-call-in': sipjsCallIn,
   'sipjs-call-out': sipjsCallOut,
   certificate,

@@ -9,9 +9,10 @@
 //     and the call must survive (calls.browser_reconnect_grace_ms). register_expires 60: refreshes all the time.
 //   browser: one headless Chromium page (tests/js/lib/browser.js) with JsSIP, user 4001: a real-media call to 5000
 //     every `every_s` seconds; a call counts as completed when ICE+DTLS connected and >= 100 packets went each way.
+//     call_ms (8000): how long each call stays up; calls: stop after that many.
 //   impair: a UDP relay in front of Genesys's echoed media (the answering SIPp advertises `listen`; everything goes
 //     on to `target` and back) that drops `loss` of the packets each way and delays each by 0..`jitter_ms` (so
-//     reordering too): RTP loss and jitter where tc netem is not available.
+//     reordering too): RTP loss and jitter where tc netem is not available. trace=FILE logs each RTP packet.
 //   noise: a low rate of hostile input: malformed SIP datagrams to rtcgate's SIP port from a foreign loopback
 //     address (127.0.0.66), junk datagrams to its RTP and ICE port ranges, and a WebSocket that sends non-SIP text.
 import WS from 'ws';
@@ -156,7 +157,7 @@ window.mediaCall = (target, holdMs) => new Promise((resolve) => {
     await new Promise((r) => setTimeout(r, holdMs));
     const r = { outcome: 'confirmed', inbound: 0, outbound: 0, state: session.connection.connectionState };
     (await session.connection.getStats()).forEach((v) => {
-      if (v.type === 'inbound-rtp' && v.kind === 'audio') r.inbound = v.packetsReceived;
+      if (v.type === 'inbound-rtp' && v.kind === 'audio') Object.assign(r, { inbound: v.packetsReceived, lost: v.packetsLost, jitter_s: v.jitter });
       if (v.type === 'outbound-rtp' && v.kind === 'audio') r.outbound = v.packetsSent;
     });
     session.on('ended', (e) => resolve({ ...r, ended: e.cause }));
@@ -182,12 +183,13 @@ async function browser() {
     await page.evaluate((u) => window.register(u), url);
     while (!stop && Date.now() < until) {
       count('media_attempted');
-      const r = await page.evaluate(([t, ms]) => window.mediaCall(t, ms), ['sip:5000@rtcgate.invalid', 8000]);
+      const r = await page.evaluate(([t, ms]) => window.mediaCall(t, ms), ['sip:5000@rtcgate.invalid', Number(opts.call_ms || 8000)]);
       const ok = r.outcome === 'confirmed' && r.state === 'connected' && r.inbound >= 100 && r.outbound >= 100;
       count(ok ? 'media_completed' : 'media_failed');
       count('media_packets_in', r.inbound || 0);
       count('media_packets_out', r.outbound || 0);
       log('media call', JSON.stringify(r));
+      if (opts.calls && stats.media_attempted >= Number(opts.calls)) break;
       for (let i = 0; i < Number(opts.every_s || 30) && !stop && Date.now() < until; ++i) await wait(1000);
     }
     await page.evaluate(() => new Promise((r) => { window.ua.once('unregistered', r); window.ua.unregister(); setTimeout(r, 3000); }));
@@ -237,6 +239,13 @@ async function impair() {
   const front = dgram.createSocket('udp4');
   await new Promise((r) => front.bind(Number(opts.listen), '127.0.0.1', r));
   const legs = new Map();  // rtcgate's address:port -> { sock, last }: one socket toward SIPp per media stream
+  // trace=FILE: one line per RTP packet as it arrives, "<epoch ms> <to|back> <sequence number>" (to: from rtcgate
+  // toward Genesys), for scripts/invite_flood_bench.sh to measure a live call's media.
+  const trace = opts.trace ? fs.createWriteStream(opts.trace) : null;
+  const traced = (dir, msg) => {
+    if (trace && msg.length >= 12 && (msg[0] & 0xc0) === 0x80 && (msg[1] & 0x7f) < 64)
+      trace.write(`${(performance.timeOrigin + performance.now()).toFixed(3)} ${dir} ${msg.readUInt16BE(2)}\n`);
+  };
   const pass = (send) => {
     if (Math.random() < loss) { count('impair_dropped'); return; }
     count('impair_forwarded');
@@ -248,10 +257,11 @@ async function impair() {
     if (!leg) {
       leg = { sock: dgram.createSocket('udp4'), last: 0 };
       leg.sock.bind(0, '127.0.0.1');
-      leg.sock.on('message', (back) => pass(() => front.send(back, from.port, from.address)));
+      leg.sock.on('message', (back) => { traced('back', back); pass(() => front.send(back, from.port, from.address)); });
       legs.set(key, leg);
     }
     leg.last = Date.now();
+    traced('to', msg);
     pass(() => leg.sock.send(msg, target, '127.0.0.1'));
   });
   let stop = false;
@@ -262,6 +272,7 @@ async function impair() {
   }
   for (const leg of legs.values()) leg.sock.close();
   front.close();
+  if (trace) await new Promise((r) => trace.end(r));
 }
 
 const modes = { agents, browser, noise, impair };
