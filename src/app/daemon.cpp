@@ -221,6 +221,7 @@ void Daemon::reload() {
     if (sip_) sip_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
+    logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }
   sdNotify("READY=1");
 }
