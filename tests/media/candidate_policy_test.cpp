@@ -23,6 +23,7 @@ TEST(CandidatePolicy, DefaultsRefuseContainerBridgeLoopbackAndLinkLocal) {
            {"cni0", "cni*"}, {"flannel.1", "flannel*"}}) {
     auto d = decideCandidate(def, addr(ifname, "172.17.0.1"));
     EXPECT_FALSE(d.allowed) << ifname;
+    EXPECT_EQ(d.rule, CandidateRule::BuiltinDenial) << ifname;
     EXPECT_EQ(d.reason, "built-in denial '" + pattern + "' (lift by name: ice.candidates.lift_builtin_denials: [" +
                             ifname + "])");
   }
@@ -79,6 +80,9 @@ TEST(CandidatePolicy, UserDenyListAddsToTheBuiltInDenials) {
   config::Candidates c;
   c.denyInterfaces = {"ens224"};  // hide the LAN
   EXPECT_EQ(decideCandidate(c, addr("ens224", "192.168.210.54")).reason, "deny_interfaces 'ens224'");
+  EXPECT_EQ(decideCandidate(c, addr("ens224", "192.168.210.54")).rule, CandidateRule::DenyInterfaces);
+  EXPECT_EQ(decideCandidate(c, addr("docker0", "172.17.0.1")).rule, CandidateRule::BuiltinDenial);
+  EXPECT_EQ(decideCandidate(c, addr("ens160", "203.0.113.9")).rule, CandidateRule::Allowed);
   EXPECT_EQ(decideCandidate(c, addr("docker0", "172.17.0.1")).reason,
             "built-in denial 'docker*' (lift by name: ice.candidates.lift_builtin_denials: [docker0])");
   EXPECT_FALSE(decideCandidate(c, addr("br-5f2a", "172.18.0.1")).allowed);
@@ -96,6 +100,7 @@ TEST(CandidatePolicy, BuiltInDenialIsLiftedOnlyByExactName) {
   auto d = decideCandidate(c, addr("docker0", "172.17.0.1"));
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.reason, "allowed: lift_builtin_denials names it (built-in 'docker*')");
+  EXPECT_EQ(d.rule, CandidateRule::LiftedByName);
   EXPECT_FALSE(decideCandidate(c, addr("docker1", "172.19.0.1")).allowed);
   EXPECT_FALSE(decideCandidate(c, addr("br-5f2a", "172.18.0.1")).allowed);
   // allow_interfaces selects among permitted interfaces; it does not lift a built-in denial.
@@ -175,7 +180,10 @@ TEST(CandidatePolicy, DescribeWarnsForCgnatAndUlaButNotWithoutAPublicAddress) {
 
 TEST(CandidatePolicy, InterfaceNamesAreEscapedInLines) {
   config::Candidates c;
-  auto r = describeCandidatePolicy(c, {addr("eth\n0", "10.0.0.5"), addr("bad\x1b[2J", "10.0.0.6")});
+  auto r = describeCandidatePolicy(c, {addr("eth\n0", "10.0.0.5"), addr("bad\x1b[2J", "10.0.0.6"),
+                                      addr("docker\n1", "172.17.0.1")});
+  ASSERT_EQ(r.entries.size(), 3u);
+  EXPECT_EQ(r.entries[2].decision.rule, CandidateRule::BuiltinDenial);
   for (auto& e : r.entries) {
     auto line = formatCandidatePolicyEntry(e);
     EXPECT_EQ(line.find('\n'), std::string::npos) << line;

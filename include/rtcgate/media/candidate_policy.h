@@ -18,8 +18,25 @@ struct LocalAddress {
   bool operator==(const LocalAddress&) const = default;
 };
 
+// The rule that decided (for callers that act on it, e.g. `rtcgate doctor`; `reason` is the text for people).
+enum class CandidateRule {
+  NotNumeric,
+  Ipv6Disabled,
+  Loopback,
+  LinkLocal,
+  BuiltinDenial,       // config::kBuiltinDeniedInterfaces
+  NotInAllowInterfaces,
+  DenyInterfaces,
+  DenyCidrs,
+  NotInAllowCidrs,
+  Allowed,             // no rule refused it
+  LiftedByName,        // allowed: lift_builtin_denials (or allow_loopback for lo) lifted a built-in denial
+  RemoteRefused,       // decideRemoteCandidate refused it
+};
+
 struct CandidateDecision {
   bool allowed = false;
+  CandidateRule rule = CandidateRule::NotNumeric;
   std::string reason;      // the rule that decided: why it was refused, or why it is offered
   std::string advertised;  // the address written into SDP: nat_1to1's advertised address, else the local one
 };

@@ -51,15 +51,18 @@ CandidateDecision decideCandidate(const config::Candidates& policy, const LocalA
     return d;
   }
   if (a->isV6() && !policy.ipv6) {
+    d.rule = CandidateRule::Ipv6Disabled;
     d.reason = "IPv6 disabled (ice.candidates.ipv6)";
     return d;
   }
   bool loopback = la.loopbackInterface || a->isLoopback();
   if (loopback && !policy.allowLoopback) {
+    d.rule = CandidateRule::Loopback;
     d.reason = "loopback (built-in denial; ice.candidates.allow_loopback)";
     return d;
   }
   if (a->isLinkLocal() && !policy.allowLinkLocal) {
+    d.rule = CandidateRule::LinkLocal;
     d.reason = "link-local (built-in denial; ice.candidates.allow_link_local)";
     return d;
   }
@@ -72,8 +75,9 @@ CandidateDecision decideCandidate(const config::Candidates& policy, const LocalA
       lifted = p;
       continue;
     }
+    d.rule = CandidateRule::BuiltinDenial;
     d.reason = fmt::format("built-in denial '{}' (lift by name: ice.candidates.lift_builtin_denials: [{}])", p,
-                           la.interface);
+                           log::escaped(la.interface));
     return d;
   }
   std::string allowedBy;
@@ -81,25 +85,30 @@ CandidateDecision decideCandidate(const config::Candidates& policy, const LocalA
     for (auto& p : policy.allowInterfaces)
       if (allowedBy.empty() && globMatch(p, la.interface)) allowedBy = p;
     if (allowedBy.empty()) {
+      d.rule = CandidateRule::NotInAllowInterfaces;
       d.reason = "interface not in allow_interfaces";
       return d;
     }
   }
   for (auto& p : policy.denyInterfaces) {
     if (globMatch(p, la.interface)) {
+      d.rule = CandidateRule::DenyInterfaces;
       d.reason = fmt::format("deny_interfaces '{}'", p);
       return d;
     }
   }
   if (anyCidr(policy.denyCidrs, *a)) {
+    d.rule = CandidateRule::DenyCidrs;
     d.reason = "address in deny_cidrs";
     return d;
   }
   if (!policy.allowCidrs.empty() && !anyCidr(policy.allowCidrs, *a)) {
+    d.rule = CandidateRule::NotInAllowCidrs;
     d.reason = "address not in allow_cidrs";
     return d;
   }
   d.allowed = true;
+  d.rule = lifted.empty() ? CandidateRule::Allowed : CandidateRule::LiftedByName;
   if (!lifted.empty())
     d.reason = loopback && lifted == "lo" ? "allowed: allow_loopback lifts the built-in 'lo' denial"
                                           : fmt::format("allowed: lift_builtin_denials names it (built-in '{}')", lifted);
@@ -186,6 +195,7 @@ CandidateDecision decideRemoteCandidate(const config::Candidates& policy, const 
   else if (a->isLinkLocal()) d.reason = "link-local";
   else if (a->isLoopback() && !policy.allowLoopback) d.reason = "loopback (ice.candidates.allow_loopback)";
   else d.allowed = true;
+  d.rule = d.allowed ? CandidateRule::Allowed : CandidateRule::RemoteRefused;
   if (d.allowed) {
     d.reason = "allowed";
     d.advertised = address;
