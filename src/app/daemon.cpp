@@ -11,6 +11,7 @@
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
+#include "rtcgate/media/candidate_policy.h"
 #include "rtcgate/media/dtls_certificate.h"
 #include "rtcgate/media/symbol_check.h"
 #include "rtcgate/session/agent_presence.h"
@@ -34,6 +35,21 @@ public:
 
 // How long a stop may wait for sofia to unregister DNs and end calls before the loop quits anyway.
 constexpr std::chrono::milliseconds kShutdownGrace{5000};
+
+// Issue 12: the operator sees at start which addresses browsers will be offered and the rule that decided, so a
+// docker/LAN address cannot reach the SDP unnoticed. The interfaces are read once here; each call reads them again.
+void logCandidatePolicy(const config::Candidates& policy) {
+  auto lg = log::get(log::Component::Ice);
+  auto report = media::describeCandidatePolicy(policy, media::listLocalAddresses());
+  size_t offered = 0;
+  for (auto& e : report.entries) {
+    if (e.decision.allowed) ++offered;
+    lg->info("ice candidate policy: {}", media::formatCandidatePolicyEntry(e));
+  }
+  for (auto& w : report.warnings) lg->warn("ice candidate policy: {}", w);
+  if (offered == 0)
+    lg->warn("ice candidate policy: no local address is offered to browsers; every call will fail (see --check-config)");
+}
 
 }  // namespace
 
@@ -153,6 +169,7 @@ int Daemon::run() {
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
   if (cfg.security.allowedOrigins.empty())
     lg->warn("security.allowed_origins is empty: browsers from any web origin may connect");
+  logCandidatePolicy(cfg.ice.candidates);
 
   control_.run();
 
@@ -204,6 +221,7 @@ void Daemon::reload() {
     if (sip_) sip_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
+    logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }
   sdNotify("READY=1");
 }

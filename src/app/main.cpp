@@ -7,6 +7,7 @@
 #include "rtcgate/app/daemon.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/config/config_loader.h"
+#include "rtcgate/media/candidate_policy.h"
 
 namespace {
 
@@ -61,6 +62,13 @@ int main(int argc, char** argv) {
   }
   if (check) {
     std::printf("%s: configuration is valid\n", configPath.c_str());
+    // Issue 12: the effective candidate policy (built-in denials included) and what it offers on this host.
+    std::printf("ice candidate policy:\n");
+    for (auto& line : media::describeCandidateRules(cfg.ice.candidates)) std::printf("  %s\n", line.c_str());
+    auto report = media::describeCandidatePolicy(cfg.ice.candidates, media::listLocalAddresses());
+    std::printf("on this host:\n");
+    for (auto& e : report.entries) std::printf("  %s\n", media::formatCandidatePolicyEntry(e).c_str());
+    for (auto& w : report.warnings) std::printf("  warning: %s\n", w.c_str());
     return 0;
   }
   try {

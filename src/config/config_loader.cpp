@@ -2,6 +2,7 @@
 #include "rtcgate/config/config_loader.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -282,6 +283,16 @@ void parseIce(const Field& f, Config& c) {
     };
     if (auto p = cm.optional("allow_interfaces")) cand.allowInterfaces = strings(*p);
     if (auto p = cm.optional("deny_interfaces")) cand.denyInterfaces = strings(*p);
+    if (auto p = cm.optional("lift_builtin_denials")) {
+      for (auto& item : p->asSequence()) {
+        auto name = item.asString();
+        // Exact names only: a pattern here could lift every future docker/bridge interface at once.
+        if (name.empty() || name.size() >= IF_NAMESIZE || name.find_first_of("*?/ ") != std::string::npos)
+          item.fail(fmt::format("'{}' is not an interface name (exact names only, no patterns)", name));
+        if (name == "lo") item.fail("loopback is lifted with ice.candidates.allow_loopback: true");
+        cand.liftBuiltinDenials.push_back(std::move(name));
+      }
+    }
     if (auto p = cm.optional("allow_cidrs"))
       for (auto& item : p->asSequence()) cand.allowCidrs.push_back(item.asCidr());
     if (auto p = cm.optional("deny_cidrs"))

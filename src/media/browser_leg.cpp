@@ -72,7 +72,7 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   for (auto& a : addresses) {
     auto d = decideCandidate(cfg.ice.candidates, a);
     if (!d.allowed) {
-      logger()->debug("not offering {} ({}): {}", a.address, a.interface, d.reason);
+      logger()->debug("not offering {} ({}): {}", a.address, log::escaped(a.interface), d.reason);
       continue;
     }
     is.localAddresses.push_back(a);

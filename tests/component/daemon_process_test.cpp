@@ -154,6 +154,33 @@ TEST(DaemonProcess, CheckConfigNamesKeyLineAndColumn) {
   EXPECT_NE(c.err().find(path + ":3:3: media.rtp_port_mni: unknown key 'rtp_port_mni'"), std::string::npos) << c.err();
 }
 
+// Issue 12: --check-config prints the effective candidate policy (a user deny list added to the built-in
+// denials, not replacing them) and what it offers on this host; the daemon logs the per-address lines at start.
+TEST(DaemonProcess, CheckConfigAndStartupShowTheEffectiveCandidatePolicy) {
+  test::TempDir dir;
+  auto path = dir.write("policy.yaml", std::string(kConfig) +
+                                           "ice:\n  candidates:\n    deny_interfaces: [eth9]\n"
+                                           "    lift_builtin_denials: [docker0]\n");
+  Child check({RTCGATE_BINARY, "--check-config", path}, dir.path());
+  ASSERT_EQ(check.wait(5s), 0) << check.err();
+  auto out = check.out();
+  for (auto* line : {"  built-in denials (always): [docker*, br-*, veth*, virbr*, cni*, flannel*, lo], link-local\n",
+                     "  lift_builtin_denials: [docker0]\n", "  deny_interfaces (added to the built-in ones): [eth9]\n",
+                     "on this host:\n",
+                     "  deny  lo 127.0.0.1 (loopback (built-in denial; ice.candidates.allow_loopback))\n"})
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+
+  RunningDaemon daemon(std::string(kConfig) + "ice:\n  candidates:\n    deny_interfaces: [eth9]\n");
+  auto& [ddir, notify, d] = daemon;
+  ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(5s), 0) << d.err();
+  EXPECT_NE(d.err().find("ice candidate policy: deny  lo 127.0.0.1 (loopback (built-in denial; "
+                         "ice.candidates.allow_loopback))"),
+            std::string::npos)
+      << d.err();
+}
+
 TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
   RunningDaemon daemon(kConfig);
   auto& [dir, notify, d] = daemon;

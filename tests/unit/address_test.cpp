@@ -46,6 +46,16 @@ TEST(IpAddress, Classifies) {
   EXPECT_FALSE(ip("0.0.0.1").isUnspecified());
 }
 
+// Issue 12: private (never reachable from the internet) versus public, for ICE candidate priority and warnings.
+TEST(IpAddress, ClassifiesPrivateRanges) {
+  for (auto* a : {"10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.254", "192.168.210.54", "100.64.0.1",
+                  "100.127.255.254", "fc00::1", "fd12:3456::7"})
+    EXPECT_TRUE(ip(a).isPrivate()) << a;
+  for (auto* a : {"9.255.255.255", "11.0.0.1", "172.15.255.255", "172.32.0.1", "192.169.0.1", "100.63.255.255",
+                  "100.128.0.1", "203.0.113.7", "103.167.180.166", "2001:db8::1", "fe80::1", "127.0.0.1"})
+    EXPECT_FALSE(ip(a).isPrivate()) << a;
+}
+
 // Issue 11: the classes no media destination may be in (multicast, broadcast; a v4-mapped IPv6 literal would
 // dodge every IPv4 check).
 TEST(IpAddress, ClassifiesMulticastBroadcastAndMapped) {

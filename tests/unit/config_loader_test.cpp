@@ -47,7 +47,11 @@ TEST(ConfigLoader, EmptyFileIsRefusedAndAnEmptyMapIsAllDefaults) {
   EXPECT_TRUE(c.listeners.admin.enabled);
   EXPECT_EQ(c.codecs.browser, (std::vector<std::string>{"opus", "pcmu", "pcma"}));
   // The default candidate policy never offers container bridges, veth pairs or loopback.
-  EXPECT_EQ(c.ice.candidates.denyInterfaces, (std::vector<std::string>{"docker*", "br-*", "veth*", "virbr*", "lo"}));
+  // Issue 12: those denials are built in (kBuiltinDeniedInterfaces); the user's list only adds to them.
+  EXPECT_TRUE(c.ice.candidates.denyInterfaces.empty());
+  EXPECT_TRUE(c.ice.candidates.liftBuiltinDenials.empty());
+  EXPECT_EQ(config::kBuiltinDeniedInterfaces,
+            (std::vector<std::string>{"docker*", "br-*", "veth*", "virbr*", "cni*", "flannel*", "lo"}));
   EXPECT_FALSE(c.ice.candidates.allowLoopback);
   EXPECT_EQ(c.upstream.sessionTimer.minSeS, 90u);  // RFC 4028's floor, not sofia-sip's 120
   EXPECT_EQ(c.upstream.sessionTimer.expiresS, 1800u);
@@ -154,6 +158,22 @@ TEST(ConfigLoader, BadAddressesAreRejected) {
   expectError("ice:\n  candidates:\n    deny_cidrs: [10.0.0.0/33]\n", 3, 18, "ice.candidates.deny_cidrs[0]",
               "invalid prefix length");
   expectError("ice:\n  stun_servers: [\"2001:db8::1:3478\"]\n", 2, 18, "ice.stun_servers[0]", "[addr]:port");
+}
+
+// Issue 12: deny_interfaces adds to the built-in denials (it no longer replaces them); lift_builtin_denials takes
+// exact interface names only.
+TEST(ConfigLoader, CandidateDenyListAddsAndLiftsAreExactNames) {
+  auto c = loadFromString("ice:\n  candidates:\n    deny_interfaces: [eth1]\n    lift_builtin_denials: [docker0, br-5f2a]\n",
+                          "lift");
+  EXPECT_EQ(c.ice.candidates.denyInterfaces, (std::vector<std::string>{"eth1"}));
+  EXPECT_EQ(c.ice.candidates.liftBuiltinDenials, (std::vector<std::string>{"docker0", "br-5f2a"}));
+  EXPECT_EQ(config::kBuiltinDeniedInterfaces.size(), 7u);  // untouched by the user's list
+  expectError("ice:\n  candidates:\n    lift_builtin_denials: [\"docker*\"]\n", 3, 28,
+              "ice.candidates.lift_builtin_denials[0]", "exact names only");
+  expectError("ice:\n  candidates:\n    lift_builtin_denials: [lo]\n", 3, 28, "ice.candidates.lift_builtin_denials[0]",
+              "allow_loopback");
+  expectError("ice:\n  candidates:\n    lift_builtin_denials: [abcdefghijklmnopq]\n", 3, 28,
+              "ice.candidates.lift_builtin_denials[0]", "not an interface name");
 }
 
 // Issue 11: upstream.media_allowed_cidrs (where Genesys's SDP may send our RTP); empty by default (the policy's

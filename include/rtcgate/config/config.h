@@ -98,9 +98,16 @@ struct CandidateNat {
   bool operator==(const CandidateNat&) const = default;
 };
 
+// Interfaces never offered to browsers unless lifted by exact name (Candidates::liftBuiltinDenials): container,
+// bridge and overlay interfaces (the seed deployment advertised docker0 and bridge addresses) and loopback.
+// Link-local addresses are denied as well (allow_link_local). Issue 12: these apply whatever deny_interfaces says.
+inline const std::vector<std::string> kBuiltinDeniedInterfaces{"docker*", "br-*",      "veth*", "virbr*",
+                                                              "cni*",    "flannel*", "lo"};
+
 struct Candidates {
   std::vector<std::string> allowInterfaces;  // glob patterns; empty: every interface not denied
-  std::vector<std::string> denyInterfaces{"docker*", "br-*", "veth*", "virbr*", "lo"};
+  std::vector<std::string> denyInterfaces;   // glob patterns denied in addition to kBuiltinDeniedInterfaces
+  std::vector<std::string> liftBuiltinDenials;  // exact interface names exempt from kBuiltinDeniedInterfaces
   std::vector<std::string> allowCidrs;
   std::vector<std::string> denyCidrs;
   bool allowLoopback = false;

@@ -27,6 +27,9 @@ public:
   bool isMulticast() const;    // 224.0.0.0/4, ff00::/8
   bool isBroadcast() const;    // 255.255.255.255 (a subnet's directed broadcast needs its interface's mask)
   bool isV4Mapped() const;     // ::ffff:0:0/96 as written (fromSockaddr unmaps peers; parse keeps it IPv6)
+  // Not routed on the internet by design: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
+  // (RFC 6598, 100.64/10, carrier-grade NAT) and unique local IPv6 (RFC 4193, fc00::/7).
+  bool isPrivate() const;
   std::string toString() const;
   // With `port`, for bind()/sendto(); returns the length to pass along.
   socklen_t toSockaddr(uint16_t port, sockaddr_storage& out) const;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ice/ice_agent.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "rtcgate/core/log.h"
@@ -174,8 +175,12 @@ std::vector<sdp::IceCandidate> IceAgent::localCandidates() const {
       sc.relAddr = addressString(c->base_addr);
       sc.relPort = static_cast<uint16_t>(nice_address_get_port(&c->base_addr));
     }
+    // Browsers on the internet should check the reachable pair first (issue 12). libnice keeps its own
+    // priorities for the checks it paces; 0.1.21 has no API to set a candidate's local preference.
+    sc.priority = preferPublicPriority(c->priority, sc.address);
     out.push_back(std::move(sc));
   }
+  std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.priority > b.priority; });
   return out;
 }
 
