@@ -15,6 +15,7 @@
 #include "rtcgate/core/metrics.h"
 #include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
+#include "rtcgate/signaling/ice_servers_endpoint.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
 
@@ -92,12 +93,16 @@ private:
   int onLivenessTimer(Connection& c, lws* wsi);
   void closeWith(Connection& c, int status);
   bool loadCertificate(Listener& l);
+  // Plain HTTPS requests on the listener: GET /rtcgate/ice-servers, 404 for anything else. Returns the callback's
+  // result; the body goes out from LWS_CALLBACK_HTTP_WRITEABLE (*pendingBody).
+  int onHttpRequest(lws* wsi, const char* path, std::string** pendingBody);
 
   EventLoop& control_;
   Metrics& metrics_;
   config::Security security_;
   Registrar registrar_;
   std::unique_ptr<BrowserSipEndpoint> endpoint_;
+  IceServersEndpoint iceServers_;
   lws_context* context_ = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, Connection*> connections_;
