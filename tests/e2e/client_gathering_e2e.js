@@ -14,6 +14,7 @@ const path = require('path');
 const dgram = require('dgram');
 const { launchBrowser, serveFiles } = require(path.join(__dirname, '../js/lib/browser'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir] = process.argv.slice(2);
@@ -36,20 +37,6 @@ function udpSocket() {
     const s = dgram.createSocket('udp4');
     sockets.push(s);
     s.bind(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-// As in call_e2e.js: a SIPp port below the ephemeral range, chosen at random, retried if in use.
-function freeUdpPort(attempt = 0) {
-  return new Promise((resolve, reject) => {
-    const port = 10000 + Math.floor(Math.random() * 2500);
-    const s = dgram.createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      if (attempt >= 50) reject(new Error('no free UDP port'));
-      else freeUdpPort(attempt + 1).then(resolve, reject);
-    });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(port)));
   });
 }
 
