@@ -8,10 +8,11 @@
 //   their ttl is gone. Never a TURN secret in the page.
 // - A cap on the browser's ICE gathering. JsSIP sends its offer or answer only when gathering is over, and a STUN or
 //   TURN server that never answers keeps Chromium gathering for ~40 s. Rule: within one gathering round JsSIP goes
-//   on (its icecandidate ready()) at the first relay candidate when the ICE servers include TURN, else at the first
-//   server-reflexive one, and at the latest gatheringTimeoutMs (from rtcgate) after the round's first candidate.
-//   Each cap is reported as a "gathering" event { reason: 'relay' | 'srflx' | 'timeout' | 'complete', elapsedMs,
-//   candidates }.
+//   on (its icecandidate ready()) at the first relay candidate when the ICE servers include TURN (or the policy is
+//   relay-only), else at the first server-reflexive one, and at the latest gatheringTimeoutMs (from rtcgate) after
+//   the connection started gathering; with no candidate at all by then (so no ready() yet) an end-of-candidates
+//   event on the connection lets JsSIP go on. Each round is reported as a "gathering" event
+//   { reason: 'relay' | 'srflx' | 'timeout' | 'complete', elapsedMs, candidates }.
 // - Reconnection and re-registration: JsSIP's own transport recovery (2-30 s backoff) re-registers after a reconnect;
 //   a failed registration is retried with the same backoff.
 // - Auto-answer: an incoming INVITE with Call-Info ...;answer-after=N (what Genesys sends for auto-answer, RFC 7462
@@ -150,33 +151,49 @@ export class RtcgateClient extends EventTarget {
     this.ua = null;
   }
 
-  // The gathering cap (see the top of this file) on one JsSIP session, for every gathering round it has.
-  _capGathering(session) {
+  // The gathering cap (see the top of this file) for one JsSIP session, for every gathering round of its connection:
+  // its "peerconnection" and "icecandidate" handlers. A round starts when the connection starts gathering (or at its
+  // first candidate, if that is seen first).
+  _gatheringCap() {
     const wantRelay = this.iceTransportPolicy === 'relay' ||
       this.ice.iceServers.some((s) => [].concat(s.urls).some((u) => /^turns?:/i.test(u)));
+    let pc = null;
     let round = null;
+    const begin = () => {
+      const r = { ready: null, start: performance.now(), types: [], done: false, timer: null };
+      r.timer = setTimeout(() => { if (round === r) finish('timeout'); }, this.ice.gatheringTimeoutMs);
+      round = r;
+    };
     const finish = (reason) => {
       if (!round || round.done) return;
       round.done = true;
       clearTimeout(round.timer);
       const detail = { reason, elapsedMs: Math.round(performance.now() - round.start), candidates: round.types.slice() };
       this._log(`ICE gathering ${reason === 'complete' ? 'complete' : `capped (${reason})`} after ${detail.elapsedMs} ms: ` +
-        `${detail.candidates.join(',')}`);
+        `${detail.candidates.join(',') || 'no candidates'}`);
       this._emit('gathering', detail);
-      if (reason !== 'complete') round.ready();
+      if (reason === 'complete') return;
+      if (round.ready) round.ready();
+      // No candidate at all yet (e.g. relay-only with a TURN server that never answers), so no ready() from JsSIP:
+      // end-of-candidates is what JsSIP's own listener waits for, and it then goes on with the SDP as it is.
+      else if (pc) pc.dispatchEvent(new RTCPeerConnectionIceEvent('icecandidate', { candidate: null }));
     };
-    session.on('icecandidate', (e) => {
-      if (!round || round.ready !== e.ready) {
-        round = { ready: e.ready, start: performance.now(), types: [], done: false, timer: null };
-        const r = round;
-        r.timer = setTimeout(() => { if (round === r) finish('timeout'); }, this.ice.gatheringTimeoutMs);
-      }
+    const peerconnection = (e) => {
+      pc = e.peerconnection;
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'gathering' && (!round || round.done)) begin();
+        else if (pc.iceGatheringState === 'complete') finish('complete');
+      });
+    };
+    const icecandidate = (e) => {
+      if (!round || (round.done && round.ready !== e.ready)) begin();
+      if (!round.ready) round.ready = e.ready;
       if (round.done) return;
       const type = candidateType(e.candidate);
       round.types.push(type);
       if (type === 'relay' || (type === 'srflx' && !wantRelay)) finish(type);
-    });
-    session.on('sdp', (e) => { if (e.originator === 'local' && round && !round.done) finish('complete'); });
+    };
+    return { peerconnection, icecandidate };
   }
 
   _sessionOptions(extra = {}) {
@@ -187,9 +204,14 @@ export class RtcgateClient extends EventTarget {
   async call(target, extra = {}) {
     await this._freshIce();
     const uri = /^sips?:/i.test(target) ? target : `sip:${target}@${this.domain}`;
-    // ua.call() starts gathering only after getUserMedia resolves, so the cap is in place before the first candidate.
-    const session = this.ua.call(uri, this._sessionOptions(extra));
-    this._capGathering(session);
+    // ua.call() emits "peerconnection" before it returns: the cap goes in through eventHandlers, before the page's.
+    const cap = this._gatheringCap();
+    const handlers = { ...(extra.eventHandlers || {}) };
+    for (const [event, capHandler] of Object.entries(cap)) {
+      const page = handlers[event];
+      handlers[event] = page ? (e) => { capHandler(e); page(e); } : capHandler;
+    }
+    return this.ua.call(uri, this._sessionOptions({ ...extra, eventHandlers: handlers }));
     return session;
   }
 
@@ -203,7 +225,10 @@ export class RtcgateClient extends EventTarget {
 
   _onIncoming(e) {
     const session = e.session;
-    this._capGathering(session);
+    // "peerconnection" comes with answer(), so handlers added now see it.
+    const cap = this._gatheringCap();
+    session.on('peerconnection', cap.peerconnection);
+    session.on('icecandidate', cap.icecandidate);
     const after = answerAfter(e.request);
     const auto = this.autoAnswer && after !== null && after <= this.maxAnswerAfterS;
     this._emit('incoming', { session, request: e.request, answerAfter: after, autoAnswer: auto });
