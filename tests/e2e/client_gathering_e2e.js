@@ -6,7 +6,13 @@
 // the module's gathering cap fired (its "gathering" event, reason "timeout"), the call to Genesys (SIPp) was
 // confirmed and ICE connected. The setup time (call() to confirmed) is measured, not asserted: it goes to
 // <bench dir>/browser_setup.txt.
-// Usage: node client_gathering_e2e.js <rtcgate binary> <bench dir>
+// relay mode: the page is relay-only (iceTransportPolicy 'relay') and the ICE servers are a real coturn
+// (use-auth-secret) with the TURN REST credentials rtcgate hands out: Chromium must allocate with them, the cap must
+// fire at the first relay candidate (reason "relay"), and the call's selected pair must be the browser's relay.
+// relay-unreachable mode: relay-only, and the TURN server never answers: no candidate at all, hence no ready() from
+// JsSIP; the cap must still fire (reason "timeout", no candidates) and the INVITE go out (the call is confirmed; its
+// media cannot work, which is not asserted).
+// Usage: node client_gathering_e2e.js <rtcgate binary> <bench dir> [unreachable-stun|relay|relay-unreachable]
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -17,9 +23,10 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
 
 const ROOT = path.join(__dirname, '../..');
-const [binary, benchDir] = process.argv.slice(2);
-if (!binary || !benchDir) {
-  console.error('usage: node client_gathering_e2e.js <rtcgate binary> <bench dir>');
+const [binary, benchDir, mode = 'unreachable-stun'] = process.argv.slice(2);
+const MODES = ['unreachable-stun', 'relay', 'relay-unreachable'];
+if (!binary || !benchDir || !MODES.includes(mode)) {
+  console.error(`usage: node client_gathering_e2e.js <rtcgate binary> <bench dir> [${MODES.join('|')}]`);
   process.exit(2);
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-client-e2e-'));
@@ -30,7 +37,25 @@ const check = (name, ok, detail) => {
   checks.push(ok);
   console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail !== undefined ? ` (${detail})` : ''}`);
 };
-const GATHERING_TIMEOUT_MS = 1000;
+// relay: long enough that only the relay candidate, not the timeout, can end the gathering.
+const GATHERING_TIMEOUT_MS = mode === 'relay' ? 10000 : 1000;
+const TURN_SECRET = 'rtcgate-e2e-turn-secret';
+
+// STUN Binding request (RFC 5389) until coturn answers; bounded.
+async function stunAnswers(port, ms) {
+  const s = dgram.createSocket('udp4');
+  await new Promise((r) => s.bind(0, '127.0.0.1', r));
+  let answered = false;
+  s.on('message', (m) => { if (m.length >= 20 && m[0] === 0x01 && m[1] === 0x01) answered = true; });
+  const req = Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const until = Date.now() + ms;
+  while (!answered && Date.now() < until) {
+    s.send(req, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  s.close();
+  return answered;
+}
 
 function udpSocket() {
   return new Promise((resolve) => {
@@ -60,9 +85,23 @@ async function main() {
   let stunRequests = 0;
   silentStun.on('message', () => { stunRequests++; });
   const genesysRtp = await udpSocket();
+  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1250);
   const sippPort = await freeUdpPort();
-  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1300);
-  const stunUrl = `stun:127.0.0.1:${silentStun.address().port}`;
+  let iceUrl = `stun:127.0.0.1:${silentStun.address().port}`;
+  let turnSecretLine = '';
+  if (mode === 'relay') {
+    const turnPort = await freeUdpPort();
+    children.push(startProcess('turnserver', 'turnserver', ['-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
+      `--listening-port=${turnPort}`, '--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`, '--realm=rtcgate.test',
+      '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers', `--min-port=${rtpPortMin + 100}`,
+      `--max-port=${rtpPortMin + 199}`, '--log-file=stdout', '--simple-log']));
+    if (!(await stunAnswers(turnPort, 5000))) throw new Error('coturn did not answer STUN');
+    iceUrl = `turn:127.0.0.1:${turnPort}?transport=udp`;
+    turnSecretLine = `, turn_shared_secret: ${TURN_SECRET}`;
+  } else if (mode === 'relay-unreachable') {
+    iceUrl = `turn:127.0.0.1:${silentStun.address().port}?transport=udp`;
+    turnSecretLine = `, turn_shared_secret: ${TURN_SECRET}`;
+  }
   const cfg = path.join(tmp, 'rtcgate.yaml');
   fs.writeFileSync(cfg, `listeners:
   admin: {address: 127.0.0.1, port: 0}
@@ -74,7 +113,7 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 security: {allowed_origins: ["${origin}"]}
-browser: {ice_servers: ["${stunUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_MS}}
+browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_MS}${turnSecretLine}}
 `);
   const sipp = startProcess('sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
     '-i', '127.0.0.1', '-p', String(sippPort), '-key', 'rtpport', String(genesysRtp.address().port),
@@ -91,8 +130,8 @@ browser: {ice_servers: ["${stunUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(site.url);
     await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
-    const r = await page.evaluate(async (gateway) => {
-      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001' });
+    const r = await page.evaluate(async ([gateway, iceTransportPolicy, waitIce]) => {
+      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001', iceTransportPolicy });
       window.client = client;
       const out = { gathering: [], logs: [] };
       client.addEventListener('gathering', (e) => out.gathering.push(e.detail));
@@ -114,31 +153,61 @@ browser: {ice_servers: ["${stunUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT
       });
       out.setupMs = Math.round(performance.now() - t0);
       const pc = session.connection;
-      const until = performance.now() + 8000;
+      const until = performance.now() + (waitIce ? 8000 : 0);
       while (!['connected', 'completed'].includes(pc.iceConnectionState) && performance.now() < until) {
         await new Promise((res) => setTimeout(res, 50));
       }
       out.ice = pc.iceConnectionState;
+      const stats = await pc.getStats();
+      stats.forEach((v) => {
+        if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') {
+          const local = stats.get(v.localCandidateId);
+          out.localType = local ? local.candidateType : '';
+        }
+      });
       session.terminate();
       return out;
-    }, `wss://127.0.0.1:${wssPort}`);
+    }, [`wss://127.0.0.1:${wssPort}`, mode.startsWith('relay') ? 'relay' : 'all', mode !== 'relay-unreachable']);
     console.log(r.logs.join('\n'));
-    check('the page got its ICE servers from rtcgate: exactly browser.ice_servers, no credentials for STUN',
-      JSON.stringify(r.iceServers) === JSON.stringify([{ urls: [stunUrl] }]), JSON.stringify(r.iceServers));
+    if (mode === 'relay') {
+      const turn = r.iceServers[0] || {};
+      check('the page got the TURN server from rtcgate with REST credentials for agent 1001',
+        r.iceServers.length === 1 && JSON.stringify(turn.urls) === JSON.stringify([iceUrl]) &&
+        /^\d+:1001$/.test(turn.username || '') && !!turn.credential, JSON.stringify(r.iceServers));
+      check('the module capped the gathering at the first relay candidate (gathering event, reason relay)',
+        r.gathering.length >= 1 && r.gathering[0].reason === 'relay' && r.gathering[0].candidates.join() === 'relay',
+        JSON.stringify(r.gathering));
+      check('the call\'s media goes through the browser\'s relay (coturn took the credentials)', r.localType === 'relay',
+        r.localType);
+    } else if (mode === 'relay-unreachable') {
+      check('the module capped a gathering that found no candidate at all (reason timeout, no candidates)',
+        r.gathering.length >= 1 && r.gathering[0].reason === 'timeout' && r.gathering[0].candidates.length === 0,
+        JSON.stringify(r.gathering));
+      check('the silent TURN server was asked (so the browser really waited on it)', stunRequests > 0, stunRequests);
+    } else {
+      check('the page got its ICE servers from rtcgate: exactly browser.ice_servers, no credentials for STUN',
+        JSON.stringify(r.iceServers) === JSON.stringify([{ urls: [iceUrl] }]), JSON.stringify(r.iceServers));
+      check('the module capped the gathering of the call\'s offer (gathering event, reason timeout)',
+        r.gathering.length >= 1 && r.gathering[0].reason === 'timeout', JSON.stringify(r.gathering));
+      check('the silent STUN server was asked (so the browser really waited on it)', stunRequests > 0, stunRequests);
+    }
     check('and the gathering cap browser.gathering_timeout_ms', r.gatheringTimeoutMs === GATHERING_TIMEOUT_MS, r.gatheringTimeoutMs);
-    const capped = r.gathering.filter((g) => g.reason === 'timeout');
-    check('the module capped the gathering of the call\'s offer (gathering event, reason timeout)',
-      r.gathering.length >= 1 && r.gathering[0].reason === 'timeout', JSON.stringify(r.gathering));
-    check('the silent STUN server was asked (so the browser really waited on it)', stunRequests > 0, stunRequests);
-    check('the call was confirmed and ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
+    if (mode !== 'relay-unreachable') {
+      check('the call was confirmed and ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
+    }
     const sippCode = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 10000))]);
     // 97: the scenario's stop_now after the BYE's 200 (SIPp's "exit on internal command"); a failure is 1 or -1.
     check('Genesys (SIPp) saw the call answered and ended by BYE', sippCode === 97, `sipp exit ${sippCode}`);
     await page.evaluate(() => window.client.stop());
     fs.mkdirSync(benchDir, { recursive: true });
-    const line = `${new Date().toISOString()} browser_setup_ms=${r.setupMs} (call() to confirmed, Chromium + rtcgate-client.js, ` +
-      `unreachable STUN in the page's ICE servers, gathering_timeout_ms=${GATHERING_TIMEOUT_MS}, ` +
-      `capped rounds=${capped.length}, cap fired after ${capped.map((g) => g.elapsedMs).join('/')} ms)\n`;
+    const what = {
+      'unreachable-stun': 'unreachable STUN in the page\'s ICE servers',
+      relay: 'relay-only page, coturn with rtcgate\'s TURN REST credentials',
+      'relay-unreachable': 'relay-only page, unreachable TURN server (no candidates; media cannot work)',
+    }[mode];
+    const line = `${new Date().toISOString()} ${mode} browser_setup_ms=${r.setupMs} (call() to confirmed, Chromium + ` +
+      `rtcgate-client.js, ${what}, gathering_timeout_ms=${GATHERING_TIMEOUT_MS}, cap: ` +
+      `${r.gathering.map((g) => `${g.reason} after ${g.elapsedMs} ms`).join(', ')})\n`;
     fs.appendFileSync(path.join(benchDir, 'browser_setup.txt'), line);
     console.log(`measured: ${line.trim()}`);
   } finally {
