@@ -29,7 +29,8 @@ namespace rtcgate::signaling {
 
 // Browser-facing SIP over WebSocket Secure (RFC 7118) on libwebsockets over the control loop: one vhost per
 // configured listener, subprotocol "sip" required, Origin allow-list, connection caps, handshake and idle
-// timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues.
+// timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues. Plain HTTPS
+// requests on the same listeners: GET /rtcgate/ice-servers (IceServersEndpoint), 404 for any other path.
 // Owns the registrar and the SIP endpoint of the browser leg. Thread: control; create, use and destroy it there.
 class WssServer final : public SipTransport {
 public:
