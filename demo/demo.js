@@ -61,13 +61,14 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 async function main() {
+  // rtcgate's client module with stock JsSIP in one ES module, as scripts/build-client.sh makes it.
   require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({
-    stdin: { contents: 'window.JsSIP = require("jssip");', resolveDir: path.join(ROOT, 'tests/js') },
-    bundle: true, outfile: path.join(tmp, 'jssip.js'), format: 'iife', logLevel: 'error',
+    entryPoints: [path.join(ROOT, 'client/rtcgate-client.js')], nodePaths: [path.join(ROOT, 'tests/js/node_modules')],
+    bundle: true, outfile: path.join(tmp, 'rtcgate-client.js'), format: 'esm', logLevel: 'error',
   });
   const page = fs.readFileSync(path.join(__dirname, 'softphone.html'), 'utf8');
-  const site = await serveFiles({ 'index.html': page, 'jssip.js': fs.readFileSync(path.join(tmp, 'jssip.js'), 'utf8') },
-    PAGE_PORT);
+  const site = await serveFiles({ 'index.html': page,
+    'rtcgate-client.js': fs.readFileSync(path.join(tmp, 'rtcgate-client.js'), 'utf8') }, PAGE_PORT);
 
   writeUlawToneWav(path.join(tmp, 'tone-1khz-pcmu.wav'), { freqHz: 1000 });
   start('genesys stand-in (SIPp)', 'sipp', ['-sf', path.join(__dirname, 'genesys-standin/uas-answer-tone.xml'),

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -447,6 +448,44 @@ void parseCalls(const Field& f, Config& c) {
   m.finish();
 }
 
+// Browser-facing ICE servers: a bounded list of URLs of the schemes RFC 7064 / RFC 7065 define, as written in a
+// page's RTCIceServer.urls; the JSON endpoint copies them verbatim, so they hold no quote, space or control byte.
+void parseBrowser(const Field& f, Config& c) {
+  MapReader m(f);
+  auto& b = c.browser;
+  if (auto v = m.optional("ice_servers")) {
+    auto items = v->asSequence();
+    if (items.size() > 16) v->fail("at most 16 URLs");
+    for (auto& item : items) {
+      auto url = item.asString();
+      bool scheme = url.rfind("stun:", 0) == 0 || url.rfind("stuns:", 0) == 0 || url.rfind("turn:", 0) == 0 ||
+                    url.rfind("turns:", 0) == 0;
+      bool clean = url.size() <= 256 && std::none_of(url.begin(), url.end(), [](char ch) {
+                     return static_cast<unsigned char>(ch) <= 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
+                   });
+      if (!scheme || !clean)
+        item.fail(fmt::format("'{}' is not a stun:, stuns:, turn: or turns: URL (at most 256 characters, no spaces "
+                              "or quotes)", url));
+      b.iceServers.push_back(url);
+    }
+  }
+  if (auto v = m.optional("turn_shared_secret")) {
+    b.turnSharedSecret = Secret(v->asString());
+    if (b.turnSharedSecret.reveal().size() < 16) v->fail("must be at least 16 characters");
+  }
+  if (auto v = m.optional("credential_ttl_s")) b.credentialTtlS = v->asUint(60, 86400);
+  if (auto v = m.optional("gathering_timeout_ms")) b.gatheringTimeoutMs = v->asUint(100, 30000);
+  bool anyTurn = std::any_of(b.iceServers.begin(), b.iceServers.end(),
+                             [](const std::string& u) { return u.rfind("turn", 0) == 0; });
+  bool secret = !b.turnSharedSecret.empty() ||
+                std::any_of(c.ice.turnServers.begin(), c.ice.turnServers.end(),
+                            [](const TurnServer& t) { return !t.sharedSecret.empty(); });
+  if (anyTurn && !secret)
+    f.fail("ice_servers has turn:/turns: URLs but there is no TURN REST secret: set browser.turn_shared_secret (or a "
+           "shared_secret in ice.turn_servers)");
+  m.finish();
+}
+
 void parseLogging(const Field& f, Config& c) {
   MapReader m(f);
   auto& s = c.logging.settings;
@@ -513,6 +552,7 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   if (auto v = m.optional("codecs")) parseCodecs(*v, c);
   if (auto v = m.optional("security")) parseSecurity(*v, c);
   if (auto v = m.optional("calls")) parseCalls(*v, c);
+  if (auto v = m.optional("browser")) parseBrowser(*v, c);
   if (auto v = m.optional("logging")) parseLogging(*v, c);
   if (auto v = m.optional("metrics")) parseMetrics(*v, c);
   m.finish();

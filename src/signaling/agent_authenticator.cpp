@@ -27,6 +27,39 @@ std::optional<uint32_t> parseNonceCount(const std::string& nc) {
   return v;
 }
 
+// RFC 7235 2.1: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; auth-params are split at commas
+// outside quoted strings. Returns the scheme and "name=value" items as sofia gives them for SIP (a token68 whole).
+std::optional<std::pair<std::string, std::vector<std::string>>> parseHttpAuthorization(std::string_view h) {
+  if (h.empty() || h.size() > 4096) return std::nullopt;
+  size_t sp = h.find(' ');
+  std::pair<std::string, std::vector<std::string>> out{std::string(h.substr(0, sp)), {}};
+  if (sp == std::string_view::npos) return out;
+  std::string item;
+  bool quoted = false;
+  auto flush = [&] {
+    size_t b = item.find_first_not_of(" \t");
+    size_t e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.second.push_back(item.substr(b, e - b + 1));
+    item.clear();
+  };
+  for (size_t i = sp + 1; i < h.size(); ++i) {
+    char ch = h[i];
+    if (ch == '"') quoted = !quoted;
+    if (ch == '\\' && quoted && i + 1 < h.size()) {
+      item += ch;
+      item += h[++i];
+      continue;
+    }
+    if (ch == ',' && !quoted) {
+      flush();
+      continue;
+    }
+    item += ch;
+  }
+  flush();
+  return out;
+}
+
 }  // namespace
 
 AgentAuthenticator::AgentAuthenticator(const config::Config& config, std::string nonceKey)
@@ -84,22 +117,42 @@ std::vector<std::string> AgentAuthenticator::challenges(bool stale) {
 }
 
 AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& request, const std::string& sourceIp) {
+  std::vector<Credentials> all;
+  for (const msg_auth_t* au = request.sip()->sip_authorization; au != nullptr; au = au->au_next) {
+    Credentials c;
+    c.scheme = au->au_scheme != nullptr ? au->au_scheme : "";
+    for (const char* const* p = au->au_params; p != nullptr && *p != nullptr; ++p) c.params.emplace_back(*p);
+    all.push_back(std::move(c));
+  }
+  return authenticateCredentials(all, request.method(), request.requestUri(), sourceIp);
+}
+
+AgentAuthenticator::Outcome AgentAuthenticator::authenticateHttp(std::string_view method, std::string_view uri,
+                                                                 std::string_view authorization,
+                                                                 const std::string& sourceIp) {
+  std::vector<Credentials> all;
+  if (auto c = parseHttpAuthorization(authorization)) all.push_back(Credentials{c->first, std::move(c->second)});
+  return authenticateCredentials(all, method, uri, sourceIp);
+}
+
+AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const std::vector<Credentials>& all,
+                                                                        std::string_view method,
+                                                                        std::string_view requestUri,
+                                                                        const std::string& sourceIp) {
   Outcome out;
   auto steadyNow = AuthRateLimiter::Clock::now();
   if (limiter_.blocked(sourceIp, steadyNow)) {
     out.kind = Outcome::Kind::RateLimited;
     return out;
   }
-  const sip_t* sip = request.sip();
   auto wallNow = now();
   int64_t nowUnix = std::chrono::duration_cast<std::chrono::seconds>(wallNow.time_since_epoch()).count();
   bool stale = false;
   bool failed = false;
 
-  for (const msg_auth_t* au = sip->sip_authorization; au != nullptr; au = au->au_next) {
-    if (schemeIs(au->au_scheme, "Bearer")) {
-      // sofia keeps the token68 as the single parameter.
-      const char* token = au->au_params != nullptr ? au->au_params[0] : nullptr;
+  for (const Credentials& au : all) {
+    if (schemeIs(au.scheme.c_str(), "Bearer")) {
+      const char* token = !au.params.empty() ? au.params[0].c_str() : nullptr;
       auto user = token != nullptr ? verifyAgentToken(tokenSecret_, token, nowUnix) : std::nullopt;
       const Account* account = user ? findAccount(*user) : nullptr;
       if (account != nullptr) {
@@ -111,15 +164,18 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
       failed = true;
       continue;
     }
-    if (!schemeIs(au->au_scheme, "Digest")) continue;
-    auto creds = parseDigestParams(au->au_params);
+    if (!schemeIs(au.scheme.c_str(), "Digest")) continue;
+    std::vector<const char*> params;
+    for (const auto& p : au.params) params.push_back(p.c_str());
+    params.push_back(nullptr);
+    auto creds = parseDigestParams(params.data());
     // We only ever offer qop=auth; without it (RFC 2069) there is no nonce-count to stop a replay.
     if (!creds || creds->realm != kRealm || creds->qop.empty()) {
       failed = true;
       continue;
     }
     // RFC 7616 §3.4.6 / RFC 3261 22.4: the digest covers the Request-URI it names, which must be this request's.
-    if (creds->uri != request.requestUri()) {
+    if (creds->uri != requestUri) {
       failed = true;
       continue;
     }
@@ -149,7 +205,7 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
     std::string computed = digestHa1(creds->algorithm, creds->username, kRealm, known ? password : decoyPassword_);
     if (ha1.empty()) ha1 = std::move(computed);
     std::string expected = digestResponse(creds->algorithm, ha1, creds->nonce, creds->nc, creds->cnonce, creds->qop,
-                                          request.method(), creds->uri);
+                                          method, creds->uri);
     bool match = constantTimeEquals(expected, creds->response) && known;
     if (!match) {
       failed = true;

@@ -22,6 +22,7 @@ namespace {
 // Per-connection memory lws allocates for us: just the link to our own object.
 struct PerSession {
   void* connection;
+  std::string* httpBody;  // a plain HTTP request's reply body, until LWS_CALLBACK_HTTP_WRITEABLE sends it
 };
 
 // Bound on a connection's unsent messages; a browser that does not read is dropped rather than buffered forever.
@@ -149,6 +150,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
       security_(config.security),
       registrar_(control),
       endpoint_(std::make_unique<BrowserSipEndpoint>(control, config, *this, registrar_, metrics)),
+      iceServers_(config, endpoint_->authenticator(), metrics),
       connectionRate_(config.security.rateLimits.connectionsPerIp, config.security.rateLimits.connections),
       rejected_(metrics.counter("rtcgate_wss_handshakes_rejected_total",
                                 "WebSocket handshakes refused (subprotocol, Origin, connection caps)")),
@@ -254,6 +256,7 @@ bool WssServer::applyConfig(const config::Config& config) {
   security_ = config.security;
   connectionRate_.setRates(security_.rateLimits.connectionsPerIp, security_.rateLimits.connections);
   endpoint_->applyConfig(config);
+  iceServers_.applyConfig(config);
   bool ok = true;
   for (size_t i = 0; i < listeners_.size() && i < config.listeners.wss.size(); ++i) {
     auto& l = *listeners_[i];
@@ -381,6 +384,25 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       // waits for the first bytes without a bound.
       lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, static_cast<int>(secondsCeil(security_.wsHandshakeTimeoutMs)));
       return 0;
+    case LWS_CALLBACK_HTTP:
+      if (session == nullptr) return -1;
+      return onHttpRequest(wsi, static_cast<const char*>(in), &session->httpBody);
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+      if (session == nullptr || session->httpBody == nullptr) return -1;
+      std::unique_ptr<std::string> body(session->httpBody);
+      session->httpBody = nullptr;
+      auto* data = reinterpret_cast<unsigned char*>(body->data()) + LWS_PRE;
+      size_t n = body->size() - LWS_PRE;
+      if (lws_write(wsi, data, n, LWS_WRITE_HTTP_FINAL) != static_cast<int>(n)) return -1;
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+      if (session != nullptr) {
+        delete session->httpBody;
+        session->httpBody = nullptr;
+      }
+      break;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
       // The one place lws 4.1.6 lets us answer a refused upgrade: here, before it picks a subprotocol (an unknown
       // one it drops by itself) and before LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, whose non-zero return only
@@ -461,6 +483,50 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       break;
   }
   return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBody) {
+  IceServersEndpoint::Reply reply;
+  if (path == nullptr || !IceServersEndpoint::handles(path)) {
+    reply.status = 404;
+    reply.contentType = "text/plain";
+    reply.body = "Not found\n";
+  } else {
+    IceServersEndpoint::Request request;
+    request.method = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0       ? "GET"
+                     : lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0 ? "OPTIONS"
+                                                                            : "OTHER";
+    request.uri = path;
+    request.origin = headerOf(wsi, WSI_TOKEN_ORIGIN);
+    request.authorization = headerOf(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    char ip[64] = {0};
+    lws_get_peer_simple(wsi, ip, sizeof(ip));
+    request.sourceIp = ip;
+    reply = iceServers_.handle(request, std::chrono::system_clock::now());
+  }
+  // Two challenges and the CORS headers fit well within this; lws fails the add (and we hang up) otherwise.
+  unsigned char headers[LWS_PRE + 4096];
+  unsigned char* p = headers + LWS_PRE;
+  unsigned char* end = headers + sizeof(headers) - 1;
+  if (lws_add_http_common_headers(wsi, reply.status, reply.contentType.c_str(), reply.body.size(), &p, end) != 0)
+    return -1;
+  for (const auto& [name, value] : reply.headers) {
+    // Lower case with a trailing ':' is the form lws takes for both HTTP/1.1 and HTTP/2 (RFC 9113 8.2.1).
+    std::string key;
+    for (char ch : name) key += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    key += ':';
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(key.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()),
+                                    &p, end) != 0)
+      return -1;
+  }
+  if (lws_finalize_write_http_header(wsi, headers + LWS_PRE, &p, end) != 0) return -1;
+  if (reply.body.empty()) return lws_http_transaction_completed(wsi) ? -1 : 0;
+  delete *pendingBody;
+  *pendingBody = new std::string(LWS_PRE, '\0');
+  (*pendingBody)->append(reply.body);
+  lws_callback_on_writable(wsi);
+  return 0;
 }
 
 void WssServer::onReceive(Connection& c, lws* wsi, const char* data, size_t len) {

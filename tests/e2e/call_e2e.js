@@ -93,6 +93,7 @@ const path = require('path');
 const dgram = require('dgram');
 const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
 const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
@@ -128,21 +129,6 @@ function start(cmd, args, opts = {}) {
   const child = startProcess(path.basename(cmd), cmd, args, opts);
   children.push(child);
   return child;
-}
-
-// A port for SIPp (which takes a number, not a socket), below the kernel's ephemeral range so that no other
-// socket's bind(0) can take it between this check and SIPp's bind; chosen at random, retried if in use.
-function freeUdpPort(attempt = 0) {
-  return new Promise((resolve, reject) => {
-    const port = 10000 + Math.floor(Math.random() * 2500);  // the C++ tests' single-port region (tests/support)
-    const s = dgram.createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      if (attempt >= 50) reject(new Error('no free UDP port'));
-      else freeUdpPort(attempt + 1).then(resolve, reject);
-    });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(port)));
-  });
 }
 
 // µ-law decoding (ITU-T G.711) and a Goertzel scan for the dominant frequency of 8 kHz audio.

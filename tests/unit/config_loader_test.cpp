@@ -312,5 +312,45 @@ TEST(ConfigLoader, SecretsNeverFormat) {
   EXPECT_EQ(fmt::format("{}", c.agents.at(0).password), "<redacted>");
 }
 
+// Issue 12: what GET /rtcgate/ice-servers gives browsers.
+TEST(ConfigLoader, BrowserIceServersAndTheirTurnSecret) {
+  Config d = loadFromString("{}", "t");
+  EXPECT_TRUE(d.browser.iceServers.empty());
+  EXPECT_TRUE(d.browser.turnSharedSecret.empty());
+  EXPECT_EQ(d.browser.credentialTtlS, 600u);
+  EXPECT_EQ(d.browser.gatheringTimeoutMs, 1000u);
+  Config c = loadFromString(R"(browser:
+  ice_servers: ["stun:stun.example.com:3478", "turns:turn.example.com:5349?transport=tcp"]
+  turn_shared_secret: 0123456789abcdef
+  credential_ttl_s: 120
+  gathering_timeout_ms: 700
+)",
+                            "t");
+  ASSERT_EQ(c.browser.iceServers.size(), 2u);
+  EXPECT_EQ(c.browser.iceServers[1], "turns:turn.example.com:5349?transport=tcp");
+  EXPECT_EQ(c.browser.turnSharedSecret.reveal(), "0123456789abcdef");
+  EXPECT_EQ(c.browser.credentialTtlS, 120u);
+  EXPECT_EQ(c.browser.gatheringTimeoutMs, 700u);
+  // A TURN URL may take its secret from ice.turn_servers instead.
+  Config t = loadFromString(R"(ice:
+  turn_servers: [{host: 192.0.2.5, shared_secret: s3cret-s3cret-s3cret}]
+browser: {ice_servers: ["turn:192.0.2.5:3478"]}
+)",
+                            "t");
+  EXPECT_TRUE(t.browser.turnSharedSecret.empty());
+
+  expectError("browser:\n  ice_servers: [\"http://stun.example.com\"]\n", 2, 17, "browser.ice_servers[0]",
+              "is not a stun:, stuns:, turn: or turns: URL");
+  expectError("browser:\n  ice_servers: [\"stun:a b\"]\n", 2, 17, "browser.ice_servers[0]", "no spaces");
+  expectError("browser:\n  ice_servers: [\"turn:192.0.2.5\"]\n", 2, 3, "browser",
+              "there is no TURN REST secret");
+  expectError("browser:\n  turn_shared_secret: short\n", 2, 23, "browser.turn_shared_secret",
+              "at least 16 characters");
+  expectError("browser:\n  credential_ttl_s: 10\n", 2, 21, "browser.credential_ttl_s", "out of range 60..86400");
+  expectError("browser:\n  gathering_timeout_ms: 50\n", 2, 25, "browser.gathering_timeout_ms",
+              "out of range 100..30000");
+  expectError("browser:\n  ice_server: []\n", 2, 3, "browser.ice_server", "");
+}
+
 }  // namespace
 }  // namespace rtcgate::config

@@ -232,6 +232,17 @@ struct Calls {
   bool operator==(const Calls&) const = default;
 };
 
+// What browsers are told to use for ICE, served at GET /rtcgate/ice-servers on the WSS listeners (docs/network.md).
+struct Browser {
+  std::vector<std::string> iceServers;  // stun:, turn:, turns: URLs as a browser's RTCIceServer.urls takes them
+  // TURN REST secret for the turn:/turns: URLs (draft-uberti-behave-turn-rest); empty: the first
+  // ice.turn_servers shared_secret.
+  Secret turnSharedSecret;
+  uint32_t credentialTtlS = 600;
+  uint32_t gatheringTimeoutMs = 1000;
+  bool operator==(const Browser&) const = default;
+};
+
 struct Logging {
   log::Settings settings;
   bool operator==(const Logging&) const = default;
@@ -251,6 +262,7 @@ struct Config {
   Codecs codecs;
   Security security;
   Calls calls;
+  Browser browser;
   Logging logging;
   Metrics metrics;
   bool operator==(const Config&) const = default;

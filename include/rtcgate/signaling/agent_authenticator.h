@@ -5,6 +5,7 @@
 #include <deque>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rtcgate/config/config.h"
@@ -38,11 +39,22 @@ public:
   void applyConfig(const config::Config& config);
 
   Outcome authenticate(const SipMessage& request, const std::string& sourceIp);
+  // The same rules for an HTTP request on the WSS listener (GET /rtcgate/ice-servers): `authorization` is the
+  // Authorization header's value (empty when absent), `uri` the request target the digest must name.
+  Outcome authenticateHttp(std::string_view method, std::string_view uri, std::string_view authorization,
+                           const std::string& sourceIp);
 
   // For tests: a fixed clock.
   void setClockForTest(std::chrono::system_clock::time_point now) { fixedNow_ = now; }
 
 private:
+  // One Authorization header: its scheme and its parameters as "name=value" (a Bearer token as the only one).
+  struct Credentials {
+    std::string scheme;
+    std::vector<std::string> params;
+  };
+  Outcome authenticateCredentials(const std::vector<Credentials>& all, std::string_view method,
+                                  std::string_view requestUri, const std::string& sourceIp);
   struct Account {
     std::string dn;
     std::string password;

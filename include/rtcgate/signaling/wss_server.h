@@ -15,6 +15,7 @@
 #include "rtcgate/core/metrics.h"
 #include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
+#include "rtcgate/signaling/ice_servers_endpoint.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
 
@@ -28,7 +29,8 @@ namespace rtcgate::signaling {
 
 // Browser-facing SIP over WebSocket Secure (RFC 7118) on libwebsockets over the control loop: one vhost per
 // configured listener, subprotocol "sip" required, Origin allow-list, connection caps, handshake and idle
-// timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues.
+// timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues. Plain HTTPS
+// requests on the same listeners: GET /rtcgate/ice-servers (IceServersEndpoint), 404 for any other path.
 // Owns the registrar and the SIP endpoint of the browser leg. Thread: control; create, use and destroy it there.
 class WssServer final : public SipTransport {
 public:
@@ -92,12 +94,16 @@ private:
   int onLivenessTimer(Connection& c, lws* wsi);
   void closeWith(Connection& c, int status);
   bool loadCertificate(Listener& l);
+  // Plain HTTPS requests on the listener: GET /rtcgate/ice-servers, 404 for anything else. Returns the callback's
+  // result; the body goes out from LWS_CALLBACK_HTTP_WRITEABLE (*pendingBody).
+  int onHttpRequest(lws* wsi, const char* path, std::string** pendingBody);
 
   EventLoop& control_;
   Metrics& metrics_;
   config::Security security_;
   Registrar registrar_;
   std::unique_ptr<BrowserSipEndpoint> endpoint_;
+  IceServersEndpoint iceServers_;
   lws_context* context_ = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, Connection*> connections_;
