@@ -213,6 +213,9 @@ struct HostileCase {
   const char* failure;      // part of the leg's failure reason
 };
 
+// gtest prints the parameter in test names (ctest -R): the case's name, not its bytes.
+void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
+
 class HostileDtlsClient : public ::testing::TestWithParam<HostileCase> {};
 
 // Item 31: the handshake fails (alert, or DTLS completes without SRTP), the leg fails and is counted, no SRTP
