@@ -297,9 +297,7 @@ INSTANTIATE_TEST_SUITE_P(
 // accepted, which it would not be had the replay window moved to the spoofed number.
 TEST(HostileDtls, SpoofedEpochAndSequenceRecordsLeaveTheSessionAlone) {
   Pair p;
-  p.negotiate();
-  ASSERT_TRUE(p.bothConnected());
-  const int peerFd = udpSocketBoundTo(p.offererPort());
+  const int peerFd = p.connectAndFindPeerSocket();
   ASSERT_GE(peerFd, 0);
   auto record = [](uint8_t type, uint16_t epoch, uint64_t seq) {
     std::vector<uint8_t> r = {type, 0xFE, 0xFD, static_cast<uint8_t>(epoch >> 8), static_cast<uint8_t>(epoch)};

@@ -111,9 +111,7 @@ TEST(HostileMedia, BadStunGetsAnErrorOrNothingAndNeitherMovesNorStopsTheLeg) {
 // address are dropped and counted; from a stranger libnice drops them before the leg; the leg keeps working.
 TEST(HostileMedia, DatagramsOutsideRfc7983AreDroppedAndCounted) {
   Pair p;
-  p.negotiate();
-  ASSERT_TRUE(p.bothConnected());
-  const int peerFd = udpSocketBoundTo(p.offererPort());
+  const int peerFd = p.connectAndFindPeerSocket();
   ASSERT_GE(peerFd, 0);
   const std::vector<std::vector<uint8_t>> junk = {
       {0x80},                          // 1 byte (would be RTP)
@@ -151,9 +149,7 @@ TEST(HostileMedia, DatagramsOutsideRfc7983AreDroppedAndCounted) {
 // dropped before anything is delivered and counted; from a stranger: dropped by libnice; the remote address stays.
 TEST(HostileMedia, ForgedSrtpIsCountedAndNeverMovesTheRemoteAddress) {
   Pair p;
-  p.negotiate();
-  ASSERT_TRUE(p.bothConnected());
-  const int peerFd = udpSocketBoundTo(p.offererPort());
+  const int peerFd = p.connectAndFindPeerSocket();
   ASSERT_GE(peerFd, 0);
   auto wrongTag = test::rtpPacket(111, 5000, 0, 0x1234u, 0x55);
   wrongTag.insert(wrongTag.end(), 16, 0xAB);  // a tag of junk (AEAD_AES_256_GCM: 16 bytes)

@@ -252,22 +252,18 @@ struct Pair {
     const auto cfg = loopbackConfig();
     offerer.create(LegRole::Offerer, context(metrics, cfg));
     answerer.create(LegRole::Answerer, context(metrics, cfg));
-    offerer.run([&] { offerer.leg->start(); });
-    ASSERT_TRUE(offerer.waitFor([&] { return offerer.local.has_value(); }, 5s));
-    offer = *offerer.local;
-    std::string error;
-    ASSERT_TRUE(answerer.run([&] {
-      bool ok = answerer.leg->setRemoteDescription(offer, &error);
-      answerer.leg->start();
-      return ok;
-    })) << error;
-    ASSERT_TRUE(answerer.waitFor([&] { return answerer.local.has_value(); }, 5s));
-    answer = *answerer.local;
-    ASSERT_TRUE(offerer.run([&] { return offerer.leg->setRemoteDescription(answer, &error); })) << error;
+    negotiateLegs(offerer, answerer, offer, answer);
   }
   bool bothConnected() {
     return offerer.waitFor([&] { return offerer.connected; }, 10s) &&
            answerer.waitFor([&] { return answerer.connected; }, 10s);
+  }
+  // Negotiates, waits for both legs to connect, and returns the offerer's libnice socket (-1 on failure): what the
+  // hostile tests send "from the peer's address" on.
+  int connectAndFindPeerSocket() {
+    negotiate();
+    if (::testing::Test::HasFatalFailure() || !bothConnected()) return -1;
+    return udpSocketBoundTo(offererPort());
   }
   uint16_t answererPort() const { return answer.candidates.at(0).port; }
   uint16_t offererPort() const { return offer.candidates.at(0).port; }
