@@ -249,8 +249,11 @@ TEST_P(HostileDtlsClient, FailsTheLegWithoutSrtpKeys) {
   const int rc = browser.handshake(ctx.get());
   EXPECT_EQ(rc == 1, c.handshakeCompletes) << "SSL error " << browser.lastError();
   ASSERT_TRUE(leg.waitFor([&] { return !leg.failure.empty(); }, 5s));
-  EXPECT_NE(leg.failure.find(c.failure), std::string::npos) << leg.failure;
-  EXPECT_FALSE(leg.connected);
+  {
+    std::lock_guard lock(leg.mutex());  // the leg's thread writes these
+    EXPECT_NE(leg.failure.find(c.failure), std::string::npos) << leg.failure;
+    EXPECT_FALSE(leg.connected);
+  }
   if (c.alert >= 0) {
     browser.pump(100ms);
     EXPECT_EQ(browser.alertReceived(), c.alert);
@@ -321,14 +324,18 @@ TEST(HostileDtls, SpoofedEpochAndSequenceRecordsLeaveTheSessionAlone) {
   auto s = p.answererStats();
   EXPECT_EQ(s.state, LegState::Connected);
   EXPECT_EQ(s.dtlsState, DtlsState::Connected);
-  EXPECT_TRUE(p.answerer.failure.empty()) << p.answerer.failure;
-  EXPECT_FALSE(p.answerer.closedByPeer);
+  {
+    std::lock_guard lock(p.answerer.mutex());
+    EXPECT_TRUE(p.answerer.failure.empty()) << p.answerer.failure;
+    EXPECT_FALSE(p.answerer.closedByPeer);
+  }
 
   p.offerer.run([&] {
     auto* leg = p.offerer.leg.release();
     leg->close([leg] { delete leg; });
   });
   ASSERT_TRUE(p.answerer.waitFor([&] { return p.answerer.closedByPeer || !p.answerer.failure.empty(); }, 5s));
+  std::lock_guard lock(p.answerer.mutex());
   EXPECT_TRUE(p.answerer.closedByPeer) << p.answerer.failure;
 }
 
