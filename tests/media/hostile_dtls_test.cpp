@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Component tests for the hostile-input catalogue's DTLS item (reliability-security.md §5 item 31;
-// tests/component/hostile_catalogue.md): a real BrowserLeg (libnice, OpenSSL, libsrtp2) as the DTLS server on
-// 127.0.0.1, and a hostile browser made of a UDP socket that does ICE by hand (STUN checks with the right
-// credentials) and then runs an OpenSSL DTLS client configured as an attacker would: DTLS 1.0 only, no use_srtp,
-// only NULL SRTP profiles, only non-PFS suites. Spoofed records (epoch + 1, a huge sequence number) are sent into a
+// tests/component/hostile_catalogue.md): a real BrowserLeg (libnice, OpenSSL, libsrtp2) on 127.0.0.1, and a
+// hostile browser made of a UDP socket that does ICE by hand (STUN checks with the right credentials) and then
+// runs an OpenSSL DTLS client (the leg is the server) or server (the leg is the client) configured as an attacker
+// would: DTLS 1.0 only, no use_srtp, only NULL SRTP profiles, only non-PFS suites. Spoofed records (epoch + 1, a huge sequence number) are sent into a
 // live session between two legs from the peer leg's own socket.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -36,13 +36,14 @@ public:
     port_ = ntohs(a.sin_port);
   }
 
-  // The offer a browser would send: setup:active makes the leg the DTLS server.
-  sdp::TransportParams offer() const {
+  // The offer a browser would send: setup:active makes the leg the DTLS server; actpass (what Chrome offers) makes
+  // it answer active, the DTLS client (RFC 5763 5).
+  sdp::TransportParams offer(sdp::Setup setup = sdp::Setup::Active) const {
     sdp::TransportParams t;
     t.iceUfrag = kUfrag;
     t.icePwd = kPwd;
     t.rtcpMux = true;
-    t.setup = sdp::Setup::Active;
+    t.setup = setup;
     t.fingerprints.push_back(cert_->fingerprint());
     sdp::IceCandidate c;
     c.foundation = "1";
@@ -88,7 +89,7 @@ public:
 
   // Runs the DTLS client handshake with `ctx` until it completes or fails (bounded). Returns SSL_do_handshake's
   // last result: 1 done, <= 0 failed or still pending.
-  int handshake(SSL_CTX* ctx) {
+  int handshake(SSL_CTX* ctx, bool server = false) {
     ssl_.reset(SSL_new(ctx));
     BIO* rbio = BIO_new(BIO_s_mem());
     BIO* wbio = BIO_new(BIO_s_mem());
@@ -96,7 +97,12 @@ public:
     SSL_set_bio(ssl_.get(), rbio, wbio);
     SSL_set_options(ssl_.get(), SSL_OP_NO_QUERY_MTU);
     SSL_set_mtu(ssl_.get(), 1200);
-    SSL_set_connect_state(ssl_.get());
+    if (server) {
+      SSL_set_accept_state(ssl_.get());
+      for (const auto& d : received_) BIO_write(rbio, d.data(), static_cast<int>(d.size()));  // the ClientHello
+    } else {
+      SSL_set_connect_state(ssl_.get());
+    }
     int rc = 0;
     for (int i = 0; i < 40; ++i) {
       rc = SSL_do_handshake(ssl_.get());
@@ -170,14 +176,15 @@ private:
   std::function<void(std::vector<uint8_t>&)> rewrite_;
 };
 
-// An OpenSSL DTLS client context with the hostile browser's certificate, offering `srtpProfiles` in use_srtp
-// (nullptr: no use_srtp extension at all); `tweak` makes it hostile otherwise.
-SslCtxPtr clientContext(const DtlsCertificate& cert, const char* srtpProfiles,
-                        const std::function<void(SSL_CTX*)>& tweak) {
-  SslCtxPtr ctx(SSL_CTX_new(DTLS_client_method()), &SSL_CTX_free);
+// An OpenSSL DTLS context (DTLS_client_method or DTLS_server_method) with the hostile browser's certificate,
+// offering or accepting `srtpProfiles` in use_srtp (nullptr: no use_srtp at all); `tweak` makes it hostile otherwise.
+SslCtxPtr dtlsContext(const SSL_METHOD* method, const DtlsCertificate& cert, const char* srtpProfiles,
+                      const std::function<void(SSL_CTX*)>& tweak) {
+  SslCtxPtr ctx(SSL_CTX_new(method), &SSL_CTX_free);
   SSL_CTX_use_certificate(ctx.get(), cert.x509());
   SSL_CTX_use_PrivateKey(ctx.get(), cert.key());
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  // A server must ask for the client's certificate (the leg's fingerprint check needs none of ours to pass).
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
   SSL_CTX_set_security_level(ctx.get(), 0);  // let the client offer what an attacker would
   // Returns 0 on success (OpenSSL quirk).
   if (srtpProfiles != nullptr) {
@@ -203,95 +210,127 @@ void nullProfilesOnTheWire(std::vector<uint8_t>& d) {
   at[9] = 0x06;
 }
 
+// A leg answering the hostile browser's offer (with `setup`), connected to it by ICE: what both DTLS directions
+// start from. The leg's DTLS deadline is 3 s, a bound should the leg wait instead of failing.
+struct HostileSession {
+  Metrics metrics;
+  LegHarness leg{"media-dtls"};
+  std::shared_ptr<const DtlsCertificate> browserCert = DtlsCertificate::generate();
+  HostileBrowser browser{browserCert};
+  sdp::TransportParams answer;
+
+  void connect(sdp::Setup setup) {
+    auto cfg = loopbackConfig();
+    cfg.media.dtlsHandshakeTimeoutMs = 3000;
+    leg.create(LegRole::Answerer, context(metrics, cfg));
+    std::string error;
+    ASSERT_TRUE(leg.run([&] {
+      bool ok = leg.leg->setRemoteDescription(browser.offer(setup), &error);
+      leg.leg->start();
+      return ok;
+    })) << error;
+    ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
+    answer = *leg.local;
+    ASSERT_TRUE(browser.connectIce(answer, [&] {
+      return leg.run([&] { return leg.leg->stats().iceRemoteAddress; }) != "";
+    }));
+  }
+  std::atomic<uint64_t>& failed() { return metrics.counter("rtcgate_browser_legs_failed_total", ""); }
+  // After the leg reported a failure: it names `reason`, the leg never connected, derived no SRTP keys.
+  void expectFailedWithoutKeys(const char* reason) {
+    ASSERT_TRUE(leg.waitFor([&] { return !leg.failure.empty(); }, 5s));
+    {
+      std::lock_guard lock(leg.mutex());  // the leg's thread writes these
+      EXPECT_NE(leg.failure.find(reason), std::string::npos) << leg.failure;
+      EXPECT_FALSE(leg.connected);
+    }
+    auto s = leg.run([&] { return leg.leg->stats(); });
+    EXPECT_EQ(s.srtpProfile, "");  // no SRTP keys were derived
+    EXPECT_EQ(s.state, LegState::Failed);
+  }
+};
+
 struct HostileCase {
   const char* name;
-  const char* srtpProfiles;
+  bool legIsServer;          // the browser offers setup:active (the leg serves) or actpass (the leg answers active)
+  const char* srtpProfiles;  // the hostile side's use_srtp (nullptr: none offered / the extension ignored)
   std::function<void(SSL_CTX*)> tweak;
   std::function<void(std::vector<uint8_t>&)> rewrite;
-  bool handshakeCompletes;  // from the client's side: OpenSSL servers ignore a use_srtp they cannot satisfy
-  int alert;                // TLS alert description the leg sends in clear (-1: none in clear)
+  bool handshakeCompletes;  // from the hostile side: OpenSSL ignores a use_srtp it cannot satisfy
+  int alert;                // TLS alert description the leg sends in clear (-1: not asserted)
   const char* failure;      // part of the leg's failure reason
 };
 
 // gtest prints the parameter in test names (ctest -R): the case's name, not its bytes.
 void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
 
-class HostileDtlsClient : public ::testing::TestWithParam<HostileCase> {};
+class HostileDtlsPeer : public ::testing::TestWithParam<HostileCase> {};
 
 // Item 31: the handshake fails (alert, or DTLS completes without SRTP), the leg fails and is counted, no SRTP
 // keys exist, and plain RTP from the same address is not taken instead.
-TEST_P(HostileDtlsClient, FailsTheLegWithoutSrtpKeys) {
+TEST_P(HostileDtlsPeer, FailsTheLegWithoutSrtpKeys) {
   const auto& c = GetParam();
-  Metrics metrics;
-  LegHarness leg("media-dtls");
-  auto cfg = loopbackConfig();
-  cfg.media.dtlsHandshakeTimeoutMs = 3000;  // a bound for this test, should the leg wait instead of failing
-  leg.create(LegRole::Answerer, context(metrics, cfg));
-  auto browserCert = DtlsCertificate::generate();
-  HostileBrowser browser(browserCert);
-  std::string error;
-  ASSERT_TRUE(leg.run([&] {
-    bool ok = leg.leg->setRemoteDescription(browser.offer(), &error);
-    leg.leg->start();
-    return ok;
-  })) << error;
-  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 5s));
-  const auto answer = *leg.local;
-  ASSERT_EQ(answer.setup, sdp::Setup::Passive);  // the leg is the DTLS server
-  ASSERT_TRUE(browser.connectIce(answer, [&] {
-    return leg.run([&] { return leg.leg->stats().iceRemoteAddress; }) != "";
-  }));
-  auto& failed = metrics.counter("rtcgate_browser_legs_failed_total", "");
-  const auto failedBefore = failed.load();
+  HostileSession h;
+  h.connect(c.legIsServer ? sdp::Setup::Active : sdp::Setup::ActPass);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  ASSERT_EQ(h.answer.setup, c.legIsServer ? sdp::Setup::Passive : sdp::Setup::Active);
+  // The leg as client sends its ClientHello once ICE is up: the hostile server starts from it.
+  for (int i = 0; i < 50 && !c.legIsServer && h.browser.pump(100ms) == 0; ++i) {
+  }
+  const auto failedBefore = h.failed().load();
 
-  auto ctx = clientContext(*browserCert, c.srtpProfiles, c.tweak);
-  if (c.rewrite) browser.rewriteOutgoing(c.rewrite);
-  const int rc = browser.handshake(ctx.get());
-  EXPECT_EQ(rc == 1, c.handshakeCompletes) << "SSL error " << browser.lastError();
-  ASSERT_TRUE(leg.waitFor([&] { return !leg.failure.empty(); }, 5s));
-  {
-    std::lock_guard lock(leg.mutex());  // the leg's thread writes these
-    EXPECT_NE(leg.failure.find(c.failure), std::string::npos) << leg.failure;
-    EXPECT_FALSE(leg.connected);
-  }
+  auto ctx = dtlsContext(c.legIsServer ? DTLS_client_method() : DTLS_server_method(), *h.browserCert, c.srtpProfiles,
+                         c.tweak);
+  if (c.rewrite) h.browser.rewriteOutgoing(c.rewrite);
+  const int rc = h.browser.handshake(ctx.get(), !c.legIsServer);
+  EXPECT_EQ(rc == 1, c.handshakeCompletes) << "SSL error " << h.browser.lastError();
+  h.expectFailedWithoutKeys(c.failure);
+  EXPECT_EQ(h.leg.run([&] { return h.leg.leg->stats().dtlsRole; }), c.legIsServer ? "server" : "client");
   if (c.alert >= 0) {
-    browser.pump(100ms);
-    EXPECT_EQ(browser.alertReceived(), c.alert);
+    h.browser.pump(0ms);  // sent before the leg reported its failure: already queued
+    EXPECT_EQ(h.browser.alertReceived(), c.alert);
   }
-  if (c.srtpProfiles == nullptr || c.rewrite) {  // the leg got this far: it answered, and selected no profile
-    ASSERT_TRUE(browser.serverHelloHasUseSrtp().has_value());
-    EXPECT_FALSE(*browser.serverHelloHasUseSrtp());
+  if (c.legIsServer && (c.srtpProfiles == nullptr || c.rewrite)) {  // the leg answered, and selected no profile
+    ASSERT_TRUE(h.browser.serverHelloHasUseSrtp().has_value());
+    EXPECT_FALSE(*h.browser.serverHelloHasUseSrtp());
   }
-  auto s = leg.run([&] { return leg.leg->stats(); });
-  EXPECT_EQ(s.srtpProfile, "");  // no SRTP keys were derived
-  EXPECT_EQ(s.state, LegState::Failed);
-  EXPECT_EQ(failed.load(), failedBefore + 1);
+  EXPECT_EQ(h.failed().load(), failedBefore + 1);
   // No plain-RTP fallback: an unprotected packet from the browser's address reaches nobody.
-  browser.sendPlain(test::rtpPacket(111, 1, 0, 0x99, 0x42));
-  browser.pump(100ms);
-  std::lock_guard lock(leg.mutex());
-  EXPECT_TRUE(leg.rtp.empty());
+  h.browser.sendPlain(test::rtpPacket(111, 1, 0, 0x99, 0x42));
+  h.browser.pump(100ms);
+  std::lock_guard lock(h.leg.mutex());
+  EXPECT_TRUE(h.leg.rtp.empty());
 }
 
+void dtls10Only(SSL_CTX* ctx) {
+  SSL_CTX_set_min_proto_version(ctx, DTLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, DTLS1_VERSION);
+}
+void nonPfsSuitesOnly(SSL_CTX* ctx) { SSL_CTX_set_cipher_list(ctx, "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA"); }
+
 INSTANTIATE_TEST_SUITE_P(
-    Item31, HostileDtlsClient,
+    Item31, HostileDtlsPeer,
     ::testing::Values(
+        // The leg as DTLS server, against hostile clients.
         // RFC 8827 6.5: DTLS 1.2 only. OpenSSL answers a 1.0-only ClientHello with protocol_version (70).
-        HostileCase{"Dtls10Only", kBrowserProfiles,
-                    [](SSL_CTX* ctx) {
-                      SSL_CTX_set_min_proto_version(ctx, DTLS1_VERSION);
-                      SSL_CTX_set_max_proto_version(ctx, DTLS1_VERSION);
-                    },
-                    nullptr, false, 70, "DTLS handshake failed"},
+        HostileCase{"ClientDtls10Only", true, kBrowserProfiles, dtls10Only, nullptr, false, 70, "DTLS handshake failed"},
         // No use_srtp at all: DTLS completes, but there are no SRTP keys to use (RFC 5764 4.1.1), so the leg fails.
-        HostileCase{"NoUseSrtp", nullptr, nullptr, nullptr, true, -1, "without a common SRTP profile"},
-        // Only the NULL-cipher profiles: none is in media.srtp_profiles, the same outcome.
-        HostileCase{"OnlyNullSrtpProfiles", "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32", nullptr,
+        HostileCase{"ClientNoUseSrtp", true, nullptr, nullptr, nullptr, true, -1, "without a common SRTP profile"},
+        // Only the NULL-cipher profiles (see nullProfilesOnTheWire).
+        HostileCase{"ClientOnlyNullSrtpProfiles", true, "SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32", nullptr,
                     nullProfilesOnTheWire, false, -1, "DTLS handshake failed"},
         // Only static-RSA (non-PFS) suites: nothing in common with the leg's ECDHE list: handshake_failure (40).
-        HostileCase{"OnlyNonPfsSuites", kBrowserProfiles,
-                    [](SSL_CTX* ctx) { SSL_CTX_set_cipher_list(ctx, "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA"); },
-                    nullptr, false, 40, "DTLS handshake failed"}),
+        HostileCase{"ClientOnlyNonPfsSuites", true, kBrowserProfiles, nonPfsSuitesOnly, nullptr, false, 40,
+                    "DTLS handshake failed"},
+        // The leg as DTLS client (it answers every browser offer active: every agent-originated call), against
+        // hostile servers. A server answering DTLS 1.0 to the leg's 1.2-only ClientHello is refused.
+        HostileCase{"ServerDtls10Only", false, kBrowserProfiles, dtls10Only, nullptr, false, -1,
+                    "unsupported protocol"},
+        // A server that ignores use_srtp: DTLS completes without SRTP keys, the leg fails.
+        HostileCase{"ServerNoUseSrtp", false, nullptr, nullptr, nullptr, true, -1, "without a common SRTP profile"},
+        // A server with only non-PFS suites: none in common, it sends handshake_failure.
+        HostileCase{"ServerOnlyNonPfsSuites", false, kBrowserProfiles, nonPfsSuitesOnly, nullptr, false, -1,
+                    "alert handshake failure"}),
     [](const ::testing::TestParamInfo<HostileCase>& param) { return std::string(param.param.name); });
 
 // Item 31, spoofed records (CVE-2016-2181 class): from the peer's own address, a record for epoch 2 (one ahead)
