@@ -530,6 +530,7 @@ void checkCrossSection(const Field& root, Config& c) {
 Config loadFromString(const std::string& yamlText, const std::string& sourceName) {
   YAML::Node root;
   try {
+    detail::checkNestingDepth(yamlText, sourceName);
     root = YAML::Load(yamlText);
   } catch (const YAML::Exception& e) {
     throw ConfigError(sourceName, e.mark.line + 1, e.mark.column + 1, "(syntax)", e.msg);

@@ -2,6 +2,9 @@
 #include "yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+
+#include <sstream>
 
 #include "rtcgate/config/config_loader.h"
 #include "rtcgate/core/address.h"
@@ -9,6 +12,45 @@
 namespace rtcgate::config::detail {
 
 bool isIpAddress(const std::string& s) { return IpAddress::parse(s).has_value(); }
+
+namespace {
+
+class DepthCounter final : public YAML::EventHandler {
+public:
+  explicit DepthCounter(const std::string& source) : source_(source) {}
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    open(mark);
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    open(mark);
+  }
+  void OnMapEnd() override { --depth_; }
+
+private:
+  void open(const YAML::Mark& mark) {
+    if (++depth_ > kMaxNestingDepth)
+      throw ConfigError(source_, mark.line + 1, mark.column + 1, "(syntax)",
+                        fmt::format("nested deeper than {} levels; refusing it", kMaxNestingDepth));
+  }
+  const std::string& source_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+void checkNestingDepth(const std::string& yamlText, const std::string& sourceName) {
+  std::istringstream in(yamlText);
+  YAML::Parser parser(in);
+  DepthCounter counter(sourceName);
+  while (parser.HandleNextDocument(counter)) {
+  }
+}
 
 void Field::fail(const std::string& message) const {
   const auto mark = node_.Mark();

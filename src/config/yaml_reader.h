@@ -13,6 +13,15 @@ namespace rtcgate::config::detail {
 
 bool isIpAddress(const std::string& s);
 
+// rtcgate's own schema nests 4 levels deep; anything near this bound is hostile or broken (reliability-security.md
+// §5 item 38). yaml-cpp's own guard (DepthGuard, 2,000 levels) still builds every level's node first.
+inline constexpr int kMaxNestingDepth = 64;
+
+// Walks the parser's events (aliases are not expanded, so an alias bomb costs its text, not its expansion) and
+// throws ConfigError at the first collection opened deeper than kMaxNestingDepth, before any node is built.
+// Lets YAML::Exception (syntax) through.
+void checkNestingDepth(const std::string& yamlText, const std::string& sourceName);
+
 // A YAML node together with its key path ("media.rtp_port_min", "agents[2].dn") and the source name, so every
 // conversion failure becomes a ConfigError that names the key, the line and the column.
 class Field {

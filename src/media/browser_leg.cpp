@@ -48,12 +48,15 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
     throw std::invalid_argument("BrowserLeg needs config, certificate and metrics");
   SrtpSession::initLibrary();
   auto& m = *ctx_.metrics;
-  authFailures_ = &m.counter("rtcgate_srtp_auth_failures_total", "SRTP/SRTCP packets from browsers that failed authentication (dropped)");
+  authFailures_ = &m.counter("rtcgate_srtp_auth_failures_total", "SRTP/SRTCP packets from browsers that failed authentication or were too short to carry a tag (dropped)");
   replayFailures_ = &m.counter("rtcgate_srtp_replay_failures_total", "SRTP/SRTCP packets from browsers dropped as replays");
   remoteCandidatesRefused_ = &m.counter(
       "rtcgate_ice_remote_candidates_refused_total",
       "browser ICE candidates never checked: unspecified, multicast, broadcast, link-local or loopback address");
   droppedBeforeDtls_ = &m.counter("rtcgate_media_dropped_before_dtls_total", "media packets dropped because DTLS had not completed");
+  demuxUnknown_ = &m.counter("rtcgate_media_demux_unknown_total",
+                             "datagrams on a browser leg's ICE port that are no DTLS, RTP or RTCP by RFC 7983 and no "
+                             "STUN libnice took (0/1-byte, first byte outside the ranges): dropped");
   legsFailed_ = &m.counter("rtcgate_browser_legs_failed_total", "browser media legs failed (ICE, DTLS, consent)");
   legsClosedByPeer_ = &m.counter("rtcgate_browser_legs_closed_by_peer_total",
                                  "browser media legs the browser closed with DTLS close_notify (normal hangup)");
@@ -267,6 +270,13 @@ void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
     dtls_->handlePacket(data, len);
     return;
   }
+  if (kind == PacketKind::Stun || kind == PacketKind::Unknown) {
+    // RFC 7983 §7: no DTLS, RTP or RTCP. What libnice hands us in the STUN range is what its parser refused
+    // (a datagram shorter than a STUN header, a bad length), so it is counted with the rest.
+    demuxUnknown_->fetch_add(1, std::memory_order_relaxed);
+    ++counters_.demuxUnknown;
+    return;
+  }
   if (kind == PacketKind::Rtp || kind == PacketKind::Rtcp) {
     if (!srtp_) {
       droppedBeforeDtls_->fetch_add(1, std::memory_order_relaxed);
@@ -279,17 +289,19 @@ void BrowserLeg::onReceive(const uint8_t* data, size_t len) {
 }
 
 void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
-  if (len < 12) return;  // the smallest SRTCP (8-byte RR + 4-byte index) is 12 bytes plus its tag
   // RFC 5761 §4: with rtcp-mux, payload types 64..95 (with the marker bit: 192..223) are RTCP.
   bool rtcp = data[1] >= 192 && data[1] <= 223;
-  auto status = rtcp ? srtp_->unprotectRtcp(data, len) : srtp_->unprotectRtp(data, len);
+  // The smallest SRTCP (8-byte RR + 4-byte index) is 12 bytes plus its tag; shorter cannot be authentic.
+  auto status = len < 12 ? SrtpStatus::TooShort : rtcp ? srtp_->unprotectRtcp(data, len) : srtp_->unprotectRtp(data, len);
   if (status != SrtpStatus::Ok) {
-    if (status == SrtpStatus::AuthFail) {
-      authFailures_->fetch_add(1, std::memory_order_relaxed);
-      ++counters_.srtpAuthFailures;
-    } else if (status == SrtpStatus::ReplayFail) {
+    if (status == SrtpStatus::ReplayFail) {
       replayFailures_->fetch_add(1, std::memory_order_relaxed);
       ++counters_.srtpReplayFailures;
+    } else {
+      // A wrong tag (AuthFail), or a packet too short to hold one (libsrtp: bad_param; reliability-security.md §5
+      // item 33): either way not authentic, and counted as such.
+      authFailures_->fetch_add(1, std::memory_order_relaxed);
+      ++counters_.srtpAuthFailures;
     }
     return;
   }

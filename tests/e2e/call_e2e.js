@@ -13,6 +13,10 @@
 //   long (inbound, transcoded): a 60 s call; Genesys's sender runs on its own absolute 20 ms schedule and both
 //   sides must receive >= 99 % of what the other sent and of 50 packets per second of call (issue 9 measured
 //   44-48/s when the gateway paced transcoded audio by a drifting timer).
+//   sighup (inbound, transcoded): issue 11, reliability-security.md §5 item 38 with a call up: an 8 s call during which
+//   the config file gets a valid change, a syntax error, the original, an unknown key, then a burst of 10 SIGHUPs;
+//   each reload applied or refused (2 refused, >= 3 applied), the call ends by Genesys's BYE, both sides receive
+//   >= 99 % of what the other sent on its own schedule; packets per second and the largest gaps are printed.
 //   close-notify (outbound): the page closes its RTCPeerConnection (Chrome sends DTLS close_notify) 1.5 s before
 //   JsSIP's BYE, as a normal hangup can (issue 9). That is no media failure: rtcgate sends no BYE of its own, the
 //   browser's BYE gets 200 (not 481), and Genesys gets its BYE only after the browser's.
@@ -102,8 +106,8 @@ const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
   'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails',
-  'browser-reconnect', 'browser-gone', 'browser-reload'];
-const INBOUND_ONLY = ['reinvite', 'long', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
+  'browser-reconnect', 'browser-gone', 'browser-reload', 'sighup'];
+const INBOUND_ONLY = ['reinvite', 'long', 'sighup', 'genesys-hold', 'genesys-hold-c0', 'makecall', 'makecall-ack-without-sdp',
   'makecall-reinvite', 'makecall-ack-c0', 'session-timers', 'browser-refer-replaces',
   'browser-refer-refused', 'browser-refer-consult', 'makecall-browser-offers', 'sipjs-hold', 'transfer-blind',
   'consult-transfer', 'invite-replaces', 'agent-busy', 'transfer-blind-no-bye', 'transfer-fails',
@@ -844,19 +848,22 @@ logging: {components: {session: debug}}
         : mode === 'browser-refer-refused' ? 'uac-call-agent-refuse-refer.xml'
         : mode === 'browser-refer-consult' ? 'uac-call-agent-expect-refer-consult.xml'
         : 'uac-call-agent-external-media.xml';
-      const longCall = mode === 'long' || mode === 'session-timers';
+      const longCall = mode === 'long' || mode === 'session-timers' || mode === 'sighup';
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'session-timers' ? String(TIMERS_TAIL_MS) : genesysHoldMode ? '7000' : '6000',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'sighup' ? String(SIGHUP_CALL_MS) : mode === 'session-timers' ? String(TIMERS_TAIL_MS) : genesysHoldMode ? '7000' : '6000',
         '-m', '1', '-timeout', mode === 'long' ? '120s' : mode === 'session-timers' ? '220s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
       if (longCall) {
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
         const stopAt = setTimeout(() => media.stopSending(),
-          (mode === 'long' ? LONG_CALL_MS : 3 * TIMERS_REFRESH_MS + TIMERS_TAIL_MS) - 2000);
+          (mode === 'long' ? LONG_CALL_MS : mode === 'sighup' ? SIGHUP_CALL_MS : 3 * TIMERS_REFRESH_MS + TIMERS_TAIL_MS) - 2000);
+        const reloads = mode === 'sighup' ? reloadsDuringTheCall(gw, cfg) : null;
+        if (reloads) reloads.catch(() => {});  // awaited below; its failure must not crash the script before that
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
+        if (reloads) await reloads;
         if (mode === 'session-timers') await checkSessionTimers(page, gw);
       } else if (genesysHoldMode) {
         const held = genesysHold(page, media, moved, gw);
@@ -914,7 +921,8 @@ logging: {components: {session: debug}}
     }
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
     media.close();
-    if (mode === 'long' || mode === 'session-timers') checkLongCall(result, media);
+    if (mode === 'long' || mode === 'session-timers' || mode === 'sighup') checkLongCall(result, media);
+    if (mode === 'sighup') await checkReloadsKeptTheCall(gw, media, sippCode);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1428,7 +1436,8 @@ function checkLongCall(result, genesys) {
   const audio = genesys.received.filter((p) => p.pt === 0);
   const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
   const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
-  check(`call lasted >= 55 s of Genesys-side audio`, spanS >= 55, `${spanS.toFixed(1)} s`);
+  const minSpanS = mode === 'sighup' ? 3 : 55;
+  check(`call lasted >= ${minSpanS} s of Genesys-side audio`, spanS >= minSpanS, `${spanS.toFixed(1)} s`);
   check('Genesys received >= 99 % of 50 packets per second of call', perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
   const last = result.last || {};
   check('Genesys received >= 99 % of the packets the browser sent', audio.length >= 0.99 * (last.outbound || Infinity),
@@ -1439,6 +1448,67 @@ function checkLongCall(result, genesys) {
   const browserRate = genesys.sendSeconds > 0 ? (last.inbound || 0) / genesys.sendSeconds : 0;
   check('browser received >= 99 % of 50 packets per second while Genesys sent', browserRate >= 49.5,
     `${browserRate.toFixed(2)}/s over ${(genesys.sendSeconds || 0).toFixed(1)} s, lost ${last.lost}, concealed samples ${last.concealed}`);
+}
+
+// sighup (inbound): reliability-security.md §5 item 38 with a call up. Once the call is answered: a valid change
+// (a log level), a syntax error, the original file, an unknown key, then a burst of 10 SIGHUPs onto the original:
+// each reload applied or refused (awaited in the log), while Genesys's sender and the browser keep their schedules.
+const reloadTimes = [];  // performance.now() of each SIGHUP (of the burst's first)
+async function reloadsDuringTheCall(gw, cfg) {
+  const original = fs.readFileSync(cfg, 'utf8');
+  await waitFor(() => /call to DN 1001 answered/.test(gw.out), 20000, 'call answered');
+  await new Promise((r) => setTimeout(r, 1000));  // audio flowing both ways before the first reload
+  const count = (re) => (gw.out.match(re) || []).length;
+  const applied = /configuration reloaded from/g;
+  const refused = /reload refused, the running configuration is unchanged/g;
+  const steps = [
+    ['a valid change (session log level)', original.replace('session: debug', 'session: info'), applied],
+    ['a syntax error', `${original}media: {workers: [
+`, refused],
+    ['the original file', original, applied],
+    ['an unknown key', `${original}bogus_key: 1
+`, refused],
+  ];
+  for (const [what, text, expect] of steps) {
+    const before = count(expect);
+    fs.writeFileSync(cfg, text);
+    reloadTimes.push(performance.now());
+    gw.kill('SIGHUP');
+    await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
+    await new Promise((r) => setTimeout(r, 300));  // spread over the call: audio between the reloads
+  }
+  const before = count(applied);
+  fs.writeFileSync(cfg, original);
+  reloadTimes.push(performance.now());
+  for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
+  await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
+}
+
+async function checkReloadsKeptTheCall(gw, genesys, sippCode) {
+  check('the call ended by Genesys\'s BYE after the reloads (SIPp scenario completed)', sippCode === 0, `exit ${sippCode}`);
+  const metrics = await adminMetrics(gw);
+  check('two reloads refused', metrics('rtcgate_config_reload_failures_total') === 2,
+    metrics('rtcgate_config_reload_failures_total'));
+  check('the valid reloads applied (2, plus >= 1 for the burst)', metrics('rtcgate_config_reloads_total') >= 3,
+    metrics('rtcgate_config_reloads_total'));
+  check('one call in all, none refused', metrics('rtcgate_calls_total') === 1 && (metrics('rtcgate_calls_refused_total') || 0) === 0,
+    `${metrics('rtcgate_calls_total')} / ${metrics('rtcgate_calls_refused_total')}`);
+  // Figures, not thresholds: the packets Genesys received in each whole second of the call, and the largest gap.
+  const audio = genesys.received.filter((p) => p.pt === 0);
+  const perSecond = [];
+  for (let t = audio[0] ? audio[0].at : 0; audio.length && t + 1000 <= audio[audio.length - 1].at; t += 1000) {
+    perSecond.push(audio.filter((p) => p.at >= t && p.at < t + 1000).length);
+  }
+  // The largest gap between two packets Genesys received, and the largest within 1 s after a SIGHUP.
+  let gap = 0, gapAt = 0, reloadGap = 0;
+  for (let i = 1; i < audio.length; i++) {
+    const g = audio[i].at - audio[i - 1].at;
+    if (g > gap) { gap = g; gapAt = audio[i - 1].at - audio[0].at; }
+    if (reloadTimes.some((t) => audio[i].at >= t && audio[i - 1].at <= t + 1000)) reloadGap = Math.max(reloadGap, g);
+  }
+  console.log(`FIGURES sighup: Genesys-side packets per second ${JSON.stringify(perSecond)}; largest gap ${gap.toFixed(1)} ms ` +
+    `at ${(gapAt / 1000).toFixed(2)} s into the audio; largest within 1 s after a SIGHUP ${reloadGap.toFixed(1)} ms; ` +
+    `SIGHUPs at ${JSON.stringify(reloadTimes.map((t) => ((t - (audio[0] ? audio[0].at : 0)) / 1000).toFixed(2)))} s`);
 }
 
 // The daemon's counters from its admin listener (GET /metrics): a lookup by metric name.
@@ -1480,6 +1550,7 @@ function checkOneCallId(out, reregisters = false) {
 }
 
 const LONG_CALL_MS = 65000;
+const SIGHUP_CALL_MS = 6500;
 // session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
 // TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
 const TIMERS_REFRESH_MS = 45000;

@@ -102,22 +102,8 @@ struct Pair {
                  const std::function<void(sdp::TransportParams&)>& mutateAnswer = nullptr) {
     offerer.create(LegRole::Offerer, context(metrics, cfgA));
     answerer.create(LegRole::Answerer, context(metrics, cfgB));
-    offerer.run([&] { offerer.leg->start(); });
-    ASSERT_TRUE(offerer.waitFor([&] { return offerer.local.has_value(); }, 5s));
-    auto offer = *offerer.local;
-    EXPECT_EQ(offer.setup, sdp::Setup::ActPass);
-    if (mutateOffer) mutateOffer(offer);
-    std::string error;
-    ASSERT_TRUE(answerer.run([&] {
-      bool ok = answerer.leg->setRemoteDescription(offer, &error);
-      answerer.leg->start();
-      return ok;
-    })) << error;
-    ASSERT_TRUE(answerer.waitFor([&] { return answerer.local.has_value(); }, 5s));
-    auto answer = *answerer.local;
-    EXPECT_NE(answer.setup, sdp::Setup::ActPass);
-    if (mutateAnswer) mutateAnswer(answer);
-    ASSERT_TRUE(offerer.run([&] { return offerer.leg->setRemoteDescription(answer, &error); })) << error;
+    sdp::TransportParams offer, answer;
+    test::negotiateLegs(offerer, answerer, offer, answer, mutateOffer, mutateAnswer);
   }
 
   bool bothConnected(std::chrono::milliseconds timeout = 10s) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/media/browser_leg.h"
 
@@ -109,6 +111,31 @@ private:
   std::mutex mutex_;
   std::condition_variable cv_;
 };
+
+// Offer/answer between two created legs as the session layer does it: the offerer starts, its offer (edited by
+// mutateOffer) goes to the answerer, the answer (edited by mutateAnswer) back. Returns what each side was given.
+inline void negotiateLegs(LegHarness& offerer, LegHarness& answerer, sdp::TransportParams& offer,
+                          sdp::TransportParams& answer,
+                          const std::function<void(sdp::TransportParams&)>& mutateOffer = nullptr,
+                          const std::function<void(sdp::TransportParams&)>& mutateAnswer = nullptr) {
+  using namespace std::chrono_literals;
+  offerer.run([&] { offerer.leg->start(); });
+  ASSERT_TRUE(offerer.waitFor([&] { return offerer.local.has_value(); }, 5s));
+  offer = *offerer.local;
+  EXPECT_EQ(offer.setup, sdp::Setup::ActPass);
+  if (mutateOffer) mutateOffer(offer);
+  std::string error;
+  ASSERT_TRUE(answerer.run([&] {
+    bool ok = answerer.leg->setRemoteDescription(offer, &error);
+    answerer.leg->start();
+    return ok;
+  })) << error;
+  ASSERT_TRUE(answerer.waitFor([&] { return answerer.local.has_value(); }, 5s));
+  answer = *answerer.local;
+  EXPECT_NE(answer.setup, sdp::Setup::ActPass);
+  if (mutateAnswer) mutateAnswer(answer);
+  ASSERT_TRUE(offerer.run([&] { return offerer.leg->setRemoteDescription(answer, &error); })) << error;
+}
 
 // A minimal RTP packet (version 2) with a recognisable payload.
 inline std::vector<uint8_t> rtpPacket(uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc, uint8_t fill, size_t payload = 160) {

@@ -297,6 +297,28 @@ TEST(ConfigLoader, BadDestinationPolicyIsRejectedWhereItStands) {
   expectError(many, 4, 7, "security.destinations.denied_prefixes", "at most 1000 entries");
 }
 
+TEST(ConfigLoader, NestingIsBoundedAt64LevelsBeforeAnyNodeIsBuilt) {
+  // The top-level map is level 1: 63 brackets reach level 64, which parses (and fails on the unknown key only).
+  expectError("x: " + std::string(63, '[') + std::string(63, ']') + "\n", 1, 1, "x", "unknown key");
+  // The 64th bracket opens level 65: refused where it stands (column 3 + 64, 1-based).
+  const auto deep = [](int n) { return "x: " + std::string(n, '[') + std::string(n, ']') + "\n"; };
+  expectError(deep(64), 1, 67, "(syntax)", "nested deeper than 64 levels");
+  // 100,000 unclosed levels: refused by this bound, not by yaml-cpp's own 2,000-level recursion guard ("bad file").
+  // yaml-cpp's scanner marks unclosed flow collections at a column of its own; only the line is asserted.
+  try {
+    loadFromString("x: " + std::string(100000, '[') + "\n", "test.yaml");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 1) << e.what();
+    EXPECT_EQ(e.key(), "(syntax)") << e.what();
+    EXPECT_NE(e.message().find("nested deeper than 64 levels"), std::string::npos) << e.what();
+  }
+  // Block style counts the same way, and the error names the line.
+  std::string block = "media:\n";
+  for (int i = 1; i < 65; ++i) block += std::string(2 * i, ' ') + "k" + std::to_string(i) + ":\n";
+  expectError(block, 65, 129, "(syntax)", "nested deeper than 64 levels");
+}
+
 TEST(ConfigLoader, UnreadableFileIsAClearError) {
   try {
     loadFromFile("/nonexistent/rtcgate.yaml");

@@ -43,6 +43,7 @@ struct LegStats {
   uint64_t srtpAuthFailures = 0, srtpReplayFailures = 0, droppedBeforeDtls = 0;
   uint64_t rtpMalformed = 0;  // authenticated, but not a valid RTP packet
   uint64_t rtpRateLimited = 0;  // authenticated, over media.packet_rate: dropped before the bridge
+  uint64_t demuxUnknown = 0;    // not DTLS, RTP or RTCP by RFC 7983 (and no STUN libnice took): dropped
   int64_t packetsLost = 0;   // RFC 3550 A.3, current inbound SSRC
   double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
 };
@@ -164,6 +165,7 @@ private:
   std::atomic<uint64_t>* authFailures_;
   std::atomic<uint64_t>* replayFailures_;
   std::atomic<uint64_t>* droppedBeforeDtls_;
+  std::atomic<uint64_t>* demuxUnknown_;
   std::atomic<uint64_t>* remoteCandidatesRefused_;
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
