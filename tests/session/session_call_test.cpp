@@ -427,6 +427,40 @@ TEST_F(SessionCallTest, AgentCallAnsweredByGenesysConnectsMediaAndEndsWithTheBro
   EXPECT_TRUE(sessionsGone());
 }
 
+// Issue 12: the INVITE to Genesys needs only the RTP leg's address, so it does not wait for browser-side gathering.
+// A STUN server that never answers (a bound socket nobody reads) holds the browser leg's gathering until
+// ice.gather_deadline_ms; Genesys rings and answers before that gathering has completed (the deadline counter is
+// still 0 when its 180 reaches the browser), and the browser's 200 follows once it has, with a working call.
+TEST_F(SessionCallTest, AgentCallReachesGenesysWhileTheBrowserLegStillGathers) {
+  MediaPeer silentStun;
+  auto slow = std::make_shared<config::Config>(*store->current());
+  slow->ice.stunServers = {{"127.0.0.1", silentStun.port()}};
+  slow->ice.gatherDeadlineMs = 3000;
+  store->apply(*slow);
+  const auto& deadline = metrics.counter("rtcgate_ice_gathering_deadline_total", "");
+  const auto& unanswered = metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "");
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  const std::string offer = browser->offer();  // the browser's own peer leg uses the fixture's config (no STUN)
+  browser->request("INVITE", offer);
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 180 ")) << genesys->output();
+  EXPECT_EQ(deadline.load(), 0u) << "the INVITE to Genesys waited for the browser leg's gathering";
+  EXPECT_FALSE(browser->find("SIP/2.0 200 ")) << "answered before the browser leg's gathering ended";
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 ")) << "Genesys's 200 (kept while gathering) never reached the browser";
+  EXPECT_EQ(deadline.load(), 1u);
+  EXPECT_EQ(unanswered.load(), 1u);
+  EXPECT_GE(silentStun.received(), 1u) << "the leg never asked the STUN server";
+  const std::string ok = *browser->find("SIP/2.0 200 ");
+  browser->learnTag(ok);
+  browser->applyAnswer(bodyOf(ok));
+  browser->request("ACK");
+  EXPECT_TRUE(browser->mediaConnected()) << "ICE/DTLS with the browser's peer leg did not connect";
+  const size_t before = browser->mark();
+  browser->request("BYE");
+  EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
 TEST_F(SessionCallTest, AgentCallCancelledWhileGenesysRingsCancelsUpstreamAndAnswers487) {
   auto genesys = uas("session_uas_ring_expect_cancel.xml");
   browser->request("INVITE", browser->offer());
