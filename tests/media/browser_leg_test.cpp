@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "coturn.h"
 #include "leg_harness.h"
 
 namespace rtcgate::media {
@@ -437,6 +438,57 @@ TEST(BrowserLeg, UnreachableStunAndTurnDoNotDelayPastTheGatherDeadline) {
   EXPECT_LT(elapsed.count(), 600) << "an unreachable STUN/TURN server delayed the description";
   ASSERT_FALSE(leg.local->candidates.empty());
   EXPECT_EQ(leg.local->candidates[0].type, "host");
+}
+
+// Issue 12: a server that provably cannot answer does not hold the deadline. A UDP port on 127.0.0.1 that nobody
+// holds answers with ICMP port unreachable, which libnice's unconnected socket never sees; the leg's ServerProbe
+// does. The deadline is far away: only an early completion, for the reason "unreachable", reports the description.
+TEST(BrowserLeg, GatheringEndsEarlyWhenTheStunServerPortIsClosed) {
+  const uint16_t closed = rtcgate::test::freePort();  // bound once and released: nothing listens there
+  auto cfg = loopbackConfig();
+  cfg.ice.gatherDeadlineMs = 60000;
+  cfg.ice.stunServers = {{"127.0.0.1", closed}};
+  Metrics metrics;
+  for (int call = 1; call <= 2; ++call) {
+    LegHarness leg("media-A");
+    leg.create(LegRole::Offerer, context(metrics, cfg));
+    leg.run([&] { leg.leg->start(); });
+    ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 20s)) << "gathering waited for the deadline";
+    ASSERT_EQ(leg.local->candidates.size(), 1u);
+    EXPECT_EQ(leg.local->candidates[0].type, "host");
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_unreachable_total", "").load(), static_cast<uint64_t>(call));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 0u);
+    // Counted per gathering (the log line, once per episode, is not repeated for the second call).
+    EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), static_cast<uint64_t>(call));
+  }
+}
+
+// Issue 12: with coturn as the STUN and the TURN server, gathering completes as soon as both have answered (the
+// STUN Binding and the relay allocation), with the relay candidate in the description, not at the deadline.
+TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto cfg = loopbackConfig();
+  cfg.ice.gatherDeadlineMs = 60000;
+  cfg.ice.stunServers = {{"127.0.0.1", turn.port()}};
+  config::TurnServer ts;
+  ts.host = "127.0.0.1";
+  ts.port = turn.port();
+  ts.sharedSecret = Secret(turn.secret());
+  cfg.ice.turnServers = {ts};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 20s)) << turn.log();
+  size_t relays = 0;
+  for (const auto& c : leg.local->candidates) relays += c.type == "relay" ? 1 : 0;
+  EXPECT_EQ(relays, 1u) << "the description went out without coturn's relay candidate";
+  EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 1u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_turn_server_0_unanswered_total", "").load(), 0u);
 }
 
 TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
