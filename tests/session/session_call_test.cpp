@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -459,6 +461,48 @@ TEST_F(SessionCallTest, AgentCallReachesGenesysWhileTheBrowserLegStillGathers) {
   EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();
   EXPECT_TRUE(sessionsGone());
+}
+
+// Benchmark, not a test (skipped unless scripts/setup_delay_bench.sh sets RTCGATE_SETUP_DELAY_OUT): post-dial delay
+// added by rtcgate with a STUN server that never answers, at the default ice.gather_deadline_ms. For each of 10
+// calls: from the browser's INVITE handed to rtcgate to the moment the INVITE to Genesys is placed on the SIP stack
+// (SipStack::activeCalls() rises; the loop is pumped with a 1 ms bound). SIPp as Genesys answers 486 to each.
+TEST_F(SessionCallTest, SetupDelayBenchWithASilentStunServer) {
+  const char* out = std::getenv("RTCGATE_SETUP_DELAY_OUT");
+  if (out == nullptr) GTEST_SKIP() << "benchmark: run by scripts/setup_delay_bench.sh";
+  MediaPeer silentStun;
+  auto slow = std::make_shared<config::Config>(*store->current());
+  slow->ice.stunServers = {{"127.0.0.1", silentStun.port()}};
+  store->apply(*slow);
+  constexpr int kCalls = 10;
+  auto genesys = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("session_uas_busy_486.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freeMediaPort()), "-m", std::to_string(kCalls), "-timeout", "60s",
+                               "-timeout_error", "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || genesys->exited(); }));
+  const std::string sdp = browser->offer();
+  std::vector<double> delaysMs;
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0 && sessions->size() == 0; }));
+    Browser b(dialogs, transport, ctx);
+    b.callId = "bench-" + std::to_string(i);
+    const size_t from = b.mark();
+    const auto t0 = std::chrono::steady_clock::now();
+    b.request("INVITE", sdp);
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() > 0; }));
+    delaysMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ASSERT_TRUE(b.wait(loop, "SIP/2.0 486 ", from));
+  }
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  auto sorted = delaysMs;
+  std::sort(sorted.begin(), sorted.end());
+  std::ofstream f(out, std::ios::app);
+  f << "gather_deadline_ms=" << slow->ice.gatherDeadlineMs << " calls=" << kCalls << " browser INVITE -> upstream "
+    << "INVITE ms: median=" << (sorted[kCalls / 2 - 1] + sorted[kCalls / 2]) / 2 << " min=" << sorted.front()
+    << " max=" << sorted.back() << " all=";
+  for (double d : delaysMs) f << d << ",";
+  f << "\n";
 }
 
 TEST_F(SessionCallTest, AgentCallCancelledWhileGenesysRingsCancelsUpstreamAndAnswers487) {
