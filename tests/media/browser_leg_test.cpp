@@ -491,6 +491,38 @@ TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
   EXPECT_EQ(metrics.counter("rtcgate_ice_turn_server_0_unanswered_total", "").load(), 0u);
 }
 
+// Issue 12: TURN allocations outlive their lifetime. libnice 0.1.21 refreshes an allocation at half its lifetime
+// (lifetime - 60 s above 120 s; conncheck.c priv_calc_turn_timeout) and answers a 438 Stale Nonce by resending
+// the Refresh with the new nonce. coturn grants 4 s and lets each nonce go stale after 1 s: the refresh (due at
+// 2 s) first meets a 438, and the allocation must still be refreshed before it expires.
+TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
+  test::Coturn turn("127.0.0.1", "", 0, {"--max-allocate-lifetime=4", "--stale-nonce=1"});
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto cfg = loopbackConfig();
+  config::TurnServer ts;
+  ts.host = "127.0.0.1";
+  ts.port = turn.port();
+  ts.sharedSecret = Secret(turn.secret());
+  cfg.ice.turnServers = {ts};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 10s));
+  auto count = [&](const std::string& what) {
+    const std::string log = turn.log();
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  const auto end = LegHarness::Clock::now() + 10s;
+  while (count("REFRESH processed, success") < 1 && LegHarness::Clock::now() < end)
+    std::this_thread::sleep_for(100ms);  // polling coturn's log file: there is no event to wait on
+  EXPECT_GE(count("REFRESH processed, success"), 1u) << turn.log();
+  EXPECT_GE(count("error 438"), 1u) << "coturn never sent 438: the case was not exercised\n" << turn.log();
+  EXPECT_EQ(count("allocation timeout"), 0u) << turn.log();
+}
+
 TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
   Metrics metrics;
   LegHarness leg("media-A");
