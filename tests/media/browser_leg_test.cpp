@@ -523,6 +523,29 @@ TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
   EXPECT_EQ(count("allocation timeout"), 0u) << turn.log();
 }
 
+// Issue 12: ice.relay_only. The offerer (rtcgate) offers only its coturn relay candidate and its media runs through
+// its own allocation (a host reachable only through TURN).
+TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto relayOnly = loopbackConfig();
+  config::TurnServer ts;
+  ts.host = "127.0.0.1";
+  ts.port = turn.port();
+  ts.sharedSecret = Secret(turn.secret());
+  relayOnly.ice.turnServers = {ts};
+  relayOnly.ice.relayOnly = true;
+  Pair p;
+  p.negotiate(relayOnly, loopbackConfig());
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure << "\n" << turn.log();
+  ASSERT_EQ(p.offerer.local->candidates.size(), 1u);
+  EXPECT_EQ(p.offerer.local->candidates[0].type, "relay");
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().iceLocalType; }), "relay");
+  expectMediaFlows(p.offerer, p.answerer, 0xA1);
+  expectMediaFlows(p.answerer, p.offerer, 0xA2);
+}
+
+
 TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
   Metrics metrics;
   LegHarness leg("media-A");

@@ -98,7 +98,7 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
   // No UPnP port mapping (the DMZ host must not open holes on its own); no ICE-TCP host candidates (browsers
   // reach us over UDP or through TURN; TURN-over-TCP/TLS allocations do not need ICE-TCP).
   g_object_set(agent_.get(), "upnp", FALSE, "ice-tcp", FALSE, "controlling-mode", settings_.controlling ? TRUE : FALSE,
-               nullptr);
+               "force-relay", settings_.ice->relayOnly ? TRUE : FALSE, nullptr);
   const auto& ice = *settings_.ice;
   if (!ice.stunServers.empty()) {
     // libnice takes one STUN server per agent; the first configured one is used.
@@ -123,10 +123,7 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
                       turn.port);
       continue;
     }
-    auto creds = turnCredentials(turn, std::chrono::system_clock::now());
-    if (!nice_agent_set_relay_info(agent_.get(), streamId_, 1, turn.host.c_str(), turn.port, creds.username.c_str(),
-                                   creds.password.reveal().c_str(), relayType(turn.transport)))
-      logger()->warn("TURN server {}:{} refused by libnice", turn.host, turn.port);
+    addRelay(turn);
   }
   if (!ice.stunServers.empty()) {
     Server sv;
@@ -154,6 +151,13 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
   handlers_.push_back(g_signal_connect(agent_.get(), "component-state-changed", G_CALLBACK(&IceAgent::onStateChanged), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "new-selected-pair-full", G_CALLBACK(&IceAgent::onSelectedPair), this));
   nice_agent_attach_recv(agent_.get(), streamId_, 1, loop_.context(), &IceAgent::onReceive, this);
+}
+
+void IceAgent::addRelay(const config::TurnServer& turn) {
+  auto creds = turnCredentials(turn, std::chrono::system_clock::now());
+  if (!nice_agent_set_relay_info(agent_.get(), streamId_, 1, turn.host.c_str(), turn.port, creds.username.c_str(),
+                                 creds.password.reveal().c_str(), relayType(turn.transport)))
+    logger()->warn("TURN server {}:{} refused by libnice", turn.host, turn.port);
 }
 
 IceAgent::~IceAgent() {

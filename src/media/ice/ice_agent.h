@@ -92,6 +92,7 @@ private:
   static void onReceive(NiceAgent*, guint streamId, guint componentId, guint len, gchar* buf, gpointer self) noexcept;
   static void onNewCandidate(NiceAgent*, NiceCandidate* candidate, gpointer self) noexcept;
   void reportGathered(GatherEnd end);
+  void addRelay(const config::TurnServer& turn);
   void onProbe(size_t server, ServerProbe::Result result, int error);
   void maybeGatheredEarly();
   void handleState(guint state);
