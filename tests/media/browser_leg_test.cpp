@@ -472,11 +472,7 @@ TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
   auto cfg = loopbackConfig();
   cfg.ice.gatherDeadlineMs = 60000;
   cfg.ice.stunServers = {{"127.0.0.1", turn.port()}};
-  config::TurnServer ts;
-  ts.host = "127.0.0.1";
-  ts.port = turn.port();
-  ts.sharedSecret = Secret(turn.secret());
-  cfg.ice.turnServers = {ts};
+  cfg.ice.turnServers = {turn.entry()};
   Metrics metrics;
   LegHarness leg("media-A");
   leg.create(LegRole::Offerer, context(metrics, cfg));
@@ -499,11 +495,7 @@ TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
   test::Coturn turn("127.0.0.1", "", 0, {"--max-allocate-lifetime=4", "--stale-nonce=1"});
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
   auto cfg = loopbackConfig();
-  config::TurnServer ts;
-  ts.host = "127.0.0.1";
-  ts.port = turn.port();
-  ts.sharedSecret = Secret(turn.secret());
-  cfg.ice.turnServers = {ts};
+  cfg.ice.turnServers = {turn.entry()};
   Metrics metrics;
   LegHarness leg("media-A");
   leg.create(LegRole::Offerer, context(metrics, cfg));
@@ -529,11 +521,7 @@ TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
   test::Coturn turn("127.0.0.1", "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
   auto relayOnly = loopbackConfig();
-  config::TurnServer ts;
-  ts.host = "127.0.0.1";
-  ts.port = turn.port();
-  ts.sharedSecret = Secret(turn.secret());
-  relayOnly.ice.turnServers = {ts};
+  relayOnly.ice.turnServers = {turn.entry()};
   relayOnly.ice.relayOnly = true;
   Pair p;
   p.negotiate(relayOnly, loopbackConfig());

@@ -272,11 +272,7 @@ TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   const std::string relayIp = GetParam().onlyRtcgateRelayWorks ? "127.0.0.2" : "127.0.0.1";
   Coturn turn(relayIp, GetParam().onlyRtcgateRelayWorks ? "127.0.0.1" : "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  config::TurnServer ts;
-  ts.host = "127.0.0.1";
-  ts.port = turn.port();
-  ts.transport = GetParam().transport;  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
-  ts.sharedSecret = Secret(turn.secret());
+  auto ts = turn.entry(GetParam().transport);  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
   ts.credentialTtlS = 600;
   // The browser gets TURN REST credentials as a web app would hand them out; iceTransportPolicy 'relay'.
   auto browserCreds = turnCredentials(ts, std::chrono::system_clock::now(), "agent-1001");

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "rtcgate/config/config.h"
 #include "subprocess.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
@@ -56,6 +57,15 @@ public:
   }
   uint16_t port() const { return port_; }
   const std::string& secret() const { return secret_; }
+  // This server as an ice.turn_servers entry (TURN REST credentials from its shared secret).
+  config::TurnServer entry(config::TurnTransport transport = config::TurnTransport::Udp) const {
+    config::TurnServer ts;
+    ts.host = "127.0.0.1";
+    ts.port = port_;
+    ts.transport = transport;
+    ts.sharedSecret = Secret(secret_);
+    return ts;
+  }
   bool ready() { return stunAnswers(port_, std::chrono::seconds(5)); }
   void stop() { proc_->stop(); }
   // Again on the same port, with none of the old allocations (a restarted or failed-over TURN server).
