@@ -314,6 +314,12 @@ void parseIce(const Field& f, Config& c) {
     cm.finish();
   }
   if (auto v = m.optional("gather_deadline_ms")) ice.gatherDeadlineMs = v->asUint(50, 10000);
+  if (auto v = m.optional("relay_only")) {
+    ice.relayOnly = v->asBool();
+    const bool relay = std::any_of(ice.turnServers.begin(), ice.turnServers.end(),
+                                   [](const TurnServer& t) { return t.transport != TurnTransport::Tls; });
+    if (ice.relayOnly && !relay) v->fail("needs a udp or tcp entry in ice.turn_servers (nothing to relay through)");
+  }
   if (auto v = m.optional("consent_timeout_ms")) ice.consentTimeoutMs = v->asUint(5000, 120000);
   if (auto v = m.optional("connect_timeout_ms")) ice.connectTimeoutMs = v->asUint(1000, 120000);
   m.finish();

@@ -71,6 +71,7 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   is.ice = &cfg.ice;
   is.portMin = cfg.media.icePortMin;
   is.portMax = cfg.media.icePortMax;
+  is.metrics = ctx_.metrics;
   auto addresses = ctx_.localAddressesOverride.empty() ? listLocalAddresses() : ctx_.localAddressesOverride;
   for (auto& a : addresses) {
     auto d = decideCandidate(cfg.ice.candidates, a);

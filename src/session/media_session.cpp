@@ -28,6 +28,7 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
     rtp_.reset();
     return false;
   }
+  if (events_.rtpReady) events_.rtpReady(rtp_->localAddress(), rtp_->localPort());
   browser_ = makeBrowserLeg(setup_.browserRole);
   rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
     if (bridge_) bridge_->fromUpstream(h, payload);

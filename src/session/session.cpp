@@ -257,6 +257,9 @@ void Session::openMedia(media::LegRole role) {
     });
   };
   MediaSession::Events events;
+  events.rtpReady = [toControl](const std::string& addr, uint16_t port) {
+    toControl([addr, port](Session& s) { s.onRtpReady(addr, port); });
+  };
   events.ready = [toControl](const sdp::TransportParams& local, const std::string& addr, uint16_t port) {
     toControl([local, addr, port](Session& s) { s.onMediaReady(local, addr, port); });
   };
@@ -307,23 +310,33 @@ void Session::openMedia(media::LegRole role) {
   });
 }
 
+void Session::onRtpReady(const std::string& rtpAddress, uint16_t rtpPort) {
+  if (state_ != CallState::Routing && state_ != CallState::Early) return;
+  rtpAddress_ = rtpAddress;
+  rtpPort_ = rtpPort;
+  if (direction_ != Direction::FromAgent || upstream_) return;
+  // The Genesys offer carries only the RTP leg's address: it goes out while the browser leg gathers, so gathering
+  // (up to ice.gather_deadline_ms with an unanswering STUN/TURN server) overlaps Genesys's routing and ringing
+  // instead of adding to post-dial delay. Offer Genesys what it speaks: codecs.upstream in order, telephone-event.
+  std::vector<std::pair<codec::CodecId, uint8_t>> offer;
+  for (auto id : codecIds(config_->codecs.upstream))
+    offer.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
+  auto sdp = genesysSdp(rtpAddress_, rtpPort_, offer, kGenesysTelephoneEventPt, sdpSessionId_, 1);
+  lastGenesysSdp_ = sdp;
+  upstream_ = deps_.sip.placeCall(dn_, target_, sdp, this);
+  if (!upstream_) return fail(480, "no upstream server or DN " + dn_ + " is not configured");
+  upstream_->setLogId(id_);
+  noteUpstreamIds();
+}
+
 void Session::onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort) {
   if (state_ != CallState::Routing && state_ != CallState::Early) return;
   localTransport_ = local;
   rtpAddress_ = rtpAddress;
   rtpPort_ = rtpPort;
   if (direction_ == Direction::FromAgent) {
-    // Offer Genesys what it speaks: codecs.upstream in order, telephone-event/8000.
-    std::vector<std::pair<codec::CodecId, uint8_t>> offer;
-    for (auto id : codecIds(config_->codecs.upstream))
-      offer.emplace_back(id, id == codec::CodecId::Pcmu ? 0 : 8);
-    auto sdp = genesysSdp(rtpAddress_, rtpPort_, offer, kGenesysTelephoneEventPt, sdpSessionId_, 1);
-    lastGenesysSdp_ = sdp;
-    upstream_ = deps_.sip.placeCall(dn_, target_, sdp, this);
-    if (!upstream_) return fail(480, "no upstream server or DN " + dn_ + " is not configured");
-    upstream_->setLogId(id_);
-    noteUpstreamIds();
-    if (pendingAnswer_) onAnswered(upstream_->remoteSdp());
+    // Genesys may have answered while the browser leg gathered (onAnswered kept it for now).
+    if (upstream_ && pendingAnswer_) onAnswered(upstream_->remoteSdp());
     return;
   }
   if (browserOffers_) return answerBrowserOfferInAck();

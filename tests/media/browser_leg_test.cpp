@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "coturn.h"
 #include "leg_harness.h"
 
 namespace rtcgate::media {
@@ -424,6 +425,100 @@ TEST(BrowserLeg, UnreachableStunAndTurnDoNotDelayPastTheGatherDeadline) {
   ASSERT_FALSE(leg.local->candidates.empty());
   EXPECT_EQ(leg.local->candidates[0].type, "host");
 }
+
+// Issue 12: a server that provably cannot answer does not hold the deadline. A UDP port on 127.0.0.1 that nobody
+// holds answers with ICMP port unreachable, which libnice's unconnected socket never sees; the leg's ServerProbe
+// does. The deadline is far away: only an early completion, for the reason "unreachable", reports the description.
+TEST(BrowserLeg, GatheringEndsEarlyWhenTheStunServerPortIsClosed) {
+  const uint16_t closed = rtcgate::test::freePort();  // bound once and released: nothing listens there
+  auto cfg = loopbackConfig();
+  cfg.ice.gatherDeadlineMs = 60000;
+  cfg.ice.stunServers = {{"127.0.0.1", closed}};
+  Metrics metrics;
+  for (int call = 1; call <= 2; ++call) {
+    LegHarness leg("media-A");
+    leg.create(LegRole::Offerer, context(metrics, cfg));
+    leg.run([&] { leg.leg->start(); });
+    ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 20s)) << "gathering waited for the deadline";
+    ASSERT_EQ(leg.local->candidates.size(), 1u);
+    EXPECT_EQ(leg.local->candidates[0].type, "host");
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_unreachable_total", "").load(), static_cast<uint64_t>(call));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
+    EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 0u);
+    // Counted per gathering (the log line, once per episode, is not repeated for the second call).
+    EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), static_cast<uint64_t>(call));
+  }
+}
+
+// Issue 12: with coturn as the STUN and the TURN server, gathering completes as soon as both have answered (the
+// STUN Binding and the relay allocation), with the relay candidate in the description, not at the deadline.
+TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto cfg = loopbackConfig();
+  cfg.ice.gatherDeadlineMs = 60000;
+  cfg.ice.stunServers = {{"127.0.0.1", turn.port()}};
+  cfg.ice.turnServers = {turn.entry()};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 20s)) << turn.log();
+  size_t relays = 0;
+  for (const auto& c : leg.local->candidates) relays += c.type == "relay" ? 1 : 0;
+  EXPECT_EQ(relays, 1u) << "the description went out without coturn's relay candidate";
+  EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 1u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_turn_server_0_unanswered_total", "").load(), 0u);
+}
+
+// Issue 12: TURN allocations outlive their lifetime. libnice 0.1.21 refreshes an allocation at half its lifetime
+// (lifetime - 60 s above 120 s; conncheck.c priv_calc_turn_timeout) and answers a 438 Stale Nonce by resending
+// the Refresh with the new nonce. coturn grants 4 s and lets each nonce go stale after 1 s: the refresh (due at
+// 2 s) first meets a 438, and the allocation must still be refreshed before it expires.
+TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
+  test::Coturn turn("127.0.0.1", "", 0, {"--max-allocate-lifetime=4", "--stale-nonce=1"});
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto cfg = loopbackConfig();
+  cfg.ice.turnServers = {turn.entry()};
+  Metrics metrics;
+  LegHarness leg("media-A");
+  leg.create(LegRole::Offerer, context(metrics, cfg));
+  leg.run([&] { leg.leg->start(); });
+  ASSERT_TRUE(leg.waitFor([&] { return leg.local.has_value(); }, 10s));
+  auto count = [&](const std::string& what) {
+    const std::string log = turn.log();
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  const auto end = LegHarness::Clock::now() + 10s;
+  while (count("REFRESH processed, success") < 1 && LegHarness::Clock::now() < end)
+    std::this_thread::sleep_for(100ms);  // polling coturn's log file: there is no event to wait on
+  EXPECT_GE(count("REFRESH processed, success"), 1u) << turn.log();
+  EXPECT_GE(count("error 438"), 1u) << "coturn never sent 438: the case was not exercised\n" << turn.log();
+  EXPECT_EQ(count("allocation timeout"), 0u) << turn.log();
+}
+
+// Issue 12: ice.relay_only. The offerer (rtcgate) offers only its coturn relay candidate and its media runs through
+// its own allocation (a host reachable only through TURN).
+TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto relayOnly = loopbackConfig();
+  relayOnly.ice.turnServers = {turn.entry()};
+  relayOnly.ice.relayOnly = true;
+  Pair p;
+  p.negotiate(relayOnly, loopbackConfig());
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure << "\n" << turn.log();
+  ASSERT_EQ(p.offerer.local->candidates.size(), 1u);
+  EXPECT_EQ(p.offerer.local->candidates[0].type, "relay");
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().iceLocalType; }), "relay");
+  expectMediaFlows(p.offerer, p.answerer, 0xA1);
+  expectMediaFlows(p.answerer, p.offerer, 0xA2);
+}
+
 
 TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
   Metrics metrics;

@@ -15,6 +15,7 @@
 
 #include "leg_harness.h"
 #include "rtcgate/media/turn_credentials.h"
+#include "coturn.h"
 #include "subprocess.h"
 #include "support/test_support.h"
 
@@ -23,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::LegHarness;
+using test::Coturn;
 using test::Subprocess;
 
 std::string base64(const std::string& in) {
@@ -257,75 +259,6 @@ TEST(ChromiumInterop, RtcgateOffersChromiumAnswers) {
   expectTwoWayAudio(browser, leg);
 }
 
-// --- coturn ---
-
-uint16_t freePort() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// True once a STUN Binding request to 127.0.0.1:port is answered.
-bool stunAnswers(uint16_t port, std::chrono::milliseconds timeout) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  uint8_t req[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool ok = false;
-  while (!ok && std::chrono::steady_clock::now() < deadline) {
-    ::sendto(fd, req, sizeof(req), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) > 0) {
-      uint8_t buf[512];
-      ok = ::recv(fd, buf, sizeof(buf), 0) >= 20 && buf[0] == 0x01 && buf[1] == 0x01;
-    }
-  }
-  ::close(fd);
-  return ok;
-}
-
-class Coturn {
-public:
-  // relayIp: where coturn allocates relays; deniedPeer: a peer address coturn refuses to relay to (empty: none).
-  Coturn(const std::string& relayIp, const std::string& deniedPeer) : port_(freePort()) {
-    EXPECT_TRUE(std::filesystem::exists("/usr/bin/turnserver")) << "coturn (turnserver) is required";
-    std::vector<std::string> deny;
-    if (!deniedPeer.empty()) deny.push_back("--denied-peer-ip=" + deniedPeer);
-    proc_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        "/usr/bin/turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=" + relayIp,
-        "--listening-port=" + std::to_string(port_), "--use-auth-secret", "--static-auth-secret=" + secret_,
-        "--realm=rtcgate.test", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
-        "--min-port=50000", "--max-port=50999", "--log-file=" + dir_.path() + "/turn.log", "--simple-log",
-        "--no-stdout-log", "--verbose", "--pidfile=" + dir_.path() + "/turn.pid", deny.empty() ? "-v" : deny[0]},
-        false);
-  }
-  uint16_t port() const { return port_; }
-  const std::string& secret() const { return secret_; }
-  bool ready() { return stunAnswers(port_, 5s); }
-  void stop() { proc_->stop(); }
-  std::string log() const {
-    std::ifstream in(dir_.path() + "/turn.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-private:
-  rtcgate::test::TempDir dir_;
-  uint16_t port_;
-  std::string secret_ = "rtcgate-test-only-secret";
-  std::unique_ptr<Subprocess> proc_;
-};
-
 struct TurnCase {
   config::TurnTransport transport;
   // Relays on 127.0.0.2 and no relaying to 127.0.0.1 (our host candidate): the only working pair is the browser's
@@ -339,11 +272,7 @@ TEST_P(CoturnInterop, ChromiumRelayOnlyAndRtcgateRelayAllocation) {
   const std::string relayIp = GetParam().onlyRtcgateRelayWorks ? "127.0.0.2" : "127.0.0.1";
   Coturn turn(relayIp, GetParam().onlyRtcgateRelayWorks ? "127.0.0.1" : "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  config::TurnServer ts;
-  ts.host = "127.0.0.1";
-  ts.port = turn.port();
-  ts.transport = GetParam().transport;  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
-  ts.sharedSecret = Secret(turn.secret());
+  auto ts = turn.entry(GetParam().transport);  // rtcgate's own allocation over UDP or TCP (the browser uses UDP)
   ts.credentialTtlS = 600;
   // The browser gets TURN REST credentials as a web app would hand them out; iceTransportPolicy 'relay'.
   auto browserCreds = turnCredentials(ts, std::chrono::system_clock::now(), "agent-1001");

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -425,6 +427,82 @@ TEST_F(SessionCallTest, AgentCallAnsweredByGenesysConnectsMediaAndEndsWithTheBro
   EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();  // SIPp got the BYE
   EXPECT_TRUE(sessionsGone());
+}
+
+// Issue 12: the INVITE to Genesys needs only the RTP leg's address, so it does not wait for browser-side gathering.
+// A STUN server that never answers (a bound socket nobody reads) holds the browser leg's gathering until
+// ice.gather_deadline_ms; Genesys rings and answers before that gathering has completed (the deadline counter is
+// still 0 when its 180 reaches the browser), and the browser's 200 follows once it has, with a working call.
+TEST_F(SessionCallTest, AgentCallReachesGenesysWhileTheBrowserLegStillGathers) {
+  MediaPeer silentStun;
+  auto slow = std::make_shared<config::Config>(*store->current());
+  slow->ice.stunServers = {{"127.0.0.1", silentStun.port()}};
+  slow->ice.gatherDeadlineMs = 3000;
+  store->apply(*slow);
+  const auto& deadline = metrics.counter("rtcgate_ice_gathering_deadline_total", "");
+  const auto& unanswered = metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "");
+  auto genesys = uas("session_uas_answer_expect_bye.xml");
+  const std::string offer = browser->offer();  // the browser's own peer leg uses the fixture's config (no STUN)
+  browser->request("INVITE", offer);
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 180 ")) << genesys->output();
+  EXPECT_EQ(deadline.load(), 0u) << "the INVITE to Genesys waited for the browser leg's gathering";
+  EXPECT_FALSE(browser->find("SIP/2.0 200 ")) << "answered before the browser leg's gathering ended";
+  ASSERT_TRUE(browser->wait(loop, "SIP/2.0 200 ")) << "Genesys's 200 (kept while gathering) never reached the browser";
+  EXPECT_EQ(deadline.load(), 1u);
+  EXPECT_EQ(unanswered.load(), 1u);
+  EXPECT_GE(silentStun.received(), 1u) << "the leg never asked the STUN server";
+  const std::string ok = *browser->find("SIP/2.0 200 ");
+  browser->learnTag(ok);
+  browser->applyAnswer(bodyOf(ok));
+  browser->request("ACK");
+  EXPECT_TRUE(browser->mediaConnected()) << "ICE/DTLS with the browser's peer leg did not connect";
+  const size_t before = browser->mark();
+  browser->request("BYE");
+  EXPECT_TRUE(browser->wait(loop, "SIP/2.0 200 ", before));
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  EXPECT_TRUE(sessionsGone());
+}
+
+// Benchmark, not a test (skipped unless scripts/setup_delay_bench.sh sets RTCGATE_SETUP_DELAY_OUT): post-dial delay
+// added by rtcgate with a STUN server that never answers, at the default ice.gather_deadline_ms. For each of 10
+// calls: from the browser's INVITE handed to rtcgate to the moment the INVITE to Genesys is placed on the SIP stack
+// (SipStack::activeCalls() rises; the loop is pumped with a 1 ms bound). SIPp as Genesys answers 486 to each.
+TEST_F(SessionCallTest, SetupDelayBenchWithASilentStunServer) {
+  const char* out = std::getenv("RTCGATE_SETUP_DELAY_OUT");
+  if (out == nullptr) GTEST_SKIP() << "benchmark: run by scripts/setup_delay_bench.sh";
+  MediaPeer silentStun;
+  auto slow = std::make_shared<config::Config>(*store->current());
+  slow->ice.stunServers = {{"127.0.0.1", silentStun.port()}};
+  store->apply(*slow);
+  constexpr int kCalls = 10;
+  auto genesys = std::make_unique<test::SippProcess>(
+      dir.path(), test::scenario("session_uas_busy_486.xml"),
+      std::vector<std::string>{"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                               std::to_string(test::freeMediaPort()), "-m", std::to_string(kCalls), "-timeout", "60s",
+                               "-timeout_error", "-bind_local"});
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return test::udpPortBound(upstreamPort) || genesys->exited(); }));
+  const std::string sdp = browser->offer();
+  std::vector<double> delaysMs;
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() == 0 && sessions->size() == 0; }));
+    Browser b(dialogs, transport, ctx);
+    b.callId = "bench-" + std::to_string(i);
+    const size_t from = b.mark();
+    const auto t0 = std::chrono::steady_clock::now();
+    b.request("INVITE", sdp);
+    ASSERT_TRUE(test::pumpUntil(loop, [&] { return stack->activeCalls() > 0; }));
+    delaysMs.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ASSERT_TRUE(b.wait(loop, "SIP/2.0 486 ", from));
+  }
+  EXPECT_EQ(finish(*genesys), 0) << genesys->output();
+  auto sorted = delaysMs;
+  std::sort(sorted.begin(), sorted.end());
+  std::ofstream f(out, std::ios::app);
+  f << "gather_deadline_ms=" << slow->ice.gatherDeadlineMs << " calls=" << kCalls << " browser INVITE -> upstream "
+    << "INVITE ms: median=" << (sorted[kCalls / 2 - 1] + sorted[kCalls / 2]) / 2 << " min=" << sorted.front()
+    << " max=" << sorted.back() << " all=";
+  for (double d : delaysMs) f << d << ",";
+  f << "\n";
 }
 
 TEST_F(SessionCallTest, AgentCallCancelledWhileGenesysRingsCancelsUpstreamAndAnswers487) {

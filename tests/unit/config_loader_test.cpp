@@ -44,6 +44,7 @@ TEST(ConfigLoader, EmptyFileIsRefusedAndAnEmptyMapIsAllDefaults) {
   auto c = loadFromString("{}", "defaults");
   EXPECT_EQ(c.media.rtpPortMin, 20000);
   EXPECT_EQ(c.ice.gatherDeadlineMs, 300u);
+  EXPECT_FALSE(c.ice.relayOnly);
   EXPECT_TRUE(c.listeners.admin.enabled);
   EXPECT_EQ(c.codecs.browser, (std::vector<std::string>{"opus", "pcmu", "pcma"}));
   // The default candidate policy never offers container bridges, veth pairs or loopback.
@@ -93,6 +94,7 @@ ice:
     deny_cidrs: [172.16.0.0/12]
     nat_1to1: [{local: 10.0.0.5, advertised: 203.0.113.7}]
   gather_deadline_ms: 250
+  relay_only: true
 codecs: {browser: [pcmu, opus], upstream: [pcma], passthrough: false, opus: {complexity: 3, fec: false}}
 security: {allowed_origins: ["https://agents.example"], max_calls: 10, max_calls_per_agent: 2}
 calls: {browser_reconnect_grace_ms: 0}
@@ -111,6 +113,7 @@ metrics: {enabled: false}
   EXPECT_EQ(c.ice.stunServers.at(1).address, "2001:db8::1");
   EXPECT_EQ(c.ice.stunServers.at(1).port, 19302);
   EXPECT_EQ(c.ice.turnServers.at(0).transport, TurnTransport::Tcp);
+  EXPECT_TRUE(c.ice.relayOnly);
   EXPECT_EQ(c.ice.candidates.nat1to1.at(0).advertised, "203.0.113.7");
   EXPECT_EQ(c.codecs.opus.complexity, 3);
   EXPECT_EQ(c.security.maxCallsPerAgent, 2u);
@@ -199,6 +202,8 @@ TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
               "ice.turn_servers[0]", "not both");
   expectError("ice:\n  turn_servers: [{host: 192.0.2.1, transport: tls, shared_secret: s}]\n", 2, 47,
               "ice.turn_servers[0].transport", "not supported");
+  expectError("ice:\n  stun_servers: [\"192.0.2.1:3478\"]\n  relay_only: true\n", 3, 15, "ice.relay_only",
+              "needs a udp or tcp entry in ice.turn_servers");
   expectError("logging:\n  components: {sipp: debug}\n", 2, 16, "logging.components.sipp", "unknown component");
   expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
 }

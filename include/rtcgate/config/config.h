@@ -135,6 +135,7 @@ struct Ice {
   std::vector<TurnServer> turnServers;
   Candidates candidates;
   uint32_t gatherDeadlineMs = 300;
+  bool relayOnly = false;  // offer and use only TURN relay candidates (libnice force-relay)
   uint32_t consentTimeoutMs = 30000;
   uint32_t connectTimeoutMs = 10000;
   bool operator==(const Ice&) const = default;

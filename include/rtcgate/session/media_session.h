@@ -27,6 +27,8 @@ public:
     config::Opus opus;
   };
   struct Events {
+    // The RTP leg is open, before browser-side gathering: the Genesys SDP needs only this address (issue 12).
+    std::function<void(const std::string& rtpAddress, uint16_t rtpPort)> rtpReady;
     std::function<void(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort)> ready;
     std::function<void()> connected;
     std::function<void(const std::string& reason)> failed;
@@ -44,7 +46,7 @@ public:
   MediaSession(const MediaSession&) = delete;
   MediaSession& operator=(const MediaSession&) = delete;
 
-  // Opens the RTP port pair and starts ICE gathering; `ready` follows. An answering leg gets the browser's
+  // Opens the RTP port pair (`rtpReady` follows at once) and starts ICE gathering; `ready` follows. An answering leg gets the browser's
   // transport (from its offer) here, before gathering starts. False with a reason (no RTP port, offer refused).
   bool open(const std::optional<sdp::TransportParams>& browserOffer, std::string* error);
   bool setBrowserRemote(const sdp::TransportParams& remote, std::string* error);

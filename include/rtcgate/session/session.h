@@ -98,6 +98,8 @@ private:
   void apply(CallEvent event, uint16_t code = 0);
   void fail(uint16_t code, const std::string& why);
   void openMedia(media::LegRole browserRole);
+  // The RTP leg is open: FromAgent, the INVITE to Genesys goes now, while the browser leg still gathers.
+  void onRtpReady(const std::string& rtpAddress, uint16_t rtpPort);
   void onMediaReady(const sdp::TransportParams& local, const std::string& rtpAddress, uint16_t rtpPort);
   // ToAgent: our INVITE to the agent's browser, with our offer (or none: browserOffers_).
   void inviteBrowser(const std::string& sdp);

@@ -2,6 +2,9 @@
 #include "ice/ice_agent.h"
 
 #include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "rtcgate/core/log.h"
@@ -51,6 +54,31 @@ NiceRelayType relayType(config::TurnTransport t) {
   return NICE_RELAY_TYPE_TURN_UDP;
 }
 
+// Servers in an "unanswered" episode, process-wide: one log line when a server stops answering and one when it
+// answers again, however many calls gather meanwhile (a flood of calls must not become a flood of log lines).
+// Thread: any media worker; the mutex guards the set.
+class UnansweredEpisodes {
+public:
+  static bool enter(const std::string& key) {
+    std::lock_guard lock(mutex());
+    return set().insert(key).second;
+  }
+  static bool leave(const std::string& key) {
+    std::lock_guard lock(mutex());
+    return set().erase(key) > 0;
+  }
+
+private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::set<std::string>& set() {
+    static std::set<std::string> s;
+    return s;
+  }
+};
+
 struct CandidateListFree {
   void operator()(GSList* l) const noexcept { g_slist_free_full(l, reinterpret_cast<GDestroyNotify>(&nice_candidate_free)); }
 };
@@ -71,7 +99,7 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
   // No UPnP port mapping (the DMZ host must not open holes on its own); no ICE-TCP host candidates (browsers
   // reach us over UDP or through TURN; TURN-over-TCP/TLS allocations do not need ICE-TCP).
   g_object_set(agent_.get(), "upnp", FALSE, "ice-tcp", FALSE, "controlling-mode", settings_.controlling ? TRUE : FALSE,
-               nullptr);
+               "force-relay", settings_.ice->relayOnly ? TRUE : FALSE, nullptr);
   const auto& ice = *settings_.ice;
   if (!ice.stunServers.empty()) {
     // libnice takes one STUN server per agent; the first configured one is used.
@@ -96,15 +124,41 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
                       turn.port);
       continue;
     }
-    auto creds = turnCredentials(turn, std::chrono::system_clock::now());
-    if (!nice_agent_set_relay_info(agent_.get(), streamId_, 1, turn.host.c_str(), turn.port, creds.username.c_str(),
-                                   creds.password.reveal().c_str(), relayType(turn.transport)))
-      logger()->warn("TURN server {}:{} refused by libnice", turn.host, turn.port);
+    addRelay(turn);
   }
+  if (!ice.stunServers.empty()) {
+    Server sv;
+    sv.endpoint = fmt::format("{}:{}", ice.stunServers[0].address, ice.stunServers[0].port);
+    servers_.push_back(std::move(sv));
+  }
+  for (size_t i = 0; i < ice.turnServers.size(); ++i) {
+    const auto& turn = ice.turnServers[i];
+    if (turn.transport == config::TurnTransport::Tls) continue;
+    Server sv;
+    sv.turn = true;
+    sv.index = i;
+    sv.endpoint = fmt::format("{}:{}", turn.host, turn.port);
+    sv.udp = turn.transport == config::TurnTransport::Udp;
+    servers_.push_back(std::move(sv));
+  }
+  if (settings_.metrics != nullptr)
+    for (auto& sv : servers_)
+      sv.unanswered = &settings_.metrics->counter(
+          fmt::format("rtcgate_ice_{}_server_{}_unanswered_total", sv.turn ? "turn" : "stun", sv.index),
+          fmt::format("gatherings in which ice.{}_servers[{}] did not answer (silent until the deadline, or "
+                      "unreachable)", sv.turn ? "turn" : "stun", sv.index));
+  handlers_.push_back(g_signal_connect(agent_.get(), "new-candidate-full", G_CALLBACK(&IceAgent::onNewCandidate), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "candidate-gathering-done", G_CALLBACK(&IceAgent::onGatheringDone), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "component-state-changed", G_CALLBACK(&IceAgent::onStateChanged), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "new-selected-pair-full", G_CALLBACK(&IceAgent::onSelectedPair), this));
   nice_agent_attach_recv(agent_.get(), streamId_, 1, loop_.context(), &IceAgent::onReceive, this);
+}
+
+void IceAgent::addRelay(const config::TurnServer& turn) {
+  auto creds = turnCredentials(turn, std::chrono::system_clock::now());
+  if (!nice_agent_set_relay_info(agent_.get(), streamId_, 1, turn.host.c_str(), turn.port, creds.username.c_str(),
+                                 creds.password.reveal().c_str(), relayType(turn.transport)))
+    logger()->warn("TURN server {}:{} refused by libnice", turn.host, turn.port);
 }
 
 IceAgent::~IceAgent() {
@@ -120,18 +174,94 @@ void IceAgent::gather() {
   // An unreachable STUN/TURN server must not hold the answer back (the seed deployment took 40 s): after the
   // deadline the description goes out with what was gathered; the agent keeps using late candidates for checks.
   gatherDeadline_ = Timer(loop_, std::chrono::milliseconds(settings_.ice->gatherDeadlineMs), [this] {
-    reportGathered();
+    reportGathered(GatherEnd::Deadline);
     return false;
   });
+  // A server that provably cannot answer must not hold the deadline either (ServerProbe); TCP TURN servers are
+  // not probed (libnice's own connect reports them).
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    auto& sv = servers_[i];
+    if (!sv.udp) continue;
+    const auto colon = sv.endpoint.rfind(':');
+    sv.probe = std::make_unique<ServerProbe>(
+        loop_, sv.endpoint.substr(0, colon), static_cast<uint16_t>(std::stoi(sv.endpoint.substr(colon + 1))),
+        [this, i](ServerProbe::Result r, int error) { onProbe(i, r, error); });
+  }
   connectTimer_ = Timer(loop_, std::chrono::milliseconds(settings_.ice->connectTimeoutMs), [this] {
     if (!connected_) fail("ICE did not connect within ice.connect_timeout_ms", &connectTimer_);
     return false;
   });
 }
 
-void IceAgent::reportGathered() {
+void IceAgent::onProbe(size_t index, ServerProbe::Result result, int error) {
+  auto& sv = servers_[index];
+  if (gathered_ || sv.state != Server::State::Pending) return;
+  if (result == ServerProbe::Result::Unreachable) {
+    sv.state = Server::State::Unreachable;
+    sv.unreachableWhy = std::strerror(error);
+  } else if (sv.turn) {
+    sv.probeAnswered = true;  // answered: its relay candidate decides (maybeGatheredEarly)
+  } else {
+    sv.state = Server::State::Answered;
+  }
+  maybeGatheredEarly();
+}
+
+// Gathering is complete before the deadline when the STUN server answered (or cannot) and every TURN server that
+// can answer has given its relay candidate. libnice does not say which server a relay candidate came from, so the
+// relay candidates are counted.
+void IceAgent::maybeGatheredEarly() {
+  if (gathered_ || servers_.empty()) return;
+  size_t turnsExpected = 0;
+  bool unreachable = false;
+  for (auto& sv : servers_) {
+    if (sv.state == Server::State::Unreachable) {
+      unreachable = true;
+      continue;
+    }
+    if (!sv.turn && sv.state == Server::State::Pending) return;
+    if (sv.turn) ++turnsExpected;
+  }
+  if (relayCandidates_ < turnsExpected) return;
+  for (auto& sv : servers_)
+    if (sv.turn && sv.state == Server::State::Pending) sv.state = Server::State::Answered;
+  reportGathered(unreachable ? GatherEnd::Unreachable : GatherEnd::Answered);
+}
+
+void IceAgent::reportGathered(GatherEnd end) {
   if (gathered_) return;
   gathered_ = true;
+  gatherEnd_ = end;
+  if (settings_.metrics != nullptr && !servers_.empty()) {
+    const char* name = end == GatherEnd::Deadline      ? "rtcgate_ice_gathering_deadline_total"
+                       : end == GatherEnd::Unreachable ? "rtcgate_ice_gathering_unreachable_total"
+                                                       : "rtcgate_ice_gathering_answered_total";
+    const char* help = end == GatherEnd::Deadline
+                           ? "ICE gatherings ended by ice.gather_deadline_ms with a STUN/TURN server still silent"
+                       : end == GatherEnd::Unreachable
+                           ? "ICE gatherings ended early: every STUN/TURN server answered or was unreachable"
+                           : "ICE gatherings ended early: every STUN/TURN server answered";
+    settings_.metrics->counter(name, help).fetch_add(1, std::memory_order_relaxed);
+  }
+  for (auto& sv : servers_) {
+    if (sv.probe) sv.probe->cancel();  // possibly from inside its own callback: released with the agent
+    // A TURN server that answered our Binding request but gave no relay candidate in time did answer (its
+    // allocation may follow and is still used for checks).
+    const bool answered = sv.state == Server::State::Answered || (sv.turn && sv.probeAnswered);
+    const std::string key = fmt::format("{} {}", sv.turn ? "TURN" : "STUN", sv.endpoint);
+    if (answered) {
+      if (UnansweredEpisodes::leave(key)) logger()->info("{} server {} answers again", sv.turn ? "TURN" : "STUN", sv.endpoint);
+      continue;
+    }
+    if (sv.unanswered) sv.unanswered->fetch_add(1, std::memory_order_relaxed);
+    if (UnansweredEpisodes::enter(key))
+      logger()->warn("{} server {} (ice.{}_servers[{}]) {}; calls go on without its candidates (logged once until "
+                     "it answers again, counted in rtcgate_ice_{}_server_{}_unanswered_total)",
+                     sv.turn ? "TURN" : "STUN", sv.endpoint, sv.turn ? "turn" : "stun", sv.index,
+                     sv.state == Server::State::Unreachable ? "is unreachable (" + sv.unreachableWhy + ")"
+                                                            : "did not answer within ice.gather_deadline_ms",
+                     sv.turn ? "turn" : "stun", sv.index);
+  }
   if (callbacks_.gathered) callbacks_.gathered();
 }
 
@@ -266,9 +396,29 @@ std::optional<IcePairInfo> IceAgent::selectedPair() const {
   return p;
 }
 
+void IceAgent::onNewCandidate(NiceAgent*, NiceCandidate* candidate, gpointer self) noexcept {
+  try {
+    auto* me = static_cast<IceAgent*>(self);
+    if (candidate->type == NICE_CANDIDATE_TYPE_RELAYED) {
+      ++me->relayCandidates_;
+      me->maybeGatheredEarly();
+    }
+  } catch (...) {
+    logger()->error("new-candidate handler threw");
+  }
+}
+
 void IceAgent::onGatheringDone(NiceAgent*, guint, gpointer self) noexcept {
   try {
-    static_cast<IceAgent*>(self)->reportGathered();
+    auto* me = static_cast<IceAgent*>(self);
+    // libnice finished every discovery: answers, or its own STUN timeouts (counted as a deadline: a server
+    // stayed silent).
+    bool unreachable = false, silent = false;
+    for (auto& sv : me->servers_) {
+      unreachable = unreachable || sv.state == Server::State::Unreachable;
+      silent = silent || (sv.state == Server::State::Pending && !sv.probeAnswered);
+    }
+    me->reportGathered(silent ? GatherEnd::Deadline : unreachable ? GatherEnd::Unreachable : GatherEnd::Answered);
   } catch (...) {
     logger()->error("gathering-done handler threw");
   }
@@ -378,6 +528,7 @@ void IceAgent::cancelTimersExcept(Timer* firing) {
   // A Timer must not be cancelled from its own callback (it releases its source when the callback returns).
   for (Timer* t : {&gatherDeadline_, &connectTimer_, &consentDeadline_, &consentProbe_, &reselect_})
     if (t != firing) t->cancel();
+  for (auto& sv : servers_) sv.probe.reset();
 }
 
 void IceAgent::fail(const std::string& reason, Timer* firing) {

@@ -3,9 +3,11 @@
 
 #include <nice/agent.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,7 +15,9 @@
 #include "rtcgate/config/config.h"
 #include "rtcgate/core/c_handle.h"
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
 #include "rtcgate/media/candidate_policy.h"
+#include "ice/server_probe.h"
 #include "rtcgate/sdp/ice_candidate.h"
 
 namespace rtcgate::media {
@@ -36,7 +40,10 @@ public:
     uint16_t portMin = 0, portMax = 0;           // 0: any port
     std::vector<LocalAddress> localAddresses;   // already allowed by the candidate policy
     std::vector<std::pair<std::string, std::string>> advertised;  // local -> advertised (nat_1to1)
+    Metrics* metrics = nullptr;  // optional: gathering outcome and unanswered-server counters
   };
+  // Why gathering was reported complete (rtcgate_ice_gathering_*_total).
+  enum class GatherEnd { Pending, Answered, Unreachable, Deadline };
   struct Callbacks {
     std::function<void()> gathered;  // once per gathering (deadline or done, whichever first)
     std::function<void()> connected;
@@ -51,6 +58,7 @@ public:
 
   void gather();
   bool gatheredOnce() const { return gathered_; }
+  GatherEnd gatherEnd() const { return gatherEnd_; }
   std::string localUfrag() const;
   std::string localPwd() const;
   // Local candidates gathered so far, host addresses rewritten to their nat_1to1 advertised address.
@@ -82,7 +90,11 @@ private:
   static void onSelectedPair(NiceAgent*, guint streamId, guint componentId, NiceCandidate* local,
                              NiceCandidate* remote, gpointer self) noexcept;
   static void onReceive(NiceAgent*, guint streamId, guint componentId, guint len, gchar* buf, gpointer self) noexcept;
-  void reportGathered();
+  static void onNewCandidate(NiceAgent*, NiceCandidate* candidate, gpointer self) noexcept;
+  void reportGathered(GatherEnd end);
+  void addRelay(const config::TurnServer& turn);
+  void onProbe(size_t server, ServerProbe::Result result, int error);
+  void maybeGatheredEarly();
   void handleState(guint state);
   void consentSuspect();
   void fail(const std::string& reason, Timer* firing = nullptr);
@@ -95,6 +107,22 @@ private:
   guint streamId_ = 0;
   std::vector<gulong> handlers_;
   bool gathered_ = false;
+  GatherEnd gatherEnd_ = GatherEnd::Pending;
+  // The STUN server libnice uses (the first configured) and each UDP/TCP TURN server, while gathering runs.
+  struct Server {
+    enum class State { Pending, Answered, Unreachable };
+    bool turn = false;
+    size_t index = 0;  // in ice.stun_servers / ice.turn_servers
+    std::string endpoint;
+    bool udp = true;
+    State state = State::Pending;
+    bool probeAnswered = false;  // a TURN server answered our Binding request; its allocation may still be coming
+    std::string unreachableWhy;
+    std::unique_ptr<ServerProbe> probe;
+    std::atomic<uint64_t>* unanswered = nullptr;
+  };
+  std::vector<Server> servers_;
+  size_t relayCandidates_ = 0;
   bool connected_ = false;
   bool failed_ = false;
   std::string selectedLocalFoundation_, selectedRemoteFoundation_;
