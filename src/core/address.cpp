@@ -58,6 +58,11 @@ bool IpAddress::isLinkLocal() const {
   return bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
 }
 
+bool IpAddress::isPrivate() const {
+  if (v6_) return (bytes_[0] & 0xfe) == 0xfc;
+  return bytes_[0] == 10 || (bytes_[0] == 172 && (bytes_[1] & 0xf0) == 16) || (bytes_[0] == 192 && bytes_[1] == 168);
+}
+
 bool IpAddress::isUnspecified() const {
   return bytes_ == std::array<uint8_t, 16>{};  // the unused tail of an IPv4 address is zero too
 }

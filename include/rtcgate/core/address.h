@@ -27,6 +27,7 @@ public:
   bool isMulticast() const;    // 224.0.0.0/4, ff00::/8
   bool isBroadcast() const;    // 255.255.255.255 (a subnet's directed broadcast needs its interface's mask)
   bool isV4Mapped() const;     // ::ffff:0:0/96 as written (fromSockaddr unmaps peers; parse keeps it IPv6)
+  bool isPrivate() const;      // RFC 1918 10/8, 172.16/12, 192.168/16; RFC 4193 fc00::/7
   std::string toString() const;
   // With `port`, for bind()/sendto(); returns the length to pass along.
   socklen_t toSockaddr(uint16_t port, sockaddr_storage& out) const;
