@@ -38,7 +38,7 @@ void checkTurnServers(const config::Config& cfg, const std::vector<OfferedAddres
 void checkUpstreamServers(const config::Config& cfg, const Options& options, Report& report);
 
 // The local address probes toward browser-side servers (STUN, TURN) are sent from: the first offered IPv4
-// address, as libnice would use for its host candidate; 0.0.0.0 when none is offered.
+// address advertised as a public one, else the first offered IPv4 address; 0.0.0.0 when none is offered.
 IpAddress probeAddress(const std::vector<OfferedAddress>& offered);
 
 }  // namespace rtcgate::app::doctor

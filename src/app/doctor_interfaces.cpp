@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <filesystem>
+#include <optional>
 
 #include "doctor_checks.h"
 #include "rtcgate/core/address.h"
@@ -31,9 +32,15 @@ bool isPublic(const IpAddress& a) {
 }  // namespace
 
 IpAddress probeAddress(const std::vector<OfferedAddress>& offered) {
-  for (auto& o : offered)
-    if (auto a = IpAddress::parse(o.local.address); a && !a->isV6()) return *a;
-  return *IpAddress::parse("0.0.0.0");
+  std::optional<IpAddress> first;
+  for (auto& o : offered) {
+    auto a = IpAddress::parse(o.local.address);
+    auto adv = IpAddress::parse(o.advertised);
+    if (!a || a->isV6()) continue;
+    if (adv && isPublic(*adv)) return *a;  // the address browsers on the internet will use
+    if (!first) first = a;
+  }
+  return first ? *first : *IpAddress::parse("0.0.0.0");
 }
 
 std::vector<OfferedAddress> checkInterfaces(const config::Config& cfg, const std::vector<media::LocalAddress>& local,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -18,7 +19,7 @@ std::set<uint16_t> samplePorts(uint16_t min, uint16_t max) {
 }
 
 void checkRange(const std::string& keyPrefix, const IpAddress& address, uint16_t min, uint16_t max,
-                unsigned portsPerCall, uint32_t maxCalls, Report& report) {
+                unsigned portsPerCall, uint32_t maxCalls, bool checkSize, Report& report) {
   const std::string range = keyPrefix + "_port_min.." + keyPrefix + "_port_max (" + std::to_string(min) + ".." +
                             std::to_string(max) + ") on " + address.toString();
   std::vector<std::string> taken;
@@ -43,6 +44,7 @@ void checkRange(const std::string& keyPrefix, const IpAddress& address, uint16_t
                                       : "stop " + firstOwner + " or move media." + keyPrefix +
                                             "_port_min/_max to a range it does not use");
   }
+  if (!checkSize) return;
   // RTP takes an even port and the odd one above it (RFC 3550 11); ICE one port per call and offered address
   // (rtcp-mux, one component; the same number is reused on each address).
   const unsigned size = static_cast<unsigned>(max - min) + 1;
@@ -67,8 +69,17 @@ void checkRange(const std::string& keyPrefix, const IpAddress& address, uint16_t
 void checkPortRanges(const config::Config& cfg, const std::vector<OfferedAddress>& offered, Report& report) {
   const uint32_t maxCalls = cfg.security.maxCalls;
   if (auto rtp = IpAddress::parse(cfg.media.rtpAddress))
-    checkRange("rtp", *rtp, cfg.media.rtpPortMin, cfg.media.rtpPortMax, 2, maxCalls, report);
-  checkRange("ice", probeAddress(offered), cfg.media.icePortMin, cfg.media.icePortMax, 1, maxCalls, report);
+    checkRange("rtp", *rtp, cfg.media.rtpPortMin, cfg.media.rtpPortMax, 2, maxCalls, true, report);
+  // libnice binds the ICE range on every offered address; each can have its own squatter.
+  std::vector<std::string> seen;
+  for (auto& o : offered) {
+    auto a = IpAddress::parse(o.local.address);
+    if (!a || std::find(seen.begin(), seen.end(), o.local.address) != seen.end() || seen.size() >= 4) continue;
+    seen.push_back(o.local.address);
+    checkRange("ice", *a, cfg.media.icePortMin, cfg.media.icePortMax, 1, maxCalls, seen.size() == 1, report);
+  }
+  if (seen.empty())
+    checkRange("ice", probeAddress(offered), cfg.media.icePortMin, cfg.media.icePortMax, 1, maxCalls, true, report);
 }
 
 }  // namespace rtcgate::app::doctor

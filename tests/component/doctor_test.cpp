@@ -23,17 +23,15 @@ namespace {
 using rtcgate::media::test::Subprocess;
 namespace test = rtcgate::test;
 
-struct Run {
+struct DoctorRun {
   int exitCode = -1;
   std::string out;
 };
 
 // The doctor bounds itself (--timeout-ms per exchange); ctest's TIMEOUT bounds the rest.
-Run doctor(const std::string& configPath, const std::string& extra = "") {
-  std::string cmd = std::string(RTCGATE_BINARY) + " doctor --config " + configPath + " --timeout-ms 300 " + extra +
-                    " 2>&1";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
+DoctorRun shell(const std::string& cmd) {
+  DoctorRun r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
   size_t n;
@@ -41,6 +39,10 @@ Run doctor(const std::string& configPath, const std::string& extra = "") {
   int status = ::pclose(p);
   r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+DoctorRun doctor(const std::string& configPath, const std::string& extra = "") {
+  return shell(std::string(RTCGATE_BINARY) + " doctor --config " + configPath + " --timeout-ms 300 " + extra);
 }
 
 bool waitUntil(const std::function<bool()>& pred) {
@@ -110,6 +112,7 @@ protected:
     uint16_t upstreamPort = 0;
     uint16_t rtpSpan = 8;
     unsigned maxCalls = 2;
+    std::string nat1to1;  // YAML flow list for ice.candidates.nat_1to1; empty: none
   };
   std::string config(const Settings& s) {
     std::string stun = s.stun.empty() ? "127.0.0.1:" + std::to_string(staticTurn->port()) : s.stun;
@@ -125,7 +128,8 @@ protected:
         "    - {host: 127.0.0.1, port: " + std::to_string(staticTurn->port()) +
         ", username: alice, password: " + s.turnPassword + "}\n" +
         "    - {host: 127.0.0.1, port: " + std::to_string(restTurn->port()) + ", shared_secret: " + s.turnSecret +
-        "}\n" + "  candidates: {allow_interfaces: [lo], allow_loopback: true}\n" +
+        "}\n" + "  candidates: {allow_interfaces: [lo], allow_loopback: true" +
+        (s.nat1to1.empty() ? std::string() : ", nat_1to1: " + s.nat1to1) + "}\n" +
         "security:\n  max_calls: " + std::to_string(s.maxCalls) + "\n";
     return dir.write("rtcgate.yaml", yaml);
   }
@@ -273,6 +277,53 @@ TEST_F(Doctor, GenesysNotAnsweringOptionsReported) {
                              ": no answer to OPTIONS within 300 ms from 127.0.0.1\n        fix: check that Genesys "
                              "SIP Server listens on 127.0.0.1:" +
                              std::to_string(s.upstreamPort) + " and accepts SIP from 127.0.0.1"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
+}
+
+TEST_F(Doctor, StunMappedAddressContradictingNat1to1GivesTheRightOne) {
+  Settings s;
+  s.nat1to1 = "[{local: 127.0.0.1, advertised: 203.0.113.10}]";
+  auto r = doctor(config(s));
+  EXPECT_EQ(r.exitCode, 1) << r.out;
+  EXPECT_TRUE(has(r.out, "lo 127.0.0.1 (advertised as 203.0.113.10 by nat_1to1): offered")) << r.out;
+  EXPECT_TRUE(has(r.out, "PROBLEM stun: ice.stun_servers 127.0.0.1:" + std::to_string(staticTurn->port()) +
+                             ": mapped address 127.0.0.1:" + std::to_string(iceMin + 3) + " from 127.0.0.1:" +
+                             std::to_string(iceMin + 3) +
+                             ", but ice.candidates.nat_1to1 advertises 203.0.113.10 for 127.0.0.1\n"
+                             "        fix: set ice.candidates.nat_1to1: [{local: 127.0.0.1, advertised: 127.0.0.1}]\n"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
+}
+
+// The seed's leak in a network namespace of the test's own: a user deny_interfaces (here without br-*) on a host
+// with a bridge, a public and a LAN address (veth pairs: this kernel may lack the dummy type). The doctor names the bridge and the LAN address with their fixes.
+TEST_F(Doctor, BridgeAndPrivateBesidePublicFlaggedInANamespace) {
+  if (::system("unshare -rn true >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "network namespaces unavailable here (unshare -rn failed): bridge flagging not exercised";
+  auto cfg = dir.write("dmz.yaml",
+                       "listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0}\n  admin: {enabled: false}\n"
+                       "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+                       "media: {rtp_port_min: 20000, rtp_port_max: 20999, ice_port_min: 30000, ice_port_max: 30999}\n"
+                       "ice:\n  candidates: {deny_interfaces: [\"eth9\"]}\n");
+  // TEST-NET and 10.x only, inside the namespace, which has no route out and vanishes with the shell.
+  const std::string script =
+      "ip link set lo up && ip link add br-doctor0 type bridge && ip addr add 10.9.0.1/24 dev br-doctor0 && "
+      "ip link set br-doctor0 up && ip link add wan0 type veth peer name wan0p && ip addr add 203.0.113.5/24 dev wan0 "
+      "&& ip link set wan0p up && ip link set wan0 up && ip link add lan0 type veth peer name lan0p && "
+      "ip addr add 10.20.0.5/24 dev lan0 && ip link set lan0p up && ip link set lan0 up && exec " +
+      std::string(RTCGATE_BINARY) + " doctor --config " + cfg + " --timeout-ms 300";
+  auto r = shell("unshare -rn sh -c '" + script + "'");
+  EXPECT_EQ(r.exitCode, 1) << r.out;
+  EXPECT_TRUE(has(r.out, "PROBLEM interfaces: br-doctor0 10.9.0.1: offered, but it is a bridge/container interface "
+                         "no browser can reach\n        fix: add \"br-doctor0\" to ice.candidates.deny_interfaces\n"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, "warning interfaces: lan0 10.20.0.5: offered, private address beside a public one")) << r.out;
+  EXPECT_TRUE(has(r.out, "        fix: add 10.20.0.5/32 to ice.candidates.deny_cidrs unless browsers sit on that "
+                         "network\n"))
+      << r.out;
+  EXPECT_TRUE(has(r.out, "ok      interfaces: wan0 203.0.113.5: offered\n")) << r.out;
+  EXPECT_TRUE(has(r.out, "ok      interfaces: lo 127.0.0.1: not offered (loopback (ice.candidates.allow_loopback))"))
       << r.out;
   EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
 }

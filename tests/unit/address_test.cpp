@@ -65,6 +65,16 @@ TEST(IpAddress, ClassifiesMulticastBroadcastAndMapped) {
   EXPECT_FALSE(ip("2001:db8::ffff:7f00:1").isV4Mapped());
 }
 
+TEST(IpAddress, ClassifiesPrivateNetworksAtTheirEdges) {
+  for (const char* a : {"10.0.0.0", "10.255.255.255", "172.16.0.1", "172.31.255.255", "192.168.0.1", "fc00::1",
+                        "fdff::1"})
+    EXPECT_TRUE(ip(a).isPrivate()) << a;
+  for (const char* a : {"9.255.255.255", "11.0.0.0", "172.15.255.255", "172.32.0.0", "192.167.255.255",
+                        "192.169.0.0", "203.0.113.5", "127.0.0.1", "169.254.1.1", "fe80::1", "fbff::1", "fe00::1",
+                        "2001:db8::1"})
+    EXPECT_FALSE(ip(a).isPrivate()) << a;
+}
+
 TEST(IpAddress, SockaddrRoundTripAndMappedIpv4) {
   sockaddr_storage ss{};
   EXPECT_EQ(ip("192.0.2.7").toSockaddr(5060, ss), sizeof(sockaddr_in));
