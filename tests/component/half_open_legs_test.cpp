@@ -7,10 +7,9 @@
 
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include "component/daemon_harness.h"
-#include "component/udp_peer.h"
+#include "component/daemon_probes.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
 
@@ -19,22 +18,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double metricValue(uint16_t adminPort, const std::string& name) {
-  std::string body;
-  if (test::httpGet(adminPort, "/metrics", &body) != 200) return -1;
-  const size_t at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
-}
-
-// Polls the daemon's /metrics (it runs in its own process) until `name` equals `want`; bounded.
-bool awaitMetric(uint16_t adminPort, const std::string& name, double want, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (metricValue(adminPort, name) != want) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
+using test::awaitMetric;
+using test::metricValue;
 
 TEST(HalfOpenLegs, IceAndDtlsLegsThatNeverCompleteAreAllDestroyedAfterEachOfTwoRounds) {
   constexpr int kPerKind = 4;  // per round: 4 legs whose ICE never completes, 4 whose DTLS never completes
@@ -55,13 +40,8 @@ TEST(HalfOpenLegs, IceAndDtlsLegsThatNeverCompleteAreAllDestroyedAfterEachOfTwoR
                   "ice: {connect_timeout_ms: 1000, candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}\n"
                   "media: {workers: 1, rtp_address: 127.0.0.1, dtls_handshake_timeout_ms: 1000}\n");
   ASSERT_NE(d.wss, 0) << d.err();
-  // The baseline once the control loop has answered a request (READY=1 comes before its socket is closed).
-  test::UdpPeer options(d.sip);
-  options.send(test::optionsRequest(options.port(), 1));
-  std::string answer;
-  for (int i = 0; i < 50 && test::statusOf(answer) < 200; ++i) answer = options.receive(100ms);
-  ASSERT_EQ(test::statusOf(answer), 200) << answer;
-  const auto baseline = test::footprintOf(d.pid());
+  const auto baseline = test::footprintAfterOptions(d);
+  ASSERT_TRUE(baseline) << "no 200 to OPTIONS\n" << d.err();
   EXPECT_EQ(metricValue(d.admin, "rtcgate_browser_legs_live"), 0.0);
 
   for (int round = 1; round <= 2; ++round) {
@@ -86,7 +66,7 @@ TEST(HalfOpenLegs, IceAndDtlsLegsThatNeverCompleteAreAllDestroyedAfterEachOfTwoR
     EXPECT_EQ(metricValue(d.admin, "rtcgate_calls_total"), 2.0 * kPerKind * round);
   }
   // Descriptors and ports only: under ASan freed memory stays in quarantine (RSS is left out with a wide bound).
-  test::expectBackToBaseline(d.pid(), baseline, 64 * 1024);
+  test::expectBackToBaseline(d.pid(), *baseline, 64 * 1024);
 }
 
 }  // namespace
