@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -67,8 +68,13 @@ std::vector<OfferedAddress> checkInterfaces(const config::Config& cfg, const std
     auto adv = IpAddress::parse(o.advertised);
     if (!own || !adv) continue;
     if (bridgeLike(o.local.interface)) {
+      // Built-in denials cover the usual names; one offered anyway was either lifted by name or has a name
+      // outside the patterns (sysfs says it is a bridge).
+      const auto& lifted = policy.liftBuiltinDenials;
+      bool wasLifted = std::find(lifted.begin(), lifted.end(), o.local.interface) != lifted.end();
       report.problem("interfaces", what + ": offered, but it is a bridge/container interface no browser can reach",
-                     "add \"" + o.local.interface + "\" to ice.candidates.deny_interfaces");
+                     wasLifted ? "remove \"" + o.local.interface + "\" from ice.candidates.lift_builtin_denials"
+                               : "add \"" + o.local.interface + "\" to ice.candidates.deny_interfaces");
     } else if (adv->isLinkLocal()) {
       report.problem("interfaces", what + ": offered, but it is link-local (169.254/16, fe80::/10)",
                      "set ice.candidates.allow_link_local: false");

@@ -296,34 +296,48 @@ TEST_F(Doctor, StunMappedAddressContradictingNat1to1GivesTheRightOne) {
   EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
 }
 
-// The seed's leak in a network namespace of the test's own: a user deny_interfaces (here without br-*) on a host
-// with a bridge, a public and a LAN address (veth pairs: this kernel may lack the dummy type). The doctor names the bridge and the LAN address with their fixes.
+// The seed's leak in a network namespace of the test's own: a host with a bridge, a public and a LAN address (veth
+// pairs: this kernel may lack the dummy type). A user deny_interfaces without br-* no longer offers the bridge (the
+// built-in denials always apply); lifted by name, it is offered and the doctor names it and the LAN address with
+// their fixes.
 TEST_F(Doctor, BridgeAndPrivateBesidePublicFlaggedInANamespace) {
   if (::system("unshare -rn true >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "network namespaces unavailable here (unshare -rn failed): bridge flagging not exercised";
-  auto cfg = dir.write("dmz.yaml",
-                       "listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0}\n  admin: {enabled: false}\n"
-                       "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
-                       "media: {rtp_port_min: 20000, rtp_port_max: 20999, ice_port_min: 30000, ice_port_max: 30999}\n"
-                       "ice:\n  candidates: {deny_interfaces: [\"eth9\"]}\n");
+  auto dmz = [&](const std::string& name, const std::string& candidates) {
+    return dir.write(name, "listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0}\n  admin: {enabled: false}\n"
+                           "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+                           "media: {rtp_port_min: 20000, rtp_port_max: 20999, ice_port_min: 30000, "
+                           "ice_port_max: 30999}\nice:\n  candidates: " +
+                               candidates + "\n");
+  };
+  auto userList = dmz("user-list.yaml", "{deny_interfaces: [\"eth9\"]}");
+  auto lifted = dmz("lifted.yaml", "{deny_interfaces: [\"eth9\"], lift_builtin_denials: [br-doctor0]}");
   // TEST-NET and 10.x only, inside the namespace, which has no route out and vanishes with the shell.
   const std::string script =
       "ip link set lo up && ip link add br-doctor0 type bridge && ip addr add 10.9.0.1/24 dev br-doctor0 && "
       "ip link set br-doctor0 up && ip link add wan0 type veth peer name wan0p && ip addr add 203.0.113.5/24 dev wan0 "
       "&& ip link set wan0p up && ip link set wan0 up && ip link add lan0 type veth peer name lan0p && "
-      "ip addr add 10.20.0.5/24 dev lan0 && ip link set lan0p up && ip link set lan0 up && exec " +
-      std::string(RTCGATE_BINARY) + " doctor --config " + cfg + " --timeout-ms 300";
+      "ip addr add 10.20.0.5/24 dev lan0 && ip link set lan0p up && ip link set lan0 up && " +
+      std::string(RTCGATE_BINARY) + " doctor --config " + userList + " --timeout-ms 300; echo \"exit=$?\"; exec " +
+      std::string(RTCGATE_BINARY) + " doctor --config " + lifted + " --timeout-ms 300";
   auto r = shell("unshare -rn sh -c '" + script + "'");
+  auto split = r.out.find("exit=");
+  ASSERT_NE(split, std::string::npos) << r.out;
+  const std::string first = r.out.substr(0, split);
+  EXPECT_TRUE(has(first, "ok      interfaces: br-doctor0 10.9.0.1: not offered (built-in denial 'br-*'")) << first;
+  EXPECT_FALSE(has(first, "PROBLEM interfaces: br-doctor0")) << first;
+  EXPECT_TRUE(has(r.out, "exit=0\n")) << r.out;  // only the LAN warning: no problem
   EXPECT_EQ(r.exitCode, 1) << r.out;
   EXPECT_TRUE(has(r.out, "PROBLEM interfaces: br-doctor0 10.9.0.1: offered, but it is a bridge/container interface "
-                         "no browser can reach\n        fix: add \"br-doctor0\" to ice.candidates.deny_interfaces\n"))
+                         "no browser can reach\n        fix: remove \"br-doctor0\" from "
+                         "ice.candidates.lift_builtin_denials\n"))
       << r.out;
   EXPECT_TRUE(has(r.out, "warning interfaces: lan0 10.20.0.5: offered, private address beside a public one")) << r.out;
   EXPECT_TRUE(has(r.out, "        fix: add 10.20.0.5/32 to ice.candidates.deny_cidrs unless browsers sit on that "
                          "network\n"))
       << r.out;
   EXPECT_TRUE(has(r.out, "ok      interfaces: wan0 203.0.113.5: offered\n")) << r.out;
-  EXPECT_TRUE(has(r.out, "ok      interfaces: lo 127.0.0.1: not offered (loopback (ice.candidates.allow_loopback))"))
+  EXPECT_TRUE(has(r.out, "ok      interfaces: lo 127.0.0.1: not offered (loopback (built-in denial; ice.candidates.allow_loopback))"))
       << r.out;
   EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
 }
