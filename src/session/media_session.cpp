@@ -28,7 +28,6 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
     rtp_.reset();
     return false;
   }
-  if (events_.rtpReady) events_.rtpReady(rtp_->localAddress(), rtp_->localPort());
   browser_ = makeBrowserLeg(setup_.browserRole);
   rtp_->setOnPacket([this](const media::RtpHeader& h, std::span<const uint8_t> payload) {
     if (bridge_) bridge_->fromUpstream(h, payload);
@@ -40,6 +39,8 @@ bool MediaSession::open(const std::optional<sdp::TransportParams>& browserOffer,
   // follow from them).
   if (browserOffer && !setBrowserRemote(*browserOffer, error)) return false;
   browser_->start();
+  // Only now, with the browser's offer accepted by its leg: a refused offer must never reach Genesys.
+  if (events_.rtpReady) events_.rtpReady(rtp_->localAddress(), rtp_->localPort());
   return true;
 }
 

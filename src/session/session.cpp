@@ -336,7 +336,8 @@ void Session::onMediaReady(const sdp::TransportParams& local, const std::string&
   rtpPort_ = rtpPort;
   if (direction_ == Direction::FromAgent) {
     // Genesys may have answered while the browser leg gathered (onAnswered kept it for now).
-    if (upstream_ && pendingAnswer_) onAnswered(upstream_->remoteSdp());
+    if (upstream_ && pendingAnswer_) return onAnswered(upstream_->remoteSdp());
+    if (upstream_ && !pendingEarlySdp_.empty()) onProgress(183, std::exchange(pendingEarlySdp_, {}));
     return;
   }
   if (browserOffers_) return answerBrowserOfferInAck();
@@ -496,6 +497,7 @@ void Session::noteUpstreamIds() {
 void Session::onProgress(int status, std::string_view sdp) {
   log::CallScope scope(id_);
   noteUpstreamIds();
+  if (!sdp.empty() && browserAnswerSdp_.empty() && !localTransport_) pendingEarlySdp_ = std::string(sdp);
   if (!sdp.empty() && browserAnswerSdp_.empty() && localTransport_) {
     genesysSdp_ = readGenesysSdp(std::string(sdp));
     if (genesysSdp_ && !genesysMediaAllowed(*genesysSdp_, "Genesys early media (183)")) {

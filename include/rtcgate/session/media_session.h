@@ -46,7 +46,8 @@ public:
   MediaSession(const MediaSession&) = delete;
   MediaSession& operator=(const MediaSession&) = delete;
 
-  // Opens the RTP port pair (`rtpReady` follows at once) and starts ICE gathering; `ready` follows. An answering leg gets the browser's
+  // Opens the RTP port pair and starts ICE gathering (`rtpReady` follows once the browser's offer, if any, is
+  // accepted); `ready` follows. An answering leg gets the browser's
   // transport (from its offer) here, before gathering starts. False with a reason (no RTP port, offer refused).
   bool open(const std::optional<sdp::TransportParams>& browserOffer, std::string* error);
   bool setBrowserRemote(const sdp::TransportParams& remote, std::string* error);

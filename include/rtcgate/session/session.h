@@ -199,6 +199,9 @@ private:
   bool bridged_ = false;
   bool browserMediaUp_ = false;  // the browser leg's ICE + DTLS completed once (pendingMedia())
   bool pendingAnswer_ = false;  // FromAgent: Genesys answered before our browser-side transport was ready
+  // FromAgent: Genesys's 183 with SDP came before our browser-side transport was ready (the INVITE to Genesys does
+  // not wait for gathering); relayed as early media once it is.
+  std::string pendingEarlySdp_;
   bool browserOffers_ = false;  // ToAgent: our INVITE to the browser had no SDP (its offer comes in its 200)
   bool pendingRemoteTalk_ = false;  // ToAgent: NOTIFY talk came before the browser's early dialog
   uint64_t sdpSessionId_;
