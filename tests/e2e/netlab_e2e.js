@@ -130,7 +130,8 @@ logging: {components: {ice: debug}}
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(`${ORIGIN}/`);
     await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
-    await page.addScriptTag({ content: require(path.join(__dirname, '../js/lib/browser')).TONE_DETECTOR });
+    const { TONE_DETECTOR, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
+    await page.addScriptTag({ content: TONE_DETECTOR + CALL_CONFIRMED });
     r = await page.evaluate(async (gateway) => {
       const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001' });
       const registered = new Promise((resolve, reject) => {
@@ -139,13 +140,8 @@ logging: {components: {ice: debug}}
       });
       await client.start();
       await registered;
-      const t0 = performance.now();
-      const session = await client.call('5000');
-      await new Promise((resolve, reject) => {
-        session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
-        session.on('confirmed', resolve);
-      });
-      const out = { setupMs: Math.round(performance.now() - t0) };
+      const { session, setupMs } = await window.__rtcgateCall(client, '5000');
+      const out = { setupMs };
       const pc = session.connection;
       const until = performance.now() + 8000;
       while (!['connected', 'completed'].includes(pc.iceConnectionState) && performance.now() < until) {

@@ -85,4 +85,17 @@ function serveFiles(files, port = 0) {
   })));
 }
 
-module.exports = { launchBrowser, serveFiles, TONE_DETECTOR };
+// Injected into pages with rtcgate-client.js: window.__rtcgateCall(client, target) places a call and resolves to
+// { session, setupMs } once it is confirmed (setupMs: call() to confirmed), rejects when it fails.
+const CALL_CONFIRMED = `
+window.__rtcgateCall = async (client, target) => {
+  const t0 = performance.now();
+  const session = await client.call(target);
+  await new Promise((resolve, reject) => {
+    session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+    session.on('confirmed', resolve);
+  });
+  return { session, setupMs: Math.round(performance.now() - t0) };
+};`;
+
+module.exports = { launchBrowser, serveFiles, TONE_DETECTOR, CALL_CONFIRMED };
