@@ -16,7 +16,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { Lab, unavailable, stale, IP } = require(path.join(__dirname, '../js/lib/netlab'));
+const { Lab, unavailable, removeStale } = require(path.join(__dirname, '../js/lib/netlab'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
 
 const ROOT = path.join(__dirname, '../..');
@@ -31,8 +31,9 @@ if (why) {
   console.log(`SKIPPED: the network lab cannot run here: ${why}`);
   process.exit(SKIP);
 }
-// A lab whose test was SIGKILLed (ctest's timeout) leaves its namespaces: remove them by name first.
-for (const ns of stale()) require('child_process').execFileSync(IP, ['netns', 'del', ns]);
+// A lab whose test was SIGKILLed (ctest's timeout) leaves its namespaces and processes: remove them first.
+const removed = removeStale();
+if (removed.length) console.log(`removed a killed lab's namespaces: ${removed.join(' ')}`);
 const { launchBrowser } = require(path.join(__dirname, '../js/lib/browser'));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-netlab-'));

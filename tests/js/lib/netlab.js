@@ -108,14 +108,25 @@ class Lab {
   }
 }
 
-// Names of namespaces left by a lab whose process is gone (a SIGKILLed test): rtcg-<pid>-*, pid not running.
-function stale() {
+// Removes what a lab whose process is gone (a SIGKILLed test: ctest's timeout) left: its namespaces
+// rtcg-<pid>-* with that pid no longer running, after SIGKILL to the processes still inside them (its rtcgate, SIPp
+// and Chromium, orphaned; `ip netns pids` names them). Returns the namespaces removed.
+function removeStale() {
   let out = '';
   try { out = run(IP, ['netns', 'list']); } catch (e) { return []; }
-  return out.split('\n').map((l) => l.split(' ')[0]).filter((n) => {
+  const names = out.split('\n').map((l) => l.split(' ')[0]).filter((n) => {
     const m = /^rtcg-(\d+)-/.exec(n);
     return m && !fs.existsSync(`/proc/${m[1]}`);
   });
+  for (const ns of names) {
+    try {
+      for (const pid of run(IP, ['netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch (e) { /* already gone */ }
+      }
+      run(IP, ['netns', 'del', ns]);
+    } catch (e) { console.error(`netlab: could not remove stale ${ns}: ${e.message}`); }
+  }
+  return names;
 }
 
-module.exports = { Lab, unavailable, stale, IP };
+module.exports = { Lab, unavailable, removeStale };
