@@ -10,11 +10,14 @@
 # (default build/bench/half_open.txt). The component-level variant is scripts/half_open_media.sh.
 # PASSES (default 2) runs the whole load that many times on one daemon: RSS after each pass tells allocator
 # caching (flat after the first) from a leak (growing).
+# SETTLE_S (default 35) is waited after each pass before RSS is sampled again: the control loop trims the heap
+# (malloc_trim) every 30 s when calls ended; rtcgate_browser_legs_live must then be 0.
 # Usage: [PASSES=2] scripts/half_open_daemon.sh [N=500] [OUT]     Loopback only; everything started here is stopped by PID.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-500}
 passes=${PASSES:-2}
+settle=${SETTLE_S:-35}
 build=${RTCGATE_BUILD_DIR:-$root/build}
 out=${2:-$build/bench/half_open.txt}
 mkdir -p "$(dirname "$out")"
@@ -88,6 +91,9 @@ for _ in $(seq 100); do
   [ "$f" -le "$fds0" ] && [ "$p" -le "$ports0" ] && break
   sleep 0.1
 done
+metric() { curl -sf --max-time 2 "http://127.0.0.1:$admin_port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+sleep "$settle"
+rss_settled=$(awk '/^VmRSS:/ {print $2}' "/proc/$daemon/status")
 {
   echo "# pass $pass of $passes"
   echo "# half-open media against the daemon ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r))"
@@ -97,6 +103,7 @@ done
   echo "daemon fds baseline=$fds0 peak=$peak_fds after=$f"
   echo "daemon udp_ports baseline=$ports0 peak=$peak_ports after=$p"
   echo "daemon rss_kb baseline=$rss0 peak=$peak_rss after=$r"
+  echo "daemon rss_kb ${settle}s after the pass=$rss_settled heap_trims=$(metric rtcgate_heap_trims_total) browser_legs_live=$(metric rtcgate_browser_legs_live)"
   echo "calls_active peak=$peak_active after=$a; run_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1000}')"
   echo "legitimate_call: $(grep -o 'media call .*' "$work/browser.log" | tail -1 || echo 'none: see browser.log')"
   echo "daemon_alive=$(kill -0 "$daemon" 2>/dev/null && echo yes || echo no)"

@@ -51,6 +51,21 @@ void logCandidatePolicy(const config::Candidates& policy) {
     lg->warn("ice candidate policy: no local address is offered to browsers; every call will fail (see --check-config)");
 }
 
+// Heap trimming once calls have ended (issue 11). Every call holds ~300 kB of heap while it is set up (libnice
+// allocates two 64 kB receive buffers per stream, Opus encoder and decoder state, OpenSSL SSL objects, sofia's
+// transactions, which nta keeps for up to a minute after the call). Measured with scripts/half_open_daemon.sh
+// (100 + 100 half-open legs per pass, release build): RSS 23 MB at start, 66 MB after pass 1, then 84, 93, 96,
+// 98, 99 MB after passes 2-6: a plateau, not a leak. heaptrack, 70 s after the last call: 2.6 MB still allocated,
+// all of it start-up state; malloc_info: 67 MB of the 79 MB heap free, in ~10,000 chunks between long-lived
+// ones, so glibc can return nothing from the top of the heap. glibc.malloc.arena_max=1 and a fixed
+// mmap_threshold (32, 64, 128 kB) did not change the figures (4 threads; the big buffers are not the problem).
+// malloc_trim(0) returns the free pages inside the heap (MADV_DONTNEED): 99 MB -> 48 MB. So it runs on the
+// control loop every kHeapTrimInterval when calls ended since the last run: 3-11 ms with a ~100 MB heap, 28 ms
+// with 222 MB (each arena is locked while it is walked: a media worker's malloc waits that long at worst), at most
+// twice a minute; nothing happens while no call ends. With it the 500-leg run peaks at 222 MB in both passes
+// (300 MB without) and is back to 43 MB 35 s later.
+constexpr std::chrono::milliseconds kHeapTrimInterval{30000};
+
 }  // namespace
 
 Daemon::Daemon(config::ConfigPtr config, std::string configPath) : store_(std::move(config), std::move(configPath)) {}
@@ -162,6 +177,12 @@ int Daemon::run() {
       return 1;
     }
     routerPtr->sessions = sessions_.get();
+    callsTotal_ = &metrics_.counter("rtcgate_calls_total", "Calls admitted (both directions)");
+    heapTrims_ = &metrics_.counter("rtcgate_heap_trims_total", "malloc_trim runs after calls ended");
+    heapTrim_ = Timer(control_, kHeapTrimInterval, [this] {
+      trimHeapAfterCalls();
+      return true;
+    });
     wss_->endpoint().dialogs().setIncomingHandler(
         [this](std::shared_ptr<signaling::BrowserDialog> d) { sessions_->onBrowserInvite(std::move(d)); });
   }
@@ -178,6 +199,7 @@ int Daemon::run() {
     wss_->endpoint().dialogs().setGraceListener(nullptr);
   }
   static_cast<UpstreamCallRouter&>(*callHandler_).sessions = nullptr;
+  heapTrim_ = Timer();
   sessions_.reset();
   presence_.reset();
   wss_.reset();
@@ -224,6 +246,18 @@ void Daemon::reload() {
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }
   sdNotify("READY=1");
+}
+
+void Daemon::trimHeapAfterCalls() {
+  const uint64_t ended = callsTotal_->load(std::memory_order_relaxed) - sessions_->size();
+  if (ended == endedAtTrim_) return;
+  endedAtTrim_ = ended;
+  const auto start = std::chrono::steady_clock::now();
+  ::malloc_trim(0);
+  heapTrims_->fetch_add(1, std::memory_order_relaxed);
+  log::get(log::Component::Core)
+      ->debug("heap trimmed in {} us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - start).count());
 }
 
 void Daemon::beginShutdown(const char* why) {

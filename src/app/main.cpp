@@ -5,6 +5,7 @@
 #include <string>
 
 #include "rtcgate/app/daemon.h"
+#include "rtcgate/app/doctor.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/config/config_loader.h"
 #include "rtcgate/media/candidate_policy.h"
@@ -15,6 +16,8 @@ constexpr const char* kUsage =
     "usage: rtcgate [--config FILE]        run in the foreground (no FILE: the embedded local demo config)\n"
     "       rtcgate --check-config FILE    validate FILE and exit 0, or print the error and exit 2\n"
     "       rtcgate --print-default-config print the embedded default configuration\n"
+    "       rtcgate doctor --config FILE [--json]  check the deployment (network, STUN, TURN, Genesys): exit\n"
+    "                                      0 all good, 1 problems found (each with a fix), 2 unusable config\n"
     "       rtcgate --version\n";
 
 int usageError(const char* what) {
@@ -26,6 +29,7 @@ int usageError(const char* what) {
 
 int main(int argc, char** argv) {
   using namespace rtcgate;
+  if (argc >= 2 && std::strcmp(argv[1], "doctor") == 0) return app::runDoctor(argc - 1, argv + 1);
   std::string configPath;
   bool check = false;
   for (int i = 1; i < argc; ++i) {

@@ -2,6 +2,7 @@
 #include "rtcgate/media/browser_leg.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "ice/ice_agent.h"
@@ -17,6 +18,9 @@ auto logger() { return log::get(log::Component::Ice); }
 
 constexpr size_t kMaxPacket = 1500;  // larger RTP from the session layer is a bug, not something to fragment
 constexpr size_t kBufferSize = kMaxPacket + SrtpSession::kMaxOverhead;
+
+// Legs are built and destroyed on their workers; the gauge is read on the control thread.
+std::atomic<uint64_t> liveLegs{0};
 
 }  // namespace
 
@@ -101,11 +105,15 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
                                           std::chrono::milliseconds(cfg.media.dtlsHandshakeTimeoutMs), std::move(dc));
   nextLocalIsOffer_ = role_ == LegRole::Offerer;
   awaitingAnswer_ = role_ == LegRole::Offerer;
+  liveLegs.fetch_add(1, std::memory_order_relaxed);  // last: a constructor that throws runs no destructor
 }
 
 BrowserLeg::~BrowserLeg() {
   if (state_ != LegState::Closed) close(nullptr);
+  liveLegs.fetch_sub(1, std::memory_order_relaxed);
 }
+
+uint64_t BrowserLeg::liveCount() { return liveLegs.load(std::memory_order_relaxed); }
 
 template <typename Fn>
 void BrowserLeg::emit(Fn fn) {

@@ -2,6 +2,7 @@
 #include "rtcgate/session/session_manager.h"
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/media/browser_leg.h"
 
 namespace rtcgate::session {
 namespace {
@@ -32,6 +33,8 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
     return checkAgentDestination(user, host);
   };
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
+  metrics.gauge("rtcgate_browser_legs_live", "Browser media legs (ICE agent, DTLS, SRTP) alive in the process",
+                [] { return static_cast<double>(media::BrowserLeg::liveCount()); });
 }
 
 SessionManager::~SessionManager() {

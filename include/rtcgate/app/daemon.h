@@ -45,6 +45,8 @@ private:
   void reload();
   void beginShutdown(const char* why);
   void announceReady();
+  // Returns freed heap pages to the system when calls ended since the last run (kHeapTrimInterval, daemon.cpp).
+  void trimHeapAfterCalls();
 
   EventLoop control_{"rtc-control"};
   config::ConfigStore store_;
@@ -61,6 +63,10 @@ private:
   bool stopping_ = false;
   std::atomic<uint64_t>* reloadsTotal_ = nullptr;
   std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;
+  Timer heapTrim_;
+  uint64_t endedAtTrim_ = 0;
+  std::atomic<uint64_t>* callsTotal_ = nullptr;
+  std::atomic<uint64_t>* heapTrims_ = nullptr;
 };
 
 }  // namespace rtcgate::app

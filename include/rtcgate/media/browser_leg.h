@@ -85,6 +85,10 @@ public:
   BrowserLeg(const BrowserLeg&) = delete;
   BrowserLeg& operator=(const BrowserLeg&) = delete;
 
+  // Legs alive in the process (constructed, not yet destroyed), on any worker: exported as the gauge
+  // rtcgate_browser_legs_live so a leak of legs (and of their ICE agent, SSL and buffers) shows as a count.
+  static uint64_t liveCount();
+
   // Starts gathering (the description follows through localDescription).
   void start();
   // The browser's transport for our m-line (offer or answer). A new ufrag/pwd is an ICE restart (RFC 8839

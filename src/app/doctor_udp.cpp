@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "doctor_udp.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace rtcgate::app::doctor {
+
+std::optional<UdpProbe> UdpProbe::bind(const IpAddress& local, uint16_t port, int& error) {
+  int fd = ::socket(local.isV6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno;
+    return std::nullopt;
+  }
+  sockaddr_storage sa{};
+  socklen_t len = local.toSockaddr(port, sa);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0) {
+    error = errno;
+    ::close(fd);
+    return std::nullopt;
+  }
+  return UdpProbe(fd);
+}
+
+UdpProbe::~UdpProbe() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+uint16_t UdpProbe::localPort() const {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof(sa);
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
+  return sockaddrPort(sa);
+}
+
+std::optional<std::vector<uint8_t>> UdpProbe::exchange(
+    const IpAddress& to, uint16_t port, const std::vector<uint8_t>& request, std::chrono::milliseconds timeout,
+    const std::function<bool(const std::vector<uint8_t>&)>& accept) {
+  using Clock = std::chrono::steady_clock;
+  sockaddr_storage dest{};
+  socklen_t destLen = to.toSockaddr(port, dest);
+  const auto deadline = Clock::now() + timeout;
+  auto rto = std::chrono::milliseconds(250);
+  auto nextSend = Clock::now();
+  for (int round = 0; round < 64; ++round) {  // bounded: the deadline ends it long before
+    auto now = Clock::now();
+    if (now >= deadline) break;
+    if (now >= nextSend) {
+      // An ICMP unreachable from an earlier send surfaces here as ECONNREFUSED on unconnected sockets too;
+      // the retransmission goes out anyway and the deadline decides.
+      (void)::sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&dest), destLen);
+      nextSend = now + rto;
+      rto *= 2;
+    }
+    auto wait = std::min(nextSend, deadline) - Clock::now();
+    pollfd p{fd_, POLLIN, 0};
+    int ms = static_cast<int>(std::max<long long>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
+    if (::poll(&p, 1, ms) <= 0) continue;
+    std::vector<uint8_t> buf(65536);
+    sockaddr_storage from{};
+    socklen_t fromLen = sizeof(from);
+    ssize_t n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+    if (n <= 0) continue;
+    auto src = IpAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&from));
+    uint16_t srcPort = sockaddrPort(from);
+    if (!src || !(*src == to) || srcPort != port) continue;  // only the server we asked
+    buf.resize(static_cast<size_t>(n));
+    if (accept(buf)) return buf;
+  }
+  return std::nullopt;
+}
+
+uint16_t sockaddrPort(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  return 0;
+}
+
+bool udpBindable(const IpAddress& local, uint16_t port, int& error) {
+  return UdpProbe::bind(local, port, error).has_value();
+}
+
+namespace {
+
+// The socket inode of a bound UDP port, from /proc/net/udp and udp6 ("sl local_address rem_address st ... inode").
+std::string udpInode(uint16_t port) {
+  for (const char* file : {"/proc/net/udp", "/proc/net/udp6"}) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);  // header
+    for (int i = 0; i < 100000 && std::getline(in, line); ++i) {
+      std::istringstream f(line);
+      std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
+      auto colon = local.rfind(':');
+      if (colon == std::string::npos) continue;
+      if (std::strtoul(local.c_str() + colon + 1, nullptr, 16) == port && inode != "0") return inode;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string udpPortOwner(uint16_t port) {
+  std::string inode = udpInode(port);
+  if (inode.empty()) return {};
+  const std::string target = "socket:[" + inode + "]";
+  std::error_code ec;
+  for (auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = proc.path().filename();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fdEc;
+    for (auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fdEc)) {
+      std::error_code linkEc;
+      if (std::filesystem::read_symlink(fd.path(), linkEc).string() != target) continue;
+      std::ifstream comm(proc.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      return "pid " + pid + " (" + name + ")";
+    }
+  }
+  return {};
+}
+
+}  // namespace rtcgate::app::doctor
