@@ -12,6 +12,8 @@ packages=(
   libwebsockets-evlib-glib
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev sip-tester coturn chromium iproute2 openssl curl
+  # the network lab (tests/js/lib/netlab.js): nftables NAT inside its namespaces
+  nftables
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer's runtime
   clang libclang-rt-14-dev
 )

@@ -98,7 +98,7 @@ const dgram = require('dgram');
 const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname, '../js/lib/browser'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
 const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
-const { linearToUlaw } = require(path.join(__dirname, '../js/lib/wav'));
+const { linearToUlaw, ulawToLinear, dominantHz } = require(path.join(__dirname, '../js/lib/wav'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
@@ -135,14 +135,6 @@ function start(cmd, args, opts = {}) {
   return child;
 }
 
-// µ-law decoding (ITU-T G.711) and a Goertzel scan for the dominant frequency of 8 kHz audio.
-function ulawToLinear(u) {
-  u = ~u & 0xff;
-  const sign = u & 0x80, exponent = (u >> 4) & 7, mantissa = u & 0x0f;
-  let x = ((mantissa << 3) + 0x84) << exponent;
-  x -= 0x84;
-  return sign ? -x : x;
-}
 // A-law (ITU-T G.711), both ways.
 function alawToLinear(a) {
   a ^= 0x55;
@@ -160,17 +152,6 @@ function linearToAlaw(pcm) {
   if (seg >= 8) return 0x7f ^ mask;
   const a = (seg << 4) | (seg < 2 ? (v >> 1) & 0x0f : (v >> seg) & 0x0f);
   return a ^ mask;
-}
-function dominantHz(pcm) {
-  let best = 0, bestPower = -1;
-  for (let f = 100; f <= 3900; f += 10) {
-    const k = 2 * Math.cos((2 * Math.PI * f) / 8000);
-    let s1 = 0, s2 = 0;
-    for (const x of pcm) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
-    const p = s1 * s1 + s2 * s2 - k * s1 * s2;
-    if (p > bestPower) { bestPower = p; best = f; }
-  }
-  return best;
 }
 // Genesys's media: records what rtcgate sends (with arrival times) and, once rtcgate's address is known (symmetric
 // RTP), sends a 1 kHz PCMU tone back on its own absolute 20 ms schedule: packet n is due at start + 20 n ms, and a

@@ -18,7 +18,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const dgram = require('dgram');
-const { launchBrowser, serveFiles } = require(path.join(__dirname, '../js/lib/browser'));
+const { launchBrowser, serveFiles, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
 const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
 
@@ -130,6 +130,7 @@ browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_
     page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
     await page.goto(site.url);
     await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
+    await page.addScriptTag({ content: CALL_CONFIRMED });
     const r = await page.evaluate(async ([gateway, iceTransportPolicy, waitIce]) => {
       const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001', iceTransportPolicy });
       window.client = client;
@@ -145,13 +146,8 @@ browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_
       out.ttl = client.ice.ttl;
       out.gatheringTimeoutMs = client.ice.gatheringTimeoutMs;
       await registered;
-      const t0 = performance.now();
-      const session = await client.call('5000');
-      await new Promise((resolve, reject) => {
-        session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
-        session.on('confirmed', resolve);
-      });
-      out.setupMs = Math.round(performance.now() - t0);
+      const { session, setupMs } = await window.__rtcgateCall(client, '5000');
+      out.setupMs = setupMs;
       const pc = session.connection;
       const until = performance.now() + (waitIce ? 8000 : 0);
       while (!['connected', 'completed'].includes(pc.iceConnectionState) && performance.now() < until) {

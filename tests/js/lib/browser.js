@@ -10,7 +10,9 @@ const { writeToneWav } = require('./wav');
 
 const CHROMIUM = process.env.RTCGATE_CHROMIUM || '/usr/bin/chromium';
 
-async function launchBrowser({ toneHz = 440 } = {}) {
+// reachable: IP literals the page must reach besides 127.0.0.1 (the network lab's hosts); everything else stays
+// unresolvable. executable: a wrapper that starts Chromium elsewhere (the network lab: inside a namespace).
+async function launchBrowser({ toneHz = 440, reachable = [], executable = CHROMIUM } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-chromium-'));
   const wav = path.join(dir, `tone-${toneHz}.wav`);
@@ -21,11 +23,11 @@ async function launchBrowser({ toneHz = 440 } = {}) {
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${wav}`, '--ignore-certificate-errors',
     '--autoplay-policy=no-user-gesture-required',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+    `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1${reachable.map((a) => `, EXCLUDE ${a}`).join('')}`,
   ];
   // launchPersistentContext owns the profile directory we made, so nothing lands in $HOME.
   const context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM, headless: true, args, ignoreHTTPSErrors: true,
+    executablePath: executable, headless: true, args, ignoreHTTPSErrors: true,
   });
   const close = async () => {
     await context.close().catch(() => {});
@@ -83,4 +85,17 @@ function serveFiles(files, port = 0) {
   })));
 }
 
-module.exports = { launchBrowser, serveFiles, TONE_DETECTOR };
+// Injected into pages with rtcgate-client.js: window.__rtcgateCall(client, target) places a call and resolves to
+// { session, setupMs } once it is confirmed (setupMs: call() to confirmed), rejects when it fails.
+const CALL_CONFIRMED = `
+window.__rtcgateCall = async (client, target) => {
+  const t0 = performance.now();
+  const session = await client.call(target);
+  await new Promise((resolve, reject) => {
+    session.on('failed', (e) => reject(new Error('call failed: ' + e.cause)));
+    session.on('confirmed', resolve);
+  });
+  return { session, setupMs: Math.round(performance.now() - t0) };
+};`;
+
+module.exports = { launchBrowser, serveFiles, TONE_DETECTOR, CALL_CONFIRMED };

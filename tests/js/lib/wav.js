@@ -52,4 +52,25 @@ function writeUlawToneWav(path, { freqHz, seconds = 10, amplitude = 0.5 }) {
   writeWav(path, { format: 7, sampleRate: rate, bytesPerSample: 1, data });
 }
 
-module.exports = { writeToneWav, writeUlawToneWav, linearToUlaw };
+// µ-law decoding (ITU-T G.711).
+function ulawToLinear(u) {
+  u = ~u & 0xff;
+  const sign = u & 0x80, exponent = (u >> 4) & 7, mantissa = u & 0x0f;
+  let x = ((mantissa << 3) + 0x84) << exponent;
+  x -= 0x84;
+  return sign ? -x : x;
+}
+// A Goertzel scan for the dominant frequency of 8 kHz audio (10 Hz steps, 100-3900 Hz).
+function dominantHz(pcm) {
+  let best = 0, bestPower = -1;
+  for (let f = 100; f <= 3900; f += 10) {
+    const k = 2 * Math.cos((2 * Math.PI * f) / 8000);
+    let s1 = 0, s2 = 0;
+    for (const x of pcm) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
+    const p = s1 * s1 + s2 * s2 - k * s1 * s2;
+    if (p > bestPower) { bestPower = p; best = f; }
+  }
+  return best;
+}
+
+module.exports = { writeToneWav, writeUlawToneWav, linearToUlaw, ulawToLinear, dominantHz };

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 12, the network lab: a whole call (Chromium + rtcgate-client.js ⇄ rtcgate ⇄ SIPp as Genesys) across
+// network namespaces built by tests/js/lib/netlab.js, each program on its own host of a realistic topology.
+//   dmz: rtcgate is a DMZ host: public side pub0 203.0.113.10/24 (the browser at 203.0.113.50), LAN side lan0
+//     10.20.0.5/24 (SIPp as Genesys and its media at 10.20.0.9), and docker0 172.17.0.1/16 plus a compose bridge
+//     br-1a2b3c4d5e6f 172.18.0.1/16 as on a real Docker host. Default candidate policy plus deny_interfaces [lan*]:
+//     rtcgate's SDP to the browser must carry 203.0.113.10 and nothing else (no 172.17/172.18, no 10.20), ICE must
+//     pair 203.0.113.50 with 203.0.113.10 and audio flow both ways (440 Hz heard by Genesys, 1 kHz by the browser).
+//   home-nat: the browser is at 192.168.1.10 behind a home router (nftables masquerade to 198.51.100.2); rtcgate's
+//     public side is 198.51.100.10/24. Audio both ways, and the browser's address as rtcgate sees it (its selected
+//     pair, debug log of the ice component) must be the NAT's public 198.51.100.2, not 192.168.1.10.
+// Skipped (exit 77) when not root, when `ip netns` does not work, or (home-nat) without nft.
+// The lab's setup time and the call's setup time go to <bench dir>/netlab.txt.
+// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat>
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { Lab, unavailable, removeStale } = require(path.join(__dirname, '../js/lib/netlab'));
+const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+
+const ROOT = path.join(__dirname, '../..');
+const [binary, benchDir, mode] = process.argv.slice(2);
+if (!binary || !benchDir || !['dmz', 'home-nat'].includes(mode)) {
+  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat>');
+  process.exit(2);
+}
+const SKIP = 77;
+const why = unavailable({ nat: mode === 'home-nat' });
+if (why) {
+  console.log(`SKIPPED: the network lab cannot run here: ${why}`);
+  process.exit(SKIP);
+}
+// A lab whose test was SIGKILLed (ctest's timeout) leaves its namespaces and processes: remove them first.
+const removed = removeStale();
+if (removed.length) console.log(`removed a killed lab's namespaces: ${removed.join(' ')}`);
+const { launchBrowser } = require(path.join(__dirname, '../js/lib/browser'));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-netlab-'));
+const children = [];
+const checks = [];
+const check = (name, ok, detail) => {
+  checks.push(ok);
+  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail !== undefined ? ` (${detail})` : ''}`);
+};
+const lab = new Lab();
+const GENESYS = '10.20.0.9';
+const GW_LAN = '10.20.0.5';
+const GW_PUBLIC = mode === 'dmz' ? '203.0.113.10' : '198.51.100.10';
+const NAT_PUBLIC = '198.51.100.2';
+const BROWSER = mode === 'dmz' ? '203.0.113.50' : '192.168.1.10';
+const ORIGIN = 'http://127.0.0.1:8099';  // the page, served by playwright's routing (no socket, no namespace)
+
+function build() {
+  for (const n of ['gw', 'genesys', 'browser']) lab.addNamespace(n);
+  lab.link(['gw', 'lan0', `${GW_LAN}/24`], ['genesys', 'eth0', `${GENESYS}/24`]);
+  if (mode === 'dmz') {
+    lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['browser', 'eth0', `${BROWSER}/24`]);
+    lab.bridge('gw', 'docker0', '172.17.0.1/16');
+    lab.bridge('gw', 'br-1a2b3c4d5e6f', '172.18.0.1/16');
+  } else {
+    lab.addNamespace('router');
+    lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['router', 'wan0', `${NAT_PUBLIC}/24`]);
+    lab.link(['router', 'home0', '192.168.1.1/24'], ['browser', 'eth0', `${BROWSER}/24`]);
+    // The home network's only way out is its router: 198.51.100.0/24 is reachable from 192.168.1.10 by NAT alone.
+    lab.route('browser', ['default', 'via', '192.168.1.1']);
+    lab.natRouter('router', 'wan0');
+  }
+}
+
+const PAGE = `<!doctype html><title>rtcgate network lab</title>
+<script type="module">
+import { RtcgateClient } from './rtcgate-client.js';
+window.RtcgateClient = RtcgateClient;
+window.moduleLoaded = true;
+</script>`;
+
+function start(ns, name, cmd, args, opts) {
+  const [c, a] = lab.exec(ns, cmd, args);
+  const child = startProcess(name, c, a, opts);
+  children.push(child);
+  return child;
+}
+
+async function main() {
+  const t0 = performance.now();
+  build();
+  const labMs = Math.round(performance.now() - t0);
+  console.log(`lab built in ${labMs} ms: ${lab.names.join(' ')}`);
+  const gwAddrs = lab.ip('gw', ['-4', '-o', 'addr', 'show']);
+  console.log(gwAddrs.trim());
+
+  require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({
+    entryPoints: [path.join(ROOT, 'client/rtcgate-client.js')], nodePaths: [path.join(ROOT, 'tests/js/node_modules')],
+    bundle: true, outfile: path.join(tmp, 'rtcgate-client.js'), format: 'esm', logLevel: 'error',
+  });
+  const files = { '/': ['text/html', PAGE],
+    '/rtcgate-client.js': ['text/javascript', fs.readFileSync(path.join(tmp, 'rtcgate-client.js'), 'utf8')] };
+
+  const cfg = path.join(tmp, 'rtcgate.yaml');
+  fs.writeFileSync(cfg, `listeners:
+  admin: {address: 127.0.0.1, port: 0}
+  wss: [{address: ${GW_PUBLIC}, port: 8443}]
+upstream:
+  sip_bind: {address: ${GW_LAN}, port: 5070}
+  servers: [{host: ${GENESYS}, port: 5060}]
+agents: [{user: "1001", password: demo-1001, dn: "1001"}]
+media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
+ice: {candidates: {deny_interfaces: ["lan*"]}}
+security: {allowed_origins: ["${ORIGIN}"]}
+browser: {gathering_timeout_ms: 1000}
+logging: {components: {ice: debug}}
+`);
+  const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
+  const sipp = start('genesys', 'sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
+    '-i', GENESYS, '-p', '5060', '-key', 'rtpport', '4000', '-timeout', '30s', '-timeout_error', '-nostdin'], { cwd: tmp });
+  const gw = start('gw', 'rtcgate', path.resolve(binary), ['--config', cfg]);
+  await waitFor(() => /rtp peer listening/.test(peer.out), 10000, 'the RTP peer');
+  await waitFor(() => new RegExp(`WSS listening on wss://${GW_PUBLIC.replace(/\./g, '\\.')}:8443`).test(gw.out), 15000, 'rtcgate WSS');
+  await waitFor(() => /ready: SIP toward Genesys/.test(gw.out), 15000, 'rtcgate ready');
+
+  const browser = await launchBrowser({ toneHz: 440, reachable: [GW_PUBLIC],
+    executable: lab.wrapper(tmp, 'browser', process.env.RTCGATE_CHROMIUM || '/usr/bin/chromium') });
+  let r;
+  try {
+    await browser.context.route(`${ORIGIN}/**`, (route) => {
+      const f = files[new URL(route.request().url()).pathname];
+      return f ? route.fulfill({ status: 200, contentType: f[0], body: f[1] }) : route.fulfill({ status: 404 });
+    });
+    const page = await browser.context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
+    await page.goto(`${ORIGIN}/`);
+    await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
+    const { TONE_DETECTOR, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
+    await page.addScriptTag({ content: TONE_DETECTOR + CALL_CONFIRMED });
+    r = await page.evaluate(async (gateway) => {
+      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001' });
+      const registered = new Promise((resolve, reject) => {
+        client.addEventListener('registered', resolve);
+        client.addEventListener('registrationFailed', (e) => reject(new Error('registration failed: ' + e.detail.cause)));
+      });
+      await client.start();
+      await registered;
+      const { session, setupMs } = await window.__rtcgateCall(client, '5000');
+      const out = { setupMs };
+      const pc = session.connection;
+      const until = performance.now() + 8000;
+      while (!['connected', 'completed'].includes(pc.iceConnectionState) && performance.now() < until) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      out.ice = pc.iceConnectionState;
+      out.answer = pc.remoteDescription ? pc.remoteDescription.sdp : '';
+      out.offer = pc.localDescription ? pc.localDescription.sdp : '';
+      await new Promise((res) => setTimeout(res, 1000));
+      out.tone = await window.__rtcgateTone.detect(new MediaStream([pc.getReceivers()[0].track]), 2500);
+      const stats = await pc.getStats();
+      stats.forEach((v) => {
+        if (v.type === 'inbound-rtp' && v.kind === 'audio') out.inbound = v.packetsReceived;
+        if (v.type === 'outbound-rtp' && v.kind === 'audio') out.outbound = v.packetsSent;
+        if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') {
+          const l = stats.get(v.localCandidateId), rc = stats.get(v.remoteCandidateId);
+          out.pair = `${l.candidateType} ${l.address}:${l.port} -> ${rc.candidateType} ${rc.address}:${rc.port}`;
+        }
+      });
+      session.terminate();
+      await new Promise((res) => setTimeout(res, 300));
+      client.stop();
+      return out;
+    }, `wss://${GW_PUBLIC}:8443`);
+  } finally {
+    await browser.close();
+  }
+
+  const sippCode = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 10000))]);
+  peer.kill('SIGTERM');
+  await Promise.race([peer.exited, new Promise((res) => setTimeout(res, 3000))]);
+  const genesys = JSON.parse((peer.out.match(/^\{.*\}$/m) || ['{}'])[0]);
+
+  const candidates = [...r.answer.matchAll(/^a=candidate:\S+ \d+ \S+ \d+ (\S+) (\d+) typ (\S+)/gm)].map((m) => `${m[1]} ${m[3]}`);
+  check(`rtcgate's SDP to the browser offers ${GW_PUBLIC} and nothing else`,
+    candidates.length > 0 && candidates.every((c) => c === `${GW_PUBLIC} host`), candidates.join(', '));
+  if (mode === 'dmz') {
+    check('the DMZ host really had docker0, the compose bridge and the LAN (what the policy had to hide)',
+      /docker0\s+inet 172\.17\.0\.1\/16/.test(gwAddrs) && /br-1a2b3c4d5e6f\s+inet 172\.18\.0\.1\/16/.test(gwAddrs) &&
+      /lan0\s+inet 10\.20\.0\.5\/24/.test(gwAddrs));
+    check('no 172.17/172.18/10.20 address anywhere in the answer', !/(172\.1[78]\.|10\.20\.)/.test(r.answer));
+  }
+  check('ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
+  const offered = [...r.offer.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) \d+ typ host/gmi)].map((m) => m[1]);
+  check(`the browser's own host candidate is ${BROWSER}`, offered.includes(BROWSER), offered.join(', '));
+  const seen = gw.out.match(/selected pair \S+ \S+ -> (\S+) ([\d.]+):(\d+)/) || [];
+  if (mode === 'dmz') {
+    check(`the browser's selected pair: host ${BROWSER} -> host ${GW_PUBLIC}`,
+      new RegExp(`^host ${BROWSER}:\\d+ -> host ${GW_PUBLIC}:\\d+$`).test(r.pair || ''), r.pair);
+    check(`rtcgate sees the browser at ${BROWSER}`, seen[2] === BROWSER, seen[0]);
+  } else {
+    // Behind the NAT the browser learns its public mapping from rtcgate's Binding response (XOR-MAPPED-ADDRESS):
+    // its side of the pair is peer-reflexive 198.51.100.2, at the very port rtcgate sees.
+    check(`the browser's selected pair: prflx ${NAT_PUBLIC} -> host ${GW_PUBLIC}`,
+      new RegExp(`^prflx ${NAT_PUBLIC}:${seen[3]} -> host ${GW_PUBLIC}:\\d+$`).test(r.pair || ''), r.pair);
+    check(`rtcgate sees the browser at the NAT's public address ${NAT_PUBLIC} (peer-reflexive), not ${BROWSER}`,
+      seen[1] === 'prflx' && seen[2] === NAT_PUBLIC && !gw.out.includes(`-> host ${BROWSER}`), seen[0]);
+  }
+  check('the browser hears Genesys\'s 1 kHz', Math.abs(r.tone.hz - 1000) <= 20, `${r.tone.hz} Hz, ${r.tone.frames} frames`);
+  check('the browser received >= 100 packets and sent >= 100', r.inbound >= 100 && r.outbound >= 100,
+    `in ${r.inbound}, out ${r.outbound}`);
+  check('Genesys hears the browser\'s 440 Hz', Math.abs(genesys.hz - 440) <= 20, `${genesys.hz} Hz`);
+  check(`Genesys received >= 100 PCMU packets from rtcgate's ${GW_LAN} and sent >= 100`,
+    genesys.received >= 100 && genesys.sent >= 100 && (genesys.from || '').startsWith(`${GW_LAN}:`),
+    `received ${genesys.received} from ${genesys.from}, sent ${genesys.sent}`);
+  // 97: the scenario's stop_now after the BYE's 200 (SIPp's "exit on internal command").
+  check('Genesys (SIPp) saw the call answered and ended by BYE', sippCode === 97, `sipp exit ${sippCode}`);
+
+  fs.mkdirSync(benchDir, { recursive: true });
+  const line = `${new Date().toISOString()} ${mode} lab_setup_ms=${labMs} (${lab.names.length} namespaces${
+    mode === 'home-nat' ? ', nftables masquerade' : ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
+  fs.appendFileSync(path.join(benchDir, 'netlab.txt'), line);
+  console.log(`measured: ${line.trim()}`);
+}
+
+async function cleanup(code) {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 2000))]);
+  lab.destroy();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup(1));
+
+main().then(() => cleanup(checks.length > 0 && checks.every(Boolean) ? 0 : 1), (e) => {
+  console.error(e);
+  for (const c of children) console.error(`--- ${c.name}:\n${c.out.slice(-3000)}`);
+  cleanup(1);
+});
