@@ -9,9 +9,13 @@
 //   home-nat: the browser is at 192.168.1.10 behind a home router (nftables masquerade to 198.51.100.2); rtcgate's
 //     public side is 198.51.100.10/24. Audio both ways, and the browser's address as rtcgate sees it (its selected
 //     pair, debug log of the ice component) must be the NAT's public 198.51.100.2, not 192.168.1.10.
+//   nat1to1: rtcgate's host has only the private 10.30.0.10/24 on its public side, behind a cloud-style 1:1 NAT
+//     router (nftables dnat/snat 203.0.113.20 <-> 10.30.0.10); ice.candidates.nat_1to1 advertises 203.0.113.20.
+//     The browser at 203.0.113.50 dials wss://203.0.113.20: rtcgate's SDP must carry 203.0.113.20 only (never
+//     10.30.x), ICE must pair 203.0.113.50 with 203.0.113.20 and audio flow both ways.
 // Skipped (exit 77) when not root, when `ip netns` does not work, or (home-nat) without nft.
 // The lab's setup time and the call's setup time go to <bench dir>/netlab.txt.
-// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat>
+// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1>
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -21,12 +25,12 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode] = process.argv.slice(2);
-if (!binary || !benchDir || !['dmz', 'home-nat'].includes(mode)) {
-  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat>');
+if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1'].includes(mode)) {
+  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1>');
   process.exit(2);
 }
 const SKIP = 77;
-const why = unavailable({ nat: mode === 'home-nat' });
+const why = unavailable({ nat: mode !== 'dmz' });
 if (why) {
   console.log(`SKIPPED: the network lab cannot run here: ${why}`);
   process.exit(SKIP);
@@ -46,9 +50,11 @@ const check = (name, ok, detail) => {
 const lab = new Lab();
 const GENESYS = '10.20.0.9';
 const GW_LAN = '10.20.0.5';
-const GW_PUBLIC = mode === 'dmz' ? '203.0.113.10' : '198.51.100.10';
+// GW_PUBLIC: where the browser reaches rtcgate; GW_LISTEN: rtcgate's own address there (they differ behind 1:1 NAT).
+const GW_PUBLIC = { dmz: '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20' }[mode];
+const GW_LISTEN = mode === 'nat1to1' ? '10.30.0.10' : GW_PUBLIC;
 const NAT_PUBLIC = '198.51.100.2';
-const BROWSER = mode === 'dmz' ? '203.0.113.50' : '192.168.1.10';
+const BROWSER = mode === 'home-nat' ? '192.168.1.10' : '203.0.113.50';
 const ORIGIN = 'http://127.0.0.1:8099';  // the page, served by playwright's routing (no socket, no namespace)
 
 function build() {
@@ -58,6 +64,13 @@ function build() {
     lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['browser', 'eth0', `${BROWSER}/24`]);
     lab.bridge('gw', 'docker0', '172.17.0.1/16');
     lab.bridge('gw', 'br-1a2b3c4d5e6f', '172.18.0.1/16');
+  } else if (mode === 'nat1to1') {
+    lab.addNamespace('router');
+    lab.link(['gw', 'pub0', `${GW_LISTEN}/24`], ['router', 'int0', '10.30.0.1/24']);
+    lab.link(['router', 'wan0', '203.0.113.1/24'], ['browser', 'eth0', `${BROWSER}/24`]);
+    // 203.0.113.0/24 is not on rtcgate's host: only through the router, whose snat makes it 203.0.113.20.
+    lab.route('gw', ['default', 'via', '10.30.0.1']);
+    lab.nat1to1Router('router', { outIf: 'wan0', publicAddr: GW_PUBLIC, privateAddr: GW_LISTEN });
   } else {
     lab.addNamespace('router');
     lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['router', 'wan0', `${NAT_PUBLIC}/24`]);
@@ -100,13 +113,14 @@ async function main() {
   const cfg = path.join(tmp, 'rtcgate.yaml');
   fs.writeFileSync(cfg, `listeners:
   admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: ${GW_PUBLIC}, port: 8443}]
+  wss: [{address: ${GW_LISTEN}, port: 8443}]
 upstream:
   sip_bind: {address: ${GW_LAN}, port: 5070}
   servers: [{host: ${GENESYS}, port: 5060}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
-ice: {candidates: {deny_interfaces: ["lan*"]}}
+ice: {candidates: {deny_interfaces: ["lan*"]${
+  mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
 security: {allowed_origins: ["${ORIGIN}"]}
 browser: {gathering_timeout_ms: 1000}
 logging: {components: {ice: debug}}
@@ -116,7 +130,7 @@ logging: {components: {ice: debug}}
     '-i', GENESYS, '-p', '5060', '-key', 'rtpport', '4000', '-timeout', '30s', '-timeout_error', '-nostdin'], { cwd: tmp });
   const gw = start('gw', 'rtcgate', path.resolve(binary), ['--config', cfg]);
   await waitFor(() => /rtp peer listening/.test(peer.out), 10000, 'the RTP peer');
-  await waitFor(() => new RegExp(`WSS listening on wss://${GW_PUBLIC.replace(/\./g, '\\.')}:8443`).test(gw.out), 15000, 'rtcgate WSS');
+  await waitFor(() => new RegExp(`WSS listening on wss://${GW_LISTEN.replace(/\./g, '\\.')}:8443`).test(gw.out), 15000, 'rtcgate WSS');
   await waitFor(() => /ready: SIP toward Genesys/.test(gw.out), 15000, 'rtcgate ready');
 
   const browser = await launchBrowser({ toneHz: 440, reachable: [GW_PUBLIC],
@@ -185,11 +199,16 @@ logging: {components: {ice: debug}}
       /lan0\s+inet 10\.20\.0\.5\/24/.test(gwAddrs));
     check('no 172.17/172.18/10.20 address anywhere in the answer', !/(172\.1[78]\.|10\.20\.)/.test(r.answer));
   }
+  if (mode === 'nat1to1') {
+    check(`rtcgate's host has only ${GW_LISTEN} on its public side (the public address is the router's)`,
+      /pub0\s+inet 10\.30\.0\.10\/24/.test(gwAddrs) && !gwAddrs.includes('203.0.113.'));
+    check('no 10.30.x address anywhere in the answer (c= line included)', !/10\.30\./.test(r.answer));
+  }
   check('ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
   const offered = [...r.offer.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) \d+ typ host/gmi)].map((m) => m[1]);
   check(`the browser's own host candidate is ${BROWSER}`, offered.includes(BROWSER), offered.join(', '));
   const seen = gw.out.match(/selected pair \S+ \S+ -> (\S+) ([\d.]+):(\d+)/) || [];
-  if (mode === 'dmz') {
+  if (mode !== 'home-nat') {
     check(`the browser's selected pair: host ${BROWSER} -> host ${GW_PUBLIC}`,
       new RegExp(`^host ${BROWSER}:\\d+ -> host ${GW_PUBLIC}:\\d+$`).test(r.pair || ''), r.pair);
     check(`rtcgate sees the browser at ${BROWSER}`, seen[2] === BROWSER, seen[0]);
@@ -213,7 +232,7 @@ logging: {components: {ice: debug}}
 
   fs.mkdirSync(benchDir, { recursive: true });
   const line = `${new Date().toISOString()} ${mode} lab_setup_ms=${labMs} (${lab.names.length} namespaces${
-    mode === 'home-nat' ? ', nftables masquerade' : ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
+    { 'home-nat': ', nftables masquerade', nat1to1: ', nftables 1:1 dnat/snat' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
   fs.appendFileSync(path.join(benchDir, 'netlab.txt'), line);
   console.log(`measured: ${line.trim()}`);
 }

@@ -85,6 +85,20 @@ class Lab {
     run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
   }
 
+  // A cloud-style 1:1 NAT (an EC2 elastic IP, a GCP external address): `publicAddr` on `outIf` stands for the host
+  // `privateAddr` behind `inIf`, both ways, at the same ports (nftables dnat in prerouting, snat in postrouting).
+  // The public address is put on `outIf` as a /32 so that the router answers ARP for it.
+  nat1to1Router(ns, { outIf, publicAddr, privateAddr }) {
+    run(IP, ['netns', 'exec', this.ns(ns), 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    this.ip(ns, ['addr', 'add', `${publicAddr}/32`, 'dev', outIf]);
+    const rules = `table ip rtcg_nat1to1 {
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; ip daddr ${publicAddr} dnat to ${privateAddr}; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" ip saddr ${privateAddr} snat to ${publicAddr}; }
+}
+`;
+    run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
+  }
+
   // The command line that runs `cmd args` inside namespace `ns` (spawn it, its PID is the program's: ip execs).
   exec(ns, cmd, args = []) { return [IP, ['netns', 'exec', this.ns(ns), cmd, ...args]]; }
 
