@@ -13,10 +13,15 @@
 //     router (nftables dnat/snat 203.0.113.20 <-> 10.30.0.10); ice.candidates.nat_1to1 advertises 203.0.113.20.
 //     The browser at 203.0.113.50 dials wss://203.0.113.20: rtcgate's SDP must carry 203.0.113.20 only (never
 //     10.30.x), ICE must pair 203.0.113.50 with 203.0.113.20 and audio flow both ways.
+//   symmetric-nat-relay: home-nat's topology with a symmetric NAT (masquerade fully-random: a new port for every
+//     destination) and coturn on rtcgate's host (198.51.100.10:3478, TURN REST credentials from rtcgate's
+//     /rtcgate/ice-servers); the page is relay-only. The browser's selected pair must be its relay candidate
+//     (coturn's 198.51.100.10), rtcgate must see the browser at that relay address, audio both ways.
 // Skipped (exit 77) when not root, when `ip netns` does not work, or (home-nat) without nft.
 // The lab's setup time and the call's setup time go to <bench dir>/netlab.txt.
-// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1>
+// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay>
 'use strict';
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -25,8 +30,8 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode] = process.argv.slice(2);
-if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1'].includes(mode)) {
-  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1>');
+if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay'].includes(mode)) {
+  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay>');
   process.exit(2);
 }
 const SKIP = 77;
@@ -51,10 +56,15 @@ const lab = new Lab();
 const GENESYS = '10.20.0.9';
 const GW_LAN = '10.20.0.5';
 // GW_PUBLIC: where the browser reaches rtcgate; GW_LISTEN: rtcgate's own address there (they differ behind 1:1 NAT).
-const GW_PUBLIC = { dmz: '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20' }[mode];
+const RELAY = mode === 'symmetric-nat-relay';
+const HOME = mode === 'home-nat' || RELAY;  // the browser behind a home router
+const GW_PUBLIC = { dmz: '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20',
+  'symmetric-nat-relay': '198.51.100.10' }[mode];
 const GW_LISTEN = mode === 'nat1to1' ? '10.30.0.10' : GW_PUBLIC;
 const NAT_PUBLIC = '198.51.100.2';
-const BROWSER = mode === 'home-nat' ? '192.168.1.10' : '203.0.113.50';
+const BROWSER = HOME ? '192.168.1.10' : '203.0.113.50';
+const TURN_SECRET = 'netlab-turn-secret';
+const TURN_PORTS = [40000, 40099];  // coturn's relay ports, apart from rtcgate's ICE ports
 const ORIGIN = 'http://127.0.0.1:8099';  // the page, served by playwright's routing (no socket, no namespace)
 
 function build() {
@@ -77,7 +87,7 @@ function build() {
     lab.link(['router', 'home0', '192.168.1.1/24'], ['browser', 'eth0', `${BROWSER}/24`]);
     // The home network's only way out is its router: 198.51.100.0/24 is reachable from 192.168.1.10 by NAT alone.
     lab.route('browser', ['default', 'via', '192.168.1.1']);
-    lab.natRouter('router', 'wan0');
+    lab.natRouter('router', 'wan0', { symmetric: RELAY });
   }
 }
 
@@ -122,13 +132,21 @@ media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 2
 ice: {candidates: {deny_interfaces: ["lan*"]${
   mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
 security: {allowed_origins: ["${ORIGIN}"]}
-browser: {gathering_timeout_ms: 1000}
+browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
+  TURN_SECRET}` : 1000}}
 logging: {components: {ice: debug}}
 `);
   const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
   const sipp = start('genesys', 'sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
     '-i', GENESYS, '-p', '5060', '-key', 'rtpport', '4000', '-timeout', '30s', '-timeout_error', '-nostdin'], { cwd: tmp });
   const gw = start('gw', 'rtcgate', path.resolve(binary), ['--config', cfg]);
+  if (RELAY) {
+    const turn = start('gw', 'turnserver', 'turnserver', ['-n', `--listening-ip=${GW_PUBLIC}`, `--relay-ip=${GW_PUBLIC}`,
+      '--listening-port=3478', '--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`, '--realm=rtcgate.test',
+      '--no-tls', '--no-dtls', '--no-cli', `--min-port=${TURN_PORTS[0]}`, `--max-port=${TURN_PORTS[1]}`,
+      '--log-file=stdout', '--simple-log', '--pidfile', path.join(tmp, 'turnserver.pid')]);
+    await waitFor(() => /Total General servers/.test(turn.out), 10000, 'coturn');
+  }
   await waitFor(() => /rtp peer listening/.test(peer.out), 10000, 'the RTP peer');
   await waitFor(() => new RegExp(`WSS listening on wss://${GW_LISTEN.replace(/\./g, '\\.')}:8443`).test(gw.out), 15000, 'rtcgate WSS');
   await waitFor(() => /ready: SIP toward Genesys/.test(gw.out), 15000, 'rtcgate ready');
@@ -147,8 +165,8 @@ logging: {components: {ice: debug}}
     await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
     const { TONE_DETECTOR, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
     await page.addScriptTag({ content: TONE_DETECTOR + CALL_CONFIRMED });
-    r = await page.evaluate(async (gateway) => {
-      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001' });
+    r = await page.evaluate(async ([gateway, iceTransportPolicy]) => {
+      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001', iceTransportPolicy });
       const registered = new Promise((resolve, reject) => {
         client.addEventListener('registered', resolve);
         client.addEventListener('registrationFailed', (e) => reject(new Error('registration failed: ' + e.detail.cause)));
@@ -180,7 +198,7 @@ logging: {components: {ice: debug}}
       await new Promise((res) => setTimeout(res, 300));
       client.stop();
       return out;
-    }, `wss://${GW_PUBLIC}:8443`);
+    }, [`wss://${GW_PUBLIC}:8443`, RELAY ? 'relay' : 'all']);
   } finally {
     await browser.close();
   }
@@ -205,13 +223,29 @@ logging: {components: {ice: debug}}
     check('no 10.30.x address anywhere in the answer (c= line included)', !/10\.30\./.test(r.answer));
   }
   check('ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
-  const offered = [...r.offer.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) \d+ typ host/gmi)].map((m) => m[1]);
-  check(`the browser's own host candidate is ${BROWSER}`, offered.includes(BROWSER), offered.join(', '));
+  if (RELAY) {
+    const offered = [...r.offer.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\S+)/gmi)].map((m) => `${m[1]} ${m[3]}`);
+    check(`the relay-only browser offers only relay candidates on coturn's ${GW_PUBLIC}`,
+      offered.length > 0 && offered.every((c) => c === `${GW_PUBLIC} relay`), offered.join(', '));
+    const [nftCmd, nftArgs] = lab.exec('router', 'nft', ['list', 'ruleset']);
+    check('the router really is symmetric (masquerade fully-random)',
+      /masquerade fully-random/.test(execFileSync(nftCmd, nftArgs).toString()));
+  } else {
+    const offered = [...r.offer.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\S+) \d+ typ host/gmi)].map((m) => m[1]);
+    check(`the browser's own host candidate is ${BROWSER}`, offered.includes(BROWSER), offered.join(', '));
+  }
   const seen = gw.out.match(/selected pair \S+ \S+ -> (\S+) ([\d.]+):(\d+)/) || [];
-  if (mode !== 'home-nat') {
+  if (!HOME) {
     check(`the browser's selected pair: host ${BROWSER} -> host ${GW_PUBLIC}`,
       new RegExp(`^host ${BROWSER}:\\d+ -> host ${GW_PUBLIC}:\\d+$`).test(r.pair || ''), r.pair);
     check(`rtcgate sees the browser at ${BROWSER}`, seen[2] === BROWSER, seen[0]);
+  } else if (RELAY) {
+    const relayPort = new RegExp(`^relay ${GW_PUBLIC}:(\\d+) -> host ${GW_PUBLIC}:\\d+$`).exec(r.pair || '');
+    check(`the browser's selected pair: relay ${GW_PUBLIC} (coturn) -> host ${GW_PUBLIC}`,
+      !!relayPort && relayPort[1] >= TURN_PORTS[0] && relayPort[1] <= TURN_PORTS[1], r.pair);
+    check(`rtcgate sees the browser at coturn's relay address, never at ${BROWSER} or ${NAT_PUBLIC}`,
+      seen[1] === 'relay' && seen[2] === GW_PUBLIC && !!relayPort && seen[3] === relayPort[1] && !gw.out.includes(` ${BROWSER}:`) &&
+      !gw.out.includes(` ${NAT_PUBLIC}:`), seen[0]);
   } else {
     // Behind the NAT the browser learns its public mapping from rtcgate's Binding response (XOR-MAPPED-ADDRESS):
     // its side of the pair is peer-reflexive 198.51.100.2, at the very port rtcgate sees.
@@ -232,7 +266,8 @@ logging: {components: {ice: debug}}
 
   fs.mkdirSync(benchDir, { recursive: true });
   const line = `${new Date().toISOString()} ${mode} lab_setup_ms=${labMs} (${lab.names.length} namespaces${
-    { 'home-nat': ', nftables masquerade', nat1to1: ', nftables 1:1 dnat/snat' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
+    { 'home-nat': ', nftables masquerade', nat1to1: ', nftables 1:1 dnat/snat',
+      'symmetric-nat-relay': ', nftables masquerade fully-random, coturn relay' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
   fs.appendFileSync(path.join(benchDir, 'netlab.txt'), line);
   console.log(`measured: ${line.trim()}`);
 }

@@ -76,10 +76,13 @@ class Lab {
 
   // A home router: forwards between its interfaces and masquerades what leaves by `outIf` (nftables, RFC 4787
   // endpoint-independent mapping as Linux's masquerade does for UDP when the port is free).
-  natRouter(ns, outIf) {
+  // symmetric: `masquerade fully-random` (NF_NAT_RANGE_PROTO_RANDOM_FULLY), a fresh random source port per flow
+  // and so per destination: RFC 4787 address-and-port-dependent mapping, the NAT that STUN cannot see through.
+  natRouter(ns, outIf, { symmetric = false } = {}) {
     run(IP, ['netns', 'exec', this.ns(ns), 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     const rules = `table ip rtcg_nat {
-  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" masquerade; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" masquerade${
+  symmetric ? ' fully-random' : ''}; }
 }
 `;
     run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
