@@ -17,9 +17,13 @@
 //     destination) and coturn on rtcgate's host (198.51.100.10:3478, TURN REST credentials from rtcgate's
 //     /rtcgate/ice-servers); the page is relay-only. The browser's selected pair must be its relay candidate
 //     (coturn's 198.51.100.10), rtcgate must see the browser at that relay address, audio both ways.
+//   unreachable-stun: dmz's topology, but rtcgate's ice.stun_servers and the page's ICE servers (browser.ice_servers)
+//     name 203.0.113.99:3478, whose host silently drops UDP to it (nftables). The call must still set up with host
+//     candidates; rtcgate's /metrics must count the gathering as ended by its deadline with STUN server 0
+//     unanswered (and none answered), the page must offer no srflx. Call setup time to <bench dir>/netlab.txt.
 // Skipped (exit 77) when not root, when `ip netns` does not work, or (home-nat) without nft.
 // The lab's setup time and the call's setup time go to <bench dir>/netlab.txt.
-// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay>
+// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun>
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -30,8 +34,8 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode] = process.argv.slice(2);
-if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay'].includes(mode)) {
-  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay>');
+if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay', 'unreachable-stun'].includes(mode)) {
+  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun>');
   process.exit(2);
 }
 const SKIP = 77;
@@ -57,8 +61,10 @@ const GENESYS = '10.20.0.9';
 const GW_LAN = '10.20.0.5';
 // GW_PUBLIC: where the browser reaches rtcgate; GW_LISTEN: rtcgate's own address there (they differ behind 1:1 NAT).
 const RELAY = mode === 'symmetric-nat-relay';
+const DEAD_STUN = mode === 'unreachable-stun' ? '203.0.113.99' : '';  // on the browser's host, behind a drop rule
+const DMZ = mode === 'dmz' || !!DEAD_STUN;
 const HOME = mode === 'home-nat' || RELAY;  // the browser behind a home router
-const GW_PUBLIC = { dmz: '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20',
+const GW_PUBLIC = { dmz: '203.0.113.10', 'unreachable-stun': '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20',
   'symmetric-nat-relay': '198.51.100.10' }[mode];
 const GW_LISTEN = mode === 'nat1to1' ? '10.30.0.10' : GW_PUBLIC;
 const NAT_PUBLIC = '198.51.100.2';
@@ -70,10 +76,11 @@ const ORIGIN = 'http://127.0.0.1:8099';  // the page, served by playwright's rou
 function build() {
   for (const n of ['gw', 'genesys', 'browser']) lab.addNamespace(n);
   lab.link(['gw', 'lan0', `${GW_LAN}/24`], ['genesys', 'eth0', `${GENESYS}/24`]);
-  if (mode === 'dmz') {
+  if (DMZ) {
     lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['browser', 'eth0', `${BROWSER}/24`]);
     lab.bridge('gw', 'docker0', '172.17.0.1/16');
     lab.bridge('gw', 'br-1a2b3c4d5e6f', '172.18.0.1/16');
+    if (DEAD_STUN) lab.blackhole('browser', 'eth0', DEAD_STUN, 3478);
   } else if (mode === 'nat1to1') {
     lab.addNamespace('router');
     lab.link(['gw', 'pub0', `${GW_LISTEN}/24`], ['router', 'int0', '10.30.0.1/24']);
@@ -129,11 +136,11 @@ upstream:
   servers: [{host: ${GENESYS}, port: 5060}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
-ice: {candidates: {deny_interfaces: ["lan*"]${
+ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}candidates: {deny_interfaces: ["lan*"]${
   mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
 security: {allowed_origins: ["${ORIGIN}"]}
 browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
-  TURN_SECRET}` : 1000}}
+  TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}`}}
 logging: {components: {ice: debug}}
 `);
   const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
@@ -181,6 +188,7 @@ logging: {components: {ice: debug}}
         await new Promise((res) => setTimeout(res, 50));
       }
       out.ice = pc.iceConnectionState;
+      out.iceServers = client.ice.iceServers.map((s) => [].concat(s.urls).join(' ')).join(',');
       out.answer = pc.remoteDescription ? pc.remoteDescription.sdp : '';
       out.offer = pc.localDescription ? pc.localDescription.sdp : '';
       await new Promise((res) => setTimeout(res, 1000));
@@ -203,6 +211,13 @@ logging: {components: {ice: debug}}
     await browser.close();
   }
 
+  let metrics = '';
+  if (DEAD_STUN) {
+    const admin = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+    const [curlCmd, curlArgs] = lab.exec('gw', 'curl', ['-sS', '--max-time', '5', `${admin}metrics`]);
+    metrics = execFileSync(curlCmd, curlArgs).toString();
+    console.log(metrics.split('\n').filter((l) => /rtcgate_ice_(gathering|stun)/.test(l)).join('\n'));
+  }
   const sippCode = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 10000))]);
   peer.kill('SIGTERM');
   await Promise.race([peer.exited, new Promise((res) => setTimeout(res, 3000))]);
@@ -211,7 +226,7 @@ logging: {components: {ice: debug}}
   const candidates = [...r.answer.matchAll(/^a=candidate:\S+ \d+ \S+ \d+ (\S+) (\d+) typ (\S+)/gm)].map((m) => `${m[1]} ${m[3]}`);
   check(`rtcgate's SDP to the browser offers ${GW_PUBLIC} and nothing else`,
     candidates.length > 0 && candidates.every((c) => c === `${GW_PUBLIC} host`), candidates.join(', '));
-  if (mode === 'dmz') {
+  if (DMZ) {
     check('the DMZ host really had docker0, the compose bridge and the LAN (what the policy had to hide)',
       /docker0\s+inet 172\.17\.0\.1\/16/.test(gwAddrs) && /br-1a2b3c4d5e6f\s+inet 172\.18\.0\.1\/16/.test(gwAddrs) &&
       /lan0\s+inet 10\.20\.0\.5\/24/.test(gwAddrs));
@@ -221,6 +236,19 @@ logging: {components: {ice: debug}}
     check(`rtcgate's host has only ${GW_LISTEN} on its public side (the public address is the router's)`,
       /pub0\s+inet 10\.30\.0\.10\/24/.test(gwAddrs) && !gwAddrs.includes('203.0.113.'));
     check('no 10.30.x address anywhere in the answer (c= line included)', !/10\.30\./.test(r.answer));
+  }
+  if (DEAD_STUN) {
+    // rtcgate's /metrics leaves out counters that are still 0.
+    const metric = (name) => Number((metrics.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [0, 0])[1]);
+    const m = ['deadline', 'answered', 'stun_server_0_unanswered'].map((n) => metric(`rtcgate_ice_${
+      n.startsWith('stun') ? n : `gathering_${n}`}_total`));
+    check('rtcgate\'s gathering ended at its deadline with STUN server 0 unanswered, none answered (/metrics)',
+      m[0] >= 1 && m[2] >= 1 && m[1] === 0, `deadline ${m[0]}, answered ${m[1]}, stun_server_0_unanswered ${m[2]}`);
+    check('the black hole was silent: no gathering counted as unreachable (no ICMP came back)',
+      metric('rtcgate_ice_gathering_unreachable_total') === 0, metric('rtcgate_ice_gathering_unreachable_total'));
+    check('the page offered no srflx candidate (its STUN server never answered)', !/typ srflx/.test(r.offer));
+    check(`the page was told to use stun:${DEAD_STUN}:3478`, r.offer !== '' && r.iceServers === `stun:${DEAD_STUN}:3478`,
+      r.iceServers);
   }
   check('ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
   if (RELAY) {
@@ -267,7 +295,8 @@ logging: {components: {ice: debug}}
   fs.mkdirSync(benchDir, { recursive: true });
   const line = `${new Date().toISOString()} ${mode} lab_setup_ms=${labMs} (${lab.names.length} namespaces${
     { 'home-nat': ', nftables masquerade', nat1to1: ', nftables 1:1 dnat/snat',
-      'symmetric-nat-relay': ', nftables masquerade fully-random, coturn relay' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
+      'symmetric-nat-relay': ', nftables masquerade fully-random, coturn relay',
+      'unreachable-stun': ', nftables drop of the STUN server' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
   fs.appendFileSync(path.join(benchDir, 'netlab.txt'), line);
   console.log(`measured: ${line.trim()}`);
 }

@@ -102,6 +102,17 @@ class Lab {
     run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
   }
 
+  // A black hole: namespace `ns` drops every UDP datagram to addr:port on input, silently (no ICMP), as a
+  // firewall in front of a dead STUN server does. The address is put on `ifname` as a /32 so that ARP resolves it.
+  blackhole(ns, ifname, addr, port) {
+    this.ip(ns, ['addr', 'add', `${addr}/32`, 'dev', ifname]);
+    const rules = `table ip rtcg_blackhole {
+  chain input { type filter hook input priority filter; policy accept; ip daddr ${addr} udp dport ${port} drop; }
+}
+`;
+    run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
+  }
+
   // The command line that runs `cmd args` inside namespace `ns` (spawn it, its PID is the program's: ip execs).
   exec(ns, cmd, args = []) { return [IP, ['netns', 'exec', this.ns(ns), cmd, ...args]]; }
 
