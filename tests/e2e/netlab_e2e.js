@@ -80,7 +80,8 @@ function build() {
     lab.link(['gw', 'pub0', `${GW_PUBLIC}/24`], ['browser', 'eth0', `${BROWSER}/24`]);
     lab.bridge('gw', 'docker0', '172.17.0.1/16');
     lab.bridge('gw', 'br-1a2b3c4d5e6f', '172.18.0.1/16');
-    if (DEAD_STUN) lab.blackhole('browser', 'eth0', DEAD_STUN, 3478);
+    // On lo, not eth0: still answered by ARP (arp_ignore 0), but not a host candidate of the browser's.
+    if (DEAD_STUN) lab.blackhole('browser', 'lo', DEAD_STUN, 3478);
   } else if (mode === 'nat1to1') {
     lab.addNamespace('router');
     lab.link(['gw', 'pub0', `${GW_LISTEN}/24`], ['router', 'int0', '10.30.0.1/24']);
@@ -247,6 +248,9 @@ logging: {components: {ice: debug}}
     check('the black hole was silent: no gathering counted as unreachable (no ICMP came back)',
       metric('rtcgate_ice_gathering_unreachable_total') === 0, metric('rtcgate_ice_gathering_unreachable_total'));
     check('the page offered no srflx candidate (its STUN server never answered)', !/typ srflx/.test(r.offer));
+    const [nftCmd, nftArgs] = lab.exec('browser', 'nft', ['list', 'ruleset']);
+    const eaten = Number((/counter packets (\d+)/.exec(execFileSync(nftCmd, nftArgs).toString()) || [0, 0])[1]);
+    check(`STUN requests really went to ${DEAD_STUN}:3478 and were dropped there`, eaten >= 2, `${eaten} dropped`);
     check(`the page was told to use stun:${DEAD_STUN}:3478`, r.offer !== '' && r.iceServers === `stun:${DEAD_STUN}:3478`,
       r.iceServers);
   }

@@ -103,11 +103,12 @@ class Lab {
   }
 
   // A black hole: namespace `ns` drops every UDP datagram to addr:port on input, silently (no ICMP), as a
-  // firewall in front of a dead STUN server does. The address is put on `ifname` as a /32 so that ARP resolves it.
+  // firewall in front of a dead STUN server does (counted: `nft list ruleset` shows the packets it ate). The address
+  // is put on `ifname` as a /32 so that ARP resolves it.
   blackhole(ns, ifname, addr, port) {
     this.ip(ns, ['addr', 'add', `${addr}/32`, 'dev', ifname]);
     const rules = `table ip rtcg_blackhole {
-  chain input { type filter hook input priority filter; policy accept; ip daddr ${addr} udp dport ${port} drop; }
+  chain input { type filter hook input priority filter; policy accept; ip daddr ${addr} udp dport ${port} counter drop; }
 }
 `;
     run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
