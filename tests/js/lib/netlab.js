@@ -76,10 +76,39 @@ class Lab {
 
   // A home router: forwards between its interfaces and masquerades what leaves by `outIf` (nftables, RFC 4787
   // endpoint-independent mapping as Linux's masquerade does for UDP when the port is free).
-  natRouter(ns, outIf) {
+  // symmetric: `masquerade fully-random` (NF_NAT_RANGE_PROTO_RANDOM_FULLY), a fresh random source port per flow
+  // and so per destination: RFC 4787 address-and-port-dependent mapping, the NAT that STUN cannot see through.
+  natRouter(ns, outIf, { symmetric = false } = {}) {
     run(IP, ['netns', 'exec', this.ns(ns), 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     const rules = `table ip rtcg_nat {
-  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" masquerade; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" masquerade${
+  symmetric ? ' fully-random' : ''}; }
+}
+`;
+    run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
+  }
+
+  // A cloud-style 1:1 NAT (an EC2 elastic IP, a GCP external address): `publicAddr` on `outIf` stands for the host
+  // `privateAddr` behind `inIf`, both ways, at the same ports (nftables dnat in prerouting, snat in postrouting).
+  // The public address is put on `outIf` as a /32 so that the router answers ARP for it.
+  nat1to1Router(ns, { outIf, publicAddr, privateAddr }) {
+    run(IP, ['netns', 'exec', this.ns(ns), 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    this.ip(ns, ['addr', 'add', `${publicAddr}/32`, 'dev', outIf]);
+    const rules = `table ip rtcg_nat1to1 {
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; ip daddr ${publicAddr} dnat to ${privateAddr}; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "${outIf}" ip saddr ${privateAddr} snat to ${publicAddr}; }
+}
+`;
+    run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
+  }
+
+  // A black hole: namespace `ns` drops every UDP datagram to addr:port on input, silently (no ICMP), as a
+  // firewall in front of a dead STUN server does (counted: `nft list ruleset` shows the packets it ate). The address
+  // is put on `ifname` as a /32 so that ARP resolves it.
+  blackhole(ns, ifname, addr, port) {
+    this.ip(ns, ['addr', 'add', `${addr}/32`, 'dev', ifname]);
+    const rules = `table ip rtcg_blackhole {
+  chain input { type filter hook input priority filter; policy accept; ip daddr ${addr} udp dport ${port} counter drop; }
 }
 `;
     run(IP, ['netns', 'exec', this.ns(ns), NFT, '-f', '-'], rules);
