@@ -2,6 +2,7 @@
 // Target (c), browser variant: an SDP offer or answer from JsSIP/SIP.js (Chrome, Firefox) through the project's
 // SDP model (parse, write, re-parse), the ICE/DTLS transport reader and the browser leg's offer/answer code.
 // Invariants: what the model writes parses again, and so does every answer rtcgate builds from an accepted offer.
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -17,8 +18,9 @@ using namespace rtcgate;
 void mustParse(const std::string& text) {
   try {
     (void)sdp::parse(text);
-  } catch (const sdp::SdpError&) {
-    std::abort();  // rtcgate wrote SDP that it cannot read back
+  } catch (const sdp::SdpError& e) {
+    std::fprintf(stderr, "rtcgate wrote SDP it cannot read back (%s):\n%s\n", e.what(), text.c_str());
+    std::abort();
   }
 }
 

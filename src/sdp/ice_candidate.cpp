@@ -2,6 +2,7 @@
 #include "rtcgate/sdp/ice_candidate.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -58,6 +59,10 @@ std::optional<IceCandidate> parseCandidate(std::string_view value) {
   if (!toNumber(f[3], c.priority)) return std::nullopt;
   c.address = std::string(f[4]);
   if (c.address.empty() || c.address.size() > 255) return std::nullopt;
+  // RFC 8839 §5.1 connection-address: an IP literal or an FQDN (mDNS .local). Anything else (control bytes, NULs)
+  // would be written back into our answer's c= line unreadably (found by the sdp_browser fuzz target).
+  for (char ch : c.address)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != ':' && ch != '-') return std::nullopt;
   if (!toNumber(f[5], c.port)) return std::nullopt;
   c.type = lower(f[7]);
   if (c.type != "host" && c.type != "srflx" && c.type != "prflx" && c.type != "relay") return std::nullopt;

@@ -170,6 +170,10 @@ TEST(SdpCandidate, ParsesAndFormatsAllFields) {
 TEST(SdpCandidate, RejectsMalformed) {
   EXPECT_FALSE(parseCandidate("candidate:1 1 udp 1 192.0.2.1 5000 host"));
   EXPECT_FALSE(parseCandidate("candidate:1 x udp 1 192.0.2.1 5000 typ host"));
+  // The connection address is an IP literal or an FQDN: control bytes would reach our answer's c= line (fuzz find).
+  EXPECT_FALSE(parseCandidate(std::string("candidate:1 1 udp 1 203.0.113.5\0\x01x 5000 typ host", 48)));
+  EXPECT_FALSE(parseCandidate("candidate:1 1 udp 1 203.0.113.5\x0b 5000 typ host"));
+  EXPECT_TRUE(parseCandidate("candidate:1 1 udp 1 4a1c1c6e-1d1b-4c3a-9b1e-0f5c2d7e8a90.local 5000 typ host"));
   EXPECT_FALSE(parseCandidate("candidate:1 1 udp 1 192.0.2.1 99999 typ host"));
   EXPECT_FALSE(parseCandidate("candidate:1 1 udp 1 192.0.2.1 5000 typ bogus"));
   auto mdns = parseCandidate("candidate:1 1 udp 1 AbC.LOCAL 5000 typ host");
