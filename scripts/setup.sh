@@ -12,6 +12,8 @@ packages=(
   libwebsockets-evlib-glib
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev sip-tester coturn chromium iproute2 openssl curl
+  # scripts/config_reference.py (ctest config_reference)
+  python3 python3-yaml
   # the network lab (tests/js/lib/netlab.js): nftables NAT inside its namespaces
   nftables
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer's runtime
