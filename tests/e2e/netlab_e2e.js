@@ -21,9 +21,11 @@
 //     name 203.0.113.99:3478, whose host silently drops UDP to it (nftables). The call must still set up with host
 //     candidates; rtcgate's /metrics must count the gathering as ended by its deadline with STUN server 0
 //     unanswered (and none answered), the page must offer no srflx. Call setup time to <bench dir>/netlab.txt.
+//   unreachable-turn: the same with a TURN server instead (rtcgate's ice.turn_servers with TURN REST credentials and
+//     the page's turn: URL name 203.0.113.98:3478, dropped): TURN server 0 counted unanswered, no relay anywhere.
 // Skipped (exit 77) when not root, when `ip netns` does not work, or (home-nat) without nft.
 // The lab's setup time and the call's setup time go to <bench dir>/netlab.txt.
-// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun>
+// Usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun|unreachable-turn>
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -34,8 +36,8 @@ const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/proces
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode] = process.argv.slice(2);
-if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay', 'unreachable-stun'].includes(mode)) {
-  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun>');
+if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay', 'unreachable-stun', 'unreachable-turn'].includes(mode)) {
+  console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun|unreachable-turn>');
   process.exit(2);
 }
 const SKIP = 77;
@@ -62,9 +64,11 @@ const GW_LAN = '10.20.0.5';
 // GW_PUBLIC: where the browser reaches rtcgate; GW_LISTEN: rtcgate's own address there (they differ behind 1:1 NAT).
 const RELAY = mode === 'symmetric-nat-relay';
 const DEAD_STUN = mode === 'unreachable-stun' ? '203.0.113.99' : '';  // on the browser's host, behind a drop rule
-const DMZ = mode === 'dmz' || !!DEAD_STUN;
+const DEAD_TURN = mode === 'unreachable-turn' ? '203.0.113.98' : '';  // the same for a TURN server
+const DEAD = DEAD_STUN || DEAD_TURN;
+const DMZ = mode === 'dmz' || !!DEAD;
 const HOME = mode === 'home-nat' || RELAY;  // the browser behind a home router
-const GW_PUBLIC = { dmz: '203.0.113.10', 'unreachable-stun': '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20',
+const GW_PUBLIC = { dmz: '203.0.113.10', 'unreachable-stun': '203.0.113.10', 'unreachable-turn': '203.0.113.10', 'home-nat': '198.51.100.10', nat1to1: '203.0.113.20',
   'symmetric-nat-relay': '198.51.100.10' }[mode];
 const GW_LISTEN = mode === 'nat1to1' ? '10.30.0.10' : GW_PUBLIC;
 const NAT_PUBLIC = '198.51.100.2';
@@ -81,7 +85,7 @@ function build() {
     lab.bridge('gw', 'docker0', '172.17.0.1/16');
     lab.bridge('gw', 'br-1a2b3c4d5e6f', '172.18.0.1/16');
     // On lo, not eth0: still answered by ARP (arp_ignore 0), but not a host candidate of the browser's.
-    if (DEAD_STUN) lab.blackhole('browser', 'lo', DEAD_STUN, 3478);
+    if (DEAD) lab.blackhole('browser', 'lo', DEAD, 3478);
   } else if (mode === 'nat1to1') {
     lab.addNamespace('router');
     lab.link(['gw', 'pub0', `${GW_LISTEN}/24`], ['router', 'int0', '10.30.0.1/24']);
@@ -137,11 +141,13 @@ upstream:
   servers: [{host: ${GENESYS}, port: 5060}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
-ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}candidates: {deny_interfaces: ["lan*"]${
+ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}${DEAD_TURN ? `turn_servers: [{host: ${DEAD_TURN
+  }, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], ` : ''}candidates: {deny_interfaces: ["lan*"]${
   mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
 security: {allowed_origins: ["${ORIGIN}"]}
 browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
-  TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}`}}
+  TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}${DEAD_TURN
+  ? `, ice_servers: ["turn:${DEAD_TURN}:3478?transport=udp"], turn_shared_secret: ${TURN_SECRET}` : ''}`}}
 logging: {components: {ice: debug}}
 `);
   const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
@@ -229,11 +235,11 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
   }
 
   let metrics = '';
-  if (DEAD_STUN) {
+  if (DEAD) {
     const admin = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
     const [curlCmd, curlArgs] = lab.exec('gw', 'curl', ['-sS', '--max-time', '5', `${admin}metrics`]);
     metrics = execFileSync(curlCmd, curlArgs).toString();
-    console.log(metrics.split('\n').filter((l) => /rtcgate_ice_(gathering|stun)/.test(l)).join('\n'));
+    console.log(metrics.split('\n').filter((l) => /rtcgate_ice_(gathering|stun|turn)/.test(l)).join('\n'));
   }
   const sippCode = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 10000))]);
   peer.kill('SIGTERM');
@@ -254,21 +260,25 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
       /pub0\s+inet 10\.30\.0\.10\/24/.test(gwAddrs) && !gwAddrs.includes('203.0.113.'));
     check('no 10.30.x address anywhere in the answer (c= line included)', !/10\.30\./.test(r.answer));
   }
-  if (DEAD_STUN) {
+  if (DEAD) {
     // rtcgate's /metrics leaves out counters that are still 0.
     const metric = (name) => Number((metrics.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [0, 0])[1]);
-    const m = ['deadline', 'answered', 'stun_server_0_unanswered'].map((n) => metric(`rtcgate_ice_${
-      n.startsWith('stun') ? n : `gathering_${n}`}_total`));
-    check('rtcgate\'s gathering ended at its deadline with STUN server 0 unanswered, none answered (/metrics)',
-      m[0] >= 1 && m[2] >= 1 && m[1] === 0, `deadline ${m[0]}, answered ${m[1]}, stun_server_0_unanswered ${m[2]}`);
+    const server = DEAD_STUN ? 'stun_server_0_unanswered' : 'turn_server_0_unanswered';
+    const m = ['deadline', 'answered', server].map((n) => metric(`rtcgate_ice_${
+      n.endsWith('unanswered') ? n : `gathering_${n}`}_total`));
+    check(`rtcgate's gathering ended at its deadline with ${DEAD_STUN ? 'STUN' : 'TURN'} server 0 unanswered, none answered (/metrics)`,
+      m[0] >= 1 && m[2] >= 1 && m[1] === 0, `deadline ${m[0]}, answered ${m[1]}, ${server} ${m[2]}`);
     check('the black hole was silent: no gathering counted as unreachable (no ICMP came back)',
       metric('rtcgate_ice_gathering_unreachable_total') === 0, metric('rtcgate_ice_gathering_unreachable_total'));
-    check('the page offered no srflx candidate (its STUN server never answered)', !/typ srflx/.test(r.offer));
+    check('the page offered no srflx or relay candidate (its STUN/TURN server never answered)',
+      !/typ (srflx|relay)/.test(r.offer));
+    check('rtcgate offered no relay candidate', !/typ relay/.test(r.answer));
     const [nftCmd, nftArgs] = lab.exec('browser', 'nft', ['list', 'ruleset']);
     const eaten = Number((/counter packets (\d+)/.exec(execFileSync(nftCmd, nftArgs).toString()) || [0, 0])[1]);
-    check(`STUN requests really went to ${DEAD_STUN}:3478 and were dropped there`, eaten >= 2, `${eaten} dropped`);
-    check(`the page was told to use stun:${DEAD_STUN}:3478`, r.offer !== '' && r.iceServers === `stun:${DEAD_STUN}:3478`,
-      r.iceServers);
+    check(`${DEAD_STUN ? 'STUN' : 'TURN'} requests really went to ${DEAD}:3478 and were dropped there`, eaten >= 2,
+      `${eaten} dropped`);
+    const told = DEAD_STUN ? `stun:${DEAD}:3478` : `turn:${DEAD}:3478?transport=udp`;
+    check(`the page was told to use ${told}`, r.offer !== '' && r.iceServers === told, r.iceServers);
   }
   check('ICE connected', ['connected', 'completed'].includes(r.ice), r.ice);
   if (RELAY) {
@@ -315,7 +325,8 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
   const line = `${new Date().toISOString()} ${mode} lab_setup_ms=${labMs} (${lab.names.length} namespaces${
     { 'home-nat': ', nftables masquerade', nat1to1: ', nftables 1:1 dnat/snat',
       'symmetric-nat-relay': ', nftables masquerade fully-random, coturn relay',
-      'unreachable-stun': ', nftables drop of the STUN server' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
+      'unreachable-stun': ', nftables drop of the STUN server',
+      'unreachable-turn': ', nftables drop of the TURN server' }[mode] || ''}) call_setup_ms=${r.setupMs} (call() to confirmed)\n`;
   fs.appendFileSync(path.join(benchDir, 'netlab.txt'), line);
   console.log(`measured: ${line.trim()}`);
 }
