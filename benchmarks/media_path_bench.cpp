@@ -11,6 +11,8 @@
 
 #include <array>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "rtcgate/codec/output_sequencer.h"
@@ -176,6 +178,31 @@ void BM_PassthroughCallSecond(benchmark::State& state) {
   state.SetLabel("PCMU both legs, AES_CM_128_HMAC_SHA1_80");
 }
 BENCHMARK(BM_PassthroughCallSecond)->Unit(benchmark::kMicrosecond);
+
+// SRTP protect cost as the number of live sessions grows: N outbound contexts exist (one per call), each
+// iteration protects one call-second (50 PCMU packets) on the next of them, round robin. Debian's libsrtp2 (NSS)
+// grows with N; the OpenSSL build stays flat (docs/adr/0008-libsrtp2-with-openssl.md).
+void BM_SrtpProtectCallSecondWithLiveSessions(benchmark::State& state) {
+  const auto live = static_cast<size_t>(state.range(0));
+  std::vector<std::unique_ptr<Srtp>> sessions;
+  sessions.reserve(live);
+  for (size_t i = 0; i < live; ++i) sessions.push_back(std::make_unique<Srtp>(false));
+  std::array<uint8_t, kRtpHeader + kFrameSamples + SRTP_MAX_TRAILER_LEN> buf{};
+  std::vector<uint16_t> seq(live, 0);
+  size_t next = 0;
+  for (auto _ : state) {
+    for (int p = 0; p < kPacketsPerSecond; ++p) {
+      writeHeader(buf, 0, seq[next]++, static_cast<uint32_t>(p * 160), static_cast<uint32_t>(0x1000 + next));
+      int len = static_cast<int>(kRtpHeader + kFrameSamples);
+      srtp_protect(sessions[next]->session, buf.data(), &len);
+      benchmark::DoNotOptimize(len);
+    }
+    next = next + 1 == live ? 0 : next + 1;
+  }
+  state.SetLabel(std::to_string(live) + " live sessions, AES_CM_128_HMAC_SHA1_80");
+}
+BENCHMARK(BM_SrtpProtectCallSecondWithLiveSessions)->Arg(1)->Arg(10)->Arg(100)->Arg(1000)->Arg(2000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  # build
-  cmake g++ make pkg-config
+  # build (dpkg-dev: `apt-get source` for scripts/build-libsrtp2.sh)
+  cmake g++ make pkg-config dpkg-dev
   libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   libopus-dev libspandsp-dev libwebsockets-dev libyaml-cpp-dev libspdlog-dev
   # runtime plugin: without it lws_create_context() fails in GLib mode
@@ -44,3 +44,7 @@ if [ ! -d "$root/tests/js/node_modules/jssip" ] || [ "$root/tests/js/package-loc
   echo "setup: npm ci in tests/js"
   (cd "$root/tests/js" && npm ci --no-audit --no-fund </dev/null)
 fi
+
+# libsrtp2 with OpenSSL crypto, built from Debian's own source package into build-deps/ (docs/adr/0008). Without it
+# CMake links Debian's NSS-based libsrtp2 and says so.
+"$root/scripts/build-libsrtp2.sh" || echo "setup: WARNING: scripts/build-libsrtp2.sh failed; building with Debian's libsrtp2 (NSS)" >&2

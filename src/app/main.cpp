@@ -9,6 +9,7 @@
 #include "rtcgate/app/version.h"
 #include "rtcgate/config/config_loader.h"
 #include "rtcgate/media/candidate_policy.h"
+#include "rtcgate/media/srtp_session.h"
 
 namespace {
 
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--version") {
-      std::printf("rtcgate %s\n", app::kVersion);
+      std::printf("rtcgate %s\n%s\n", app::kVersion, media::srtpLibraryDescription().c_str());
       return 0;
     }
     if (arg == "--help" || arg == "-h") {

@@ -130,6 +130,8 @@ TEST(DaemonProcess, VersionAndUsage) {
   Child v({RTCGATE_BINARY, "--version"}, dir.path());
   EXPECT_EQ(v.wait(5s), 0);
   EXPECT_EQ(v.out().rfind("rtcgate ", 0), 0u) << v.out();
+  // The linked libsrtp2 and its crypto backend (docs/adr/0008).
+  EXPECT_NE(v.out().find("\nlibsrtp2 2."), std::string::npos) << v.out();
   Child bad({RTCGATE_BINARY, "--frobnicate"}, dir.path());
   EXPECT_EQ(bad.wait(5s), 2);
   EXPECT_NE(bad.err().find("unknown argument '--frobnicate'"), std::string::npos) << bad.err();

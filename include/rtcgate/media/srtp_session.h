@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "rtcgate/core/c_handle.h"
@@ -23,6 +24,8 @@ const char* srtpProfileName(SrtpProfile p);
 const char* srtpProfileOpenSslName(SrtpProfile p);
 std::optional<SrtpProfile> srtpProfileFromOpenSslName(std::string_view name);
 size_t srtpKeyLength(SrtpProfile p);
+// "libsrtp2 2.5.0 (OpenSSL, static)": the linked libsrtp2 and its crypto backend (docs/adr/0008), for --version.
+std::string srtpLibraryDescription();
 size_t srtpSaltLength(SrtpProfile p);
 
 // Outcome of one protect/unprotect; never an exception on the packet path.

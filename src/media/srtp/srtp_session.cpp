@@ -107,6 +107,14 @@ std::optional<SrtpProfile> srtpProfileFromOpenSslName(std::string_view name) {
 size_t srtpKeyLength(SrtpProfile p) { return info(p).keyLen; }
 size_t srtpSaltLength(SrtpProfile p) { return info(p).saltLen; }
 
+std::string srtpLibraryDescription() {
+#ifdef RTCGATE_SRTP_CRYPTO
+  return std::string(srtp_get_version_string()) + " (" RTCGATE_SRTP_CRYPTO ")";
+#else
+  return srtp_get_version_string();
+#endif
+}
+
 void SrtpSession::initLibrary() {
   static std::once_flag once;
   std::call_once(once, [] {
