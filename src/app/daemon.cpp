@@ -191,6 +191,16 @@ int Daemon::run() {
   if (cfg.security.allowedOrigins.empty())
     lg->warn("security.allowed_origins is empty: browsers from any web origin may connect");
   logCandidatePolicy(cfg.ice.candidates);
+  // WatchdogSec= in the unit: the control loop proves it still turns; if it stalls, systemd restarts the daemon.
+  // A relative timer, not periodic(): after a stall it must not send a burst of catch-up pings.
+  if (const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(sdWatchdogInterval());
+      period.count() > 0) {
+    watchdog_ = Timer(control_, period, [] {
+      sdNotify("WATCHDOG=1");
+      return true;
+    });
+    lg->info("systemd watchdog: WATCHDOG=1 every {} ms", period.count());
+  }
 
   control_.run();
 
@@ -200,6 +210,7 @@ int Daemon::run() {
   }
   static_cast<UpstreamCallRouter&>(*callHandler_).sessions = nullptr;
   heapTrim_ = Timer();
+  watchdog_ = Timer();
   sessions_.reset();
   presence_.reset();
   wss_.reset();

@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -27,6 +29,29 @@ bool sdNotify(std::string_view state) {
   ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), addrLen);
   ::close(fd);
   return sent == static_cast<ssize_t>(state.size());
+}
+
+namespace {
+
+// A whole decimal number with nothing around it; 0 for anything else.
+uint64_t parseDecimal(const char* text) {
+  if (text == nullptr || text[0] == '\0') return 0;
+  uint64_t value = 0;
+  const char* end = text + std::strlen(text);
+  auto [ptr, ec] = std::from_chars(text, end, value);
+  return ec == std::errc() && ptr == end ? value : 0;
+}
+
+}  // namespace
+
+std::chrono::microseconds sdWatchdogInterval() {
+  const uint64_t usec = parseDecimal(std::getenv("WATCHDOG_USEC"));
+  if (usec == 0) return std::chrono::microseconds{0};
+  // WATCHDOG_PID names the process systemd watches; a child that inherited the variables must not ping for it.
+  if (const char* pid = std::getenv("WATCHDOG_PID"); pid != nullptr && pid[0] != '\0' &&
+                                                     parseDecimal(pid) != static_cast<uint64_t>(::getpid()))
+    return std::chrono::microseconds{0};
+  return std::chrono::microseconds{usec / 2};
 }
 
 }  // namespace rtcgate

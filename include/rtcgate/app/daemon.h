@@ -64,6 +64,8 @@ private:
   std::atomic<uint64_t>* reloadsTotal_ = nullptr;
   std::atomic<uint64_t>* reloadFailuresTotal_ = nullptr;
   Timer heapTrim_;
+  // Sends WATCHDOG=1 at half of $WATCHDOG_USEC (sdWatchdogInterval) while the control loop runs.
+  Timer watchdog_;
   uint64_t endedAtTrim_ = 0;
   std::atomic<uint64_t>* callsTotal_ = nullptr;
   std::atomic<uint64_t>* heapTrims_ = nullptr;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 namespace rtcgate {
@@ -9,5 +10,10 @@ namespace rtcgate {
 // sendto() and not worth a libsystemd dependency. Without NOTIFY_SOCKET (not under systemd) it does nothing.
 // Returns true when a datagram was sent.
 bool sdNotify(std::string_view state);
+
+// How often to send WATCHDOG=1: half of $WATCHDOG_USEC, as sd_watchdog_enabled(3) advises, when systemd's
+// watchdog is on for this process ($WATCHDOG_PID unset or equal to getpid()). Zero when it is off or the
+// variables do not parse.
+std::chrono::microseconds sdWatchdogInterval();
 
 }  // namespace rtcgate
