@@ -19,9 +19,10 @@ if [[ $what == all || $what == asan ]]; then
   configure "$dir" "address;undefined"
   cmake --build "$dir" -j"$jobs"
   # Every UBSan finding is fatal (-fno-sanitize-recover); leaks are reported by the unit suites' processes.
-  # Chromium, the browser e2e suites and the long calls are left to the main run; the media-session call is 10 s.
+  # Chromium, the browser e2e suites, the packaging checks and the long calls are left to the main run; the
+  # media-session call is 10 s.
   (cd "$dir" && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    RTCGATE_MEDIA_CALL_SECONDS=10 ctest --output-on-failure --timeout 300 -j"$jobs" -LE e2e -E 'Chromium|chromium')
+    RTCGATE_MEDIA_CALL_SECONDS=10 ctest --output-on-failure --timeout 300 -j"$jobs" -LE 'e2e|packaging' -E 'Chromium|chromium')
 fi
 
 if [[ $what == all || $what == tsan ]]; then
