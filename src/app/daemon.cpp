@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
@@ -193,8 +195,9 @@ int Daemon::run() {
   logCandidatePolicy(cfg.ice.candidates);
   // WatchdogSec= in the unit: the control loop proves it still turns; if it stalls, systemd restarts the daemon.
   // A relative timer, not periodic(): after a stall it must not send a burst of catch-up pings.
-  if (const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(sdWatchdogInterval());
-      period.count() > 0) {
+  if (const auto interval = sdWatchdogInterval(); interval.count() > 0) {
+    const auto period = std::max(std::chrono::milliseconds{1},
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(interval));
     watchdog_ = Timer(control_, period, [] {
       sdNotify("WATCHDOG=1");
       return true;

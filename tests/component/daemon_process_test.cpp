@@ -12,10 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "component/daemon_harness.h"
 #include "component/udp_peer.h"
@@ -107,9 +109,13 @@ const char* kOptions =
 
 // The real binary on a config file, reporting to a NotifySocket as it would to systemd.
 struct RunningDaemon {
-  explicit RunningDaemon(const std::string& config)
+  explicit RunningDaemon(const std::string& config, std::vector<std::string> env = {})
       : notify(dir.path() + "/notify.sock"),
-        d({RTCGATE_BINARY, "--config", dir.write("rtcgate.yaml", config)}, dir.path(), {notify.env()}) {}
+        d({RTCGATE_BINARY, "--config", dir.write("rtcgate.yaml", config)}, dir.path(), withNotify(env)) {}
+  std::vector<std::string> withNotify(std::vector<std::string> env) const {
+    env.push_back(notify.env());
+    return env;
+  }
   test::TempDir dir;
   NotifySocket notify;
   Child d;
@@ -500,6 +506,49 @@ TEST(DaemonProcess, BusyAdminPortFailsStartWithAReason) {
   Child second({RTCGATE_BINARY, "--config", cfg2}, dir2.path());
   EXPECT_EQ(second.wait(10s), 1);
   EXPECT_NE(second.err().find("cannot start"), std::string::npos) << second.err();
+}
+
+
+// Every message up to and including the first that contains `last` (each awaited with waitFor's timeout).
+std::vector<std::string> messagesUntil(NotifySocket& notify, const std::string& last, size_t max = 64) {
+  std::vector<std::string> seen;
+  while (seen.size() < max) {
+    auto msg = notify.waitFor("=");
+    if (msg.empty()) break;
+    seen.push_back(msg);
+    if (msg.find(last) != std::string::npos) break;
+  }
+  return seen;
+}
+
+// WatchdogSec= in config/rtcgate.service.in. WATCHDOG_USEC=2000000: a ping every second, so two pings arrive
+// within one watchdog period of READY=1.
+TEST(SystemdWatchdog, PingsAtHalfTheWatchdogPeriodAfterReady) {
+  RunningDaemon daemon(kConfig, {"WATCHDOG_USEC=2000000"});
+  auto& [dir, notify, d] = daemon;
+  auto first = messagesUntil(notify, "READY=1");
+  ASSERT_FALSE(first.empty()) << d.err();
+  ASSERT_EQ(first.back().rfind("READY=1\n", 0), 0u) << d.err();
+  ASSERT_FALSE(notify.waitFor("WATCHDOG=1", 3s).empty()) << d.err();
+  ASSERT_FALSE(notify.waitFor("WATCHDOG=1", 3s).empty()) << d.err();
+  EXPECT_NE(d.err().find("systemd watchdog: WATCHDOG=1 every 1000 ms"), std::string::npos) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+}
+
+// WATCHDOG_PID names another process (a child inherited systemd's variables): this process must not ping.
+// A period of 20 ms would otherwise have sent pings before STOPPING=1; the start-up log line decides for sure.
+TEST(SystemdWatchdog, StaysQuietWhenWatchdogPidIsAnotherProcess) {
+  RunningDaemon daemon(kConfig, {"WATCHDOG_USEC=40000", "WATCHDOG_PID=" + std::to_string(::getpid())});
+  auto& [dir, notify, d] = daemon;
+  ASSERT_FALSE(notify.waitFor("READY=1").empty()) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  auto rest = messagesUntil(notify, "STOPPING=1");
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "STOPPING=1");
+  EXPECT_EQ(std::count(rest.begin(), rest.end(), "WATCHDOG=1"), 0);
+  EXPECT_EQ(d.wait(8s), 0) << d.err();
+  EXPECT_EQ(d.err().find("systemd watchdog:"), std::string::npos) << d.err();
 }
 
 }  // namespace
