@@ -10,6 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 stage=${1:?usage: build-runtime.sh STAGING_DIR [PREFIX]}
 prefix=${2:-/usr}
 build=${RTCGATE_RUNTIME_BUILD_DIR:-$root/build-runtime}
+# libsrtp2 with OpenSSL crypto, linked statically (docs/adr/0008); idempotent. Without it CMake links Debian's
+# NSS-based libsrtp2, which the runtime image also carries, and says so.
+"$root/scripts/build-libsrtp2.sh" || echo "build-runtime: WARNING: scripts/build-libsrtp2.sh failed; Debian's libsrtp2 (NSS) is linked" >&2
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTCGATE_BUILD_TESTS=OFF \
