@@ -54,6 +54,10 @@ else()
   set(RTCGATE_INSTALLS_WWW OFF)
 endif()
 
+# `cpack` (and `make install`) install what is built and do not build `all` first: with the tests configured, that
+# would build every suite before packaging. scripts/package.sh and scripts/build-runtime.sh build before installing.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 # The .deb. Dependencies come from dpkg-shlibdeps; libwebsockets' GLib event loop is a plugin lws dlopen()s at
 # run time, so no ELF dependency names it: listed by hand.
 set(CPACK_GENERATOR DEB)
