@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <sstream>
+
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
@@ -230,18 +232,25 @@ void Daemon::reload() {
   auto* lg = log::get(log::Component::Config);
   sdNotify("RELOADING=1");
   auto result = store_.reload();
+  for (auto& w : result.warnings) lg->warn("reload: {}", w);
   // Parsing a hostile file (100,000 nested '[': yaml-cpp takes ~240 bytes per level) frees its memory but the
   // heap keeps it resident: 23 MB stayed in RSS after one such SIGHUP, 480 MB after 2,000,000 levels (issue 11).
   ::malloc_trim(0);
   if (!result.applied) {
     reloadFailuresTotal_->fetch_add(1, std::memory_order_relaxed);
-    lg->error("reload refused, the running configuration is unchanged: {}", result.error);
+    // One line per error (the loader lists them all), each naming FILE:LINE:COLUMN and the key.
+    std::istringstream errors(result.error);
+    std::string first;
+    std::getline(errors, first);
+    lg->error("reload refused, the running configuration is unchanged: {}", first);
+    for (std::string more; std::getline(errors, more);) lg->error("reload refused: also {}", more);
   } else {
     reloadsTotal_->fetch_add(1, std::memory_order_relaxed);
     log::init(store_.current()->logging.settings);
     if (wss_) wss_->applyConfig(*store_.current());
     if (sip_) sip_->applyConfig(*store_.current());
-    for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
+    for (auto& key : result.restartOnly)
+      lg->warn("reload: '{}' changed; it needs a restart and keeps its running value until then", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }

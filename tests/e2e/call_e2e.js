@@ -659,7 +659,7 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
-security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
+security: {allowed_origins: ["${origin}"], max_calls: ${mode === 'limits' ? 1 : 50}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
 calls: {browser_reconnect_grace_ms: ${mode === 'limits' ? 0 : mode === 'browser-gone' ? 3000 : 10000}}
 logging: {components: {session: debug}}
 `);

@@ -139,7 +139,7 @@ agents: [{user: "1001", password: demo-1001, dn: "1001"}]
 media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
 ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}candidates: {deny_interfaces: ["lan*"]${
   mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
-security: {allowed_origins: ["${ORIGIN}"]}
+security: {allowed_origins: ["${ORIGIN}"], max_calls: 50}
 browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
   TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}`}}
 logging: {components: {ice: debug}}
