@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/config/config_store.h"
 
+#include <functional>
+#include <tuple>
+
 #include "rtcgate/config/config_loader.h"
 
 namespace rtcgate::config {
@@ -42,9 +45,16 @@ namespace {
 // value is put back into the next snapshot.
 struct RestartOnlyKey {
   const char* name;
-  bool (*changed)(const Config& running, const Config& next);
-  void (*keep)(const Config& running, Config& next);
+  std::function<bool(const Config& running, const Config& next)> changed;
+  std::function<void(const Config& running, Config& next)> keep;
 };
+
+// A key made of plain fields: `fields` returns std::tie of them, for a const or a mutable Config.
+template <typename Fields>
+RestartOnlyKey byFields(const char* name, Fields fields) {
+  return {name, [fields](const Config& a, const Config& b) { return fields(a) != fields(b); },
+          [fields](const Config& a, Config& b) { fields(b) = fields(a); }};
+}
 
 bool wssBindsChanged(const Config& a, const Config& b) {
   if (a.listeners.wss.size() != b.listeners.wss.size()) return true;
@@ -63,64 +73,37 @@ void keepWssBinds(const Config& running, Config& next) {
   next.listeners.wss = std::move(kept);
 }
 
-const RestartOnlyKey kRestartOnlyKeys[] = {
-    {"listeners.wss (address, port, count)", wssBindsChanged, keepWssBinds},
-    {"listeners.admin", [](const Config& a, const Config& b) { return !(a.listeners.admin == b.listeners.admin); },
-     [](const Config& a, Config& b) { b.listeners.admin = a.listeners.admin; }},
-    {"upstream.sip_bind", [](const Config& a, const Config& b) { return !(a.upstream.sipBind == b.upstream.sipBind); },
-     [](const Config& a, Config& b) { b.upstream.sipBind = a.upstream.sipBind; }},
-    {"upstream.transports", [](const Config& a, const Config& b) { return a.upstream.transports != b.upstream.transports; },
-     [](const Config& a, Config& b) { b.upstream.transports = a.upstream.transports; }},
-    {"upstream.session_timer",
-     [](const Config& a, const Config& b) { return !(a.upstream.sessionTimer == b.upstream.sessionTimer); },
-     [](const Config& a, Config& b) { b.upstream.sessionTimer = a.upstream.sessionTimer; }},
-    {"media.workers", [](const Config& a, const Config& b) { return a.media.workers != b.media.workers; },
-     [](const Config& a, Config& b) { b.media.workers = a.media.workers; }},
-    {"media.rtp_address", [](const Config& a, const Config& b) { return a.media.rtpAddress != b.media.rtpAddress; },
-     [](const Config& a, Config& b) { b.media.rtpAddress = a.media.rtpAddress; }},
-    {"media.rtp_port_min/max",
-     [](const Config& a, const Config& b) {
-       return a.media.rtpPortMin != b.media.rtpPortMin || a.media.rtpPortMax != b.media.rtpPortMax;
-     },
-     [](const Config& a, Config& b) {
-       b.media.rtpPortMin = a.media.rtpPortMin;
-       b.media.rtpPortMax = a.media.rtpPortMax;
-     }},
-    {"media.ice_port_min/max",
-     [](const Config& a, const Config& b) {
-       return a.media.icePortMin != b.media.icePortMin || a.media.icePortMax != b.media.icePortMax;
-     },
-     [](const Config& a, Config& b) {
-       b.media.icePortMin = a.media.icePortMin;
-       b.media.icePortMax = a.media.icePortMax;
-     }},
-    {"media.dtls_cert_file/key_file",
-     [](const Config& a, const Config& b) {
-       return a.media.dtlsCertFile != b.media.dtlsCertFile || a.media.dtlsKeyFile != b.media.dtlsKeyFile;
-     },
-     [](const Config& a, Config& b) {
-       b.media.dtlsCertFile = a.media.dtlsCertFile;
-       b.media.dtlsKeyFile = a.media.dtlsKeyFile;
-     }},
-    {"logging.format",
-     [](const Config& a, const Config& b) { return a.logging.settings.format != b.logging.settings.format; },
-     [](const Config& a, Config& b) { b.logging.settings.format = a.logging.settings.format; }},
-    {"logging.file", [](const Config& a, const Config& b) { return a.logging.settings.file != b.logging.settings.file; },
-     [](const Config& a, Config& b) { b.logging.settings.file = a.logging.settings.file; }},
-};
+const std::vector<RestartOnlyKey>& restartOnlyKeys() {
+  static const std::vector<RestartOnlyKey> keys = {
+      {"listeners.wss (address, port, count)", wssBindsChanged, keepWssBinds},
+      byFields("listeners.admin", [](auto& c) { return std::tie(c.listeners.admin); }),
+      byFields("upstream.sip_bind", [](auto& c) { return std::tie(c.upstream.sipBind); }),
+      byFields("upstream.transports", [](auto& c) { return std::tie(c.upstream.transports); }),
+      byFields("upstream.session_timer", [](auto& c) { return std::tie(c.upstream.sessionTimer); }),
+      byFields("media.workers", [](auto& c) { return std::tie(c.media.workers); }),
+      byFields("media.rtp_address", [](auto& c) { return std::tie(c.media.rtpAddress); }),
+      byFields("media.rtp_port_min/max", [](auto& c) { return std::tie(c.media.rtpPortMin, c.media.rtpPortMax); }),
+      byFields("media.ice_port_min/max", [](auto& c) { return std::tie(c.media.icePortMin, c.media.icePortMax); }),
+      byFields("media.dtls_cert_file/key_file",
+               [](auto& c) { return std::tie(c.media.dtlsCertFile, c.media.dtlsKeyFile); }),
+      byFields("logging.format", [](auto& c) { return std::tie(c.logging.settings.format); }),
+      byFields("logging.file", [](auto& c) { return std::tie(c.logging.settings.file); }),
+  };
+  return keys;
+}
 
 }  // namespace
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
   std::vector<std::string> out;
-  for (auto& k : kRestartOnlyKeys)
+  for (auto& k : restartOnlyKeys())
     if (k.changed(a, b)) out.emplace_back(k.name);
   return out;
 }
 
 std::vector<std::string> keepRestartOnlyValues(const Config& running, Config& next) {
   auto changed = restartOnlyChanges(running, next);
-  for (auto& k : kRestartOnlyKeys)
+  for (auto& k : restartOnlyKeys())
     if (k.changed(running, next)) k.keep(running, next);
   return changed;
 }
