@@ -5,12 +5,15 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/core/port_owner.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
 #include "rtcgate/media/candidate_policy.h"
@@ -20,6 +23,7 @@
 #include "rtcgate/session/session_manager.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
 #include "rtcgate/signaling/wss_server.h"
+#include "doctor_udp.h"
 
 namespace rtcgate::app {
 namespace {
@@ -68,6 +72,20 @@ void logCandidatePolicy(const config::Candidates& policy) {
 // (300 MB without) and is back to 43 MB 35 s later.
 constexpr std::chrono::milliseconds kHeapTrimInterval{30000};
 
+// Issue 13: libwebsockets and sofia report a port in use only vaguely ("context failed", "nua_create failed"), so
+// the bind is tried first and a failure names address:port, errno's text and, when /proc tells, the holder.
+std::string bindProblem(PortProtocol protocol, const std::string& address, uint16_t port) {
+  auto ip = IpAddress::parse(address);
+  if (!ip || port == 0) return {};  // port 0: the kernel picks a free one
+  int err = 0;
+  if (protocol == PortProtocol::Tcp) err = tcpBindError(*ip, port);
+  else if (!doctor::udpBindable(*ip, port, err)) err = err != 0 ? err : EADDRINUSE;
+  if (err == 0) return {};
+  const auto owner = err == EADDRINUSE ? portOwner(protocol, port) : std::string();
+  return fmt::format("cannot listen on {}:{} ({}): {}{}", address, port, protocol == PortProtocol::Tcp ? "tcp" : "udp",
+                     std::strerror(err), owner.empty() ? "" : " (held by " + owner + ")");
+}
+
 }  // namespace
 
 Daemon::Daemon(config::ConfigPtr config, std::string configPath) : store_(std::move(config), std::move(configPath)) {}
@@ -95,6 +113,12 @@ int Daemon::run() {
 
   std::string adminUrl = "disabled";
   if (cfg.listeners.admin.enabled) {
+    if (auto why = bindProblem(PortProtocol::Tcp, cfg.listeners.admin.bind.address, cfg.listeners.admin.bind.port);
+        !why.empty()) {
+      lg->critical("cannot start: admin HTTP: {}", why);
+      workers_->stop();
+      return 1;
+    }
     try {
       admin_ = std::make_unique<admin::AdminHttp>(control_, cfg.listeners.admin.bind, metrics_,
                                                   [this] { return !stopping_; });
@@ -140,6 +164,16 @@ int Daemon::run() {
   auto router = std::make_unique<UpstreamCallRouter>();
   auto* routerPtr = router.get();
   callHandler_ = std::move(router);
+  for (auto t : cfg.upstream.transports) {
+    const auto protocol = t == config::SipTransport::Udp ? PortProtocol::Udp : PortProtocol::Tcp;
+    if (auto why = bindProblem(protocol, cfg.upstream.sipBind.address, cfg.upstream.sipBind.port); !why.empty()) {
+      lg->critical("cannot start: SIP toward Genesys (upstream.sip_bind): {}", why);
+      wss_.reset();
+      admin_.reset();
+      workers_->stop();
+      return 1;
+    }
+  }
   try {
     sip_ = std::make_unique<sip::SipStack>(control_, store_.current(), metrics_, *callHandler_);
     sip_->onReady([this] { announceReady(); });

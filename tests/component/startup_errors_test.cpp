@@ -90,6 +90,55 @@ TEST(StartupErrors, AWssPortInUseNamesTheAddressTheErrnoAndTheHolder) {
   EXPECT_EQ(err.find("bad TLS certificate"), std::string::npos) << err;
 }
 
+// A socket of this process bound on 127.0.0.1 (TCP: listening); its port.
+class HeldPort {
+public:
+  explicit HeldPort(int type) : fd_(::socket(AF_INET, type | SOCK_CLOEXEC, 0)) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sa);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+    if (type == SOCK_STREAM) {
+      EXPECT_EQ(::listen(fd_, 1), 0);
+    }
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    port_ = ntohs(sa.sin_port);
+  }
+  ~HeldPort() { ::close(fd_); }
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
+  uint16_t port() const { return port_; }
+
+private:
+  int fd_;
+  uint16_t port_ = 0;
+};
+
+TEST(StartupErrors, AnAdminOrSipPortInUseIsNamedWithItsHolder) {
+  TempDir dir;
+  const std::string holder = "Address already in use (held by pid " + std::to_string(::getpid()) + " (";
+  std::string err;
+  {
+    HeldPort admin(SOCK_STREAM);
+    const auto path = dir.write("admin.yaml", "listeners:\n  admin: {address: 127.0.0.1, port: " +
+                                                  std::to_string(admin.port()) + "}\n");
+    EXPECT_EQ(run({RTCGATE_BINARY, "--config", path}, dir, &err), 1);
+    EXPECT_NE(err.find("[core] cannot start: admin HTTP: cannot listen on 127.0.0.1:" + std::to_string(admin.port()) +
+                       " (tcp): " + holder),
+              std::string::npos)
+        << err;
+  }
+  HeldPort sip(SOCK_DGRAM);
+  const auto path = dir.write("sip.yaml", "listeners:\n  admin: {address: 127.0.0.1, port: 0}\nupstream:\n  sip_bind: "
+                                          "{address: 127.0.0.1, port: " + std::to_string(sip.port()) + "}\n");
+  EXPECT_EQ(run({RTCGATE_BINARY, "--config", path}, dir, &err), 1);
+  EXPECT_NE(err.find("[core] cannot start: SIP toward Genesys (upstream.sip_bind): cannot listen on 127.0.0.1:" +
+                     std::to_string(sip.port()) + " (udp): " + holder),
+            std::string::npos)
+      << err;
+}
+
 TEST(StartupErrors, CheckConfigListsEveryErrorAndWarnsOfACertificateNearItsEnd) {
   TempDir dir;
   auto [cert, key] = writePair(dir, "soon", std::chrono::days(3));
