@@ -227,7 +227,7 @@ function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
 
 const PAGE = `<!doctype html><title>rtcgate e2e agent</title><script src="jssip.js"></script><script>
 ${TONE_DETECTOR}
-window.register = (url) => new Promise((resolve, reject) => {
+window.register = (url, user = '1001') => new Promise((resolve, reject) => {
   const socket = new JsSIP.WebSocketInterface(url);
   // Every SIP message the page sends and receives, as its start line and CSeq (session-timer refresh counts).
   window.sipOut = []; window.sipIn = [];
@@ -242,7 +242,7 @@ window.register = (url) => new Promise((resolve, reject) => {
     return f(d);
   } : f; } });
   window.notifies = [];
-  window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
+  window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:' + user + '@rtcgate.invalid', password: 'demo-' + user,
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
   window.ua.on('registrationFailed', (e) => reject(new Error('registration failed: ' + e.cause)));
@@ -661,7 +661,7 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
   offerless_invite_to_browser: ${mode === 'makecall-browser-offers'}
-agents: [{user: "1001", password: demo-1001, dn: "1001"}${mode === 'sighup' ? ', {user: "1003", password: demo-1003, dn: "1003"}' : ''}]
+agents: [{user: "1001", password: demo-1001, dn: "1001"}${mode === 'sighup' ? ', {user: "1003", password: demo-1003, dn: "1003"}' + SIGHUP_EXTRA_AGENTS.map((u) => `, {user: "${u}", password: demo-${u}, dn: "${u}"}`).join('') : ''}]
 media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}, ice_port_min: ${rtpPortMin + 100}, ice_port_max: ${rtpPortMin + 199}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
@@ -691,6 +691,7 @@ logging: {components: {session: debug}}
   const gw = start(binary, ['--config', cfg]);
   const wssPort = await waitFor(() => (gw.out.match(/WSS listening on wss:\/\/127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate WSS');
   const sighupContext = { wssPort: Number(wssPort), origin, rtpPortMin, newAdminPort: await freeUdpPort() };
+  sighupWssPort = Number(wssPort);
   const sipPort = await waitFor(() => (gw.out.match(/ready: SIP toward Genesys on 127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate ready');
 
   const browser = await launchBrowser({ toneHz: 440 });
@@ -837,6 +838,8 @@ logging: {components: {session: debug}}
         : mode === 'browser-refer-consult' ? 'uac-call-agent-expect-refer-consult.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers' || mode === 'sighup';
+      // sighup (issue 13): more calls up through the reloads, each agent on a page of its own.
+      if (mode === 'sighup') sighupContext.extraCalls = await startExtraCalls(browser, sipPort, site.url);
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
@@ -852,6 +855,7 @@ logging: {components: {session: debug}}
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
         if (reloads) await reloads;
+        for (const c of sighupContext.extraCalls || []) c.result = await c.answered;
         if (mode === 'session-timers') await checkSessionTimers(page, gw);
       } else if (genesysHoldMode) {
         const held = genesysHold(page, media, moved, gw);
@@ -911,6 +915,12 @@ logging: {components: {session: debug}}
     media.close();
     if (mode === 'long' || mode === 'session-timers' || mode === 'sighup') checkLongCall(result, media);
     if (mode === 'sighup') await checkReloadsKeptTheCall(gw, media, sippCode, sighupContext);
+    for (const c of sighupContext.extraCalls || []) {
+      const code = await Promise.race([c.sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
+      c.media.close();
+      check(`call to ${c.user}: ended by Genesys's BYE after the reloads (SIPp scenario completed)`, code === 0, `exit ${code}`);
+      checkLongCall(c.result, c.media, `call to ${c.user}: `);
+    }
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1420,21 +1430,21 @@ async function browserRefer(page, gw, replacesIndex, genesysSide) {
 }
 
 // Packets per second of call on both sides against what the other side sent.
-function checkLongCall(result, genesys) {
+function checkLongCall(result, genesys, label = '') {
   const audio = genesys.received.filter((p) => p.pt === 0);
   const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
   const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
   const minSpanS = mode === 'sighup' ? 3 : 55;
-  check(`call lasted >= ${minSpanS} s of Genesys-side audio`, spanS >= minSpanS, `${spanS.toFixed(1)} s`);
-  check('Genesys received >= 99 % of 50 packets per second of call', perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  check(`${label}call lasted >= ${minSpanS} s of Genesys-side audio`, spanS >= minSpanS, `${spanS.toFixed(1)} s`);
+  check(`${label}Genesys received >= 99 % of 50 packets per second of call`, perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
   const last = result.last || {};
-  check('Genesys received >= 99 % of the packets the browser sent', audio.length >= 0.99 * (last.outbound || Infinity),
+  check(`${label}Genesys received >= 99 % of the packets the browser sent`, audio.length >= 0.99 * (last.outbound || Infinity),
     `${audio.length} of ${last.outbound}`);
-  check('browser packetsReceived >= 99 % of the packets Genesys sent', (last.inbound || 0) >= 0.99 * genesys.sent,
+  check(`${label}browser packetsReceived >= 99 % of the packets Genesys sent`, (last.inbound || 0) >= 0.99 * genesys.sent,
     `${last.inbound} of ${genesys.sent}`);
   // Genesys sent on an absolute schedule for sendSeconds: what the browser got per second of that time.
   const browserRate = genesys.sendSeconds > 0 ? (last.inbound || 0) / genesys.sendSeconds : 0;
-  check('browser received >= 99 % of 50 packets per second while Genesys sent', browserRate >= 49.5,
+  check(`${label}browser received >= 99 % of 50 packets per second while Genesys sent`, browserRate >= 49.5,
     `${browserRate.toFixed(2)}/s over ${(genesys.sendSeconds || 0).toFixed(1)} s, lost ${last.lost}, concealed samples ${last.concealed}`);
 }
 
@@ -1506,7 +1516,8 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
   check('listeners.admin not half-applied: the admin listener answers where it started, the new port is closed',
     ctx.adminAfter('rtcgate_config_reloads_total') >= 3 && !ctx.newAdminAnswered,
     `${ctx.adminAfter('rtcgate_config_reloads_total')} / ${ctx.newAdminAnswered}`);
-  check('one call in all, none refused', metrics('rtcgate_calls_total') === 1 && (metrics('rtcgate_calls_refused_total') || 0) === 0,
+  const calls = 1 + SIGHUP_EXTRA_AGENTS.length;
+  check(`${calls} calls in all, none refused`, metrics('rtcgate_calls_total') === calls && (metrics('rtcgate_calls_refused_total') || 0) === 0,
     `${metrics('rtcgate_calls_total')} / ${metrics('rtcgate_calls_refused_total')}`);
   // Figures, not thresholds: the packets Genesys received in each whole second of the call, and the largest gap.
   const audio = genesys.received.filter((p) => p.pt === 0);
@@ -1528,6 +1539,7 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
 
 // Issue 13: a certificate and key made with the openssl CLI (once per name), and its SHA-256 fingerprint.
 const certificates = {};
+let sighupWssPort = 0;
 function certificatePair(name) {
   if (!certificates[name]) {
     const cert = path.join(tmp, `${name}.crt`), key = path.join(tmp, `${name}.key`);
@@ -1567,6 +1579,28 @@ function tryRegister(wssPort, origin, user, password) {
   });
 }
 
+// sighup: a page per extra agent, registered, and Genesys (SIPp + an RTP endpoint of its own) calling its DN for as
+// long as 1001's call; `answered` resolves with the page's last stats once Genesys hangs up.
+async function startExtraCalls(browser, sipPort, siteUrl) {
+  const calls = [];
+  for (const user of SIGHUP_EXTRA_AGENTS) {
+    const page = await browser.context.newPage();
+    await page.goto(siteUrl);
+    check(`agent ${user} registered over WSS`,
+      (await page.evaluate(([u, who]) => window.register(u, who), [`wss://127.0.0.1:${sighupWssPort}`, user])) === 'registered');
+    const media = await genesysMedia();
+    const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+      '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', user, '-key', 'rtpport', String(media.port),
+      '-key', 'rtpport2', '0', '-cid_str', `extra-${user}-%u@%s`, '-d', String(SIGHUP_CALL_MS), '-m', '1', '-timeout', '60s',
+      '-timeout_error', '-nostdin'], { cwd: tmp });
+    setTimeout(() => media.stopSending(), SIGHUP_CALL_MS - 2000);
+    const answered = page.evaluate(() => window.answerLong());
+    answered.catch(() => {});  // awaited after the reloads
+    calls.push({ user, page, media, sipp, answered });
+  }
+  return calls;
+}
+
 // The sighup mode's everything-reload: an agent added (1002), one removed (1003, not in a call), 1001's password
 // changed (its call goes on), codec preference, limits, a log level, the WSS certificate; and two [restart] keys
 // (the admin listener's port, the RTP range) that must be reported and keep their running value.
@@ -1600,10 +1634,9 @@ async function finishGateway(gw) {
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
   // These modes make two calls (or refuse a second one): one id per call is not one id in the log.
-  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy'].includes(mode)) {
-    // sighup: the REGISTERs of the everything-reload's agent checks (issue 13) are not call lines either.
-    checkOneCallId(gw.out, RECONNECT_MODES.includes(mode),
-      mode === 'sighup' ? /: REGISTER authentication failed$| agent 1002 / : null);
+  // sighup has several calls (issue 13); the modes with one keep this check.
+  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy', 'sighup'].includes(mode)) {
+    checkOneCallId(gw.out, RECONNECT_MODES.includes(mode));
   }
 }
 
@@ -1611,8 +1644,7 @@ async function finishGateway(gw) {
 // carries the call's own id; the SIP Call-IDs appear only as logged values.
 // reregisters: lines of the agent's REGISTER on its new connection (logged under that REGISTER's own Call-ID) are
 // not call lines.
-// notCallLines: other lines that are not the call's (sighup: the REGISTERs of its agent checks).
-function checkOneCallId(out, reregisters = false, notCallLines = null) {
+function checkOneCallId(out, reregisters = false) {
   const lines = out.split('\n');
   const start = lines.findIndex((l) => / new call from /.test(l));
   const id = start >= 0 ? (lines[start].match(/ call=(\S+) /) || [])[1] : undefined;
@@ -1620,7 +1652,6 @@ function checkOneCallId(out, reregisters = false, notCallLines = null) {
   let tagged = 0;
   for (const l of lines.slice(Math.max(start, 0))) {
     if (reregisters && /\) registered on connection \d+|binding on connection \d+ removed/.test(l)) continue;
-    if (notCallLines && notCallLines.test(l)) continue;
     const m = l.match(/ call=(\S+) /);
     if (!m) continue;
     tagged++;
@@ -1632,6 +1663,8 @@ function checkOneCallId(out, reregisters = false, notCallLines = null) {
 
 const LONG_CALL_MS = 65000;
 const SIGHUP_CALL_MS = 9000;
+// sighup: agents with a call of their own through the reloads besides 1001's (issue 13: several calls in progress).
+const SIGHUP_EXTRA_AGENTS = ['1004', '1005'];
 // session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
 // TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
 const TIMERS_REFRESH_MS = 45000;
