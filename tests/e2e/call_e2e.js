@@ -17,7 +17,9 @@
 //   the config file gets a valid change, a syntax error, the original, an unknown key, (issue 13) one reload changing
 //   agents (1002 added, 1003 removed, 1001's password), codec preference, limits, a log level, the WSS certificate
 //   (new TLS connections must get the new one's fingerprint; the call's connection goes on) and two [restart] keys
-//   (listeners.admin, the RTP range: reported by name, the admin listener stays where it was), then a burst of 10 SIGHUPs;
+//   (listeners.admin, the RTP range: reported by name, the admin listener stays where it was), then a burst of 10 SIGHUPs
+//   onto that file; two more agents have calls up through all of it, and a call after it must use the reloaded codec
+//   order and the running RTP range;
 //   each reload applied or refused (2 refused, >= 3 applied), the call ends by Genesys's BYE, both sides receive
 //   >= 99 % of what the other sent on its own schedule; packets per second and the largest gaps are printed.
 //   close-notify (outbound): the page closes its RTCPeerConnection (Chrome sends DTLS close_notify) 1.5 s before
@@ -921,6 +923,7 @@ logging: {components: {session: debug}}
       check(`call to ${c.user}: ended by Genesys's BYE after the reloads (SIPp scenario completed)`, code === 0, `exit ${code}`);
       checkLongCall(c.result, c.media, `call to ${c.user}: `);
     }
+    if (mode === 'sighup') await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1487,7 +1490,8 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
   ctx.adminAfter = await adminMetrics(gw);
   ctx.newAdminAnswered = await fetch(`http://127.0.0.1:${ctx.newAdminPort}/metrics`).then(() => true, () => false);
   const before = count(applied);
-  fs.writeFileSync(cfg, original);
+  // The burst stays on the everything-reload's file, so that a call after it still sees those settings (issue 13).
+  fs.writeFileSync(cfg, reloadedEverything(original, ctx));
   reloadTimes.push(performance.now());
   for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
   await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
@@ -1599,6 +1603,29 @@ async function startExtraCalls(browser, sipPort, siteUrl) {
     calls.push({ user, page, media, sipp, answered });
   }
   return calls;
+}
+
+// sighup: a new call after the reloads (to an agent whose page stayed) takes the new settings and the running
+// [restart] values: the reloaded browser codec order puts PCMU first; the RTP range stays the one rtcgate started with.
+async function checkNewCallAfterReloads(c, sipPort, rtpPortMin) {
+  await c.page.evaluate(() => { window.incoming = null; window.incomingConfirmed = false; });
+  const media = await genesysMedia();
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', c.user, '-key', 'rtpport', String(media.port),
+    '-key', 'rtpport2', '0', '-cid_str', `after-${c.user}-%u@%s`, '-d', '5000', '-m', '1', '-timeout', '60s',
+    '-timeout_error', '-nostdin'], { cwd: tmp });
+  const r = await c.page.evaluate(() => window.answerIn());
+  const code = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 20000))]);
+  media.close();
+  check('new call after the reloads: answered and ended by Genesys\'s BYE', code === 0 && r.state === 'connected',
+    `exit ${code}, ${r.state}`);
+  check('new call after the reloads: browser codec from the reloaded codecs.browser order (PCMU first)',
+    r.codec === 'audio/PCMU', r.codec);
+  const port = media.remote ? media.remote.port : 0;
+  check('new call after the reloads: rtcgate\'s RTP port still in the running range, not the file\'s new one',
+    port >= rtpPortMin && port <= rtpPortMin + 99, `${port} (running ${rtpPortMin}..${rtpPortMin + 99}, file ${rtpPortMin + 200}..${rtpPortMin + 299})`);
+  check('new call after the reloads: audio both ways', r.inbound >= 50 && media.received.length >= 50,
+    `${r.inbound} / ${media.received.length}`);
 }
 
 // The sighup mode's everything-reload: an agent added (1002), one removed (1003, not in a call), 1001's password
