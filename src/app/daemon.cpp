@@ -6,11 +6,15 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
 
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/core/port_owner.h"
 #include "rtcgate/core/sd_notify.h"
 #include "rtcgate/sip/sip_stack.h"
 #include "rtcgate/media/candidate_policy.h"
@@ -20,6 +24,7 @@
 #include "rtcgate/session/session_manager.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
 #include "rtcgate/signaling/wss_server.h"
+#include "doctor_udp.h"
 
 namespace rtcgate::app {
 namespace {
@@ -68,6 +73,20 @@ void logCandidatePolicy(const config::Candidates& policy) {
 // (300 MB without) and is back to 43 MB 35 s later.
 constexpr std::chrono::milliseconds kHeapTrimInterval{30000};
 
+// Issue 13: libwebsockets and sofia report a port in use only vaguely ("context failed", "nua_create failed"), so
+// the bind is tried first and a failure names address:port, errno's text and, when /proc tells, the holder.
+std::string bindProblem(PortProtocol protocol, const std::string& address, uint16_t port) {
+  auto ip = IpAddress::parse(address);
+  if (!ip || port == 0) return {};  // port 0: the kernel picks a free one
+  int err = 0;
+  if (protocol == PortProtocol::Tcp) err = tcpBindError(*ip, port);
+  else if (!doctor::udpBindable(*ip, port, err)) err = err != 0 ? err : EADDRINUSE;
+  if (err == 0) return {};
+  const auto owner = err == EADDRINUSE ? portOwner(protocol, port) : std::string();
+  return fmt::format("cannot listen on {}:{} ({}): {}{}", address, port, protocol == PortProtocol::Tcp ? "tcp" : "udp",
+                     std::strerror(err), owner.empty() ? "" : " (held by " + owner + ")");
+}
+
 }  // namespace
 
 Daemon::Daemon(config::ConfigPtr config, std::string configPath) : store_(std::move(config), std::move(configPath)) {}
@@ -95,6 +114,12 @@ int Daemon::run() {
 
   std::string adminUrl = "disabled";
   if (cfg.listeners.admin.enabled) {
+    if (auto why = bindProblem(PortProtocol::Tcp, cfg.listeners.admin.bind.address, cfg.listeners.admin.bind.port);
+        !why.empty()) {
+      lg->critical("cannot start: admin HTTP: {}", why);
+      workers_->stop();
+      return 1;
+    }
     try {
       admin_ = std::make_unique<admin::AdminHttp>(control_, cfg.listeners.admin.bind, metrics_,
                                                   [this] { return !stopping_; });
@@ -140,6 +165,16 @@ int Daemon::run() {
   auto router = std::make_unique<UpstreamCallRouter>();
   auto* routerPtr = router.get();
   callHandler_ = std::move(router);
+  for (auto t : cfg.upstream.transports) {
+    const auto protocol = t == config::SipTransport::Udp ? PortProtocol::Udp : PortProtocol::Tcp;
+    if (auto why = bindProblem(protocol, cfg.upstream.sipBind.address, cfg.upstream.sipBind.port); !why.empty()) {
+      lg->critical("cannot start: SIP toward Genesys (upstream.sip_bind): {}", why);
+      wss_.reset();
+      admin_.reset();
+      workers_->stop();
+      return 1;
+    }
+  }
   try {
     sip_ = std::make_unique<sip::SipStack>(control_, store_.current(), metrics_, *callHandler_);
     sip_->onReady([this] { announceReady(); });
@@ -244,18 +279,25 @@ void Daemon::reload() {
   auto* lg = log::get(log::Component::Config);
   sdNotify("RELOADING=1");
   auto result = store_.reload();
+  for (auto& w : result.warnings) lg->warn("reload: {}", w);
   // Parsing a hostile file (100,000 nested '[': yaml-cpp takes ~240 bytes per level) frees its memory but the
   // heap keeps it resident: 23 MB stayed in RSS after one such SIGHUP, 480 MB after 2,000,000 levels (issue 11).
   ::malloc_trim(0);
   if (!result.applied) {
     reloadFailuresTotal_->fetch_add(1, std::memory_order_relaxed);
-    lg->error("reload refused, the running configuration is unchanged: {}", result.error);
+    // One line per error (the loader lists them all), each naming FILE:LINE:COLUMN and the key.
+    std::istringstream errors(result.error);
+    std::string first;
+    std::getline(errors, first);
+    lg->error("reload refused, the running configuration is unchanged: {}", first);
+    for (std::string more; std::getline(errors, more);) lg->error("reload refused: also {}", more);
   } else {
     reloadsTotal_->fetch_add(1, std::memory_order_relaxed);
     log::init(store_.current()->logging.settings);
     if (wss_) wss_->applyConfig(*store_.current());
     if (sip_) sip_->applyConfig(*store_.current());
-    for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
+    for (auto& key : result.restartOnly)
+      lg->warn("reload: '{}' changed; it needs a restart and keeps its running value until then", key);
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "doctor_checks.h"
+#include "rtcgate/config/port_budget.h"
 #include "doctor_udp.h"
 
 namespace rtcgate::app::doctor {
@@ -45,23 +46,12 @@ void checkRange(const std::string& keyPrefix, const IpAddress& address, uint16_t
                                             "_port_min/_max to a range it does not use");
   }
   if (!checkSize) return;
-  // RTP takes an even port and the odd one above it (RFC 3550 11); ICE one port per call and offered address
-  // (rtcp-mux, one component; the same number is reused on each address).
-  const unsigned size = static_cast<unsigned>(max - min) + 1;
-  const unsigned calls = portsPerCall == 2 ? (size - (min % 2)) / 2 : size;
-  const unsigned needed = portsPerCall * maxCalls;
-  if (calls >= maxCalls) {
-    report.ok("ports", "media." + range + ": room for " + std::to_string(calls) + " calls (" +
-                           std::to_string(portsPerCall) + " per call, security.max_calls " +
-                           std::to_string(maxCalls) + ")");
-  } else {
-    const unsigned newMax = std::min<unsigned>(65535, static_cast<unsigned>(min) + (min % 2) + needed - 1);
-    report.problem("ports", "media." + range + ": room for " + std::to_string(calls) + " calls only, " +
-                                std::to_string(portsPerCall) + " ports per call x security.max_calls " +
-                                std::to_string(maxCalls) + " = " + std::to_string(needed) + " ports",
-                   "set media." + keyPrefix + "_port_max: " + std::to_string(newMax) + " (or security.max_calls: " +
-                       std::to_string(calls) + ")");
-  }
+  // A range too small for max_calls is a configuration error (the loader refuses the file with the same numbers);
+  // the doctor only shows the room.
+  const auto room = config::portRangeRoom(min, max, portsPerCall, maxCalls);
+  report.ok("ports", "media." + range + ": room for " + std::to_string(room.calls) + " calls (" +
+                         std::to_string(portsPerCall) + " per call, security.max_calls " + std::to_string(maxCalls) +
+                         ")");
 }
 
 }  // namespace
@@ -69,17 +59,17 @@ void checkRange(const std::string& keyPrefix, const IpAddress& address, uint16_t
 void checkPortRanges(const config::Config& cfg, const std::vector<OfferedAddress>& offered, Report& report) {
   const uint32_t maxCalls = cfg.security.maxCalls;
   if (auto rtp = IpAddress::parse(cfg.media.rtpAddress))
-    checkRange("rtp", *rtp, cfg.media.rtpPortMin, cfg.media.rtpPortMax, 2, maxCalls, true, report);
+    checkRange("rtp", *rtp, cfg.media.rtpPortMin, cfg.media.rtpPortMax, config::kRtpPortsPerCall, maxCalls, true, report);
   // libnice binds the ICE range on every offered address; each can have its own squatter.
   std::vector<std::string> seen;
   for (auto& o : offered) {
     auto a = IpAddress::parse(o.local.address);
     if (!a || std::find(seen.begin(), seen.end(), o.local.address) != seen.end() || seen.size() >= 4) continue;
     seen.push_back(o.local.address);
-    checkRange("ice", *a, cfg.media.icePortMin, cfg.media.icePortMax, 1, maxCalls, seen.size() == 1, report);
+    checkRange("ice", *a, cfg.media.icePortMin, cfg.media.icePortMax, config::kIcePortsPerCall, maxCalls, seen.size() == 1, report);
   }
   if (seen.empty())
-    checkRange("ice", probeAddress(offered), cfg.media.icePortMin, cfg.media.icePortMax, 1, maxCalls, true, report);
+    checkRange("ice", probeAddress(offered), cfg.media.icePortMin, cfg.media.icePortMax, config::kIcePortsPerCall, maxCalls, true, report);
 }
 
 }  // namespace rtcgate::app::doctor

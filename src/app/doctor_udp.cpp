@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "rtcgate/core/port_owner.h"
+
 namespace rtcgate::app::doctor {
 
 std::optional<UdpProbe> UdpProbe::bind(const IpAddress& local, uint16_t port, int& error) {
@@ -87,47 +89,6 @@ bool udpBindable(const IpAddress& local, uint16_t port, int& error) {
   return UdpProbe::bind(local, port, error).has_value();
 }
 
-namespace {
-
-// The socket inode of a bound UDP port, from /proc/net/udp and udp6 ("sl local_address rem_address st ... inode").
-std::string udpInode(uint16_t port) {
-  for (const char* file : {"/proc/net/udp", "/proc/net/udp6"}) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);  // header
-    for (int i = 0; i < 100000 && std::getline(in, line); ++i) {
-      std::istringstream f(line);
-      std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
-      f >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
-      auto colon = local.rfind(':');
-      if (colon == std::string::npos) continue;
-      if (std::strtoul(local.c_str() + colon + 1, nullptr, 16) == port && inode != "0") return inode;
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
-std::string udpPortOwner(uint16_t port) {
-  std::string inode = udpInode(port);
-  if (inode.empty()) return {};
-  const std::string target = "socket:[" + inode + "]";
-  std::error_code ec;
-  for (auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string pid = proc.path().filename();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::error_code fdEc;
-    for (auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fdEc)) {
-      std::error_code linkEc;
-      if (std::filesystem::read_symlink(fd.path(), linkEc).string() != target) continue;
-      std::ifstream comm(proc.path() / "comm");
-      std::string name;
-      std::getline(comm, name);
-      return "pid " + pid + " (" + name + ")";
-    }
-  }
-  return {};
-}
+std::string udpPortOwner(uint16_t port) { return portOwner(PortProtocol::Udp, port); }
 
 }  // namespace rtcgate::app::doctor

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "rtcgate/app/daemon.h"
 #include "rtcgate/app/doctor.h"
@@ -15,7 +16,9 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: rtcgate [--config FILE]        run in the foreground (no FILE: the embedded local demo config)\n"
-    "       rtcgate --check-config FILE    validate FILE and exit 0, or print the error and exit 2\n"
+    "       rtcgate --check-config FILE    check FILE (keys, certificate/key files, port ranges) as this user:\n"
+    "                                      exit 0 valid (warnings, if any, on stderr), 2 invalid (every error\n"
+    "                                      listed, FILE:LINE:COLUMN: key: problem)\n"
     "       rtcgate --print-default-config print the embedded default configuration\n"
     "       rtcgate doctor --config FILE [--json]  check the deployment (network, STUN, TURN, Genesys): exit\n"
     "                                      0 all good, 1 problems found (each with a fix), 2 unusable config\n"
@@ -58,13 +61,22 @@ int main(int argc, char** argv) {
   }
 
   config::Config cfg;
+  std::vector<std::string> warnings;
   try {
-    cfg = configPath.empty() ? config::loadFromString(config::embeddedDefaultYaml(), "(embedded default)")
-                             : config::loadFromFile(configPath);
+    cfg = configPath.empty() ? config::loadFromString(config::embeddedDefaultYaml(), "(embedded default)", &warnings)
+                             : config::loadFromFile(configPath, &warnings);
   } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "rtcgate: invalid configuration: %s\n", e.what());
+    const auto errors = e.errors();
+    if (errors.size() == 1) {
+      std::fprintf(stderr, "rtcgate: invalid configuration: %s\n", e.what());
+    } else {
+      std::fprintf(stderr, "rtcgate: invalid configuration, %zu errors:\n", errors.size());
+      for (auto& one : errors) std::fprintf(stderr, "  %s\n", one.what());
+    }
+    for (auto& w : warnings) std::fprintf(stderr, "rtcgate: warning: %s\n", w.c_str());
     return 2;
   }
+  for (auto& w : warnings) std::fprintf(stderr, "rtcgate: warning: %s\n", w.c_str());
   if (check) {
     std::printf("%s: configuration is valid\n", configPath.c_str());
     // Issue 12: the effective candidate policy (built-in denials included) and what it offers on this host.

@@ -12,7 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include "rtcgate/config/port_budget.h"
 #include "rtcgate/core/address.h"
+#include "rtcgate/crypto/certificate_files.h"
 #include "yaml_reader.h"
 
 namespace rtcgate::config {
@@ -25,6 +27,30 @@ ConfigError::ConfigError(std::string source, int line, int column, std::string k
       column_(column),
       key_(std::move(key)),
       message_(std::move(message)) {}
+
+ConfigError::ConfigError(const std::string& what, const ConfigError& first, std::vector<ConfigError> all)
+    : std::runtime_error(what),
+      source_(first.source_),
+      line_(first.line_),
+      column_(first.column_),
+      key_(first.key_),
+      message_(first.message_),
+      all_(std::move(all)) {}
+
+ConfigError ConfigError::collected(std::vector<ConfigError> errors) {
+  // File order; errors without a place in the text (a file that cannot be read) last.
+  std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    auto order = [](const ConfigError& e) { return std::pair(e.line_ > 0 ? e.line_ : INT32_MAX, e.column_); };
+    return order(a) < order(b);
+  });
+  if (errors.size() == 1) return errors.front();
+  std::string what;
+  for (auto& e : errors) what += (what.empty() ? "" : "\n") + std::string(e.what());
+  ConfigError first = errors.front();
+  return ConfigError(what, first, std::move(errors));
+}
+
+std::vector<ConfigError> ConfigError::errors() const { return all_.empty() ? std::vector<ConfigError>{*this} : all_; }
 
 namespace {
 
@@ -102,7 +128,8 @@ void parseListeners(const Field& f, Config& c) {
   MapReader m(f);
   if (auto wss = m.optional("wss")) {
     c.listeners.wss.clear();
-    for (auto& item : wss->asSequence()) {
+    detail::ErrorList errors;
+    for (auto& item : wss->asSequence()) errors.guard([&] {
       MapReader w(item);
       WssListener l;
       l.bind.address = w.required("address").asIpAddress();
@@ -113,7 +140,8 @@ void parseListeners(const Field& f, Config& c) {
         item.fail("tls_cert_file and tls_key_file must be given together");
       w.finish();
       c.listeners.wss.push_back(std::move(l));
-    }
+    });
+    errors.throwIfAny();
   }
   if (auto admin = m.optional("admin")) {
     MapReader a(*admin);
@@ -135,7 +163,8 @@ void parseUpstream(const Field& f, Config& c) {
     if (u.transports.empty()) t->fail("at least one transport is needed");
   }
   if (auto s = m.optional("servers")) {
-    for (auto& item : s->asSequence()) {
+    detail::ErrorList errors;
+    for (auto& item : s->asSequence()) errors.guard([&] {
       MapReader sm(item);
       UpstreamServer srv;
       srv.host = sm.required("host").asIpAddress();
@@ -143,7 +172,8 @@ void parseUpstream(const Field& f, Config& c) {
       if (auto t = sm.optional("transport")) srv.transport = parseSipTransport(*t);
       sm.finish();
       u.servers.push_back(srv);
-    }
+    });
+    errors.throwIfAny();
   }
   if (auto v = m.optional("allowed_source_cidrs"))
     for (auto& item : v->asSequence()) u.allowedSourceCidrs.push_back(item.asCidr());
@@ -176,7 +206,8 @@ void parseUpstream(const Field& f, Config& c) {
 void parseAgents(const Field& f, Config& c) {
   std::set<std::string> users;
   std::set<std::string> dns;
-  for (auto& item : f.asSequence()) {
+  detail::ErrorList errors;
+  for (auto& item : f.asSequence()) errors.guard([&] {
     MapReader m(item);
     Agent a;
     auto userField = m.required("user");
@@ -198,7 +229,8 @@ void parseAgents(const Field& f, Config& c) {
     if (!users.insert(a.user).second) userField.fail(fmt::format("agent '{}' is defined twice", a.user));
     if (!dns.insert(a.dn).second) dnField.fail(fmt::format("DN '{}' belongs to two agents", a.dn));
     c.agents.push_back(std::move(a));
-  }
+  });
+  errors.throwIfAny();
 }
 
 Rate parseRate(const Field& f, Rate rate) {
@@ -254,7 +286,8 @@ void parseIce(const Field& f, Config& c) {
   if (auto v = m.optional("stun_servers"))
     for (auto& item : v->asSequence()) ice.stunServers.push_back(parseHostPort(item, 3478));
   if (auto v = m.optional("turn_servers")) {
-    for (auto& item : v->asSequence()) {
+    detail::ErrorList errors;
+    for (auto& item : v->asSequence()) errors.guard([&] {
       MapReader t(item);
       TurnServer ts;
       ts.host = t.required("host").asIpAddress();
@@ -272,7 +305,8 @@ void parseIce(const Field& f, Config& c) {
         item.fail("username and password must be given together");
       t.finish();
       ice.turnServers.push_back(std::move(ts));
-    }
+    });
+    errors.throwIfAny();
   }
   if (auto v = m.optional("candidates")) {
     MapReader cm(*v);
@@ -531,9 +565,87 @@ void checkCrossSection(const Field& root, Config& c) {
   if (c.upstream.domain.empty() && !c.upstream.servers.empty()) c.upstream.domain = c.upstream.servers.front().host;
 }
 
+
+// The field at `path` under `root` ("media", "rtp_port_max"), or the nearest parent that is there, for an error's
+// place in the file.
+Field fieldAt(const YAML::Node& root, const std::vector<std::string>& path, const std::string& source) {
+  YAML::Node node;
+  node.reset(root);
+  std::string dotted;
+  for (auto& key : path) {
+    const YAML::Node& here = node;
+    if (!here.IsMap() || !here[key]) break;
+    // reset, not '=': assigning a YAML::Node overwrites the node it refers to, i.e. the parsed tree.
+    node.reset(here[key]);
+    dotted += (dotted.empty() ? "" : ".") + key;
+  }
+  return Field(node, dotted, source);
+}
+
+void checkCertificatePair(const Field& certField, const Field& keyField, const std::string& certFile,
+                          const std::string& keyFile, detail::ErrorList& errors, std::vector<std::string>* warnings) {
+  for (auto& finding : crypto::readCertificateFiles(certFile, keyFile).findings) {
+    const Field& at = finding.aboutKey ? keyField : certField;
+    if (finding.error) {
+      errors.guard([&] { at.fail(finding.message); });
+    } else if (warnings != nullptr) {
+      try {
+        at.fail(finding.message);
+      } catch (const ConfigError& e) {
+        warnings->push_back(e.what());
+      }
+    }
+  }
+}
+
+void checkCertificateFiles(const YAML::Node& root, const std::string& source, const Config& c,
+                           detail::ErrorList& errors, std::vector<std::string>* warnings) {
+  for (size_t i = 0; i < c.listeners.wss.size(); ++i) {
+    auto& l = c.listeners.wss[i];
+    if (l.tlsCertFile.empty()) continue;
+    const YAML::Node item = root["listeners"]["wss"][i];
+    const std::string path = fmt::format("listeners.wss[{}].", i);
+    checkCertificatePair(Field(item["tls_cert_file"], path + "tls_cert_file", source),
+                         Field(item["tls_key_file"], path + "tls_key_file", source), l.tlsCertFile, l.tlsKeyFile,
+                         errors, warnings);
+  }
+  if (!c.media.dtlsCertFile.empty())
+    checkCertificatePair(fieldAt(root, {"media", "dtls_cert_file"}, source),
+                         fieldAt(root, {"media", "dtls_key_file"}, source), c.media.dtlsCertFile, c.media.dtlsKeyFile,
+                         errors, warnings);
+}
+
+void checkPortRanges(const YAML::Node& root, const std::string& source, const Config& c, detail::ErrorList& errors) {
+  const auto& md = c.media;
+  if (md.rtpPortMin > md.rtpPortMax || md.icePortMin > md.icePortMax) return;  // already an error of its own
+  const auto lo = std::max(md.rtpPortMin, md.icePortMin);
+  const auto hi = std::min(md.rtpPortMax, md.icePortMax);
+  if (lo <= hi)
+    errors.guard([&] {
+      fieldAt(root, {"media", "ice_port_min"}, source)
+          .fail(fmt::format("the RTP range {}..{} and the ICE range {}..{} overlap in {}..{}: RTP toward Genesys and "
+                            "ICE toward browsers would take each other's ports; give them separate ranges",
+                            md.rtpPortMin, md.rtpPortMax, md.icePortMin, md.icePortMax, lo, hi));
+    });
+  const uint32_t maxCalls = c.security.maxCalls;
+  auto checkRoom = [&](const char* prefix, uint16_t min, uint16_t max, unsigned perCall) {
+    const auto room = portRangeRoom(min, max, perCall, maxCalls);
+    if (room.enough()) return;
+    errors.guard([&] {
+      fieldAt(root, {"media", std::string(prefix) + "_port_max"}, source)
+          .fail(fmt::format("the {} range {}..{} has room for {} calls, {} port{} per call x security.max_calls {} = "
+                            "{} ports; set media.{}_port_max: {} (or security.max_calls: {})",
+                            prefix[0] == 'r' ? "RTP" : "ICE", min, max, room.calls, perCall, perCall == 1 ? "" : "s",
+                            maxCalls, room.needed, prefix, room.suggestedMax, room.calls));
+    });
+  };
+  checkRoom("rtp", md.rtpPortMin, md.rtpPortMax, kRtpPortsPerCall);
+  checkRoom("ice", md.icePortMin, md.icePortMax, kIcePortsPerCall);
+}
+
 }  // namespace
 
-Config loadFromString(const std::string& yamlText, const std::string& sourceName) {
+Config loadFromString(const std::string& yamlText, const std::string& sourceName, std::vector<std::string>* warnings) {
   YAML::Node root;
   try {
     detail::checkNestingDepth(yamlText, sourceName);
@@ -550,30 +662,40 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
     throw ConfigError(sourceName, 0, 0, "",
                       "the file has no settings (empty or comments only); refusing it. Write {} for all defaults, "
                       "or start from `rtcgate --print-default-config`");
+  detail::ErrorList errors;
   MapReader m(top);
-  if (auto v = m.optional("listeners")) parseListeners(*v, c);
-  if (auto v = m.optional("upstream")) parseUpstream(*v, c);
-  if (auto v = m.optional("agents")) parseAgents(*v, c);
-  if (auto v = m.optional("media")) parseMedia(*v, c);
-  if (auto v = m.optional("ice")) parseIce(*v, c);
-  if (auto v = m.optional("codecs")) parseCodecs(*v, c);
-  if (auto v = m.optional("security")) parseSecurity(*v, c);
-  if (auto v = m.optional("calls")) parseCalls(*v, c);
-  if (auto v = m.optional("browser")) parseBrowser(*v, c);
-  if (auto v = m.optional("logging")) parseLogging(*v, c);
-  if (auto v = m.optional("metrics")) parseMetrics(*v, c);
-  m.finish();
-  checkCrossSection(top, c);
+  // Each section under its own guard: an error in one still lets the others be read and checked.
+  std::set<std::string> failed;
+  auto section = [&](const char* key, void (*parse)(const Field&, Config&)) {
+    if (auto v = m.optional(key); v && !errors.guard([&] { parse(*v, c); })) failed.insert(key);
+  };
+  section("listeners", parseListeners);
+  section("upstream", parseUpstream);
+  section("agents", parseAgents);
+  section("media", parseMedia);
+  section("ice", parseIce);
+  section("codecs", parseCodecs);
+  section("security", parseSecurity);
+  section("calls", parseCalls);
+  section("browser", parseBrowser);
+  section("logging", parseLogging);
+  section("metrics", parseMetrics);
+  errors.guard([&] { m.finish(); });
+  errors.guard([&] { checkCrossSection(top, c); });
+  // What would fail at start, checked only where the section read cleanly (a half-read one holds defaults).
+  if (!failed.count("listeners") && !failed.count("media")) checkCertificateFiles(root, sourceName, c, errors, warnings);
+  if (!failed.count("media") && !failed.count("security")) checkPortRanges(root, sourceName, c, errors);
+  errors.throwIfAny();
   return c;
 }
 
-Config loadFromFile(const std::string& path) {
+Config loadFromFile(const std::string& path, std::vector<std::string>* warnings) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, 0, 0, "", "cannot open the file for reading");
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().size() > 4 * 1024 * 1024) throw ConfigError(path, 0, 0, "", "larger than 4 MiB; refusing to parse");
-  return loadFromString(text.str(), path);
+  return loadFromString(text.str(), path, warnings);
 }
 
 }  // namespace rtcgate::config

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/config/config_store.h"
 
+#include <functional>
+#include <tuple>
+
 #include "rtcgate/config/config_loader.h"
 
 namespace rtcgate::config {
@@ -8,19 +11,27 @@ namespace rtcgate::config {
 ConfigStore::ConfigStore(ConfigPtr initial, std::string path) : current_(std::move(initial)), path_(std::move(path)) {}
 
 ConfigStore::ReloadResult ConfigStore::reload() {
+  std::vector<std::string> warnings;
   try {
-    return apply(path_.empty() ? loadFromString(embeddedDefaultYaml(), "(embedded default)") : loadFromFile(path_));
+    auto next = path_.empty() ? loadFromString(embeddedDefaultYaml(), "(embedded default)", &warnings)
+                              : loadFromFile(path_, &warnings);
+    auto r = apply(std::move(next));
+    r.warnings = std::move(warnings);
+    return r;
   } catch (const ConfigError& e) {
     ++reloadFailures_;
     ReloadResult r;
     r.error = e.what();
+    r.warnings = std::move(warnings);
     return r;
   }
 }
 
 ConfigStore::ReloadResult ConfigStore::apply(Config next) {
   ReloadResult r;
-  r.restartOnly = restartOnlyChanges(*current_, next);
+  // A [restart] key keeps its running value in the new snapshot: nothing reads half of a change that only a
+  // restart can make (a new port range beside the old sockets, a new DTLS file beside the certificate in use).
+  r.restartOnly = keepRestartOnlyValues(*current_, next);
   current_ = std::make_shared<const Config>(std::move(next));
   ++reloads_;
   r.applied = true;
@@ -28,23 +39,73 @@ ConfigStore::ReloadResult ConfigStore::apply(Config next) {
   return r;
 }
 
+namespace {
+
+// One entry per [restart] key (config/rtcgate.yaml): its name in reports, whether it changed, and how the running
+// value is put back into the next snapshot.
+struct RestartOnlyKey {
+  const char* name;
+  std::function<bool(const Config& running, const Config& next)> changed;
+  std::function<void(const Config& running, Config& next)> keep;
+};
+
+// A key made of plain fields: `fields` returns std::tie of them, for a const or a mutable Config.
+template <typename Fields>
+RestartOnlyKey byFields(const char* name, Fields fields) {
+  return {name, [fields](const Config& a, const Config& b) { return fields(a) != fields(b); },
+          [fields](const Config& a, Config& b) { fields(b) = fields(a); }};
+}
+
+bool wssBindsChanged(const Config& a, const Config& b) {
+  if (a.listeners.wss.size() != b.listeners.wss.size()) return true;
+  for (size_t i = 0; i < a.listeners.wss.size(); ++i)
+    if (!(a.listeners.wss[i].bind == b.listeners.wss[i].bind)) return true;
+  return false;
+}
+
+// The listeners stay; a new certificate for one that stays where it is is still taken ([reload]).
+void keepWssBinds(const Config& running, Config& next) {
+  auto kept = running.listeners.wss;
+  for (size_t i = 0; i < kept.size() && i < next.listeners.wss.size(); ++i) {
+    kept[i].tlsCertFile = next.listeners.wss[i].tlsCertFile;
+    kept[i].tlsKeyFile = next.listeners.wss[i].tlsKeyFile;
+  }
+  next.listeners.wss = std::move(kept);
+}
+
+const std::vector<RestartOnlyKey>& restartOnlyKeys() {
+  static const std::vector<RestartOnlyKey> keys = {
+      {"listeners.wss (address, port, count)", wssBindsChanged, keepWssBinds},
+      byFields("listeners.admin", [](auto& c) { return std::tie(c.listeners.admin); }),
+      byFields("upstream.sip_bind", [](auto& c) { return std::tie(c.upstream.sipBind); }),
+      byFields("upstream.transports", [](auto& c) { return std::tie(c.upstream.transports); }),
+      byFields("upstream.session_timer", [](auto& c) { return std::tie(c.upstream.sessionTimer); }),
+      byFields("media.workers", [](auto& c) { return std::tie(c.media.workers); }),
+      byFields("media.rtp_address", [](auto& c) { return std::tie(c.media.rtpAddress); }),
+      byFields("media.rtp_port_min/max", [](auto& c) { return std::tie(c.media.rtpPortMin, c.media.rtpPortMax); }),
+      byFields("media.ice_port_min/max", [](auto& c) { return std::tie(c.media.icePortMin, c.media.icePortMax); }),
+      byFields("media.dtls_cert_file/key_file",
+               [](auto& c) { return std::tie(c.media.dtlsCertFile, c.media.dtlsKeyFile); }),
+      byFields("logging.format", [](auto& c) { return std::tie(c.logging.settings.format); }),
+      byFields("logging.file", [](auto& c) { return std::tie(c.logging.settings.file); }),
+  };
+  return keys;
+}
+
+}  // namespace
+
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
   std::vector<std::string> out;
-  if (!(a.listeners == b.listeners)) out.emplace_back("listeners");
-  if (!(a.upstream.sipBind == b.upstream.sipBind)) out.emplace_back("upstream.sip_bind");
-  if (a.upstream.transports != b.upstream.transports) out.emplace_back("upstream.transports");
-  if (!(a.upstream.sessionTimer == b.upstream.sessionTimer)) out.emplace_back("upstream.session_timer");
-  if (a.media.workers != b.media.workers) out.emplace_back("media.workers");
-  if (a.media.rtpAddress != b.media.rtpAddress) out.emplace_back("media.rtp_address");
-  if (a.media.rtpPortMin != b.media.rtpPortMin || a.media.rtpPortMax != b.media.rtpPortMax)
-    out.emplace_back("media.rtp_port_min/max");
-  if (a.media.icePortMin != b.media.icePortMin || a.media.icePortMax != b.media.icePortMax)
-    out.emplace_back("media.ice_port_min/max");
-  if (a.media.dtlsCertFile != b.media.dtlsCertFile || a.media.dtlsKeyFile != b.media.dtlsKeyFile)
-    out.emplace_back("media.dtls_cert_file/key_file");
-  if (a.logging.settings.format != b.logging.settings.format) out.emplace_back("logging.format");
-  if (a.logging.settings.file != b.logging.settings.file) out.emplace_back("logging.file");
+  for (auto& k : restartOnlyKeys())
+    if (k.changed(a, b)) out.emplace_back(k.name);
   return out;
+}
+
+std::vector<std::string> keepRestartOnlyValues(const Config& running, Config& next) {
+  auto changed = restartOnlyChanges(running, next);
+  for (auto& k : restartOnlyKeys())
+    if (k.changed(running, next)) k.keep(running, next);
+  return changed;
 }
 
 }  // namespace rtcgate::config

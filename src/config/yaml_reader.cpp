@@ -54,6 +54,14 @@ void checkNestingDepth(const std::string& yamlText, const std::string& sourceNam
   parser.HandleNextDocument(counter);
 }
 
+void ErrorList::add(const ConfigError& e) {
+  for (auto& one : e.errors()) errors_.push_back(one);
+}
+
+void ErrorList::throwIfAny() const {
+  if (!errors_.empty()) throw ConfigError::collected(errors_);
+}
+
 void Field::fail(const std::string& message) const {
   const auto mark = node_.Mark();
   // yaml-cpp reports a null mark (-1) for nodes it synthesised; the error then has no position.
@@ -148,12 +156,14 @@ Field MapReader::required(const std::string& key) {
 }
 
 void MapReader::finish() const {
+  ErrorList errors;
   for (auto& [k, v] : entries_) {
     if (asked_.count(k.node().Scalar())) continue;
     std::string known;
     for (auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
-    k.fail(fmt::format("unknown key '{}' (known here: {})", k.node().Scalar(), known));
+    errors.guard([&] { k.fail(fmt::format("unknown key '{}' (known here: {})", k.node().Scalar(), known)); });
   }
+  errors.throwIfAny();
 }
 
 }  // namespace rtcgate::config::detail

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "rtcgate/config/config_loader.h"
+
 namespace rtcgate::config::detail {
 
 bool isIpAddress(const std::string& s);
@@ -21,6 +23,29 @@ inline constexpr int kMaxNestingDepth = 64;
 // throws ConfigError at the first collection opened deeper than kMaxNestingDepth, before any node is built.
 // Lets YAML::Exception (syntax) through.
 void checkNestingDepth(const std::string& yamlText, const std::string& sourceName);
+
+// Collects errors so that a file's every error is reported, not only the first: each section, list item and
+// check runs under guard(), which keeps its ConfigError (a collected one flattened) and goes on.
+class ErrorList {
+public:
+  template <typename F>
+  bool guard(F&& f) {
+    try {
+      f();
+      return true;
+    } catch (const ConfigError& e) {
+      add(e);
+      return false;
+    }
+  }
+  void add(const ConfigError& e);
+  bool empty() const { return errors_.empty(); }
+  // Throws ConfigError::collected(...) when any error was kept.
+  void throwIfAny() const;
+
+private:
+  std::vector<ConfigError> errors_;
+};
 
 // A YAML node together with its key path ("media.rtp_port_min", "agents[2].dn") and the source name, so every
 // conversion failure becomes a ConfigError that names the key, the line and the column.

@@ -14,10 +14,31 @@
 #include "rtcgate/core/address.h"
 #include "rtcgate/core/c_handle.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/core/port_owner.h"
+#include "rtcgate/crypto/certificate_files.h"
 #include "rtcgate/crypto/self_signed_certificate.h"
 
 namespace rtcgate::signaling {
 namespace {
+
+// lws reports a bad certificate and a port in use alike (no vhost), so both are checked first, each failure naming
+// the file (with OpenSSL's reason) or the address (with errno's text and, when /proc tells, the holder).
+void checkListenersCanStart(const std::vector<config::WssListener>& listeners) {
+  for (auto& l : listeners) {
+    const std::string where = l.bind.address + ":" + std::to_string(l.bind.port);
+    if (!l.tlsCertFile.empty()) {
+      auto files = crypto::readCertificateFiles(l.tlsCertFile, l.tlsKeyFile);
+      if (!files.ok()) throw std::runtime_error("WSS listener " + where + ": TLS " + files.firstError());
+    }
+    auto address = IpAddress::parse(l.bind.address);
+    if (!address || l.bind.port == 0) continue;  // port 0: the kernel picks a free one
+    if (int err = tcpBindError(*address, l.bind.port); err != 0) {
+      const auto owner = err == EADDRINUSE ? portOwner(PortProtocol::Tcp, l.bind.port) : std::string();
+      throw std::runtime_error("WSS: cannot listen on " + where + ": " + std::strerror(err) +
+                               (owner.empty() ? "" : " (held by " + owner + ")"));
+    }
+  }
+}
 
 // Per-connection memory lws allocates for us: just the link to our own object.
 struct PerSession {
@@ -164,6 +185,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
                                               "TCP connections closed at accept, before TLS, by "
                                               "security.rate_limits.connections(_per_ip)")) {
   RTCGATE_ASSERT_ON_LOOP(control_);
+  checkListenersCanStart(config.listeners.wss);
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
@@ -229,8 +251,9 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     if (port <= 0) {
       lws_context_destroy(context_);
       context_ = nullptr;
-      throw std::runtime_error("WSS: could not listen on " + l->config.bind.address + ":" +
-                               std::to_string(l->config.bind.port) + " (address in use, or bad TLS certificate/key)");
+      // checkListenersCanStart() ruled out the certificate and the bind; what is left is lws' own.
+      throw std::runtime_error("WSS: libwebsockets could not create the listener on " + l->config.bind.address + ":" +
+                               std::to_string(l->config.bind.port) + " (see the lws log lines above)");
     }
     l->port = static_cast<uint16_t>(port);
     log::get(log::Component::Wss)

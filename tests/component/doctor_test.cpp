@@ -253,19 +253,18 @@ TEST_F(Doctor, PortRangeHeldByAnotherProcessNamesIt) {
   EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
 }
 
-TEST_F(Doctor, RangeTooSmallForMaxCallsGivesTheSize) {
+TEST_F(Doctor, RangeTooSmallForMaxCallsIsAConfigErrorWithTheSize) {
   Settings s;
   s.rtpSpan = 4;
   s.maxCalls = 3;  // 2 RTP ports per call: 6 needed, 4 configured; the ICE range (4) suffices
-  auto r = doctor(config(s));
-  EXPECT_EQ(r.exitCode, 1) << r.out;
-  EXPECT_TRUE(has(r.out, "PROBLEM ports: media.rtp_port_min..rtp_port_max (" + std::to_string(rtpMin) + ".." +
-                             std::to_string(rtpMin + 3) +
-                             ") on 127.0.0.1: room for 2 calls only, 2 ports per call x security.max_calls 3 = 6 "
-                             "ports\n        fix: set media.rtp_port_max: " +
-                             std::to_string(rtpMin + 5) + " (or security.max_calls: 2)\n"))
+  const auto path = config(s);
+  auto r = doctor(path);
+  EXPECT_EQ(r.exitCode, 2) << r.out;
+  EXPECT_TRUE(has(r.out, "rtcgate doctor: invalid configuration: " + path + ":10:17: media.rtp_port_max: the RTP range " +
+                             std::to_string(rtpMin) + ".." + std::to_string(rtpMin + 3) +
+                             " has room for 2 calls, 2 ports per call x security.max_calls 3 = 6 ports; set "
+                             "media.rtp_port_max: " + std::to_string(rtpMin + 5) + " (or security.max_calls: 2)\n"))
       << r.out;
-  EXPECT_TRUE(has(r.out, "\ndoctor: 1 problem(s) found\n")) << r.out;
 }
 
 TEST_F(Doctor, GenesysNotAnsweringOptionsReported) {

@@ -13,8 +13,13 @@
 //   long (inbound, transcoded): a 60 s call; Genesys's sender runs on its own absolute 20 ms schedule and both
 //   sides must receive >= 99 % of what the other sent and of 50 packets per second of call (issue 9 measured
 //   44-48/s when the gateway paced transcoded audio by a drifting timer).
-//   sighup (inbound, transcoded): issue 11, reliability-security.md §5 item 38 with a call up: an 8 s call during which
-//   the config file gets a valid change, a syntax error, the original, an unknown key, then a burst of 10 SIGHUPs;
+//   sighup (inbound, transcoded): issue 11, reliability-security.md §5 item 38 with a call up: a 9 s call during which
+//   the config file gets a valid change, a syntax error, the original, an unknown key, (issue 13) one reload changing
+//   agents (1002 added, 1003 removed, 1001's password), codec preference, limits, a log level, the WSS certificate
+//   (new TLS connections must get the new one's fingerprint; the call's connection goes on) and two [restart] keys
+//   (listeners.admin, the RTP range: reported by name, the admin listener stays where it was), then a burst of 10 SIGHUPs
+//   onto that file; two more agents have calls up through all of it, and a call after it must use the reloaded codec
+//   order and the running RTP range;
 //   each reload applied or refused (2 refused, >= 3 applied), the call ends by Genesys's BYE, both sides receive
 //   >= 99 % of what the other sent on its own schedule; packets per second and the largest gaps are printed.
 //   close-notify (outbound): the page closes its RTCPeerConnection (Chrome sends DTLS close_notify) 1.5 s before
@@ -224,7 +229,7 @@ function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
 
 const PAGE = `<!doctype html><title>rtcgate e2e agent</title><script src="jssip.js"></script><script>
 ${TONE_DETECTOR}
-window.register = (url) => new Promise((resolve, reject) => {
+window.register = (url, user = '1001') => new Promise((resolve, reject) => {
   const socket = new JsSIP.WebSocketInterface(url);
   // Every SIP message the page sends and receives, as its start line and CSeq (session-timer refresh counts).
   window.sipOut = []; window.sipIn = [];
@@ -239,7 +244,7 @@ window.register = (url) => new Promise((resolve, reject) => {
     return f(d);
   } : f; } });
   window.notifies = [];
-  window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:1001@rtcgate.invalid', password: 'demo-1001',
+  window.ua = new JsSIP.UA({ sockets: [socket], uri: 'sip:' + user + '@rtcgate.invalid', password: 'demo-' + user,
                              register_expires: 300 });
   window.ua.on('registered', () => resolve('registered'));
   window.ua.on('registrationFailed', (e) => reject(new Error('registration failed: ' + e.cause)));
@@ -646,20 +651,23 @@ async function main() {
   // A port range of this run's own, outside the default 20000-29999 that the component tests' daemons use and below
   // the ephemeral ports: RTP still in flight toward a port another test's daemon just released would otherwise be
   // latched by this daemon (symmetric RTP accepts any port of the SDP's address) and the call would lose its media.
+  // The ICE range follows it: the default (30000-39999) would overlap it, which the config check refuses (issue 13).
   const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1300);
   const cfg = path.join(tmp, 'rtcgate.yaml');
+  // sighup: the WSS certificate comes from files, so that a reload can replace it (issue 13).
+  const wssTls = mode === 'sighup' ? `, tls_cert_file: ${certificatePair('a').cert}, tls_key_file: ${certificatePair('a').key}` : '';
   fs.writeFileSync(cfg, `listeners:
   admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: 127.0.0.1, port: 0}]
+  wss: [{address: 127.0.0.1, port: 0${wssTls}}]
 upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
   offerless_invite_to_browser: ${mode === 'makecall-browser-offers'}
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
+agents: [{user: "1001", password: demo-1001, dn: "1001"}${mode === 'sighup' ? ', {user: "1003", password: demo-1003, dn: "1003"}' + SIGHUP_EXTRA_AGENTS.map((u) => `, {user: "${u}", password: demo-${u}, dn: "${u}"}`).join('') : ''}]
+media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}, ice_port_min: ${rtpPortMin + 100}, ice_port_max: ${rtpPortMin + 199}${genesysHoldMode ? ', rtp_timeout_ms: 1500' : ''}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs: {browser: ${browserCodecs}, passthrough: ${mode === 'passthrough'}}
-security: {allowed_origins: ["${origin}"]${mode === 'limits' ? ', max_calls: 1' : ''}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
+security: {allowed_origins: ["${origin}"], max_calls: ${mode === 'limits' ? 1 : 50}${mode === 'agent-busy' ? ', max_calls_per_agent: 1' : ''}}
 calls: {browser_reconnect_grace_ms: ${mode === 'limits' ? 0 : mode === 'browser-gone' ? 3000 : 10000}}
 logging: {components: {session: debug}}
 `);
@@ -684,6 +692,8 @@ logging: {components: {session: debug}}
   }
   const gw = start(binary, ['--config', cfg]);
   const wssPort = await waitFor(() => (gw.out.match(/WSS listening on wss:\/\/127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate WSS');
+  const sighupContext = { wssPort: Number(wssPort), origin, rtpPortMin, newAdminPort: await freeUdpPort() };
+  sighupWssPort = Number(wssPort);
   const sipPort = await waitFor(() => (gw.out.match(/ready: SIP toward Genesys on 127\.0\.0\.1:(\d+)/) || [])[1], 15000, 'rtcgate ready');
 
   const browser = await launchBrowser({ toneHz: 440 });
@@ -830,6 +840,8 @@ logging: {components: {session: debug}}
         : mode === 'browser-refer-consult' ? 'uac-call-agent-expect-refer-consult.xml'
         : 'uac-call-agent-external-media.xml';
       const longCall = mode === 'long' || mode === 'session-timers' || mode === 'sighup';
+      // sighup (issue 13): more calls up through the reloads, each agent on a page of its own.
+      if (mode === 'sighup') sighupContext.extraCalls = await startExtraCalls(browser, sipPort, site.url);
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
@@ -840,11 +852,12 @@ logging: {components: {session: debug}}
         // Genesys stops its audio 2 s before its BYE, so the browser's last stats sample has all of it.
         const stopAt = setTimeout(() => media.stopSending(),
           (mode === 'long' ? LONG_CALL_MS : mode === 'sighup' ? SIGHUP_CALL_MS : 3 * TIMERS_REFRESH_MS + TIMERS_TAIL_MS) - 2000);
-        const reloads = mode === 'sighup' ? reloadsDuringTheCall(gw, cfg) : null;
+        const reloads = mode === 'sighup' ? reloadsDuringTheCall(gw, cfg, sighupContext) : null;
         if (reloads) reloads.catch(() => {});  // awaited below; its failure must not crash the script before that
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
         if (reloads) await reloads;
+        for (const c of sighupContext.extraCalls || []) c.result = await c.answered;
         if (mode === 'session-timers') await checkSessionTimers(page, gw);
       } else if (genesysHoldMode) {
         const held = genesysHold(page, media, moved, gw);
@@ -903,7 +916,14 @@ logging: {components: {session: debug}}
     const sippCode = await Promise.race([sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
     media.close();
     if (mode === 'long' || mode === 'session-timers' || mode === 'sighup') checkLongCall(result, media);
-    if (mode === 'sighup') await checkReloadsKeptTheCall(gw, media, sippCode);
+    if (mode === 'sighup') await checkReloadsKeptTheCall(gw, media, sippCode, sighupContext);
+    for (const c of sighupContext.extraCalls || []) {
+      const code = await Promise.race([c.sipp.exited, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
+      c.media.close();
+      check(`call to ${c.user}: ended by Genesys's BYE after the reloads (SIPp scenario completed)`, code === 0, `exit ${code}`);
+      checkLongCall(c.result, c.media, `call to ${c.user}: `);
+    }
+    if (mode === 'sighup') await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1413,21 +1433,21 @@ async function browserRefer(page, gw, replacesIndex, genesysSide) {
 }
 
 // Packets per second of call on both sides against what the other side sent.
-function checkLongCall(result, genesys) {
+function checkLongCall(result, genesys, label = '') {
   const audio = genesys.received.filter((p) => p.pt === 0);
   const spanS = audio.length > 1 ? (audio[audio.length - 1].at - audio[0].at) / 1000 : 0;
   const perSecond = spanS > 0 ? (audio.length - 1) / spanS : 0;
   const minSpanS = mode === 'sighup' ? 3 : 55;
-  check(`call lasted >= ${minSpanS} s of Genesys-side audio`, spanS >= minSpanS, `${spanS.toFixed(1)} s`);
-  check('Genesys received >= 99 % of 50 packets per second of call', perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
+  check(`${label}call lasted >= ${minSpanS} s of Genesys-side audio`, spanS >= minSpanS, `${spanS.toFixed(1)} s`);
+  check(`${label}Genesys received >= 99 % of 50 packets per second of call`, perSecond >= 49.5, `${perSecond.toFixed(2)}/s over ${spanS.toFixed(1)} s`);
   const last = result.last || {};
-  check('Genesys received >= 99 % of the packets the browser sent', audio.length >= 0.99 * (last.outbound || Infinity),
+  check(`${label}Genesys received >= 99 % of the packets the browser sent`, audio.length >= 0.99 * (last.outbound || Infinity),
     `${audio.length} of ${last.outbound}`);
-  check('browser packetsReceived >= 99 % of the packets Genesys sent', (last.inbound || 0) >= 0.99 * genesys.sent,
+  check(`${label}browser packetsReceived >= 99 % of the packets Genesys sent`, (last.inbound || 0) >= 0.99 * genesys.sent,
     `${last.inbound} of ${genesys.sent}`);
   // Genesys sent on an absolute schedule for sendSeconds: what the browser got per second of that time.
   const browserRate = genesys.sendSeconds > 0 ? (last.inbound || 0) / genesys.sendSeconds : 0;
-  check('browser received >= 99 % of 50 packets per second while Genesys sent', browserRate >= 49.5,
+  check(`${label}browser received >= 99 % of 50 packets per second while Genesys sent`, browserRate >= 49.5,
     `${browserRate.toFixed(2)}/s over ${(genesys.sendSeconds || 0).toFixed(1)} s, lost ${last.lost}, concealed samples ${last.concealed}`);
 }
 
@@ -1435,7 +1455,7 @@ function checkLongCall(result, genesys) {
 // (a log level), a syntax error, the original file, an unknown key, then a burst of 10 SIGHUPs onto the original:
 // each reload applied or refused (awaited in the log), while Genesys's sender and the browser keep their schedules.
 const reloadTimes = [];  // performance.now() of each SIGHUP (of the burst's first)
-async function reloadsDuringTheCall(gw, cfg) {
+async function reloadsDuringTheCall(gw, cfg, ctx) {
   const original = fs.readFileSync(cfg, 'utf8');
   await waitFor(() => /call to DN 1001 answered/.test(gw.out), 20000, 'call answered');
   await new Promise((r) => setTimeout(r, 1000));  // audio flowing both ways before the first reload
@@ -1449,7 +1469,11 @@ async function reloadsDuringTheCall(gw, cfg) {
     ['the original file', original, applied],
     ['an unknown key', `${original}bogus_key: 1
 `, refused],
+    // Issue 13: every kind of [reload] change at once, the WSS certificate, and two [restart] keys.
+    ['agents, codecs, limits, log level, the WSS certificate and two [restart] keys', reloadedEverything(original, ctx),
+      applied],
   ];
+  ctx.certificateBefore = await servedFingerprint(ctx.wssPort);
   for (const [what, text, expect] of steps) {
     const before = count(expect);
     fs.writeFileSync(cfg, text);
@@ -1458,21 +1482,46 @@ async function reloadsDuringTheCall(gw, cfg) {
     await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
     await new Promise((r) => setTimeout(r, 300));  // spread over the call: audio between the reloads
   }
+  // What the everything-reload changed, seen from outside while the call goes on (checked after the call).
+  ctx.certificateAfter = await servedFingerprint(ctx.wssPort);
+  ctx.registrations = {};
+  for (const [user, password] of [['1002', 'demo-1002'], ['1003', 'demo-1003'], ['1001', 'demo-1001']])
+    ctx.registrations[`${user}/${password}`] = await tryRegister(ctx.wssPort, ctx.origin, user, password);
+  ctx.adminAfter = await adminMetrics(gw);
+  ctx.newAdminAnswered = await fetch(`http://127.0.0.1:${ctx.newAdminPort}/metrics`).then(() => true, () => false);
   const before = count(applied);
-  fs.writeFileSync(cfg, original);
+  // The burst stays on the everything-reload's file, so that a call after it still sees those settings (issue 13).
+  fs.writeFileSync(cfg, reloadedEverything(original, ctx));
   reloadTimes.push(performance.now());
   for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
   await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
 }
 
-async function checkReloadsKeptTheCall(gw, genesys, sippCode) {
+async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
   check('the call ended by Genesys\'s BYE after the reloads (SIPp scenario completed)', sippCode === 0, `exit ${sippCode}`);
   const metrics = await adminMetrics(gw);
   check('two reloads refused', metrics('rtcgate_config_reload_failures_total') === 2,
     metrics('rtcgate_config_reload_failures_total'));
-  check('the valid reloads applied (2, plus >= 1 for the burst)', metrics('rtcgate_config_reloads_total') >= 3,
+  check('the valid reloads applied (3, plus >= 1 for the burst)', metrics('rtcgate_config_reloads_total') >= 4,
     metrics('rtcgate_config_reloads_total'));
-  check('one call in all, none refused', metrics('rtcgate_calls_total') === 1 && (metrics('rtcgate_calls_refused_total') || 0) === 0,
+  // Issue 13: the everything-reload. New TLS connections get the new certificate, the call's connection kept going
+  // (Genesys's BYE reached the browser over it: the SIPp scenario completed).
+  check('before the reload, new WSS connections got certificate a', ctx.certificateBefore === certificatePair('a').fingerprint,
+    `${ctx.certificateBefore} vs ${certificatePair('a').fingerprint}`);
+  check('after the reload, new WSS connections get certificate b', ctx.certificateAfter === certificatePair('b').fingerprint,
+    `${ctx.certificateAfter} vs ${certificatePair('b').fingerprint}`);
+  check('agents: the added 1002 registers', ctx.registrations['1002/demo-1002'] === 'registered', ctx.registrations['1002/demo-1002']);
+  check('agents: the removed 1003 does not', ctx.registrations['1003/demo-1003'] !== 'registered', ctx.registrations['1003/demo-1003']);
+  check('agents: 1001\'s old password no longer registers', ctx.registrations['1001/demo-1001'] !== 'registered',
+    ctx.registrations['1001/demo-1001']);
+  for (const key of ['listeners.admin', 'media.rtp_port_min/max'])
+    check(`the [restart] key ${key} is reported by name`,
+      gw.out.includes(`reload: '${key}' changed; it needs a restart and keeps its running value until then`), key);
+  check('listeners.admin not half-applied: the admin listener answers where it started, the new port is closed',
+    ctx.adminAfter('rtcgate_config_reloads_total') >= 3 && !ctx.newAdminAnswered,
+    `${ctx.adminAfter('rtcgate_config_reloads_total')} / ${ctx.newAdminAnswered}`);
+  const calls = 1 + SIGHUP_EXTRA_AGENTS.length;
+  check(`${calls} calls in all, none refused`, metrics('rtcgate_calls_total') === calls && (metrics('rtcgate_calls_refused_total') || 0) === 0,
     `${metrics('rtcgate_calls_total')} / ${metrics('rtcgate_calls_refused_total')}`);
   // Figures, not thresholds: the packets Genesys received in each whole second of the call, and the largest gap.
   const audio = genesys.received.filter((p) => p.pt === 0);
@@ -1492,6 +1541,114 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode) {
     `SIGHUPs at ${JSON.stringify(reloadTimes.map((t) => ((t - (audio[0] ? audio[0].at : 0)) / 1000).toFixed(2)))} s`);
 }
 
+// Issue 13: a certificate and key made with the openssl CLI (once per name), and its SHA-256 fingerprint.
+const certificates = {};
+let sighupWssPort = 0;
+function certificatePair(name) {
+  if (!certificates[name]) {
+    const cert = path.join(tmp, `${name}.crt`), key = path.join(tmp, `${name}.key`);
+    require('child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+      '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=rtcgate-e2e-${name}`], { stdio: 'ignore' });
+    certificates[name] = { cert, key, fingerprint: new (require('crypto').X509Certificate)(fs.readFileSync(cert)).fingerprint256 };
+  }
+  return certificates[name];
+}
+
+// The certificate a new TLS connection to the WSS listener is served.
+function servedFingerprint(port) {
+  return new Promise((resolve) => {
+    const socket = require('tls').connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fingerprint);
+    });
+    socket.on('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
+
+// One REGISTER by a stock JsSIP UA (Node, no media) on a connection of its own: 'registered' or why not.
+function tryRegister(wssPort, origin, user, password) {
+  const WS = require(path.join(__dirname, '../js/node_modules/ws'));
+  const JsSIP = require(path.join(__dirname, '../js/node_modules/jssip'));
+  globalThis.WebSocket = class extends WS { constructor(a, p) { super(a, p, { rejectUnauthorized: false, origin }); } };
+  const socket = new JsSIP.WebSocketInterface(`wss://127.0.0.1:${wssPort}`);
+  const ua = new JsSIP.UA({ sockets: [socket], uri: `sip:${user}@rtcgate.invalid`, password, register: false });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), 4000);
+    const finish = (what) => { clearTimeout(timer); ua.stop(); resolve(what); };
+    ua.on('registered', () => finish('registered'));
+    ua.on('registrationFailed', (e) => finish(`failed: ${e.cause}`));
+    ua.on('connected', () => ua.register());
+    ua.start();
+  });
+}
+
+// sighup: a page per extra agent, registered, and Genesys (SIPp + an RTP endpoint of its own) calling its DN for as
+// long as 1001's call; `answered` resolves with the page's last stats once Genesys hangs up.
+async function startExtraCalls(browser, sipPort, siteUrl) {
+  const calls = [];
+  for (const user of SIGHUP_EXTRA_AGENTS) {
+    const page = await browser.context.newPage();
+    await page.goto(siteUrl);
+    check(`agent ${user} registered over WSS`,
+      (await page.evaluate(([u, who]) => window.register(u, who), [`wss://127.0.0.1:${sighupWssPort}`, user])) === 'registered');
+    const media = await genesysMedia();
+    const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+      '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', user, '-key', 'rtpport', String(media.port),
+      '-key', 'rtpport2', '0', '-cid_str', `extra-${user}-%u@%s`, '-d', String(SIGHUP_CALL_MS), '-m', '1', '-timeout', '60s',
+      '-timeout_error', '-nostdin'], { cwd: tmp });
+    setTimeout(() => media.stopSending(), SIGHUP_CALL_MS - 2000);
+    const answered = page.evaluate(() => window.answerLong());
+    answered.catch(() => {});  // awaited after the reloads
+    calls.push({ user, page, media, sipp, answered });
+  }
+  return calls;
+}
+
+// sighup: a new call after the reloads (to an agent whose page stayed) takes the new settings and the running
+// [restart] values: the reloaded browser codec order puts PCMU first; the RTP range stays the one rtcgate started with.
+async function checkNewCallAfterReloads(c, sipPort, rtpPortMin) {
+  await c.page.evaluate(() => { window.incoming = null; window.incomingConfirmed = false; });
+  const media = await genesysMedia();
+  const sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-call-agent-external-media.xml'),
+    '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', c.user, '-key', 'rtpport', String(media.port),
+    '-key', 'rtpport2', '0', '-cid_str', `after-${c.user}-%u@%s`, '-d', '5000', '-m', '1', '-timeout', '60s',
+    '-timeout_error', '-nostdin'], { cwd: tmp });
+  const r = await c.page.evaluate(() => window.answerIn());
+  const code = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 20000))]);
+  media.close();
+  check('new call after the reloads: answered and ended by Genesys\'s BYE', code === 0 && r.state === 'connected',
+    `exit ${code}, ${r.state}`);
+  check('new call after the reloads: browser codec from the reloaded codecs.browser order (PCMU first)',
+    r.codec === 'audio/PCMU', r.codec);
+  const port = media.remote ? media.remote.port : 0;
+  check('new call after the reloads: rtcgate\'s RTP port still in the running range, not the file\'s new one',
+    port >= rtpPortMin && port <= rtpPortMin + 99, `${port} (running ${rtpPortMin}..${rtpPortMin + 99}, file ${rtpPortMin + 200}..${rtpPortMin + 299})`);
+  check('new call after the reloads: audio both ways', r.inbound >= 50 && media.received.length >= 50,
+    `${r.inbound} / ${media.received.length}`);
+}
+
+// The sighup mode's everything-reload: an agent added (1002), one removed (1003, not in a call), 1001's password
+// changed (its call goes on), codec preference, limits, a log level, the WSS certificate; and two [restart] keys
+// (the admin listener's port, the RTP range) that must be reported and keep their running value.
+function reloadedEverything(original, ctx) {
+  const a = certificatePair('a'), b = certificatePair('b');
+  const replaced = original
+    .replace(`tls_cert_file: ${a.cert}, tls_key_file: ${a.key}`, `tls_cert_file: ${b.cert}, tls_key_file: ${b.key}`)
+    .replace('{user: "1001", password: demo-1001, dn: "1001"}, {user: "1003", password: demo-1003, dn: "1003"}',
+      '{user: "1001", password: demo-1001-new, dn: "1001"}, {user: "1002", password: demo-1002, dn: "1002"}')
+    .replace('browser: [opus, pcmu, pcma]', 'browser: [pcmu, opus, pcma]')
+    .replace('max_calls: 50', 'max_calls: 20, rate_limits: {invites: {per_s: 5, burst: 10}}')
+    .replace('session: debug', 'session: info')
+    .replace('admin: {address: 127.0.0.1, port: 0}', `admin: {address: 127.0.0.1, port: ${ctx.newAdminPort}}`)
+    .replace(`rtp_port_min: ${ctx.rtpPortMin}, rtp_port_max: ${ctx.rtpPortMin + 99},`,
+      `rtp_port_min: ${ctx.rtpPortMin + 200}, rtp_port_max: ${ctx.rtpPortMin + 299},`);
+  for (const changed of [b.cert, 'demo-1001-new', 'demo-1002', '[pcmu, opus, pcma]', 'invites: {per_s: 5', 'session: info',
+    `port: ${ctx.newAdminPort}`, `rtp_port_min: ${ctx.rtpPortMin + 200}`])
+    if (!replaced.includes(changed)) throw new Error(`the everything-reload did not change ${changed}`);
+  return replaced;
+}
+
 // The daemon's counters from its admin listener (GET /metrics): a lookup by metric name.
 async function adminMetrics(gw) {
   const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
@@ -1504,7 +1661,8 @@ async function finishGateway(gw) {
   const gwCode = await Promise.race([gw.exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
   check('rtcgate stopped cleanly', gwCode === 0, `exit ${gwCode}`);
   // These modes make two calls (or refuse a second one): one id per call is not one id in the log.
-  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy'].includes(mode)) {
+  // sighup has several calls (issue 13); the modes with one keep this check.
+  if (!['limits', 'browser-refer-replaces', 'browser-refer-consult', 'consult-transfer', 'agent-busy', 'sighup'].includes(mode)) {
     checkOneCallId(gw.out, RECONNECT_MODES.includes(mode));
   }
 }
@@ -1531,7 +1689,9 @@ function checkOneCallId(out, reregisters = false) {
 }
 
 const LONG_CALL_MS = 65000;
-const SIGHUP_CALL_MS = 6500;
+const SIGHUP_CALL_MS = 9000;
+// sighup: agents with a call of their own through the reloads besides 1001's (issue 13: several calls in progress).
+const SIGHUP_EXTRA_AGENTS = ['1004', '1005'];
 // session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
 // TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
 const TIMERS_REFRESH_MS = 45000;

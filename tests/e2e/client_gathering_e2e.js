@@ -110,9 +110,9 @@ upstream:
   sip_bind: {address: 127.0.0.1, port: 0}
   servers: [{host: 127.0.0.1, port: ${sippPort}}]
 agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}}
+media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}, ice_port_min: ${rtpPortMin + 100}, ice_port_max: ${rtpPortMin + 199}}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
-security: {allowed_origins: ["${origin}"]}
+security: {allowed_origins: ["${origin}"], max_calls: 50}
 browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_MS}${turnSecretLine}}
 `);
   const sipp = startProcess('sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),

@@ -144,7 +144,7 @@ media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 2
 ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}${DEAD_TURN ? `turn_servers: [{host: ${DEAD_TURN
   }, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], ` : ''}candidates: {deny_interfaces: ["lan*"]${
   mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
-security: {allowed_origins: ["${ORIGIN}"]}
+security: {allowed_origins: ["${ORIGIN}"], max_calls: 50}
 browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
   TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}${DEAD_TURN
   ? `, ice_servers: ["turn:${DEAD_TURN}:3478?transport=udp"], turn_shared_secret: ${TURN_SECRET}` : ''}`}}

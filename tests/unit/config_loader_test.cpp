@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
 #include "rtcgate/config/config_loader.h"
+#include "rtcgate/crypto/self_signed_certificate.h"
+#include "support/test_support.h"
 
 namespace rtcgate::config {
 namespace {
@@ -23,6 +28,14 @@ void expectError(const std::string& yaml, int line, int column, const std::strin
               std::string::npos)
         << e.what();
   }
+}
+
+crypto::KeyAndCertificate certificate(std::chrono::seconds validFor, std::chrono::seconds backdate) {
+  crypto::SelfSignedRequest r;
+  r.commonName = "config test";
+  r.validFor = validFor;
+  r.backdate = backdate;
+  return crypto::generateSelfSigned(r);
 }
 
 std::string readFile(const std::string& path) {
@@ -68,10 +81,14 @@ TEST(ConfigLoader, ShippedFilesAreValid) {
 }
 
 TEST(ConfigLoader, ReadsEverySection) {
+  test::TempDir dir;
+  auto pem = crypto::toPem(certificate(std::chrono::days(30), std::chrono::days(1)));
+  const auto certFile = dir.write("c.pem", pem.certificate);
+  const auto keyFile = dir.write("k.pem", pem.privateKey);
   auto c = loadFromString(R"(
 listeners:
   wss:
-    - {address: 127.0.0.1, port: 0, tls_cert_file: /c.pem, tls_key_file: /k.pem}
+    - {address: 127.0.0.1, port: 0, tls_cert_file: )" + certFile + ", tls_key_file: " + keyFile + R"(}
   admin: {enabled: false, address: 127.0.0.1, port: 9000}
 upstream:
   sip_bind: {address: 192.0.2.10, port: 5060}
@@ -102,7 +119,7 @@ logging: {level: debug, components: {sip: trace, nice: warn}, format: json}
 metrics: {enabled: false}
 )",
                           "full");
-  EXPECT_EQ(c.listeners.wss.at(0).tlsKeyFile, "/k.pem");
+  EXPECT_EQ(c.listeners.wss.at(0).tlsKeyFile, keyFile);
   EXPECT_FALSE(c.listeners.admin.enabled);
   EXPECT_EQ(c.upstream.servers.at(0).transport, SipTransport::Tcp);
   EXPECT_EQ(c.upstream.domain, "192.0.2.20");
@@ -377,6 +394,174 @@ browser: {ice_servers: ["turn:192.0.2.5:3478"]}
   expectError("browser:\n  gathering_timeout_ms: 50\n", 2, 25, "browser.gathering_timeout_ms",
               "out of range 100..30000");
   expectError("browser:\n  ice_server: []\n", 2, 3, "browser.ice_server", "");
+}
+
+}  // namespace
+}  // namespace rtcgate::config
+
+namespace rtcgate::config {
+namespace {
+
+// The lines of a refused file's error, one per error.
+std::vector<std::string> errorLines(const std::string& yaml, std::vector<std::string>* warnings = nullptr) {
+  try {
+    loadFromString(yaml, "t.yaml", warnings);
+  } catch (const ConfigError& e) {
+    std::vector<std::string> lines;
+    std::istringstream in(e.what());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    EXPECT_EQ(lines.size(), e.errors().size()) << e.what();
+    return lines;
+  }
+  return {};
+}
+
+TEST(ConfigLoader, EveryErrorOfTheFileIsListedInFileOrder) {
+  const auto lines = errorLines(R"(listeners:
+  wss:
+    - {address: 127.0.0.1, port: 70000}
+    - {address: nowhere, port: 1}
+agents:
+  - {user: a, password: p, dn: "1"}
+  - {user: b, password: p, dn: "1"}
+media:
+  workers: 2
+  rtp_port_mni: 1
+  bogus: 2
+security: {max_calls: 0}
+unknown_top: 1
+)");
+  ASSERT_EQ(lines, (std::vector<std::string>{
+                       "t.yaml:3:34: listeners.wss[0].port: 70000 is out of range 0..65535",
+                       "t.yaml:4:17: listeners.wss[1].address: 'nowhere' is not an IPv4 or IPv6 address (host names "
+                       "are not accepted)",
+                       "t.yaml:7:32: agents[1].dn: DN '1' belongs to two agents",
+                       "t.yaml:10:3: media.rtp_port_mni: unknown key 'rtp_port_mni' (known here: dtls_cert_file, "
+                       "dtls_handshake_timeout_ms, dtls_key_file, ice_port_max, ice_port_min, jitter_buffer_max_ms, packet_rate, "
+                       "rtp_address, rtp_port_max, rtp_port_min, rtp_timeout_ms, srtp_profiles, workers)",
+                       "t.yaml:11:3: media.bogus: unknown key 'bogus' (known here: dtls_cert_file, "
+                       "dtls_handshake_timeout_ms, dtls_key_file, ice_port_max, ice_port_min, jitter_buffer_max_ms, packet_rate, rtp_address, rtp_port_max, "
+                       "rtp_port_min, rtp_timeout_ms, srtp_profiles, workers)",
+                       "t.yaml:12:23: security.max_calls: 0 is out of range 1..100000",
+                       "t.yaml:13:1: unknown_top: unknown key 'unknown_top' (known here: agents, browser, calls, "
+                       "codecs, ice, listeners, logging, media, metrics, security, upstream)",
+                   }));
+  // One error alone keeps its own shape (what() is that line; errors() holds it).
+  EXPECT_EQ(errorLines("media: {workers: 300}\n"),
+            (std::vector<std::string>{"t.yaml:1:18: media.workers: 300 is out of range 0..256"}));
+}
+
+TEST(ConfigLoader, PortRangesMustNotOverlapAndMustHoldMaxCalls) {
+  EXPECT_EQ(errorLines("media: {rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 20050, ice_port_max: 20999}\n"
+                       "security: {max_calls: 50}\n"),
+            (std::vector<std::string>{
+                "t.yaml:1:65: media.ice_port_min: the RTP range 20000..20099 and the ICE range 20050..20999 overlap "
+                "in 20050..20099: RTP toward Genesys and ICE toward browsers would take each other's ports; give "
+                "them separate ranges"}));
+  EXPECT_EQ(errorLines("media: {rtp_port_min: 20001, rtp_port_max: 20100, ice_port_min: 30000, ice_port_max: 30009}\n"
+                       "security: {max_calls: 50}\n"),
+            (std::vector<std::string>{
+                "t.yaml:1:44: media.rtp_port_max: the RTP range 20001..20100 has room for 49 calls, 2 ports per call "
+                "x security.max_calls 50 = 100 ports; set media.rtp_port_max: 20101 (or security.max_calls: 49)",
+                "t.yaml:1:86: media.ice_port_max: the ICE range 30000..30009 has room for 10 calls, 1 port per call "
+                "x security.max_calls 50 = 50 ports; set media.ice_port_max: 30049 (or security.max_calls: 10)"}));
+  // Without media.*_port_max in the file the error stands at the section, still naming the numbers.
+  auto lines = errorLines("media: {rtp_port_min: 29990}\nsecurity: {max_calls: 200}\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("t.yaml:1:8: media: the RTP range 29990..29999 has room for 5 calls", 0), 0u) << lines[0];
+  // Exactly enough is fine: 100 ports hold 50 RTP calls; 50 ICE ports 50 calls.
+  EXPECT_NO_THROW(loadFromString("media: {rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, "
+                                 "ice_port_max: 30049}\nsecurity: {max_calls: 50}\n",
+                                 "t.yaml"));
+}
+
+class CertificateChecks : public ::testing::Test {
+protected:
+  std::string pair(const std::string& name, std::chrono::seconds validFor, std::chrono::seconds backdate) {
+    auto pem = crypto::toPem(certificate(validFor, backdate));
+    dir.write(name + ".key", pem.privateKey);
+    return dir.write(name + ".crt", pem.certificate);
+  }
+  std::string key(const std::string& name) const { return dir.path() + "/" + name + ".key"; }
+  std::string wss(const std::string& cert, const std::string& keyFile) const {
+    return "listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      tls_cert_file: " + cert +
+           "\n      tls_key_file: " + keyFile + "\n";
+  }
+  test::TempDir dir;
+};
+
+TEST_F(CertificateChecks, AGoodPairLoadsWithoutWarnings) {
+  auto cert = pair("good", std::chrono::days(365), std::chrono::days(1));
+  std::vector<std::string> warnings;
+  auto c = loadFromString(wss(cert, key("good")) + "media: {dtls_cert_file: " + cert + ", dtls_key_file: " +
+                              key("good") + "}\n",
+                          "t.yaml", &warnings);
+  EXPECT_EQ(c.listeners.wss.at(0).tlsCertFile, cert);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST_F(CertificateChecks, MissingNotPemAndMismatchedFilesAreErrorsAtTheirKey) {
+  auto a = pair("a", std::chrono::days(365), std::chrono::days(1));
+  pair("b", std::chrono::days(365), std::chrono::days(1));
+  const auto text = dir.write("text.crt", "hello\n");
+  // Each listener its own problem; all three reported.
+  const std::string yaml = "listeners:\n  wss:\n"
+                           "    - {address: 127.0.0.1, port: 0, tls_cert_file: " + dir.path() + "/none.crt, "
+                           "tls_key_file: " + key("a") + "}\n"
+                           "    - {address: 127.0.0.1, port: 0, tls_cert_file: " + text + ", tls_key_file: " +
+                           key("a") + "}\n"
+                           "    - {address: 127.0.0.1, port: 0, tls_cert_file: " + a + ", tls_key_file: " + key("b") +
+                           "}\n";
+  auto lines = errorLines(yaml);
+  ASSERT_EQ(lines.size(), 3u);
+  const auto col1 = std::to_string(yaml.find("tls_cert_file: " + dir.path() + "/none") - yaml.find("    - {") + 1 + 15);
+  EXPECT_EQ(lines[0], "t.yaml:3:" + col1 + ": listeners.wss[0].tls_cert_file: certificate file " + dir.path() +
+                          "/none.crt: No such file or directory");
+  EXPECT_EQ(lines[1].rfind("t.yaml:4:", 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find(": listeners.wss[1].tls_cert_file: certificate file " + text +
+                          ": no PEM certificate in it (error:"),
+            std::string::npos)
+      << lines[1];
+  EXPECT_EQ(lines[2].rfind("t.yaml:5:", 0), 0u) << lines[2];
+  EXPECT_NE(lines[2].find(": listeners.wss[2].tls_key_file: key file " + key("b") + " does not match certificate " +
+                          a + " (error:"),
+            std::string::npos)
+      << lines[2];
+  EXPECT_NE(lines[2].find("key values mismatch"), std::string::npos) << lines[2];
+}
+
+TEST_F(CertificateChecks, ValidityIsCheckedAndExpiryWithinFourteenDaysWarns) {
+  auto expired = pair("expired", -std::chrono::days(1), std::chrono::days(30));
+  auto future = pair("future", std::chrono::days(30), -std::chrono::days(2));
+  auto soon = pair("soon", std::chrono::days(5), std::chrono::days(1));
+  auto lines = errorLines(wss(expired, key("expired")));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("t.yaml:5:22: listeners.wss[0].tls_cert_file: certificate " + expired + " expired on ", 0), 0u)
+      << lines[0];
+  lines = errorLines("media:\n  dtls_cert_file: " + future + "\n  dtls_key_file: " + key("future") + "\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("t.yaml:2:19: media.dtls_cert_file: certificate " + future + " is not valid before ", 0), 0u)
+      << lines[0];
+  std::vector<std::string> warnings;
+  EXPECT_NO_THROW(loadFromString(wss(soon, key("soon")), "t.yaml", &warnings));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("t.yaml:5:22: listeners.wss[0].tls_cert_file: certificate " + soon + " expires on ", 0), 0u)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find(", within 14 days"), std::string::npos) << warnings[0];
+}
+
+TEST_F(CertificateChecks, AnUnreadableOrSpecialFileIsAnErrorNamingIt) {
+  auto cert = pair("p", std::chrono::days(30), std::chrono::days(1));
+  auto lines = errorLines(wss(cert, "/dev/zero"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "t.yaml:6:21: listeners.wss[0].tls_key_file: key file /dev/zero: not a regular file");
+  if (::geteuid() != 0) {  // root reads a mode-000 file anyway
+    const auto k = key("p");
+    ::chmod(k.c_str(), 0);
+    lines = errorLines(wss(cert, k));
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("key file " + k + ": Permission denied (read as uid "), std::string::npos) << lines[0];
+  }
 }
 
 }  // namespace

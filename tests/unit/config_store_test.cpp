@@ -46,7 +46,31 @@ TEST(ConfigStore, ReportsChangesThatNeedARestart) {
   b.listeners.admin.bind.port = 9999;
   b.security.maxCalls = 3;  // reloadable: not reported
   auto keys = restartOnlyChanges(a, b);
-  EXPECT_EQ(keys, (std::vector<std::string>{"listeners", "media.rtp_port_min/max"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"listeners.admin", "media.rtp_port_min/max"}));
+}
+
+TEST(ConfigStore, ARestartOnlyChangeKeepsItsRunningValueAndTheRestApplies) {
+  Config a;
+  a.listeners.wss.push_back(WssListener{{"127.0.0.1", 8443}, "/old.crt", "/old.key"});
+  ConfigStore store(std::make_shared<const Config>(a), "");
+  Config b = a;
+  b.media.rtpPortMin = 21000;
+  b.media.workers = 7;
+  b.listeners.wss[0].bind.port = 9443;
+  b.listeners.wss[0].tlsCertFile = "/new.crt";  // [reload]: taken although the listener's port change is not
+  b.listeners.wss[0].tlsKeyFile = "/new.key";
+  b.security.maxCalls = 3;
+  auto r = store.apply(b);
+  EXPECT_TRUE(r.applied);
+  EXPECT_EQ(r.restartOnly, (std::vector<std::string>{"listeners.wss (address, port, count)", "media.workers",
+                                                     "media.rtp_port_min/max"}));
+  const auto& now = *store.current();
+  EXPECT_EQ(now.media.rtpPortMin, 20000);
+  EXPECT_EQ(now.media.workers, a.media.workers);
+  EXPECT_EQ(now.listeners.wss.at(0).bind.port, 8443);
+  EXPECT_EQ(now.listeners.wss.at(0).tlsCertFile, "/new.crt");
+  EXPECT_EQ(now.security.maxCalls, 3u);
+  EXPECT_EQ(restartOnlyChanges(a, now), std::vector<std::string>{});  // only [reload] keys moved
 }
 
 }  // namespace

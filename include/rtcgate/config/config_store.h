@@ -20,7 +20,8 @@ public:
   struct ReloadResult {
     bool applied = false;
     std::string error;                    // why the new file was refused
-    std::vector<std::string> restartOnly; // changed sections a reload cannot apply (they wait for a restart)
+    std::vector<std::string> restartOnly; // changed [restart] keys: they keep their running value until a restart
+    std::vector<std::string> warnings;    // from the checks (a certificate expiring soon), applied or not
   };
 
   ConfigStore(ConfigPtr initial, std::string path);
@@ -48,5 +49,7 @@ private:
 
 // Keys whose change a running daemon does not apply: listening sockets, worker count, port ranges, log sinks.
 std::vector<std::string> restartOnlyChanges(const Config& running, const Config& next);
+// The same keys, set back to their running values in `next`; returns the names of those that differed.
+std::vector<std::string> keepRestartOnlyValues(const Config& running, Config& next);
 
 }  // namespace rtcgate::config

@@ -1,22 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/media/dtls_certificate.h"
 
-#include <openssl/pem.h>
-
-#include <cstdio>
 #include <stdexcept>
 
 #include "rtcgate/config/config.h"
+#include "rtcgate/crypto/certificate_files.h"
 #include "rtcgate/crypto/openssl_error.h"
 #include "rtcgate/crypto/self_signed_certificate.h"
 
 namespace rtcgate::media {
-
-namespace {
-
-using FilePtr = CHandle<FILE, fclose>;
-
-}  // namespace
 
 std::string certificateFingerprint(X509* cert, const std::string& algorithm) {
   const EVP_MD* md = nullptr;
@@ -53,17 +45,9 @@ std::shared_ptr<const DtlsCertificate> DtlsCertificate::generate() {
 }
 
 std::shared_ptr<const DtlsCertificate> DtlsCertificate::load(const std::string& certFile, const std::string& keyFile) {
-  FilePtr cf(fopen(certFile.c_str(), "r"));
-  if (!cf) throw std::runtime_error("cannot open DTLS certificate file " + certFile);
-  CHandle<X509, X509_free> cert(PEM_read_X509(cf.get(), nullptr, nullptr, nullptr));
-  if (!cert) throw std::runtime_error("no PEM certificate in " + certFile + ": " + crypto::drainOpensslErrors());
-  FilePtr kf(fopen(keyFile.c_str(), "r"));
-  if (!kf) throw std::runtime_error("cannot open DTLS key file " + keyFile);
-  CHandle<EVP_PKEY, EVP_PKEY_free> key(PEM_read_PrivateKey(kf.get(), nullptr, nullptr, nullptr));
-  if (!key) throw std::runtime_error("no PEM private key in " + keyFile + ": " + crypto::drainOpensslErrors());
-  if (X509_check_private_key(cert.get(), key.get()) != 1)
-    throw std::runtime_error("DTLS key " + keyFile + " does not match certificate " + certFile);
-  return std::make_shared<const DtlsCertificate>(std::move(cert), std::move(key));
+  auto files = crypto::readCertificateFiles(certFile, keyFile);
+  if (!files.ok()) throw std::runtime_error("DTLS " + files.firstError());
+  return std::make_shared<const DtlsCertificate>(std::move(files.pair.certificate), std::move(files.pair.key));
 }
 
 std::shared_ptr<const DtlsCertificate> DtlsCertificate::fromConfig(const config::Media& media) {
