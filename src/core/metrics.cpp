@@ -20,6 +20,19 @@ std::string renderLabels(const Metrics::Labels& labels) {
   return out + "}";
 }
 
+// Text format 0.0.4: backslash and newline are escaped in HELP and label values, the double quote in label values.
+std::string escapeText(const std::string& v, bool quote) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '"' && quote) out += "\\\"";
+    else out += c;
+  }
+  return out;
+}
+
 // `{a="b"}` + le="0.5" -> `{a="b",le="0.5"}`.
 std::string withLe(const std::string& labels, const std::string& le) {
   if (labels.empty()) return "{le=\"" + le + "\"}";
@@ -51,28 +64,9 @@ uint64_t Metrics::Histogram::count() const {
   return n;
 }
 
-std::string Metrics::escapeLabelValue(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
+std::string Metrics::escapeLabelValue(const std::string& v) { return escapeText(v, true); }
 
-std::string Metrics::escapeHelp(const std::string& v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
+std::string Metrics::escapeHelp(const std::string& v) { return escapeText(v, false); }
 
 std::string Metrics::formatValue(double v) {
   if (std::isnan(v)) return "NaN";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +23,8 @@
 #include "rtcgate/sdp/session_description.h"
 
 namespace rtcgate::media {
+
+class LegSetupMetrics;
 
 class IceAgent;
 
@@ -125,7 +128,8 @@ private:
   void onDtlsConnected(const DtlsSrtpKeys& keys);
   void maybeReportLocal();
   void maybeStartDtls();
-  void fail(const std::string& reason);
+  // `byReason`: the failure counter of its reason (LegSetupMetrics), counted once with the leg's failure.
+  void fail(const std::string& reason, std::atomic<uint64_t>* byReason = nullptr);
   void onDtlsClosedByPeer();
   void handleSrtp(uint8_t* data, size_t len);
   void updateInbound(const RtpHeader& h);
@@ -174,6 +178,11 @@ private:
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
   std::atomic<uint64_t>* rtpRateLimited_;
+  // Setup time histograms and failures by reason (leg_setup_metrics.h); the ICE clock starts when both our
+  // gathering and the browser's description are there, the DTLS one when the handshake starts.
+  std::unique_ptr<LegSetupMetrics> setupMetrics_;
+  std::chrono::steady_clock::time_point startedAt_, remoteAt_, dtlsStartedAt_;
+  bool iceTimed_ = false;
 };
 
 }  // namespace rtcgate::media
