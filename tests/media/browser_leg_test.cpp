@@ -446,7 +446,8 @@ TEST(BrowserLeg, GatheringEndsEarlyWhenTheStunServerPortIsClosed) {
     EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
     EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 0u);
     // Counted per gathering (the log line, once per episode, is not repeated for the second call).
-    EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), static_cast<uint64_t>(call));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "stun"}, {"index", "0"}}).load(),
+              static_cast<uint64_t>(call));
   }
 }
 
@@ -469,8 +470,8 @@ TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
   EXPECT_EQ(relays, 1u) << "the description went out without coturn's relay candidate";
   EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 1u);
   EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
-  EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), 0u);
-  EXPECT_EQ(metrics.counter("rtcgate_ice_turn_server_0_unanswered_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "stun"}, {"index", "0"}}).load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "turn"}, {"index", "0"}}).load(), 0u);
 }
 
 // Issue 12: TURN allocations outlive their lifetime. libnice 0.1.21 refreshes an allocation at half its lifetime
