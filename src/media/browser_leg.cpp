@@ -91,7 +91,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   IceAgent::Callbacks ic;
   ic.gathered = [this] { onGathered(); };
   ic.connected = [this] { onIceConnected(); };
-  ic.failed = [this](const std::string& reason) { fail(reason, &setupMetrics_->iceFailure(reason)); };
+  ic.failed = [this](const std::string& reason) {
+    fail(reason, setupMetrics_ ? &setupMetrics_->iceFailure(reason) : nullptr);
+  };
   ic.receive = [this](const uint8_t* d, size_t n) { onReceive(d, n); };
   ice_ = std::make_unique<IceAgent>(loop_, std::move(is), std::move(ic));
 
@@ -101,7 +103,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   DtlsTransport::Callbacks dc;
   dc.send = [this](const uint8_t* d, size_t n) { ice_->send(d, n); };
   dc.connected = [this](const DtlsSrtpKeys& keys) { onDtlsConnected(keys); };
-  dc.failed = [this](const std::string& reason) { fail(reason, &setupMetrics_->dtlsFailure(reason)); };
+  dc.failed = [this](const std::string& reason) {
+    fail(reason, setupMetrics_ ? &setupMetrics_->dtlsFailure(reason) : nullptr);
+  };
   dc.closedByPeer = [this] { onDtlsClosedByPeer(); };
   dtls_ = std::make_unique<DtlsTransport>(loop_, ctx_.certificate, std::move(profiles),
                                           std::chrono::milliseconds(cfg.media.dtlsHandshakeTimeoutMs), std::move(dc));
@@ -419,6 +423,8 @@ void BrowserLeg::onDtlsClosedByPeer() {
     if (callbacks_.closedByPeer) callbacks_.closedByPeer();
   });
 }
+
+void BrowserLeg::fail(const std::string& reason) { fail(reason, nullptr); }
 
 void BrowserLeg::fail(const std::string& reason, std::atomic<uint64_t>* byReason) {
   // After the browser's close_notify, ICE consent and the like run out by design: that is no failure.

@@ -128,8 +128,7 @@ private:
   void onDtlsConnected(const DtlsSrtpKeys& keys);
   void maybeReportLocal();
   void maybeStartDtls();
-  // `byReason`: the failure counter of its reason (LegSetupMetrics), counted once with the leg's failure.
-  void fail(const std::string& reason, std::atomic<uint64_t>* byReason = nullptr);
+  void fail(const std::string& reason);
   void onDtlsClosedByPeer();
   void handleSrtp(uint8_t* data, size_t len);
   void updateInbound(const RtpHeader& h);
@@ -149,6 +148,13 @@ private:
   std::unique_ptr<SrtpSession> srtp_;
   LegState state_ = LegState::New;
   std::string failureReason_;
+  // fail() that also counts `byReason`, the failure counter of its reason (LegSetupMetrics), once with the failure.
+  void fail(const std::string& reason, std::atomic<uint64_t>* byReason);
+  // Setup time histograms and failures by reason (leg_setup_metrics.h); the ICE clock starts when both our
+  // gathering and the browser's description are there, the DTLS one when the handshake starts.
+  std::unique_ptr<LegSetupMetrics> setupMetrics_;
+  std::chrono::steady_clock::time_point startedAt_, remoteAt_, dtlsStartedAt_;
+  bool iceTimed_ = false;
   bool remoteSet_ = false;
   bool localPending_ = false;
   bool nextLocalIsOffer_ = false;  // whether the next reported local description goes into an offer
@@ -178,11 +184,6 @@ private:
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
   std::atomic<uint64_t>* rtpRateLimited_;
-  // Setup time histograms and failures by reason (leg_setup_metrics.h); the ICE clock starts when both our
-  // gathering and the browser's description are there, the DTLS one when the handshake starts.
-  std::unique_ptr<LegSetupMetrics> setupMetrics_;
-  std::chrono::steady_clock::time_point startedAt_, remoteAt_, dtlsStartedAt_;
-  bool iceTimed_ = false;
 };
 
 }  // namespace rtcgate::media
