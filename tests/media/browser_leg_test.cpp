@@ -217,6 +217,7 @@ TEST(BrowserLeg, FingerprintMismatchFailsTheLeg) {
   // The answerer is the DTLS client and verifies the offerer's certificate against the (altered) fingerprint.
   ASSERT_TRUE(p.answerer.waitFor([&] { return !p.answerer.failure.empty(); }, 10s));
   EXPECT_NE(p.answerer.failure.find("fingerprint"), std::string::npos) << p.answerer.failure;
+  EXPECT_GE(p.metrics.counter("rtcgate_dtls_failures_total", "", {{"reason", "fingerprint_mismatch"}}).load(), 1u);
   EXPECT_FALSE(p.answerer.connected);
   // The offerer receives the alert and fails too; neither sends SRTP.
   ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 10s));
@@ -325,6 +326,8 @@ TEST(BrowserLeg, HalfOpenIceAndDtlsAtOnceAreFreedAtTheirDeadlines) {
     }
     EXPECT_EQ(metrics.counter("rtcgate_browser_legs_failed_total", "").load(),
               static_cast<uint64_t>(kIceNeverCompletes));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_failures_total", "", {{"reason", "connect_timeout"}}).load(),
+              static_cast<uint64_t>(kIceNeverCompletes));
     for (auto& p : pairs) {
       for (auto* side : {&p->offerer, &p->answerer}) {
         ASSERT_TRUE(side->waitFor([&] { return !side->failure.empty(); }, 10s + 20ms * kDtlsNeverStarts));
@@ -333,6 +336,8 @@ TEST(BrowserLeg, HalfOpenIceAndDtlsAtOnceAreFreedAtTheirDeadlines) {
         EXPECT_FALSE(side->connected);
       }
       EXPECT_EQ(p->metrics.counter("rtcgate_browser_legs_failed_total", "").load(), 2u);
+      EXPECT_EQ(p->metrics.counter("rtcgate_dtls_failures_total", "", {{"reason", "timeout"}}).load(), 2u);
+      EXPECT_EQ(p->metrics.counter("rtcgate_ice_failures_total", "", {{"reason", "connect_timeout"}}).load(), 0u);
     }
   }  // every harness closes its leg (nice_agent_close_async) and stops its loop
   // The descriptors go as the loops finish closing; bounded wait (there is no event to wait on).
