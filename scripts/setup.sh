@@ -38,6 +38,24 @@ else
   echo "setup: all Debian packages present"
 fi
 
+# promtool (`promtool check metrics` in the e2e call tests, which skip it when absent). Debian ships it only inside
+# the `prometheus` package (19 MB download), whose install would also enable a Prometheus server: only the promtool
+# binary is taken out of the package, into /usr/local/bin.
+if ! command -v promtool >/dev/null 2>&1; then
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  tmp=$(mktemp -d)
+  # Not fatal: without promtool the e2e call tests skip only that check.
+  if (cd "$tmp" && { apt-get download -q prometheus || { "${as_root[@]}" apt-get update -q && apt-get download -q prometheus; }; } &&
+      dpkg-deb -x prometheus_*.deb x) </dev/null; then
+    "${as_root[@]}" install -m 0755 "$tmp/x/usr/bin/promtool" /usr/local/bin/promtool
+    echo "setup: promtool installed from Debian's prometheus package"
+  else
+    echo "setup: promtool could not be installed; the e2e call tests will skip promtool check metrics"
+  fi
+  rm -rf "$tmp"
+fi
+
 # Node modules for the browser-side tests (JsSIP, SIP.js, playwright-core driving Debian's chromium).
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -d "$root/tests/js/node_modules/jssip" ] || [ "$root/tests/js/package-lock.json" -nt "$root/tests/js/node_modules/.package-lock.json" ]; then

@@ -71,7 +71,8 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-AdminHttp::AdminHttp(EventLoop& control, const config::Endpoint& bind, Metrics& metrics, std::function<bool()> ready)
+AdminHttp::AdminHttp(EventLoop& control, const config::Endpoint& bind, Metrics& metrics,
+                     std::function<std::vector<std::string>()> ready)
     : control_(control), metrics_(metrics), ready_(std::move(ready)) {
   RTCGATE_ASSERT_ON_LOOP(control_);
   lws_context_creation_info info{};
@@ -107,8 +108,11 @@ AdminHttp::~AdminHttp() {
 AdminHttp::Response AdminHttp::handle(const std::string& path) const {
   if (path == "/healthz") return {200, "text/plain", "ok\n"};
   if (path == "/readyz") {
-    if (ready_ && ready_()) return {200, "text/plain", "ready\n"};
-    return {503, "text/plain", "not ready\n"};
+    const auto why = ready_ ? ready_() : std::vector<std::string>{"starting"};
+    if (why.empty()) return {200, "text/plain", "ready\n"};
+    std::string body = "not ready\n";
+    for (const auto& line : why) body += line + "\n";
+    return {503, "text/plain", body};
   }
   if (path == "/metrics") return {200, "text/plain; version=0.0.4", metrics_.renderPrometheus()};
   return {404, "text/plain", "not found\n"};

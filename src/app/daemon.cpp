@@ -107,6 +107,8 @@ int Daemon::run() {
   reloadFailuresTotal_ =
       &metrics_.counter("rtcgate_config_reload_failures_total", "Configuration reloads refused (old config kept)");
   metrics_.gauge("rtcgate_up", "1 while the daemon runs", [] { return 1.0; });
+  metrics_.gauge("rtcgate_build_info", "Always 1; the labels name the running build",
+                 {{"version", kVersion}, {"commit", kCommit}, {"build_type", kBuildType}}, [] { return 1.0; });
 
   workers_ = std::make_unique<WorkerPool>(cfg.media.workers);
   workers_->start();
@@ -122,7 +124,7 @@ int Daemon::run() {
     }
     try {
       admin_ = std::make_unique<admin::AdminHttp>(control_, cfg.listeners.admin.bind, metrics_,
-                                                  [this] { return !stopping_; });
+                                                  [this] { return notReadyReasons(); });
     } catch (const std::exception& e) {
       lg->critical("cannot start: {}", e.what());
       workers_->stop();

@@ -2,6 +2,7 @@
 #include "rtcgate/codec/transcode_stream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace rtcgate::codec {
@@ -75,7 +76,10 @@ TranscodeStream::Push TranscodeStream::push(uint32_t ssrc, uint16_t seq, uint32_
     // A gap left open (DTX pause, G.711 loss, long outage): the packet's audio starts at its own position.
     if (nextPosition_ != at) reposition(at);
   }
+  const auto decodeStart = decodeTime_ != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const size_t n = decoder_->decode(payload, decoded_);
+  if (decodeTime_ != nullptr)
+    decodeTime_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - decodeStart).count());
   if (n == 0) {
     ++stats_.decodeErrors;
     return Push::Corrupt;
@@ -113,7 +117,10 @@ void TranscodeStream::drain() {
     std::memcpy(lastPcm_.data(), fifo_.data() + offset, kFrameSamples * sizeof(int16_t));
     const uint32_t position = fifoPosition_ + static_cast<uint32_t>(offset);
     offset += kFrameSamples;
+    const auto encodeStart = encodeTime_ != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     size_t bytes = encoder_->encode(lastPcm_, output_);
+    if (encodeTime_ != nullptr)
+      encodeTime_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - encodeStart).count());
     if (bytes == 0) {
       ++stats_.encodeErrors;
       continue;

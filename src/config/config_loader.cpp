@@ -186,6 +186,7 @@ void parseUpstream(const Field& f, Config& c) {
     u.optionsPingIntervalMs = v->asUint(0, 3600000);
     if (u.optionsPingIntervalMs != 0 && u.optionsPingIntervalMs < 1000) v->fail("must be 0 (off) or at least 1000");
   }
+  if (auto v = m.optional("ready_max_failed_dn_percent")) u.readyMaxFailedDnPercent = v->asUint(0, 100);
   if (auto v = m.optional("domain")) u.domain = v->asString();
   if (auto st = m.optional("session_timer")) {
     MapReader sm(*st);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ice/ice_agent.h"
+#include "leg_setup_metrics.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/media/rtp/packet_demux.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
@@ -65,6 +66,7 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   legsClosedByPeer_ = &m.counter("rtcgate_browser_legs_closed_by_peer_total",
                                  "browser media legs the browser closed with DTLS close_notify (normal hangup)");
 
+  setupMetrics_ = std::make_unique<LegSetupMetrics>(m);
   rtpRateLimited_ = &m.counter("rtcgate_browser_rtp_rate_limited_total",
                                "authenticated SRTP packets from browsers dropped over media.packet_rate (per stream)");
 
@@ -89,7 +91,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   IceAgent::Callbacks ic;
   ic.gathered = [this] { onGathered(); };
   ic.connected = [this] { onIceConnected(); };
-  ic.failed = [this](const std::string& reason) { fail(reason); };
+  ic.failed = [this](const std::string& reason) {
+    fail(reason, setupMetrics_ ? &setupMetrics_->iceFailure(reason) : nullptr);
+  };
   ic.receive = [this](const uint8_t* d, size_t n) { onReceive(d, n); };
   ice_ = std::make_unique<IceAgent>(loop_, std::move(is), std::move(ic));
 
@@ -99,7 +103,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   DtlsTransport::Callbacks dc;
   dc.send = [this](const uint8_t* d, size_t n) { ice_->send(d, n); };
   dc.connected = [this](const DtlsSrtpKeys& keys) { onDtlsConnected(keys); };
-  dc.failed = [this](const std::string& reason) { fail(reason); };
+  dc.failed = [this](const std::string& reason) {
+    fail(reason, setupMetrics_ ? &setupMetrics_->dtlsFailure(reason) : nullptr);
+  };
   dc.closedByPeer = [this] { onDtlsClosedByPeer(); };
   dtls_ = std::make_unique<DtlsTransport>(loop_, ctx_.certificate, std::move(profiles),
                                           std::chrono::milliseconds(cfg.media.dtlsHandshakeTimeoutMs), std::move(dc));
@@ -130,6 +136,7 @@ void BrowserLeg::start() {
   log::CallScope scope(callId_);
   if (state_ != LegState::New) return;
   state_ = LegState::Gathering;
+  startedAt_ = std::chrono::steady_clock::now();
   localPending_ = true;
   ice_->gather();
 }
@@ -224,6 +231,7 @@ bool BrowserLeg::setRemoteDescription(const sdp::TransportParams& remote, std::s
   dtls_->setRemoteFingerprints(remote.fingerprints);
   dtlsRole_ = role;
   if (!remote.mid.empty()) mid_ = remote.mid;
+  if (!remoteSet_) remoteAt_ = std::chrono::steady_clock::now();
   remoteSet_ = true;
   awaitingAnswer_ = false;
   if (!isAnswer) nextLocalIsOffer_ = false;
@@ -252,6 +260,10 @@ void BrowserLeg::onIceConnected() {
   if (auto p = ice_->selectedPair())
     logger()->info("ICE connected: {} {} <-> {} {}", p->localType, p->localAddress, p->remoteType, p->remoteAddress);
   if (state_ == LegState::Gathering || state_ == LegState::New) state_ = LegState::Connecting;
+  if (!iceTimed_ && remoteSet_ && startedAt_ != std::chrono::steady_clock::time_point{}) {
+    iceTimed_ = true;  // the first connection only: a restart's reconnect is not setup time
+    setupMetrics_->iceConnected(std::chrono::steady_clock::now() - std::max(startedAt_, remoteAt_));
+  }
   maybeStartDtls();
 }
 
@@ -259,6 +271,7 @@ void BrowserLeg::maybeStartDtls() {
   // Both roles start once ICE has a selected pair, so media.dtls_handshake_timeout_ms measures the handshake
   // alone; the active side then sends its ClientHello, the passive one only answers (RFC 5763 §5, P4).
   if (!dtlsRole_ || dtls_->state() != DtlsState::New || !ice_->isConnected()) return;
+  dtlsStartedAt_ = std::chrono::steady_clock::now();
   dtls_->start(*dtlsRole_);
 }
 
@@ -389,9 +402,11 @@ void BrowserLeg::onDtlsConnected(const DtlsSrtpKeys& keys) {
   try {
     srtp_ = std::make_unique<SrtpSession>(keys.profile, keys.localKeySalt, keys.remoteKeySalt);
   } catch (const std::exception& e) {
-    fail(std::string("SRTP setup failed: ") + e.what());
+    const std::string why = std::string("SRTP setup failed: ") + e.what();
+    fail(why, &setupMetrics_->dtlsFailure(why));
     return;
   }
+  setupMetrics_->dtlsConnected(std::chrono::steady_clock::now() - dtlsStartedAt_);
   state_ = LegState::Connected;
   emit([this] {
     if (callbacks_.connected) callbacks_.connected();
@@ -409,12 +424,15 @@ void BrowserLeg::onDtlsClosedByPeer() {
   });
 }
 
-void BrowserLeg::fail(const std::string& reason) {
+void BrowserLeg::fail(const std::string& reason) { fail(reason, nullptr); }
+
+void BrowserLeg::fail(const std::string& reason, std::atomic<uint64_t>* byReason) {
   // After the browser's close_notify, ICE consent and the like run out by design: that is no failure.
   if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
   state_ = LegState::Failed;
   failureReason_ = reason;
   legsFailed_->fetch_add(1, std::memory_order_relaxed);
+  if (byReason != nullptr) byReason->fetch_add(1, std::memory_order_relaxed);
   logger()->warn("browser leg failed: {}", reason);
   emit([this, reason] {
     if (callbacks_.failed) callbacks_.failed(reason);

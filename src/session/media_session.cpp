@@ -6,6 +6,7 @@
 #include <random>
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/call_metrics.h"
 
 namespace rtcgate::session {
 
@@ -173,6 +174,7 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   std::random_device rd;
   bridge_ = std::make_unique<codec::MediaBridge>(loop_, codecs, setup_.opus, rd(), rd(),
                                                  std::move(sinks));
+  bridge_->setMetrics(setup_.context.metrics);
   browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
   if (holdFill_) bridge_->setHoldFill(true);
   log::get(log::Component::Session)
@@ -233,6 +235,15 @@ std::string MediaSession::summary() const {
                      dir(st.toBrowser), st.dtmfEventsToUpstream);
   }
   return s;
+}
+
+void MediaSession::recordQuality(Metrics& metrics) const {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  std::optional<media::LegStats> b;
+  std::optional<media::RtpLegStats> r;
+  if (browser_) b = browser_->stats();
+  if (rtp_) r = rtp_->stats();
+  observeCallQuality(metrics, b ? &*b : nullptr, r ? &*r : nullptr);
 }
 
 std::optional<codec::MediaBridge::Stats> MediaSession::bridgeStats() const {

@@ -7,6 +7,7 @@
 
 #include "rtcgate/codec/dtmf.h"
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/call_metrics.h"
 #include "rtcgate/session/media_destination.h"
 #include "rtcgate/session/media_session.h"
 
@@ -101,6 +102,7 @@ void Session::startFromAgent(std::shared_ptr<signaling::BrowserDialog> dialog, c
   log::CallScope scope(id_);
   alias(dialog_->callId());
   dialog_->setEvents(browserEvents());
+  invitedAt_ = std::chrono::steady_clock::now();
   lg()->info("new call from agent DN {} to {}: browser Call-ID {}", dn_, log::escaped(target_),
              log::escaped(dialog_->callId()));
   apply(CallEvent::CallerInvite);
@@ -115,6 +117,7 @@ void Session::startToAgent(std::shared_ptr<sip::UpstreamCall> call, const signal
   alias(upstream_->callId());
   upstream_->setLogId(id_);
   upstream_->setObserver(this);
+  invitedAt_ = std::chrono::steady_clock::now();
   callUuidLogged_ = true;  // in the line below
   lg()->info("new call from Genesys to DN {} (agent {}): Genesys Call-ID {}, X-Genesys-CallUUID {}", dn_,
              registration.user, log::escaped(upstream_->callId()),
@@ -136,6 +139,7 @@ void Session::apply(CallEvent event, uint16_t code) {
   lg()->debug("{} + {} -> {}", stateName(state_), eventName(event), stateName(t.next));
   if (code != 0) rejectCode_ = code;
   state_ = t.next;
+  if (state_ == CallState::Terminating || state_ == CallState::Closed) countEnd(event);
   const bool fromAgent = direction_ == Direction::FromAgent;
   for (auto action : t.actions) {
     switch (action) {
@@ -195,6 +199,10 @@ void Session::apply(CallEvent event, uint16_t code) {
         // Toward Genesys the 180 went out when the browser was invited; early media from a browser is not relayed.
         break;
       case CallAction::AnswerCaller:
+        if (!answered_)
+          observeCallSetup(*deps_.mediaContext.metrics, fromAgent ? "outbound" : "inbound",
+                           std::chrono::steady_clock::now() - invitedAt_);
+        answered_ = true;
         lg()->debug("answer SDP to the caller:\n{}", fromAgent ? browserAnswerSdp_ : genesysAnswerSdp_);
         if (fromAgent)
           dialog_->respond(200, "OK", browserAnswerSdp_);
@@ -229,6 +237,32 @@ void Session::apply(CallEvent event, uint16_t code) {
     });
   }
   closeIfDone();
+}
+
+void Session::countEnd(CallEvent event) {
+  if (endCounted_) return;
+  endCounted_ = true;
+  std::string_view outcome;
+  if (endedByGateway_) {
+    outcome = "gateway_ended";
+  } else if (answered_) {
+    switch (event) {
+      case CallEvent::MediaFailed: outcome = "media_failed"; break;
+      case CallEvent::CallerTransportLost:
+      case CallEvent::CalleeTransportLost: outcome = "transport_lost"; break;
+      default: outcome = "completed"; break;  // BYE from either side, or the browser's DTLS close_notify
+    }
+  } else {
+    switch (event) {
+      case CallEvent::CallerCancel:
+      case CallEvent::CallerTransportLost: outcome = "cancelled"; break;
+      case CallEvent::MediaFailed: outcome = "media_failed"; break;
+      default: outcome = "rejected"; break;
+    }
+  }
+  // What RejectCaller sends for an unanswered call; 200 once answered.
+  const uint16_t cause = answered_ ? 200 : rejectCode_ != 0 ? rejectCode_ : 487;
+  countCallEnded(*deps_.mediaContext.metrics, outcome, cause);
 }
 
 void Session::openMedia(media::LegRole role) {
@@ -953,6 +987,7 @@ void Session::answerLateOffer(std::pair<codec::CodecId, uint8_t> browser) {
 void Session::terminate(const std::string& why) {
   log::CallScope scope(id_);
   lg()->info("ending the call: {}", why);
+  endedByGateway_ = true;
   rejectCode_ = 503;
   apply(CallEvent::MediaFailed);
 }
@@ -963,10 +998,12 @@ void Session::releaseMedia() {
   media_.reset();
   // Summary and destruction on the worker that owns the media objects.
   std::string id = id_;
-  deps_.workers.loop(worker_).post([slot, id] {
+  Metrics* metrics = answered_ ? deps_.mediaContext.metrics : nullptr;  // quality of answered calls only
+  deps_.workers.loop(worker_).post([slot, id, metrics] {
     if (!*slot) return;
     log::CallScope scope(id);
     lg()->info("media summary: {}", (*slot)->summary());
+    if (metrics != nullptr) (*slot)->recordQuality(*metrics);
     slot->reset();
   });
   deps_.workers.release(worker_);

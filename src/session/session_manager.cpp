@@ -2,6 +2,7 @@
 #include "rtcgate/session/session_manager.h"
 
 #include "rtcgate/core/log.h"
+#include "rtcgate/session/call_metrics.h"
 #include "rtcgate/media/browser_leg.h"
 
 namespace rtcgate::session {
@@ -32,6 +33,7 @@ SessionManager::SessionManager(SessionDeps deps, const config::ConfigStore& conf
   deps_.checkDestination = [this](std::string_view user, std::string_view host) {
     return checkAgentDestination(user, host);
   };
+  registerCallMetrics(metrics);
   metrics.gauge("rtcgate_calls_active", "Calls in progress", [this] { return static_cast<double>(sessions_.size()); });
   metrics.gauge("rtcgate_browser_legs_live", "Browser media legs (ICE agent, DTLS, SRTP) alive in the process",
                 [] { return static_cast<double>(media::BrowserLeg::liveCount()); });

@@ -85,6 +85,7 @@ struct SipStack::Counters {
 // Values the gauges read at scrape time (control thread). Shared, so a scrape after the stack is gone reads zeros.
 struct SipStack::Gauges {
   double registered = 0;
+  double byState[5] = {};  // indexed by RegistrationState
   double upstreamUp = 0;
   double calls = 0;
 };
@@ -112,6 +113,13 @@ SipStack::SipStack(EventLoop& loop, std::shared_ptr<const config::Config> config
     auto p = g.lock();
     return p ? p->registered : 0.0;
   });
+  for (auto state : {RegistrationState::Unregistered, RegistrationState::Registering, RegistrationState::Registered,
+                     RegistrationState::RetryWait, RegistrationState::Unregistering})
+    metrics_.gauge("rtcgate_dn_registrations", "Configured DNs by registration state at the upstream",
+                   {{"state", toString(state)}}, [g, state] {
+                     auto p = g.lock();
+                     return p ? p->byState[static_cast<size_t>(state)] : 0.0;
+                   });
   metrics_.gauge("rtcgate_sip_upstream_up", "1 when an upstream server answers OPTIONS (or pings are off)", [g] {
     auto p = g.lock();
     return p ? p->upstreamUp : 0.0;
@@ -609,6 +617,8 @@ void SipStack::updateGauges() {
   double registered = 0;
   for (const auto& [dn, e] : registrations_) registered += e.reg->state() == RegistrationState::Registered ? 1 : 0;
   gauges_->registered = registered;
+  for (auto& n : gauges_->byState) n = 0;
+  for (const auto& [dn, e] : registrations_) ++gauges_->byState[static_cast<size_t>(e.reg->state())];
   gauges_->upstreamUp = monitors_.empty() || upstreamState() == UpstreamState::Up ? 1 : 0;
   gauges_->calls = static_cast<double>(calls_.size());
 }

@@ -22,8 +22,8 @@ TEST(AdminHttp, ServesHealthReadinessAndMetricsOnAnEphemeralPort) {
   loop.adoptCurrentThread();
   Metrics metrics;
   metrics.counter("rtcgate_test_total", "test").fetch_add(3);
-  bool ready = true;
-  AdminHttp http(loop, config::Endpoint{"127.0.0.1", 0}, metrics, [&] { return ready; });
+  std::vector<std::string> notReady;
+  AdminHttp http(loop, config::Endpoint{"127.0.0.1", 0}, metrics, [&] { return notReady; });
   ASSERT_NE(http.port(), 0);
 
   std::string body;
@@ -32,8 +32,10 @@ TEST(AdminHttp, ServesHealthReadinessAndMetricsOnAnEphemeralPort) {
   EXPECT_EQ(getWhileServing(loop, http.port(), "/metrics", &body), 200);
   EXPECT_NE(body.find("rtcgate_test_total 3\n"), std::string::npos) << body;
   EXPECT_EQ(getWhileServing(loop, http.port(), "/readyz", &body), 200);
-  ready = false;
+  EXPECT_EQ(body, "ready\n");
+  notReady = {"shutting down", "DN registrations: 0 of 2 registered (2 failed, last failure status 403)"};
   EXPECT_EQ(getWhileServing(loop, http.port(), "/readyz", &body), 503);
+  EXPECT_EQ(body, "not ready\nshutting down\nDN registrations: 0 of 2 registered (2 failed, last failure status 403)\n");
   EXPECT_EQ(getWhileServing(loop, http.port(), "/nope", &body), 404);
 }
 

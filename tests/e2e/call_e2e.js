@@ -104,6 +104,7 @@ const { launchBrowser, serveFiles, TONE_DETECTOR } = require(path.join(__dirname
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
 const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
 const { linearToUlaw, ulawToLinear, dominantHz } = require(path.join(__dirname, '../js/lib/wav'));
+const { checkCallMetrics } = require(path.join(__dirname, 'metrics_check'));
 
 const [binary, direction, mode] = process.argv.slice(2);
 const MODES = ['transcoded', 'passthrough', 'early-media', 'limits', 'reinvite', 'long', 'close-notify', 'close-notify-no-bye',
@@ -946,6 +947,10 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
+    if (mode === 'transcoded' || mode === 'passthrough') {
+      const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+      await checkCallMetrics(adminUrl, { direction, transcoded: mode === 'transcoded' }, check);
+    }
     if (mode === 'makecall-browser-offers') {
       check('the INVITE to the browser had no SDP', result.inviteHadSdp === false, String(result.inviteHadSdp));
       check('the browser was the offerer on its leg (its SDP in the 200)', result.localType === 'offer', result.localType);

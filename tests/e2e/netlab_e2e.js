@@ -261,11 +261,10 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
     check('no 10.30.x address anywhere in the answer (c= line included)', !/10\.30\./.test(r.answer));
   }
   if (DEAD) {
-    // rtcgate's /metrics leaves out counters that are still 0.
-    const metric = (name) => Number((metrics.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [0, 0])[1]);
-    const server = DEAD_STUN ? 'stun_server_0_unanswered' : 'turn_server_0_unanswered';
-    const m = ['deadline', 'answered', server].map((n) => metric(`rtcgate_ice_${
-      n.endsWith('unanswered') ? n : `gathering_${n}`}_total`));
+    // A series absent from /metrics reads as 0.
+    const metric = (name) => Number((metrics.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm')) || [0, 0])[1]);
+    const server = `rtcgate_ice_server_unanswered_total{type="${DEAD_STUN ? 'stun' : 'turn'}",index="0"}`;
+    const m = ['rtcgate_ice_gathering_deadline_total', 'rtcgate_ice_gathering_answered_total', server].map(metric);
     check(`rtcgate's gathering ended at its deadline with ${DEAD_STUN ? 'STUN' : 'TURN'} server 0 unanswered, none answered (/metrics)`,
       m[0] >= 1 && m[2] >= 1 && m[1] === 0, `deadline ${m[0]}, answered ${m[1]}, ${server} ${m[2]}`);
     check('the black hole was silent: no gathering counted as unreachable (no ICMP came back)',

@@ -217,6 +217,7 @@ TEST(BrowserLeg, FingerprintMismatchFailsTheLeg) {
   // The answerer is the DTLS client and verifies the offerer's certificate against the (altered) fingerprint.
   ASSERT_TRUE(p.answerer.waitFor([&] { return !p.answerer.failure.empty(); }, 10s));
   EXPECT_NE(p.answerer.failure.find("fingerprint"), std::string::npos) << p.answerer.failure;
+  EXPECT_GE(p.metrics.counter("rtcgate_dtls_failures_total", "", {{"reason", "fingerprint_mismatch"}}).load(), 1u);
   EXPECT_FALSE(p.answerer.connected);
   // The offerer receives the alert and fails too; neither sends SRTP.
   ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 10s));
@@ -325,6 +326,8 @@ TEST(BrowserLeg, HalfOpenIceAndDtlsAtOnceAreFreedAtTheirDeadlines) {
     }
     EXPECT_EQ(metrics.counter("rtcgate_browser_legs_failed_total", "").load(),
               static_cast<uint64_t>(kIceNeverCompletes));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_failures_total", "", {{"reason", "connect_timeout"}}).load(),
+              static_cast<uint64_t>(kIceNeverCompletes));
     for (auto& p : pairs) {
       for (auto* side : {&p->offerer, &p->answerer}) {
         ASSERT_TRUE(side->waitFor([&] { return !side->failure.empty(); }, 10s + 20ms * kDtlsNeverStarts));
@@ -333,6 +336,8 @@ TEST(BrowserLeg, HalfOpenIceAndDtlsAtOnceAreFreedAtTheirDeadlines) {
         EXPECT_FALSE(side->connected);
       }
       EXPECT_EQ(p->metrics.counter("rtcgate_browser_legs_failed_total", "").load(), 2u);
+      EXPECT_EQ(p->metrics.counter("rtcgate_dtls_failures_total", "", {{"reason", "timeout"}}).load(), 2u);
+      EXPECT_EQ(p->metrics.counter("rtcgate_ice_failures_total", "", {{"reason", "connect_timeout"}}).load(), 0u);
     }
   }  // every harness closes its leg (nice_agent_close_async) and stops its loop
   // The descriptors go as the loops finish closing; bounded wait (there is no event to wait on).
@@ -446,7 +451,8 @@ TEST(BrowserLeg, GatheringEndsEarlyWhenTheStunServerPortIsClosed) {
     EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
     EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 0u);
     // Counted per gathering (the log line, once per episode, is not repeated for the second call).
-    EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), static_cast<uint64_t>(call));
+    EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "stun"}, {"index", "0"}}).load(),
+              static_cast<uint64_t>(call));
   }
 }
 
@@ -469,8 +475,8 @@ TEST(BrowserLeg, GatheringEndsWhenCoturnHasAnsweredStunAndTurn) {
   EXPECT_EQ(relays, 1u) << "the description went out without coturn's relay candidate";
   EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_answered_total", "").load(), 1u);
   EXPECT_EQ(metrics.counter("rtcgate_ice_gathering_deadline_total", "").load(), 0u);
-  EXPECT_EQ(metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "").load(), 0u);
-  EXPECT_EQ(metrics.counter("rtcgate_ice_turn_server_0_unanswered_total", "").load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "stun"}, {"index", "0"}}).load(), 0u);
+  EXPECT_EQ(metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "turn"}, {"index", "0"}}).load(), 0u);
 }
 
 // Issue 12: TURN allocations outlive their lifetime. libnice 0.1.21 refreshes an allocation at half its lifetime

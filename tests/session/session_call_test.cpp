@@ -440,7 +440,8 @@ TEST_F(SessionCallTest, AgentCallReachesGenesysWhileTheBrowserLegStillGathers) {
   slow->ice.gatherDeadlineMs = 3000;
   store->apply(*slow);
   const auto& deadline = metrics.counter("rtcgate_ice_gathering_deadline_total", "");
-  const auto& unanswered = metrics.counter("rtcgate_ice_stun_server_0_unanswered_total", "");
+  const auto& unanswered =
+      metrics.counter("rtcgate_ice_server_unanswered_total", "", {{"type", "stun"}, {"index", "0"}});
   auto genesys = uas("session_uas_answer_expect_bye.xml");
   const std::string offer = browser->offer();  // the browser's own peer leg uses the fixture's config (no STUN)
   browser->request("INVITE", offer);
@@ -516,6 +517,9 @@ TEST_F(SessionCallTest, AgentCallCancelledWhileGenesysRingsCancelsUpstreamAndAns
   for (const auto& m : transport.sent)
     EXPECT_FALSE(m.rfind("SIP/2.0 200 ", 0) == 0 && m.find("\r\nCSeq: 1 INVITE\r\n") != std::string::npos)
         << "the cancelled INVITE was answered 200:\n" << m;
+  const std::string text = metrics.renderPrometheus();
+  EXPECT_NE(text.find("rtcgate_calls_ended_total{outcome=\"cancelled\",cause=\"487\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("rtcgate_call_setup_seconds_count{direction=\"outbound\"} 0\n"), std::string::npos) << text;
 }
 
 TEST_F(SessionCallTest, AgentCallRejectedBusyByGenesysIsRejectedBusyToTheBrowser) {
@@ -524,6 +528,9 @@ TEST_F(SessionCallTest, AgentCallRejectedBusyByGenesysIsRejectedBusyToTheBrowser
   ASSERT_TRUE(browser->wait(loop, "SIP/2.0 486 "));
   EXPECT_EQ(finish(*genesys), 0) << genesys->output();
   EXPECT_TRUE(sessionsGone());
+  const std::string text = metrics.renderPrometheus();
+  EXPECT_NE(text.find("rtcgate_calls_ended_total{outcome=\"rejected\",cause=\"486\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("rtcgate_calls_ended_total{outcome=\"completed\",cause=\"200\"} 0\n"), std::string::npos) << text;
 }
 
 TEST_F(SessionCallTest, AgentHoldAfterGenesysGlareIsRetriedAndUnholdFollows) {

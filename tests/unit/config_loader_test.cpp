@@ -272,6 +272,15 @@ TEST(ConfigLoader, MaxPendingMediaSessionsDefaultsToHalfOfMaxCallsAndIsBounded) 
               "out of range");
 }
 
+TEST(ConfigLoader, ReadyMaxFailedDnPercentDefaultsTo50AndIsAPercentage) {
+  EXPECT_EQ(loadFromString("{}\n", "d").upstream.readyMaxFailedDnPercent, 50u);
+  EXPECT_EQ(loadFromString("upstream: {ready_max_failed_dn_percent: 0}\n", "d").upstream.readyMaxFailedDnPercent, 0u);
+  EXPECT_EQ(loadFromString("upstream: {ready_max_failed_dn_percent: 100}\n", "d").upstream.readyMaxFailedDnPercent,
+            100u);
+  expectError("upstream:\n  ready_max_failed_dn_percent: 101\n", 2, 32, "upstream.ready_max_failed_dn_percent",
+              "out of range 0..100");
+}
+
 TEST(ConfigLoader, DestinationPolicyIsReadAndDefaultsToDialStringsOnOwnHosts) {
   auto d = loadFromString("{}", "defaults").security.destinations;
   EXPECT_TRUE(d.ownDomainOnly);

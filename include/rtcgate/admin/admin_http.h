@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rtcgate/config/config.h"
 #include "rtcgate/core/event_loop.h"
@@ -19,7 +20,9 @@ namespace rtcgate::admin {
 // Thread: control; create, use and destroy it there.
 class AdminHttp {
 public:
-  AdminHttp(EventLoop& control, const config::Endpoint& bind, Metrics& metrics, std::function<bool()> ready);
+  // `ready`: why the gateway is not ready, one line per failing condition; empty when ready (/readyz 200).
+  AdminHttp(EventLoop& control, const config::Endpoint& bind, Metrics& metrics,
+            std::function<std::vector<std::string>()> ready);
   ~AdminHttp();
   AdminHttp(const AdminHttp&) = delete;
   AdminHttp& operator=(const AdminHttp&) = delete;
@@ -37,7 +40,7 @@ public:
 private:
   EventLoop& control_;
   Metrics& metrics_;
-  std::function<bool()> ready_;
+  std::function<std::vector<std::string>()> ready_;
   lws_context* context_ = nullptr;
   uint16_t port_ = 0;
 };

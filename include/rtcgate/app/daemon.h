@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rtcgate/config/config_store.h"
 #include "rtcgate/core/event_loop.h"
@@ -45,6 +46,9 @@ private:
   void reload();
   void beginShutdown(const char* why);
   void announceReady();
+  // /readyz: one line per condition that keeps the gateway from being ready; empty when ready (daemon_readiness.cpp,
+  // rule in docs/metrics.md).
+  std::vector<std::string> notReadyReasons() const;
   // Returns freed heap pages to the system when calls ended since the last run (kHeapTrimInterval, daemon.cpp).
   void trimHeapAfterCalls();
 

@@ -72,6 +72,9 @@ public:
   MediaBridge(const MediaBridge&) = delete;
   MediaBridge& operator=(const MediaBridge&) = delete;
 
+  // Times every codec call of the transcoding streams into rtcgate_transcode_frame_seconds{op,codec} (docs/metrics.md).
+  void setMetrics(Metrics* metrics);
+
   // A whole RTP packet (decrypted, from the browser leg) or an already parsed one (from the RTP leg).
   void fromBrowser(const uint8_t* data, size_t len);
   void fromBrowser(const media::RtpHeader& h, std::span<const uint8_t> payload);
@@ -106,6 +109,7 @@ private:
   void transcoded(bool toUpstream, uint32_t sourceSsrc, uint32_t position8k, size_t payloadBytes);
   void emit(bool toUpstream, const OutputSequencer::Header& h, uint8_t pt, size_t payloadBytes);
   void buildStreams();
+  void timeStreams();
   Direction& dir(bool toUpstream) { return toUpstream ? stats_.toUpstream : stats_.toBrowser; }
 
   EventLoop& loop_;
@@ -116,6 +120,7 @@ private:
   OutputSequencer outUpstream_;
   std::unique_ptr<TranscodeStream> toUpstream_;
   std::unique_ptr<TranscodeStream> toBrowser_;
+  Metrics* metrics_ = nullptr;
   DtmfReceiver dtmfFromBrowser_;
   DtmfReceiver dtmfFromUpstream_;
   std::optional<DtmfSender> dtmfToUpstream_;

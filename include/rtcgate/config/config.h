@@ -73,6 +73,8 @@ struct Upstream {
   uint32_t registerRetryMinMs = 1000;
   uint32_t registerRetryMaxMs = 60000;
   uint32_t optionsPingIntervalMs = 0;  // 0: no pings
+  // /readyz answers 503 when more than this share of the DNs that should be registered has failed (issue 13).
+  uint32_t readyMaxFailedDnPercent = 50;
   std::string domain;                  // SIP domain for DN AORs; empty: the first server's host
   SessionTimer sessionTimer;
   // Genesys's INVITE without SDP (third-party call control): the INVITE to the browser has none either, the

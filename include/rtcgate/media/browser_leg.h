@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,6 +23,8 @@
 #include "rtcgate/sdp/session_description.h"
 
 namespace rtcgate::media {
+
+class LegSetupMetrics;
 
 class IceAgent;
 
@@ -145,6 +148,13 @@ private:
   std::unique_ptr<SrtpSession> srtp_;
   LegState state_ = LegState::New;
   std::string failureReason_;
+  // fail() that also counts `byReason`, the failure counter of its reason (LegSetupMetrics), once with the failure.
+  void fail(const std::string& reason, std::atomic<uint64_t>* byReason);
+  // Setup time histograms and failures by reason (leg_setup_metrics.h); the ICE clock starts when both our
+  // gathering and the browser's description are there, the DTLS one when the handshake starts.
+  std::unique_ptr<LegSetupMetrics> setupMetrics_;
+  std::chrono::steady_clock::time_point startedAt_, remoteAt_, dtlsStartedAt_;
+  bool iceTimed_ = false;
   bool remoteSet_ = false;
   bool localPending_ = false;
   bool nextLocalIsOffer_ = false;  // whether the next reported local description goes into an offer

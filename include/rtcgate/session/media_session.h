@@ -74,6 +74,8 @@ public:
   // Releases sockets and the ICE agent; the object may be destroyed right after (on this loop).
   void close();
   std::string summary() const;
+  // Each leg's loss, jitter and MOS estimate into the per-call quality histograms (call_metrics.h), at the call's end.
+  void recordQuality(Metrics& metrics) const;
   // The bridge's counters (empty before startBridge); tests and the admin API read them on this loop.
   std::optional<codec::MediaBridge::Stats> bridgeStats() const;
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -96,6 +97,8 @@ private:
   void alias(const std::string& sipCallId);
   void noteUpstreamIds();
   void apply(CallEvent event, uint16_t code = 0);
+  // rtcgate_calls_ended_total, once, when `event` ends the call (call_metrics.h).
+  void countEnd(CallEvent event);
   void fail(uint16_t code, const std::string& why);
   void openMedia(media::LegRole browserRole);
   // The RTP leg is open: FromAgent, the INVITE to Genesys goes now, while the browser leg still gathers.
@@ -174,6 +177,10 @@ private:
   bool callUuidLogged_ = false;
   CallState state_ = CallState::Idle;
   uint16_t rejectCode_ = 0;
+  std::chrono::steady_clock::time_point invitedAt_;  // the caller's INVITE accepted (setup time starts)
+  bool answered_ = false;            // our 200 went to the caller
+  bool endCounted_ = false;
+  bool endedByGateway_ = false;      // terminate(): shutdown or an operator's hangup
   std::string dn_;
   std::string target_;
 

@@ -144,9 +144,10 @@ IceAgent::IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks)
   if (settings_.metrics != nullptr)
     for (auto& sv : servers_)
       sv.unanswered = &settings_.metrics->counter(
-          fmt::format("rtcgate_ice_{}_server_{}_unanswered_total", sv.turn ? "turn" : "stun", sv.index),
-          fmt::format("gatherings in which ice.{}_servers[{}] did not answer (silent until the deadline, or "
-                      "unreachable)", sv.turn ? "turn" : "stun", sv.index));
+          "rtcgate_ice_server_unanswered_total",
+          "Gatherings in which ice.stun_servers[index] (type stun) or ice.turn_servers[index] (type turn) did not "
+          "answer (silent until the deadline, or unreachable)",
+          {{"type", sv.turn ? "turn" : "stun"}, {"index", std::to_string(sv.index)}});
   handlers_.push_back(g_signal_connect(agent_.get(), "new-candidate-full", G_CALLBACK(&IceAgent::onNewCandidate), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "candidate-gathering-done", G_CALLBACK(&IceAgent::onGatheringDone), this));
   handlers_.push_back(g_signal_connect(agent_.get(), "component-state-changed", G_CALLBACK(&IceAgent::onStateChanged), this));
@@ -256,7 +257,7 @@ void IceAgent::reportGathered(GatherEnd end) {
     if (sv.unanswered) sv.unanswered->fetch_add(1, std::memory_order_relaxed);
     if (UnansweredEpisodes::enter(key))
       logger()->warn("{} server {} (ice.{}_servers[{}]) {}; calls go on without its candidates (logged once until "
-                     "it answers again, counted in rtcgate_ice_{}_server_{}_unanswered_total)",
+                     "it answers again, counted in rtcgate_ice_server_unanswered_total{{type=\"{}\",index=\"{}\"}})",
                      sv.turn ? "TURN" : "STUN", sv.endpoint, sv.turn ? "turn" : "stun", sv.index,
                      sv.state == Server::State::Unreachable ? "is unreachable (" + sv.unreachableWhy + ")"
                                                             : "did not answer within ice.gather_deadline_ms",
