@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include "admin_api.h"
+#include "drain.h"
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
@@ -95,13 +97,13 @@ int Daemon::run() {
   if (cfg.listeners.admin.enabled) {
     try {
       admin_ = std::make_unique<admin::AdminHttp>(control_, cfg.listeners.admin.bind, metrics_,
-                                                  [this] { return !stopping_; });
+                                                  [this] { return !stopping_ && !(drain_ && drain_->progress().active); });
     } catch (const std::exception& e) {
       lg->critical("cannot start: {}", e.what());
       workers_->stop();
       return 1;
     }
-    adminUrl = fmt::format("http://{}:{}/ (healthz, readyz, metrics)", cfg.listeners.admin.bind.address, admin_->port());
+    adminUrl = fmt::format("http://{}:{}/ (healthz, readyz, metrics, api/v1)", cfg.listeners.admin.bind.address, admin_->port());
   }
 
   if (!cfg.listeners.wss.empty()) {
@@ -132,6 +134,12 @@ int Daemon::run() {
   });
   watch(SIGINT, +[](gpointer self) -> gboolean {
     static_cast<Daemon*>(self)->beginShutdown("SIGINT");
+    return G_SOURCE_CONTINUE;
+  });
+  // Drain without the API (systemd ExecReload-style scripts, `kill -USR1`): the default deadline.
+  watch(SIGUSR1, +[](gpointer self) -> gboolean {
+    static_cast<Daemon*>(self)->startDrain(std::chrono::duration_cast<std::chrono::milliseconds>(Drain::kDefaultDeadline),
+                                           "SIGUSR1");
     return G_SOURCE_CONTINUE;
   });
 
@@ -186,6 +194,20 @@ int Daemon::run() {
     wss_->endpoint().dialogs().setIncomingHandler(
         [this](std::shared_ptr<signaling::BrowserDialog> d) { sessions_->onBrowserInvite(std::move(d)); });
   }
+  drain_ = std::make_unique<Drain>(control_, Drain::Hooks{
+      [this] { return sessions_ ? sessions_->size() : size_t{0}; },
+      [this] {
+        if (sessions_) sessions_->setDraining(true);
+        if (wss_) wss_->endpoint().setDraining(true);
+      },
+      [this](const char* why) { beginShutdown(why); }});
+  if (admin_) {
+    api_ = std::make_unique<AdminApi>(AdminApi::Deps{store_, sessions_.get(), wss_.get(), sip_.get(), *drain_,
+                                                     [this] { return reload(); }});
+    admin_->setApi([this](const admin::AdminHttp::ApiRequest& r, admin::AdminHttp::Reply reply) {
+      api_->handle(r, std::move(reply));
+    }, [this] { return store_.current()->adminAuth.token.reveal(); });
+  }
   lg->info("rtcgate {} starting (config: {}); media workers: {}; admin: {}", kVersion,
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
   if (cfg.security.allowedOrigins.empty())
@@ -194,6 +216,9 @@ int Daemon::run() {
 
   control_.run();
 
+  if (admin_) admin_->setApi(nullptr, nullptr);
+  api_.reset();
+  drain_.reset();
   if (wss_) {
     wss_->endpoint().dialogs().setIncomingHandler(nullptr);
     wss_->endpoint().dialogs().setGraceListener(nullptr);
@@ -226,7 +251,11 @@ void Daemon::announceReady() {
                        admin_ ? admin_->port() : 0, cfg.upstream.sipBind.address, sip_->port(), wss));
 }
 
-void Daemon::reload() {
+void Daemon::startDrain(std::chrono::milliseconds deadline, const std::string& by) {
+  if (drain_ && !stopping_) drain_->start(deadline, by);
+}
+
+config::ConfigStore::ReloadResult Daemon::reload() {
   auto* lg = log::get(log::Component::Config);
   sdNotify("RELOADING=1");
   auto result = store_.reload();
@@ -246,6 +275,7 @@ void Daemon::reload() {
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }
   sdNotify("READY=1");
+  return result;
 }
 
 void Daemon::trimHeapAfterCalls() {
