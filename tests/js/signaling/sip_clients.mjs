@@ -546,6 +546,25 @@ async function jssipCallIn() {
   done();
 }
 
+async function adminCall() {
+  // Issue 13, admin API: agent 1001 registers and calls 5555 (SIPp answers as Genesys; no media flows), then waits
+  // for the gateway to end the call (an operator's hangup through the API) and prints who ended it and why.
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  result('register', (await r).event);
+  const session = ua.call('sip:5555@rtcgate.invalid', NO_MEDIA);
+  const ev = await once(session, 'confirmed', 'failed');
+  result('call', ev.event);
+  if (ev.event === 'confirmed') {
+    const ended = await once(session, 'ended', 'failed');
+    result('ended', `${ended.event}:${ended.arg.originator}`);
+  }
+  ua.stop();
+  done();
+}
+
 async function jssipDial() {
   // Issue 11, destination policy: agent 1001 dials each target (argv after the origin) in turn; each call's final
   // answer. A call that is answered is hung up at once. "nouser:HOST" dials sip:HOST (JsSIP would turn that string
@@ -1231,6 +1250,7 @@ async function halfOpen() {
 }
 
 const scenarios = {
+  'admin-call': adminCall,
   'pending-cap': pendingCap,
   'half-open': halfOpen,
   'sipjs-call-in': sipjsCallIn,
