@@ -275,6 +275,7 @@ int main(int argc, char** argv) {
     auto r = request(o, token, "POST", "drain", w.str());
     // 409: a drain is already under way; its progress is shown all the same.
     rc = report(o, r, "drain");
+    std::fflush(stdout);
     // Progress once a second until the daemon stopped listening (it exits 0 at the end of a drain). Bounded by
     // the largest deadline plus the shutdown grace.
     for (int i = 0; o.wait && rc == kOk && i < 86400 + 60; ++i) {
