@@ -151,7 +151,7 @@ std::string renderTable(const std::string& command, const std::string& json) {
     for (guint i = 0; i < json_array_get_length(dns); ++i) {
       JsonObject* d = json_array_get_object_element(dns, i);
       rows.push_back({text(d, "dn"), text(d, "state"), text(d, "agent_present"),
-                      text(d, "last_status") + " " + text(d, "last_phrase"), text(d, "last_error"),
+                      text(d, "last_status") == "-" ? "-" : text(d, "last_status") + " " + text(d, "last_phrase"), text(d, "last_error"),
                       text(d, "failures"), text(d, "registered_for_s"), text(d, "next_attempt_in_s")});
     }
     return table(rows);
