@@ -188,9 +188,12 @@ TEST(AdminApi, BeyondLoopbackTheTokenIsRequiredForTheApiButNeverForProbes) {
   ctl = rtcgatectl({"--url", "http://127.0.0.1:" + std::to_string(test::freePort()), "status"});
   EXPECT_EQ(ctl.code, 3);
   EXPECT_NE(ctl.err.find("cannot reach the admin API"), std::string::npos) << ctl.err;
+  // Drain without the API: SIGUSR1; with no call in progress the daemon stops at once and exits 0.
+  ::kill(d.pid(), SIGUSR1);
+  EXPECT_EQ(d.wait(10s), 0) << d.err();
+  EXPECT_NE(d.err().find("drain started by SIGUSR1"), std::string::npos) << d.err();
+  EXPECT_NE(d.err().find("drain: no call left"), std::string::npos) << d.err();
   // The token never reaches the log, not even the wrong ones.
-  ::kill(d.pid(), SIGTERM);
-  EXPECT_EQ(d.wait(10s), 0);
   EXPECT_EQ(d.err().find(kToken), std::string::npos);
   EXPECT_EQ(d.err().find("not-the-admin-token"), std::string::npos);
   EXPECT_NE(d.err().find("refused (401): wrong bearer token"), std::string::npos) << d.err();
@@ -330,6 +333,8 @@ TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheD
   EXPECT_EQ(jq(drain.body, "$.deadline_s"), "30");
   EXPECT_EQ(jq(drain.body, "$.requested_by"), "admin API");
   EXPECT_NE(notify.waitFor("STATUS=draining: 1 call(s) left"), "");
+  // Load balancers take a draining node out: /readyz says so.
+  EXPECT_EQ(http("GET", admin, "/readyz").status, 503);
   test::TempDir ctlDir;
   test::Child waiter({RTCGATE_CTL_BINARY, "--url", url, "drain", "--deadline", "5", "--wait"}, ctlDir.path());
   // A new call from Genesys: 503 with Retry-After (RFC 3261 21.5.4), not the 480 of an absent agent.
