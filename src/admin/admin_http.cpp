@@ -82,7 +82,10 @@ int writeResponse(lws* wsi, RequestState* st) {
   out += resp.body;
   auto* data = reinterpret_cast<unsigned char*>(out.data()) + LWS_PRE;
   if (lws_write(wsi, data, resp.body.size(), LWS_WRITE_HTTP_FINAL) != static_cast<int>(resp.body.size())) return 1;
+  const bool close = st->tooLarge;
   st->response.reset();
+  // An unread oversized body would be parsed as the next request on this connection: close it instead.
+  if (close) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
