@@ -214,7 +214,7 @@ TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheD
   const uint16_t upstreamPort = test::freePort();
   const uint16_t uasMedia = test::freeMediaPort();
   test::TempDir sippDir;
-  test::SippProcess genesys(sippDir.path(), RTCGATE_SOURCE_DIR "/tests/soak/soak-uas-answer-echo.xml",
+  test::SippProcess genesys(sippDir.path(), test::scenario("admin_api_uas_answer_register.xml"),
                             {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mi", "127.0.0.1", "-mp",
                              std::to_string(uasMedia), "-rtp_echo", "-key", "mediaport", std::to_string(uasMedia),
                              "-trace_msg", "-timeout", "50s"});
