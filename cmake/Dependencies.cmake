@@ -8,6 +8,9 @@ pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua>=1.12.11)
 pkg_check_modules(SOFIA_GLIB REQUIRED IMPORTED_TARGET sofia-sip-ua-glib>=1.12.11)
 pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus>=1.3)
 pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp>=0.0.6)
+# Admin API JSON (json-glib) and rtcgatectl's HTTP client (libcurl): docs/adr/0009-admin-api-json-and-http-client.md
+pkg_check_modules(JSONGLIB REQUIRED IMPORTED_TARGET json-glib-1.0>=1.6)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.74)
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(Threads REQUIRED)
 # libsrtp2 with OpenSSL crypto (docs/adr/0008-libsrtp2-with-openssl.md): Debian's binary package uses NSS, whose cost

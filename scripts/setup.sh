@@ -8,6 +8,8 @@ packages=(
   cmake g++ make pkg-config dpkg-dev
   libglib2.0-dev libnice-dev libsrtp2-dev libssl-dev libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   libopus-dev libspandsp-dev libwebsockets-dev libyaml-cpp-dev libspdlog-dev
+  # admin API JSON and rtcgatectl's HTTP client (docs/adr/0009-admin-api-json-and-http-client.md)
+  libjson-glib-dev libcurl4-openssl-dev
   # runtime plugin: without it lws_create_context() fails in GLib mode
   libwebsockets-evlib-glib
   # tests

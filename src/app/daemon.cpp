@@ -10,6 +10,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "admin_api.h"
+#include "drain.h"
 #include "rtcgate/admin/admin_http.h"
 #include "rtcgate/app/third_party_logs.h"
 #include "rtcgate/app/version.h"
@@ -130,7 +132,7 @@ int Daemon::run() {
       workers_->stop();
       return 1;
     }
-    adminUrl = fmt::format("http://{}:{}/ (healthz, readyz, metrics)", cfg.listeners.admin.bind.address, admin_->port());
+    adminUrl = fmt::format("http://{}:{}/ (healthz, readyz, metrics, api/v1)", cfg.listeners.admin.bind.address, admin_->port());
   }
 
   if (!cfg.listeners.wss.empty()) {
@@ -161,6 +163,12 @@ int Daemon::run() {
   });
   watch(SIGINT, +[](gpointer self) -> gboolean {
     static_cast<Daemon*>(self)->beginShutdown("SIGINT");
+    return G_SOURCE_CONTINUE;
+  });
+  // Drain without the API (systemd ExecReload-style scripts, `kill -USR1`): the default deadline.
+  watch(SIGUSR1, +[](gpointer self) -> gboolean {
+    static_cast<Daemon*>(self)->startDrain(std::chrono::duration_cast<std::chrono::milliseconds>(Drain::kDefaultDeadline),
+                                           "SIGUSR1");
     return G_SOURCE_CONTINUE;
   });
 
@@ -225,6 +233,20 @@ int Daemon::run() {
     wss_->endpoint().dialogs().setIncomingHandler(
         [this](std::shared_ptr<signaling::BrowserDialog> d) { sessions_->onBrowserInvite(std::move(d)); });
   }
+  drain_ = std::make_unique<Drain>(control_, Drain::Hooks{
+      [this] { return sessions_ ? sessions_->size() : size_t{0}; },
+      [this] {
+        if (sessions_) sessions_->setDraining(true);
+        if (wss_) wss_->endpoint().setDraining(true);
+      },
+      [this](const char* why) { beginShutdown(why); }});
+  if (admin_) {
+    api_ = std::make_unique<AdminApi>(AdminApi::Deps{store_, sessions_.get(), wss_.get(), sip_.get(), *drain_,
+                                                     [this] { return reload(); }});
+    admin_->setApi([this](const admin::AdminHttp::ApiRequest& r, admin::AdminHttp::Reply reply) {
+      api_->handle(r, std::move(reply));
+    }, [this] { return store_.current()->adminAuth.token.reveal(); });
+  }
   lg->info("rtcgate {} starting (config: {}); media workers: {}; admin: {}", kVersion,
            store_.path().empty() ? "embedded default" : store_.path(), workers_->size(), adminUrl);
   if (cfg.security.allowedOrigins.empty())
@@ -244,6 +266,9 @@ int Daemon::run() {
 
   control_.run();
 
+  if (admin_) admin_->setApi(nullptr, nullptr);
+  api_.reset();
+  drain_.reset();
   if (wss_) {
     wss_->endpoint().dialogs().setIncomingHandler(nullptr);
     wss_->endpoint().dialogs().setGraceListener(nullptr);
@@ -277,7 +302,11 @@ void Daemon::announceReady() {
                        admin_ ? admin_->port() : 0, cfg.upstream.sipBind.address, sip_->port(), wss));
 }
 
-void Daemon::reload() {
+void Daemon::startDrain(std::chrono::milliseconds deadline, const std::string& by) {
+  if (drain_ && !stopping_) drain_->start(deadline, by);
+}
+
+config::ConfigStore::ReloadResult Daemon::reload() {
   auto* lg = log::get(log::Component::Config);
   sdNotify("RELOADING=1");
   auto result = store_.reload();
@@ -304,6 +333,7 @@ void Daemon::reload() {
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
   }
   sdNotify("READY=1");
+  return result;
 }
 
 void Daemon::trimHeapAfterCalls() {

@@ -2,6 +2,7 @@
 // /readyz: what keeps the gateway from taking calls, one line per failing condition (docs/metrics.md, "Readiness").
 #include <fmt/format.h>
 
+#include "drain.h"
 #include "rtcgate/app/daemon.h"
 #include "rtcgate/signaling/wss_server.h"
 #include "rtcgate/sip/dn_health.h"
@@ -12,6 +13,7 @@ namespace rtcgate::app {
 std::vector<std::string> Daemon::notReadyReasons() const {
   std::vector<std::string> why;
   if (stopping_) why.emplace_back("shutting down");
+  if (drain_ && drain_->progress().active) why.emplace_back("draining: new calls and registrations are refused");
   const auto cfg = store_.current();
   if (!cfg->listeners.wss.empty() && !wss_) why.emplace_back("WSS listener not started");
   if (!sip_ || !sip_->ready()) {

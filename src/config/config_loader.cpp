@@ -124,6 +124,20 @@ Endpoint parseHostPort(const Field& f, uint16_t defaultPort) {
   return e;
 }
 
+// First line of the token file, trimmed; never echoed in an error (it is a secret).
+Secret readAdminToken(const Field& f, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) f.fail(fmt::format("cannot read token file '{}'", path));
+  std::string line;
+  std::getline(in, line);
+  auto first = line.find_first_not_of(" \t\r\n");
+  auto last = line.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) f.fail(fmt::format("token file '{}' is empty", path));
+  line = line.substr(first, last - first + 1);
+  if (line.size() < 16) f.fail(fmt::format("the token in '{}' is shorter than 16 characters", path));
+  return Secret(line);
+}
+
 void parseListeners(const Field& f, Config& c) {
   MapReader m(f);
   if (auto wss = m.optional("wss")) {
@@ -148,6 +162,15 @@ void parseListeners(const Field& f, Config& c) {
     if (auto v = a.optional("enabled")) c.listeners.admin.enabled = v->asBool();
     if (auto v = a.optional("address")) c.listeners.admin.bind.address = v->asIpAddress();
     if (auto v = a.optional("port")) c.listeners.admin.bind.port = v->asPort(true);
+    if (auto v = a.optional("token_file"); v && !v->asString().empty()) {
+      c.adminAuth.tokenFile = v->asString();
+      c.adminAuth.token = readAdminToken(*v, c.adminAuth.tokenFile);
+    }
+    // The API ends calls and drains the gateway: beyond loopback nobody may reach it without the token.
+    auto addr = IpAddress::parse(c.listeners.admin.bind.address);
+    if (c.listeners.admin.enabled && addr && !addr->isLoopback() && c.adminAuth.token.empty())
+      admin->fail(fmt::format("the admin listener on {} is reachable beyond loopback: set token_file",
+                              c.listeners.admin.bind.address));
     a.finish();
   }
   m.finish();

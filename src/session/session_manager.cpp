@@ -43,12 +43,50 @@ SessionManager::~SessionManager() {
   for (auto& [p, s] : sessions_) s->terminate("gateway stopping");
 }
 
+void SessionManager::snapshot(const std::string& id, std::function<void(std::vector<CallSnapshot>)> done) const {
+  struct Gather {
+    std::vector<CallSnapshot> calls;
+    size_t waiting = 0;
+    std::function<void(std::vector<CallSnapshot>)> done;
+  };
+  auto g = std::make_shared<Gather>();
+  g->done = std::move(done);
+  std::vector<std::shared_ptr<Session>> chosen;
+  for (const auto& [p, s] : sessions_)
+    if (id.empty() || s->id() == id) chosen.push_back(s);
+  if (chosen.empty()) {
+    deps_.control.post([g] { g->done({}); });
+    return;
+  }
+  g->waiting = chosen.size();
+  for (auto& s : chosen)
+    s->snapshot([g](CallSnapshot c) {
+      g->calls.push_back(std::move(c));
+      if (--g->waiting == 0) g->done(std::move(g->calls));
+    });
+}
+
+size_t SessionManager::callsOfDn(const std::string& dn) const {
+  size_t n = 0;
+  for (const auto& [p, s] : sessions_) n += s->dn() == dn ? 1 : 0;
+  return n;
+}
+
+bool SessionManager::hangup(const std::string& id, const std::string& reason) {
+  for (const auto& [p, s] : sessions_) {
+    if (s->id() != id) continue;
+    // terminate() may end the call at once and erase it from sessions_: keep it alive past the loop.
+    auto keep = s;
+    keep->terminate("hung up through the admin API: " + reason);
+    return true;
+  }
+  return false;
+}
+
 bool SessionManager::admitForAgent(const std::string& dn) {
   // Several calls per agent are normal with Genesys (a held call and a consultation call on one DN, a transfer's
   // new dialog), but a DN is one person: bounded, so a loop or a flood toward one DN cannot take every call slot.
-  size_t n = 0;
-  for (const auto& [p, s] : sessions_) n += s->dn() == dn ? 1 : 0;
-  if (n < config_.current()->security.maxCallsPerAgent) return true;
+  if (callsOfDn(dn) < config_.current()->security.maxCallsPerAgent) return true;
   agentBusyTotal_.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
@@ -105,8 +143,8 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
     dialog->respond(403, refusalPhrase(v));
     return;
   }
-  if (drained_ || !admit()) {
-    if (drained_) lg()->warn("call from agent {} refused: the gateway is stopping", dialog->agent());
+  if (drained_ || draining_ || !admit()) {
+    if (drained_ || draining_) lg()->warn("call from agent {} refused: the gateway is stopping", dialog->agent());
     dialog->respond(503, "Service Unavailable");
     return;
   }
@@ -121,6 +159,13 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
 
 void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
   log::CallScope scope(call->callId());
+  // A drain refuses before the agent is looked up: 503 + Retry-After tells Genesys to try another node, a 480
+  // would mark the agent away.
+  if (draining_) {
+    lg()->warn("call to DN {} refused (503): the gateway is draining", log::escaped(call->dn()));
+    call->reject(503, "Service Unavailable");
+    return;
+  }
   const auto cfg = config_.current();
   std::optional<signaling::Registration> target;
   for (const auto& a : cfg->agents) {
@@ -134,8 +179,8 @@ void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
     call->reject(480, "Temporarily Unavailable");
     return;
   }
-  if (drained_ || !admit()) {
-    if (drained_) lg()->warn("call to DN {} refused: the gateway is stopping", call->dn());
+  if (drained_ || draining_ || !admit()) {
+    if (drained_ || draining_) lg()->warn("call to DN {} refused: the gateway is stopping", call->dn());
     call->reject(503, "Service Unavailable");
     return;
   }

@@ -261,6 +261,12 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     planned.push_back({m, std::min(expires, maxExpires_)});
   }
 
+  if (draining_ && !planned.empty() && planned.front().expires != 0 && registrar_.lookup(outcome.user).empty()) {
+    log::get(log::Component::Wss)->info("connection {}: REGISTER of agent {} refused (503): the gateway is draining",
+                                        connection, outcome.user);
+    reply(connection, request, 503, "Service Unavailable", {"Retry-After: 30"});
+    return;
+  }
   su_home_t* home = msg_home(request.msg());
   std::vector<std::string> headers;
   std::vector<Registration> bound;

@@ -2,6 +2,7 @@
 #include "dn_registration.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "rtcgate/core/log.h"
 
@@ -87,6 +88,18 @@ void DnRegistration::onRegisterReply(int status, const char* phrase, const sip_s
   }
   authAttempts_ = 0;
   lastStatus_ = status;
+  lastPhrase_ = phrase != nullptr ? phrase : "";
+  lastError_.clear();
+  nextAttempt_.reset();
+  {
+    // RFC 3261 10.2.4: the registrar's grant is in the Contact's expires, else in Expires.
+    uint32_t granted = params_.expiresS;
+    if (sip != nullptr && sip->sip_contact != nullptr && sip->sip_contact->m_expires != nullptr)
+      granted = static_cast<uint32_t>(std::strtoul(sip->sip_contact->m_expires, nullptr, 10));
+    else if (sip != nullptr && sip->sip_expires != nullptr)
+      granted = static_cast<uint32_t>(sip->sip_expires->ex_delta);
+    registeredUntil_ = std::chrono::steady_clock::now() + std::chrono::seconds(granted);
+  }
   counters_.ok->fetch_add(1, std::memory_order_relaxed);
   if (state_ != RegistrationState::Registered) {
     failures_ = 0;
@@ -101,6 +114,8 @@ void DnRegistration::onUnregisterReply(int status, const char* phrase, const sip
   if (status < 200) return;
   if (answerChallenge(status, sip)) return;
   lastStatus_ = status;
+  lastPhrase_ = phrase != nullptr ? phrase : "";
+  registeredUntil_.reset();
   lg()->info("DN {} unregistered ({} {})", params_.dn, status, phrase);
   nh_.reset();  // nua_handle_destroy only queues a signal to the stack: safe inside its callback
   setState(RegistrationState::Unregistered);
@@ -109,6 +124,10 @@ void DnRegistration::onUnregisterReply(int status, const char* phrase, const sip
 
 void DnRegistration::fail(int status, const char* phrase) {
   lastStatus_ = status;
+  lastPhrase_ = phrase != nullptr ? phrase : "";
+  lastError_ = std::to_string(status) + " " + lastPhrase_;
+  registeredUntil_.reset();
+  nextAttempt_.reset();
   ++failures_;
   counters_.failed->fetch_add(1, std::memory_order_relaxed);
   nh_.reset();
@@ -123,6 +142,7 @@ void DnRegistration::fail(int status, const char* phrase) {
   lg()->warn("DN {} registration failed ({} {}), attempt {}, retry in {} ms", params_.dn, status,
              phrase != nullptr ? phrase : "", failures_, delay.count());
   setState(RegistrationState::RetryWait);
+  nextAttempt_ = std::chrono::steady_clock::now() + delay;
   retry_ = Timer(loop_, delay, [this] {
     if (wanted_) sendRegister();
     return false;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "nua_glue.h"
@@ -43,6 +44,12 @@ public:
   RegistrationState state() const { return state_; }
   int lastStatus() const { return lastStatus_; }
   uint32_t failures() const { return failures_; }
+  // Admin API: the last final response's phrase, the last failure ("" after a success), when the registration
+  // granted by the registrar expires (nua refreshes before it) and when the next attempt after a failure goes.
+  const std::string& lastPhrase() const { return lastPhrase_; }
+  const std::string& lastError() const { return lastError_; }
+  std::optional<std::chrono::steady_clock::time_point> registeredUntil() const { return registeredUntil_; }
+  std::optional<std::chrono::steady_clock::time_point> nextAttempt() const { return nextAttempt_; }
   // Called before nua_shutdown: nua unregisters live registrations itself, the handle must go first.
   void detach(bool destroyHandle = true);
 
@@ -67,6 +74,8 @@ private:
   int lastStatus_ = 0;
   uint32_t failures_ = 0;
   int authAttempts_ = 0;
+  std::string lastPhrase_, lastError_;
+  std::optional<std::chrono::steady_clock::time_point> registeredUntil_, nextAttempt_;
 };
 
 }  // namespace rtcgate::sip

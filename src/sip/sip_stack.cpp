@@ -576,6 +576,10 @@ DnStatus SipStack::statusOf(const DnEntry& e) const {
   s.alwaysRegistered = e.agent->alwaysRegistered;
   s.lastStatus = e.reg->lastStatus();
   s.failures = e.reg->failures();
+  s.lastPhrase = e.reg->lastPhrase();
+  s.lastError = e.reg->lastError();
+  s.registeredUntil = e.reg->registeredUntil();
+  s.nextAttempt = e.reg->nextAttempt();
   return s;
 }
 
@@ -588,6 +592,12 @@ std::optional<DnStatus> SipStack::registration(const std::string& dn) const {
 std::vector<DnStatus> SipStack::registrations() const {
   std::vector<DnStatus> out;
   for (const auto& [dn, e] : registrations_) out.push_back(statusOf(e));
+  return out;
+}
+
+std::vector<UpstreamStatus> SipStack::upstreams() const {
+  std::vector<UpstreamStatus> out;
+  for (const auto& m : monitors_) out.push_back({m->uri(), m->state()});
   return out;
 }
 

@@ -573,5 +573,32 @@ TEST_F(CertificateChecks, AnUnreadableOrSpecialFileIsAnErrorNamingIt) {
   }
 }
 
+// listeners.admin.token_file (issue 13): the bearer token of /api/v1, required beyond loopback, [reload].
+TEST(ConfigLoader, AdminTokenFileIsReadTrimmedAndRequiredBeyondLoopback) {
+  test::TempDir dir;
+  const std::string token = dir.write("token", "  0123456789abcdef-token \n second line ignored\n");
+  auto c = loadFromString("listeners:\n  admin: {address: 0.0.0.0, port: 0, token_file: " + token + "}\n", "t.yaml");
+  EXPECT_EQ(c.adminAuth.tokenFile, token);
+  EXPECT_EQ(c.adminAuth.token.reveal(), "0123456789abcdef-token");
+  EXPECT_TRUE(loadFromString("listeners:\n  admin: {address: 127.0.0.1}\n", "t.yaml").adminAuth.token.empty());
+  expectError("listeners:\n  admin: {address: 0.0.0.0}\n", 2, 10, "listeners.admin", "set token_file");
+  expectError("listeners:\n  admin: {address: 10.1.2.3, token_file: \"\"}\n", 2, 10, "listeners.admin",
+              "set token_file");
+  // Disabled: nothing listens, nothing to protect.
+  EXPECT_NO_THROW(loadFromString("listeners:\n  admin: {enabled: false, address: 0.0.0.0}\n", "t.yaml"));
+  expectError("listeners:\n  admin: {token_file: " + dir.path() + "/absent}\n", 2, 23, "listeners.admin.token_file",
+              "cannot read token file");
+  const std::string empty = dir.write("empty", "\n");
+  expectError("listeners:\n  admin: {token_file: " + empty + "}\n", 2, 23, "listeners.admin.token_file", "is empty");
+  const std::string shortToken = dir.write("short", "abc\n");
+  try {
+    loadFromString("listeners:\n  admin: {token_file: " + shortToken + "}\n", "t.yaml");
+    ADD_FAILURE() << "a 3-character token was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(e.message().find("shorter than 16 characters"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("abc"), std::string::npos) << "the token leaked: " << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace rtcgate::config

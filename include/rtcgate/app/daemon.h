@@ -31,6 +31,9 @@ class WssServer;
 
 namespace rtcgate::app {
 
+class AdminApi;
+class Drain;
+
 // Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
 // Thread: the thread that calls run() is the control thread for the daemon's whole life.
 class Daemon {
@@ -43,7 +46,10 @@ public:
   int run();
 
 private:
-  void reload();
+  // SIGHUP and POST /api/v1/reload.
+  config::ConfigStore::ReloadResult reload();
+  // SIGUSR1 and POST /api/v1/drain (drain.h).
+  void startDrain(std::chrono::milliseconds deadline, const std::string& by);
   void beginShutdown(const char* why);
   void announceReady();
   // /readyz: one line per condition that keeps the gateway from being ready; empty when ready (daemon_readiness.cpp,
@@ -57,6 +63,8 @@ private:
   Metrics metrics_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<admin::AdminHttp> admin_;
+  std::unique_ptr<Drain> drain_;
+  std::unique_ptr<AdminApi> api_;
   std::unique_ptr<sip::UpstreamCallHandler> callHandler_;
   std::unique_ptr<sip::SipStack> sip_;
   std::unique_ptr<session::AgentPresence> presence_;

@@ -35,6 +35,14 @@ struct AdminListener {
   bool operator==(const AdminListener&) const = default;
 };
 
+// listeners.admin.token_file (issue 13): the bearer token /api/v1 requires. Kept apart from AdminListener so that a
+// new token is a [reload] change while the listener itself is [restart].
+struct AdminAuth {
+  std::string tokenFile;  // empty: no token (only allowed while the admin listener is on loopback)
+  Secret token;           // the file's first line, without surrounding whitespace
+  bool operator==(const AdminAuth&) const = default;
+};
+
 struct Listeners {
   std::vector<WssListener> wss;
   AdminListener admin;
@@ -268,6 +276,7 @@ struct Config {
   Browser browser;
   Logging logging;
   Metrics metrics;
+  AdminAuth adminAuth;
   bool operator==(const Config&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include "rtcgate/media/browser_leg.h"
 #include "rtcgate/media/rtp/rtp_leg.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/session/call_snapshot.h"
 
 namespace rtcgate::session {
 
@@ -78,6 +79,8 @@ public:
   void recordQuality(Metrics& metrics) const;
   // The bridge's counters (empty before startBridge); tests and the admin API read them on this loop.
   std::optional<codec::MediaBridge::Stats> bridgeStats() const;
+  // Both legs' counters, ICE pair, DTLS profile and codecs into `out` (admin API; call_snapshot.cpp).
+  void fillSnapshot(CallSnapshot& out) const;
 
 private:
   void maybeReady();

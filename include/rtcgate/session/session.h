@@ -14,6 +14,7 @@
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/token_bucket.h"
 #include "rtcgate/core/worker_pool.h"
+#include "rtcgate/session/call_snapshot.h"
 #include "rtcgate/session/call_state_machine.h"
 #include "rtcgate/session/destination_policy.h"
 #include "rtcgate/session/sdp_builder.h"
@@ -71,8 +72,11 @@ public:
     return state_ == CallState::Idle || state_ == CallState::Routing || state_ == CallState::Early ||
            (state_ == CallState::Connected && !browserMediaUp_);
   }
-  // Ends the call from the gateway's side (shutdown): BYE/CANCEL both legs.
+  // Ends the call from the gateway's side (shutdown, admin hangup): BYE/CANCEL both legs.
   void terminate(const std::string& why);
+  // The admin API's view of the call: control-side state, then the media worker's counters copied there; `done`
+  // runs on the control loop (asynchronously), also when the worker is gone (mediaSampled false).
+  void snapshot(std::function<void(CallSnapshot)> done) const;
 
   // sip::UpstreamCallObserver
   void onProgress(int status, std::string_view sdp) override;
@@ -183,6 +187,7 @@ private:
   bool endedByGateway_ = false;      // terminate(): shutdown or an operator's hangup
   std::string dn_;
   std::string target_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   std::shared_ptr<signaling::BrowserDialog> dialog_;
   std::shared_ptr<sip::UpstreamCall> upstream_;

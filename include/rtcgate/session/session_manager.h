@@ -25,6 +25,17 @@ public:
   // Ends every call (BYE/CANCEL on both legs); `done` runs once none is left.
   void terminateAll(std::function<void()> done);
 
+  // Admin API (issue 13). Snapshots of every call, or of the call `id` (empty vector: none), delivered to `done`
+  // on the control loop once each call's media worker answered.
+  void snapshot(const std::string& id, std::function<void(std::vector<CallSnapshot>)> done) const;
+  // BYE/CANCEL both legs of call `id`, `reason` logged. False: no such call.
+  bool hangup(const std::string& id, const std::string& reason);
+  // Drain: new INVITEs from either side get 503 + Retry-After; calls in progress go on.
+  void setDraining(bool on) { draining_ = on; }
+  bool draining() const { return draining_; }
+  // Calls in progress of the agent whose DN is `dn`.
+  size_t callsOfDn(const std::string& dn) const;
+
 private:
   // security.max_calls, then security.max_pending_media_sessions; each refusal counted. Both answer 503.
   bool admit();
@@ -39,6 +50,7 @@ private:
   signaling::Registrar& registrar_;
   std::map<Session*, std::shared_ptr<Session>> sessions_;
   std::function<void()> drained_;
+  bool draining_ = false;
   std::atomic<uint64_t>& callsTotal_;
   std::atomic<uint64_t>& refusedTotal_;
   std::atomic<uint64_t>& pendingRefusedTotal_;

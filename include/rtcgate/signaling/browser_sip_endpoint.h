@@ -33,6 +33,9 @@ public:
   BrowserSipEndpoint& operator=(const BrowserSipEndpoint&) = delete;
 
   void applyConfig(const config::Config& config);
+  // Drain (issue 13): REGISTERs that would create an agent's first binding get 503 + Retry-After; agents already
+  // registered keep refreshing (and unregistering).
+  void setDraining(bool on) { draining_ = on; }
 
   // One WebSocket message. Close: the frame could not be answered at all (not SIP); the caller drops the connection.
   Verdict onFrame(ConnectionId connection, const std::string& remoteIp, std::string_view frame);
@@ -44,6 +47,8 @@ public:
 
   // The agent authenticated on a connection (by REGISTER or a challenged request); empty when none.
   std::string agentOf(ConnectionId connection) const;
+  // Every connection with an authenticated agent, and its user (admin API).
+  const std::unordered_map<ConnectionId, std::string>& agentConnections() const { return agents_; }
 
 private:
   void onRegister(ConnectionId connection, const std::string& remoteIp, SipMessage& request);
@@ -69,6 +74,7 @@ private:
   TokenBucket refusalLogLimit_{1, 1};
   std::atomic<uint64_t>& registersRateLimited_;
   std::atomic<uint64_t>& invitesRateLimited_;
+  bool draining_ = false;
 };
 
 }  // namespace rtcgate::signaling

@@ -47,6 +47,11 @@ public:
   // Actual port of listener i (the configured one, or the kernel's pick for port 0).
   uint16_t port(size_t listener = 0) const;
   size_t connectionCount() const { return connections_.size(); }
+  // The peer IP address of an open connection, "" when it is closed (admin API).
+  std::string connectionAddress(ConnectionId connection) const {
+    auto it = connections_.find(connection);
+    return it != connections_.end() ? it->second->ip : std::string();
+  }
 
   bool send(ConnectionId connection, std::string message) override;
   void close(ConnectionId connection) override;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -34,9 +35,19 @@ struct DnStatus {
   bool alwaysRegistered = false;
   int lastStatus = 0;         // last final status of a REGISTER
   uint32_t failures = 0;      // consecutive failures (drives the backoff)
+  std::string lastPhrase;     // reason phrase of lastStatus (from the network: escape before logging)
+  std::string lastError;      // "status phrase" of the last failure; "" after a success
+  std::optional<std::chrono::steady_clock::time_point> registeredUntil;  // the registrar's grant
+  std::optional<std::chrono::steady_clock::time_point> nextAttempt;      // RetryWait: the next REGISTER
 };
 
 enum class UpstreamState { Unknown, Up, Down };
+
+// One Genesys server's OPTIONS health (admin API).
+struct UpstreamStatus {
+  std::string uri;
+  UpstreamState state = UpstreamState::Unknown;
+};
 
 // rtcgate as seen by Genesys SIP Server: one SIP phone per agent DN plus a trunk. Owns the sofia-sip nua stack on
 // the control loop (su_glib), the DN registrations, OPTIONS handling and pings, and the upstream calls.
@@ -70,6 +81,8 @@ public:
   std::optional<DnStatus> registration(const std::string& dn) const;
   std::vector<DnStatus> registrations() const;
   UpstreamState upstreamState() const;
+  // Each pinged server (upstream.options_ping_interval_ms), in configuration order; empty when pings are off.
+  std::vector<UpstreamStatus> upstreams() const;
 
   // An agent-originated call: INVITE from <sip:dn@domain> to <sip:target@domain>, sent to the first upstream
   // server not known to be down, with `sdp` as the offer. Null when the DN is not configured or not started.

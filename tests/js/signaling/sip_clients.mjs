@@ -546,6 +546,49 @@ async function jssipCallIn() {
   done();
 }
 
+async function adminCall() {
+  // Issue 13, admin API: agent 1001 registers and calls 5555 (SIPp answers as Genesys; no media flows), then waits
+  // for the gateway to end the call (an operator's hangup through the API) and prints who ended it and why.
+  const ua = jssipUa('1001', 'demo-1001');
+  await started(ua);
+  const r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  result('register', (await r).event);
+  const session = ua.call('sip:5555@rtcgate.invalid', NO_MEDIA);
+  const ev = await once(session, 'confirmed', 'failed');
+  result('call', ev.event);
+  if (ev.event === 'confirmed') {
+    const ended = await once(session, 'ended', 'failed');
+    result('ended', `${ended.event}:${ended.arg.originator}`);
+  }
+  ua.stop();
+  done();
+}
+
+async function drainRefusals() {
+  // Issue 13, drain: agent 1002's first REGISTER and a new call from agent 1001 (already registered elsewhere, so
+  // its REGISTER is a refresh and passes) are both refused with 503 and a Retry-After.
+  const ua2 = jssipUa('1002', 'demo-1002');
+  await started(ua2);
+  const r2 = once(ua2, 'registered', 'registrationFailed');
+  ua2.register();
+  const ev2 = await r2;
+  const resp2 = ev2.arg && ev2.arg.response;
+  result('register_new', `${ev2.event}:${resp2 ? resp2.status_code : 0}:${resp2 && resp2.getHeader('Retry-After') ? 'retry-after' : '-'}`);
+  ua2.stop();
+  const ua1 = jssipUa('1001', 'demo-1001');
+  await started(ua1);
+  const r1 = once(ua1, 'registered', 'registrationFailed');
+  ua1.register();
+  result('register_existing', (await r1).event);
+  const session = ua1.call('sip:5556@rtcgate.invalid', NO_MEDIA);
+  const ev = await once(session, 'confirmed', 'failed');
+  const msg = ev.arg && ev.arg.message;
+  result('invite', `${ev.event}:${msg && msg.status_code ? msg.status_code : 0}:${msg && msg.getHeader && msg.getHeader('Retry-After') ? 'retry-after' : '-'}`);
+  ua1.stop();
+  done();
+}
+
 async function jssipDial() {
   // Issue 11, destination policy: agent 1001 dials each target (argv after the origin) in turn; each call's final
   // answer. A call that is answered is hung up at once. "nouser:HOST" dials sip:HOST (JsSIP would turn that string
@@ -1231,6 +1274,8 @@ async function halfOpen() {
 }
 
 const scenarios = {
+  'admin-call': adminCall,
+  'drain-refusals': drainRefusals,
   'pending-cap': pendingCap,
   'half-open': halfOpen,
   'sipjs-call-in': sipjsCallIn,
