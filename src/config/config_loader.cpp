@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "rtcgate/config/agents_file.h"
 #include "rtcgate/core/address.h"
 #include "yaml_reader.h"
 
@@ -199,6 +200,34 @@ void parseAgents(const Field& f, Config& c) {
     if (!dns.insert(a.dn).second) dnField.fail(fmt::format("DN '{}' belongs to two agents", a.dn));
     c.agents.push_back(std::move(a));
   }
+}
+
+// agent_tokens (docs/configuration.md, "Agents at scale"). The secret lives in its own file (mode 0600, like a
+// TLS key), so the YAML can be shown and versioned; it is read here, so a reload picks up a rotated secret.
+void parseAgentTokens(const Field& f, Config& c, const std::string& sourceName) {
+  MapReader m(f);
+  AgentTokens& t = c.agentTokens;
+  auto fileField = m.required("secret_file");
+  t.secretFile = fileField.asString();
+  if (auto v = m.optional("issuer")) t.issuer = v->asString();
+  if (auto v = m.optional("max_lifetime_s")) t.maxLifetimeS = v->asUint(60, 30 * 86400);
+  if (auto v = m.optional("dn_auth_user"); v && !v->asString().empty()) t.dnAuthUser = v->asToken();
+  if (auto v = m.optional("dn_password")) t.dnPassword = Secret(v->asString());
+  m.finish();
+  if (t.secretFile.empty()) fileField.fail("must name the file holding the HMAC secret");
+  std::string path = t.secretFile;
+  if (path.front() != '/' && sourceName.find('/') != std::string::npos)
+    path = sourceName.substr(0, sourceName.rfind('/') + 1) + path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fileField.fail(fmt::format("cannot read '{}'", path));
+  std::string secret(4097, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  secret.resize(static_cast<size_t>(in.gcount()));
+  if (secret.size() > 4096) fileField.fail(fmt::format("'{}' is larger than 4096 bytes", path));
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  // RFC 7518 3.2: an HS256 key of at least the hash size (32 bytes).
+  if (secret.size() < 32) fileField.fail(fmt::format("the secret in '{}' must be at least 32 bytes", path));
+  t.secret = Secret(std::move(secret));
 }
 
 Rate parseRate(const Field& f, Rate rate) {
@@ -554,6 +583,12 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   if (auto v = m.optional("listeners")) parseListeners(*v, c);
   if (auto v = m.optional("upstream")) parseUpstream(*v, c);
   if (auto v = m.optional("agents")) parseAgents(*v, c);
+  if (auto v = m.optional("agents_file")) c.agentsFile = v->asString();
+  if (auto v = m.optional("max_agents")) {
+    c.maxAgents = v->asUint(1, 1000000);
+    if (c.agents.size() > c.maxAgents) v->fail(fmt::format("the agents list has {} agents, more than this", c.agents.size()));
+  }
+  if (auto v = m.optional("agent_tokens")) parseAgentTokens(*v, c, sourceName);
   if (auto v = m.optional("media")) parseMedia(*v, c);
   if (auto v = m.optional("ice")) parseIce(*v, c);
   if (auto v = m.optional("codecs")) parseCodecs(*v, c);
@@ -573,7 +608,9 @@ Config loadFromFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().size() > 4 * 1024 * 1024) throw ConfigError(path, 0, 0, "", "larger than 4 MiB; refusing to parse");
-  return loadFromString(text.str(), path);
+  Config c = loadFromString(text.str(), path);
+  mergeAgentsFile(c, path);
+  return c;
 }
 
 }  // namespace rtcgate::config

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/config/config_store.h"
 
+#include "rtcgate/config/agents_file.h"
 #include "rtcgate/config/config_loader.h"
 
 namespace rtcgate::config {
@@ -16,6 +17,19 @@ ConfigStore::ReloadResult ConfigStore::reload() {
     r.error = e.what();
     return r;
   }
+}
+
+ConfigStore::ReloadResult ConfigStore::reloadAgentsFile() {
+  Config next = *current_;
+  try {
+    mergeAgentsFile(next, path_);
+  } catch (const ConfigError& e) {
+    ++reloadFailures_;
+    ReloadResult r;
+    r.error = e.what();
+    return r;
+  }
+  return apply(std::move(next));
 }
 
 ConfigStore::ReloadResult ConfigStore::apply(Config next) {

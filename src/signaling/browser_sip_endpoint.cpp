@@ -49,6 +49,7 @@ BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& co
       invitesRateLimited_(metrics.counter("rtcgate_wss_invites_rate_limited_total",
                                           "Browser INVITEs answered 503 by security.rate_limits.invites(_per_ip)")) {
   dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
+  auth_.countRejectsIn(metrics);
 }
 
 BrowserSipEndpoint::~BrowserSipEndpoint() = default;

@@ -30,6 +30,8 @@ class WssServer;
 
 namespace rtcgate::app {
 
+class FileWatch;
+
 // Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
 // Thread: the thread that calls run() is the control thread for the daemon's whole life.
 class Daemon {
@@ -43,6 +45,9 @@ public:
 
 private:
   void reload();
+  // agents_file: watched for changes (debounced), reloaded on its own; a bad file keeps the agents loaded before.
+  void watchAgentsFile();
+  void reloadAgentsFile();
   void beginShutdown(const char* why);
   void announceReady();
   // Returns freed heap pages to the system when calls ended since the last run (kHeapTrimInterval, daemon.cpp).
@@ -67,6 +72,9 @@ private:
   uint64_t endedAtTrim_ = 0;
   std::atomic<uint64_t>* callsTotal_ = nullptr;
   std::atomic<uint64_t>* heapTrims_ = nullptr;
+  std::unique_ptr<FileWatch> agentsWatch_;
+  std::atomic<uint64_t>* agentsFileReloads_ = nullptr;
+  std::atomic<uint64_t>* agentsFileReloadFailures_ = nullptr;
 };
 
 }  // namespace rtcgate::app

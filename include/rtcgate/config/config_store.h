@@ -29,6 +29,9 @@ public:
 
   // Read the file again (path empty: the embedded default) and swap it in when valid.
   ReloadResult reload();
+  // Read agents_file again and swap in the running configuration with its new agents (the YAML part unchanged).
+  // A bad file changes nothing (error lists every bad line). On a change of the file, SIGHUP not needed.
+  ReloadResult reloadAgentsFile();
   // Swap in an already loaded configuration (tests; the admin API later).
   ReloadResult apply(Config next);
 
