@@ -104,6 +104,29 @@ async function jssipToken(token) {
   done();
 }
 
+// Issue 13, agents at scale: any agent, by password (digest) or by JWT (authorization_jwt). With "watch", the
+// registration is kept and the outcome of JsSIP's own refresh (register_expires 10: 5 s later) is reported too.
+async function jssipAgent(user, kind, credential, watch) {
+  const ua = kind === 'jwt'
+    ? jssipUa(user, undefined, { authorization_jwt: `Bearer ${credential}`, register_expires: 10 })
+    : jssipUa(user, credential, { register_expires: 10 });
+  await started(ua);
+  let r = once(ua, 'registered', 'registrationFailed');
+  ua.register();
+  let ev = await r;
+  result('first', ev.event);
+  result('first_status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+  if (watch === 'watch' && ev.event === 'registered') {
+    r = once(ua, 'registered', 'registrationFailed');
+    ev = await r;
+    result('refresh', ev.event);
+    result('refresh_status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+    result('connected_after_refresh', ua.isConnected() ? 1 : 0);
+  }
+  ua.stop();
+  done();
+}
+
 function sipjsAgent(user, password) {
   return new SIP.UserAgent({
     uri: SIP.UserAgent.makeURI(`sip:${user}@rtcgate.invalid`),
@@ -1249,6 +1272,7 @@ const scenarios = {
   'jssip-register': jssipRegister,
   'jssip-bad-password': jssipBadPassword,
   'jssip-token': () => jssipToken(process.argv[5] || ''),
+  'jssip-agent': () => jssipAgent(process.argv[5], process.argv[6], process.argv[7], process.argv[8]),
   'sipjs-register': sipjsRegister,
   'sipjs-bad-password': sipjsBadPassword,
   hostile,
