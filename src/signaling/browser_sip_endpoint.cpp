@@ -275,6 +275,7 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     Registration r;
     r.user = outcome.user;
     r.dn = outcome.dn;
+    r.byToken = outcome.byJwt;
     r.connection = connection;
     r.contactUri = contactUri;
     const char* instance = msg_params_find(p.contact->m_params, "+sip.instance=");
