@@ -3,8 +3,6 @@
 // is registered) and with JWT agent tokens (an agent with no entry at all, its DN registered at SIPp as Genesys),
 // driven by stock JsSIP over Node (tests/js/signaling/sip_clients.mjs, scenario jssip-agent).
 #include <gtest/gtest.h>
-#include <signal.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
@@ -17,8 +15,6 @@ namespace rtcgate {
 namespace {
 
 using test::Child;
-using test::NotifySocket;
-using test::portFrom;
 
 const std::string kSecret = "agent-token-secret-0123456789abcdef-0123456789";
 
@@ -45,7 +41,7 @@ std::string jssipAgent(uint16_t wss, const std::vector<std::string>& args, const
 bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 // Polls the daemon's stderr for a line; bounded.
-bool waitForLog(Child& d, const std::string& what, std::chrono::seconds timeout = std::chrono::seconds(10)) {
+bool waitForLog(test::Rtcgate& d, const std::string& what, std::chrono::seconds timeout = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (has(d.err(), what)) return true;
@@ -67,14 +63,10 @@ TEST(AgentsAtScale, TwoThousandFileAgentsLoadAndTheLastRegistersByDigest) {
   test::TempDir dir;
   std::string csv = "user,password,dn,always_registered\n";
   for (int i = 0; i < 2000; ++i) csv += "a" + std::to_string(i) + ",pw-" + std::to_string(i) + "," + std::to_string(70000 + i) + ",false\n";
-  dir.write("agents.csv", csv);
-  auto cfg = dir.write("rtcgate.yaml", daemonConfig("agents_file: agents.csv\n"));
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
-  auto ready = notify.waitFor("READY=1");
-  ASSERT_FALSE(ready.empty()) << d.err();
-  const uint16_t wss = portFrom(ready, "wss");
-  const uint16_t admin = portFrom(ready, "admin");
+  test::Rtcgate d(daemonConfig("agents_file: " + dir.write("agents.csv", csv) + "\n"));
+  ASSERT_NE(d.wss, 0) << d.err();
+  const uint16_t wss = d.wss;
+  const uint16_t admin = d.admin;
   EXPECT_EQ(metric(admin, "rtcgate_agents_configured"), "2000");
   test::TempDir js;
   auto out = jssipAgent(wss, {"a1999", "password", "pw-1999"}, js.path());
@@ -82,22 +74,17 @@ TEST(AgentsAtScale, TwoThousandFileAgentsLoadAndTheLastRegistersByDigest) {
   out = jssipAgent(wss, {"a1998", "password", "pw-1999"}, js.path());
   EXPECT_TRUE(has(out, "RESULT first_status=401")) << out;
   EXPECT_FALSE(has(d.err(), "pw-19")) << "a password reached the log";
-  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
-  EXPECT_EQ(d.wait(std::chrono::seconds(8)), 0) << d.err();
 }
 
 // The documented rule: a removed agent keeps its connection (and calls); its next REGISTER refresh is answered 401.
 // A bad file changes nothing; an added agent can register at once. No SIGHUP: the file's change is enough.
 TEST(AgentsAtScale, AgentsFileReloadsOnChangeWhileAnAgentIsRegistered) {
   test::TempDir dir;
-  dir.write("agents.csv", "user,password,dn\na1,pw-1,7001\na2,pw-2,7002\n");
-  auto cfg = dir.write("rtcgate.yaml", daemonConfig("agents_file: agents.csv\n"));
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
-  auto ready = notify.waitFor("READY=1");
-  ASSERT_FALSE(ready.empty()) << d.err();
-  const uint16_t wss = portFrom(ready, "wss");
-  const uint16_t admin = portFrom(ready, "admin");
+  const auto file = dir.write("agents.csv", "user,password,dn\na1,pw-1,7001\na2,pw-2,7002\n");
+  test::Rtcgate d(daemonConfig("agents_file: " + file + "\n"));
+  ASSERT_NE(d.wss, 0) << d.err();
+  const uint16_t wss = d.wss;
+  const uint16_t admin = d.admin;
 
   test::TempDir jsDir;
   Child js({RTCGATE_NODE, RTCGATE_SOURCE_DIR "/tests/js/signaling/sip_clients.mjs", "jssip-agent", std::to_string(wss),
@@ -128,8 +115,6 @@ TEST(AgentsAtScale, AgentsFileReloadsOnChangeWhileAnAgentIsRegistered) {
 
   auto out = jssipAgent(wss, {"a3", "password", "pw-3"}, jsDir.path());
   EXPECT_TRUE(has(out, "RESULT first=registered")) << out << d.err();
-  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
-  EXPECT_EQ(d.wait(std::chrono::seconds(8)), 0) << d.err();
 }
 
 std::string issueToken(const std::string& cfg, const std::string& dirPath, const std::vector<std::string>& extra) {
@@ -146,24 +131,22 @@ std::string issueToken(const std::string& cfg, const std::string& dirPath, const
 // registered at the upstream registrar (SIPp) with the section's dn_password, like a listed agent's.
 TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   test::TempDir dir;
-  dir.write("token.secret", kSecret + "\n");
+  const auto secretFile = dir.write("token.secret", kSecret + "\n");
   const uint16_t upstreamPort = test::freePort();
-  auto cfg = dir.write("rtcgate.yaml",
-                       daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
-                                    "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
-                                    "agent_tokens: {secret_file: token.secret, issuer: crm.example, "
-                                    "max_lifetime_s: 3600, dn_password: s3cret}\n"));
+  const auto yaml = daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+                                 "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
+                                 "agent_tokens: {secret_file: " + secretFile + ", issuer: crm.example, "
+                                 "max_lifetime_s: 3600, dn_password: s3cret}\n");
+  const auto cfg = dir.write("rtcgate.yaml", yaml);  // for `rtcgate token`
   test::SippProcess registrar(dir.path(), test::scenario("register_digest_challenge_and_refresh.xml"),
                               {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
                                std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
                                "-bind_local"});
   ASSERT_TRUE(registrar.started()) << "sipp could not be started (is sip-tester installed?)";
-  NotifySocket notify(dir.path() + "/notify.sock");
-  Child d({RTCGATE_BINARY, "--config", cfg}, dir.path(), {notify.env()});
-  auto ready = notify.waitFor("READY=1");
-  ASSERT_FALSE(ready.empty()) << d.err();
-  const uint16_t wss = portFrom(ready, "wss");
-  const uint16_t admin = portFrom(ready, "admin");
+  test::Rtcgate d(yaml);
+  ASSERT_NE(d.wss, 0) << d.err();
+  const uint16_t wss = d.wss;
+  const uint16_t admin = d.admin;
   test::TempDir jsDir;
 
   // Refused: another secret's signature, and a token for another user than the From.
@@ -190,8 +173,6 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   const std::string log = d.err();
   EXPECT_FALSE(has(log, token.substr(token.rfind('.')))) << "a token reached the log";
   EXPECT_FALSE(has(log, "s3cret"));
-  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
-  EXPECT_EQ(d.wait(std::chrono::seconds(8)), 0) << d.err();
 }
 
 }  // namespace
