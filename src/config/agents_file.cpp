@@ -186,7 +186,8 @@ std::vector<Agent> parseAgentsCsv(std::string_view text, const std::string& sour
       bad("user: " + *e);
       continue;
     }
-    if (a.password.empty() == a.ha1.empty()) bad(fmt::format("agent '{}': exactly one of password and ha1 is required", a.user));
+    if (a.password.empty() == a.ha1.empty())
+      bad(fmt::format("agent '{}': exactly one of password and ha1 is required", a.user));
     if (auto e = tokenError(a.dn)) bad(fmt::format("agent '{}': dn: {}", a.user, *e));
     auto [u, newUser] = userWhere.emplace(a.user, fmt::format("at line {}", lineNo));
     if (!newUser) bad(fmt::format("agent '{}' is defined twice (also {})", a.user, u->second));

@@ -582,11 +582,15 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   MapReader m(top);
   if (auto v = m.optional("listeners")) parseListeners(*v, c);
   if (auto v = m.optional("upstream")) parseUpstream(*v, c);
-  if (auto v = m.optional("agents")) parseAgents(*v, c);
+  const auto agentsField = m.optional("agents");
+  if (agentsField) parseAgents(*agentsField, c);
   if (auto v = m.optional("agents_file")) c.agentsFile = v->asString();
   if (auto v = m.optional("max_agents")) {
     c.maxAgents = v->asUint(1, 1000000);
-    if (c.agents.size() > c.maxAgents) v->fail(fmt::format("the agents list has {} agents, more than this", c.agents.size()));
+    if (c.agents.size() > c.maxAgents)
+      v->fail(fmt::format("the agents list has {} agents, more than this", c.agents.size()));
+  } else if (agentsField && c.agents.size() > c.maxAgents) {
+    agentsField->fail(fmt::format("{} agents, more than max_agents ({})", c.agents.size(), c.maxAgents));
   }
   if (auto v = m.optional("agent_tokens")) parseAgentTokens(*v, c, sourceName);
   if (auto v = m.optional("media")) parseMedia(*v, c);

@@ -142,8 +142,8 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
     all.push_back(std::move(c));
   }
   const sip_from_t* from = request.sip()->sip_from;
-  std::string_view fromUser =
-      from != nullptr && from->a_url->url_user != nullptr ? std::string_view(from->a_url->url_user) : std::string_view();
+  std::string_view fromUser;
+  if (from != nullptr && from->a_url->url_user != nullptr) fromUser = from->a_url->url_user;
   return authenticateCredentials(all, request.method(), request.requestUri(), sourceIp, fromUser);
 }
 

@@ -270,8 +270,10 @@ AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view tok
   // RFC 8725 3.1: the algorithm is ours to choose, never the token's: HS256 only ("none" and RS256 with the
   // secret as a public key are the classic confusions).
   auto alg = header->find("alg");
-  if (alg == header->end() || !alg->second.isString || alg->second.text != "HS256") return fail(JwtReject::BadAlgorithm);
-  if (auto typ = header->find("typ"); typ != header->end() && typ->second.text != "JWT") return fail(JwtReject::BadAlgorithm);
+  if (alg == header->end() || !alg->second.isString || alg->second.text != "HS256")
+    return fail(JwtReject::BadAlgorithm);
+  if (auto typ = header->find("typ"); typ != header->end() && typ->second.text != "JWT")
+    return fail(JwtReject::BadAlgorithm);
   if (header->count("crit") != 0) return fail(JwtReject::BadAlgorithm);  // RFC 7515 4.1.11: none understood
   // The MAC before the claims are looked at: an unsigned token's content decides nothing.
   const std::string expected = hmacSha256(policy.secret, token.substr(0, d2));
@@ -293,7 +295,8 @@ AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view tok
   }
   if (!policy.issuer.empty()) {
     auto iss = claims->find("iss");
-    if (iss == claims->end() || !iss->second.isString || iss->second.text != policy.issuer) return fail(JwtReject::BadIssuer);
+    if (iss == claims->end() || !iss->second.isString || iss->second.text != policy.issuer)
+      return fail(JwtReject::BadIssuer);
   }
   const int64_t notBefore = nbf ? *nbf : *iat;
   if (*exp <= nowUnix) return fail(JwtReject::Expired);
