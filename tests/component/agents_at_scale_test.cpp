@@ -175,5 +175,37 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   EXPECT_FALSE(has(log, "s3cret"));
 }
 
+// A JWT agent in no list calls out: its DN (from the token, registered upstream at its REGISTER) places the call;
+// SIPp as Genesys takes the DN's REGISTER and refuses the INVITE 486.
+TEST(AgentsAtScale, JwtAgentCallsOutThroughTheDnOfItsToken) {
+  test::TempDir dir;
+  const auto secretFile = dir.write("token.secret", kSecret + "\n");
+  const uint16_t upstreamPort = test::freePort();
+  const auto yaml = daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+                                 "agent_tokens: {secret_file: " + secretFile + "}\n");
+  const auto cfg = dir.write("rtcgate.yaml", yaml);
+  test::SippProcess genesys(dir.path(), test::scenario("register_then_invite_486.xml"),
+                            {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                             std::to_string(test::freeMediaPort()), "-m", "2", "-timeout", "20s", "-timeout_error",
+                             "-bind_local", "-trace_msg"});
+  ASSERT_TRUE(genesys.started()) << "sipp could not be started (is sip-tester installed?)";
+  test::Rtcgate d(yaml);
+  ASSERT_NE(d.wss, 0) << d.err();
+  test::TempDir jsDir;
+  auto token = issueToken(cfg, dir.path(), {"--user", "a6000", "--dn", "8600", "--ttl", "600"});
+  auto out = jssipAgent(d.wss, {"a6000", "jwt", token, "dial:sip:7000@rtcgate.invalid"}, jsDir.path());
+  EXPECT_TRUE(has(out, "RESULT first=registered")) << out << d.err();
+  EXPECT_TRUE(has(out, "RESULT dial=486")) << out << d.err();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!genesys.exited() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(genesys.exitCode(), 0) << genesys.output() << d.err();
+  const auto invites = test::sippTracedRequestLines(dir.path(), "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << genesys.output();
+  EXPECT_EQ(invites[0].rfind("INVITE sip:7000@", 0), 0u) << invites[0];
+  const auto registers = test::sippTracedRequestLines(dir.path(), "REGISTER");
+  ASSERT_GE(registers.size(), 1u) << genesys.output();
+}
+
 }  // namespace
 }  // namespace rtcgate

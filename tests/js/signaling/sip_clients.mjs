@@ -105,7 +105,8 @@ async function jssipToken(token) {
 }
 
 // Issue 13, agents at scale: any agent, by password (digest) or by JWT (authorization_jwt). With "watch", the
-// registration is kept and the outcome of JsSIP's own refresh (register_expires 10: 5 s later) is reported too.
+// registration is kept and the outcome of JsSIP's own refresh (register_expires 10: 5 s later) is reported too;
+// with "dial:URI" the registered agent calls URI.
 async function jssipAgent(user, kind, credential, watch) {
   const ua = kind === 'jwt'
     ? jssipUa(user, undefined, { authorization_jwt: `Bearer ${credential}`, register_expires: 10 })
@@ -116,6 +117,14 @@ async function jssipAgent(user, kind, credential, watch) {
   let ev = await r;
   result('first', ev.event);
   result('first_status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+  if (watch && watch.startsWith('dial:') && ev.event === 'registered') {
+    // The registered agent calls (a JWT agent's DN comes from its REGISTER); the call's final answer.
+    const session = ua.call(watch.slice(5), NO_MEDIA);
+    const end = await once(session, 'confirmed', 'failed');
+    const m = end.arg && end.arg.message;
+    result('dial', end.event === 'confirmed' ? '200' : (m && m.status_code ? m.status_code : end.arg.cause));
+    if (end.event === 'confirmed') session.terminate();
+  }
   if (watch === 'watch' && ev.event === 'registered') {
     r = once(ua, 'registered', 'registrationFailed');
     ev = await r;
