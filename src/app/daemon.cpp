@@ -254,6 +254,10 @@ void Daemon::reload() {
     if (wss_) wss_->applyConfig(*store_.current());
     if (sip_) sip_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly) lg->warn("reload: '{}' changed; it takes effect at the next restart", key);
+    if (!result.agentsFileError.empty()) {
+      agentsFileReloadFailures_->fetch_add(1, std::memory_order_relaxed);
+      lg->error("agents file reload refused: {}", result.agentsFileError);
+    }
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
     watchAgentsFile();  // agents_file may name another file now

@@ -607,14 +607,18 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
 }
 
 Config loadFromFile(const std::string& path) {
+  Config c = loadYamlFile(path);
+  mergeAgentsFile(c, path);
+  return c;
+}
+
+Config loadYamlFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, 0, 0, "", "cannot open the file for reading");
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().size() > 4 * 1024 * 1024) throw ConfigError(path, 0, 0, "", "larger than 4 MiB; refusing to parse");
-  Config c = loadFromString(text.str(), path);
-  mergeAgentsFile(c, path);
-  return c;
+  return loadFromString(text.str(), path);
 }
 
 }  // namespace rtcgate::config

@@ -4,13 +4,41 @@
 #include "rtcgate/config/agents_file.h"
 #include "rtcgate/config/config_loader.h"
 
+#include <unordered_set>
+
 namespace rtcgate::config {
 
 ConfigStore::ConfigStore(ConfigPtr initial, std::string path) : current_(std::move(initial)), path_(std::move(path)) {}
 
 ConfigStore::ReloadResult ConfigStore::reload() {
   try {
-    return apply(path_.empty() ? loadFromString(embeddedDefaultYaml(), "(embedded default)") : loadFromFile(path_));
+    if (path_.empty()) return apply(loadFromString(embeddedDefaultYaml(), "(embedded default)"));
+    // The agents file is judged on its own (docs/configuration.md, "Agents at scale"): a bad one keeps the agents
+    // it gave before and does not hold back the YAML's changes.
+    Config next = loadYamlFile(path_);
+    std::string agentsError;
+    try {
+      mergeAgentsFile(next, path_);
+    } catch (const ConfigError& e) {
+      agentsError = e.what();
+      std::vector<Agent> kept;
+      for (const auto& a : current_->agents)
+        if (a.fromFile) kept.push_back(a);
+      // The kept agents must still fit the new YAML list (no user or DN in both); if not, nothing is applied.
+      std::unordered_set<std::string> yamlNames;
+      for (const auto& y : next.agents) {
+        yamlNames.insert("u:" + y.user);
+        yamlNames.insert("d:" + y.dn);
+      }
+      for (const auto& k : kept)
+        if (yamlNames.count("u:" + k.user) != 0 || yamlNames.count("d:" + k.dn) != 0)
+          throw ConfigError(path_, 0, 0, "agents_file",
+                            agentsError + "\n  and agent '" + k.user + "' kept from before clashes with the YAML list");
+      next.agents.insert(next.agents.end(), kept.begin(), kept.end());
+    }
+    auto r = apply(std::move(next));
+    r.agentsFileError = std::move(agentsError);
+    return r;
   } catch (const ConfigError& e) {
     ++reloadFailures_;
     ReloadResult r;

@@ -31,6 +31,8 @@ private:
 // combinations are errors. Throws ConfigError.
 Config loadFromString(const std::string& yamlText, const std::string& sourceName);
 Config loadFromFile(const std::string& path);
+// The YAML file alone: agents_file named but not read (ConfigStore::reload merges it on its own).
+Config loadYamlFile(const std::string& path);
 
 // The configuration compiled into the binary (config/rtcgate.default.yaml): a local demo on loopback.
 const std::string& embeddedDefaultYaml();

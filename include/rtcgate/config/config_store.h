@@ -21,6 +21,7 @@ public:
     bool applied = false;
     std::string error;                    // why the new file was refused
     std::vector<std::string> restartOnly; // changed sections a reload cannot apply (they wait for a restart)
+    std::string agentsFileError;          // applied, but agents_file was refused: its agents loaded before stay
   };
 
   ConfigStore(ConfigPtr initial, std::string path);
