@@ -112,11 +112,16 @@ async function jssipAgent(user, kind, credential, watch) {
     ? jssipUa(user, undefined, { authorization_jwt: `Bearer ${credential}`, register_expires: 10 })
     : jssipUa(user, credential, { register_expires: 10 });
   await started(ua);
-  let r = once(ua, 'registered', 'registrationFailed');
-  ua.register();
-  let ev = await r;
+  // One REGISTER transaction (a challenge included), sent now or by JsSIP's refresh timer: its outcome.
+  const registration = async (send) => {
+    const r = once(ua, 'registered', 'registrationFailed');
+    if (send) ua.register();
+    const ev = await r;
+    return { event: ev.event, status: ev.arg && ev.arg.response ? ev.arg.response.status_code : 0 };
+  };
+  const ev = await registration(true);
   result('first', ev.event);
-  result('first_status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+  result('first_status', ev.status);
   if (watch && watch.startsWith('dial:') && ev.event === 'registered') {
     // The registered agent calls (a JWT agent's DN comes from its REGISTER); the call's final answer.
     const session = ua.call(watch.slice(5), NO_MEDIA);
@@ -126,10 +131,9 @@ async function jssipAgent(user, kind, credential, watch) {
     if (end.event === 'confirmed') session.terminate();
   }
   if (watch === 'watch' && ev.event === 'registered') {
-    r = once(ua, 'registered', 'registrationFailed');
-    ev = await r;
-    result('refresh', ev.event);
-    result('refresh_status', ev.arg && ev.arg.response ? ev.arg.response.status_code : 0);
+    const refresh = await registration(false);
+    result('refresh', refresh.event);
+    result('refresh_status', refresh.status);
     result('connected_after_refresh', ua.isConnected() ? 1 : 0);
   }
   ua.stop();
