@@ -13,7 +13,9 @@
 #include "admin_api.h"
 #include "drain.h"
 #include "rtcgate/admin/admin_http.h"
+#include "rtcgate/app/file_watch.h"
 #include "rtcgate/app/third_party_logs.h"
+#include "rtcgate/config/agents_file.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/core/log.h"
 #include "rtcgate/core/port_owner.h"
@@ -88,6 +90,9 @@ std::string bindProblem(PortProtocol protocol, const std::string& address, uint1
   return fmt::format("cannot listen on {}:{} ({}): {}{}", address, port, protocol == PortProtocol::Tcp ? "tcp" : "udp",
                      std::strerror(err), owner.empty() ? "" : " (held by " + owner + ")");
 }
+
+// An edit is several writes (or a write then a rename): reload once the file has been quiet this long.
+constexpr std::chrono::milliseconds kAgentsFileDebounce{300};
 
 }  // namespace
 
@@ -263,8 +268,15 @@ int Daemon::run() {
     });
     lg->info("systemd watchdog: WATCHDOG=1 every {} ms", period.count());
   }
+  agentsFileReloads_ = &metrics_.counter("rtcgate_agents_file_reloads_total", "agents_file reloads applied");
+  agentsFileReloadFailures_ = &metrics_.counter("rtcgate_agents_file_reload_failures_total",
+                                                "agents_file reloads refused (the agents loaded before stay)");
+  metrics_.gauge("rtcgate_agents_configured", "Agents listed (YAML agents and agents_file)",
+                 [this] { return static_cast<double>(store_.current()->agents.size()); });
+  watchAgentsFile();
 
   control_.run();
+  agentsWatch_.reset();
 
   if (admin_) admin_->setApi(nullptr, nullptr);
   api_.reset();
@@ -329,11 +341,44 @@ config::ConfigStore::ReloadResult Daemon::reload() {
     if (sip_) sip_->applyConfig(*store_.current());
     for (auto& key : result.restartOnly)
       lg->warn("reload: '{}' changed; it needs a restart and keeps its running value until then", key);
+    if (!result.agentsFileError.empty()) {
+      agentsFileReloadFailures_->fetch_add(1, std::memory_order_relaxed);
+      lg->error("agents file reload refused: {}", result.agentsFileError);
+    }
     lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
+    watchAgentsFile();  // agents_file may name another file now
   }
   sdNotify("READY=1");
   return result;
+}
+
+void Daemon::watchAgentsFile() {
+  const auto& cfg = *store_.current();
+  const std::string path = config::resolveAgentsFile(cfg.agentsFile, store_.path());
+  if (agentsWatch_ && agentsWatch_->path() == path) return;
+  agentsWatch_.reset();
+  if (path.empty()) return;
+  log::get(log::Component::Config)
+      ->info("agents file {}: {} agents in all, reloaded when it changes", log::escaped(path, 200), cfg.agents.size());
+  agentsWatch_ = std::make_unique<FileWatch>(control_, path, kAgentsFileDebounce, [this] { reloadAgentsFile(); });
+}
+
+void Daemon::reloadAgentsFile() {
+  auto* lg = log::get(log::Component::Config);
+  auto result = store_.reloadAgentsFile();
+  ::malloc_trim(0);
+  if (!result.applied) {
+    agentsFileReloadFailures_->fetch_add(1, std::memory_order_relaxed);
+    lg->error("agents file reload refused: {}", result.error);
+    return;
+  }
+  agentsFileReloads_->fetch_add(1, std::memory_order_relaxed);
+  if (wss_) wss_->applyConfig(*store_.current());
+  if (sip_) sip_->applyConfig(*store_.current());
+  size_t fromFile = 0;
+  for (const auto& a : store_.current()->agents) fromFile += a.fromFile ? 1 : 0;
+  lg->info("agents file reloaded: {} agents from the file, {} in all", fromFile, store_.current()->agents.size());
 }
 
 void Daemon::trimHeapAfterCalls() {

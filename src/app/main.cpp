@@ -7,6 +7,7 @@
 
 #include "rtcgate/app/daemon.h"
 #include "rtcgate/app/doctor.h"
+#include "rtcgate/app/token_command.h"
 #include "rtcgate/app/version.h"
 #include "rtcgate/config/config_loader.h"
 #include "rtcgate/media/candidate_policy.h"
@@ -22,6 +23,7 @@ constexpr const char* kUsage =
     "       rtcgate --print-default-config print the embedded default configuration\n"
     "       rtcgate doctor --config FILE [--json]  check the deployment (network, STUN, TURN, Genesys): exit\n"
     "                                      0 all good, 1 problems found (each with a fix), 2 unusable config\n"
+    "       rtcgate token --config FILE --user USER [--dn DN] [--ttl SECONDS]  print an agent JWT (agent_tokens)\n"
     "       rtcgate --version\n";
 
 int usageError(const char* what) {
@@ -34,6 +36,7 @@ int usageError(const char* what) {
 int main(int argc, char** argv) {
   using namespace rtcgate;
   if (argc >= 2 && std::strcmp(argv[1], "doctor") == 0) return app::runDoctor(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "token") == 0) return app::runTokenCommand(argc - 1, argv + 1);
   std::string configPath;
   bool check = false;
   for (int i = 1; i < argc; ++i) {

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "rtcgate/config/agents_file.h"
 #include "rtcgate/config/port_budget.h"
 #include "rtcgate/core/address.h"
 #include "rtcgate/crypto/certificate_files.h"
@@ -255,6 +256,34 @@ void parseAgents(const Field& f, Config& c) {
     c.agents.push_back(std::move(a));
   });
   errors.throwIfAny();
+}
+
+// agent_tokens (docs/configuration.md, "Agents at scale"). The secret lives in its own file (mode 0600, like a
+// TLS key), so the YAML can be shown and versioned; it is read here, so a reload picks up a rotated secret.
+void parseAgentTokens(const Field& f, Config& c, const std::string& sourceName) {
+  MapReader m(f);
+  AgentTokens& t = c.agentTokens;
+  auto fileField = m.required("secret_file");
+  t.secretFile = fileField.asString();
+  if (auto v = m.optional("issuer")) t.issuer = v->asString();
+  if (auto v = m.optional("max_lifetime_s")) t.maxLifetimeS = v->asUint(60, 30 * 86400);
+  if (auto v = m.optional("dn_auth_user"); v && !v->asString().empty()) t.dnAuthUser = v->asToken();
+  if (auto v = m.optional("dn_password")) t.dnPassword = Secret(v->asString());
+  m.finish();
+  if (t.secretFile.empty()) return;  // "" (the shipped default): JWT agent tokens off
+  std::string path = t.secretFile;
+  if (path.front() != '/' && sourceName.find('/') != std::string::npos)
+    path = sourceName.substr(0, sourceName.rfind('/') + 1) + path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fileField.fail(fmt::format("cannot read '{}'", path));
+  std::string secret(4097, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  secret.resize(static_cast<size_t>(in.gcount()));
+  if (secret.size() > 4096) fileField.fail(fmt::format("'{}' is larger than 4096 bytes", path));
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  // RFC 7518 3.2: an HS256 key of at least the hash size (32 bytes).
+  if (secret.size() < 32) fileField.fail(fmt::format("the secret in '{}' must be at least 32 bytes", path));
+  t.secret = Secret(std::move(secret));
 }
 
 Rate parseRate(const Field& f, Rate rate) {
@@ -696,6 +725,18 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   section("listeners", parseListeners);
   section("upstream", parseUpstream);
   section("agents", parseAgents);
+  errors.guard([&] {
+    const auto agentsField = m.optional("agents");
+    if (auto v = m.optional("agents_file")) c.agentsFile = v->asString();
+    if (auto v = m.optional("max_agents")) {
+      c.maxAgents = v->asUint(1, 1000000);
+      if (c.agents.size() > c.maxAgents)
+        v->fail(fmt::format("the agents list has {} agents, more than this", c.agents.size()));
+    } else if (agentsField && c.agents.size() > c.maxAgents) {
+      agentsField->fail(fmt::format("{} agents, more than max_agents ({})", c.agents.size(), c.maxAgents));
+    }
+  });
+  if (auto v = m.optional("agent_tokens")) errors.guard([&] { parseAgentTokens(*v, c, sourceName); });
   section("media", parseMedia);
   section("ice", parseIce);
   section("codecs", parseCodecs);
@@ -714,6 +755,12 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
 }
 
 Config loadFromFile(const std::string& path, std::vector<std::string>* warnings) {
+  Config c = loadYamlFile(path, warnings);
+  mergeAgentsFile(c, path);
+  return c;
+}
+
+Config loadYamlFile(const std::string& path, std::vector<std::string>* warnings) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, 0, 0, "", "cannot open the file for reading");
   std::ostringstream text;

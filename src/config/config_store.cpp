@@ -3,7 +3,9 @@
 
 #include <functional>
 #include <tuple>
+#include <unordered_set>
 
+#include "rtcgate/config/agents_file.h"
 #include "rtcgate/config/config_loader.h"
 
 namespace rtcgate::config {
@@ -13,9 +15,36 @@ ConfigStore::ConfigStore(ConfigPtr initial, std::string path) : current_(std::mo
 ConfigStore::ReloadResult ConfigStore::reload() {
   std::vector<std::string> warnings;
   try {
-    auto next = path_.empty() ? loadFromString(embeddedDefaultYaml(), "(embedded default)", &warnings)
-                              : loadFromFile(path_, &warnings);
+    if (path_.empty()) {
+      auto r = apply(loadFromString(embeddedDefaultYaml(), "(embedded default)", &warnings));
+      r.warnings = std::move(warnings);
+      return r;
+    }
+    // The agents file is judged on its own (docs/configuration.md, "Agents at scale"): a bad one keeps the agents
+    // it gave before and does not hold back the YAML's changes.
+    Config next = loadYamlFile(path_, &warnings);
+    std::string agentsError;
+    try {
+      mergeAgentsFile(next, path_);
+    } catch (const ConfigError& e) {
+      agentsError = e.what();
+      std::vector<Agent> kept;
+      for (const auto& a : current_->agents)
+        if (a.fromFile) kept.push_back(a);
+      // The kept agents must still fit the new YAML list (no user or DN in both); if not, nothing is applied.
+      std::unordered_set<std::string> yamlNames;
+      for (const auto& y : next.agents) {
+        yamlNames.insert("u:" + y.user);
+        yamlNames.insert("d:" + y.dn);
+      }
+      for (const auto& k : kept)
+        if (yamlNames.count("u:" + k.user) != 0 || yamlNames.count("d:" + k.dn) != 0)
+          throw ConfigError(path_, 0, 0, "agents_file",
+                            agentsError + "\n  and agent '" + k.user + "' kept from before clashes with the YAML list");
+      next.agents.insert(next.agents.end(), kept.begin(), kept.end());
+    }
     auto r = apply(std::move(next));
+    r.agentsFileError = std::move(agentsError);
     r.warnings = std::move(warnings);
     return r;
   } catch (const ConfigError& e) {
@@ -25,6 +54,19 @@ ConfigStore::ReloadResult ConfigStore::reload() {
     r.warnings = std::move(warnings);
     return r;
   }
+}
+
+ConfigStore::ReloadResult ConfigStore::reloadAgentsFile() {
+  Config next = *current_;
+  try {
+    mergeAgentsFile(next, path_);
+  } catch (const ConfigError& e) {
+    ++reloadFailures_;
+    ReloadResult r;
+    r.error = e.what();
+    return r;
+  }
+  return apply(std::move(next));
 }
 
 ConfigStore::ReloadResult ConfigStore::apply(Config next) {

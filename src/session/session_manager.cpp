@@ -132,6 +132,10 @@ void SessionManager::onBrowserInvite(std::shared_ptr<signaling::BrowserDialog> d
   std::string dn;
   for (const auto& a : cfg->agents)
     if (a.user == dialog->agent()) dn = a.dn;
+  // An agent_tokens agent is in no list: its DN is the one its token gave at REGISTER.
+  if (dn.empty() && cfg->agentTokens.enabled())
+    for (const auto& r : registrar_.lookup(dialog->agent()))
+      if (r.byToken) dn = r.dn;
   if (dn.empty()) {
     dialog->respond(403, "Forbidden");
     return;
@@ -175,6 +179,9 @@ void SessionManager::onIncomingCall(std::shared_ptr<sip::UpstreamCall> call) {
     for (const auto& r : regs)
       if (!target || r.expiresAt > target->expiresAt) target = r;
   }
+  if (!target && cfg->agentTokens.enabled())
+    for (const auto& r : registrar_.all())
+      if (r.byToken && r.dn == call->dn() && (!target || r.expiresAt > target->expiresAt)) target = r;
   if (!target) {
     call->reject(480, "Temporarily Unavailable");
     return;

@@ -5,6 +5,8 @@
 #include <sofia-sip/sip.h>
 #include <strings.h>
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <optional>
 
@@ -70,11 +72,27 @@ AgentAuthenticator::AgentAuthenticator(const config::Config& config, std::string
 }
 
 void AgentAuthenticator::applyConfig(const config::Config& config) {
+  // Agents removed here keep their connection and calls; their next REGISTER refresh is challenged and fails
+  // (docs/configuration.md, "Agents at scale").
   accounts_.clear();
+  accounts_.reserve(config.agents.size());
   for (const auto& a : config.agents)
-    accounts_.emplace_back(a.user, Account{a.dn, a.password.reveal(), a.ha1.reveal()});
+    accounts_.emplace(a.user, Account{a.dn, a.password.reveal(), a.ha1.reveal()});
   tokenSecret_ = config.security.tokenSecret.reveal();
+  jwtSecret_ = config.agentTokens.secret.reveal();
+  jwtIssuer_ = config.agentTokens.issuer;
+  jwtMaxLifetimeS_ = config.agentTokens.maxLifetimeS;
   limiter_.setLimit(config.security.authFailuresPerMinute);
+}
+
+void AgentAuthenticator::countRejectsIn(Metrics& metrics) {
+  // One counter per reason until labelled counters exist (issue 13 metrics): then
+  // rtcgate_agent_token_rejected_total{reason=...} from toString(JwtReject).
+  for (size_t i = 1; i < kJwtRejectCount; ++i) {
+    const char* reason = toString(static_cast<JwtReject>(i));
+    jwtRejects_[i] = &metrics.counter(fmt::format("rtcgate_agent_token_rejected_{}_total", reason),
+                                      fmt::format("Agent JWTs refused: {}", reason));
+  }
 }
 
 std::chrono::system_clock::time_point AgentAuthenticator::now() const {
@@ -82,9 +100,8 @@ std::chrono::system_clock::time_point AgentAuthenticator::now() const {
 }
 
 const AgentAuthenticator::Account* AgentAuthenticator::findAccount(const std::string& user) const {
-  for (const auto& [name, account] : accounts_)
-    if (name == user) return &account;
-  return nullptr;
+  auto it = accounts_.find(user);
+  return it != accounts_.end() ? &it->second : nullptr;
 }
 
 void AgentAuthenticator::rememberNonce(const std::string& nonce, int64_t issuedUnix) {
@@ -124,7 +141,10 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticate(const SipMessage& r
     for (const char* const* p = au->au_params; p != nullptr && *p != nullptr; ++p) c.params.emplace_back(*p);
     all.push_back(std::move(c));
   }
-  return authenticateCredentials(all, request.method(), request.requestUri(), sourceIp);
+  const sip_from_t* from = request.sip()->sip_from;
+  std::string_view fromUser;
+  if (from != nullptr && from->a_url->url_user != nullptr) fromUser = from->a_url->url_user;
+  return authenticateCredentials(all, request.method(), request.requestUri(), sourceIp, fromUser);
 }
 
 AgentAuthenticator::Outcome AgentAuthenticator::authenticateHttp(std::string_view method, std::string_view uri,
@@ -132,13 +152,14 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticateHttp(std::string_vie
                                                                  const std::string& sourceIp) {
   std::vector<Credentials> all;
   if (auto c = parseHttpAuthorization(authorization)) all.push_back(Credentials{c->first, std::move(c->second)});
-  return authenticateCredentials(all, method, uri, sourceIp);
+  return authenticateCredentials(all, method, uri, sourceIp, std::nullopt);
 }
 
 AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const std::vector<Credentials>& all,
                                                                         std::string_view method,
                                                                         std::string_view requestUri,
-                                                                        const std::string& sourceIp) {
+                                                                        const std::string& sourceIp,
+                                                                        std::optional<std::string_view> fromUser) {
   Outcome out;
   auto steadyNow = AuthRateLimiter::Clock::now();
   if (limiter_.blocked(sourceIp, steadyNow)) {
@@ -153,6 +174,24 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const st
   for (const Credentials& au : all) {
     if (schemeIs(au.scheme.c_str(), "Bearer")) {
       const char* token = !au.params.empty() ? au.params[0].c_str() : nullptr;
+      if (token != nullptr && !jwtSecret_.empty() && looksLikeJwt(token)) {
+        AgentJwtPolicy policy{jwtSecret_, jwtIssuer_, jwtMaxLifetimeS_};
+        auto jwt = verifyAgentJwt(policy, token, nowUnix);
+        // RFC 3261 22.3 spirit: the credentials are for the user the request speaks as.
+        if (jwt.reject == JwtReject::None && fromUser && *fromUser != jwt.claims.sub)
+          jwt.reject = JwtReject::FromMismatch;
+        if (jwt.reject == JwtReject::None) {
+          out.kind = Outcome::Kind::Authenticated;
+          out.byJwt = true;
+          out.user = std::move(jwt.claims.sub);
+          out.dn = std::move(jwt.claims.dn);
+          return out;
+        }
+        out.jwtReject = jwt.reject;
+        if (auto* c = jwtRejects_[static_cast<size_t>(jwt.reject)]) c->fetch_add(1, std::memory_order_relaxed);
+        failed = true;
+        continue;
+      }
       auto user = token != nullptr ? verifyAgentToken(tokenSecret_, token, nowUnix) : std::nullopt;
       const Account* account = user ? findAccount(*user) : nullptr;
       if (account != nullptr) {

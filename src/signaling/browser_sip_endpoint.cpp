@@ -49,6 +49,7 @@ BrowserSipEndpoint::BrowserSipEndpoint(EventLoop& loop, const config::Config& co
       invitesRateLimited_(metrics.counter("rtcgate_wss_invites_rate_limited_total",
                                           "Browser INVITEs answered 503 by security.rate_limits.invites(_per_ip)")) {
   dialogs_->setReconnectGrace(std::chrono::milliseconds(config.calls.browserReconnectGraceMs));
+  auth_.countRejectsIn(metrics);
 }
 
 BrowserSipEndpoint::~BrowserSipEndpoint() = default;
@@ -280,6 +281,7 @@ void BrowserSipEndpoint::onRegister(ConnectionId connection, const std::string& 
     Registration r;
     r.user = outcome.user;
     r.dn = outcome.dn;
+    r.byToken = outcome.byJwt;
     r.connection = connection;
     r.contactUri = contactUri;
     const char* instance = msg_params_find(p.contact->m_params, "+sip.instance=");

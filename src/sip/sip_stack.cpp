@@ -195,26 +195,9 @@ void SipStack::start() {
   }
   nua_get_params(nua_, TAG_ANY(), TAG_END());
 
+  agentTokens_ = config_->agentTokens;
   if (!up.servers.empty()) {
-    const auto& s = up.servers.front();
-    std::string registrar = serverUri(s, "");
-    for (const auto& a : config_->agents) {
-      if (a.dn.empty() || registrations_.count(a.dn) != 0) continue;
-      DnRegistration::Params p;
-      p.dn = a.dn;
-      p.authUser = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
-      p.password = a.dnPassword.reveal();
-      p.aor = "sip:" + a.dn + "@" + hostPart(domain_);
-      p.registrar = registrar;
-      p.expiresS = up.registerExpiresS;
-      p.retryMin = std::chrono::milliseconds(up.registerRetryMinMs);
-      p.retryMax = std::chrono::milliseconds(up.registerRetryMaxMs);
-      auto& entry = registrations_[a.dn];
-      entry.agent = &a;
-      entry.reg = std::make_unique<DnRegistration>(
-          loop_, nua_, std::move(p), DnRegistration::Counters{&counters_->registerOk, &counters_->registerFailed},
-          [this] { updateGauges(); });
-    }
+    for (const auto& a : config_->agents) addDn(a);
     for (auto& [dn, entry] : registrations_)
       if (entry.agent->alwaysRegistered) entry.reg->setWanted(true);
     if (up.optionsPingIntervalMs > 0) {
@@ -532,10 +515,41 @@ void SipStack::callEnded(UpstreamCall* call) {
   updateGauges();
 }
 
+SipStack::DnEntry* SipStack::addDn(const config::Agent& a) {
+  const auto& up = config_->upstream;
+  if (a.dn.empty() || up.servers.empty() || registrations_.count(a.dn) != 0) return nullptr;
+  DnRegistration::Params p;
+  p.dn = a.dn;
+  p.authUser = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
+  p.password = a.dnPassword.reveal();
+  p.aor = "sip:" + a.dn + "@" + hostPart(domain_);
+  p.registrar = serverUri(up.servers.front(), "");
+  p.expiresS = up.registerExpiresS;
+  p.retryMin = std::chrono::milliseconds(up.registerRetryMinMs);
+  p.retryMax = std::chrono::milliseconds(up.registerRetryMaxMs);
+  auto& entry = registrations_[a.dn];
+  entry.agent = &a;
+  entry.reg = std::make_unique<DnRegistration>(
+      loop_, nua_, std::move(p), DnRegistration::Counters{&counters_->registerOk, &counters_->registerFailed},
+      [this] { updateGauges(); });
+  return &entry;
+}
+
 void SipStack::applyConfig(const config::Config& config) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
+  agentTokens_ = config.agentTokens;
   size_t changed = 0;
+  size_t added = 0;
   for (const auto& a : config.agents) {
+    // An agent new since start (a reload, agents_file): its DN gets a registration like those listed at start.
+    // Removed agents' DNs stay (a call may use them); they are registered only while their agent is present.
+    if (!a.dn.empty() && registrations_.count(a.dn) == 0 && !shutdownStarted_ && nua_ != nullptr) {
+      if (auto* e = addDn(addedAgents_.emplace_back(a))) {
+        ++added;
+        if (a.alwaysRegistered) e->reg->setWanted(true);
+      }
+      continue;
+    }
     auto it = registrations_.find(a.dn);
     if (a.dn.empty() || it == registrations_.end() || !it->second.reg) continue;
     std::string user = a.dnAuthUser.empty() ? a.dn : a.dnAuthUser;
@@ -545,12 +559,22 @@ void SipStack::applyConfig(const config::Config& config) {
     ++changed;
   }
   if (changed != 0) lg()->info("reload: new digest credentials for {} DN(s)", changed);
+  if (added != 0) lg()->info("reload: {} new DN(s) of new agents", added);
   inviteRate_.setRates(Rate{}, config.security.rateLimits.upstreamInvites);
 }
 
 bool SipStack::registerDn(const std::string& dn) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto it = registrations_.find(dn);
+  if (it == registrations_.end() && agentTokens_.enabled() && !shutdownStarted_ && nua_ != nullptr) {
+    // An agent authenticated by a JWT (agent_tokens) has no entry: its DN gets one now, with the section's
+    // upstream credentials, never credentials from the token (docs/configuration.md, "Agents at scale").
+    config::Agent a;
+    a.dn = dn;
+    a.dnAuthUser = agentTokens_.dnAuthUser;
+    a.dnPassword = agentTokens_.dnPassword;
+    if (addDn(addedAgents_.emplace_back(std::move(a))) != nullptr) it = registrations_.find(dn);
+  }
   if (it == registrations_.end()) return false;
   it->second.agentPresent = true;
   lg()->info("agent of DN {} present", dn);

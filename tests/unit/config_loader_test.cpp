@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -405,6 +408,97 @@ browser: {ice_servers: ["turn:192.0.2.5:3478"]}
   expectError("browser:\n  ice_server: []\n", 2, 3, "browser.ice_server", "");
 }
 
+// Issue 13, agents at scale: agents_file, max_agents, agent_tokens.
+TEST(ConfigLoader, AgentsFileIsMergedAndEveryBadLineIsReported) {
+  char tmpl[] = "/tmp/rtcgate-agents-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  write("agents.csv",
+        "# exported from the CRM\nuser,password,ha1,dn,dn_auth_user,dn_password,always_registered\n"
+        "a1,\"pw,1\",,7001,,,\n"
+        "a2,,0123456789abcdef0123456789abcdef,7002,auth7002,dnpw,true\n");
+  auto yaml = write("rtcgate.yaml", "agents: [{user: y1, password: p, dn: \"6001\"}]\nagents_file: agents.csv\n");
+  Config c = loadFromFile(yaml);
+  ASSERT_EQ(c.agents.size(), 3u);
+  EXPECT_FALSE(c.agents[0].fromFile);
+  EXPECT_EQ(c.agents[1].user, "a1");
+  EXPECT_EQ(c.agents[1].password.reveal(), "pw,1");  // RFC 4180 quoting
+  EXPECT_TRUE(c.agents[1].fromFile);
+  EXPECT_EQ(c.agents[1].fileLine, 3u);
+  EXPECT_EQ(c.agents[2].dnAuthUser, "auth7002");
+  EXPECT_EQ(c.agents[2].dnPassword.reveal(), "dnpw");
+  EXPECT_TRUE(c.agents[2].alwaysRegistered);
+  EXPECT_EQ(c.maxAgents, 20000u);
+
+  write("agents.csv", "user,password,dn\ny1,pw,7001\na2,,7002\na3,secret-pw,6001\na4,pw\na5,\"pw,7005\nbad user,pw,7006\n");
+  try {
+    loadFromFile(yaml);
+    ADD_FAILURE() << "a bad agents file was accepted";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("6 errors"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:2: agent 'y1' is defined twice (also in the YAML agents list)"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:3: agent 'a2': exactly one of password and ha1 is required"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:4: DN '6001' of agent 'a3' is already used by agent 'y1' in the YAML"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:5: 2 fields, the header has 3"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:6: unbalanced or misplaced double quote"), std::string::npos) << what;
+    EXPECT_NE(what.find("agents.csv:7: user: has characters not allowed"), std::string::npos) << what;
+    EXPECT_EQ(what.find("secret-pw"), std::string::npos) << "a password in an error: " << what;
+  }
+  write("agents.csv", "user,dn\na1,7001\n");
+  try {
+    loadFromFile(yaml);
+    ADD_FAILURE() << "a header without password/ha1 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("agents.csv:1: the header row must name the columns user, dn and password or ha1"),
+              std::string::npos) << e.what();
+  }
+  write("agents.csv", "user,password,dn\na1,p,7001\na2,p,7002\n");
+  write("rtcgate.yaml", "agents: [{user: y1, password: p, dn: \"6001\"}]\nagents_file: agents.csv\nmax_agents: 2\n");
+  try {
+    loadFromFile(yaml);
+    ADD_FAILURE() << "max_agents was not enforced";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("agents.csv:3: more than max_agents (2) agents"), std::string::npos) << e.what();
+  }
+  write("rtcgate.yaml", "agents_file: missing.csv\n");
+  EXPECT_THROW(loadFromFile(yaml), ConfigError);
+  expectError("max_agents: 0\n", 1, 13, "max_agents", "out of range 1..1000000");
+  expectError("agents: [{user: a, password: p, dn: \"1\"}, {user: b, password: p, dn: \"2\"}]\nmax_agents: 1\n", 2, 13,
+              "max_agents", "more than this");
+  std::string cleanup = "rm -rf " + dir;
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
+}
+
+TEST(ConfigLoader, AgentTokensReadTheSecretFileAndCheckIt) {
+  char tmpl[] = "/tmp/rtcgate-tokens-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/secret") << "0123456789abcdef0123456789abcdef\n";
+  std::ofstream(dir + "/short") << "too-short\n";
+  Config c = loadFromString("agent_tokens: {secret_file: " + dir + "/secret, issuer: crm, max_lifetime_s: 600, "
+                            "dn_auth_user: gw, dn_password: dnpw}\n", "t.yaml");
+  EXPECT_TRUE(c.agentTokens.enabled());
+  EXPECT_EQ(c.agentTokens.secret.reveal(), "0123456789abcdef0123456789abcdef");  // the newline trimmed
+  EXPECT_EQ(c.agentTokens.issuer, "crm");
+  EXPECT_EQ(c.agentTokens.maxLifetimeS, 600u);
+  EXPECT_EQ(c.agentTokens.dnAuthUser, "gw");
+  EXPECT_EQ(c.agentTokens.dnPassword.reveal(), "dnpw");
+  EXPECT_FALSE(loadFromString("{}\n", "t.yaml").agentTokens.enabled());
+  EXPECT_EQ(loadFromString("{}\n", "t.yaml").agentTokens.maxLifetimeS, 43200u);
+  expectError("agent_tokens: {secret_file: " + dir + "/short}\n", 1, 29, "agent_tokens.secret_file", "at least 32 bytes");
+  expectError("agent_tokens: {secret_file: " + dir + "/none}\n", 1, 29, "agent_tokens.secret_file", "cannot read");
+  expectError("agent_tokens: {issuer: crm}\n", 1, 15, "agent_tokens", "secret_file");
+  expectError("agent_tokens:\n  secret_file: " + dir + "/secret\n  max_lifetime_s: 10\n", 3, 19,
+              "agent_tokens.max_lifetime_s", "out of range 60..2592000");
+  std::string cleanup = "rm -rf " + dir;
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
+}
+
 }  // namespace
 }  // namespace rtcgate::config
 
@@ -452,8 +546,9 @@ unknown_top: 1
                        "dtls_handshake_timeout_ms, dtls_key_file, ice_port_max, ice_port_min, jitter_buffer_max_ms, packet_rate, rtp_address, rtp_port_max, "
                        "rtp_port_min, rtp_timeout_ms, srtp_profiles, workers)",
                        "t.yaml:12:23: security.max_calls: 0 is out of range 1..100000",
-                       "t.yaml:13:1: unknown_top: unknown key 'unknown_top' (known here: agents, browser, calls, "
-                       "codecs, ice, listeners, logging, media, metrics, security, upstream)",
+                       "t.yaml:13:1: unknown_top: unknown key 'unknown_top' (known here: agent_tokens, agents, "
+                       "agents_file, browser, calls, codecs, ice, listeners, logging, max_agents, media, metrics, "
+                       "security, upstream)",
                    }));
   // One error alone keeps its own shape (what() is that line; errors() holds it).
   EXPECT_EQ(errorLines("media: {workers: 300}\n"),

@@ -73,5 +73,45 @@ TEST(ConfigStore, ARestartOnlyChangeKeepsItsRunningValueAndTheRestApplies) {
   EXPECT_EQ(restartOnlyChanges(a, now), std::vector<std::string>{});  // only [reload] keys moved
 }
 
+// Issue 13: the agents file is judged on its own. On SIGHUP a bad one keeps the agents it gave before while the
+// YAML's changes apply; on its own change (reloadAgentsFile) a bad one changes nothing, a good one only the agents.
+TEST(ConfigStore, ABadAgentsFileKeepsItsAgentsAndDoesNotHoldBackTheYaml) {
+  test::TempDir dir;
+  dir.write("agents.csv", "user,password,dn\na1,p1,7001\na2,p2,7002\n");
+  auto path = dir.write("c.yaml", "agents_file: agents.csv\nsecurity: {max_calls: 5}\n");
+  ConfigStore store(std::make_shared<const Config>(loadFromFile(path)), path);
+  ASSERT_EQ(store.current()->agents.size(), 2u);
+
+  dir.write("agents.csv", "user,password,dn\na1,,7001\n");
+  dir.write("c.yaml", "agents_file: agents.csv\nsecurity: {max_calls: 7}\n");
+  auto r = store.reload();
+  EXPECT_TRUE(r.applied) << r.error;
+  EXPECT_EQ(store.current()->security.maxCalls, 7u);
+  EXPECT_NE(r.agentsFileError.find("agents.csv:2: agent 'a1': exactly one of password and ha1"), std::string::npos)
+      << r.agentsFileError;
+  ASSERT_EQ(store.current()->agents.size(), 2u);
+  EXPECT_EQ(store.current()->agents[1].user, "a2");
+
+  auto before = store.current();
+  auto f = store.reloadAgentsFile();
+  EXPECT_FALSE(f.applied);
+  EXPECT_EQ(store.current(), before);
+
+  dir.write("agents.csv", "user,password,dn\na3,p3,7003\n");
+  f = store.reloadAgentsFile();
+  EXPECT_TRUE(f.applied) << f.error;
+  ASSERT_EQ(store.current()->agents.size(), 1u);
+  EXPECT_EQ(store.current()->agents[0].user, "a3");
+  EXPECT_EQ(store.current()->security.maxCalls, 7u);
+
+  // The agents kept from a refused file may not clash with a new YAML list: then nothing is applied.
+  dir.write("agents.csv", "garbage\n");
+  dir.write("c.yaml", "agents_file: agents.csv\nagents: [{user: a3, password: p, dn: \"9\"}]\n");
+  r = store.reload();
+  EXPECT_FALSE(r.applied);
+  EXPECT_NE(r.error.find("agent 'a3' kept from before clashes with the YAML list"), std::string::npos) << r.error;
+  EXPECT_EQ(store.current()->security.maxCalls, 7u);
+}
+
 }  // namespace
 }  // namespace rtcgate::config

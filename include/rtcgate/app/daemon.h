@@ -33,6 +33,7 @@ namespace rtcgate::app {
 
 class AdminApi;
 class Drain;
+class FileWatch;
 
 // Wires the process together: control loop, media workers, admin endpoint, signals, systemd notification.
 // Thread: the thread that calls run() is the control thread for the daemon's whole life.
@@ -50,6 +51,9 @@ private:
   config::ConfigStore::ReloadResult reload();
   // SIGUSR1 and POST /api/v1/drain (drain.h).
   void startDrain(std::chrono::milliseconds deadline, const std::string& by);
+  // agents_file: watched for changes (debounced), reloaded on its own; a bad file keeps the agents loaded before.
+  void watchAgentsFile();
+  void reloadAgentsFile();
   void beginShutdown(const char* why);
   void announceReady();
   // /readyz: one line per condition that keeps the gateway from being ready; empty when ready (daemon_readiness.cpp,
@@ -81,6 +85,9 @@ private:
   uint64_t endedAtTrim_ = 0;
   std::atomic<uint64_t>* callsTotal_ = nullptr;
   std::atomic<uint64_t>* heapTrims_ = nullptr;
+  std::unique_ptr<FileWatch> agentsWatch_;
+  std::atomic<uint64_t>* agentsFileReloads_ = nullptr;
+  std::atomic<uint64_t>* agentsFileReloadFailures_ = nullptr;
 };
 
 }  // namespace rtcgate::app

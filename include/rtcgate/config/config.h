@@ -99,7 +99,24 @@ struct Agent {
   std::string dnAuthUser;  // empty: the DN
   Secret dnPassword;       // digest password of the DN at the upstream registrar; empty: none asked
   bool alwaysRegistered = false;
+  // From agents_file (not the YAML list): replaced as a whole when that file is reloaded. Its line there, for errors.
+  bool fromFile = false;
+  uint32_t fileLine = 0;
   bool operator==(const Agent&) const = default;
+};
+
+// Signed agent tokens (JWT HS256) so agents need no entry at all (docs/configuration.md, "Agents at scale").
+struct AgentTokens {
+  std::string secretFile;  // empty: JWT agent tokens disabled
+  Secret secret;           // read from secretFile when the configuration is loaded
+  std::string issuer;      // empty: iss not checked
+  uint32_t maxLifetimeS = 43200;
+  // Upstream credentials of a token agent's DN: never from the token (a token must not choose what rtcgate
+  // presents to Genesys). dnAuthUser empty: the DN itself; dnPassword empty: none asked.
+  std::string dnAuthUser;
+  Secret dnPassword;
+  bool enabled() const { return !secret.empty(); }
+  bool operator==(const AgentTokens&) const = default;
 };
 
 struct CandidateNat {
@@ -267,7 +284,10 @@ struct Metrics {
 struct Config {
   Listeners listeners;
   Upstream upstream;
-  std::vector<Agent> agents;
+  std::vector<Agent> agents;  // the YAML list, then agents_file's (fromFile)
+  std::string agentsFile;      // CSV, absolute or relative to the YAML file; empty: none
+  uint32_t maxAgents = 20000;  // YAML and file agents together
+  AgentTokens agentTokens;
   Media media;
   Ice ice;
   Codecs codecs;

@@ -43,7 +43,10 @@ private:
 // days) go to `warnings` when given, each "FILE:LINE:COLUMN: key: message".
 Config loadFromString(const std::string& yamlText, const std::string& sourceName,
                       std::vector<std::string>* warnings = nullptr);
+// The YAML file and the agents_file it names.
 Config loadFromFile(const std::string& path, std::vector<std::string>* warnings = nullptr);
+// The YAML file alone: agents_file named but not read (ConfigStore::reload merges it on its own).
+Config loadYamlFile(const std::string& path, std::vector<std::string>* warnings = nullptr);
 
 // The configuration compiled into the binary (config/rtcgate.default.yaml): a local demo on loopback.
 const std::string& embeddedDefaultYaml();

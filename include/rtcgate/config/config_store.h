@@ -22,6 +22,7 @@ public:
     std::string error;                    // why the new file was refused
     std::vector<std::string> restartOnly; // changed [restart] keys: they keep their running value until a restart
     std::vector<std::string> warnings;    // from the checks (a certificate expiring soon), applied or not
+    std::string agentsFileError;          // applied, but agents_file was refused: its agents loaded before stay
   };
 
   ConfigStore(ConfigPtr initial, std::string path);
@@ -30,6 +31,9 @@ public:
 
   // Read the file again (path empty: the embedded default) and swap it in when valid.
   ReloadResult reload();
+  // Read agents_file again and swap in the running configuration with its new agents (the YAML part unchanged).
+  // A bad file changes nothing (error lists every bad line). On a change of the file, SIGHUP not needed.
+  ReloadResult reloadAgentsFile();
   // Swap in an already loaded configuration (tests; the admin API later).
   ReloadResult apply(Config next);
 

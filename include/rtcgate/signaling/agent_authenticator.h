@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rtcgate/config/config.h"
+#include "rtcgate/core/metrics.h"
+#include "rtcgate/signaling/agent_jwt.h"
 #include "rtcgate/signaling/auth_rate_limiter.h"
 #include "rtcgate/signaling/digest_auth.h"
 
@@ -17,7 +22,8 @@ namespace rtcgate::signaling {
 class SipMessage;
 
 // Decides whether a browser request is from a configured agent: digest (MD5 or SHA-256, qop=auth) against the
-// agent's password or HA1, a signed agent token (digest or Bearer), with per-IP failure rate limiting.
+// agent's password or HA1, a signed agent token (digest or Bearer), a JWT agent token (Bearer, agent_tokens: the
+// agent needs no entry at all), with per-IP failure rate limiting.
 // Unknown users run the same computation against a throw-away HA1, so they cannot be told from wrong passwords.
 // A digest must name the request's own Request-URI and a nonce-count above any used before with its nonce, so a
 // captured Authorization cannot be replayed (to another destination, or as is from another connection).
@@ -32,6 +38,8 @@ public:
     std::string dn;
     bool failure = false;  // Challenge because credentials were wrong (counted), not absent or stale
     std::vector<std::string> challenges;  // Challenge: WWW-Authenticate values, SHA-256 then MD5 (see .cpp)
+    bool byJwt = false;                    // Authenticated by an agent_tokens JWT (the agent may be unlisted)
+    JwtReject jwtReject = JwtReject::None;  // Challenge: why a presented JWT was refused (counted by the caller)
   };
 
   // nonceKey: random bytes from start (nonces do not survive a restart, which only costs one extra 401).
@@ -44,6 +52,9 @@ public:
   Outcome authenticateHttp(std::string_view method, std::string_view uri, std::string_view authorization,
                            const std::string& sourceIp);
 
+  // Count refused JWTs by reason in `metrics` (rtcgate_agent_token_rejected_<reason>_total, docs/metrics.md).
+  void countRejectsIn(Metrics& metrics);
+
   // For tests: a fixed clock.
   void setClockForTest(std::chrono::system_clock::time_point now) { fixedNow_ = now; }
 
@@ -53,8 +64,10 @@ private:
     std::string scheme;
     std::vector<std::string> params;
   };
+  // fromUser: the SIP request's From user, which a JWT's sub must equal; nullopt for HTTP (no From).
   Outcome authenticateCredentials(const std::vector<Credentials>& all, std::string_view method,
-                                  std::string_view requestUri, const std::string& sourceIp);
+                                  std::string_view requestUri, const std::string& sourceIp,
+                                  std::optional<std::string_view> fromUser);
   struct Account {
     std::string dn;
     std::string password;
@@ -65,8 +78,13 @@ private:
   void rememberNonce(const std::string& nonce, int64_t issuedUnix);
   const Account* findAccount(const std::string& user) const;
 
-  std::vector<std::pair<std::string, Account>> accounts_;
+  // Hashed: a 20,000-agent center looks one up per REGISTER and INVITE.
+  std::unordered_map<std::string, Account> accounts_;
   std::string tokenSecret_;
+  std::string jwtSecret_;
+  std::string jwtIssuer_;
+  int64_t jwtMaxLifetimeS_ = 0;
+  std::array<std::atomic<uint64_t>*, kJwtRejectCount> jwtRejects_{};
   NonceSigner nonces_;
   AuthRateLimiter limiter_;
   std::string decoyPassword_;

@@ -23,6 +23,8 @@ struct Registration {
   std::string instance;      // +sip.instance, empty when absent
   uint32_t expiresS = 0;
   std::chrono::steady_clock::time_point expiresAt;
+  // Authenticated by an agent_tokens JWT: the agent may be in no list, and its DN is the token's.
+  bool byToken = false;
 };
 
 // Agent registrations from browsers, with expiry and change events for the session layer. A binding ends on

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,6 +112,9 @@ private:
     bool agentPresent = false;
   };
   const config::Agent* agentForDn(const std::string& dn) const;
+  // A DN registration for `a` (which must outlive the stack: config_'s agents or addedAgents_); null when the DN
+  // has one already or there is no upstream server.
+  DnEntry* addDn(const config::Agent& a);
   std::string serverUri(const config::UpstreamServer& s, const std::string& user) const;
   const config::UpstreamServer* pickServer() const;
   void onIncomingInvite(const Event& e);
@@ -158,6 +162,9 @@ private:
   bool shutdownComplete_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<std::string, DnEntry> registrations_;
+  // Agents whose DN was added after start (reloads, agents_file, agent_tokens); a deque keeps their addresses.
+  std::deque<config::Agent> addedAgents_;
+  config::AgentTokens agentTokens_;
   std::vector<std::unique_ptr<UpstreamMonitor>> monitors_;
   std::map<UpstreamCall*, std::shared_ptr<UpstreamCall>> calls_;
 };

@@ -104,6 +104,42 @@ async function jssipToken(token) {
   done();
 }
 
+// Issue 13, agents at scale: any agent, by password (digest) or by JWT (authorization_jwt). With "watch", the
+// registration is kept and the outcome of JsSIP's own refresh (register_expires 10: 5 s later) is reported too;
+// with "dial:URI" the registered agent calls URI.
+async function jssipAgent(user, kind, credential, watch) {
+  const ua = kind === 'jwt'
+    ? jssipUa(user, undefined, { authorization_jwt: `Bearer ${credential}`, register_expires: 10 })
+    : jssipUa(user, credential, { register_expires: 10 });
+  await started(ua);
+  // One REGISTER transaction (a challenge included), sent now or by JsSIP's refresh timer: its outcome.
+  const registration = async (send) => {
+    const r = once(ua, 'registered', 'registrationFailed');
+    if (send) ua.register();
+    const ev = await r;
+    return { event: ev.event, status: ev.arg && ev.arg.response ? ev.arg.response.status_code : 0 };
+  };
+  const ev = await registration(true);
+  result('first', ev.event);
+  result('first_status', ev.status);
+  if (watch && watch.startsWith('dial:') && ev.event === 'registered') {
+    // The registered agent calls (a JWT agent's DN comes from its REGISTER); the call's final answer.
+    const session = ua.call(watch.slice(5), NO_MEDIA);
+    const end = await once(session, 'confirmed', 'failed');
+    const m = end.arg && end.arg.message;
+    result('dial', end.event === 'confirmed' ? '200' : (m && m.status_code ? m.status_code : end.arg.cause));
+    if (end.event === 'confirmed') session.terminate();
+  }
+  if (watch === 'watch' && ev.event === 'registered') {
+    const refresh = await registration(false);
+    result('refresh', refresh.event);
+    result('refresh_status', refresh.status);
+    result('connected_after_refresh', ua.isConnected() ? 1 : 0);
+  }
+  ua.stop();
+  done();
+}
+
 function sipjsAgent(user, password) {
   return new SIP.UserAgent({
     uri: SIP.UserAgent.makeURI(`sip:${user}@rtcgate.invalid`),
@@ -1294,6 +1330,7 @@ const scenarios = {
   'jssip-register': jssipRegister,
   'jssip-bad-password': jssipBadPassword,
   'jssip-token': () => jssipToken(process.argv[5] || ''),
+  'jssip-agent': () => jssipAgent(process.argv[5], process.argv[6], process.argv[7], process.argv[8]),
   'sipjs-register': sipjsRegister,
   'sipjs-bad-password': sipjsBadPassword,
   hostile,

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// JWT agent tokens (agent_tokens): every refusal reason with its exact code, and the authenticator's use of them.
+#include "rtcgate/signaling/agent_jwt.h"
+
+#include <gtest/gtest.h>
+
+#include "rtcgate/signaling/agent_authenticator.h"
+#include "rtcgate/signaling/digest_auth.h"
+#include "rtcgate/signaling/sip_message.h"
+
+namespace rtcgate::signaling {
+namespace {
+
+const std::string kSecret = "0123456789abcdef0123456789abcdef-jwt";
+constexpr int64_t kNow = 1800000000;
+const std::string kHs256 = R"({"alg":"HS256","typ":"JWT"})";
+
+std::string sign(const std::string& header, const std::string& claims, const std::string& secret = kSecret) {
+  std::string input = base64UrlEncode(header) + "." + base64UrlEncode(claims);
+  return input + "." + base64UrlEncode(hmacSha256(secret, input));
+}
+
+std::string claims(const std::string& extra = "") {
+  return R"({"sub":"a1","iat":)" + std::to_string(kNow - 10) + R"(,"exp":)" + std::to_string(kNow + 600) + extra + "}";
+}
+
+JwtReject check(const std::string& token, const std::string& issuer = "", int64_t maxLifetime = 3600) {
+  return verifyAgentJwt(AgentJwtPolicy{kSecret, issuer, maxLifetime}, token, kNow).reject;
+}
+
+TEST(AgentJwt, AValidTokenGivesSubAndDnDefaultingToSub) {
+  auto r = verifyAgentJwt(AgentJwtPolicy{kSecret, "", 3600}, sign(kHs256, claims()), kNow);
+  ASSERT_EQ(r.reject, JwtReject::None);
+  EXPECT_EQ(r.claims.sub, "a1");
+  EXPECT_EQ(r.claims.dn, "a1");
+  EXPECT_EQ(r.claims.exp, kNow + 600);
+  r = verifyAgentJwt(AgentJwtPolicy{kSecret, "crm", 3600}, sign(kHs256, claims(R"(,"dn":"7001","iss":"crm")")), kNow);
+  ASSERT_EQ(r.reject, JwtReject::None);
+  EXPECT_EQ(r.claims.dn, "7001");
+}
+
+TEST(AgentJwt, TheReferenceIssuerRoundTrips) {
+  auto t = makeAgentJwt(kSecret, "crm", "agent.7", "7007", kNow, kNow + 60);
+  EXPECT_TRUE(looksLikeJwt(t));
+  auto r = verifyAgentJwt(AgentJwtPolicy{kSecret, "crm", 60}, t, kNow);
+  ASSERT_EQ(r.reject, JwtReject::None);
+  EXPECT_EQ(r.claims.sub, "agent.7");
+  EXPECT_EQ(r.claims.dn, "7007");
+  // The older "<user>.<expires>.<mac>" tokens are told apart.
+  EXPECT_FALSE(looksLikeJwt(makeAgentToken(kSecret, "1001", kNow + 60)));
+}
+
+TEST(AgentJwt, AlgorithmsOtherThanHs256AreRefusedNoneIncluded) {
+  std::string input = base64UrlEncode(R"({"alg":"none"})") + "." + base64UrlEncode(claims());
+  EXPECT_EQ(check(input + "."), JwtReject::BadAlgorithm);
+  EXPECT_EQ(check(sign(R"({"alg":"HS512","typ":"JWT"})", claims())), JwtReject::BadAlgorithm);
+  EXPECT_EQ(check(sign(R"({"alg":"RS256"})", claims())), JwtReject::BadAlgorithm);
+  EXPECT_EQ(check(sign(R"({"typ":"JWT"})", claims())), JwtReject::BadAlgorithm);
+  EXPECT_EQ(check(sign(R"({"alg":"HS256","typ":"JOSE+JSON"})", claims())), JwtReject::BadAlgorithm);
+  EXPECT_EQ(check(sign(R"({"alg":"HS256","crit":["exp"]})", claims())), JwtReject::BadAlgorithm);
+}
+
+TEST(AgentJwt, AnotherSecretOrAlteredClaimsFailTheSignature) {
+  EXPECT_EQ(check(sign(kHs256, claims(), "another-secret-another-secret-0123")), JwtReject::BadSignature);
+  auto good = sign(kHs256, claims());
+  auto d1 = good.find('.');
+  auto d2 = good.find('.', d1 + 1);
+  auto altered = good.substr(0, d1 + 1) + base64UrlEncode(claims(R"(,"dn":"9999")")) + good.substr(d2);
+  EXPECT_EQ(check(altered), JwtReject::BadSignature);
+  EXPECT_EQ(verifyAgentJwt(AgentJwtPolicy{"", "", 3600}, good, kNow).reject, JwtReject::BadSignature);
+}
+
+TEST(AgentJwt, TimeClaimsAreEnforced) {
+  auto t = [](int64_t iat, int64_t exp, const char* nbfKey = "iat") {
+    return sign(kHs256, R"({"sub":"a1",")" + std::string(nbfKey) + R"(":)" + std::to_string(iat) + R"(,"exp":)" +
+                            std::to_string(exp) + "}");
+  };
+  EXPECT_EQ(check(t(kNow - 100, kNow)), JwtReject::Expired);  // exp is the first instant it is invalid
+  EXPECT_EQ(check(t(kNow - 100, kNow + 1)), JwtReject::None);
+  EXPECT_EQ(check(t(kNow + 31, kNow + 100, "nbf")), JwtReject::NotYetValid);  // beyond the 30 s skew
+  EXPECT_EQ(check(t(kNow + 30, kNow + 100, "nbf")), JwtReject::None);
+  EXPECT_EQ(check(t(kNow, kNow + 3601)), JwtReject::LifetimeTooLong);
+  EXPECT_EQ(check(t(kNow, kNow + 3600)), JwtReject::None);
+}
+
+TEST(AgentJwt, IssuerIsCheckedWhenConfigured) {
+  EXPECT_EQ(check(sign(kHs256, claims(R"(,"iss":"other")")), "crm"), JwtReject::BadIssuer);
+  EXPECT_EQ(check(sign(kHs256, claims()), "crm"), JwtReject::BadIssuer);
+  EXPECT_EQ(check(sign(kHs256, claims(R"(,"iss":"other")"))), JwtReject::None);
+}
+
+TEST(AgentJwt, MissingAndBadClaims) {
+  EXPECT_EQ(check(sign(kHs256, R"({"iat":1,"exp":1800000100})")), JwtReject::MissingClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","iat":1799999990})")), JwtReject::MissingClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","exp":1800000100})")), JwtReject::MissingClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":1001,"iat":1799999990,"exp":1800000100})")), JwtReject::BadClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1@evil","iat":1799999990,"exp":1800000100})")), JwtReject::BadClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","iat":1799999990,"exp":"1800000100"})")), JwtReject::BadClaim);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","iat":1799999990,"exp":1800000100.5})")), JwtReject::BadClaim);
+  EXPECT_EQ(check(sign(kHs256, claims(R"(,"dn":"70 01")"))), JwtReject::BadClaim);
+}
+
+TEST(AgentJwt, MalformedTokens) {
+  auto good = sign(kHs256, claims());
+  EXPECT_EQ(check(""), JwtReject::Malformed);
+  EXPECT_EQ(check(good.substr(0, good.rfind('.'))), JwtReject::Malformed);  // two parts
+  EXPECT_EQ(check(good + ".x"), JwtReject::Malformed);                        // four parts
+  EXPECT_EQ(check(good + "="), JwtReject::Malformed);                         // padding is not base64url (RFC 7515 2)
+  EXPECT_EQ(check("e*J." + good.substr(good.find('.') + 1)), JwtReject::Malformed);
+  EXPECT_EQ(check(sign("not json", claims())), JwtReject::Malformed);
+  EXPECT_EQ(check(sign(R"({"alg":"HS256","alg":"none"})", claims())), JwtReject::Malformed);  // duplicate member
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","sub":"a2","iat":1799999990,"exp":1800000100})")), JwtReject::Malformed);
+  EXPECT_EQ(check(sign(kHs256, claims() + "trailing")), JwtReject::Malformed);
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","x":[[[[[[[[[[1]]]]]]]]]],"iat":1799999990,"exp":1800000100})")),
+            JwtReject::Malformed);  // nesting beyond the bound
+  EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","x":{"y":[1,"z",null]},"iat":1799999990,"exp":1800000100})")),
+            JwtReject::None);  // other claims, nested, are allowed
+  EXPECT_EQ(check(std::string(5000, 'e')), JwtReject::Malformed);
+}
+
+TEST(AgentJwt, ReasonNamesAreTheMetricLabels) {
+  EXPECT_STREQ(toString(JwtReject::Malformed), "malformed");
+  EXPECT_STREQ(toString(JwtReject::BadAlgorithm), "bad_algorithm");
+  EXPECT_STREQ(toString(JwtReject::BadSignature), "bad_signature");
+  EXPECT_STREQ(toString(JwtReject::Expired), "expired");
+  EXPECT_STREQ(toString(JwtReject::NotYetValid), "not_yet_valid");
+  EXPECT_STREQ(toString(JwtReject::LifetimeTooLong), "lifetime_too_long");
+  EXPECT_STREQ(toString(JwtReject::BadIssuer), "bad_issuer");
+  EXPECT_STREQ(toString(JwtReject::MissingClaim), "missing_claim");
+  EXPECT_STREQ(toString(JwtReject::BadClaim), "bad_claim");
+  EXPECT_STREQ(toString(JwtReject::FromMismatch), "from_mismatch");
+}
+
+config::Config jwtConfig() {
+  config::Config c;
+  c.agentTokens.secret = Secret(kSecret);
+  c.agentTokens.maxLifetimeS = 3600;
+  return c;
+}
+
+std::string registerFrom(const std::string& fromUser, const std::string& token) {
+  return "REGISTER sip:rtcgate.invalid SIP/2.0\r\nVia: SIP/2.0/WSS h.invalid;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n"
+         "From: <sip:" + fromUser + "@rtcgate.invalid>;tag=1\r\nTo: <sip:" + fromUser + "@rtcgate.invalid>\r\n"
+         "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 0\r\n\r\n";
+}
+
+TEST(AgentJwt, TheAuthenticatorTakesAnUnlistedAgentAndCountsRefusalsByReason) {
+  Metrics metrics;
+  AgentAuthenticator auth(jwtConfig(), "nonce-key-nonce-key-nonce-key-00");
+  auth.countRejectsIn(metrics);
+  auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  const auto token = makeAgentJwt(kSecret, "", "a1", "7001", kNow, kNow + 600);
+
+  auto ok = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + token, "192.0.2.1");
+  ASSERT_EQ(ok.kind, AgentAuthenticator::Outcome::Kind::Authenticated);
+  EXPECT_TRUE(ok.byJwt);
+  EXPECT_EQ(ok.user, "a1");
+  EXPECT_EQ(ok.dn, "7001");
+
+  auto parsed = SipMessage::parse(registerFrom("a1", token));
+  ASSERT_TRUE(parsed.message);
+  EXPECT_EQ(auth.authenticate(*parsed.message, "192.0.2.1").kind, AgentAuthenticator::Outcome::Kind::Authenticated);
+
+  parsed = SipMessage::parse(registerFrom("a2", token));
+  ASSERT_TRUE(parsed.message);
+  auto mismatch = auth.authenticate(*parsed.message, "192.0.2.1");
+  EXPECT_EQ(mismatch.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_TRUE(mismatch.failure);
+  EXPECT_EQ(mismatch.jwtReject, JwtReject::FromMismatch);
+  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_from_mismatch_total", "").load(), 1u);
+
+  auto expired = makeAgentJwt(kSecret, "", "a1", "", kNow - 600, kNow - 1);
+  auto bad = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + expired, "192.0.2.1");
+  EXPECT_EQ(bad.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_EQ(bad.jwtReject, JwtReject::Expired);
+  EXPECT_EQ(bad.challenges.size(), 2u);  // 401 with the digest challenges, as for any failed credentials
+  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_expired_total", "").load(), 1u);
+  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_bad_signature_total", "").load(), 0u);
+
+  // Without the section, a JWT authenticates no one.
+  AgentAuthenticator off(config::Config{}, "nonce-key-nonce-key-nonce-key-00");
+  EXPECT_EQ(off.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + token, "192.0.2.1").kind,
+            AgentAuthenticator::Outcome::Kind::Challenge);
+}
+
+}  // namespace
+}  // namespace rtcgate::signaling
