@@ -30,7 +30,12 @@ ConfigStore::ReloadResult ConfigStore::apply(Config next) {
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
   std::vector<std::string> out;
-  if (!(a.listeners == b.listeners)) out.emplace_back("listeners");
+  // listeners.wss[].web_root is applied on reload (WssServer::applyConfig); every other listener key needs a restart.
+  auto withoutWebRoots = [](Listeners l) {
+    for (auto& w : l.wss) w.webRoot.clear();
+    return l;
+  };
+  if (!(withoutWebRoots(a.listeners) == withoutWebRoots(b.listeners))) out.emplace_back("listeners");
   if (!(a.upstream.sipBind == b.upstream.sipBind)) out.emplace_back("upstream.sip_bind");
   if (a.upstream.transports != b.upstream.transports) out.emplace_back("upstream.transports");
   if (!(a.upstream.sessionTimer == b.upstream.sessionTimer)) out.emplace_back("upstream.session_timer");
