@@ -66,6 +66,13 @@ std::string headerOf(lws* wsi, lws_token_indexes token) {
   return v;
 }
 
+// The request's host: Host on HTTP/1.1, :authority on HTTP/2 (RFC 9113 8.3.1), where a WebSocket also arrives as an
+// extended CONNECT (RFC 8441) when the page came over HTTP/2 from the same listener, as the softphone page does.
+std::string hostOf(lws* wsi) {
+  std::string host = headerOf(wsi, WSI_TOKEN_HOST);
+  return host.empty() ? headerOf(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY) : host;
+}
+
 bool offersSip(const std::string& protocols) {
   size_t pos = 0;
   while (pos <= protocols.size()) {
@@ -319,7 +326,7 @@ bool WssServer::loadCertificate(Listener& l) {
 
 unsigned WssServer::checkUpgrade(lws* wsi, std::string* why) const {
   // RFC 6455 4.2.1: a handshake that is not a valid one (here: a missing or malformed Host) gets 400.
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0 || !validHostHeader(headerOf(wsi, WSI_TOKEN_HOST))) {
+  if (std::string host = hostOf(wsi); host.empty() || !validHostHeader(host)) {
     *why = "missing or malformed Host";
     return 400;
   }
@@ -381,7 +388,7 @@ void WssServer::logRefusal(lws* wsi, unsigned status, const std::string& why) co
   log::get(log::Component::Wss)
       ->info("WebSocket handshake from {} refused{}: {} (path \"{}\", Host \"{}\", Origin \"{}\", User-Agent \"{}\")",
              log::escaped(ip, 64), status != 0 ? " with " + std::to_string(status) : std::string(), why,
-             h(WSI_TOKEN_GET_URI), h(WSI_TOKEN_HOST), h(WSI_TOKEN_ORIGIN), h(WSI_TOKEN_HTTP_USER_AGENT));
+             h(WSI_TOKEN_GET_URI), log::escaped(hostOf(wsi), kLoggedHeaderBytes), h(WSI_TOKEN_ORIGIN), h(WSI_TOKEN_HTTP_USER_AGENT));
 }
 
 int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t len) {
@@ -416,19 +423,33 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       std::string& body = *session->httpBody;
       // lws_write needs LWS_PRE writable bytes before what it sends: the previous chunk's tail, already sent.
       size_t total = body.size() - LWS_PRE;
+      if (session->httpSent == total) {
+        // lws accepts a write the socket (or TLS) takes only in part and keeps the rest, then calls us writeable
+        // again only once that rest is out: completing the transaction right after the last write dropped it
+        // (HTTP/2: a 257 KB file arrived 7.6 KB short). So the end comes here, one callback later.
+        delete session->httpBody;
+        session->httpBody = nullptr;
+        session->httpSent = 0;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+      }
+      if (lws_send_pipe_choked(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
       size_t n = std::min(kHttpChunkBytes, total - session->httpSent);
+      // HTTP/2 (RFC 9113 6.9): no more than the peer's flow-control window allows. -1: no such limit (HTTP/1.1).
+      lws_fileofs_t allowance = lws_get_peer_write_allowance(wsi);
+      if (allowance == 0) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      if (allowance > 0) n = std::min(n, static_cast<size_t>(allowance));
       bool last = session->httpSent + n == total;
       auto* data = reinterpret_cast<unsigned char*>(body.data()) + LWS_PRE + session->httpSent;
       if (lws_write(wsi, data, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != static_cast<int>(n)) return -1;
       session->httpSent += n;
-      if (!last) {
-        lws_callback_on_writable(wsi);
-        return 0;
-      }
-      delete session->httpBody;
-      session->httpBody = nullptr;
-      session->httpSent = 0;
-      return lws_http_transaction_completed(wsi) ? -1 : 0;
+      lws_callback_on_writable(wsi);
+      return 0;
     }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -532,9 +553,7 @@ int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBo
   uint64_t headLength = 0;
   if (path == nullptr || !IceServersEndpoint::handles(path)) {
     // Everything else is a static file or 404 (StaticFiles: no root configured, no such file, a refused path).
-    // HTTP/2 (RFC 9113 8.3.1) carries the host as :authority, HTTP/1.1 as Host.
-    std::string host = headerOf(wsi, WSI_TOKEN_HOST);
-    if (host.empty()) host = headerOf(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY);
+    std::string host = hostOf(wsi);
     std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0    ? "GET"
                          : lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0 ? "HEAD"
                                                                              : "OTHER";
@@ -556,6 +575,7 @@ int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBo
                                                                             : "OTHER";
     request.uri = path;
     request.origin = headerOf(wsi, WSI_TOKEN_ORIGIN);
+    if (std::string host = hostOf(wsi); validHostHeader(host)) request.host = host;
     request.authorization = headerOf(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     char ip[64] = {0};
     lws_get_peer_simple(wsi, ip, sizeof(ip));
