@@ -23,6 +23,7 @@ const { startProcess, waitFor } = require(path.join(ROOT, 'tests/js/lib/process'
 const { freeUdpPort } = require(path.join(ROOT, 'tests/js/lib/ports'));
 const { ulawToLinear, dominantHz } = require(path.join(ROOT, 'tests/js/lib/wav'));
 const { startToneRtp } = require(path.join(ROOT, 'demo/genesys-standin/tone-rtp'));
+const { loopbackGatewayConfig } = require(path.join(ROOT, 'tests/js/lib/gateway_config'));
 
 const [binaryArg, shotsArg] = process.argv.slice(2);
 const binary = binaryArg && path.resolve(binaryArg);
@@ -151,21 +152,11 @@ async function main() {
 
   const media = await startToneRtp({ freqHz: 1000 });
   const sippPort = await freeUdpPort();
-  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1300);
   const cfg = path.join(tmp, 'rtcgate.yaml');
   // allowed_origins: empty (the page's origin has the kernel's port, known only once listening). The page is of
   // that origin anyway, so Origin checks have nothing to do here; they are the WebSocket tests' business.
-  fs.writeFileSync(cfg, `listeners:
-  admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: 127.0.0.1, port: 0, web_root: "${pageDir}"}]
-upstream:
-  sip_bind: {address: 127.0.0.1, port: 0}
-  servers: [{host: 127.0.0.1, port: ${sippPort}}]
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}}
-ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
-codecs: {browser: [opus, pcmu, pcma]}
-`);
+  fs.writeFileSync(cfg, loopbackGatewayConfig({ sippPort, wss: `, web_root: "${pageDir}"`,
+    extra: 'codecs: {browser: [opus, pcmu, pcma]}\n' }));
   // Genesys answers the agent's call (and the DN's REGISTERs), expects Hold / Resume and the transfer.
   const uas = start('sipp (Genesys, answers)', 'sipp', ['-sf', path.join(SCENARIOS, 'uas-answer-expect-hold-refer.xml'),
     '-i', '127.0.0.1', '-p', String(sippPort), '-key', 'rtpport', String(media.port), '-timeout', '60s',
