@@ -8,7 +8,8 @@
 //      hears Genesys's 1 kHz and Genesys hears the page's 440 Hz; the quality panel fills from getStats; keypad digits
 //      reach Genesys as RFC 4733 events; Hold / Resume reach Genesys as re-INVITEs a=sendonly / a=sendrecv (SIPp checks);
 //      Transfer sends REFER to 5001 on the Genesys dialog (SIPp checks Refer-To, answers 202 + NOTIFYs, BYEs); then
-//      Genesys calls the agent with auto-answer off: the page rings, Answer answers, audio both ways, Hang up BYEs.
+//      Genesys calls the agent with auto-answer off: the page rings, Answer answers, audio both ways, Hang up BYEs;
+//      an unreachable gateway and a refused microphone each show their error text.
 //   Screenshots of the idle, error, in-call and incoming states go to <screenshot dir> (build/screenshots).
 // Usage: node softphone_e2e.js <rtcgate binary> <screenshot dir>
 'use strict';
@@ -310,6 +311,26 @@ async function main() {
     check('Hang up: Genesys got BYE and its call ended cleanly (exit 0)', uacCode === 0, `exit ${uacCode}`);
     inMedia.close();
     console.log(`incoming: ${Date.now() - t} ms`);
+
+    // No microphone: the browser refuses getUserMedia (what a denied permission gives a page) and the call fails
+    // before any INVITE; the page must say so.
+    t = Date.now();
+    const p2 = await browser.context.newPage();
+    await p2.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await p2.goto(url);
+    await p2.fill('#password', 'demo-1001');
+    await p2.click('#login');
+    await p2.waitForFunction(() => /registered as 1001/.test(document.getElementById('status').textContent), null, { timeout: 10000 });
+    await p2.fill('#target', '5000');
+    await p2.click('#call');
+    await p2.waitForSelector('#error:not([hidden])', { timeout: 10000 }).catch(() => {});
+    const noMic = await p2.evaluate(() => document.getElementById('error-text').textContent);
+    check('no microphone permission: "No microphone" shown', /^No microphone: the browser did not allow/.test(noMic), noMic);
+    await p2.screenshot({ path: path.join(shots, 'softphone-error-no-microphone.png') });
+    await p2.close();
+    console.log(`no microphone: ${Date.now() - t} ms`);
   } catch (e) {
     check(`the softphone test ran to the end (${e.message})`, false);
   } finally {
