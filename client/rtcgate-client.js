@@ -21,6 +21,10 @@ import JsSIP from 'jssip';
 
 export const ICE_SERVERS_PATH = '/rtcgate/ice-servers';
 const DEFAULT_GATHERING_TIMEOUT_MS = 1000;
+// credentials 'omit': the digest is ours to answer. With credentials (the default for a same-origin fetch, as from
+// the page rtcgate serves itself) a 401 makes the browser prompt for a user and password (Fetch standard, HTTP-network-
+// or-cache fetch, the 401 step) and the fetch waits for that dialog; a headless browser waits forever.
+const FETCH_OPTIONS = { cache: 'no-store', credentials: 'omit' };
 
 // Seconds of the first Call-Info answer-after parameter, or null.
 export function answerAfter(request) {
@@ -89,15 +93,15 @@ export class RtcgateClient extends EventTarget {
     try {
       let res;
       if (this.token) {
-        res = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+        res = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` }, ...FETCH_OPTIONS });
       } else {
-        res = await fetch(url, { cache: 'no-store' });
+        res = await fetch(url, FETCH_OPTIONS);
         if (res.status === 401) {
           // Both challenges arrive joined in one value: take the MD5 one.
           const all = res.headers.get('WWW-Authenticate') || '';
           const md5 = all.split(/,?\s*(?=Digest\s)/i).find((c) => /algorithm=MD5/i.test(c)) || '';
           this._nc = 0;
-          res = await fetch(url, { headers: { Authorization: this._digest(md5, ICE_SERVERS_PATH) }, cache: 'no-store' });
+          res = await fetch(url, { headers: { Authorization: this._digest(md5, ICE_SERVERS_PATH) }, ...FETCH_OPTIONS });
         }
       }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);

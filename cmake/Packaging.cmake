@@ -47,7 +47,8 @@ if(RTCGATE_NODE AND EXISTS ${PROJECT_SOURCE_DIR}/tests/js/node_modules/esbuild)
     DEPENDS ${PROJECT_SOURCE_DIR}/client/rtcgate-client.js ${PROJECT_SOURCE_DIR}/scripts/build-client.sh
     COMMENT "Bundling client/rtcgate-client.js with JsSIP" VERBATIM)
   add_custom_target(rtcgate_client_bundle ALL DEPENDS ${RTCGATE_CLIENT_BUNDLE})
-  install(FILES demo/softphone.html ${RTCGATE_CLIENT_BUNDLE} DESTINATION share/rtcgate/www)
+  install(FILES web/softphone/index.html web/softphone/softphone.js web/softphone/softphone.css ${RTCGATE_CLIENT_BUNDLE}
+    DESTINATION share/rtcgate/www)
   set(RTCGATE_INSTALLS_WWW ON)
 else()
   message(STATUS "rtcgate: no node/esbuild (scripts/setup.sh runs npm ci in tests/js): share/rtcgate/www not installed")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The local demo: rtcgate on its embedded default config, SIPp as a stand-in for Genesys (accepts DN
-// registrations, answers every call with a 1 kHz tone, and on Enter calls agent 1001 asking for auto-answer) and a
-// JsSIP softphone page on http://127.0.0.1:8080/.
+// registrations, answers every call with a 1 kHz tone, and on Enter calls agent 1001 asking for auto-answer) and the
+// softphone page (web/softphone, docs/softphone.md), which rtcgate itself serves at https://127.0.0.1:8443/.
 // Usage: node demo/demo.js <rtcgate binary> [--self-test]
 //   --self-test: instead of waiting for Ctrl-C, a headless Chromium logs in as agent 1001 on the page, calls 5000
 //   and checks that it hears the 1 kHz tone; then the stand-in calls the agent (Call-Info answer-after=0): the page
@@ -14,7 +14,7 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
-const { serveFiles, launchBrowser, TONE_DETECTOR } = require(path.join(ROOT, 'tests/js/lib/browser'));
+const { launchBrowser, TONE_DETECTOR } = require(path.join(ROOT, 'tests/js/lib/browser'));
 const { writeUlawToneWav } = require(path.join(ROOT, 'tests/js/lib/wav'));
 const { startProcess, waitFor } = require(path.join(ROOT, 'tests/js/lib/process'));
 const { startToneRtp } = require(path.join(__dirname, 'genesys-standin/tone-rtp'));
@@ -25,7 +25,7 @@ if (!binary) {
   process.exit(2);
 }
 const selfTest = flag === '--self-test';
-const PAGE_PORT = 8080;
+const PAGE_URL = 'https://127.0.0.1:8443/';  // listeners.wss in config/rtcgate.default.yaml, web_root build/softphone
 const GENESYS_PORT = 5080;  // upstream.servers in config/rtcgate.default.yaml
 const GENESYS_CALLER_PORT = 5081;  // the stand-in's SIP port when it calls an agent (same address: accepted)
 const GATEWAY_SIP = '127.0.0.1:5070';  // upstream.sip_bind in config/rtcgate.default.yaml
@@ -61,25 +61,21 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 async function main() {
-  // rtcgate's client module with stock JsSIP in one ES module, as scripts/build-client.sh makes it.
-  require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({
-    entryPoints: [path.join(ROOT, 'client/rtcgate-client.js')], nodePaths: [path.join(ROOT, 'tests/js/node_modules')],
-    bundle: true, outfile: path.join(tmp, 'rtcgate-client.js'), format: 'esm', logLevel: 'error',
-  });
-  const page = fs.readFileSync(path.join(__dirname, 'softphone.html'), 'utf8');
-  const site = await serveFiles({ 'index.html': page,
-    'rtcgate-client.js': fs.readFileSync(path.join(tmp, 'rtcgate-client.js'), 'utf8') }, PAGE_PORT);
-
+  // The page and rtcgate's client module bundled with stock JsSIP, where the embedded default's web_root points
+  // (build/softphone, relative to rtcgate's working directory: the repository's root).
+  require('child_process').execFileSync(path.join(ROOT, 'scripts/build-softphone.sh'), [path.join(ROOT, 'build/softphone')],
+    { stdio: 'ignore' });
   writeUlawToneWav(path.join(tmp, 'tone-1khz-pcmu.wav'), { freqHz: 1000 });
   start('genesys stand-in (SIPp)', 'sipp', ['-sf', path.join(__dirname, 'genesys-standin/uas-answer-tone.xml'),
     '-i', '127.0.0.1', '-p', String(GENESYS_PORT), '-mi', '127.0.0.1', '-nostdin'],
   { cwd: tmp });
-  const gw = start('rtcgate', binary, []);
+  const gw = start('rtcgate', binary, [], { cwd: ROOT });
   await waitFor(() => /ready: SIP toward Genesys/.test(gw.out), 15000, 'rtcgate');
   console.log(`
 rtcgate demo is running.
-  1. Open https://127.0.0.1:8443/ once in your browser and accept the self-signed certificate (the WebSocket uses it).
-  2. Open ${site.url} , sign in as 1001 / demo-1001, and call 5000: the Genesys stand-in answers with a 1 kHz tone.
+  1. Open ${PAGE_URL} in your browser and accept the self-signed certificate (the softphone page and its WebSocket
+     use it).
+  2. On that page (${PAGE_URL}) sign in as 1001 / demo-1001, and call 5000: the Genesys stand-in answers with a 1 kHz tone.
   3. Press Enter here: the stand-in calls agent 1001 asking for auto-answer (Call-Info answer-after=0); the page
      answers by itself and you hear the tone. Type r and Enter: the stand-in calls without auto-answer, then its
      agent desktop answers for the agent (remote control talk), holds and resumes the call (hold, talk). Type m
@@ -113,8 +109,10 @@ rtcgate demo is running.
   });
   try {
     const p = await browser.context.newPage();
-    await p.goto(site.url);
+    await p.goto(PAGE_URL);
     await p.evaluate(TONE_DETECTOR);
+    await p.fill('#user', AGENT_DN);
+    await p.fill('#password', 'demo-1001');
     await p.click('#login');
     await waitText(p, 'status', 'registered');
     // The agent calls out.
@@ -145,7 +143,8 @@ rtcgate demo is running.
     check('Mute disables the microphone track and Unmute enables it again', muted && unmuted, `${muted} ${unmuted}`);
     await p.click('.dtmf[data-tone="5"]');
     await waitFor(() => media.events.has(5), 10000, 'DTMF at the stand-in').catch(() => {});
-    check('keypad 5 reached the stand-in as RFC 4733 event 5', media.events.has(5), [...media.events].join(','));
+    check('keypad 5 reached the stand-in as RFC 4733 event 5', media.events.has(5),
+      `${[...media.events].join(',')}; page: ${((await textOf(p, 'log')).match(/DTMF 5 sent[^\n]*/) || ['nothing sent'])[0]}`);
     await p.click('#hold');
     await waitText(p, 'state', 'on hold');
     check('Hold: the call is on hold', (await textOf(p, 'hold')) === 'Resume');
@@ -205,7 +204,6 @@ rtcgate demo is running.
     check(`demo self-test ran to the end (${e.message})`, false);
   } finally {
     await browser.close();
-    await site.close();
   }
   const failed = checks.filter((ok) => !ok).length;
   console.log(`${checks.length - failed} passed, ${failed} failed`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Install what is missing, build, and start the local demo: rtcgate on its embedded default config, SIPp as a
-# stand-in for Genesys (1 kHz tone), and a JsSIP softphone page on http://127.0.0.1:8080/. Ctrl-C stops everything.
+# stand-in for Genesys (1 kHz tone), and the softphone page, served by rtcgate at https://127.0.0.1:8443/. Ctrl-C stops
+# everything.
 # With a config file as first argument, runs rtcgate alone on that file instead (foreground).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -9,13 +9,18 @@ const { linearToUlaw } = require(path.join(__dirname, '../../tests/js/lib/wav'))
 
 function startToneRtp({ freqHz = 1000 } = {}) {
   const sock = dgram.createSocket('udp4');
-  const state = { port: 0, audio: 0, events: new Set(), sent: 0 };
+  // recent: the payloads of the last 50 PCMU packets received (what the far end hears, for a frequency check).
+  const state = { port: 0, audio: 0, events: new Set(), sent: 0, recent: [] };
   let remote = null, timer = null, stopped = false;
   const ssrc = Math.floor(Math.random() * 0xffffffff) >>> 0;
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
     const pt = msg[1] & 0x7f;
     if (pt === 0 || pt === 8) state.audio++;
+    if (pt === 0) {
+      state.recent.push(Buffer.from(msg.subarray(12)));
+      if (state.recent.length > 50) state.recent.shift();
+    }
     if (pt === 101 && msg.length >= 16) state.events.add(msg[12]);
     if (remote) return;
     remote = rinfo;

@@ -153,6 +153,12 @@ void parseListeners(const Field& f, Config& c) {
       if (auto v = w.optional("tls_key_file")) l.tlsKeyFile = v->asString();
       if (l.tlsCertFile.empty() != l.tlsKeyFile.empty())
         item.fail("tls_cert_file and tls_key_file must be given together");
+      if (auto v = w.optional("web_root")) {
+        l.webRoot = v->asString();
+        // A directory that does not exist yet is allowed (deployed later, then SIGHUP): requests get 404 until then.
+        if (l.webRoot.find('\0') != std::string::npos) v->fail("web_root must not contain a NUL byte");
+        if (l.webRoot == "/") v->fail("web_root '/' would serve the whole file system; name the page's directory");
+      }
       w.finish();
       c.listeners.wss.push_back(std::move(l));
     });

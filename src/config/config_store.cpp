@@ -105,12 +105,13 @@ bool wssBindsChanged(const Config& a, const Config& b) {
   return false;
 }
 
-// The listeners stay; a new certificate for one that stays where it is is still taken ([reload]).
+// The listeners stay; a new certificate or web_root for one that stays where it is is still taken ([reload]).
 void keepWssBinds(const Config& running, Config& next) {
   auto kept = running.listeners.wss;
   for (size_t i = 0; i < kept.size() && i < next.listeners.wss.size(); ++i) {
     kept[i].tlsCertFile = next.listeners.wss[i].tlsCertFile;
     kept[i].tlsKeyFile = next.listeners.wss[i].tlsKeyFile;
+    kept[i].webRoot = next.listeners.wss[i].webRoot;
   }
   next.listeners.wss = std::move(kept);
 }
@@ -138,6 +139,7 @@ const std::vector<RestartOnlyKey>& restartOnlyKeys() {
 
 std::vector<std::string> restartOnlyChanges(const Config& a, const Config& b) {
   std::vector<std::string> out;
+  // listeners.wss[].web_root is not among them: WssServer::applyConfig serves the new root ([reload]).
   for (auto& k : restartOnlyKeys())
     if (k.changed(a, b)) out.emplace_back(k.name);
   return out;

@@ -89,7 +89,12 @@ IceServersEndpoint::Reply IceServersEndpoint::handle(const Request& request,
                                                      std::chrono::system_clock::time_point now) {
   Reply r;
   r.contentType = "text/plain";
-  if (!originAllowed(request.origin)) {
+  // Fetch standard: a browser sends Origin on every cross-origin request whose answer a page may read, but not on a
+  // same-origin GET, i.e. from the softphone page rtcgate serves on this listener (listeners.wss[].web_root). Such a
+  // request is from https://<Host>, and that origin is what the allow-list must hold.
+  const std::string origin =
+      request.origin.empty() && !request.host.empty() ? "https://" + request.host : request.origin;
+  if (!originAllowed(origin)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     r.status = 403;
     r.body = "Origin not allowed\n";

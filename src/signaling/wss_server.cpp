@@ -5,6 +5,7 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "rtcgate/core/port_owner.h"
 #include "rtcgate/crypto/certificate_files.h"
 #include "rtcgate/crypto/self_signed_certificate.h"
+#include "rtcgate/signaling/static_files.h"
 
 namespace rtcgate::signaling {
 namespace {
@@ -44,7 +46,12 @@ void checkListenersCanStart(const std::vector<config::WssListener>& listeners) {
 struct PerSession {
   void* connection;
   std::string* httpBody;  // a plain HTTP request's reply body, until LWS_CALLBACK_HTTP_WRITEABLE sends it
+  size_t httpSent;        // bytes of *httpBody (after its LWS_PRE) already written
 };
+
+// A static file goes out in pieces of this size, one per writeable callback, so that a slow reader costs no more
+// than this in lws' own send buffer at a time.
+constexpr size_t kHttpChunkBytes = 16 * 1024;
 
 // Bound on a connection's unsent messages; a browser that does not read is dropped rather than buffered forever.
 constexpr size_t kMaxQueuedMessages = 256;
@@ -78,6 +85,13 @@ std::string headerOf(lws* wsi, lws_token_indexes token) {
   if (n < 0) return {};
   v.resize(static_cast<size_t>(n));
   return v;
+}
+
+// The request's host: Host on HTTP/1.1, :authority on HTTP/2 (RFC 9113 8.3.1), where a WebSocket also arrives as an
+// extended CONNECT (RFC 8441) when the page came over HTTP/2 from the same listener, as the softphone page does.
+std::string hostOf(lws* wsi) {
+  std::string host = headerOf(wsi, WSI_TOKEN_HOST);
+  return host.empty() ? headerOf(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY) : host;
 }
 
 bool offersSip(const std::string& protocols) {
@@ -172,6 +186,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
       registrar_(control),
       endpoint_(std::make_unique<BrowserSipEndpoint>(control, config, *this, registrar_, metrics)),
       iceServers_(config, endpoint_->authenticator(), metrics),
+      staticFiles_(metrics),
       connectionRate_(config.security.rateLimits.connectionsPerIp, config.security.rateLimits.connections),
       rejected_(metrics.counter("rtcgate_wss_handshakes_rejected_total",
                                 "WebSocket handshakes refused (subprotocol, Origin, connection caps)")),
@@ -259,6 +274,7 @@ WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& 
     log::get(log::Component::Wss)
         ->info("WSS listening on wss://{}:{} (subprotocol sip; certificate: {})", l->config.bind.address, l->port,
                l->config.tlsCertFile.empty() ? "self-signed, generated at start" : l->config.tlsCertFile);
+    logWebRoot(*l);
     listeners_.push_back(std::move(l));
   }
 }
@@ -286,9 +302,23 @@ bool WssServer::applyConfig(const config::Config& config) {
     if (config.listeners.wss[i].bind != l.config.bind) continue;  // address changes need a restart
     l.config.tlsCertFile = config.listeners.wss[i].tlsCertFile;
     l.config.tlsKeyFile = config.listeners.wss[i].tlsKeyFile;
+    l.config.webRoot = config.listeners.wss[i].webRoot;
     if (!l.config.tlsCertFile.empty()) ok = loadCertificate(l) && ok;
+    logWebRoot(l);
   }
   return ok;
+}
+
+void WssServer::logWebRoot(const Listener& l) const {
+  if (l.config.webRoot.empty()) return;
+  struct stat st {};
+  auto* lg = log::get(log::Component::Wss);
+  if (::stat(l.config.webRoot.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    lg->warn("WSS {}:{}: web_root {} is not a directory; pages get 404 until it is (SIGHUP re-reads the setting)",
+             l.config.bind.address, l.port, log::escaped(l.config.webRoot, 256));
+  else
+    lg->info("WSS {}:{}: serving the files of {} at https://{}:{}/", l.config.bind.address, l.port,
+             log::escaped(l.config.webRoot, 256), l.config.bind.address, l.port);
 }
 
 bool WssServer::loadCertificate(Listener& l) {
@@ -319,7 +349,7 @@ bool WssServer::loadCertificate(Listener& l) {
 
 unsigned WssServer::checkUpgrade(lws* wsi, std::string* why) const {
   // RFC 6455 4.2.1: a handshake that is not a valid one (here: a missing or malformed Host) gets 400.
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_HOST) <= 0 || !validHostHeader(headerOf(wsi, WSI_TOKEN_HOST))) {
+  if (std::string host = hostOf(wsi); host.empty() || !validHostHeader(host)) {
     *why = "missing or malformed Host";
     return 400;
   }
@@ -381,7 +411,7 @@ void WssServer::logRefusal(lws* wsi, unsigned status, const std::string& why) co
   log::get(log::Component::Wss)
       ->info("WebSocket handshake from {} refused{}: {} (path \"{}\", Host \"{}\", Origin \"{}\", User-Agent \"{}\")",
              log::escaped(ip, 64), status != 0 ? " with " + std::to_string(status) : std::string(), why,
-             h(WSI_TOKEN_GET_URI), h(WSI_TOKEN_HOST), h(WSI_TOKEN_ORIGIN), h(WSI_TOKEN_HTTP_USER_AGENT));
+             h(WSI_TOKEN_GET_URI), log::escaped(hostOf(wsi), kLoggedHeaderBytes), h(WSI_TOKEN_ORIGIN), h(WSI_TOKEN_HTTP_USER_AGENT));
 }
 
 int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t len) {
@@ -409,15 +439,40 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
       return 0;
     case LWS_CALLBACK_HTTP:
       if (session == nullptr) return -1;
+      session->httpSent = 0;
       return onHttpRequest(wsi, static_cast<const char*>(in), &session->httpBody);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
       if (session == nullptr || session->httpBody == nullptr) return -1;
-      std::unique_ptr<std::string> body(session->httpBody);
-      session->httpBody = nullptr;
-      auto* data = reinterpret_cast<unsigned char*>(body->data()) + LWS_PRE;
-      size_t n = body->size() - LWS_PRE;
-      if (lws_write(wsi, data, n, LWS_WRITE_HTTP_FINAL) != static_cast<int>(n)) return -1;
-      return lws_http_transaction_completed(wsi) ? -1 : 0;
+      std::string& body = *session->httpBody;
+      // lws_write needs LWS_PRE writable bytes before what it sends: the previous chunk's tail, already sent.
+      size_t total = body.size() - LWS_PRE;
+      if (session->httpSent == total) {
+        // lws accepts a write the socket (or TLS) takes only in part and keeps the rest, then calls us writeable
+        // again only once that rest is out: completing the transaction right after the last write dropped it
+        // (HTTP/2: a 257 KB file arrived 7.6 KB short). So the end comes here, one callback later.
+        delete session->httpBody;
+        session->httpBody = nullptr;
+        session->httpSent = 0;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+      }
+      if (lws_send_pipe_choked(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      size_t n = std::min(kHttpChunkBytes, total - session->httpSent);
+      // HTTP/2 (RFC 9113 6.9): no more than the peer's flow-control window allows. -1: no such limit (HTTP/1.1).
+      lws_fileofs_t allowance = lws_get_peer_write_allowance(wsi);
+      if (allowance == 0) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      if (allowance > 0) n = std::min(n, static_cast<size_t>(allowance));
+      bool last = session->httpSent + n == total;
+      auto* data = reinterpret_cast<unsigned char*>(body.data()) + LWS_PRE + session->httpSent;
+      if (lws_write(wsi, data, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != static_cast<int>(n)) return -1;
+      session->httpSent += n;
+      lws_callback_on_writable(wsi);
+      return 0;
     }
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -508,12 +563,34 @@ int WssServer::onCallback(lws* wsi, int reasonInt, void* user, void* in, size_t 
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+std::string WssServer::webRootOf(lws* wsi) const {
+  lws_vhost* vhost = lws_get_vhost(wsi);
+  for (const auto& l : listeners_)
+    if (l->vhost == vhost) return l->config.webRoot;
+  return {};
+}
+
 int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBody) {
   IceServersEndpoint::Reply reply;
+  bool head = false;
+  uint64_t headLength = 0;
   if (path == nullptr || !IceServersEndpoint::handles(path)) {
-    reply.status = 404;
-    reply.contentType = "text/plain";
-    reply.body = "Not found\n";
+    // Everything else is a static file or 404 (StaticFiles: no root configured, no such file, a refused path).
+    std::string host = hostOf(wsi);
+    std::string method = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0    ? "GET"
+                         : lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0 ? "HEAD"
+                                                                             : "OTHER";
+    // The Host goes into the CSP: a malformed one is refused before (and the page needs one to reach us anyway).
+    StaticFiles::Reply file = !validHostHeader(host) ? StaticFiles::Reply{400, "text/plain; charset=utf-8", {},
+                                                                          "Bad request\n", 12}
+                                                     : staticFiles_.serve(webRootOf(wsi), method, path ? path : "",
+                                                                          host);
+    head = method == "HEAD";
+    reply.status = file.status;
+    reply.contentType = std::move(file.contentType);
+    reply.headers = std::move(file.headers);
+    reply.body = std::move(file.body);
+    headLength = file.contentLength;
   } else {
     IceServersEndpoint::Request request;
     request.method = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0       ? "GET"
@@ -521,6 +598,7 @@ int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBo
                                                                             : "OTHER";
     request.uri = path;
     request.origin = headerOf(wsi, WSI_TOKEN_ORIGIN);
+    if (std::string host = hostOf(wsi); validHostHeader(host)) request.host = host;
     request.authorization = headerOf(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
     char ip[64] = {0};
     lws_get_peer_simple(wsi, ip, sizeof(ip));
@@ -531,7 +609,9 @@ int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBo
   unsigned char headers[LWS_PRE + 4096];
   unsigned char* p = headers + LWS_PRE;
   unsigned char* end = headers + sizeof(headers) - 1;
-  if (lws_add_http_common_headers(wsi, reply.status, reply.contentType.c_str(), reply.body.size(), &p, end) != 0)
+  // RFC 9110 9.3.2: HEAD answers with the Content-Length a GET would have, and no body.
+  if (lws_add_http_common_headers(wsi, reply.status, reply.contentType.c_str(), head ? headLength : reply.body.size(),
+                                  &p, end) != 0)
     return -1;
   for (const auto& [name, value] : reply.headers) {
     // Lower case with a trailing ':' is the form lws takes for both HTTP/1.1 and HTTP/2 (RFC 9113 8.2.1).
@@ -544,7 +624,7 @@ int WssServer::onHttpRequest(lws* wsi, const char* path, std::string** pendingBo
       return -1;
   }
   if (lws_finalize_write_http_header(wsi, headers + LWS_PRE, &p, end) != 0) return -1;
-  if (reply.body.empty()) return lws_http_transaction_completed(wsi) ? -1 : 0;
+  if (reply.body.empty() || head) return lws_http_transaction_completed(wsi) ? -1 : 0;
   delete *pendingBody;
   *pendingBody = new std::string(LWS_PRE, '\0');
   (*pendingBody)->append(reply.body);

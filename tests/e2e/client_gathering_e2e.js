@@ -21,6 +21,7 @@ const dgram = require('dgram');
 const { launchBrowser, serveFiles, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
 const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
 const { freeUdpPort } = require(path.join(__dirname, '../js/lib/ports'));
+const { loopbackGatewayConfig } = require(path.join(__dirname, '../js/lib/gateway_config'));
 
 const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode = 'unreachable-stun'] = process.argv.slice(2);
@@ -103,18 +104,9 @@ async function main() {
     turnSecretLine = `, turn_shared_secret: ${TURN_SECRET}`;
   }
   const cfg = path.join(tmp, 'rtcgate.yaml');
-  fs.writeFileSync(cfg, `listeners:
-  admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: 127.0.0.1, port: 0}]
-upstream:
-  sip_bind: {address: 127.0.0.1, port: 0}
-  servers: [{host: 127.0.0.1, port: ${sippPort}}]
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: 127.0.0.1, rtp_port_min: ${rtpPortMin}, rtp_port_max: ${rtpPortMin + 99}, ice_port_min: ${rtpPortMin + 100}, ice_port_max: ${rtpPortMin + 199}}
-ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
-security: {allowed_origins: ["${origin}"], max_calls: 50}
-browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_MS}${turnSecretLine}}
-`);
+  fs.writeFileSync(cfg, loopbackGatewayConfig({ sippPort, rtpPortMin, security: `, allowed_origins: ["${origin}"]`,
+    extra: `browser: {ice_servers: ["${iceUrl}"], gathering_timeout_ms: ${GATHERING_TIMEOUT_MS}${turnSecretLine}}
+` }));
   const sipp = startProcess('sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
     '-i', '127.0.0.1', '-p', String(sippPort), '-key', 'rtpport', String(genesysRtp.address().port),
     '-timeout', '30s', '-timeout_error', '-nostdin', '-bind_local'], { cwd: tmp });

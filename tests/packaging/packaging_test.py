@@ -37,7 +37,8 @@ def expected_files(src, prefix_rel, conf_rel, www, ctl):
     files |= {doc + n for n in ("README.md", "CHANGELOG.md", "LICENSE", "rtcgate.yaml")}
     files |= {doc + os.path.basename(p) for p in glob.glob(os.path.join(src, "docs", "*.md"))}
     if www:
-        files |= {f"{prefix_rel}share/rtcgate/www/softphone.html", f"{prefix_rel}share/rtcgate/www/rtcgate-client.js"}
+        files |= {f"{prefix_rel}share/rtcgate/www/{n}"
+                  for n in ("index.html", "softphone.js", "softphone.css", "rtcgate-client.js")}
     return files
 
 

@@ -143,6 +143,20 @@ metrics: {enabled: false}
   EXPECT_EQ(Config{}.calls.browserReconnectGraceMs, 10000u);
 }
 
+TEST(ConfigLoader, WssWebRoot) {
+  auto c = loadFromString("listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0, web_root: /srv/softphone}\n", "t");
+  EXPECT_EQ(c.listeners.wss.at(0).webRoot, "/srv/softphone");
+  c = loadFromString("listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0}\n", "t");
+  EXPECT_EQ(c.listeners.wss.at(0).webRoot, "");
+  EXPECT_EQ(loadFromString(embeddedDefaultYaml(), "embedded").listeners.wss.at(0).webRoot, "build/softphone");
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      web_root: /\n", 5, 17,
+              "listeners.wss[0].web_root", "whole file system");
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      web_root: \"a\\0b\"\n", 5, 17,
+              "listeners.wss[0].web_root", "NUL");
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      web_root: [a]\n", 5, 17,
+              "listeners.wss[0].web_root", "");
+}
+
 TEST(ConfigLoader, SyntaxErrorHasPosition) {
   expectError("media:\n  workers: [1, 2\n", 3, 1, "(syntax)", "");
 }

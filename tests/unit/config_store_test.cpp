@@ -45,6 +45,9 @@ TEST(ConfigStore, ReportsChangesThatNeedARestart) {
   b.media.rtpPortMin = 21000;
   b.listeners.admin.bind.port = 9999;
   b.security.maxCalls = 3;  // reloadable: not reported
+  a.listeners.wss.emplace_back();
+  b.listeners.wss.push_back(a.listeners.wss.back());
+  b.listeners.wss.back().webRoot = "/srv/softphone";  // reloadable: not reported
   auto keys = restartOnlyChanges(a, b);
   EXPECT_EQ(keys, (std::vector<std::string>{"listeners.admin", "media.rtp_port_min/max"}));
 }

@@ -26,6 +26,7 @@ struct WssListener {
   Endpoint bind;
   std::string tlsCertFile;  // empty: a self-signed certificate generated at start (demo only)
   std::string tlsKeyFile;
+  std::string webRoot{};  // static files served over HTTPS on this listener (the softphone page); empty: none
   bool operator==(const WssListener&) const = default;
 };
 

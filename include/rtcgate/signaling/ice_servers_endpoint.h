@@ -27,6 +27,7 @@ public:
     std::string method;  // GET, OPTIONS (CORS preflight), anything else gets 405
     std::string uri;     // the request target as sent (path and query)
     std::string origin;  // empty when absent
+    std::string host;    // Host (HTTP/1.1) or :authority (HTTP/2), already checked as host[:port]; empty when not
     std::string authorization;
     std::string sourceIp;
   };

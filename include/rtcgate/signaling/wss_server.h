@@ -18,6 +18,7 @@
 #include "rtcgate/signaling/ice_servers_endpoint.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
+#include "rtcgate/signaling/static_files.h"
 
 struct lws;
 struct lws_context;
@@ -99,9 +100,12 @@ private:
   int onLivenessTimer(Connection& c, lws* wsi);
   void closeWith(Connection& c, int status);
   bool loadCertificate(Listener& l);
+  void logWebRoot(const Listener& l) const;
   // Plain HTTPS requests on the listener: GET /rtcgate/ice-servers, 404 for anything else. Returns the callback's
   // result; the body goes out from LWS_CALLBACK_HTTP_WRITEABLE (*pendingBody).
   int onHttpRequest(lws* wsi, const char* path, std::string** pendingBody);
+  // listeners.wss[].web_root of the listener `wsi` came in on.
+  std::string webRootOf(lws* wsi) const;
 
   EventLoop& control_;
   Metrics& metrics_;
@@ -109,6 +113,7 @@ private:
   Registrar registrar_;
   std::unique_ptr<BrowserSipEndpoint> endpoint_;
   IceServersEndpoint iceServers_;
+  StaticFiles staticFiles_;
   lws_context* context_ = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, Connection*> connections_;
