@@ -321,7 +321,10 @@ void BrowserLeg::recreateRelay() {
   if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
   // RFC 8445 §9 / RFC 8839 §4.4.1.1.1: new credentials are an ICE restart; the DTLS association and its SRTP
   // keys continue (RFC 8842 §5: same fingerprint, actpass in the re-offer, the browser keeps its role).
-  ice_->regather();
+  // The offerer of the restart controls (RFC 8445 §6.1.1, roles chosen again at an ICE restart per RFC 8839
+  // §4.4.1.1.1): Chromium answering a restart offer takes the controlled role, and two controlled agents would
+  // first have to resolve the conflict.
+  ice_->regather(true);
   awaitingAnswer_ = true;
   nextLocalIsOffer_ = true;
   localPending_ = true;

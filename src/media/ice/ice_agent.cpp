@@ -331,9 +331,21 @@ bool IceAgent::setRemote(const std::string& ufrag, const std::string& pwd,
     if (error) *error = "libnice refused the remote ICE credentials";
     return false;
   }
+  // After regather(): JsSIP answers our ICE-restart re-INVITE before Chromium has gathered again (its
+  // iceGatheringState is still 'complete' from the old generation), so the answer may carry no candidate at all.
+  // The browser's previous addresses are checked too: usually still right, and through our new relay the checks
+  // install the TURN permissions (per IP address, RFC 8656 §9) that let the browser's own checks reach us.
+  std::vector<sdp::IceCandidate> all = candidates;
+  for (auto& prev : previousRemotes_) {
+    const bool known = std::any_of(all.begin(), all.end(), [&](const sdp::IceCandidate& c) {
+      return c.address == prev.address && c.port == prev.port;
+    });
+    if (!known) all.push_back(prev);
+  }
+  previousRemotes_.clear();
   GSList* list = nullptr;
   size_t count = 0;
-  for (auto& c : candidates) {
+  for (auto& c : all) {
     if (c.transport != "udp" || c.component != 1 || ++count > 64) continue;
     if (!decideRemoteCandidate(settings_.ice->candidates, c.address).allowed) {
       if (refused) ++*refused;
@@ -379,12 +391,26 @@ void IceAgent::restart() {
   consentProbe_.cancel();
 }
 
+// Re-armed while media keeps coming; ends when the consent suspicion is over (answers or media came back:
+// consentProbe_/consentDeadline_ clear consentSuspended_) or the relay is declared lost.
+void IceAgent::armRelayCheck() {
+  const auto quiet = std::chrono::steady_clock::now() - lastPeerActivity_;
+  const auto wait = std::max(std::chrono::milliseconds(1),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(kLibniceConsentTimeout - quiet));
+  relayCheck_ = Timer(loop_, wait, [this] {
+    if (failed_ || !connected_ || !consentSuspended_) return false;
+    if (std::chrono::steady_clock::now() - lastPeerActivity_ >= kLibniceConsentTimeout) relayLost();
+    else armRelayCheck();  // a new timer replaces this one; returning false lets this source go
+    return false;
+  });
+}
+
 void IceAgent::relayLost() {
   connected_ = false;  // nothing more is sent on the dead pair
   callbacks_.relayLost("no ICE consent answer and no media through our TURN relay for 10 s");
 }
 
-void IceAgent::regather() {
+void IceAgent::regather(std::optional<bool> controlling) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (failed_ || !agent_) return;
   // The new stream binds its sockets while the old one still holds its ports, so the new allocation comes from a
@@ -395,6 +421,24 @@ void IceAgent::regather() {
     return;
   }
   const guint old = streamId_;
+  previousRemotes_.clear();
+  {
+    CandidateList remotes(nice_agent_get_remote_candidates(agent_.get(), old, 1));
+    for (GSList* i = remotes.get(); i != nullptr; i = i->next) {
+      auto* c = static_cast<NiceCandidate*>(i->data);
+      if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP) continue;
+      sdp::IceCandidate sc;
+      sc.foundation = "prev";
+      sc.component = 1;
+      sc.address = addressString(c->addr);
+      sc.port = static_cast<uint16_t>(nice_address_get_port(&c->addr));
+      // libnice pairs no signalled peer-reflexive candidate (they are learned): a learned one goes in as srflx.
+      sc.type = c->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE ? "srflx" : typeName(c->type);
+      sc.transport = "udp";
+      sc.priority = c->priority;
+      previousRemotes_.push_back(std::move(sc));
+    }
+  }
   streamId_ = fresh;
   if (settings_.portMin != 0 || settings_.portMax != 0)
     nice_agent_set_port_range(agent_.get(), streamId_, 1, settings_.portMin, settings_.portMax);
@@ -403,6 +447,9 @@ void IceAgent::regather() {
   nice_agent_attach_recv(agent_.get(), old, 1, loop_.context(), nullptr, nullptr);
   nice_agent_attach_recv(agent_.get(), streamId_, 1, loop_.context(), &IceAgent::onReceive, this);
   nice_agent_remove_stream(agent_.get(), old);
+  // libnice changes the role only while every component is disconnected (agent.c priv_update_controlling_mode):
+  // now, between the old stream's removal and the new one's gathering.
+  if (controlling) setControlling(*controlling);
   // The stream name goes with the stream: set it once the old one is gone (names are unique per agent).
   nice_agent_set_stream_name(agent_.get(), streamId_, "audio");
   cancelTimersExcept(nullptr);
@@ -537,12 +584,7 @@ void IceAgent::handleState(guint state) {
         }
         // Media came within the last 10 s: lost only if none comes for 10 s after it (the consent path keeps
         // the pair meanwhile).
-        relayCheck_ = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kLibniceConsentTimeout - quiet),
-                            [this] {
-                              if (!failed_ && std::chrono::steady_clock::now() - lastPeerActivity_ >= kLibniceConsentTimeout)
-                                relayLost();
-                              return false;
-                            });
+        armRelayCheck();
       }
       consentSuspect();
       break;

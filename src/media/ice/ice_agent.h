@@ -81,7 +81,8 @@ public:
   // A fresh stream in the same agent: new sockets (a new local port, so a TURN server that still holds the old
   // 5-tuple cannot answer 437), new allocations on every TURN server, new ufrag/pwd; the old stream and its
   // allocations are released. Gathering runs as in gather(); remote credentials must be set again afterwards.
-  void regather();
+  // controlling: the ICE role for the new stream (the offerer of the restart controls).
+  void regather(std::optional<bool> controlling = std::nullopt);
   // The selected pair's local candidate is one of our relay candidates.
   bool selectedIsRelay() const { return selectedLocalRelay_; }
 
@@ -109,6 +110,7 @@ private:
   void handleState(guint state);
   void consentSuspect();
   void relayLost();
+  void armRelayCheck();
   void fail(const std::string& reason, Timer* firing = nullptr);
   void cancelTimersExcept(Timer* firing);
 
@@ -140,6 +142,8 @@ private:
   std::string selectedLocalFoundation_, selectedRemoteFoundation_;
   bool selectedLocalRelay_ = false;
   bool regathered_ = false;  // the current stream replaced a lost one (regather)
+  // The replaced stream's remote candidates (regather), checked again with the next remote description's.
+  std::vector<sdp::IceCandidate> previousRemotes_;
   std::chrono::steady_clock::time_point consentLostSince_{};
   bool consentSuspended_ = false;
   std::chrono::steady_clock::time_point lastPeerActivity_{};
