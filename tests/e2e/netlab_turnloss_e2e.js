@@ -18,34 +18,21 @@
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { Lab, unavailable, removeStale } = require(path.join(__dirname, '../js/lib/netlab'));
-const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { LabRun } = require(path.join(__dirname, '../js/lib/netlab_run'));
 
-const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir] = process.argv.slice(2);
 if (!binary || !benchDir) {
   console.error('usage: node netlab_turnloss_e2e.js <rtcgate binary> <bench dir>');
   process.exit(2);
 }
-const why = unavailable({ nat: true });
-if (why) {
-  console.log(`SKIPPED: the network lab cannot run here: ${why}`);
-  process.exit(77);
-}
-const removed = removeStale();
-if (removed.length) console.log(`removed a killed lab's namespaces: ${removed.join(' ')}`);
+const run = LabRun.create({ nat: true });
 const { launchBrowser, TONE_DETECTOR, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-netlab-'));
-const children = [];
-const checks = [];
-const check = (name, ok, detail) => {
-  checks.push(ok);
-  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail !== undefined ? ` (${detail})` : ''}`);
-};
-const lab = new Lab();
+const { tmp, lab } = run;
+const check = (...a) => run.check(...a);
+const start = (...a) => run.start(...a);
 const GENESYS = '10.20.0.9';
 const GW_LAN = '10.20.0.5';
 const GW_PUBLIC = '198.51.100.10';
@@ -53,7 +40,6 @@ const NAT_PUBLIC = '198.51.100.2';
 const TURN = '198.51.102.20';
 const BROWSER = '192.168.1.10';
 const TURN_SECRET = 'netlab-turn-secret';
-const ORIGIN = 'http://127.0.0.1:8099';
 const NFT = ['/usr/sbin/nft', '/sbin/nft'].find((p) => fs.existsSync(p));
 
 function nft(ns, rules) {
@@ -84,20 +70,6 @@ function build() {
 `);
 }
 
-const PAGE = `<!doctype html><title>rtcgate network lab</title>
-<script type="module">
-import { RtcgateClient } from './rtcgate-client.js';
-window.RtcgateClient = RtcgateClient;
-window.moduleLoaded = true;
-</script>`;
-
-function start(ns, name, cmd, args, opts) {
-  const [c, a] = lab.exec(ns, cmd, args);
-  const child = startProcess(name, c, a, opts);
-  children.push(child);
-  return child;
-}
-
 function startTurn() {
   return start('turn', 'turnserver', 'turnserver', ['-n', `--listening-ip=${TURN}`, `--relay-ip=${TURN}`,
     '--listening-port=3478', '--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`, '--realm=rtcgate.test',
@@ -110,16 +82,7 @@ const PAGE_HELPERS = `
 window.__lab = {
   async stats() {
     const pc = window.__call.connection;
-    const out = {};
-    const stats = await pc.getStats();
-    stats.forEach((v) => {
-      if (v.type === 'inbound-rtp' && v.kind === 'audio') out.inbound = v.packetsReceived;
-      if (v.type === 'outbound-rtp' && v.kind === 'audio') out.outbound = v.packetsSent;
-      if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') {
-        const l = stats.get(v.localCandidateId), rc = stats.get(v.remoteCandidateId);
-        out.pair = l.candidateType + ' ' + l.address + ':' + l.port + ' -> ' + rc.candidateType + ' ' + rc.address + ':' + rc.port;
-      }
-    });
+    const out = await window.__rtcgateMediaStats(pc);
     out.answer = pc.remoteDescription ? pc.remoteDescription.sdp : '';
     out.offer = pc.localDescription ? pc.localDescription.sdp : '';
     out.ice = pc.iceConnectionState;
@@ -158,27 +121,11 @@ async function main() {
   const labMs = Math.round(performance.now() - t0);
   console.log(`lab built in ${labMs} ms: ${lab.names.join(' ')}`);
 
-  require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({
-    entryPoints: [path.join(ROOT, 'client/rtcgate-client.js')], nodePaths: [path.join(ROOT, 'tests/js/node_modules')],
-    bundle: true, outfile: path.join(tmp, 'rtcgate-client.js'), format: 'esm', logLevel: 'error',
-  });
-  const files = { '/': ['text/html', PAGE],
-    '/rtcgate-client.js': ['text/javascript', fs.readFileSync(path.join(tmp, 'rtcgate-client.js'), 'utf8')] };
-  const cfg = path.join(tmp, 'rtcgate.yaml');
-  fs.writeFileSync(cfg, `listeners:
-  admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: ${GW_PUBLIC}, port: 8443}]
-upstream:
-  sip_bind: {address: ${GW_LAN}, port: 5070}
-  servers: [{host: ${GENESYS}, port: 5060}]
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
-ice: {turn_servers: [{host: ${TURN}, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], relay_only: true,
-  candidates: {deny_interfaces: ["lan*"]}}
-security: {allowed_origins: ["${ORIGIN}"]}
-browser: {gathering_timeout_ms: 2000, ice_servers: ["stun:${TURN}:3478"]}
-logging: {components: {ice: debug${process.env.RTCGATE_LAB_DUMP ? ", nice: debug" : ""}}}
-`);
+  const cfg = run.writeConfig({ wss: GW_PUBLIC, lan: GW_LAN, genesys: GENESYS,
+    ice: `turn_servers: [{host: ${TURN}, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], relay_only: true,
+  candidates: {deny_interfaces: ["lan*"]}`,
+    browser: `gathering_timeout_ms: 2000, ice_servers: ["stun:${TURN}:3478"]`,
+    logging: `ice: debug${process.env.RTCGATE_LAB_DUMP ? ', nice: debug' : ''}` });
   const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
   const sipp = start('genesys', 'sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
     '-i', GENESYS, '-p', '5060', '-key', 'rtpport', '4000', '-timeout', '60s', '-timeout_error', '-nostdin'], { cwd: tmp });
@@ -199,23 +146,10 @@ logging: {components: {ice: debug${process.env.RTCGATE_LAB_DUMP ? ", nice: debug
     executable: lab.wrapper(tmp, 'browser', process.env.RTCGATE_CHROMIUM || '/usr/bin/chromium') });
   let before, after, second1, second2, tone1, tone2, resumedAt = 0, restartedAt = 0, g1, g2, setupMs;
   try {
-    await browser.context.route(`${ORIGIN}/**`, (route) => {
-      const f = files[new URL(route.request().url()).pathname];
-      return f ? route.fulfill({ status: 200, contentType: f[0], body: f[1] }) : route.fulfill({ status: 404 });
-    });
-    const page = await browser.context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
+    const page = await run.openPage(browser);
     await page.addScriptTag({ content: TONE_DETECTOR + CALL_CONFIRMED + PAGE_HELPERS });
     setupMs = await page.evaluate(async (gateway) => {
-      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001' });
-      const registered = new Promise((resolve, reject) => {
-        client.addEventListener('registered', resolve);
-        client.addEventListener('registrationFailed', (e) => reject(new Error('registration failed: ' + e.detail.cause)));
-      });
-      await client.start();
-      await registered;
+      const client = await window.__rtcgateRegistered({ gateway, user: '1001', password: 'demo-1001' });
       const { session, setupMs } = await window.__rtcgateCall(client, '5000');
       window.__client = client;
       window.__call = session;
@@ -310,7 +244,7 @@ s.send('probe', 30000, '${GW_PUBLIC}', () => s.send('probe', 30001, '${GW_PUBLIC
   check('Genesys (SIPp) saw the call answered and ended by BYE, nothing in between', sippCode === 97, `sipp exit ${sippCode}`);
 
   if (process.env.RTCGATE_LAB_DUMP) fs.writeFileSync(process.env.RTCGATE_LAB_DUMP, gw.out);
-  if (!checks.every(Boolean)) {
+  if (!run.checks.every(Boolean)) {
     const ice = gw.out.split('\n').filter((l) => /\[(ice|session|dtls|wss)\]/.test(l) && !/new candidate|gathered/.test(l));
     console.log(`--- rtcgate (ice, session, dtls, wss):\n${ice.slice(-120).join('\n')}`);
     console.log(`--- the browser's last local description:\n${after ? after.offer : ''}`);
@@ -324,19 +258,4 @@ s.send('probe', 30000, '${GW_PUBLIC}', () => s.send('probe', 30001, '${GW_PUBLIC
   console.log(`measured: ${line.trim()}`);
 }
 
-async function cleanup(code) {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 2000))]);
-  lab.destroy();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.exit(code);
-}
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup(1));
-
-main().then(() => cleanup(checks.length > 0 && checks.every(Boolean) ? 0 : 1), (e) => {
-  console.error(e);
-  for (const c of children) console.error(`--- ${c.name}:\n${c.out.slice(-4000)}`);
-  cleanup(1);
-});
+run.run(main);

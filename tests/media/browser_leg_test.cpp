@@ -505,14 +505,20 @@ TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
   if (count("error 438") == 0) GTEST_SKIP() << "coturn sent no 438 in this run: the stale-nonce path was not exercised";
 }
 
+// ice.relay_only on `turn`, loopback otherwise.
+config::Config relayOnlyConfig(const test::Coturn& turn) {
+  auto c = loopbackConfig();
+  c.ice.turnServers = {turn.entry()};
+  c.ice.relayOnly = true;
+  return c;
+}
+
 // Issue 12: ice.relay_only. The offerer (rtcgate) offers only its coturn relay candidate and its media runs through
 // its own allocation (a host reachable only through TURN).
 TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
   test::Coturn turn("127.0.0.1", "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  auto relayOnly = loopbackConfig();
-  relayOnly.ice.turnServers = {turn.entry()};
-  relayOnly.ice.relayOnly = true;
+  auto relayOnly = relayOnlyConfig(turn);
   Pair p;
   p.negotiate(relayOnly, loopbackConfig());
   ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure << "\n" << turn.log();
@@ -523,6 +529,17 @@ TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
   expectMediaFlows(p.answerer, p.offerer, 0xA2);
 }
 
+
+// Sends RTP from `from` every 50 ms until one reaches `to` (at most `attempts`): the end of an outage.
+bool mediaGetsThrough(LegHarness& from, LegHarness& to, uint8_t fill, int attempts) {
+  auto pkt = test::rtpPacket(111, 5000, 0, 0x99, fill);
+  for (int i = 0; i < attempts; ++i) {
+    from.run([&] { return from.leg->sendRtp(pkt.data(), pkt.size()); });
+    if (to.waitFor([&] { return !to.rtp.empty() && to.rtp.back() == pkt; }, 50ms)) return true;
+    pkt[3]++;
+  }
+  return false;
+}
 
 // Packets `to` decrypted of `n` RTP packets `from` sends at 50/s (one second of audio), after the previous ones.
 size_t audioSecond(LegHarness& from, LegHarness& to, uint8_t fill, uint16_t firstSeq, int n = 50) {
@@ -548,9 +565,7 @@ size_t audioSecond(LegHarness& from, LegHarness& to, uint8_t fill, uint16_t firs
 TEST(BrowserLeg, LostTurnAllocationIsRecreatedWithAnIceRestart) {
   test::Coturn turn("127.0.0.1", "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  auto relayOnly = loopbackConfig();
-  relayOnly.ice.turnServers = {turn.entry()};
-  relayOnly.ice.relayOnly = true;
+  auto relayOnly = relayOnlyConfig(turn);
   Pair p;
   p.offerer.recreateLostRelay = true;
   p.negotiate(relayOnly, loopbackConfig());
@@ -591,14 +606,7 @@ TEST(BrowserLeg, LostTurnAllocationIsRecreatedWithAnIceRestart) {
   EXPECT_EQ(reanswer.setup, sdp::Setup::Active);  // the browser keeps its DTLS role
   ASSERT_TRUE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(reanswer, &error); })) << error;
   // Media again: the first packet through marks the end of the outage (bounded: ICE checks take a moment).
-  auto probe = test::rtpPacket(111, 3000, 0, 0x77, 0xB3);
-  bool through = false;
-  for (int i = 0; i < 200 && !through; ++i) {
-    p.offerer.run([&] { return p.offerer.leg->sendRtp(probe.data(), probe.size()); });
-    through = p.answerer.waitFor([&] { return !p.answerer.rtp.empty() && p.answerer.rtp.back() == probe; }, 50ms);
-    probe[3]++;
-  }
-  ASSERT_TRUE(through) << p.offerer.failure << " / " << p.answerer.failure;
+  ASSERT_TRUE(mediaGetsThrough(p.offerer, p.answerer, 0xB3, 200)) << p.offerer.failure << " / " << p.answerer.failure;
   const auto resumed = LegHarness::Clock::now();
   EXPECT_EQ(audioSecond(p.offerer, p.answerer, 0xB4, 4000), 50u);
   EXPECT_EQ(audioSecond(p.answerer, p.offerer, 0xB5, 4000), 50u);
@@ -623,9 +631,7 @@ TEST(BrowserLeg, LostTurnAllocationIsRecreatedWithAnIceRestart) {
 TEST(BrowserLeg, LostTurnAllocationFailsTheLegAfterBoundedAttempts) {
   test::Coturn turn("127.0.0.1", "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  auto relayOnly = loopbackConfig();
-  relayOnly.ice.turnServers = {turn.entry()};
-  relayOnly.ice.relayOnly = true;
+  auto relayOnly = relayOnlyConfig(turn);
   relayOnly.ice.gatherDeadlineMs = 300;
   Pair p;
   p.offerer.recreateLostRelay = true;
@@ -693,14 +699,7 @@ TEST(BrowserLeg, IceRestartKeepsMediaFlowing) {
   EXPECT_EQ(reanswer.setup, sdp::Setup::Active);  // the established role is kept (P3)
   ASSERT_TRUE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(reanswer, &error); })) << error;
   // Media flows again once ICE re-selected a pair (poll: the restart checks take a moment).
-  auto pkt = test::rtpPacket(111, 5000, 0, 0x99, 0x77);
-  bool delivered = false;
-  for (int i = 0; i < 100 && !delivered; ++i) {
-    p.offerer.run([&] { return p.offerer.leg->sendRtp(pkt.data(), pkt.size()); });
-    delivered = p.answerer.waitFor([&] { return !p.answerer.rtp.empty() && p.answerer.rtp.back() == pkt; }, 50ms);
-    pkt[3]++;
-  }
-  EXPECT_TRUE(delivered);
+  EXPECT_TRUE(mediaGetsThrough(p.offerer, p.answerer, 0x77, 100));
   EXPECT_TRUE(p.offerer.failure.empty() && p.answerer.failure.empty());
 }
 
