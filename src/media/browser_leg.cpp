@@ -70,6 +70,18 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
   rtpRateLimited_ = &m.counter("rtcgate_browser_rtp_rate_limited_total",
                                "authenticated SRTP packets from browsers dropped over media.packet_rate (per stream)");
 
+  turnLost_ = &m.counter("rtcgate_turn_allocations_lost_total",
+                         "browser legs whose media path through rtcgate's own TURN relay died (no consent answer and "
+                         "no media for 10 s: TURN server restarted, allocation expired or not refreshed)");
+  turnRecreated_ = &m.counter("rtcgate_turn_allocations_recreated_total",
+                              "lost TURN allocations re-created, with ICE connected again after the restart");
+  turnRecoveryFailed_ = &m.counter("rtcgate_turn_recovery_failed_total",
+                                   "browser legs failed because a lost TURN allocation could not be re-created in "
+                                   "3 attempts");
+  iceRestartsTurnLost_ = &m.counter("rtcgate_ice_restarts_turn_lost_total",
+                                    "ICE restarts rtcgate offered to a browser (re-INVITE with new ICE credentials "
+                                    "and candidates) after re-creating a lost TURN allocation");
+
   const auto& cfg = *ctx_.config;
   rtpRate_ = TokenBucket(cfg.media.packetRate.perSecond, std::max<uint32_t>(cfg.media.packetRate.burst, 1));
   IceAgent::Settings is;
@@ -95,6 +107,7 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
     fail(reason, setupMetrics_ ? &setupMetrics_->iceFailure(reason) : nullptr);
   };
   ic.receive = [this](const uint8_t* d, size_t n) { onReceive(d, n); };
+  if (callbacks_.relayRestartOffer) ic.relayLost = [this](const std::string& reason) { onRelayLost(reason); };
   ice_ = std::make_unique<IceAgent>(loop_, std::move(is), std::move(ic));
 
   std::vector<SrtpProfile> profiles;
@@ -151,6 +164,27 @@ void BrowserLeg::maybeReportLocal() {
   if (!nextLocalIsOffer_ && !remoteSet_) return;
   localPending_ = false;
   auto local = localTransport(nextLocalIsOffer_);
+  if (relayOfferPending_) {
+    relayOfferPending_ = false;
+    const bool relay = std::any_of(local.candidates.begin(), local.candidates.end(),
+                                   [](const sdp::IceCandidate& c) { return c.type == "relay"; });
+    if (!relay) {
+      onRelayLost("no TURN server gave a new relay candidate");
+      return;
+    }
+    iceRestartsTurnLost_->fetch_add(1, std::memory_order_relaxed);
+    logger()->info("new TURN allocation {}: offering an ICE restart to the browser (attempt {} of {})",
+                   [&] {
+                     for (auto& c : local.candidates)
+                       if (c.type == "relay") return fmt::format("{}:{}", c.address, c.port);
+                     return std::string();
+                   }(),
+                   relayAttempts_, kMaxRelayAttempts);
+    emit([this, local = std::move(local)] {
+      if (callbacks_.relayRestartOffer) callbacks_.relayRestartOffer(local);
+    });
+    return;
+  }
   if (local.candidates.empty()) logger()->warn("no ICE candidate gathered by the deadline");
   emit([this, local = std::move(local)] {
     if (callbacks_.localDescription) callbacks_.localDescription(local);
@@ -256,9 +290,67 @@ void BrowserLeg::restartIce() {
   maybeReportLocal();
 }
 
+void BrowserLeg::relayRestartFailed(const std::string& why) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(callId_);
+  if (relayRecovering_) onRelayLost("the ICE restart offer was not answered: " + why);
+}
+
+// Runs inside libnice's signal emission or an IceAgent timer: only state and a timer here (regather later).
+void BrowserLeg::onRelayLost(const std::string& reason) {
+  log::CallScope scope(callId_);
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
+  if (!relayRecovering_) {
+    relayRecovering_ = true;
+    relayAttempts_ = 0;
+    relayLostAt_ = std::chrono::steady_clock::now();
+    turnLost_->fetch_add(1, std::memory_order_relaxed);
+    logger()->warn("TURN allocation lost ({}): re-creating it and restarting ICE with the browser", reason);
+  } else {
+    logger()->info("TURN re-creation attempt {} failed: {}", relayAttempts_, reason);
+  }
+  if (relayAttempts_ >= kMaxRelayAttempts) {
+    turnRecoveryFailed_->fetch_add(1, std::memory_order_relaxed);
+    fail(fmt::format("TURN allocation lost and not re-created in {} attempts ({})", kMaxRelayAttempts, reason));
+    return;
+  }
+  ++relayAttempts_;
+  // Backoff 0, 1, 2 s: a TURN server restarting needs a moment; the browser hears nothing in between.
+  const auto backoff = relayAttempts_ == 1 ? std::chrono::milliseconds(0)
+                                           : std::chrono::milliseconds(1000 << (relayAttempts_ - 2));
+  relayRetry_ = Timer(loop_, backoff, [this] {
+    recreateRelay();
+    return false;
+  });
+}
+
+void BrowserLeg::recreateRelay() {
+  log::CallScope scope(callId_);
+  if (state_ == LegState::Failed || state_ == LegState::PeerClosed || state_ == LegState::Closed) return;
+  // RFC 8445 §9 / RFC 8839 §4.4.1.1.1: new credentials are an ICE restart; the DTLS association and its SRTP
+  // keys continue (RFC 8842 §5: same fingerprint, actpass in the re-offer, the browser keeps its role).
+  // The offerer of the restart controls (RFC 8445 §6.1.1, roles chosen again at an ICE restart per RFC 8839
+  // §4.4.1.1.1): Chromium answering a restart offer takes the controlled role, and two controlled agents would
+  // first have to resolve the conflict.
+  ice_->regather(true);
+  awaitingAnswer_ = true;
+  nextLocalIsOffer_ = true;
+  localPending_ = true;
+  relayOfferPending_ = true;
+  maybeReportLocal();
+}
+
 void BrowserLeg::onIceConnected() {
   if (auto p = ice_->selectedPair())
     logger()->info("ICE connected: {} {} <-> {} {}", p->localType, p->localAddress, p->remoteType, p->remoteAddress);
+  if (relayRecovering_) {
+    relayRecovering_ = false;
+    turnRecreated_->fetch_add(1, std::memory_order_relaxed);
+    logger()->info("TURN allocation re-created: media path up again {} ms after the loss was noticed (attempt {})",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                         relayLostAt_).count(),
+                   relayAttempts_);
+  }
   if (state_ == LegState::Gathering || state_ == LegState::New) state_ = LegState::Connecting;
   if (!iceTimed_ && remoteSet_ && startedAt_ != std::chrono::steady_clock::time_point{}) {
     iceTimed_ = true;  // the first connection only: a restart's reconnect is not setup time
@@ -469,6 +561,7 @@ void BrowserLeg::close(std::function<void()> closed) {
   if (state_ == LegState::Closed) return;
   alive_.reset();  // no posted callback runs after this
   state_ = LegState::Closed;
+  relayRetry_.cancel();
   if (dtls_) dtls_->close();  // close_notify (RFC 5246 §7.2.1) while the pair still exists
   srtp_.reset();
   if (ice_) ice_->closeAsync(std::move(closed));

@@ -66,6 +66,10 @@ std::unique_ptr<media::BrowserLeg> MediaSession::makeBrowserLeg(media::LegRole r
   cb.failed = [this](const std::string& reason) {
     if (events_.failed) events_.failed(reason);
   };
+  cb.relayRestartOffer = [this](const sdp::TransportParams& offer) {
+    local_ = offer;
+    if (events_.relayRestartOffer) events_.relayRestartOffer(offer);
+  };
   cb.closedByPeer = [this] {
     if (events_.browserClosedMedia) events_.browserClosedMedia();
   };
@@ -93,6 +97,15 @@ void MediaSession::restartBrowserLeg() {
   if (bridge_) browser_->setClockRate(bridge_->codecs().browserPt, codec::rtpClockRate(bridge_->codecs().browserCodec));
   log::get(log::Component::Session)->info("new browser leg for the agent's new browser (ICE, DTLS as offerer)");
   browser_->start();
+}
+
+void MediaSession::relayRestartAnswered(const std::optional<sdp::TransportParams>& answer, const std::string& why) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  log::CallScope scope(setup_.callId);
+  if (!browser_ || closed_) return;
+  std::string error = why;
+  if (answer && setBrowserRemote(*answer, &error)) return;
+  browser_->relayRestartFailed(error);
 }
 
 void MediaSession::maybeReady() {

@@ -314,6 +314,9 @@ void Session::openMedia(media::LegRole role) {
     toControl([local = std::move(local), error](Session& s) { s.onBrowserReofferLocal(local, error); });
   };
   events.browserClosedMedia = [toControl] { toControl([](Session& s) { s.onBrowserClosedMedia(); }); };
+  events.relayRestartOffer = [toControl](const sdp::TransportParams& local) {
+    toControl([local](Session& s) { s.onRelayRestartOffer(local); });
+  };
   events.browserLegRestarted = [toControl](const sdp::TransportParams& local) {
     toControl([local](Session& s) { s.onResumeOfferReady(local); });
   };

@@ -46,7 +46,7 @@ std::string BrowserDialog::buildRequest(std::string_view method, uint32_t cseq, 
     out.append(kContact).append("\r\n");
     out.append(kAllowHeader).append("\r\n");
   }
-  if (method == "INVITE" && !ack)
+  if (method == "INVITE" && !ack && cseq == 1)  // the initial INVITE's own headers, not a re-INVITE's
     for (const auto& h : inviteHeaders_) out.append(h).append("\r\n");
   out.append(extraHeaders);
   out += "User-Agent: rtcgate\r\n";
@@ -201,6 +201,55 @@ bool BrowserDialog::sendRequest(std::string_view method, std::string_view conten
   return sendOrPark(buildRequest(method, ++localCseq_, randomToken(16), contentType, body), method);
 }
 
+bool BrowserDialog::reinvite(std::string sdp, std::function<void(int status, const std::string& sdp)> done) {
+  RTCGATE_ASSERT_ON_LOOP(owner_.loop_);
+  // RFC 3261 14.1: no re-INVITE while another INVITE transaction is in progress either way.
+  if (terminated_ || detached_ || state_ != State::Confirmed || reinviteDone_ || reoffer_ != nullptr ||
+      !pending2xx_.empty())
+    return false;
+  log::CallScope scope(callId_);
+  reinviteCseq_ = ++localCseq_;
+  reinviteBranch_ = randomToken(16);
+  reinviteAck_.clear();
+  localSdp_ = sdp;
+  if (!owner_.transport_.send(connection_, buildRequest("INVITE", reinviteCseq_, reinviteBranch_, "application/sdp", sdp)))
+    return false;
+  reinviteDone_ = std::move(done);
+  std::weak_ptr<BrowserDialog> weak = weak_from_this();
+  const uint32_t cseq = reinviteCseq_;
+  reinviteTimer_ = Timer(owner_.loop_, owner_.timerB_, [weak, cseq] {
+    // Posted: the callback may end the dialog, which cancels this timer.
+    if (auto self = weak.lock())
+      self->owner_.loop_.post([weak, cseq] {
+        auto d = weak.lock();
+        if (!d || d->reinviteCseq_ != cseq || !d->reinviteDone_) return;
+        auto cb = std::move(d->reinviteDone_);
+        d->reinviteDone_ = nullptr;
+        cb(408, "");
+      });
+    return false;
+  });
+  return true;
+}
+
+void BrowserDialog::onReinviteResponse(ConnectionId connection, const SipMessage& response) {
+  const int status = response.status();
+  if (status < 200) return;
+  if (status < 300) {
+    // Every 2xx (and retransmission) is ACKed, a new transaction (RFC 3261 13.2.2.4).
+    if (reinviteAck_.empty()) reinviteAck_ = buildRequest("ACK", reinviteCseq_, randomToken(16), "", "", true);
+    owner_.transport_.send(connection, reinviteAck_);
+  } else {
+    owner_.transport_.send(connection, buildRequest("ACK", reinviteCseq_, reinviteBranch_, "", "", true));
+  }
+  if (!reinviteDone_) return;  // a retransmission, or after Timer B
+  auto self = shared_from_this();
+  owner_.loop_.post([self] { self->reinviteTimer_.cancel(); });
+  auto cb = std::move(reinviteDone_);
+  reinviteDone_ = nullptr;
+  cb(status, status < 300 ? response.body() : std::string());
+}
+
 void BrowserDialog::terminate(const std::string& why, bool linger) {
   if (terminated_) return;
   terminated_ = true;
@@ -215,6 +264,7 @@ void BrowserDialog::terminate(const std::string& why, bool linger) {
   owner_.loop_.post([self] {
     self->retransmitTimer_.cancel();
     self->timeoutTimer_.cancel();
+    self->reinviteTimer_.cancel();
     if (!self->lingering_) self->graceTimer_.cancel();
   });
   if (!lingering_) owner_.forget(*this);
@@ -412,7 +462,8 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
   if (method == "INVITE" || method == "UPDATE") {
     // RFC 3261 14.2 / RFC 3311 5.2: an offer while another is pending (ours unanswered, or our 2xx not ACKed) is
     // glare: 491. A new UPDATE while the INVITE is still unanswered is glare too.
-    if (d->reoffer_ != nullptr || !d->pending2xx_.empty() || (method == "INVITE" && d->state_ != BrowserDialog::State::Confirmed)) {
+    if (d->reoffer_ != nullptr || !d->pending2xx_.empty() || d->reinviteDone_ ||
+        (method == "INVITE" && d->state_ != BrowserDialog::State::Confirmed)) {
       reply(connection, req, 491, "Request Pending", {"Retry-After: 2"});
       return;
     }
@@ -434,9 +485,14 @@ void BrowserDialogs::onRequest(ConnectionId connection, const std::string& agent
 void BrowserDialogs::onResponse(ConnectionId connection, const SipMessage& response) {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   auto d = find(response.callId(), response.fromTag());
-  if (d == nullptr || d->connection_ != connection || d->direction_ != BrowserDialog::Direction::ToBrowser) return;
+  if (d == nullptr || d->connection_ != connection) return;
   if (response.method() != "INVITE") return;  // BYE / INFO / CANCEL answers need no action
   log::CallScope scope(d->callId_);
+  if (d->reinviteCseq_ != 0 && response.cseq() == d->reinviteCseq_) {
+    d->onReinviteResponse(connection, response);
+    return;
+  }
+  if (d->direction_ != BrowserDialog::Direction::ToBrowser) return;
   int status = response.status();
   const sip_t* sip = response.sip();
   if (status >= 200 && status < 300) {

@@ -29,36 +29,22 @@
 'use strict';
 const { execFileSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { Lab, unavailable, removeStale } = require(path.join(__dirname, '../js/lib/netlab'));
-const { startProcess, waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { waitFor } = require(path.join(__dirname, '../js/lib/process'));
+const { LabRun } = require(path.join(__dirname, '../js/lib/netlab_run'));
 
-const ROOT = path.join(__dirname, '../..');
 const [binary, benchDir, mode] = process.argv.slice(2);
 if (!binary || !benchDir || !['dmz', 'home-nat', 'nat1to1', 'symmetric-nat-relay', 'unreachable-stun', 'unreachable-turn'].includes(mode)) {
   console.error('usage: node netlab_e2e.js <rtcgate binary> <bench dir> <dmz|home-nat|nat1to1|symmetric-nat-relay|unreachable-stun|unreachable-turn>');
   process.exit(2);
 }
 const SKIP = 77;
-const why = unavailable({ nat: mode !== 'dmz' });
-if (why) {
-  console.log(`SKIPPED: the network lab cannot run here: ${why}`);
-  process.exit(SKIP);
-}
-// A lab whose test was SIGKILLed (ctest's timeout) leaves its namespaces and processes: remove them first.
-const removed = removeStale();
-if (removed.length) console.log(`removed a killed lab's namespaces: ${removed.join(' ')}`);
+const run = LabRun.create({ nat: mode !== 'dmz' });
 const { launchBrowser } = require(path.join(__dirname, '../js/lib/browser'));
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcgate-netlab-'));
-const children = [];
-const checks = [];
-const check = (name, ok, detail) => {
-  checks.push(ok);
-  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${detail !== undefined ? ` (${detail})` : ''}`);
-};
-const lab = new Lab();
+const { tmp, lab } = run;
+const check = (...a) => run.check(...a);
+const start = (...a) => run.start(...a);
 const GENESYS = '10.20.0.9';
 const GW_LAN = '10.20.0.5';
 // GW_PUBLIC: where the browser reaches rtcgate; GW_LISTEN: rtcgate's own address there (they differ behind 1:1 NAT).
@@ -75,7 +61,6 @@ const NAT_PUBLIC = '198.51.100.2';
 const BROWSER = HOME ? '192.168.1.10' : '203.0.113.50';
 const TURN_SECRET = 'netlab-turn-secret';
 const TURN_PORTS = [40000, 40099];  // coturn's relay ports, apart from rtcgate's ICE ports
-const ORIGIN = 'http://127.0.0.1:8099';  // the page, served by playwright's routing (no socket, no namespace)
 
 function build() {
   for (const n of ['gw', 'genesys', 'browser']) lab.addNamespace(n);
@@ -103,20 +88,6 @@ function build() {
   }
 }
 
-const PAGE = `<!doctype html><title>rtcgate network lab</title>
-<script type="module">
-import { RtcgateClient } from './rtcgate-client.js';
-window.RtcgateClient = RtcgateClient;
-window.moduleLoaded = true;
-</script>`;
-
-function start(ns, name, cmd, args, opts) {
-  const [c, a] = lab.exec(ns, cmd, args);
-  const child = startProcess(name, c, a, opts);
-  children.push(child);
-  return child;
-}
-
 async function main() {
   const t0 = performance.now();
   build();
@@ -125,31 +96,13 @@ async function main() {
   const gwAddrs = lab.ip('gw', ['-4', '-o', 'addr', 'show']);
   console.log(gwAddrs.trim());
 
-  require(path.join(ROOT, 'tests/js/node_modules/esbuild')).buildSync({
-    entryPoints: [path.join(ROOT, 'client/rtcgate-client.js')], nodePaths: [path.join(ROOT, 'tests/js/node_modules')],
-    bundle: true, outfile: path.join(tmp, 'rtcgate-client.js'), format: 'esm', logLevel: 'error',
-  });
-  const files = { '/': ['text/html', PAGE],
-    '/rtcgate-client.js': ['text/javascript', fs.readFileSync(path.join(tmp, 'rtcgate-client.js'), 'utf8')] };
-
-  const cfg = path.join(tmp, 'rtcgate.yaml');
-  fs.writeFileSync(cfg, `listeners:
-  admin: {address: 127.0.0.1, port: 0}
-  wss: [{address: ${GW_LISTEN}, port: 8443}]
-upstream:
-  sip_bind: {address: ${GW_LAN}, port: 5070}
-  servers: [{host: ${GENESYS}, port: 5060}]
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
-media: {workers: 1, rtp_address: ${GW_LAN}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
-ice: {${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}${DEAD_TURN ? `turn_servers: [{host: ${DEAD_TURN
-  }, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], ` : ''}candidates: {deny_interfaces: ["lan*"]${
-  mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}}
-security: {allowed_origins: ["${ORIGIN}"], max_calls: 50}
-browser: {gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
-  TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}${DEAD_TURN
-  ? `, ice_servers: ["turn:${DEAD_TURN}:3478?transport=udp"], turn_shared_secret: ${TURN_SECRET}` : ''}`}}
-logging: {components: {ice: debug}}
-`);
+  const cfg = run.writeConfig({ wss: GW_LISTEN, lan: GW_LAN, genesys: GENESYS,
+    ice: `${DEAD_STUN ? `stun_servers: ["${DEAD_STUN}:3478"], ` : ''}${DEAD_TURN ? `turn_servers: [{host: ${DEAD_TURN
+    }, port: 3478, transport: udp, shared_secret: ${TURN_SECRET}}], ` : ''}candidates: {deny_interfaces: ["lan*"]${
+    mode === 'nat1to1' ? `, nat_1to1: [{local: ${GW_LISTEN}, advertised: ${GW_PUBLIC}}]` : ''}}`,
+    browser: `gathering_timeout_ms: ${RELAY ? `5000, ice_servers: ["turn:${GW_PUBLIC}:3478?transport=udp"], turn_shared_secret: ${
+    TURN_SECRET}` : `1000${DEAD_STUN ? `, ice_servers: ["stun:${DEAD_STUN}:3478"]` : ''}${DEAD_TURN
+    ? `, ice_servers: ["turn:${DEAD_TURN}:3478?transport=udp"], turn_shared_secret: ${TURN_SECRET}` : ''}`}` });
   const peer = start('genesys', 'rtp-peer', process.execPath, [path.join(__dirname, 'netlab_rtp_peer.js'), GENESYS, '4000', '1000']);
   const sipp = start('genesys', 'sipp', 'sipp', ['-sf', path.join(__dirname, 'scenarios/uas-answer-external-media.xml'),
     '-i', GENESYS, '-p', '5060', '-key', 'rtpport', '4000', '-timeout', '30s', '-timeout_error', '-nostdin'], { cwd: tmp });
@@ -185,24 +138,11 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
     executable: lab.wrapper(tmp, 'browser', process.env.RTCGATE_CHROMIUM || '/usr/bin/chromium') });
   let r;
   try {
-    await browser.context.route(`${ORIGIN}/**`, (route) => {
-      const f = files[new URL(route.request().url()).pathname];
-      return f ? route.fulfill({ status: 200, contentType: f[0], body: f[1] }) : route.fulfill({ status: 404 });
-    });
-    const page = await browser.context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction(() => window.moduleLoaded === true, null, { timeout: 10000 });
+    const page = await run.openPage(browser);
     const { TONE_DETECTOR, CALL_CONFIRMED } = require(path.join(__dirname, '../js/lib/browser'));
     await page.addScriptTag({ content: TONE_DETECTOR + CALL_CONFIRMED });
     r = await page.evaluate(async ([gateway, iceTransportPolicy]) => {
-      const client = new window.RtcgateClient({ gateway, user: '1001', password: 'demo-1001', iceTransportPolicy });
-      const registered = new Promise((resolve, reject) => {
-        client.addEventListener('registered', resolve);
-        client.addEventListener('registrationFailed', (e) => reject(new Error('registration failed: ' + e.detail.cause)));
-      });
-      await client.start();
-      await registered;
+      const client = await window.__rtcgateRegistered({ gateway, user: '1001', password: 'demo-1001', iceTransportPolicy });
       const { session, setupMs } = await window.__rtcgateCall(client, '5000');
       const out = { setupMs };
       const pc = session.connection;
@@ -216,15 +156,7 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
       out.offer = pc.localDescription ? pc.localDescription.sdp : '';
       await new Promise((res) => setTimeout(res, 1000));
       out.tone = await window.__rtcgateTone.detect(new MediaStream([pc.getReceivers()[0].track]), 2500);
-      const stats = await pc.getStats();
-      stats.forEach((v) => {
-        if (v.type === 'inbound-rtp' && v.kind === 'audio') out.inbound = v.packetsReceived;
-        if (v.type === 'outbound-rtp' && v.kind === 'audio') out.outbound = v.packetsSent;
-        if (v.type === 'candidate-pair' && v.nominated && v.state === 'succeeded') {
-          const l = stats.get(v.localCandidateId), rc = stats.get(v.remoteCandidateId);
-          out.pair = `${l.candidateType} ${l.address}:${l.port} -> ${rc.candidateType} ${rc.address}:${rc.port}`;
-        }
-      });
+      Object.assign(out, await window.__rtcgateMediaStats(pc));
       session.terminate();
       await new Promise((res) => setTimeout(res, 300));
       client.stop();
@@ -239,7 +171,7 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
     const admin = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
     const [curlCmd, curlArgs] = lab.exec('gw', 'curl', ['-sS', '--max-time', '5', `${admin}metrics`]);
     metrics = execFileSync(curlCmd, curlArgs).toString();
-    console.log(metrics.split('\n').filter((l) => /rtcgate_ice_(gathering|stun|turn)/.test(l)).join('\n'));
+    console.log(metrics.split('\n').filter((l) => /rtcgate_ice_(gathering|server)/.test(l)).join('\n'));
   }
   const sippCode = await Promise.race([sipp.exited, new Promise((res) => setTimeout(() => res('timeout'), 10000))]);
   peer.kill('SIGTERM');
@@ -330,19 +262,4 @@ s.bind(45000, () => { s.send('a', 41000, '${GW_PUBLIC}', () => s.send('b', 41001
   console.log(`measured: ${line.trim()}`);
 }
 
-async function cleanup(code) {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 2000))]);
-  lab.destroy();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.exit(code);
-}
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup(1));
-
-main().then(() => cleanup(checks.length > 0 && checks.every(Boolean) ? 0 : 1), (e) => {
-  console.error(e);
-  for (const c of children) console.error(`--- ${c.name}:\n${c.out.slice(-3000)}`);
-  cleanup(1);
-});
+run.run(main);

@@ -35,6 +35,13 @@ sock.on('message', (msg, rinfo) => {
   };
   send();
 });
+// SIGUSR2: a snapshot line (`snapshot {...}`: counts so far, the tone of what came since the last snapshot), then
+// the tone is listened for afresh (a scenario that interrupts the media checks it again afterwards).
+process.on('SIGUSR2', () => {
+  const pcm = st.pcm.slice(4000);
+  console.log(`snapshot ${JSON.stringify({ received: st.received, sent: st.sent, hz: pcm.length ? dominantHz(pcm) : 0 })}`);
+  st.pcm = [];
+});
 process.on('SIGTERM', () => {
   clearTimeout(timer);
   // Skip the first 0.5 s: the gateway's first packets can be the transcoder's silence.

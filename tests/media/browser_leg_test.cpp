@@ -511,14 +511,20 @@ TEST(BrowserLeg, TurnAllocationIsRefreshedThroughStaleNonces) {
   if (count("error 438") == 0) GTEST_SKIP() << "coturn sent no 438 in this run: the stale-nonce path was not exercised";
 }
 
+// ice.relay_only on `turn`, loopback otherwise.
+config::Config relayOnlyConfig(const test::Coturn& turn) {
+  auto c = loopbackConfig();
+  c.ice.turnServers = {turn.entry()};
+  c.ice.relayOnly = true;
+  return c;
+}
+
 // Issue 12: ice.relay_only. The offerer (rtcgate) offers only its coturn relay candidate and its media runs through
 // its own allocation (a host reachable only through TURN).
 TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
   test::Coturn turn("127.0.0.1", "");
   ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
-  auto relayOnly = loopbackConfig();
-  relayOnly.ice.turnServers = {turn.entry()};
-  relayOnly.ice.relayOnly = true;
+  auto relayOnly = relayOnlyConfig(turn);
   Pair p;
   p.negotiate(relayOnly, loopbackConfig());
   ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure << "\n" << turn.log();
@@ -529,6 +535,122 @@ TEST(BrowserLeg, RelayOnlyLegOffersAndUsesOnlyItsOwnAllocation) {
   expectMediaFlows(p.answerer, p.offerer, 0xA2);
 }
 
+
+// Sends RTP from `from` every 50 ms until one reaches `to` (at most `attempts`): the end of an outage.
+bool mediaGetsThrough(LegHarness& from, LegHarness& to, uint8_t fill, int attempts) {
+  auto pkt = test::rtpPacket(111, 5000, 0, 0x99, fill);
+  for (int i = 0; i < attempts; ++i) {
+    from.run([&] { return from.leg->sendRtp(pkt.data(), pkt.size()); });
+    if (to.waitFor([&] { return !to.rtp.empty() && to.rtp.back() == pkt; }, 50ms)) return true;
+    pkt[3]++;
+  }
+  return false;
+}
+
+// Packets `to` decrypted of `n` RTP packets `from` sends at 50/s (one second of audio), after the previous ones.
+size_t audioSecond(LegHarness& from, LegHarness& to, uint8_t fill, uint16_t firstSeq, int n = 50) {
+  size_t before = 0;
+  {
+    std::lock_guard lock(to.mutex());
+    before = to.rtp.size();
+  }
+  for (int i = 0; i < n; ++i) {
+    auto pkt = test::rtpPacket(111, static_cast<uint16_t>(firstSeq + i), 960u * i, 0x5150u + fill, fill);
+    from.run([&] { return from.leg->sendRtp(pkt.data(), pkt.size()); });
+    std::this_thread::sleep_for(20ms);  // pacing of an audio stream, not a wait for a condition
+  }
+  to.waitFor([&] { return to.rtp.size() >= before + n; }, 1s);
+  std::lock_guard lock(to.mutex());
+  return to.rtp.size() - before;
+}
+
+// Issue 12: rtcgate reachable only through its own TURN relay, and the TURN server restarts mid-call (its
+// allocation is gone). libnice alone would drop the allocation silently; the leg notices (consent and media gone
+// through the relay), allocates again from a new local port, offers an ICE restart with new credentials and the
+// new relay candidate (same fingerprint, actpass), and media flows again both ways on the same DTLS association.
+TEST(BrowserLeg, LostTurnAllocationIsRecreatedWithAnIceRestart) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto relayOnly = relayOnlyConfig(turn);
+  Pair p;
+  p.offerer.recreateLostRelay = true;
+  p.negotiate(relayOnly, loopbackConfig());
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure << "\n" << turn.log();
+  const auto first = *p.offerer.local;
+  ASSERT_EQ(first.candidates.size(), 1u);
+  ASSERT_EQ(first.candidates[0].type, "relay");
+  EXPECT_EQ(audioSecond(p.offerer, p.answerer, 0xB1, 100), 50u);
+  EXPECT_EQ(audioSecond(p.answerer, p.offerer, 0xB2, 100), 50u);
+
+  turn.restart();  // SIGTERM by PID, then the same port again: no allocation survives
+  ASSERT_TRUE(turn.ready()) << "coturn did not come back on 127.0.0.1:" << turn.port();
+  const auto restarted = LegHarness::Clock::now();
+  // Detection: libnice declares consent lost 10 s after the last answer (checks every 4-6 s).
+  ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.relayOffers.empty(); }, 15s))
+      << "no ICE restart offer after the TURN server restarted; leg failure: " << p.offerer.failure << "\n"
+      << turn.log();
+  const auto noticed = LegHarness::Clock::now();
+  sdp::TransportParams reoffer;
+  {
+    std::lock_guard lock(p.offerer.mutex());
+    reoffer = p.offerer.relayOffers.front();
+  }
+  EXPECT_NE(reoffer.iceUfrag, first.iceUfrag);
+  EXPECT_NE(reoffer.icePwd, first.icePwd);
+  EXPECT_EQ(reoffer.setup, sdp::Setup::ActPass);
+  EXPECT_EQ(reoffer.fingerprints, first.fingerprints);
+  ASSERT_EQ(reoffer.candidates.size(), 1u);
+  EXPECT_EQ(reoffer.candidates[0].type, "relay");
+  // A new local port under the new allocation: the old 5-tuple would get 437 from a server that still held it.
+  EXPECT_NE(reoffer.candidates[0].relPort, first.candidates[0].relPort);
+  EXPECT_NE(turn.log().find("ALLOCATE processed, success"), std::string::npos) << turn.log();
+
+  std::string error;
+  ASSERT_TRUE(p.answerer.run([&] { return p.answerer.leg->setRemoteDescription(reoffer, &error); })) << error;
+  ASSERT_TRUE(p.answerer.waitFor([&] { return p.answerer.localCount == 2; }, 5s));
+  auto reanswer = *p.answerer.local;
+  EXPECT_EQ(reanswer.setup, sdp::Setup::Active);  // the browser keeps its DTLS role
+  ASSERT_TRUE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(reanswer, &error); })) << error;
+  // Media again: the first packet through marks the end of the outage (bounded: ICE checks take a moment).
+  ASSERT_TRUE(mediaGetsThrough(p.offerer, p.answerer, 0xB3, 200)) << p.offerer.failure << " / " << p.answerer.failure;
+  const auto resumed = LegHarness::Clock::now();
+  EXPECT_EQ(audioSecond(p.offerer, p.answerer, 0xB4, 4000), 50u);
+  EXPECT_EQ(audioSecond(p.answerer, p.offerer, 0xB5, 4000), 50u);
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().iceLocalType; }), "relay");
+  EXPECT_EQ(p.offerer.run([&] { return p.offerer.leg->stats().state; }), LegState::Connected);
+  EXPECT_TRUE(p.offerer.failure.empty() && p.answerer.failure.empty()) << p.offerer.failure << p.answerer.failure;
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_allocations_lost_total", "").load(), 1u);
+  EXPECT_EQ(p.metrics.counter("rtcgate_ice_restarts_turn_lost_total", "").load(), 1u);
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_allocations_recreated_total", "").load(), 1u);
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_recovery_failed_total", "").load(), 0u);
+  {
+    std::lock_guard lock(p.offerer.mutex());
+    EXPECT_EQ(p.offerer.relayOffers.size(), 1u);
+  }
+  RecordProperty("restart_to_detected_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(noticed - restarted).count()));
+  RecordProperty("restart_to_media_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(resumed - restarted).count()));
+}
+
+// Without a TURN server to come back, the leg gives up after kMaxRelayAttempts and fails with a clear reason.
+TEST(BrowserLeg, LostTurnAllocationFailsTheLegAfterBoundedAttempts) {
+  test::Coturn turn("127.0.0.1", "");
+  ASSERT_TRUE(turn.ready()) << "coturn did not answer STUN on 127.0.0.1:" << turn.port();
+  auto relayOnly = relayOnlyConfig(turn);
+  relayOnly.ice.gatherDeadlineMs = 300;
+  Pair p;
+  p.offerer.recreateLostRelay = true;
+  p.negotiate(relayOnly, loopbackConfig());
+  ASSERT_TRUE(p.bothConnected()) << p.offerer.failure << " / " << p.answerer.failure;
+  turn.stop();
+  ASSERT_TRUE(p.offerer.waitFor([&] { return !p.offerer.failure.empty(); }, 20s)) << "the leg never gave up";
+  EXPECT_NE(p.offerer.failure.find("not re-created in 3 attempts"), std::string::npos) << p.offerer.failure;
+  EXPECT_TRUE(p.offerer.relayOffers.empty());  // no relay candidate came: nothing was offered to the browser
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_allocations_lost_total", "").load(), 1u);
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_recovery_failed_total", "").load(), 1u);
+  EXPECT_EQ(p.metrics.counter("rtcgate_turn_allocations_recreated_total", "").load(), 0u);
+}
 
 TEST(BrowserLeg, GatheringWithoutServersReportsAtOnce) {
   Metrics metrics;
@@ -583,14 +705,7 @@ TEST(BrowserLeg, IceRestartKeepsMediaFlowing) {
   EXPECT_EQ(reanswer.setup, sdp::Setup::Active);  // the established role is kept (P3)
   ASSERT_TRUE(p.offerer.run([&] { return p.offerer.leg->setRemoteDescription(reanswer, &error); })) << error;
   // Media flows again once ICE re-selected a pair (poll: the restart checks take a moment).
-  auto pkt = test::rtpPacket(111, 5000, 0, 0x99, 0x77);
-  bool delivered = false;
-  for (int i = 0; i < 100 && !delivered; ++i) {
-    p.offerer.run([&] { return p.offerer.leg->sendRtp(pkt.data(), pkt.size()); });
-    delivered = p.answerer.waitFor([&] { return !p.answerer.rtp.empty() && p.answerer.rtp.back() == pkt; }, 50ms);
-    pkt[3]++;
-  }
-  EXPECT_TRUE(delivered);
+  EXPECT_TRUE(mediaGetsThrough(p.offerer, p.answerer, 0x77, 100));
   EXPECT_TRUE(p.offerer.failure.empty() && p.answerer.failure.empty());
 }
 

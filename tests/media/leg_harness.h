@@ -65,6 +65,8 @@ public:
         });
       };
       cb.rtcp = [this](const uint8_t* d, size_t n) { update([&] { rtcp.emplace_back(d, d + n); }); };
+      if (recreateLostRelay)
+        cb.relayRestartOffer = [this](const sdp::TransportParams& t) { update([&] { relayOffers.push_back(t); }); };
       leg = std::make_unique<BrowserLeg>(thread_.loop(), "test-call", role, std::move(ctx), std::move(cb));
     });
   }
@@ -84,8 +86,11 @@ public:
 
   EventLoop& loop() { return thread_.loop(); }
 
+  // Set before create(): the leg re-creates a lost TURN allocation and reports its re-offers in relayOffers.
+  bool recreateLostRelay = false;
   // Written on the leg's thread under mutex_; read by the test in waitFor predicates or after run().
   std::unique_ptr<BrowserLeg> leg;
+  std::vector<sdp::TransportParams> relayOffers;
   std::optional<sdp::TransportParams> local;
   int localCount = 0;
   bool connected = false;

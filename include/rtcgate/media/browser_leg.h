@@ -81,7 +81,14 @@ public:
     // Decrypted RTP: the packet and its header, parsed once here (malformed ones are counted and dropped).
     std::function<void(const RtpHeader& header, const uint8_t* packet, size_t len)> rtp;
     std::function<void(const uint8_t* data, size_t len)> rtcp;  // decrypted RTCP
+    // Optional. Our TURN allocation under the selected pair was lost and re-created on new sockets: this offer (new
+    // ice-ufrag/ice-pwd and candidates, the same fingerprint, a=setup:actpass) must reach the browser (re-INVITE);
+    // its answer comes back through setRemoteDescription, a failure through relayRestartFailed. Without it a lost
+    // allocation ends in the ordinary consent failure.
+    std::function<void(const sdp::TransportParams& offer)> relayRestartOffer;
   };
+  // Attempts to re-create a lost TURN allocation before the leg fails (per loss; backoff 0, 1, 2 s).
+  static constexpr int kMaxRelayAttempts = 3;
 
   BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaContext context, Callbacks callbacks);
   ~BrowserLeg();
@@ -102,6 +109,9 @@ public:
   sdp::TransportParams localTransport(bool forOffer) const;
   // New local ICE credentials (our re-offer with ICE restart); a new localDescription follows.
   void restartIce();
+  // The re-offer of relayRestartOffer did not reach an answer (re-INVITE failed, answer refused): counts as a
+  // failed attempt; the next one follows after its backoff, or the leg fails.
+  void relayRestartFailed(const std::string& why);
 
   // One plain RTP/RTCP packet; protected and sent on the selected pair. NotReady before DTLS completed.
   SendStatus sendRtp(const uint8_t* data, size_t len);
@@ -130,6 +140,8 @@ private:
   void maybeStartDtls();
   void fail(const std::string& reason);
   void onDtlsClosedByPeer();
+  void onRelayLost(const std::string& reason);
+  void recreateRelay();
   void handleSrtp(uint8_t* data, size_t len);
   void updateInbound(const RtpHeader& h);
   SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
@@ -164,6 +176,12 @@ private:
   std::vector<sdp::Fingerprint> lastFingerprints_;
   std::string mid_ = "0";
   std::map<int, uint32_t> clockRates_;
+  // A lost TURN allocation being re-created (onRelayLost): attempts in this loss, when it was noticed.
+  bool relayRecovering_ = false;
+  bool relayOfferPending_ = false;  // the next local description is the relayRestartOffer
+  int relayAttempts_ = 0;
+  std::chrono::steady_clock::time_point relayLostAt_{};
+  Timer relayRetry_;
   // Packet path state (no allocation per packet).
   std::vector<uint8_t> sendBuffer_;
   std::vector<uint8_t> recvBuffer_;
@@ -184,6 +202,10 @@ private:
   std::atomic<uint64_t>* legsFailed_;
   std::atomic<uint64_t>* legsClosedByPeer_;
   std::atomic<uint64_t>* rtpRateLimited_;
+  std::atomic<uint64_t>* turnLost_;
+  std::atomic<uint64_t>* turnRecreated_;
+  std::atomic<uint64_t>* turnRecoveryFailed_;
+  std::atomic<uint64_t>* iceRestartsTurnLost_;
 };
 
 }  // namespace rtcgate::media

@@ -40,6 +40,9 @@ public:
     std::function<void(std::optional<sdp::TransportParams> local, const std::string& error)> reofferLocal;
     // restartBrowserLeg(): the new leg's transport for our offer to the agent's new browser.
     std::function<void(const sdp::TransportParams& local)> browserLegRestarted;
+    // The browser leg re-created its lost TURN allocation: our ICE restart offer for a re-INVITE to the browser;
+    // relayRestartAnswered follows with the browser's answer or the failure.
+    std::function<void(const sdp::TransportParams& offer)> relayRestartOffer;
   };
 
   MediaSession(EventLoop& worker, Setup setup, Events events);
@@ -58,6 +61,9 @@ public:
   // The agent's browser was replaced (page reload): a new browser leg (new ICE agent, DTLS, offerer) takes the old
   // one's place under the running bridge and the Genesys leg; browserLegRestarted follows, then setBrowserRemote.
   void restartBrowserLeg();
+  // The browser's answer to the relayRestartOffer re-INVITE, or nullopt and why there is none (the leg then tries
+  // again or fails: BrowserLeg::kMaxRelayAttempts).
+  void relayRestartAnswered(const std::optional<sdp::TransportParams>& answer, const std::string& why);
   bool setUpstreamRemote(const std::string& address, uint16_t port, const std::string& rtcpAddress = {},
                          uint16_t rtcpPort = 0);
   // Genesys's SDP names no destination (c=0.0.0.0 hold, rejected stream): nothing is sent to Genesys.

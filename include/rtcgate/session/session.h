@@ -165,6 +165,10 @@ private:
   void resumeOnNewBrowser(const signaling::Registration& registration);
   void onResumeOfferReady(const sdp::TransportParams& local);
   void onResumeResponse(int status, const std::string& sdp);
+  // rtcgate re-created its lost TURN allocation: an ICE restart offered to the browser in a re-INVITE, Genesys
+  // untouched (session_relay_restart.cpp).
+  void onRelayRestartOffer(const sdp::TransportParams& local);
+  void onRelayRestartResponse(int status, const std::string& sdp);
   template <typename Fn>
   void onMedia(Fn fn);
   // onMedia for code outside session.cpp (the template is defined there).

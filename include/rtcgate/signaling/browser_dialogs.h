@@ -90,6 +90,11 @@ public:
   // INFO may also go on the early dialog of our INVITE (after a 18x with a To-tag): JsSIP accepts it while ringing.
   // While the browser's connection is gone (reconnect grace) a few requests wait for it; more are dropped (false).
   bool sendRequest(std::string_view method, std::string_view contentType = {}, std::string_view body = {});
+  // A re-INVITE of ours with an SDP offer inside the confirmed dialog (an ICE restart after rtcgate re-created its
+  // TURN allocation). `done` gets the final response (2xx with the answer, which is ACKed here; a failure, also
+  // ACKed; 408 when none came within Timer B). The dialog stays up whatever the answer (RFC 3261 14.1). False (and
+  // no `done`) when it cannot be sent: not confirmed, connection gone, or an offer already pending either way.
+  bool reinvite(std::string sdp, std::function<void(int status, const std::string& sdp)> done);
   // Answer the pending REFER (202, or a failure). Nothing when none is pending.
   void answerRefer(int status, std::string_view reason);
   bool referPending() const { return refer_ != nullptr; }
@@ -117,6 +122,7 @@ private:
   void graceExpired();
   void holdAgent(bool hold);
   void dropParked(std::string_view why);
+  void onReinviteResponse(ConnectionId connection, const SipMessage& response);
 
   BrowserDialogs& owner_;
   Direction direction_;
@@ -136,6 +142,11 @@ private:
   uint32_t remoteCseq_ = 0;
   std::string inviteBranch_;  // ToBrowser: our INVITE's branch, for CANCEL and ACK of non-2xx
   bool offerInResponse_ = false;  // ToBrowser: our INVITE had no SDP, the browser offers in its 2xx
+  uint32_t reinviteCseq_ = 0;  // our pending re-INVITE (0: none); its branch for the ACK of a failure
+  std::string reinviteBranch_;
+  std::function<void(int status, const std::string& sdp)> reinviteDone_;
+  std::string reinviteAck_;  // the ACK of its 2xx, re-sent for retransmissions
+  Timer reinviteTimer_;
   uint32_t ackCseq_ = 0;          // ToBrowser: CSeq of the 2xx whose ACK acknowledge() sends (0: none waiting)
   std::string ack_;               // ToBrowser: the ACK sent for our INVITE's 2xx, re-sent for its retransmissions
   std::unique_ptr<SipMessage> invite_;       // FromBrowser: the INVITE being answered

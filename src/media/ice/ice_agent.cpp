@@ -189,7 +189,12 @@ void IceAgent::gather() {
         [this, i](ServerProbe::Result r, int error) { onProbe(i, r, error); });
   }
   connectTimer_ = Timer(loop_, std::chrono::milliseconds(settings_.ice->connectTimeoutMs), [this] {
-    if (!connected_) fail("ICE did not connect within ice.connect_timeout_ms", &connectTimer_);
+    if (connected_ || failed_) return false;
+    if (regathered_ && callbacks_.relayLost) {
+      callbacks_.relayLost("ICE did not connect again within ice.connect_timeout_ms after the restart");
+      return false;
+    }
+    fail("ICE did not connect within ice.connect_timeout_ms", &connectTimer_);
     return false;
   });
 }
@@ -327,9 +332,21 @@ bool IceAgent::setRemote(const std::string& ufrag, const std::string& pwd,
     if (error) *error = "libnice refused the remote ICE credentials";
     return false;
   }
+  // After regather(): JsSIP answers our ICE-restart re-INVITE before Chromium has gathered again (its
+  // iceGatheringState is still 'complete' from the old generation), so the answer may carry no candidate at all.
+  // The browser's previous addresses are checked too: usually still right, and through our new relay the checks
+  // install the TURN permissions (per IP address, RFC 8656 §9) that let the browser's own checks reach us.
+  std::vector<sdp::IceCandidate> all = candidates;
+  for (auto& prev : previousRemotes_) {
+    const bool known = std::any_of(all.begin(), all.end(), [&](const sdp::IceCandidate& c) {
+      return c.address == prev.address && c.port == prev.port;
+    });
+    if (!known) all.push_back(prev);
+  }
+  previousRemotes_.clear();
   GSList* list = nullptr;
   size_t count = 0;
-  for (auto& c : candidates) {
+  for (auto& c : all) {
     if (c.transport != "udp" || c.component != 1 || ++count > 64) continue;
     if (!decideRemoteCandidate(settings_.ice->candidates, c.address).allowed) {
       if (refused) ++*refused;
@@ -375,6 +392,85 @@ void IceAgent::restart() {
   consentProbe_.cancel();
 }
 
+// Re-armed while media keeps coming; ends when the consent suspicion is over (answers or media came back:
+// consentProbe_/consentDeadline_ clear consentSuspended_) or the relay is declared lost.
+void IceAgent::armRelayCheck() {
+  const auto quiet = std::chrono::steady_clock::now() - lastPeerActivity_;
+  const auto wait = std::max(std::chrono::milliseconds(1),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(kLibniceConsentTimeout - quiet));
+  relayCheck_ = Timer(loop_, wait, [this] {
+    if (failed_ || !connected_ || !consentSuspended_) return false;
+    if (std::chrono::steady_clock::now() - lastPeerActivity_ >= kLibniceConsentTimeout) relayLost();
+    else armRelayCheck();  // a new timer replaces this one; returning false lets this source go
+    return false;
+  });
+}
+
+void IceAgent::relayLost() {
+  connected_ = false;  // nothing more is sent on the dead pair
+  callbacks_.relayLost("no ICE consent answer and no media through our TURN relay for 10 s");
+}
+
+void IceAgent::regather(std::optional<bool> controlling) {
+  RTCGATE_ASSERT_ON_LOOP(loop_);
+  if (failed_ || !agent_) return;
+  // The new stream binds its sockets while the old one still holds its ports, so the new allocation comes from a
+  // new local 5-tuple (RFC 8656 §7.2: an Allocate from a 5-tuple the server still holds gets 437).
+  const guint fresh = nice_agent_add_stream(agent_.get(), 1);
+  if (fresh == 0) {
+    fail("nice_agent_add_stream failed while re-creating the TURN allocation");
+    return;
+  }
+  const guint old = streamId_;
+  previousRemotes_.clear();
+  {
+    CandidateList remotes(nice_agent_get_remote_candidates(agent_.get(), old, 1));
+    for (GSList* i = remotes.get(); i != nullptr; i = i->next) {
+      auto* c = static_cast<NiceCandidate*>(i->data);
+      if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP) continue;
+      sdp::IceCandidate sc;
+      sc.foundation = "prev";
+      sc.component = 1;
+      sc.address = addressString(c->addr);
+      sc.port = static_cast<uint16_t>(nice_address_get_port(&c->addr));
+      // libnice pairs no signalled peer-reflexive candidate (they are learned): a learned one goes in as srflx.
+      sc.type = c->type == NICE_CANDIDATE_TYPE_PEER_REFLEXIVE ? "srflx" : typeName(c->type);
+      sc.transport = "udp";
+      sc.priority = c->priority;
+      previousRemotes_.push_back(std::move(sc));
+    }
+  }
+  streamId_ = fresh;
+  if (settings_.portMin != 0 || settings_.portMax != 0)
+    nice_agent_set_port_range(agent_.get(), streamId_, 1, settings_.portMin, settings_.portMax);
+  for (auto& turn : settings_.ice->turnServers)
+    if (turn.transport != config::TurnTransport::Tls) addRelay(turn);  // fresh REST credentials too
+  nice_agent_attach_recv(agent_.get(), old, 1, loop_.context(), nullptr, nullptr);
+  nice_agent_attach_recv(agent_.get(), streamId_, 1, loop_.context(), &IceAgent::onReceive, this);
+  nice_agent_remove_stream(agent_.get(), old);
+  // libnice changes the role only while every component is disconnected (agent.c priv_update_controlling_mode):
+  // now, between the old stream's removal and the new one's gathering.
+  if (controlling) setControlling(*controlling);
+  // The stream name goes with the stream: set it once the old one is gone (names are unique per agent).
+  nice_agent_set_stream_name(agent_.get(), streamId_, "audio");
+  cancelTimersExcept(nullptr);
+  consentSuspended_ = false;
+  connected_ = false;
+  selectedLocalFoundation_.clear();
+  selectedRemoteFoundation_.clear();
+  selectedLocalRelay_ = false;
+  relayCandidates_ = 0;
+  gathered_ = false;
+  gatherEnd_ = GatherEnd::Pending;
+  for (auto& sv : servers_) {
+    sv.state = Server::State::Pending;
+    sv.probeAnswered = false;
+    sv.unreachableWhy.clear();
+  }
+  regathered_ = true;
+  gather();
+}
+
 void IceAgent::setControlling(bool controlling) {
   g_object_set(agent_.get(), "controlling-mode", controlling ? TRUE : FALSE, nullptr);
 }
@@ -400,6 +496,7 @@ std::optional<IcePairInfo> IceAgent::selectedPair() const {
 void IceAgent::onNewCandidate(NiceAgent*, NiceCandidate* candidate, gpointer self) noexcept {
   try {
     auto* me = static_cast<IceAgent*>(self);
+    if (candidate->stream_id != me->streamId_) return;  // a stream regather() replaced
     if (candidate->type == NICE_CANDIDATE_TYPE_RELAYED) {
       ++me->relayCandidates_;
       me->maybeGatheredEarly();
@@ -409,9 +506,10 @@ void IceAgent::onNewCandidate(NiceAgent*, NiceCandidate* candidate, gpointer sel
   }
 }
 
-void IceAgent::onGatheringDone(NiceAgent*, guint, gpointer self) noexcept {
+void IceAgent::onGatheringDone(NiceAgent*, guint streamId, gpointer self) noexcept {
   try {
     auto* me = static_cast<IceAgent*>(self);
+    if (streamId != me->streamId_) return;
     // libnice finished every discovery: answers, or its own STUN timeouts (counted as a deadline: a server
     // stayed silent).
     bool unreachable = false, silent = false;
@@ -425,19 +523,22 @@ void IceAgent::onGatheringDone(NiceAgent*, guint, gpointer self) noexcept {
   }
 }
 
-void IceAgent::onStateChanged(NiceAgent*, guint, guint, guint state, gpointer self) noexcept {
+void IceAgent::onStateChanged(NiceAgent*, guint streamId, guint, guint state, gpointer self) noexcept {
   try {
-    static_cast<IceAgent*>(self)->handleState(state);
+    auto* me = static_cast<IceAgent*>(self);
+    if (streamId == me->streamId_) me->handleState(state);
   } catch (...) {
     logger()->error("component-state handler threw");
   }
 }
 
-void IceAgent::onSelectedPair(NiceAgent*, guint, guint, NiceCandidate* local, NiceCandidate* remote,
+void IceAgent::onSelectedPair(NiceAgent*, guint streamId, guint, NiceCandidate* local, NiceCandidate* remote,
                               gpointer self) noexcept {
   try {
     auto* me = static_cast<IceAgent*>(self);
+    if (streamId != me->streamId_) return;
     me->selectedLocalFoundation_ = local->foundation;
+    me->selectedLocalRelay_ = local->type == NICE_CANDIDATE_TYPE_RELAYED;
     me->selectedRemoteFoundation_ = remote->foundation;
     logger()->debug("selected pair {} {} -> {} {}", typeName(local->type), endpoint(local->addr),
                     typeName(remote->type), endpoint(remote->addr));
@@ -470,7 +571,23 @@ void IceAgent::handleState(guint state) {
     case NICE_COMPONENT_STATE_FAILED:
       // Before the first connection FAILED is not final: a peer-reflexive check from the browser can still
       // succeed (libnice goes FAILED -> CONNECTING then); connect_timeout_ms decides.
-      if (connected_) consentSuspect();
+      if (!connected_) break;
+      // libnice 0.1.21 drops a TURN allocation silently when a Refresh fails or times out (conncheck.c
+      // priv_map_reply_to_relay_refresh / refresh_free) and never re-allocates; a restarted TURN server has no
+      // allocation either. Through a relay, consent failing (no answer for 10 s, RFC 7675) with no authenticated
+      // media from the peer in that time is that loss: re-create it instead of waiting for the consent timeout.
+      // A browser on hold keeps answering consent checks and sending RTCP, so it never gets here.
+      if (selectedLocalRelay_ && callbacks_.relayLost) {
+        const auto quiet = std::chrono::steady_clock::now() - lastPeerActivity_;
+        if (quiet >= kLibniceConsentTimeout) {
+          relayLost();
+          break;
+        }
+        // Media came within the last 10 s: lost only if none comes for 10 s after it (the consent path keeps
+        // the pair meanwhile).
+        armRelayCheck();
+      }
+      consentSuspect();
       break;
     default:
       break;
@@ -527,7 +644,7 @@ void IceAgent::consentSuspect() {
 
 void IceAgent::cancelTimersExcept(Timer* firing) {
   // A Timer must not be cancelled from its own callback (it releases its source when the callback returns).
-  for (Timer* t : {&gatherDeadline_, &connectTimer_, &consentDeadline_, &consentProbe_, &reselect_})
+  for (Timer* t : {&gatherDeadline_, &connectTimer_, &consentDeadline_, &consentProbe_, &reselect_, &relayCheck_})
     if (t != firing) t->cancel();
   for (auto& sv : servers_) sv.probe.reset();
 }

@@ -49,6 +49,11 @@ public:
     std::function<void()> connected;
     std::function<void(const std::string& reason)> failed;
     std::function<void(const uint8_t* data, size_t len)> receive;
+    // Optional. The selected pair runs through our own TURN relay and neither consent answers nor authenticated
+    // media came back for 10 s (the allocation is gone: TURN server restarted, allocation expired, refresh failed),
+    // or the ICE restart after regather() did not connect within ice.connect_timeout_ms. Without this callback the
+    // ordinary consent handling applies (failed).
+    std::function<void(const std::string& reason)> relayLost;
   };
 
   IceAgent(EventLoop& loop, Settings settings, Callbacks callbacks);
@@ -73,6 +78,13 @@ public:
   // New local ufrag/pwd (RFC 8445 §9); remote credentials must be set again afterwards.
   void restart();
   void setControlling(bool controlling);
+  // A fresh stream in the same agent: new sockets (a new local port, so a TURN server that still holds the old
+  // 5-tuple cannot answer 437), new allocations on every TURN server, new ufrag/pwd; the old stream and its
+  // allocations are released. Gathering runs as in gather(); remote credentials must be set again afterwards.
+  // controlling: the ICE role for the new stream (the offerer of the restart controls).
+  void regather(std::optional<bool> controlling = std::nullopt);
+  // The selected pair's local candidate is one of our relay candidates.
+  bool selectedIsRelay() const { return selectedLocalRelay_; }
 
   // false if there is no selected pair or consent forbids sending.
   bool send(const uint8_t* data, size_t len);
@@ -97,6 +109,8 @@ private:
   void maybeGatheredEarly();
   void handleState(guint state);
   void consentSuspect();
+  void relayLost();
+  void armRelayCheck();
   void fail(const std::string& reason, Timer* firing = nullptr);
   void cancelTimersExcept(Timer* firing);
 
@@ -126,6 +140,10 @@ private:
   bool connected_ = false;
   bool failed_ = false;
   std::string selectedLocalFoundation_, selectedRemoteFoundation_;
+  bool selectedLocalRelay_ = false;
+  bool regathered_ = false;  // the current stream replaced a lost one (regather)
+  // The replaced stream's remote candidates (regather), checked again with the next remote description's.
+  std::vector<sdp::IceCandidate> previousRemotes_;
   std::chrono::steady_clock::time_point consentLostSince_{};
   bool consentSuspended_ = false;
   std::chrono::steady_clock::time_point lastPeerActivity_{};
@@ -134,6 +152,7 @@ private:
   Timer consentDeadline_;
   Timer consentProbe_;
   Timer reselect_;
+  Timer relayCheck_;  // a relay pair whose consent failed while media still came: lost if media stops too
 };
 
 }  // namespace rtcgate::media
