@@ -3,19 +3,24 @@
 // (codec state, SRTP replay windows, GLib's poll arrays), then counts the allocations the next kMeasured packets
 // cause on this thread (alloc_counter.h). rtcgate's own code allocates only through operator new: that count must
 // be zero. malloc from C libraries (GLib in the RTP leg's loop iteration, libsrtp2/OpenSSL, libopus) is reported
-// and asserted where it is stable.
+// and asserted where it is stable. (d) also runs two BrowserLegs over ICE and DTLS-SRTP on loopback.
 #include <gtest/gtest.h>
 
 #include <glib.h>
 
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "alloc_counter.h"
+#include "leg_harness.h"
 #include "rtcgate/codec/media_bridge.h"
+#include "rtcgate/media/browser_leg.h"
 #include "rtcgate/media/rtp/rtp_leg.h"
 #include "rtcgate/media/srtp_session.h"
 #include "support/rtp_builder.h"
@@ -220,6 +225,88 @@ TEST(PacketPathAllocTest, RtpLegSendAndReceiveOverLoopbackAllocatesNothing) {
   EXPECT_EQ(b.stats().packetsReceived, static_cast<uint64_t>(kWarmup + kMeasured));
   EXPECT_EQ(counts.operatorNew, 0u);
   EXPECT_EQ(counts.libraryMalloc(), 0u);  // GLib keeps its poll array across iterations
+}
+
+// (d) The browser leg between two real BrowserLegs on their own media threads over loopback (ICE, DTLS-SRTP with
+// the default profile): sendRtpInPlace (SRTP protect, nice_agent_send) counted on the sender's thread, and the
+// receive path (libnice's socket source, demux, SRTP unprotect, RTP parse, statistics, the rtp callback) counted on
+// the receiver's thread from inside the callback, between its kWarmup-th and (kWarmup + kMeasured)-th packet.
+TEST(PacketPathAllocTest, BrowserLegSendAndReceiveOverIceAndSrtpAllocateNothingOfTheirOwn) {
+  REQUIRE_COUNTING();
+  media::SrtpSession::initLibrary();
+  Metrics metrics;
+  media::test::LegHarness sender{"media-A"}, receiver{"media-B"};
+  std::mutex m;
+  std::condition_variable cv;
+  std::atomic<int> received{0};
+  test::AllocCounts rx{};
+  std::optional<test::AllocWindow> rxWindow;
+  receiver.rtpHook = [&](const media::RtpHeader&, const uint8_t*, size_t n) {
+    if (n != 172) return;
+    const int count = received.load(std::memory_order_relaxed) + 1;
+    if (count == kWarmup) rxWindow.emplace();
+    if (count == kWarmup + kMeasured) rx = rxWindow->delta();
+    {
+      std::lock_guard lock(m);
+      received.store(count, std::memory_order_relaxed);
+    }
+    cv.notify_all();
+  };
+  config::Config cfg;
+  cfg.ice.candidates.allowLoopback = true;
+  cfg.media.icePortMin = 0;
+  cfg.media.icePortMax = 0;
+  cfg.media.packetRate = Rate{};  // no cap: the packets come faster than 50/s here
+  auto context = [&] {
+    media::MediaContext ctx;
+    ctx.config = std::make_shared<const config::Config>(cfg);
+    ctx.certificate = media::DtlsCertificate::generate();
+    ctx.metrics = &metrics;
+    ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
+    return ctx;
+  };
+  sender.create(media::LegRole::Offerer, context());
+  receiver.create(media::LegRole::Answerer, context());
+  sdp::TransportParams offer, answer;
+  media::test::negotiateLegs(sender, receiver, offer, answer);
+  ASSERT_TRUE(sender.waitFor([&] { return sender.connected; }) && receiver.waitFor([&] { return receiver.connected; }));
+
+  std::array<uint8_t, 172 + media::SrtpSession::kMaxOverhead> buf{};
+  int sent = 0;
+  test::AllocCounts tx{};
+  bool sendFailed = false;
+  // Bursts of 20, each awaited, so the receiver's socket buffer never overflows. Only the sends are counted on
+  // this side: between bursts the loop runs the test's own posted tasks.
+  constexpr int kTotal = kWarmup + kMeasured;
+  while (sent < kTotal && !sendFailed) {
+    sender.run([&] {
+      std::optional<test::AllocWindow> burst;
+      if (sent >= kWarmup) burst.emplace();
+      for (int i = 0; i < 20 && sent < kTotal; ++i, ++sent) {
+        media::RtpHeader h;
+        h.payloadType = 0;
+        h.sequence = static_cast<uint16_t>(sent);
+        h.timestamp = static_cast<uint32_t>(sent) * 160u;
+        h.ssrc = 0xa11c;
+        media::writeRtpHeader(h, buf);
+        if (sender.leg->sendRtpInPlace(buf.data(), 172, buf.size()) != media::SendStatus::Ok) sendFailed = true;
+      }
+      if (burst) {
+        auto d = burst->delta();
+        tx.operatorNew += d.operatorNew;
+        tx.malloc += d.malloc;
+        tx.live += d.live;
+      }
+    });
+    std::unique_lock lock(m);
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return received.load() >= sent; })) break;
+  }
+  ASSERT_FALSE(sendFailed);
+  ASSERT_EQ(received.load(), kTotal);
+  report("browser leg send (SRTP protect + nice_agent_send)", tx);
+  report("browser leg receive (libnice + demux + SRTP unprotect)", rx);
+  EXPECT_EQ(tx.operatorNew, 0u);
+  EXPECT_EQ(rx.operatorNew, 0u);
 }
 
 }  // namespace
