@@ -39,6 +39,16 @@ void report(const char* path, const test::AllocCounts& c) {
               static_cast<long long>(c.live));
 }
 
+// The header of the i-th 20 ms PCMU packet of a stream, written in place (no allocation).
+void writePcmuHeader(std::span<uint8_t> buf, int i, uint32_t ssrc) {
+  media::RtpHeader h;
+  h.payloadType = 0;
+  h.sequence = static_cast<uint16_t>(i);
+  h.timestamp = static_cast<uint32_t>(i) * 160u;
+  h.ssrc = ssrc;
+  media::writeRtpHeader(h, buf);
+}
+
 #define REQUIRE_COUNTING()                                                                              \
   if (!test::allocCountingAvailable()) GTEST_SKIP() << "sanitizer build: malloc and operator new are the sanitizer's"
 
@@ -134,12 +144,7 @@ test::AllocCounts srtpRoundTrips(media::SrtpProfile profile) {
   uint64_t ok = 0;
   auto play = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
-      media::RtpHeader h;
-      h.payloadType = 0;
-      h.sequence = static_cast<uint16_t>(i);
-      h.timestamp = static_cast<uint32_t>(i) * 160u;
-      h.ssrc = 0x5151;
-      media::writeRtpHeader(h, buf);
+      writePcmuHeader(buf, i, 0x5151);
       std::copy(payload.begin(), payload.end(), buf.begin() + 12);
       size_t len = 172;
       if (gateway.protectRtp(buf.data(), len, buf.size()) != media::SrtpStatus::Ok) continue;
@@ -283,12 +288,7 @@ TEST(PacketPathAllocTest, BrowserLegSendAndReceiveOverIceAndSrtpAllocateNothingO
       std::optional<test::AllocWindow> burst;
       if (sent >= kWarmup) burst.emplace();
       for (int i = 0; i < 20 && sent < kTotal; ++i, ++sent) {
-        media::RtpHeader h;
-        h.payloadType = 0;
-        h.sequence = static_cast<uint16_t>(sent);
-        h.timestamp = static_cast<uint32_t>(sent) * 160u;
-        h.ssrc = 0xa11c;
-        media::writeRtpHeader(h, buf);
+        writePcmuHeader(buf, sent, 0xa11c);
         if (sender.leg->sendRtpInPlace(buf.data(), 172, buf.size()) != media::SendStatus::Ok) sendFailed = true;
       }
       if (burst) {
