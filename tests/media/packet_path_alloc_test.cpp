@@ -309,5 +309,30 @@ TEST(PacketPathAllocTest, BrowserLegSendAndReceiveOverIceAndSrtpAllocateNothingO
   EXPECT_EQ(rx.operatorNew, 0u);
 }
 
+// The media worker's wake-ups for posted tasks (session → worker control, stats queries): EventLoop::drain used to
+// build a std::deque per wake-up (its map and one node: 2 allocations); the batch is now a member that keeps its
+// capacity. A task small enough for std::function's local storage is posted and run kMeasured times.
+TEST(PacketPathAllocTest, WorkerLoopPostAndDrainAllocateNothing) {
+  REQUIRE_COUNTING();
+  EventLoop loop("media-worker");
+  loop.adoptCurrentThread();
+  int ran = 0;
+  auto play = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ASSERT_TRUE(loop.post([&ran] { ++ran; }));
+      int spins = 0;
+      while (ran < i + 1 && spins++ < 100) g_main_context_iteration(loop.context(), FALSE);
+    }
+  };
+  play(0, kWarmup);
+  test::AllocWindow window;
+  play(kWarmup, kWarmup + kMeasured);
+  auto counts = window.delta();
+  report("worker loop post + drain", counts);
+  EXPECT_EQ(ran, kWarmup + kMeasured);
+  EXPECT_EQ(counts.operatorNew, 0u);
+  EXPECT_EQ(counts.malloc, 0u);
+}
+
 }  // namespace
 }  // namespace rtcgate
