@@ -72,12 +72,11 @@ gboolean EventLoop::dispatchQueue(GSource* source, GSourceFunc, gpointer) {
 void EventLoop::drain() {
   // Swap the batch out so tasks posted while running go to the next dispatch and a task that posts to its own
   // loop cannot starve other sources.
-  std::deque<Task> batch;
   {
     std::lock_guard lock(mutex_);
-    batch.swap(queue_);
+    batch_.swap(queue_);
   }
-  for (auto& task : batch) {
+  for (auto& task : batch_) {
     try {
       task();
     } catch (const std::exception& e) {
@@ -87,6 +86,7 @@ void EventLoop::drain() {
     }
     tasksRun_.fetch_add(1, std::memory_order_relaxed);
   }
+  batch_.clear();  // destroys the tasks, keeps the capacity
 }
 
 void EventLoop::run() {
@@ -104,7 +104,7 @@ void EventLoop::quit() {
 }
 
 void EventLoop::shutdown() {
-  std::deque<Task> dropped;
+  std::vector<Task> dropped;
   std::lock_guard lock(mutex_);
   closed_ = true;
   dropped.swap(queue_);

@@ -58,7 +58,8 @@ public:
       cb.connected = [this] { update([&] { connected = true; }); };
       cb.failed = [this](const std::string& r) { update([&] { failure = r; failedAt = Clock::now(); }); };
       cb.closedByPeer = [this] { update([&] { closedByPeer = true; closedByPeerAt = Clock::now(); }); };
-      cb.rtp = [this](const RtpHeader&, const uint8_t* d, size_t n) {
+      cb.rtp = [this](const RtpHeader& h, const uint8_t* d, size_t n) {
+        if (rtpHook) return rtpHook(h, d, n);
         update([&] {
           rtp.emplace_back(d, d + n);
           rtpAt.push_back(Clock::now());
@@ -88,6 +89,8 @@ public:
 
   // Set before create(): the leg re-creates a lost TURN allocation and reports its re-offers in relayOffers.
   bool recreateLostRelay = false;
+  // Set before create(): called on the leg's thread for each RTP packet instead of storing it (no copy, no lock).
+  std::function<void(const RtpHeader&, const uint8_t*, size_t)> rtpHook;
   // Written on the leg's thread under mutex_; read by the test in waitFor predicates or after run().
   std::unique_ptr<BrowserLeg> leg;
   std::vector<sdp::TransportParams> relayOffers;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace rtcgate {
 
@@ -57,7 +58,11 @@ private:
   GMainLoop* glibLoop_;
   GSource* queueSource_;
   std::mutex mutex_;
-  std::deque<Task> queue_;
+  std::vector<Task> queue_;
+  // The batch being run, swapped with queue_: both keep their capacity, so a media worker's wake-up for posted tasks
+  // allocates nothing once they have grown to its largest batch (a std::deque allocates its map and a node on every
+  // construction). Loop thread only.
+  std::vector<Task> batch_;
   bool closed_ = false;
   std::atomic<bool> quit_{false};
   std::atomic<std::thread::id> owner_{};
