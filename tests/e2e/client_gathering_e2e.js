@@ -86,7 +86,7 @@ async function main() {
   let stunRequests = 0;
   silentStun.on('message', () => { stunRequests++; });
   const genesysRtp = await udpSocket();
-  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1250);
+  const rtpPortMin = 30000 + 2 * Math.floor(Math.random() * 1200);  // RTP +0..99, ICE +100..199, coturn +200..299
   const sippPort = await freeUdpPort();
   let iceUrl = `stun:127.0.0.1:${silentStun.address().port}`;
   let turnSecretLine = '';
@@ -94,8 +94,8 @@ async function main() {
     const turnPort = await freeUdpPort();
     children.push(startProcess('turnserver', 'turnserver', ['-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1',
       `--listening-port=${turnPort}`, '--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`, '--realm=rtcgate.test',
-      '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers', `--min-port=${rtpPortMin + 100}`,
-      `--max-port=${rtpPortMin + 199}`, '--log-file=stdout', '--simple-log']));
+      '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers', `--min-port=${rtpPortMin + 200}`,
+      `--max-port=${rtpPortMin + 299}`, '--log-file=stdout', '--simple-log']));
     if (!(await stunAnswers(turnPort, 5000))) throw new Error('coturn did not answer STUN');
     iceUrl = `turn:127.0.0.1:${turnPort}?transport=udp`;
     turnSecretLine = `, turn_shared_secret: ${TURN_SECRET}`;
