@@ -157,7 +157,9 @@ Field MapReader::required(const std::string& key) {
 
 void MapReader::finish() const {
   ErrorList errors;
-  for (auto& [k, v] : entries_) {
+  for (auto& entry : entries_) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const Field& k = entry.first;
     if (asked_.count(k.node().Scalar())) continue;
     std::string known;
     for (auto& a : asked_) known += (known.empty() ? "" : ", ") + a;
