@@ -5,6 +5,10 @@
 // Asserts ICE + DTLS connected, at least 50 packets each way, 1 kHz heard in the browser (WebAudio), 440 Hz heard
 // on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
 // Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|close-notify>
+//   inbound transcoded/passthrough (issue 13): on the Genesys-offered call the page also inserts '159#' with
+//   RTCDTMFSender (100 ms, 70 ms apart): Genesys must receive exactly the events 1, 5, 9, 11 on its PT 101, one per
+//   timestamp, each with one marker, three end packets and 100 ms (+-40) at 8 kHz; Genesys's RFC 4733 '4' (300 ms)
+//   must reach JsSIP as INFO with Duration=300 (Chrome exposes no received RFC 4733 to the page).
 //   early-media (outbound): Genesys answers 183 with SDP first; the 1 kHz tone must be heard before the 200.
 //   reinvite (inbound): Genesys moves the media to a second RTP endpoint with a re-INVITE (conference bridge);
 //   the new endpoint must hear the browser's 440 Hz and the browser keep hearing 1 kHz.
