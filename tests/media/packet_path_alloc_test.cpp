@@ -232,6 +232,51 @@ TEST(PacketPathAllocTest, RtpLegSendAndReceiveOverLoopbackAllocatesNothing) {
   EXPECT_EQ(counts.libraryMalloc(), 0u);  // GLib keeps its poll array across iterations
 }
 
+// (c') The RTP leg's batch path (issue 14): bursts of 20 datagrams queue before the loop runs, so each wakeup takes
+// several in one recvmmsg (DatagramBatch, per-thread storage); a burst ends with a partial batch.
+TEST(PacketPathAllocTest, RtpLegBatchReceiveOfQueuedBurstsAllocatesNothing) {
+  REQUIRE_COUNTING();
+  EventLoop loop("media-worker");
+  loop.adoptCurrentThread();
+  Metrics metrics;
+  const uint16_t base = test::freePortRangeBase(20);
+  media::RtpPortPool pool(base, static_cast<uint16_t>(base + 19), 2);
+  media::RtpLegConfig cfg;
+  cfg.inactivityTimeout = std::chrono::milliseconds(0);
+  cfg.rtcpInterval = std::chrono::milliseconds(3600 * 1000);
+  media::RtpLeg a(loop, pool.slice(0), cfg, metrics), b(loop, pool.slice(1), cfg, metrics);
+  ASSERT_TRUE(a.open());
+  ASSERT_TRUE(b.open());
+  ASSERT_TRUE(a.setRemote("127.0.0.1", b.localPort()));
+  ASSERT_TRUE(b.setRemote("127.0.0.1", a.localPort()));
+  uint64_t got = 0;
+  b.setOnPacket([&](const media::RtpHeader&, std::span<const uint8_t> p) { got += p.size() == 160 ? 1 : 0; });
+  std::array<uint8_t, 160> payload{};
+  constexpr int kBurst = 20;
+  bool stuck = false;
+  auto play = [&](int from, int to) {
+    for (int i = from; i < to && !stuck; i += kBurst) {
+      for (int j = i; j < i + kBurst; ++j)
+        if (a.send(0, static_cast<uint32_t>(j) * 160u, false, payload) != media::RtpStatus::Ok) stuck = true;
+      int spins = 0;
+      while (got < static_cast<uint64_t>(i + kBurst) && spins++ < 1000) g_main_context_iteration(loop.context(), TRUE);
+      if (got < static_cast<uint64_t>(i + kBurst)) stuck = true;
+    }
+  };
+  play(0, kWarmup);
+  const uint64_t callsBefore = b.stats().rtpReceiveCalls;
+  test::AllocWindow window;
+  play(kWarmup, kWarmup + kMeasured);
+  auto counts = window.delta();
+  report("RTP leg batch receive, bursts of 20 (loopback)", counts);
+  ASSERT_FALSE(stuck);
+  EXPECT_EQ(got, static_cast<uint64_t>(kWarmup + kMeasured));
+  // The batch path really ran: 25 bursts of 20 took about two calls each (16 + 4), not 21.
+  EXPECT_LE(b.stats().rtpReceiveCalls - callsBefore, static_cast<uint64_t>(kMeasured / kBurst * 3));
+  EXPECT_EQ(counts.operatorNew, 0u);
+  EXPECT_EQ(counts.libraryMalloc(), 0u);
+}
+
 // (d) The browser leg between two real BrowserLegs on their own media threads over loopback (ICE, DTLS-SRTP with
 // the default profile): sendRtpInPlace (SRTP protect, nice_agent_send) counted on the sender's thread, and the
 // receive path (libnice's socket source, demux, SRTP unprotect, RTP parse, statistics, the rtp callback) counted on
