@@ -51,7 +51,7 @@ struct Options {
   bool transcoded = false;
   bool fromBrowser = true;   // the browser peers send
   bool fromGenesys = true;   // the Genesys peers send
-  uint16_t rtpBase = 41000;  // the gateway's RTP range: rtpBase .. rtpBase + 4 * calls
+  uint16_t rtpBase = 41000;  // the gateway's RTP range: rtpBase .. rtpBase + 10 * calls + 99 (ports in use skipped)
   std::string tidFile;
   int perfSeconds = 0;  // after the measured window: run on this long with the gateway thread's id in tidFile
 };
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   ctx.certificate = media::DtlsCertificate::generate();
   ctx.metrics = &metrics;
   ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
-  media::RtpPortSlice ports(opt.rtpBase, static_cast<uint16_t>(opt.rtpBase + 4 * n + 3));
+  media::RtpPortSlice ports(opt.rtpBase, static_cast<uint16_t>(opt.rtpBase + 10 * n + 99));
 
   LoopThread gateway("gateway-worker"), browsers("browser-peers");
   gateway.start();
@@ -224,6 +224,25 @@ int main(int argc, char** argv) {
       if (!c->session->open(std::nullopt, &error)) c->failed = true;
     });
   }
+  // Each object is destroyed on the thread it lives on (MediaSession and BrowserLeg assert their loop).
+  auto teardown = [&] {
+    for (auto& cp : calls) {
+      Call* c = cp.get();
+      onLoop(browsers.loop(), [c] {
+        if (c->browser) c->browser->close();
+        c->browser.reset();
+      });
+      onLoop(gateway.loop(), [c] { c->session.reset(); });
+      ::close(c->genesysFd);
+    }
+    browsers.stop();
+    gateway.stop();
+  };
+  auto fail = [&](const char* why) {
+    std::fprintf(stderr, "%s\n", why);
+    teardown();
+    return 1;
+  };
   auto all = [&](auto pred) {
     for (auto& c : calls)
       if (!pred(*c)) return false;
@@ -231,8 +250,7 @@ int main(int argc, char** argv) {
   };
   auto anyFailed = [&] { return !all([](Call& c) { return !c.failed.load(); }); };
   if (!waitUntil([&] { return all([](Call& c) { return c.ready.load(); }) || anyFailed(); }, 60s) || anyFailed()) {
-    std::fprintf(stderr, "gateway legs not ready\n");
-    return 1;
+    return fail("gateway legs not ready (no free RTP port pair? see --rtp-base)");
   }
   for (auto& cp : calls) {
     Call* c = cp.get();
@@ -252,8 +270,7 @@ int main(int argc, char** argv) {
     });
   }
   if (!waitUntil([&] { return all([](Call& c) { return c.answered.load(); }) || anyFailed(); }, 60s) || anyFailed()) {
-    std::fprintf(stderr, "browser peers did not answer\n");
-    return 1;
+    return fail("browser peers did not answer");
   }
   const codec::BridgeCodecs codecs{browserCodec, browserPt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
   for (auto& cp : calls) {
@@ -269,8 +286,7 @@ int main(int argc, char** argv) {
   if (!waitUntil([&] { return all([](Call& c) { return c.gatewayConnected && c.browserConnected; }) || anyFailed(); },
                  120s) ||
       anyFailed()) {
-    std::fprintf(stderr, "calls did not connect\n");
-    return 1;
+    return fail("calls did not connect");
   }
 
   // The Genesys peers' receiver: one epoll over all their sockets.
@@ -395,16 +411,6 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(sentDown > gotDown ? sentDown - gotDown : 0),
       static_cast<unsigned long long>(sentDown));
 
-  for (auto& cp : calls) {
-    Call* c = cp.get();
-    onLoop(browsers.loop(), [c] {
-      c->browser->close();
-      c->browser.reset();
-    });
-    onLoop(gateway.loop(), [c] { c->session.reset(); });
-    ::close(c->genesysFd);
-  }
-  browsers.stop();
-  gateway.stop();
+  teardown();
   return 0;
 }

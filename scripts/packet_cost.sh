@@ -74,7 +74,11 @@ for mode in $modes; do
       rm -f "$work/tid"
       "$bin" "${args[@]}" >"$work/bench.out" 2>"$work/bench.err" &
       bench_pid=$!
-      for _ in $(seq 1 $((1200 + 10 * (warmup + secs)))); do [[ -s $work/tid ]] && break; sleep 0.1; done
+      for _ in $(seq 1 $((1200 + 10 * (warmup + secs)))); do
+        [[ -s $work/tid ]] && break
+        kill -0 "$bench_pid" 2>/dev/null || break  # set-up failed: it exited
+        sleep 0.1
+      done
       if [[ ! -s $work/tid ]]; then
         echo "$mode calls=$calls $dir: no measurement window (set-up failed): $(tail -1 "$work/bench.err")" >>"$out"
         wait "$bench_pid" || true
