@@ -64,6 +64,8 @@ classify() {
   echo "# us_per_pkt = gateway thread CPU (getrusage RUSAGE_THREAD user+sys) / packets the peers sent into it"
 } >>"$out"
 
+# SWEEP=0: only the REPEATS below.
+[[ ${SWEEP:-1} == 0 ]] && directions=""
 for mode in $modes; do
   for calls in $calls_list; do
     for dir in $directions; do
@@ -110,4 +112,29 @@ for mode in $modes; do
     done
   done
 done
+# CPU per packet on a shared machine varies by tens of percent from run to run (other processes, steal): with
+# REPEATS > 0, each binary runs REPEATS more times, in turn, without perf, and the median is reported.
+repeats=${REPEATS:-0}
+if (( repeats > 0 )); then
+  for mode in $modes; do
+    for calls in $calls_list; do
+      for bin in "${bins[@]}"; do : >"$work/$(basename "$bin").cpu"; done
+      for ((r = 0; r < repeats; r++)); do
+        for bin in "${bins[@]}"; do
+          args=(--calls "$calls" --seconds "$secs" --warmup "$warmup")
+          [[ $mode == transcoded ]] && args+=(--transcoded)
+          "$bin" "${args[@]}" 2>/dev/null | tail -1 | tr ' ' '\n' | awk -F= '
+            $1 == "gateway_us_per_pkt" { t = $2 } $1 == "gateway_user_us_per_pkt" { u = $2 }
+            $1 == "gateway_sys_us_per_pkt" { k = $2 } END { if (t != "") print t, u, k }' >>"$work/$(basename "$bin").cpu" || true
+        done
+      done
+      for bin in "${bins[@]}"; do
+        sort -n "$work/$(basename "$bin").cpu" | awk -v name="$(basename "$bin")" -v mode="$mode" -v calls="$calls" '
+          { t[NR] = $1; u[NR] = $2; k[NR] = $3; all = all " " $1 }
+          END { m = int((NR + 1) / 2); printf "%s mode=%s calls=%d direction=both runs=%d median_us_per_pkt=%.2f (user %.2f, sys %.2f); all:%s\n",
+                name, mode, calls, NR, t[m], u[m], k[m], all }' >>"$out"
+      done
+    done
+  done
+fi
 echo "wrote $out"
