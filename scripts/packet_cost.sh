@@ -41,13 +41,15 @@ for s in poll ppoll epoll_wait recvfrom recvmsg recvmmsg sendto sendmsg sendmmsg
   syscalls+=",syscalls:sys_enter_$s"
 done
 
-# Shares of the perf samples: kernel (syscalls and the loopback delivery they do), SRTP (libsrtp2 + OpenSSL
+# Shares of the perf samples: kernel_poll (poll(2) over all the worker's fds: sock_poll, fdget, udp_poll...),
+# kernel (the other syscalls, the loopback delivery they do, scheduling), SRTP (libsrtp2 + OpenSSL
 # crypto), copy (memcpy/memmove), codec (libopus, G.711), GLib main loop, libnice, the rest (rtcgate, libc).
 classify() {
   perf report -i "$1" --stdio --no-children --sort dso,sym 2>/dev/null | awk '
     /^#/ || NF < 3 { next }
     { pct = $1; sub("%", "", pct); line = $0
-      if (line ~ /\[k\]/) c = "kernel"
+      if (line ~ /\[k\]/ && line ~ /poll|fdget|fput/) c = "kernel_poll"  # scanning every fd of the worker per wakeup
+      else if (line ~ /\[k\]/) c = "kernel"
       else if (line ~ /srtp|aes|AES|gcm|GCM|sha1|SHA1|hmac|HMAC|libcrypto|ossl|EVP|cipher|ghash|gcm_/) c = "srtp"
       else if (line ~ /memcpy|memmove/) c = "copy"
       else if (line ~ /opus|silk|celt|ulaw|alaw|Pcm|pcm|resampl/) c = "codec"
