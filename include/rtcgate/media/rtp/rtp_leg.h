@@ -73,6 +73,8 @@ public:
   void clearRemote();
   bool hasDestination() const { return haveRemote_ && sending_; }
 
+  // The payload points into the worker's DatagramBatch: valid during the call only. The callback must not iterate
+  // the worker's GMainContext (the leg's sources may recurse, and a nested receive would reuse that batch).
   void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
   // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
   void setOnTimeout(std::function<void()> fn) { onTimeout_ = std::move(fn); }
