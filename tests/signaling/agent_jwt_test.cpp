@@ -164,6 +164,27 @@ uint64_t rejected(Metrics& metrics, const std::string& reason) {
   return metrics.counter(AgentAuthenticator::kJwtRejectedMetric, "", {{"reason", reason}}).load();
 }
 
+// jwtConfig() with agent 1001 (password demo-1001, DN 5001) listed.
+config::Config listedAgentConfig() {
+  config::Config c = jwtConfig();
+  config::Agent listed;
+  listed.user = "1001";
+  listed.password = Secret("demo-1001");
+  listed.dn = "5001";
+  c.agents = {listed};
+  return c;
+}
+
+// An authenticator at kNow counting its refusals in its own Metrics.
+struct CountingAuthenticator {
+  explicit CountingAuthenticator(const config::Config& c) : auth(c, "nonce-key-nonce-key-nonce-key-00") {
+    auth.countRejectsIn(metrics);
+    auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  }
+  Metrics metrics;
+  AgentAuthenticator auth;
+};
+
 TEST(AgentJwt, TheAuthenticatorTakesAnUnlistedAgentAndCountsRefusalsByReason) {
   Metrics metrics;
   AgentAuthenticator auth(jwtConfig(), "nonce-key-nonce-key-nonce-key-00");
@@ -236,12 +257,10 @@ TEST_P(AgentJwtRefusal, IsCountedUnderItsReasonInTheLabelledFamily) {
   const auto cases = refusalCases();
   ASSERT_EQ(cases.size(), kJwtRejectCount - 1);  // a new reason needs its case here
   const RefusalCase& c = cases[GetParam()];
-  Metrics metrics;
   config::Config cfg = jwtConfig();
   if (c.reason == JwtReject::BadIssuer) cfg.agentTokens.issuer = "crm";  // iss is checked only when configured
-  AgentAuthenticator auth(cfg, "nonce-key-nonce-key-nonce-key-00");
-  auth.countRejectsIn(metrics);
-  auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  CountingAuthenticator counting(cfg);
+  auto& [metrics, auth] = counting;
   const std::string& token = c.token;
   auto parsed = SipMessage::parse(registerFrom("a1", token));
   ASSERT_TRUE(parsed.message);
@@ -270,16 +289,8 @@ INSTANTIATE_TEST_SUITE_P(AgentJwt, AgentJwtRefusal, ::testing::Range<size_t>(0, 
 // built here by hand (its code is gone): refused as a Bearer (malformed) and as digest credentials (its username
 // "<user>.<expires>" is no agent), even for a listed agent and with the very secret that signed it.
 TEST(AgentJwt, TheOlderUserExpiresMacTokensAreRefused) {
-  Metrics metrics;
-  config::Config cfg = jwtConfig();
-  config::Agent listed;
-  listed.user = "1001";
-  listed.password = Secret("demo-1001");
-  listed.dn = "5001";
-  cfg.agents = {listed};
-  AgentAuthenticator auth(cfg, "nonce-key-nonce-key-nonce-key-00");
-  auth.countRejectsIn(metrics);
-  auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  CountingAuthenticator counting(listedAgentConfig());
+  auto& [metrics, auth] = counting;
   const std::string head = "1001." + std::to_string(kNow + 600);
   const std::string mac = base64UrlEncode(hmacSha256(kSecret, "agent-token:" + head));
   const std::string oldToken = head + "." + mac;
@@ -329,17 +340,10 @@ TEST(AgentJwt, TheOlderUserExpiresMacTokensAreRefused) {
 // A JWT for a listed agent gets the listed DN whatever the claim says; the list is the operator's word. A rotation
 // secret is accepted by the authenticator too.
 TEST(AgentJwt, AListedAgentKeepsItsDnAndThePreviousSecretIsAccepted) {
-  Metrics metrics;
-  config::Config cfg = jwtConfig();
+  config::Config cfg = listedAgentConfig();
   cfg.agentTokens.previousSecret = Secret("previous-secret-previous-secret-0123");
-  config::Agent listed;
-  listed.user = "1001";
-  listed.password = Secret("demo-1001");
-  listed.dn = "5001";
-  cfg.agents = {listed};
-  AgentAuthenticator auth(cfg, "nonce-key-nonce-key-nonce-key-00");
-  auth.countRejectsIn(metrics);
-  auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  CountingAuthenticator counting(cfg);
+  auto& [metrics, auth] = counting;
   auto out = auth.authenticateHttp("GET", "/x", "Bearer " + makeAgentJwt(kSecret, "", "1001", "9999", kNow, kNow + 60),
                                    "192.0.2.1");
   ASSERT_EQ(out.kind, AgentAuthenticator::Outcome::Kind::Authenticated);

@@ -498,9 +498,8 @@ TEST(ConfigLoader, AgentTokensReadTheSecretFileAndCheckIt) {
   const std::string dir = tmpl;
   std::ofstream(dir + "/secret") << "0123456789abcdef0123456789abcdef\n";
   std::ofstream(dir + "/short") << "too-short\n";
-  std::ofstream(dir + "/previous") << "previous-secret-previous-secret-0123\n";
   std::ofstream(dir + "/open") << "0123456789abcdef0123456789abcdef\n";
-  for (const char* f : {"/secret", "/short", "/previous"}) ASSERT_EQ(::chmod((dir + f).c_str(), 0600), 0);
+  for (const char* f : {"/secret", "/short"}) ASSERT_EQ(::chmod((dir + f).c_str(), 0600), 0);
   ASSERT_EQ(::chmod((dir + "/open").c_str(), 0644), 0);
   Config c = loadFromString("agent_tokens: {secret_file: " + dir + "/secret, issuer: crm, max_lifetime_s: 600, "
                             "dn_auth_user: gw, dn_password: dnpw}\n", "t.yaml");
@@ -526,13 +525,12 @@ TEST(ConfigLoader, AgentTokensReadTheSecretFileAndCheckIt) {
 }
 
 TEST(ConfigLoader, AgentTokensPreviousSecretFileForARotation) {
-  char tmpl[] = "/tmp/rtcgate-tokens-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  std::ofstream(dir + "/secret") << "0123456789abcdef0123456789abcdef\n";
-  std::ofstream(dir + "/previous") << "previous-secret-previous-secret-0123\n";
-  std::ofstream(dir + "/same") << "0123456789abcdef0123456789abcdef";
-  for (const char* f : {"/secret", "/previous", "/same"}) ASSERT_EQ(::chmod((dir + f).c_str(), 0640), 0);
+  test::TempDir tmp;
+  const std::string dir = tmp.path();
+  for (const auto& [name, text] : {std::pair{"secret", "0123456789abcdef0123456789abcdef\n"},
+                                   {"previous", "previous-secret-previous-secret-0123\n"},
+                                   {"same", "0123456789abcdef0123456789abcdef"}})
+    ASSERT_EQ(::chmod(tmp.write(name, text).c_str(), 0640), 0);  // group-readable is allowed
   Config c = loadFromString("agent_tokens: {secret_file: " + dir + "/secret, previous_secret_file: " + dir +
                             "/previous}\n", "t.yaml");
   EXPECT_EQ(c.agentTokens.secret.reveal(), "0123456789abcdef0123456789abcdef");
@@ -548,8 +546,6 @@ TEST(ConfigLoader, AgentTokensPreviousSecretFileForARotation) {
               "agent_tokens.previous_secret_file", "cannot read");
   expectError("agent_tokens: {secret_file: \"\", previous_secret_file: " + dir + "/previous}\n", 1, 55,
               "agent_tokens.previous_secret_file", "needs secret_file");
-  std::string cleanup = "rm -rf " + dir;
-  EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
 }  // namespace
