@@ -160,7 +160,7 @@ function genesysAnswers(port, rtpPort) {
 const exitOf = (child, ms) => Promise.race([child.exited, sleep(ms).then(() => 'timeout')]);
 
 // The page's agents: window.__agent(gateway, user) registers one and keeps its calls (direction, confirmed,
-// media stats 2 s after confirmation, how it ended) and its registrations (count, last time).
+// media stats once 50 packets went each way, how it ended) and its registrations (count, last time).
 const AGENTS = `
 window.__agents = {};
 window.__track = (a, session, dir, hangupAfterMs) => {
@@ -170,8 +170,12 @@ window.__track = (a, session, dir, hangupAfterMs) => {
   session.on('ended', (e) => { c.ended = { originator: e.originator, cause: e.cause }; });
   session.on('confirmed', async () => {
     c.confirmed = true;
-    await new Promise((r) => setTimeout(r, 2000));
-    c.stats = await window.__rtcgateMediaStats(session.connection);
+    // Until 50 packets went each way (1 s of audio), the call ended, or 8 s: the last figures stay.
+    for (let i = 0; i < 40 && !c.ended; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!c.ended) c.stats = await window.__rtcgateMediaStats(session.connection);
+      if (c.stats && c.stats.inbound >= 50 && c.stats.outbound >= 50) break;
+    }
     if (hangupAfterMs !== undefined) setTimeout(() => session.terminate(), hangupAfterMs);
   });
 };
@@ -253,9 +257,9 @@ async function main() {
     const outbound = [[b1, 'node1', 5080, 4100], [b2, 'node2', 5082, 4102]].map(([u, n, sip, port]) => ({ u, n, sip, port,
       peer: rtpPeer(port), sipp: genesysAnswers(sip, port) }));
     await sleep(300);  // the peers' sockets (tiny node scripts) before SIPp offers their ports
-    for (const c of inbound) c.sipp = genesysCalls(c.u, c.port, 3200);
+    for (const c of inbound) c.sipp = genesysCalls(c.u, c.port, 4000);
     const dialOut = async () => {
-      for (const c of outbound) await page.evaluate(([u, t]) => window.__dial(u, t, 300), [c.u, String(c.sip)]);
+      for (const c of outbound) await page.evaluate(([u, t]) => window.__dial(u, t, 1000), [c.u, String(c.sip)]);
     };
     if (b1 !== a1 && b2 !== a2) await dialOut();
     for (const c of inbound) c.code = await exitOf(c.sipp, 20000);
@@ -313,7 +317,7 @@ async function main() {
     {
       const peer = rtpPeer(4004);
       await sleep(300);
-      const sipp = genesysCalls(moved[0], 4004, 2600);
+      const sipp = genesysCalls(moved[0], 4004, 3500);
       const code = await exitOf(sipp, 20000);
       const g = await peerResult(peer);
       st = await state();
