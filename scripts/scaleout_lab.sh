@@ -23,10 +23,17 @@ for ((i = 1; i <= rounds; i++)); do
   fi
 done
 # One line per figure: name min median max (ms), over the rounds of this run.
-tail -n +"$((start + 1))" "$bench/scaleout.txt" | tr ' ' '\n' | grep '=' | grep -v '=null$' | awk -F= '
-  { v[$1] = v[$1] " " $2 }
-  END { for (k in v) { n = split(substr(v[k], 2), a, " "); asort(a); printf "%-34s min %6d  median %6d  max %6d  (%d rounds)\n", k, a[1], a[int((n + 1) / 2)], a[n], n } }' |
-  sort | tee "$bench/scaleout-summary.txt"
+tail -n +"$((start + 1))" "$bench/scaleout.txt" | python3 -c '
+import sys, collections
+v = collections.defaultdict(list)
+for line in sys.stdin:
+    for f in line.split()[2:]:
+        k, _, x = f.partition("=")
+        if x not in ("", "null"): v[k].append(int(x))
+for k in sorted(v):
+    a = sorted(v[k])
+    print(f"{k:34} min {a[0]:6d}  median {a[(len(a) - 1) // 2]:6d}  max {a[-1]:6d}  ({len(a)} rounds)")
+' | tee "$bench/scaleout-summary.txt"
 echo "scaleout_lab: $((rounds - failed)) of $rounds rounds passed; $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" |
   tee -a "$bench/scaleout-summary.txt"
 ((failed == 0))
