@@ -924,7 +924,7 @@ logging: {components: {session: debug}}
       check(`call to ${c.user}: ended by Genesys's BYE after the reloads (SIPp scenario completed)`, code === 0, `exit ${code}`);
       checkLongCall(c.result, c.media, `call to ${c.user}: `);
     }
-    if (mode === 'sighup') await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
+    if (mode === 'sighup' && sighupContext.extraCalls.length) await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1483,8 +1483,9 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
     const before = count(expect);
     fs.writeFileSync(cfg, text);
     reloadTimes.push(performance.now());
-    gw.kill('SIGHUP');
-    await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
+    if (SIGHUP_DRY) await new Promise((r) => setTimeout(r, 20));
+    else gw.kill('SIGHUP');
+    if (!SIGHUP_DRY) await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
     await new Promise((r) => setTimeout(r, 300));  // spread over the call: audio between the reloads
   }
   // What the everything-reload changed, seen from outside while the call goes on (checked after the call).
@@ -1498,6 +1499,7 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
   // The burst stays on the everything-reload's file, so that a call after it still sees those settings (issue 13).
   fs.writeFileSync(cfg, reloadedEverything(original, ctx));
   reloadTimes.push(performance.now());
+  if (SIGHUP_DRY) return new Promise((r) => setTimeout(r, 1000));
   for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
   await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
 }
@@ -1544,6 +1546,35 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
   console.log(`FIGURES sighup: Genesys-side packets per second ${JSON.stringify(perSecond)}; largest gap ${gap.toFixed(1)} ms ` +
     `at ${(gapAt / 1000).toFixed(2)} s into the audio; largest within 1 s after a SIGHUP ${reloadGap.toFixed(1)} ms; ` +
     `SIGHUPs at ${JSON.stringify(reloadTimes.map((t) => ((t - (audio[0] ? audio[0].at : 0)) / 1000).toFixed(2)))} s`);
+  // scripts/reload_gap_bench.sh (issue 13): one machine-readable line, every call's Genesys side, and the media
+  // worker's own stall (rtcgate_media_loop_lag_*), so that a gap rtcgate made is told apart from one made outside.
+  const gapCalls = [genesys, ...(ctx.extraCalls || []).map((c) => c.media)];
+  const gaps = gapCalls.map((m) => reloadGaps(m.received.filter((p) => p.pt === 0 || p.pt === 8)));
+  const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';
+  const value = (series) => Number((text.split('\n').find((l) => l.startsWith(`${series} `)) || ' NaN').split(' ')[1]);
+  const lagBuckets = {};
+  for (const le of ['0.005', '0.01', '0.02', '0.05', '0.1', '0.25', '+Inf'])
+    lagBuckets[le] = value(`rtcgate_media_loop_lag_seconds_bucket{le="${le}"}`);
+  console.log(`GAPS ${JSON.stringify({ dry: SIGHUP_DRY, calls: gapCalls.length, ports: gapCalls.map((m) => m.port), windowMs: gaps.map((g) => g.window),
+    outsideMs: gaps.map((g) => g.outside), lagMaxMs: 1000 * value('rtcgate_media_loop_lag_max_seconds'),
+    lagCount: value('rtcgate_media_loop_lag_seconds_count'), lagBuckets,
+    reloadEpochMs: reloadTimes.map((t) => Math.round(performance.timeOrigin + t)), reloadLog: (gw.out.match(/control thread: parse \d+ us, heap trim \d+ us, apply \d+ us/g) || []) })}`);
+}
+
+// The largest inter-arrival gap within 1 s after each SIGHUP, and the largest outside those windows.
+function reloadGaps(audio) {
+  const window = reloadTimes.map(() => 0);
+  let outside = 0;
+  for (let i = 1; i < audio.length; i++) {
+    const g = audio[i].at - audio[i - 1].at;
+    let inside = false;
+    reloadTimes.forEach((t, k) => {
+      if (audio[i].at >= t && audio[i - 1].at <= t + 1000) { window[k] = Math.max(window[k], g); inside = true; }
+    });
+    if (!inside) outside = Math.max(outside, g);
+  }
+  return { window: window.map((g) => Number(g.toFixed(1))), outside: Number(outside.toFixed(1)) };
 }
 
 // Issue 13: a certificate and key made with the openssl CLI (once per name), and its SHA-256 fingerprint.
@@ -1696,7 +1727,11 @@ function checkOneCallId(out, reregisters = false) {
 const LONG_CALL_MS = 65000;
 const SIGHUP_CALL_MS = 9000;
 // sighup: agents with a call of their own through the reloads besides 1001's (issue 13: several calls in progress).
-const SIGHUP_EXTRA_AGENTS = ['1004', '1005'];
+// scripts/reload_gap_bench.sh sets RTCGATE_E2E_SIGHUP_CALLS (calls in all, 1..20) and RTCGATE_E2E_SIGHUP_DRY=1 (the
+// same run, file writes and probes without any SIGHUP: the noise floor of the gap figures).
+const SIGHUP_EXTRA_AGENTS = Array.from({ length: Math.min(19, Math.max(0, Number(process.env.RTCGATE_E2E_SIGHUP_CALLS || 3) - 1)) },
+  (_, i) => String(1004 + i));
+const SIGHUP_DRY = process.env.RTCGATE_E2E_SIGHUP_DRY === '1';
 // session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
 // TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
 const TIMERS_REFRESH_MS = 45000;
