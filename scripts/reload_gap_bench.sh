@@ -7,9 +7,11 @@
 # without them (RTCGATE_E2E_SIGHUP_DRY=1: same file writes, probes and timing: the noise floor of this machine).
 # Per run: the largest inter-arrival gap within 1 s after each SIGHUP, per direction, as the Genesys stand-in's
 # event loop saw it and as the kernel timestamped it on lo (scripts/lib/rtp_capture.py: a late receiver cannot
-# move those), and the media worker's own stall (rtcgate_media_loop_lag_*, probe every 20 ms).
+# move those), and the media worker's own stall (rtcgate_media_loop_lag_*, probe every 20 ms). Then the daemon alone
+# (scripts/lib/reload_lag.py): LAG_WINDOWS (30) one-second windows after a SIGHUP (agents, certificate, log level,
+# codec order, all, nothing) alternating with as many quiet ones, the media worker's probe every 5 ms.
 # Figures are appended to OUT (default build/bench/reload_gap.txt); logs in build/bench/reload_gap/.
-# Usage: scripts/reload_gap_bench.sh [LABEL=$(git describe)] [CALLS="1 3 10"] [REPEAT=1]
+# Usage: scripts/reload_gap_bench.sh [LABEL=$(git describe)] [CALLS="1 3 10"] [REPEAT=1]   (CALLS "" skips the calls)
 # Needs root (the AF_PACKET capture), node with tests/js/node_modules, chromium, sipp. Loopback only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,3 +41,4 @@ for calls in $calls_list; do
     done
   done
 done
+python3 "$root/scripts/lib/reload_lag.py" "$bin" "${LAG_WINDOWS:-30}" "$(date -u +%FT%TZ) $label reload-lag" | tee -a "$out"
