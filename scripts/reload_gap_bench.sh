@@ -11,6 +11,7 @@
 # (scripts/lib/reload_lag.py): LAG_WINDOWS (30) one-second windows after a SIGHUP (agents, certificate, log level,
 # codec order, all, nothing) alternating with as many quiet ones, the media worker's probe every 5 ms.
 # Figures are appended to OUT (default build/bench/reload_gap.txt); logs in build/bench/reload_gap/.
+# PERF_SCHED=1: also `perf sched latency` per run ($logs/NAME.sched-latency.txt; the capture is ~70 MB per 30 s).
 # Usage: scripts/reload_gap_bench.sh [LABEL=$(git describe)] [CALLS="1 3 10"] [REPEAT=1]   (CALLS "" skips the calls)
 # Needs root (the AF_PACKET capture), node with tests/js/node_modules, chromium, sipp. Loopback only.
 set -euo pipefail
@@ -31,13 +32,26 @@ for calls in $calls_list; do
       name="calls$calls-$([ "$dry" = 1 ] && echo dry || echo sighup)-$r"
       python3 "$root/scripts/lib/rtp_capture.py" "$logs/$name.tsv" 300 &
       cap=$!
+      # PERF_SCHED=1 (Debian linux-perf): run-queue delay of every thread on the machine during the run, so that a
+      # media worker that waited for a CPU is told apart from one that was busy or blocked.
+      sched=
+      if [ "${PERF_SCHED:-0}" = 1 ] && command -v perf >/dev/null; then
+        perf sched record -a -o "$logs/$name.sched" > /dev/null 2>&1 &  # until SIGINT
+        sched=$!
+      fi
       # The e2e script's own exit code is not the figure: a dry run fails its reload checks by design.
       RTCGATE_E2E_SIGHUP_CALLS=$calls RTCGATE_E2E_SIGHUP_DRY=$dry RTCGATE_MEDIA_LAG_PROBE_MS=20 \
         timeout 300 node "$root/tests/e2e/call_e2e.js" "$bin" inbound sighup > "$logs/$name.log" 2>&1 || true
       kill -TERM "$cap" 2>/dev/null || true
       wait "$cap" 2>/dev/null || true
+      if [ -n "$sched" ]; then
+        kill -INT "$sched" 2>/dev/null || true
+        wait "$sched" 2>/dev/null || true
+        perf sched latency -p -i "$logs/$name.sched" --sort max > "$logs/$name.sched-latency.txt" 2>/dev/null || true
+        rm -f "$logs/$name.sched"
+      fi
       python3 "$root/scripts/lib/reload_gap_report.py" "$(date -u +%FT%TZ) $label $name" "$logs/$name.log" \
-        "$logs/$name.tsv" | tee -a "$out"
+        "$logs/$name.tsv" "$logs/$name.sched-latency.txt" | tee -a "$out"
     done
   done
 done

@@ -4,9 +4,13 @@
 # Genesys stand-in saw them, in its own event loop; the media worker's lag probe) and rtp_capture.py's kernel
 # timestamps (gaps as the senders made them, per direction). A gap counts for a SIGHUP when its second packet
 # arrived within 1 s after the signal; everything else is "outside".
-# Usage: reload_gap_report.py LABEL E2E.log CAPTURE.tsv >> build/bench/reload_gap.txt
+# Usage: reload_gap_report.py LABEL E2E.log CAPTURE.tsv [SCHED-LATENCY.txt] >> build/bench/reload_gap.txt
+# SCHED-LATENCY.txt: `perf sched latency -p` of the run (PERF_SCHED=1): the longest wait for a CPU of the
+# daemon's threads and of the test process's main thread.
 import collections
 import json
+import os
+import re
 import sys
 
 GENESYS_SSRC = "6e6e6e6e"  # call_e2e.js genesysMedia()
@@ -51,6 +55,22 @@ def main():
         worst[d] = ([max(x, y) for x, y in zip(w_in, inside)], max(w_out, outside), n + 1)
     node_in = [max(c[k] for c in g["windowMs"]) for k in range(len(reloads))] if g["windowMs"] else []
     node_out = max(g["outsideMs"]) if g["outsideMs"] else 0
+    sched = ""
+    if len(sys.argv) > 4 and os.path.exists(sys.argv[4]):
+        waits = {}
+        for row in open(sys.argv[4]):
+            m = re.match(r"\s*(\S+):(\d+)\s*\|.*max:\s*([\d.]+) ms", row)
+            if m:
+                waits[int(m.group(2))] = (m.group(1), float(m.group(3)))
+        mine = sorted((waits[t] for t in g.get("daemonThreads", []) if t in waits), key=lambda x: -x[1])
+        test = waits.get(g.get("testPid"), ("node", 0.0))
+        sched = ("; longest wait for a CPU (perf sched): " + ", ".join(f"{n} {w:.1f} ms" for n, w in mine[:4]) +
+                 f", test process {test[1]:.1f} ms")
+    phase = ""
+    p = g.get("reloadPhaseLag") or {}
+    if "+Inf" in p:
+        phase = (f"; of those from the first SIGHUP to 1 s after the last: probes {p['+Inf']:.0f}, over 20 ms "
+                 f"{p['+Inf'] - p['0.02']:.0f}, over 50 ms {p['+Inf'] - p['0.05']:.0f}, over 100 ms {p['+Inf'] - p['0.1']:.0f}")
     fmt = lambda xs: "/".join(f"{x:.0f}" for x in xs)
     print(f"{label}: calls={g['calls']} {'no SIGHUP (dry)' if g['dry'] else 'SIGHUP'}; "
           f"largest gap per reload window [ms] (1 s after each of {len(reloads)} SIGHUPs; outside the windows): "
@@ -59,7 +79,7 @@ def main():
           f"{worst['to_genesys'][2]} flows; kernel, Genesys stand-in's sender {fmt(worst['from_genesys'][0])} "
           f"({worst['from_genesys'][1]:.0f}); media worker lag probe max {g['lagMaxMs']:.1f} ms, "
           f"probes {g['lagCount']:.0f}, over 20 ms {g['lagCount'] - g['lagBuckets']['0.02']:.0f}, "
-          f"over 50 ms {g['lagCount'] - g['lagBuckets']['0.05']:.0f}; reload timings {'; '.join(g['reloadLog'])}")
+          f"over 50 ms {g['lagCount'] - g['lagBuckets']['0.05']:.0f}{phase}{sched}; reload timings {'; '.join(g['reloadLog'])}")
 
 
 if __name__ == "__main__":

@@ -1480,6 +1480,7 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
       applied],
   ];
   ctx.certificateBefore = await servedFingerprint(ctx.wssPort);
+  ctx.lagBefore = await mediaLag(gw);  // the media worker's stalls from here to 1 s after the last SIGHUP
   for (const [what, text, expect] of steps) {
     const before = count(expect);
     fs.writeFileSync(cfg, text);
@@ -1500,9 +1501,21 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
   // The burst stays on the everything-reload's file, so that a call after it still sees those settings (issue 13).
   fs.writeFileSync(cfg, reloadedEverything(original, ctx));
   reloadTimes.push(performance.now());
-  if (SIGHUP_DRY) return new Promise((r) => setTimeout(r, 1000));
-  for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
-  await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
+  if (!SIGHUP_DRY) {
+    for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
+    await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, reloadTimes[reloadTimes.length - 1] + 1000 - performance.now())));
+  ctx.lagAfter = await mediaLag(gw);
+}
+
+// rtcgate_media_loop_lag_seconds' cumulative buckets (issue 13), by upper bound.
+async function mediaLag(gw) {
+  const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';
+  const buckets = {};
+  for (const m of text.matchAll(/^rtcgate_media_loop_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets[m[1]] = Number(m[2]);
+  return buckets;
 }
 
 async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
@@ -1562,9 +1575,13 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
   const lagBuckets = {};
   for (const le of ['0.005', '0.01', '0.02', '0.05', '0.1', '0.25', '+Inf'])
     lagBuckets[le] = value(`rtcgate_media_loop_lag_seconds_bucket{le="${le}"}`);
-  console.log(`GAPS ${JSON.stringify({ dry: SIGHUP_DRY, calls: gapCalls.length, ports: gapCalls.map((m) => m.port), windowMs: gaps.map((g) => g.window),
+  let daemonThreads = [];
+  try { daemonThreads = fs.readdirSync(`/proc/${gw.pid}/task`).map(Number); } catch (e) { /* not Linux /proc */ }
+  console.log(`GAPS ${JSON.stringify({ dry: SIGHUP_DRY, calls: gapCalls.length, ports: gapCalls.map((m) => m.port),
+    daemonThreads, testPid: process.pid, windowMs: gaps.map((g) => g.window),
     outsideMs: gaps.map((g) => g.outside), lagMaxMs: 1000 * value('rtcgate_media_loop_lag_max_seconds'),
     lagCount: value('rtcgate_media_loop_lag_seconds_count'), lagBuckets,
+    reloadPhaseLag: Object.fromEntries(Object.keys(ctx.lagAfter || {}).map((le) => [le, ctx.lagAfter[le] - ((ctx.lagBefore || {})[le] || 0)])),
     reloadEpochMs: reloadTimes.map((t) => Math.round(performance.timeOrigin + t)), reloadLog: (gw.out.match(/control thread: parse \d+ us, heap trim \d+ us, apply \d+ us/g) || []) })}`);
 }
 
