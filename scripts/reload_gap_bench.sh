@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${RTCGATE_BUILD_DIR:-$root/build}
 label=${1:-$(git -C "$root" describe --always --dirty)}
-calls_list=${2:-1 3 10}
+calls_list=${2-1 3 10}
 repeat=${3:-1}
 out=${OUT:-$build/bench/reload_gap.txt}
 bin=$build/src/rtcgate
@@ -55,4 +55,18 @@ for calls in $calls_list; do
     done
   done
 done
-python3 "$root/scripts/lib/reload_lag.py" "$bin" "${LAG_WINDOWS:-30}" "$(date -u +%FT%TZ) $label reload-lag" | tee -a "$out"
+if [ "${PERF_SCHED:-0}" = 1 ] && command -v perf >/dev/null; then
+  perf sched record -k CLOCK_MONOTONIC -a -o "$logs/reload-lag.sched" > /dev/null 2>&1 &  # until SIGINT
+  sched=$!
+  RELOAD_LAG_TRACE="$logs/reload-lag.trace" python3 "$root/scripts/lib/reload_lag.py" "$bin" "${LAG_WINDOWS:-30}" \
+    "$(date -u +%FT%TZ) $label reload-lag" | tee -a "$out"
+  kill -INT "$sched" 2>/dev/null || true
+  wait "$sched" 2>/dev/null || true
+  worker=$(awk '$1 == "worker" {print $2; exit}' "$logs/reload-lag.trace")
+  perf sched timehist -i "$logs/reload-lag.sched" -t "$worker" > "$logs/reload-lag.timehist" 2>/dev/null || true
+  rm -f "$logs/reload-lag.sched"
+  python3 "$root/scripts/lib/reload_lag_sched.py" "$(date -u +%FT%TZ) $label reload-lag-sched" \
+    "$logs/reload-lag.trace" "$logs/reload-lag.timehist" | tee -a "$out"
+else
+  python3 "$root/scripts/lib/reload_lag.py" "$bin" "${LAG_WINDOWS:-30}" "$(date -u +%FT%TZ) $label reload-lag" | tee -a "$out"
+fi

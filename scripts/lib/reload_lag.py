@@ -72,6 +72,13 @@ def main():
             print(f"{label}: the daemon did not start: {open(f'{d}/rtcgate.log').read()[-500:]}")
             return
         time.sleep(1)
+        # RELOAD_LAG_TRACE=FILE: the media worker's thread id and the CLOCK_MONOTONIC start of every window, to line
+        # up with `perf sched record -k CLOCK_MONOTONIC` (scripts/reload_gap_bench.sh, PERF_SCHED=1).
+        trace = open(os.environ["RELOAD_LAG_TRACE"], "w") if os.environ.get("RELOAD_LAG_TRACE") else None
+        if trace:
+            for tid in os.listdir(f"/proc/{p.pid}/task"):
+                if open(f"/proc/{p.pid}/task/{tid}/comm").read().startswith("rtc-media-"):
+                    trace.write(f"worker {tid}\n")
         sums = {"quiet": dict.fromkeys(BOUNDS + ["tasks"], 0.0), "sighup": dict.fromkeys(BOUNDS + ["tasks"], 0.0)}
         for i in range(k):
             for kind in ("quiet", "sighup"):
@@ -79,6 +86,8 @@ def main():
                     name, change = variants[i % len(variants)]
                     open(cfg, "w").write(config(d, **dict(base, **change)))
                 before = scrape(port)
+                if trace:
+                    trace.write(f"{kind} {time.monotonic():.6f}\n")
                 if kind == "sighup":
                     p.send_signal(signal.SIGHUP)
                 time.sleep(1.0)  # the window: what the probe saw in the second after the signal (or without one)
