@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -91,6 +92,14 @@ std::string bindProblem(PortProtocol protocol, const std::string& address, uint1
                      std::strerror(err), owner.empty() ? "" : " (held by " + owner + ")");
 }
 
+// The media workers' lag probe (issue 13): every 100 ms by default, RTCGATE_MEDIA_LAG_PROBE_MS (1..1000) for
+// benchmarks that want each 20 ms frame slot sampled (scripts/reload_gap_bench.sh).
+std::chrono::milliseconds mediaLagProbePeriod() {
+  const char* v = std::getenv("RTCGATE_MEDIA_LAG_PROBE_MS");
+  const long ms = v != nullptr ? std::strtol(v, nullptr, 10) : 0;
+  return std::chrono::milliseconds(ms >= 1 && ms <= 1000 ? ms : 100);
+}
+
 // An edit is several writes (or a write then a rename): reload once the file has been quiet this long.
 constexpr std::chrono::milliseconds kAgentsFileDebounce{300};
 
@@ -119,6 +128,14 @@ int Daemon::run() {
 
   workers_ = std::make_unique<WorkerPool>(cfg.media.workers);
   workers_->start();
+  workers_->probeLag(mediaLagProbePeriod(),
+                     metrics_.histogram("rtcgate_media_loop_lag_seconds",
+                                        "How late a media worker's probe timer fired: the worker's stalls",
+                                        {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1}));
+  metrics_.gauge("rtcgate_media_loop_lag_max_seconds", "The largest media worker probe lateness since start",
+                 [this] { return static_cast<double>(workers_->maxLagUs()) / 1e6; });
+  metrics_.gauge("rtcgate_media_worker_tasks", "Tasks run on media workers so far (posted by other threads)",
+                 [this] { return static_cast<double>(workers_->tasksRun()); });
   metrics_.gauge("rtcgate_media_workers", "Media worker threads", [this] { return static_cast<double>(workers_->size()); });
 
   std::string adminUrl = "disabled";
@@ -320,13 +337,20 @@ void Daemon::startDrain(std::chrono::milliseconds deadline, const std::string& b
 }
 
 config::ConfigStore::ReloadResult Daemon::reload() {
+  // Reload work runs here, on the control thread, and posts nothing to the media workers: calls keep the snapshot
+  // they started with (issue 13, docs/configuration.md "Reload and media").
+  RTCGATE_ASSERT_ON_LOOP(control_);
   auto* lg = log::get(log::Component::Config);
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
   sdNotify("RELOADING=1");
   auto result = store_.reload();
+  const auto parsed = Clock::now();
   for (auto& w : result.warnings) lg->warn("reload: {}", w);
   // Parsing a hostile file (100,000 nested '[': yaml-cpp takes ~240 bytes per level) frees its memory but the
   // heap keeps it resident: 23 MB stayed in RSS after one such SIGHUP, 480 MB after 2,000,000 levels (issue 11).
   ::malloc_trim(0);
+  const auto trimmed = Clock::now();
   if (!result.applied) {
     reloadFailuresTotal_->fetch_add(1, std::memory_order_relaxed);
     // One line per error (the loader lists them all), each naming FILE:LINE:COLUMN and the key.
@@ -346,9 +370,12 @@ config::ConfigStore::ReloadResult Daemon::reload() {
       agentsFileReloadFailures_->fetch_add(1, std::memory_order_relaxed);
       lg->error("agents file reload refused: {}", result.agentsFileError);
     }
-    lg->info("configuration reloaded from {}", store_.path().empty() ? "the embedded default" : store_.path());
     logCandidatePolicy(store_.current()->ice.candidates);  // [reload]: what new calls will offer
     watchAgentsFile();  // agents_file may name another file now
+    const auto us = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+    lg->info("configuration reloaded from {} (control thread: parse {} us, heap trim {} us, apply {} us)",
+             store_.path().empty() ? "the embedded default" : store_.path(), us(parsed - started),
+             us(trimmed - parsed), us(Clock::now() - trimmed));
   }
   sdNotify("READY=1");
   return result;

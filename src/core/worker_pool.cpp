@@ -19,6 +19,23 @@ void WorkerPool::start() {
 
 void WorkerPool::stop() {
   for (auto& w : workers_) w->thread.stop();
+  // The threads are joined: nothing dispatches the probes' timers any more, so they may go from this thread.
+  for (auto& w : workers_) w->lagProbe.reset();
+}
+
+void WorkerPool::probeLag(std::chrono::milliseconds period, Metrics::Histogram& lag) {
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->thread.loop().post([this, worker, period, &lag] {
+      worker->lagProbe = std::make_unique<LoopLagProbe>(worker->thread.loop(), period, &lag, &maxLagUs_);
+    });
+  }
+}
+
+uint64_t WorkerPool::tasksRun() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->thread.loop().tasksRun();
+  return n;
 }
 
 size_t WorkerPool::pick() const {

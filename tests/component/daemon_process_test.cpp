@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "component/daemon_harness.h"
+#include "component/daemon_probes.h"
 #include "component/udp_peer.h"
 #include "support/sipp_process.h"
 #include "support/test_support.h"
@@ -226,6 +227,46 @@ TEST(DaemonProcess, ReloadKeepsRunningOnABrokenFileAndTermExitsCleanly) {
   EXPECT_EQ(d.wait(5s), 0) << d.err();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_NE(d.err().find("SIGTERM: shutting down"), std::string::npos) << d.err();
+}
+
+// Issue 13 (the packet gap after SIGHUP): a reload is control-thread work (Daemon::reload asserts it in test builds)
+// and runs no task on a media worker: calls keep the snapshot they started with, so nothing is handed to their
+// loops. The media workers' lag probe (rtcgate_media_loop_lag_seconds) keeps firing through the reloads.
+TEST(DaemonProcess, ReloadRunsNoTaskOnTheMediaWorkers) {
+  RunningDaemon daemon(kConfig, {"RTCGATE_MEDIA_LAG_PROBE_MS=5"});
+  auto& [dir, notify, d] = daemon;
+  auto ready = notify.waitFor("READY=1");
+  ASSERT_FALSE(ready.empty()) << d.err();
+  const uint16_t port = adminPortFrom(ready);
+  ASSERT_NE(port, 0) << ready;
+  // Start-up posts one task per worker (its lag probe); then nothing else runs there while no call exists.
+  ASSERT_TRUE(test::awaitMetric(port, "rtcgate_media_worker_tasks", 2, 5s)) << d.err();
+  const auto probesBefore = test::metricValue(port, "rtcgate_media_loop_lag_seconds_count");
+  const std::string changes[] = {
+      "logging: {level: debug, components: {rtp: trace}}\n",
+      "agents:\n  - {user: \"3001\", password: demo-3001, dn: \"3001\"}\n",
+      "codecs: {browser: [pcmu, opus, pcma]}\n",
+  };
+  for (const auto& change : changes) {
+    dir.write("rtcgate.yaml", std::string(kConfig) + change);
+    ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+    ASSERT_FALSE(notify.waitFor("RELOADING=1").empty());
+    ASSERT_FALSE(notify.waitFor("READY=1").empty());
+  }
+  EXPECT_EQ(test::metricValue(port, "rtcgate_config_reloads_total"), 3) << d.err();
+  EXPECT_EQ(test::metricValue(port, "rtcgate_config_reload_failures_total"), 0) << d.err();
+  EXPECT_EQ(test::metricValue(port, "rtcgate_media_worker_tasks"), 2);
+  // The workers kept turning: their probes fired after the reloads (/metrics has no change notification: a
+  // bounded poll, as test::awaitMetric).
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (test::metricValue(port, "rtcgate_media_loop_lag_seconds_count") <= probesBefore &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_GT(test::metricValue(port, "rtcgate_media_loop_lag_seconds_count"), probesBefore);
+  EXPECT_NE(d.err().find("configuration reloaded from"), std::string::npos) << d.err();
+  EXPECT_NE(d.err().find("(control thread: parse "), std::string::npos) << d.err();
+  ASSERT_EQ(::kill(d.pid(), SIGTERM), 0);
+  EXPECT_EQ(d.wait(5s), 0) << d.err();
 }
 
 // The seed deployment answered a load balancer's OPTIONS with "No matching endpoint found"; rtcgate answers 200

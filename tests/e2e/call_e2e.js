@@ -169,7 +169,7 @@ function linearToAlaw(pcm) {
 function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
   const sock = dgram.createSocket('udp4');
   // law: the G.711 law sent, that of the last audio packet received (PCMU until rtcgate switches to PCMA).
-  const state = { received: [], sent: 0, timer: null, remote: null, stopped: false, law: 0 };
+  const state = { received: [], sent: 0, sentAt: [], timer: null, remote: null, stopped: false, law: 0 };
   sock.on('message', (msg, rinfo) => {
     if (msg.length < 12 || (msg[0] >> 6) !== 2) return;
     state.received.push({ pt: msg[1] & 0x7f, marker: (msg[1] & 0x80) !== 0, ts: msg.readUInt32BE(4),
@@ -197,6 +197,7 @@ function genesysMedia(address = '127.0.0.1', hz = 1000, ssrc = 0x6e6e6e6e) {
           pkt.writeUInt32BE(ssrc, 8);
           sock.send(pkt, state.remote.port, state.remote.address);
           state.sent++;
+          state.sentAt.push(performance.now());
         }
         if (!state.stopped) state.timer = setTimeout(sendDue, Math.max(0, t0 + slot * 20 - performance.now()));
       };
@@ -956,7 +957,7 @@ logging: {components: {session: debug}}
       check(`call to ${c.user}: ended by Genesys's BYE after the reloads (SIPp scenario completed)`, code === 0, `exit ${code}`);
       checkLongCall(c.result, c.media, `call to ${c.user}: `);
     }
-    if (mode === 'sighup') await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
+    if (mode === 'sighup' && sighupContext.extraCalls.length) await checkNewCallAfterReloads(sighupContext.extraCalls[0], sipPort, rtpPortMin);
     if (moved) moved.close();
 
     const expectCodec = mode === 'passthrough' ? 'audio/PCMU' : 'audio/opus';
@@ -1554,12 +1555,14 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
       applied],
   ];
   ctx.certificateBefore = await servedFingerprint(ctx.wssPort);
+  ctx.lagBefore = await mediaLag(gw);  // the media worker's stalls from here to 1 s after the last SIGHUP
   for (const [what, text, expect] of steps) {
     const before = count(expect);
     fs.writeFileSync(cfg, text);
     reloadTimes.push(performance.now());
-    gw.kill('SIGHUP');
-    await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
+    if (SIGHUP_DRY) await new Promise((r) => setTimeout(r, 20));
+    else gw.kill('SIGHUP');
+    if (!SIGHUP_DRY) await waitFor(() => count(expect) > before, 5000, `reload onto ${what}`);
     await new Promise((r) => setTimeout(r, 300));  // spread over the call: audio between the reloads
   }
   // What the everything-reload changed, seen from outside while the call goes on (checked after the call).
@@ -1573,8 +1576,21 @@ async function reloadsDuringTheCall(gw, cfg, ctx) {
   // The burst stays on the everything-reload's file, so that a call after it still sees those settings (issue 13).
   fs.writeFileSync(cfg, reloadedEverything(original, ctx));
   reloadTimes.push(performance.now());
-  for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
-  await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
+  if (!SIGHUP_DRY) {
+    for (let i = 0; i < 10; i++) gw.kill('SIGHUP');
+    await waitFor(() => count(applied) > before, 5000, 'reloads after a burst of 10 SIGHUPs');
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, reloadTimes[reloadTimes.length - 1] + 1000 - performance.now())));
+  ctx.lagAfter = await mediaLag(gw);
+}
+
+// rtcgate_media_loop_lag_seconds' cumulative buckets (issue 13), by upper bound.
+async function mediaLag(gw) {
+  const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';
+  const buckets = {};
+  for (const m of text.matchAll(/^rtcgate_media_loop_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets[m[1]] = Number(m[2]);
+  return buckets;
 }
 
 async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
@@ -1616,9 +1632,47 @@ async function checkReloadsKeptTheCall(gw, genesys, sippCode, ctx) {
     if (g > gap) { gap = g; gapAt = audio[i - 1].at - audio[0].at; }
     if (reloadTimes.some((t) => audio[i].at >= t && audio[i - 1].at <= t + 1000)) reloadGap = Math.max(reloadGap, g);
   }
+  // Issue 13: the receive times above are taken in this script's event loop, which also runs the stand-in's sender:
+  // a stall of this process shows in both, a gap of rtcgate's only in the first (scripts/reload_gap_bench.sh has
+  // kernel timestamps). The stand-in's own largest send gap in the same windows:
+  const ownGap = reloadGaps(genesys.sentAt.map((at) => ({ at }))).window.reduce((a, b) => Math.max(a, b), 0);
   console.log(`FIGURES sighup: Genesys-side packets per second ${JSON.stringify(perSecond)}; largest gap ${gap.toFixed(1)} ms ` +
-    `at ${(gapAt / 1000).toFixed(2)} s into the audio; largest within 1 s after a SIGHUP ${reloadGap.toFixed(1)} ms; ` +
+    `at ${(gapAt / 1000).toFixed(2)} s into the audio; largest within 1 s after a SIGHUP ${reloadGap.toFixed(1)} ms ` +
+    `(this script's own sender, same windows: ${ownGap.toFixed(1)} ms); ` +
     `SIGHUPs at ${JSON.stringify(reloadTimes.map((t) => ((t - (audio[0] ? audio[0].at : 0)) / 1000).toFixed(2)))} s`);
+  // scripts/reload_gap_bench.sh (issue 13): one machine-readable line, every call's Genesys side, and the media
+  // worker's own stall (rtcgate_media_loop_lag_*), so that a gap rtcgate made is told apart from one made outside.
+  const gapCalls = [genesys, ...(ctx.extraCalls || []).map((c) => c.media)];
+  const gaps = gapCalls.map((m) => reloadGaps(m.received.filter((p) => p.pt === 0 || p.pt === 8)));
+  const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+  const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';
+  const value = (series) => Number((text.split('\n').find((l) => l.startsWith(`${series} `)) || ' NaN').split(' ')[1]);
+  const lagBuckets = {};
+  for (const le of ['0.005', '0.01', '0.02', '0.05', '0.1', '0.25', '+Inf'])
+    lagBuckets[le] = value(`rtcgate_media_loop_lag_seconds_bucket{le="${le}"}`);
+  let daemonThreads = [];
+  try { daemonThreads = fs.readdirSync(`/proc/${gw.pid}/task`).map(Number); } catch (e) { /* not Linux /proc */ }
+  console.log(`GAPS ${JSON.stringify({ dry: SIGHUP_DRY, calls: gapCalls.length, ports: gapCalls.map((m) => m.port),
+    daemonThreads, testPid: process.pid, windowMs: gaps.map((g) => g.window),
+    outsideMs: gaps.map((g) => g.outside), lagMaxMs: 1000 * value('rtcgate_media_loop_lag_max_seconds'),
+    lagCount: value('rtcgate_media_loop_lag_seconds_count'), lagBuckets,
+    reloadPhaseLag: Object.fromEntries(Object.keys(ctx.lagAfter || {}).map((le) => [le, ctx.lagAfter[le] - ((ctx.lagBefore || {})[le] || 0)])),
+    reloadEpochMs: reloadTimes.map((t) => Math.round(performance.timeOrigin + t)), reloadLog: (gw.out.match(/control thread: parse \d+ us, heap trim \d+ us, apply \d+ us/g) || []) })}`);
+}
+
+// The largest inter-arrival gap within 1 s after each SIGHUP, and the largest outside those windows.
+function reloadGaps(audio) {
+  const window = reloadTimes.map(() => 0);
+  let outside = 0;
+  for (let i = 1; i < audio.length; i++) {
+    const g = audio[i].at - audio[i - 1].at;
+    let inside = false;
+    reloadTimes.forEach((t, k) => {
+      if (audio[i].at >= t && audio[i - 1].at <= t + 1000) { window[k] = Math.max(window[k], g); inside = true; }
+    });
+    if (!inside) outside = Math.max(outside, g);
+  }
+  return { window: window.map((g) => Number(g.toFixed(1))), outside: Number(outside.toFixed(1)) };
 }
 
 // Issue 13: a certificate and key made with the openssl CLI (once per name), and its SHA-256 fingerprint.
@@ -1771,7 +1825,11 @@ function checkOneCallId(out, reregisters = false) {
 const LONG_CALL_MS = 65000;
 const SIGHUP_CALL_MS = 9000;
 // sighup: agents with a call of their own through the reloads besides 1001's (issue 13: several calls in progress).
-const SIGHUP_EXTRA_AGENTS = ['1004', '1005'];
+// scripts/reload_gap_bench.sh sets RTCGATE_E2E_SIGHUP_CALLS (calls in all, 1..20) and RTCGATE_E2E_SIGHUP_DRY=1 (the
+// same run, file writes and probes without any SIGHUP: the noise floor of the gap figures).
+const SIGHUP_EXTRA_AGENTS = Array.from({ length: Math.min(19, Math.max(0, Number(process.env.RTCGATE_E2E_SIGHUP_CALLS || 3) - 1)) },
+  (_, i) => String(1004 + i));
+const SIGHUP_DRY = process.env.RTCGATE_E2E_SIGHUP_DRY === '1';
 // session-timers: Genesys refreshes every 45 s (half of Session-Expires 90) three times, then the call lasts
 // TIMERS_TAIL_MS more so that the browser's third refresh (also at 45 s intervals) falls inside the call.
 const TIMERS_REFRESH_MS = 45000;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/metrics.h"
 #include "rtcgate/core/worker_pool.h"
 #include "support/test_support.h"
 
@@ -260,6 +261,31 @@ TEST(WorkerPool, EachWorkerRunsItsOwnThread) {
   pool.stop();
   EXPECT_NE(ids[0], ids[1]);
   EXPECT_NE(ids[0], std::this_thread::get_id());
+}
+
+// Issue 13: the lag probe sees a worker's stall. A task that blocks the worker for 60 ms delays the probe's next
+// firing (due at most 5 ms after the one before the stall) by at least 55 ms, whatever else the machine does: a
+// lower bound only, which load can raise but not lower.
+TEST(WorkerPool, LagProbeSeesAStalledWorker) {
+  WorkerPool pool(1);
+  pool.start();
+  Metrics metrics;
+  auto& lag = metrics.histogram("lag_seconds", "test", {0.01, 0.05});
+  pool.probeLag(std::chrono::milliseconds(5), lag);
+  EventLoop here("main");
+  here.adoptCurrentThread();
+  ASSERT_TRUE(test::pumpUntil(here, [&] { return lag.count() >= 2; }));
+  std::atomic<bool> stalled{false};
+  pool.loop(0).post([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // the stall under test
+    stalled = true;
+  });
+  const auto before = lag.count();
+  ASSERT_TRUE(test::pumpUntil(here, [&] { return stalled.load() && lag.count() > before + 1; }));
+  pool.stop();
+  EXPECT_GE(pool.maxLagUs(), 55000u);
+  EXPECT_GE(lag.bucket(2), 1u);  // above 50 ms
+  EXPECT_EQ(pool.tasksRun(), 2u);  // the probe's start-up task and the stall
 }
 
 }  // namespace

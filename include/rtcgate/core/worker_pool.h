@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/loop_lag_probe.h"
+#include "rtcgate/core/metrics.h"
 
 namespace rtcgate {
 
@@ -29,13 +31,21 @@ public:
   void release(size_t index) { workers_.at(index)->load.fetch_sub(1, std::memory_order_relaxed); }
   int load(size_t index) const { return workers_.at(index)->load.load(std::memory_order_relaxed); }
 
+  // A LoopLagProbe on every worker (after start()), observed into `lag`; maxLagUs() is the largest lateness seen.
+  void probeLag(std::chrono::milliseconds period, Metrics::Histogram& lag);
+  uint64_t maxLagUs() const { return maxLagUs_.load(std::memory_order_relaxed); }
+  // Tasks run by all workers so far (EventLoop::tasksRun): what the control thread has posted to media loops.
+  uint64_t tasksRun() const;
+
 private:
   struct Worker {
     explicit Worker(std::string name) : thread(std::move(name)) {}
     LoopThread thread;
     std::atomic<int> load{0};
+    std::unique_ptr<LoopLagProbe> lagProbe;  // created on the worker's thread, destroyed after it was joined
   };
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<uint64_t> maxLagUs_{0};
 };
 
 }  // namespace rtcgate
