@@ -190,6 +190,13 @@ struct Intruder {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 };
 
+uint16_t portOf(int fd) {
+  sockaddr_in s{};
+  socklen_t len = sizeof s;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
+  return ntohs(s.sin_port);
+}
+
 std::vector<uint8_t> rtp(uint32_t ssrc) {
   std::vector<uint8_t> pkt(172);
   RtpHeader h;
@@ -234,12 +241,6 @@ TEST_F(RtpLegTest, LatchingRefusesAnotherPortOfTheSdpAddress) {
 TEST_F(RtpLegTest, RtcpPortFromTheSdpIsUsedBothWays) {
   auto a = makeLeg(0, 0ms, 100ms);
   Intruder peerRtp("127.0.0.1"), peerRtcp("127.0.0.1"), other("127.0.0.1");
-  auto portOf = [](int fd) {
-    sockaddr_in s{};
-    socklen_t len = sizeof s;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
-    return ntohs(s.sin_port);
-  };
   ASSERT_TRUE(a->setRemote("127.0.0.1", portOf(peerRtp.fd), "127.0.0.1", portOf(peerRtcp.fd)));
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().rtcpSent >= 2; }, 3s));
   EXPECT_EQ(peerRtp.pending(), 0u);
@@ -324,12 +325,6 @@ TEST_F(RtpLegTest, SenderReportsAndReceiverReportsFlow) {
 TEST_F(RtpLegTest, PeerAnswersOurSenderReportAndTheRoundTripTimeIsMeasured) {
   auto a = makeLeg(0, 0ms, 100ms);
   Intruder peerRtp("127.0.0.1"), peerRtcp("127.0.0.1");
-  auto portOf = [](int fd) {
-    sockaddr_in s{};
-    socklen_t len = sizeof s;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
-    return ntohs(s.sin_port);
-  };
   ASSERT_TRUE(a->setRemote("127.0.0.1", portOf(peerRtp.fd), "127.0.0.1", portOf(peerRtcp.fd)));
   std::array<uint8_t, 160> payload{};
   for (uint32_t i = 0; i < 3; ++i) ASSERT_EQ(a->send(0, i * 160, i == 0, payload), RtpStatus::Ok);
