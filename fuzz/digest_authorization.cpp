@@ -22,7 +22,7 @@ using namespace rtcgate::signaling;
 
 config::Config makeConfig() {
   auto cfg = fuzz::oneAgentConfig();
-  cfg.security.tokenSecret = Secret("fuzz-token-secret");
+  cfg.agentTokens.secret = Secret("fuzz-token-secret-fuzz-token-secret");
   return cfg;
 }
 
@@ -64,9 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const config::Config cfg = makeConfig();
   auto input = fuzz::asText(data, size);
 
-  // Tokens are also checked on their own (a Bearer value, or "<user>.<expires>" digest usernames).
-  (void)splitTokenUsername(input);
-  (void)verifyAgentToken("fuzz-token-secret", input, 1700000000);
+  // Agent JWTs are also checked on their own (a Bearer value).
+  (void)verifyAgentJwt(AgentJwtPolicy{cfg.agentTokens.secret.reveal(), "crm", 3600}, input, 1700000000);
 
   AgentAuthenticator auth(cfg, "fuzz-nonce-key");
   auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(1700000000)));

@@ -18,6 +18,8 @@ packages=(
   python3 python3-yaml
   # the network lab (tests/js/lib/netlab.js): nftables NAT inside its namespaces
   nftables
+  # scale-out lab (ctest e2e_scaleout, docs/scale-out.md): the balancers in front of two nodes
+  haproxy kamailio
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer's runtime
   clang libclang-rt-14-dev
 )

@@ -243,6 +243,7 @@ int Daemon::run() {
       [this] {
         if (sessions_) sessions_->setDraining(true);
         if (wss_) wss_->endpoint().setDraining(true);
+        if (sip_) sip_->setDraining(true);
       },
       [this](const char* why) { beginShutdown(why); }});
   if (admin_) {

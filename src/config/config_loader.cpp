@@ -3,10 +3,13 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -264,32 +267,54 @@ void parseAgents(const Field& f, Config& c) {
   errors.throwIfAny();
 }
 
-// agent_tokens (docs/configuration.md, "Agents at scale"). The secret lives in its own file (mode 0600, like a
-// TLS key), so the YAML can be shown and versioned; it is read here, so a reload picks up a rotated secret.
+// An agent_tokens secret file: its bytes, trailing newline and spaces removed. Like a TLS key it must not be
+// readable by every local user (mode 0600 or 0640): whoever holds it can sign in as any agent with any DN. A regular
+// file only, at most 4096 bytes (a mistyped path to a FIFO or a log must not hang or be read whole). `relativeTo`:
+// the YAML's path, which a relative file name is taken from. Never echoes the secret.
+Secret readAgentTokenSecret(const Field& f, std::string path, const std::string& relativeTo) {
+  if (path.front() != '/' && relativeTo.find('/') != std::string::npos)
+    path = relativeTo.substr(0, relativeTo.rfind('/') + 1) + path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) f.fail(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) f.fail(fmt::format("'{}' is not a regular file", path));
+  if ((st.st_mode & S_IRWXO) != 0)
+    f.fail(fmt::format("'{}' is accessible by other users (mode {:04o}): chmod 600 (or 640 for a group) it", path,
+                       st.st_mode & 07777));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) f.fail(fmt::format("cannot read '{}'", path));
+  std::string secret(4097, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  secret.resize(static_cast<size_t>(in.gcount()));
+  if (secret.size() > 4096) f.fail(fmt::format("'{}' is larger than 4096 bytes", path));
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  // RFC 7518 3.2: an HS256 key of at least the hash size (32 bytes).
+  if (secret.size() < 32) f.fail(fmt::format("the secret in '{}' must be at least 32 bytes", path));
+  return Secret(std::move(secret));
+}
+
+// agent_tokens (docs/configuration.md, "Agents at scale"). The secret lives in its own file, so the YAML can be
+// shown and versioned; it is read here, so a reload picks up a rotated secret. previous_secret_file: the secret
+// being retired during a rotation, still accepted (never used to sign).
 void parseAgentTokens(const Field& f, Config& c, const std::string& sourceName) {
   MapReader m(f);
   AgentTokens& t = c.agentTokens;
   auto fileField = m.required("secret_file");
   t.secretFile = fileField.asString();
+  std::optional<Field> previousField = m.optional("previous_secret_file");
+  if (previousField) t.previousSecretFile = previousField->asString();
   if (auto v = m.optional("issuer")) t.issuer = v->asString();
   if (auto v = m.optional("max_lifetime_s")) t.maxLifetimeS = v->asUint(60, 30 * 86400);
   if (auto v = m.optional("dn_auth_user"); v && !v->asString().empty()) t.dnAuthUser = v->asToken();
   if (auto v = m.optional("dn_password")) t.dnPassword = Secret(v->asString());
   m.finish();
-  if (t.secretFile.empty()) return;  // "" (the shipped default): JWT agent tokens off
-  std::string path = t.secretFile;
-  if (path.front() != '/' && sourceName.find('/') != std::string::npos)
-    path = sourceName.substr(0, sourceName.rfind('/') + 1) + path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fileField.fail(fmt::format("cannot read '{}'", path));
-  std::string secret(4097, '\0');
-  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
-  secret.resize(static_cast<size_t>(in.gcount()));
-  if (secret.size() > 4096) fileField.fail(fmt::format("'{}' is larger than 4096 bytes", path));
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
-  // RFC 7518 3.2: an HS256 key of at least the hash size (32 bytes).
-  if (secret.size() < 32) fileField.fail(fmt::format("the secret in '{}' must be at least 32 bytes", path));
-  t.secret = Secret(std::move(secret));
+  if (t.secretFile.empty()) {  // "" (the shipped default): JWT agent tokens off
+    if (!t.previousSecretFile.empty()) previousField->fail("needs secret_file (the secret that replaces it)");
+    return;
+  }
+  t.secret = readAgentTokenSecret(fileField, t.secretFile, sourceName);
+  if (t.previousSecretFile.empty()) return;
+  t.previousSecret = readAgentTokenSecret(*previousField, t.previousSecretFile, sourceName);
+  if (t.previousSecret == t.secret) previousField->fail("holds the same secret as secret_file");
 }
 
 Rate parseRate(const Field& f, Rate rate) {
@@ -528,10 +553,13 @@ void parseSecurity(const Field& f, Config& c) {
   if (auto v = m.optional("auth_failures_per_minute")) s.authFailuresPerMinute = v->asUint(1, 10000);
   if (auto v = m.optional("register_min_expires_s")) s.registerMinExpiresS = v->asUint(10, 86400);
   if (auto v = m.optional("register_max_expires_s")) s.registerMaxExpiresS = v->asUint(10, 86400);
-  if (auto v = m.optional("token_secret")) {
-    s.tokenSecret = Secret(v->asString());
-    if (s.tokenSecret.reveal().size() < 32) v->fail("must be at least 32 characters");
-  }
+  // Removed with its "<user>.<expires>.<mac>" tokens (CHANGELOG, Unreleased). No automatic mapping: those tokens
+  // are not JWTs (none issued would keep working) and admitted listed agents only, where a JWT may name any agent and
+  // DN, so reusing the secret there would widen what its holders can do. Named here, not left to "unknown key".
+  m.removed("token_secret",
+            "was removed with its user.expires.mac tokens: put a secret (>= 32 bytes) in a file (mode 0600), set "
+            "agent_tokens.secret_file to it and issue HS256 JWTs (`rtcgate token`, docs/configuration.md "
+            "\"Agents at scale\")");
   if (auto v = m.optional("rate_limits")) parseRateLimits(*v, s.rateLimits);
   if (auto v = m.optional("destinations")) parseDestinations(*v, s.destinations);
   if (pending && s.maxPendingMediaSessions > s.maxCalls) pending->fail("must not exceed max_calls");

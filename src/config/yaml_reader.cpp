@@ -155,6 +155,11 @@ Field MapReader::required(const std::string& key) {
   map_.fail(fmt::format("missing required key '{}'", key));
 }
 
+void MapReader::removed(const std::string& key, const std::string& why) const {
+  for (const auto& entry : entries_)
+    if (entry.first.node().Scalar() == key) entry.second.fail(why);
+}
+
 void MapReader::finish() const {
   ErrorList errors;
   for (auto& entry : entries_) {

@@ -84,6 +84,9 @@ public:
   explicit MapReader(const Field& map);
   std::optional<Field> optional(const std::string& key);
   Field required(const std::string& key);
+  // A key that was removed: when present, fails at it with `why` (what to use instead) rather than "unknown key";
+  // never listed among the known keys.
+  void removed(const std::string& key, const std::string& why) const;
   void finish() const;
 
 private:

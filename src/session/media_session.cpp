@@ -191,9 +191,11 @@ void MediaSession::startBridge(const codec::BridgeCodecs& codecs) {
   browser_->setClockRate(codecs.browserPt, codec::rtpClockRate(codecs.browserCodec));
   if (holdFill_) bridge_->setHoldFill(true);
   log::get(log::Component::Session)
-      ->info("media bridge: browser {}/{} <-> Genesys {}/{} ({})", codec::codecName(codecs.browserCodec),
-             codecs.browserPt, codec::codecName(codecs.upstreamCodec), codecs.upstreamPt,
-             codecs.passthrough() ? "passthrough" : "transcoding");
+      ->info("media bridge: browser {}/{} <-> Genesys {}/{} ({}); telephone-event PT browser {} Genesys {}",
+             codec::codecName(codecs.browserCodec), codecs.browserPt, codec::codecName(codecs.upstreamCodec),
+             codecs.upstreamPt, codecs.passthrough() ? "passthrough" : "transcoding",
+             codecs.browserDtmfPt ? std::to_string(*codecs.browserDtmfPt) : std::string("none"),
+             codecs.upstreamDtmfPt ? std::to_string(*codecs.upstreamDtmfPt) : std::string("none"));
 }
 
 bool MediaSession::sendDtmfUpstream(char digit, uint16_t durationMs) {

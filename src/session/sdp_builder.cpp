@@ -123,14 +123,18 @@ std::string browserOffer(const std::vector<codec::CodecId>& preference, const sd
   auto sd = skeleton(sessionId, version);
   sdp::MediaDescription m;
   m.media = "audio";
-  bool opus = false;
-  for (auto id : preference) {
+  for (auto id : preference)
     addCodec(m, id, id == codec::CodecId::Opus ? kOpusPt : (id == codec::CodecId::Pcmu ? 0 : 8));
-    opus = opus || id == codec::CodecId::Opus;
+  // RFC 4733 §7.1.1: telephone-event runs at the clock of the audio codec in use, which the browser takes from the
+  // head of this list. Only that one rate is offered: libwebrtc (Chrome, Edge, Safari) matches the telephone-event
+  // rate to its send codec only for codecs that allow comfort noise (G.711, not Opus; WebRtcVoiceSendChannel::
+  // SetSendCodecs), otherwise it sends on the lowest rate negotiated. Offered Opus with both rates, Chrome answered
+  // both and sent its digits on telephone-event/8000 while counting their durations on Opus's 48 kHz clock
+  // (a 100 ms tone: three end packets after 20 ms), which the bridge, expecting the 48 kHz PT, dropped (issue 13).
+  if (!preference.empty()) {
+    if (preference.front() == codec::CodecId::Opus) addTelephoneEvent(m, kTelephoneEvent48kPt, 48000);
+    else addTelephoneEvent(m, kTelephoneEvent8kPt, 8000);
   }
-  // RFC 4733 §7.1.1: telephone-event's rate must match the audio codec in use, so offer both rates.
-  if (opus) addTelephoneEvent(m, kTelephoneEvent48kPt, 48000);
-  addTelephoneEvent(m, kTelephoneEvent8kPt, 8000);
   return finish(std::move(sd), std::move(m), transport);
 }
 

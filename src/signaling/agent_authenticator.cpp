@@ -5,8 +5,6 @@
 #include <sofia-sip/sip.h>
 #include <strings.h>
 
-#include <fmt/format.h>
-
 #include <charconv>
 #include <optional>
 
@@ -78,21 +76,18 @@ void AgentAuthenticator::applyConfig(const config::Config& config) {
   accounts_.reserve(config.agents.size());
   for (const auto& a : config.agents)
     accounts_.emplace(a.user, Account{a.dn, a.password.reveal(), a.ha1.reveal()});
-  tokenSecret_ = config.security.tokenSecret.reveal();
   jwtSecret_ = config.agentTokens.secret.reveal();
+  jwtPreviousSecret_ = config.agentTokens.previousSecret.reveal();
   jwtIssuer_ = config.agentTokens.issuer;
   jwtMaxLifetimeS_ = config.agentTokens.maxLifetimeS;
   limiter_.setLimit(config.security.authFailuresPerMinute);
 }
 
 void AgentAuthenticator::countRejectsIn(Metrics& metrics) {
-  // One counter per reason until labelled counters exist (issue 13 metrics): then
-  // rtcgate_agent_token_rejected_total{reason=...} from toString(JwtReject).
-  for (size_t i = 1; i < kJwtRejectCount; ++i) {
-    const char* reason = toString(static_cast<JwtReject>(i));
-    jwtRejects_[i] = &metrics.counter(fmt::format("rtcgate_agent_token_rejected_{}_total", reason),
-                                      fmt::format("Agent JWTs refused: {}", reason));
-  }
+  // One labelled family, every reason registered now so that each is rendered (at 0) before its first refusal.
+  for (size_t i = 1; i < kJwtRejectCount; ++i)
+    jwtRejects_[i] = &metrics.counter(kJwtRejectedMetric, "Agent tokens (agent_tokens JWTs) refused, by reason",
+                                      {{"reason", toString(static_cast<JwtReject>(i))}});
 }
 
 std::chrono::system_clock::time_point AgentAuthenticator::now() const {
@@ -173,34 +168,27 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const st
 
   for (const Credentials& au : all) {
     if (schemeIs(au.scheme.c_str(), "Bearer")) {
-      const char* token = !au.params.empty() ? au.params[0].c_str() : nullptr;
-      if (token != nullptr && !jwtSecret_.empty() && looksLikeJwt(token)) {
-        AgentJwtPolicy policy{jwtSecret_, jwtIssuer_, jwtMaxLifetimeS_};
-        auto jwt = verifyAgentJwt(policy, token, nowUnix);
-        // RFC 3261 22.3 spirit: the credentials are for the user the request speaks as.
-        if (jwt.reject == JwtReject::None && fromUser && *fromUser != jwt.claims.sub)
-          jwt.reject = JwtReject::FromMismatch;
-        if (jwt.reject == JwtReject::None) {
-          out.kind = Outcome::Kind::Authenticated;
-          out.byJwt = true;
-          out.user = std::move(jwt.claims.sub);
-          out.dn = std::move(jwt.claims.dn);
-          return out;
-        }
-        out.jwtReject = jwt.reject;
-        if (auto* c = jwtRejects_[static_cast<size_t>(jwt.reject)]) c->fetch_add(1, std::memory_order_relaxed);
-        failed = true;
-        continue;
-      }
-      auto user = token != nullptr ? verifyAgentToken(tokenSecret_, token, nowUnix) : std::nullopt;
-      const Account* account = user ? findAccount(*user) : nullptr;
-      if (account != nullptr) {
+      // A Bearer credential is an agent_tokens JWT or nothing: the older "<user>.<expires>.<mac>" tokens are gone
+      // (CHANGELOG, Unreleased) and fail here as `malformed`.
+      failed = true;
+      if (au.params.empty() || jwtSecret_.empty()) continue;
+      AgentJwtPolicy policy{jwtSecret_, jwtIssuer_, jwtMaxLifetimeS_};
+      policy.previousSecret = jwtPreviousSecret_;
+      auto jwt = verifyAgentJwt(policy, au.params[0], nowUnix);
+      // RFC 3261 22.3 spirit: the credentials are for the user the request speaks as.
+      if (jwt.reject == JwtReject::None && fromUser && *fromUser != jwt.claims.sub) jwt.reject = JwtReject::FromMismatch;
+      if (jwt.reject == JwtReject::None) {
         out.kind = Outcome::Kind::Authenticated;
-        out.user = *user;
-        out.dn = account->dn;
+        out.byJwt = true;
+        // A listed agent keeps its listed DN (and that DN's upstream credentials): the operator's list outranks
+        // the claim, as it did for the token format this one replaced.
+        const Account* listed = findAccount(jwt.claims.sub);
+        out.dn = listed != nullptr ? listed->dn : std::move(jwt.claims.dn);
+        out.user = std::move(jwt.claims.sub);
         return out;
       }
-      failed = true;
+      out.jwtReject = jwt.reject;
+      if (auto* c = jwtRejects_[static_cast<size_t>(jwt.reject)]) c->fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     if (!schemeIs(au.scheme.c_str(), "Digest")) continue;
@@ -229,13 +217,7 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const st
     const Account* account = findAccount(user);
     std::string password;
     std::string ha1;
-    if (account == nullptr && !tokenSecret_.empty()) {
-      if (auto parts = splitTokenUsername(creds->username); parts && parts->second > nowUnix) {
-        user = parts->first;
-        account = findAccount(user);
-        if (account != nullptr) password = agentTokenPassword(tokenSecret_, creds->username);
-      }
-    } else if (account != nullptr) {
+    if (account != nullptr) {
       if (!account->password.empty()) password = account->password;
       else if (creds->algorithm == DigestAlgorithm::Md5) ha1 = account->ha1;
     }

@@ -241,14 +241,6 @@ std::optional<std::string> base64UrlDecode(std::string_view in) {
   return out;
 }
 
-bool looksLikeJwt(std::string_view token) {
-  auto d1 = token.find('.');
-  if (d1 == std::string_view::npos || token.find('.', d1 + 1) == std::string_view::npos) return false;
-  // '{"' encodes as "eyJ": the header is a JSON object; the older "<user>.<expires>.<mac>" tokens never start so
-  // unless a user is literally named "eyJ...", which configured users are not (docs/configuration.md).
-  return token.substr(0, 3) == "eyJ";
-}
-
 AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view token, int64_t nowUnix) {
   AgentJwtResult r;
   auto fail = [&](JwtReject why) {
@@ -276,8 +268,11 @@ AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view tok
     return fail(JwtReject::BadAlgorithm);
   if (header->count("crit") != 0) return fail(JwtReject::BadAlgorithm);  // RFC 7515 4.1.11: none understood
   // The MAC before the claims are looked at: an unsigned token's content decides nothing.
-  const std::string expected = hmacSha256(policy.secret, token.substr(0, d2));
-  if (policy.secret.empty() || !constantTimeEquals(expected, *signature)) return fail(JwtReject::BadSignature);
+  // Each key compared in constant time; which of the two matched is not secret (both are tried in a fixed order).
+  const auto signedWith = [&](std::string_view key) {
+    return !key.empty() && constantTimeEquals(hmacSha256(key, token.substr(0, d2)), *signature);
+  };
+  if (!signedWith(policy.secret) && !signedWith(policy.previousSecret)) return fail(JwtReject::BadSignature);
   auto claims = JsonObjectReader(*claimsJson).read();
   if (!claims) return fail(JwtReject::Malformed);
   bool bad = false;

@@ -171,33 +171,4 @@ NonceSigner::Check NonceSigner::check(std::string_view nonce, Clock::time_point 
   return Check::Valid;
 }
 
-std::string agentTokenPassword(std::string_view secret, std::string_view userDotExpires) {
-  return base64UrlEncode(hmacSha256(secret, std::string("agent-token:") + std::string(userDotExpires)));
-}
-
-std::string makeAgentToken(std::string_view secret, std::string_view user, int64_t expiresUnix) {
-  std::string head = std::string(user) + "." + std::to_string(expiresUnix);
-  return head + "." + agentTokenPassword(secret, head);
-}
-
-std::optional<std::pair<std::string, int64_t>> splitTokenUsername(std::string_view username) {
-  auto dot = username.rfind('.');
-  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
-  auto expires = parseInt(username.substr(dot + 1));
-  if (!expires) return std::nullopt;
-  return std::make_pair(std::string(username.substr(0, dot)), *expires);
-}
-
-std::optional<std::string> verifyAgentToken(std::string_view secret, std::string_view token, int64_t nowUnix) {
-  if (secret.empty()) return std::nullopt;
-  auto dot = token.rfind('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  auto head = token.substr(0, dot);
-  auto parts = splitTokenUsername(head);
-  if (!parts) return std::nullopt;
-  if (!constantTimeEquals(agentTokenPassword(secret, head), token.substr(dot + 1))) return std::nullopt;
-  if (parts->second <= nowUnix) return std::nullopt;
-  return parts->first;
-}
-
 }  // namespace rtcgate::signaling

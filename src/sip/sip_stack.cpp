@@ -36,6 +36,9 @@ void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t* nua, 
   }
 }
 
+// As the drain's 503 to a first REGISTER (docs/admin-api.md): a drained node does not come back within that time.
+constexpr const char* kDrainRetryAfter = "30";
+
 const char* transportParam(config::SipTransport t) { return t == config::SipTransport::Tcp ? "tcp" : "udp"; }
 
 std::string hostPart(const std::string& host) {
@@ -69,7 +72,9 @@ struct SipStack::Counters {
         registerFailed(m.counter("rtcgate_sip_register_failed_total", "failed DN REGISTERs")),
         upstreamDown(m.counter("rtcgate_sip_upstream_down_total", "upstream servers seen going down")),
         invitesRateLimited(m.counter("rtcgate_sip_invites_rate_limited_total",
-                                     "INVITEs from the upstream answered 503 by security.rate_limits.upstream_invites")) {}
+                                     "INVITEs from the upstream answered 503 by security.rate_limits.upstream_invites")),
+        optionsRefusedDraining(m.counter("rtcgate_sip_options_draining_total",
+                                         "OPTIONS outside a dialog answered 503 because the node drains or stops")) {}
   std::atomic<uint64_t>& refusedSource;
   std::atomic<uint64_t>& optionsIn;
   std::atomic<uint64_t>& invitesIn;
@@ -80,6 +85,7 @@ struct SipStack::Counters {
   std::atomic<uint64_t>& registerFailed;
   std::atomic<uint64_t>& upstreamDown;
   std::atomic<uint64_t>& invitesRateLimited;
+  std::atomic<uint64_t>& optionsRefusedDraining;
 };
 
 // Values the gauges read at scrape time (control thread). Shared, so a scrape after the stack is gone reads zeros.
@@ -354,6 +360,15 @@ void SipStack::onIncomingOptions(const Event& e) {
   counters_->optionsIn.fetch_add(1, std::memory_order_relaxed);
   if (e.owner == nullptr && !sourceAllowed(e)) {
     nua_respond(e.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(e.nua), TAG_END());
+    nua_handle_destroy(e.nh);
+    return;
+  }
+  // Draining or stopping: 503 (RFC 3261 21.5.4), which a dispatcher counts as a failed probe (Kamailio's
+  // ds_ping_reply_codes accepts 2xx only by default) and so sends no new calls here; in-dialog OPTIONS still get 200.
+  if (e.owner == nullptr && (draining_ || shutdownStarted_)) {
+    counters_->optionsRefusedDraining.fetch_add(1, std::memory_order_relaxed);
+    nua_respond(e.nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(e.nua), SIPTAG_RETRY_AFTER_STR(kDrainRetryAfter),
+                TAG_END());
     nua_handle_destroy(e.nh);
     return;
   }

@@ -210,6 +210,21 @@ std::string genesysInvite(uint16_t from, uint16_t to, const std::string& dn) {
          std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
 }
 
+// An OPTIONS probe as a SIP dispatcher sends it (Kamailio's ds_ping: no user, outside a dialog).
+std::string dispatcherOptions(uint16_t from, uint16_t to, int n) {
+  return "OPTIONS sip:127.0.0.1:" + std::to_string(to) + " SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(from) + ";branch=z9hG4bK-ds-" + std::to_string(n) + "\r\n"
+         "Max-Forwards: 70\r\nFrom: <sip:dispatcher@127.0.0.1>;tag=ds" + std::to_string(n) +
+         "\r\nTo: <sip:127.0.0.1:" + std::to_string(to) + ">\r\nCall-ID: ds-ping-" + std::to_string(n) +
+         "@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+}
+
+std::string finalAnswer(test::UdpPeer& peer) {
+  std::string answer;
+  for (int i = 0; i < 50 && test::statusOf(answer) < 200; ++i) answer = peer.receive(100ms);
+  return answer;
+}
+
 TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheDaemonExitsZero) {
   const uint16_t upstreamPort = test::freePort();
   const uint16_t uasMedia = test::freeMediaPort();
@@ -325,6 +340,12 @@ TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheD
       << dnsTable.out;
   EXPECT_NE(dnsTable.out.find("1001  registered    yes    200 OK  -           0         "), std::string::npos) << dnsTable.out;
 
+  // A dispatcher's OPTIONS probe: 200 while serving.
+  test::UdpPeer prober(sip);
+  prober.send(dispatcherOptions(prober.port(), sip, 1));
+  const std::string serving = finalAnswer(prober);
+  EXPECT_EQ(test::statusOf(serving), 200) << serving;
+
   // Drain: 202 with the progress; a second request is 409 and keeps the first deadline.
   auto drain = http("POST", admin, "/api/v1/drain", "", "{\"deadline_s\": 30}");
   EXPECT_EQ(drain.status, 202) << drain.body;
@@ -344,6 +365,12 @@ TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheD
   for (int i = 0; i < 50 && test::statusOf(answer) < 200; ++i) answer = genesysPeer.receive(100ms);
   EXPECT_EQ(test::statusOf(answer), 503) << answer;
   EXPECT_NE(answer.find("\r\nRetry-After: "), std::string::npos) << answer;
+  // The dispatcher's probe fails from now on (Kamailio counts 2xx only): no new calls are sent to this node.
+  prober.send(dispatcherOptions(prober.port(), sip, 2));
+  const std::string draining = finalAnswer(prober);
+  EXPECT_EQ(test::statusOf(draining), 503) << draining;
+  EXPECT_NE(draining.find("\r\nRetry-After: 30\r\n"), std::string::npos) << draining;
+  EXPECT_NE(http("GET", admin, "/metrics").body.find("\nrtcgate_sip_options_draining_total 1\n"), std::string::npos);
   // From the browsers: an agent's first REGISTER and a new call are refused the same way; a refresh passes.
   {
     test::TempDir refusalsDir;

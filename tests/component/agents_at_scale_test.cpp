@@ -3,6 +3,8 @@
 // is registered) and with JWT agent tokens (an agent with no entry at all, its DN registered at SIPp as Genesys),
 // driven by stock JsSIP over Node (tests/js/signaling/sip_clients.mjs, scenario jssip-agent).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -48,6 +50,13 @@ bool waitForLog(test::Rtcgate& d, const std::string& what, std::chrono::seconds 
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a child's log file has nothing to wait on
   }
   return false;
+}
+
+// The agent_tokens secret, mode 0600 (the loader refuses one other users can read).
+std::string writeSecret(const test::TempDir& dir, const std::string& secret) {
+  const auto path = dir.write("token.secret", secret + "\n");
+  EXPECT_EQ(::chmod(path.c_str(), 0600), 0);
+  return path;
 }
 
 std::string metric(uint16_t admin, const std::string& name) {
@@ -131,7 +140,7 @@ std::string issueToken(const std::string& cfg, const std::string& dirPath, const
 // registered at the upstream registrar (SIPp) with the section's dn_password, like a listed agent's.
 TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   test::TempDir dir;
-  const auto secretFile = dir.write("token.secret", kSecret + "\n");
+  const auto secretFile = writeSecret(dir, kSecret);
   const uint16_t upstreamPort = test::freePort();
   const auto yaml = daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
                                  "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
@@ -158,8 +167,9 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   auto other = issueToken(cfg, dir.path(), {"--user", "a5001", "--ttl", "600"});
   out = jssipAgent(wss, {"a5000", "jwt", other}, jsDir.path());
   EXPECT_TRUE(has(out, "RESULT first_status=401")) << out;
-  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_bad_signature_total"), "1");
-  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_from_mismatch_total"), "1");
+  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"bad_signature\"}"), "1");
+  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"from_mismatch\"}"), "1");
+  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"expired\"}"), "0");  // every reason rendered
 
   auto token = issueToken(cfg, dir.path(), {"--user", "a5000", "--dn", "1001", "--ttl", "600"});
   out = jssipAgent(wss, {"a5000", "jwt", token}, jsDir.path());
@@ -179,7 +189,7 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
 // SIPp as Genesys takes the DN's REGISTER and refuses the INVITE 486.
 TEST(AgentsAtScale, JwtAgentCallsOutThroughTheDnOfItsToken) {
   test::TempDir dir;
-  const auto secretFile = dir.write("token.secret", kSecret + "\n");
+  const auto secretFile = writeSecret(dir, kSecret);
   const uint16_t upstreamPort = test::freePort();
   const auto yaml = daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
                                  "agent_tokens: {secret_file: " + secretFile + "}\n");

@@ -5,6 +5,10 @@
 // Asserts ICE + DTLS connected, at least 50 packets each way, 1 kHz heard in the browser (WebAudio), 440 Hz heard
 // on the Genesys side (decoded RTP), and the negotiated browser codec (Opus: transcoded; PCMU: passthrough).
 // Usage: node call_e2e.js <rtcgate binary> <outbound|inbound> <transcoded|passthrough|early-media|limits|reinvite|close-notify>
+//   inbound transcoded/passthrough (issue 13): on the Genesys-offered call the page also inserts '159#' with
+//   RTCDTMFSender (100 ms, 70 ms apart): Genesys must receive exactly the events 1, 5, 9, 11 on its PT 101, one per
+//   timestamp, each with one marker, three end packets and 100 ms (+-40) at 8 kHz; Genesys's RFC 4733 '4' (300 ms)
+//   must reach JsSIP as INFO with Duration=300 (Chrome exposes no received RFC 4733 to the page).
 //   early-media (outbound): Genesys answers 183 with SDP first; the 1 kHz tone must be heard before the 200.
 //   reinvite (inbound): Genesys moves the media to a second RTP endpoint with a re-INVITE (conference bridge);
 //   the new endpoint must hear the browser's 440 Hz and the browser keep hearing 1 kHz.
@@ -255,6 +259,9 @@ window.register = (url, user = '1001') => new Promise((resolve, reject) => {
     window.incoming = e.session;
     (window.sessions = window.sessions || []).push(e.session);
     e.session.on('ended', (ev) => { e.session.endedBy = ev.originator; });
+    // Digits from Genesys: rtcgate relays its RFC 4733 as INFO application/dtmf-relay (JsSIP newDTMF).
+    window.dtmfIn = [];
+    e.session.on('newDTMF', (ev) => { if (ev.originator === 'remote') window.dtmfIn.push({ tone: ev.dtmf.tone, duration: ev.dtmf.duration }); });
     window.incomingCallInfo = e.request.getHeader('Call-Info') || '';
     window.incomingHadSdp = !!e.request.body;
     // isEstablished() is true from answer() on; an offer in our 200 (offerless INVITE) has media only after the ACK.
@@ -321,6 +328,24 @@ window.callDtmf = (target) => new Promise((resolve, reject) => {
       resolve(r);
     } catch (e) { reject(e); }
   });
+});
+// Issue 13: in-band RFC 4733 from the browser (RTCDTMFSender, what JsSIP's transportType 'RFC2833' uses) on the
+// current call; resolves when Chrome has played the last tone (tonechange with an empty tone).
+window.insertDtmf = (tones, duration, gap) => new Promise((resolve) => {
+  const pc = window.current.connection;
+  const sender = pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
+  const dtmf = sender && sender.dtmf;
+  const events = (d) => (d && d.sdp.match(/a=rtpmap:\\d+ telephone-event\\/\\d+/g)) || [];
+  const r = { canInsert: !!(dtmf && dtmf.canInsertDTMF), events: events(pc.remoteDescription),
+    answered: events(pc.localDescription), tones: [] };
+  if (!r.canInsert) return resolve(r);
+  const timer = setTimeout(() => resolve(r), 10000);
+  dtmf.ontonechange = (e) => {
+    if (e.tone) return r.tones.push(e.tone);
+    clearTimeout(timer);
+    resolve(r);
+  };
+  dtmf.insertDTMF(tones, duration, gap);
 });
 window.callEarly = (target) => new Promise((resolve, reject) => {
   const session = window.ua.call(target, { mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
@@ -846,7 +871,7 @@ logging: {components: {session: debug}}
       sipp = start('sipp', [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, scenario),
         '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-s', '1001', '-key', 'rtpport', String(media.port),
         '-key', 'rtpport2', String(moved ? moved.port : 0),
-        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'sighup' ? String(SIGHUP_CALL_MS) : mode === 'session-timers' ? String(TIMERS_TAIL_MS) : genesysHoldMode ? '7000' : '6000',
+        '-d', mode === 'long' ? String(LONG_CALL_MS) : mode === 'sighup' ? String(SIGHUP_CALL_MS) : mode === 'session-timers' ? String(TIMERS_TAIL_MS) : genesysHoldMode || mode === 'transcoded' || mode === 'passthrough' ? '7000' : '6000',
         '-m', '1', '-timeout', mode === 'long' ? '120s' : mode === 'session-timers' ? '220s' : '60s',
         '-timeout_error', '-nostdin'], { cwd: tmp });
       if (longCall) {
@@ -923,6 +948,13 @@ logging: {components: {session: debug}}
         consultMedia.close();
       } else {
         result = await page.evaluate(() => window.answerIn());
+        if (mode === 'transcoded' || mode === 'passthrough') {
+          // Issue 13: RFC 4733 both ways on a Genesys-offered call, once the tones have been measured.
+          result.dtmfOut = await page.evaluate(() => window.insertDtmf('159#', 100, 70));
+          await media.sendDtmf(4, 300);
+          for (let i = 0; i < 100 && (await page.evaluate(() => window.dtmfIn.length)) === 0; i++) await sleep(50);
+          result.dtmfIn = await page.evaluate(() => window.dtmfIn);
+        }
         if (mode !== 'reinvite') {  // the re-INVITE scenario's INVITE asks for no auto-answer
           check('Genesys Call-Info answer-after=0 reached the browser\'s INVITE', /;answer-after=0/.test(result.callInfo || ''),
             result.callInfo);
@@ -962,6 +994,7 @@ logging: {components: {session: debug}}
     // The UAS scenario ends with stop_now once its INVITE dialog is over (SIPp exits 97 for that); the UAC with -m 1
     // exits 0 when its call succeeded.
     check('SIPp (Genesys) scenario completed', sippCode === (direction === 'outbound' ? 97 : 0), `exit ${sippCode}`);
+    if (direction === 'inbound' && (mode === 'transcoded' || mode === 'passthrough')) checkInboundDtmf(result, media, mode);
     if (mode === 'transcoded' || mode === 'passthrough') {
       const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
       await checkCallMetrics(adminUrl, { direction, transcoded: mode === 'transcoded' }, check);
@@ -1014,6 +1047,48 @@ function checkDtmf(result, genesys) {
   const got = result.received || [];
   check('Genesys RFC 4733 \'9\' of 300 ms reached JsSIP as INFO with Duration=300',
     got.length === 1 && got[0].tone === '9' && got[0].duration === 300, JSON.stringify(got));
+}
+
+// Issue 13: the RFC 4733 events Genesys received on the PT it offered (101), one per timestamp: code, packets,
+// end packets (the redundant ones counted once as the event's end), final duration (8 kHz units) and markers.
+function rfc4733Events(genesys, pt = 101) {
+  const events = new Map();
+  for (const p of genesys.received.filter((x) => x.pt === pt && x.payload.length >= 4)) {
+    const e = events.get(p.ts) || { code: p.payload[0], packets: 0, ends: 0, duration: 0, markers: 0, codes: new Set() };
+    e.packets++;
+    e.codes.add(p.payload[0]);
+    if (p.marker) e.markers++;
+    const d = p.payload.readUInt16BE(2);
+    if (p.payload[1] & 0x80) { e.ends++; e.duration = d; } else if (!e.ends) e.duration = Math.max(e.duration, d);
+    events.set(p.ts, e);
+  }
+  return [...events.values()].map((e) => ({ ...e, codes: [...e.codes] }));
+}
+
+// Issue 13: on a Genesys-offered call the browser's RTCDTMFSender digits ('159#', 100 ms each, 70 ms apart, at the
+// browser codec's clock: 48 kHz with Opus, 8 kHz with PCMU) reach Genesys as RFC 4733 on Genesys's PT 101 at 8 kHz,
+// and Genesys's '4' (RFC 4733, 300 ms) reaches JsSIP as INFO. Chrome exposes no received RFC 4733 (no event, no
+// getStats counter), hence the INFO relay is what the page can see of Genesys's digits.
+function checkInboundDtmf(result, genesys, mode) {
+  const out = result.dtmfOut || {};
+  const rate = mode === 'passthrough' ? 8000 : 48000;
+  check(`rtcgate offered telephone-event/${rate} and Chrome can insert DTMF`,
+    out.canInsert && out.events.some((e) => e.endsWith(`telephone-event/${rate}`)), JSON.stringify(out));
+  check('Chrome played the four tones', (out.tones || []).join('') === '159#', (out.tones || []).join(''));
+  const list = rfc4733Events(genesys);
+  console.log(`RFC 4733 events at Genesys: ${JSON.stringify(list)}`);
+  check('Genesys received exactly the events 1, 5, 9, # (RFC 4733 codes 1, 5, 9, 11), one per timestamp',
+    list.map((e) => e.code).join(',') === '1,5,9,11' && list.every((e) => e.codes.length === 1),
+    list.map((e) => e.code).join(','));
+  check('each event: one marker, three end packets, 100 ms (+-40 ms) at 8 kHz',
+    list.length === 4 && list.every((e) => e.markers === 1 && e.ends === 3 && Math.abs(e.duration - 800) <= 320),
+    JSON.stringify(list.map((e) => [e.markers, e.ends, e.duration])));
+  check('no telephone-event reached Genesys on another payload type',
+    genesys.received.every((p) => p.pt === 0 || p.pt === 8 || p.pt === 101),
+    [...new Set(genesys.received.map((p) => p.pt))].join(','));
+  const got = result.dtmfIn || [];
+  check('Genesys RFC 4733 \'4\' of 300 ms reached JsSIP as INFO with Duration=300',
+    got.length === 1 && got[0].tone === '4' && got[0].duration === 300, JSON.stringify(got));
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

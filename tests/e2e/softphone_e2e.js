@@ -253,6 +253,8 @@ async function main() {
     }
     check('keypad 1, # and C reach Genesys as RFC 4733 events 1, 11 and 14', media.events.has(1) && media.events.has(11) &&
       media.events.has(14), [...media.events].join(','));
+    check('the keypad sent them in-band (RFC 4733, the default)', (await text('log')).includes('DTMF 1 sent (RFC 4733)'),
+      (await text('log')).match(/DTMF 1 sent[^D]*/) || '');
     console.log(`dtmf: ${Date.now() - t} ms`);
 
     // Hold and resume: SIPp's scenario asserts the re-INVITEs (a=sendonly, then a=sendrecv).
@@ -306,6 +308,11 @@ async function main() {
     check('answered: the page hears Genesys\'s 1 kHz', Math.abs(heardIn.hz - 1000) <= 10, `${heardIn.hz} Hz`);
     await waitFor(() => inMedia.audio >= 25, 5000, 'agent audio on the incoming call').catch(() => {});
     check('answered: Genesys receives the agent\'s audio', inMedia.audio >= 25, inMedia.audio);
+    // Issue 13: the keypad's default, RFC 4733 in the media, also on a call Genesys offered.
+    await p.click('.dtmf[data-tone="7"]');
+    await waitFor(() => inMedia.events.has(7), 5000, 'DTMF 7 on the incoming call').catch(() => {});
+    check('keypad 7 on the incoming call reaches Genesys as RFC 4733 event 7, sent in-band (the default)',
+      inMedia.events.has(7) && (await text('log')).includes('DTMF 7 sent (RFC 4733)'), [...inMedia.events].join(','));
     await p.click('#hangup');
     const uacCode = await exitOf(uac);
     check('Hang up: Genesys got BYE and its call ended cleanly (exit 0)', uacCode === 0, `exit ${uacCode}`);

@@ -187,10 +187,15 @@ TEST(PacketPathAllocTest, SrtpAeadGcmProtectUnprotectAllocatesNothing) {
   }
 }
 
-// (c) Two RTP legs over a real loopback socket pair: send, the GLib source firing, recvfrom, parse, statistics,
-// the packet callback. The loop is iterated directly: the iteration itself is part of the steady state.
-TEST(PacketPathAllocTest, RtpLegSendAndReceiveOverLoopbackAllocatesNothing) {
-  REQUIRE_COUNTING();
+// (c) Two RTP legs over a real loopback socket pair: send, the GLib source firing, recvmmsg, parse, statistics,
+// the packet callback. The loop is iterated directly: the iteration itself is part of the steady state. `burst`
+// datagrams are sent before the loop runs: 1 is a call's steady state (one per wakeup); 20 queue up, so a wakeup
+// takes several per receive call (the batch path, issue 14) and a burst ends with a partial batch.
+struct RtpLegRun {
+  test::AllocCounts counts;
+  uint64_t received = 0, receiveCalls = 0;  // over the measured packets
+};
+RtpLegRun rtpLegAllocations(int burst, const char* name) {
   EventLoop loop("media-worker");
   loop.adoptCurrentThread();
   Metrics metrics;
@@ -200,36 +205,55 @@ TEST(PacketPathAllocTest, RtpLegSendAndReceiveOverLoopbackAllocatesNothing) {
   cfg.inactivityTimeout = std::chrono::milliseconds(0);
   cfg.rtcpInterval = std::chrono::milliseconds(3600 * 1000);  // no RTCP inside the window: it is not per packet
   media::RtpLeg a(loop, pool.slice(0), cfg, metrics), b(loop, pool.slice(1), cfg, metrics);
-  ASSERT_TRUE(a.open());
-  ASSERT_TRUE(b.open());
-  ASSERT_TRUE(a.setRemote("127.0.0.1", b.localPort()));
-  ASSERT_TRUE(b.setRemote("127.0.0.1", a.localPort()));
+  RtpLegRun run;
+  if (!a.open() || !b.open() || !a.setRemote("127.0.0.1", b.localPort()) || !b.setRemote("127.0.0.1", a.localPort())) {
+    ADD_FAILURE() << "RTP legs did not open";
+    return run;
+  }
   uint64_t got = 0;
   b.setOnPacket([&](const media::RtpHeader&, std::span<const uint8_t> p) { got += p.size() == 160 ? 1 : 0; });
   std::array<uint8_t, 160> payload{};
   bool stuck = false;
   auto play = [&](int from, int to) {
-    for (int i = from; i < to && !stuck; ++i) {
-      if (a.send(0, static_cast<uint32_t>(i) * 160u, false, payload) != media::RtpStatus::Ok) {
-        stuck = true;
-        break;
-      }
+    for (int i = from; i < to && !stuck; i += burst) {
+      for (int j = i; j < i + burst; ++j)
+        if (a.send(0, static_cast<uint32_t>(j) * 160u, false, payload) != media::RtpStatus::Ok) stuck = true;
       // Bounded: a loopback datagram is readable at once; 1,000 blocking iterations would mean it was lost.
       int spins = 0;
-      while (got < static_cast<uint64_t>(i + 1) && spins++ < 1000) g_main_context_iteration(loop.context(), TRUE);
-      if (got < static_cast<uint64_t>(i + 1)) stuck = true;
+      while (got < static_cast<uint64_t>(i + burst) && spins++ < 1000) g_main_context_iteration(loop.context(), TRUE);
+      if (got < static_cast<uint64_t>(i + burst)) stuck = true;
     }
   };
   play(0, kWarmup);
+  const uint64_t gotBefore = got, callsBefore = b.stats().rtpReceiveCalls;
   test::AllocWindow window;
   play(kWarmup, kWarmup + kMeasured);
-  auto counts = window.delta();
-  report("RTP leg send+receive (loopback)", counts);
-  ASSERT_FALSE(stuck);
-  EXPECT_EQ(got, static_cast<uint64_t>(kWarmup + kMeasured));
+  run.counts = window.delta();
+  report(name, run.counts);
+  EXPECT_FALSE(stuck);
   EXPECT_EQ(b.stats().packetsReceived, static_cast<uint64_t>(kWarmup + kMeasured));
-  EXPECT_EQ(counts.operatorNew, 0u);
-  EXPECT_EQ(counts.libraryMalloc(), 0u);  // GLib keeps its poll array across iterations
+  run.received = got - gotBefore;
+  run.receiveCalls = b.stats().rtpReceiveCalls - callsBefore;
+  return run;
+}
+
+TEST(PacketPathAllocTest, RtpLegSendAndReceiveOverLoopbackAllocatesNothing) {
+  REQUIRE_COUNTING();
+  auto run = rtpLegAllocations(1, "RTP leg send+receive (loopback)");
+  EXPECT_EQ(run.received, static_cast<uint64_t>(kMeasured));
+  EXPECT_EQ(run.counts.operatorNew, 0u);
+  EXPECT_EQ(run.counts.libraryMalloc(), 0u);  // GLib keeps its poll array across iterations
+}
+
+TEST(PacketPathAllocTest, RtpLegBatchReceiveOfQueuedBurstsAllocatesNothing) {
+  REQUIRE_COUNTING();
+  constexpr int kBurst = 20;
+  auto run = rtpLegAllocations(kBurst, "RTP leg batch receive, bursts of 20 (loopback)");
+  EXPECT_EQ(run.received, static_cast<uint64_t>(kMeasured));
+  // The batch path really ran: 25 bursts of 20 took about two receive calls each (16 + 4), not 21.
+  EXPECT_LE(run.receiveCalls, static_cast<uint64_t>(kMeasured / kBurst * 3));
+  EXPECT_EQ(run.counts.operatorNew, 0u);
+  EXPECT_EQ(run.counts.libraryMalloc(), 0u);  // DatagramBatch is per-thread storage, not the heap
 }
 
 // (d) The browser leg between two real BrowserLegs on their own media threads over loopback (ICE, DTLS-SRTP with

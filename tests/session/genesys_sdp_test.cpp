@@ -113,23 +113,54 @@ TEST(GenesysSdp, TelephoneEventListsAreIntersectedWithWhatWeHandle) {
   EXPECT_EQ(answerTelephoneEvents(OfferedCodecs{}, 101), "0-15");
 }
 
-TEST(BrowserSdp, TelephoneEventAnswerDoesNotExceedTheOfferedEvents) {
-  const std::string offer =
-      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+// Chrome's offer (trimmed): Opus and telephone-event/8000 with its event list.
+std::string chromeOffer() {
+  return "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
       "m=audio 9 UDP/TLS/RTP/SAVPF 111 126\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
       "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
       "a=fingerprint:sha-256 "
       "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
       "a=setup:actpass\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:126 telephone-event/8000\r\n"
       "a=fmtp:126 0-15\r\n";
+}
+
+TEST(BrowserSdp, TelephoneEventAnswerDoesNotExceedTheOfferedEvents) {
   std::string err;
-  auto b = readBrowserSdp(offer, &err);
+  auto b = readBrowserSdp(chromeOffer(), &err);
   ASSERT_TRUE(b) << err;
   sdp::TransportParams t = b->transport;
   // G.711 toward the browser (passthrough): its telephone-event/8000, with the offer's event list.
   auto answer = browserAnswer(*b, codec::CodecId::Pcmu, 0, t, 1, 1);
   EXPECT_NE(answer.find("a=fmtp:126 0-15\r\n"), std::string::npos) << answer;
   EXPECT_EQ(answer.find("0-16"), std::string::npos) << answer;
+}
+
+// Issue 13: Chrome answering an offer with telephone-event at 48 and 8 kHz sent its Opus call's digits on the 8 kHz
+// one (libwebrtc matches the rate only for G.711), which the bridge dropped: the offer names the rate of the codec
+// the browser will send, the first of the preference, and nothing else.
+TEST(BrowserSdp, OfferNamesTelephoneEventOnlyAtThePreferredCodecsClock) {
+  std::string err;
+  auto chrome = readBrowserSdp(chromeOffer(), &err);
+  ASSERT_TRUE(chrome) << err;
+  const sdp::TransportParams t = chrome->transport;  // any browser transport: the offer's own is not under test
+  auto opusFirst = readBrowserSdp(
+      browserOffer({codec::CodecId::Opus, codec::CodecId::Pcmu, codec::CodecId::Pcma}, t, 1, 1), &err);
+  ASSERT_TRUE(opusFirst) << err;
+  EXPECT_EQ(opusFirst->codecs.telephoneEvents, (std::vector<std::pair<uint32_t, uint8_t>>{{48000, kTelephoneEvent48kPt}}));
+  EXPECT_EQ(pickTelephoneEvent(opusFirst->codecs, 48000), kTelephoneEvent48kPt);
+  EXPECT_EQ(pickTelephoneEvent(opusFirst->codecs, 8000), std::nullopt);
+  EXPECT_EQ(opusFirst->description.media[0].fmtp(kTelephoneEvent48kPt), std::optional<std::string>("0-16"));
+  EXPECT_EQ(opusFirst->codecs.audio.size(), 3u);  // every codec is still offered
+
+  auto pcmuFirst =
+      readBrowserSdp(browserOffer({codec::CodecId::Pcmu, codec::CodecId::Pcma, codec::CodecId::Opus}, t, 1, 1), &err);
+  ASSERT_TRUE(pcmuFirst) << err;
+  EXPECT_EQ(pcmuFirst->codecs.telephoneEvents, (std::vector<std::pair<uint32_t, uint8_t>>{{8000, kTelephoneEvent8kPt}}));
+  EXPECT_EQ(pcmuFirst->codecs.audio.front().first, codec::CodecId::Pcmu);
+
+  auto pcmaOnly = readBrowserSdp(browserOffer({codec::CodecId::Pcma}, t, 1, 1), &err);
+  ASSERT_TRUE(pcmaOnly) << err;
+  EXPECT_EQ(pcmaOnly->codecs.telephoneEvents, (std::vector<std::pair<uint32_t, uint8_t>>{{8000, kTelephoneEvent8kPt}}));
 }
 
 }  // namespace

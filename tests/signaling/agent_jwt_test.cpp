@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "rtcgate/signaling/agent_authenticator.h"
 #include "rtcgate/signaling/digest_auth.h"
 #include "rtcgate/signaling/sip_message.h"
@@ -41,13 +43,26 @@ TEST(AgentJwt, AValidTokenGivesSubAndDnDefaultingToSub) {
 
 TEST(AgentJwt, TheReferenceIssuerRoundTrips) {
   auto t = makeAgentJwt(kSecret, "crm", "agent.7", "7007", kNow, kNow + 60);
-  EXPECT_TRUE(looksLikeJwt(t));
   auto r = verifyAgentJwt(AgentJwtPolicy{kSecret, "crm", 60}, t, kNow);
   ASSERT_EQ(r.reject, JwtReject::None);
   EXPECT_EQ(r.claims.sub, "agent.7");
   EXPECT_EQ(r.claims.dn, "7007");
-  // The older "<user>.<expires>.<mac>" tokens are told apart.
-  EXPECT_FALSE(looksLikeJwt(makeAgentToken(kSecret, "1001", kNow + 60)));
+}
+
+TEST(AgentJwt, DuringARotationThePreviousSecretIsAcceptedToo) {
+  const std::string previous = "previous-secret-previous-secret-0123";
+  const std::string stranger = "stranger-secret-stranger-secret-0123";
+  AgentJwtPolicy policy{kSecret, "", 3600};
+  policy.previousSecret = previous;
+  EXPECT_EQ(verifyAgentJwt(policy, sign(kHs256, claims()), kNow).reject, JwtReject::None);
+  EXPECT_EQ(verifyAgentJwt(policy, sign(kHs256, claims(), previous), kNow).reject, JwtReject::None);
+  EXPECT_EQ(verifyAgentJwt(policy, sign(kHs256, claims(), stranger), kNow).reject, JwtReject::BadSignature);
+  // Once the rotation ends (no previous secret), the old secret's tokens are refused.
+  EXPECT_EQ(check(sign(kHs256, claims(), previous)), JwtReject::BadSignature);
+  // The previous secret alone (no current one) authenticates nothing: an empty key never verifies.
+  AgentJwtPolicy onlyPrevious{"", "", 3600};
+  onlyPrevious.previousSecret = previous;
+  EXPECT_EQ(verifyAgentJwt(onlyPrevious, sign(kHs256, claims(), ""), kNow).reject, JwtReject::BadSignature);
 }
 
 TEST(AgentJwt, AlgorithmsOtherThanHs256AreRefusedNoneIncluded) {
@@ -144,6 +159,32 @@ std::string registerFrom(const std::string& fromUser, const std::string& token) 
          "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 0\r\n\r\n";
 }
 
+// The series rtcgate_agent_token_rejected_total{reason="<reason>"} as /metrics renders it.
+uint64_t rejected(Metrics& metrics, const std::string& reason) {
+  return metrics.counter(AgentAuthenticator::kJwtRejectedMetric, "", {{"reason", reason}}).load();
+}
+
+// jwtConfig() with agent 1001 (password demo-1001, DN 5001) listed.
+config::Config listedAgentConfig() {
+  config::Config c = jwtConfig();
+  config::Agent listed;
+  listed.user = "1001";
+  listed.password = Secret("demo-1001");
+  listed.dn = "5001";
+  c.agents = {listed};
+  return c;
+}
+
+// An authenticator at kNow counting its refusals in its own Metrics.
+struct CountingAuthenticator {
+  explicit CountingAuthenticator(const config::Config& c) : auth(c, "nonce-key-nonce-key-nonce-key-00") {
+    auth.countRejectsIn(metrics);
+    auth.setClockForTest(std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+  }
+  Metrics metrics;
+  AgentAuthenticator auth;
+};
+
 TEST(AgentJwt, TheAuthenticatorTakesAnUnlistedAgentAndCountsRefusalsByReason) {
   Metrics metrics;
   AgentAuthenticator auth(jwtConfig(), "nonce-key-nonce-key-nonce-key-00");
@@ -167,20 +208,159 @@ TEST(AgentJwt, TheAuthenticatorTakesAnUnlistedAgentAndCountsRefusalsByReason) {
   EXPECT_EQ(mismatch.kind, AgentAuthenticator::Outcome::Kind::Challenge);
   EXPECT_TRUE(mismatch.failure);
   EXPECT_EQ(mismatch.jwtReject, JwtReject::FromMismatch);
-  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_from_mismatch_total", "").load(), 1u);
+  EXPECT_EQ(rejected(metrics, "from_mismatch"), 1u);
 
   auto expired = makeAgentJwt(kSecret, "", "a1", "", kNow - 600, kNow - 1);
   auto bad = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + expired, "192.0.2.1");
   EXPECT_EQ(bad.kind, AgentAuthenticator::Outcome::Kind::Challenge);
   EXPECT_EQ(bad.jwtReject, JwtReject::Expired);
   EXPECT_EQ(bad.challenges.size(), 2u);  // 401 with the digest challenges, as for any failed credentials
-  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_expired_total", "").load(), 1u);
-  EXPECT_EQ(metrics.counter("rtcgate_agent_token_rejected_bad_signature_total", "").load(), 0u);
+  EXPECT_EQ(rejected(metrics, "expired"), 1u);
+  EXPECT_EQ(rejected(metrics, "bad_signature"), 0u);
 
   // Without the section, a JWT authenticates no one.
   AgentAuthenticator off(config::Config{}, "nonce-key-nonce-key-nonce-key-00");
   EXPECT_EQ(off.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + token, "192.0.2.1").kind,
             AgentAuthenticator::Outcome::Kind::Challenge);
+}
+
+// One case per refusal reason, each through the authenticator as a browser's REGISTER from "a1" (the From user the
+// token must name): the reason's series of the one labelled family goes to 1, every other reason's stays rendered
+// at 0, and no per-reason metric name of old exists.
+struct RefusalCase {
+  JwtReject reason;
+  std::string token;
+};
+
+std::vector<RefusalCase> refusalCases() {
+  const auto t = [](int64_t iat, int64_t exp, const char* key = "iat") {
+    return sign(kHs256, R"({"sub":"a1",")" + std::string(key) + R"(":)" + std::to_string(iat) + R"(,"exp":)" +
+                            std::to_string(exp) + "}");
+  };
+  return {
+      {JwtReject::Malformed, sign("not json", claims())},
+      {JwtReject::BadAlgorithm, sign(R"({"alg":"HS512","typ":"JWT"})", claims())},
+      {JwtReject::BadSignature, sign(kHs256, claims(), "another-secret-another-secret-0123")},
+      {JwtReject::Expired, t(kNow - 100, kNow)},
+      {JwtReject::NotYetValid, t(kNow + 31, kNow + 100, "nbf")},
+      {JwtReject::LifetimeTooLong, t(kNow, kNow + 3601)},
+      {JwtReject::BadIssuer, sign(kHs256, claims(R"(,"iss":"other")"))},
+      {JwtReject::MissingClaim, sign(kHs256, R"({"sub":"a1","iat":1799999990})")},
+      {JwtReject::BadClaim, sign(kHs256, claims(R"(,"dn":"70 01")"))},
+      {JwtReject::FromMismatch, makeAgentJwt(kSecret, "", "a2", "", kNow, kNow + 60)},
+  };
+}
+
+class AgentJwtRefusal : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(AgentJwtRefusal, IsCountedUnderItsReasonInTheLabelledFamily) {
+  const auto cases = refusalCases();
+  ASSERT_EQ(cases.size(), kJwtRejectCount - 1);  // a new reason needs its case here
+  const RefusalCase& c = cases[GetParam()];
+  config::Config cfg = jwtConfig();
+  if (c.reason == JwtReject::BadIssuer) cfg.agentTokens.issuer = "crm";  // iss is checked only when configured
+  CountingAuthenticator counting(cfg);
+  auto& [metrics, auth] = counting;
+  const std::string& token = c.token;
+  auto parsed = SipMessage::parse(registerFrom("a1", token));
+  ASSERT_TRUE(parsed.message);
+  auto out = auth.authenticate(*parsed.message, "192.0.2.1");
+  EXPECT_EQ(out.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_TRUE(out.failure);
+  EXPECT_EQ(out.jwtReject, c.reason) << toString(out.jwtReject);
+  const std::string text = metrics.renderPrometheus();
+  for (size_t i = 1; i < kJwtRejectCount; ++i) {
+    const std::string reason = toString(static_cast<JwtReject>(i));
+    const std::string line = "rtcgate_agent_token_rejected_total{reason=\"" + reason + "\"} " +
+                             (static_cast<JwtReject>(i) == c.reason ? "1" : "0") + "\n";
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
+  EXPECT_EQ(text.find("# TYPE rtcgate_agent_token_rejected_total counter\n"), text.find("# TYPE rtcgate_agent_token"))
+      << text;  // one family, typed once
+  EXPECT_EQ(text.find("rtcgate_agent_token_rejected_" + std::string(toString(c.reason)) + "_total"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(AgentJwt, AgentJwtRefusal, ::testing::Range<size_t>(0, kJwtRejectCount - 1),
+                         [](const ::testing::TestParamInfo<size_t>& p) {
+                           return std::string(toString(refusalCases()[p.param].reason));
+                         });
+
+// The format this one replaced, "<user>.<expires>.base64url(HMAC-SHA256(secret, "agent-token:" user "." expires))",
+// built here by hand (its code is gone): refused as a Bearer (malformed) and as digest credentials (its username
+// "<user>.<expires>" is no agent), even for a listed agent and with the very secret that signed it.
+TEST(AgentJwt, TheOlderUserExpiresMacTokensAreRefused) {
+  CountingAuthenticator counting(listedAgentConfig());
+  auto& [metrics, auth] = counting;
+  const std::string head = "1001." + std::to_string(kNow + 600);
+  const std::string mac = base64UrlEncode(hmacSha256(kSecret, "agent-token:" + head));
+  const std::string oldToken = head + "." + mac;
+
+  auto bearer = auth.authenticate(*SipMessage::parse(registerFrom("1001", oldToken)).message, "192.0.2.1");
+  EXPECT_EQ(bearer.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_TRUE(bearer.failure);
+  EXPECT_EQ(bearer.jwtReject, JwtReject::Malformed);
+  EXPECT_EQ(rejected(metrics, "malformed"), 1u);
+  auto http = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "Bearer " + oldToken, "192.0.2.1");
+  EXPECT_EQ(http.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_EQ(rejected(metrics, "malformed"), 2u);
+
+  // As digest: username "<user>.<expires>", the MAC as the password, answering a real challenge of ours.
+  auto challenge = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "", "192.0.2.1");
+  ASSERT_EQ(challenge.challenges.size(), 2u);
+  const std::string& md5 = challenge.challenges[1];
+  const auto n0 = md5.find("nonce=\"") + 7;
+  const std::string nonce = md5.substr(n0, md5.find('"', n0) - n0);
+  const std::string ha1 = digestHa1(DigestAlgorithm::Md5, head, "rtcgate", mac);
+  const std::string response =
+      digestResponse(DigestAlgorithm::Md5, ha1, nonce, "00000001", "c0ffee", "auth", "GET", "/rtcgate/ice-servers");
+  const std::string authorization = "Digest username=\"" + head + "\", realm=\"rtcgate\", nonce=\"" + nonce +
+                                    "\", uri=\"/rtcgate/ice-servers\", response=\"" + response +
+                                    "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"";
+  auto digest = auth.authenticateHttp("GET", "/rtcgate/ice-servers", authorization, "192.0.2.1");
+  EXPECT_EQ(digest.kind, AgentAuthenticator::Outcome::Kind::Challenge);
+  EXPECT_TRUE(digest.failure);
+
+  // The same digest with the agent's real password passes: the refusal above is the token's, not the harness's.
+  auto challenge2 = auth.authenticateHttp("GET", "/rtcgate/ice-servers", "", "192.0.2.1");
+  const std::string& md5b = challenge2.challenges[1];
+  const auto n1 = md5b.find("nonce=\"") + 7;
+  const std::string nonce2 = md5b.substr(n1, md5b.find('"', n1) - n1);
+  const std::string good = digestResponse(DigestAlgorithm::Md5, digestHa1(DigestAlgorithm::Md5, "1001", "rtcgate",
+                                                                          "demo-1001"),
+                                          nonce2, "00000001", "c0ffee", "auth", "GET", "/rtcgate/ice-servers");
+  auto ok = auth.authenticateHttp("GET", "/rtcgate/ice-servers",
+                                  "Digest username=\"1001\", realm=\"rtcgate\", nonce=\"" + nonce2 +
+                                      "\", uri=\"/rtcgate/ice-servers\", response=\"" + good +
+                                      "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"",
+                                  "192.0.2.1");
+  EXPECT_EQ(ok.kind, AgentAuthenticator::Outcome::Kind::Authenticated);
+  EXPECT_EQ(ok.user, "1001");
+}
+
+// A JWT for a listed agent gets the listed DN whatever the claim says; the list is the operator's word. A rotation
+// secret is accepted by the authenticator too.
+TEST(AgentJwt, AListedAgentKeepsItsDnAndThePreviousSecretIsAccepted) {
+  config::Config cfg = listedAgentConfig();
+  cfg.agentTokens.previousSecret = Secret("previous-secret-previous-secret-0123");
+  CountingAuthenticator counting(cfg);
+  auto& [metrics, auth] = counting;
+  auto out = auth.authenticateHttp("GET", "/x", "Bearer " + makeAgentJwt(kSecret, "", "1001", "9999", kNow, kNow + 60),
+                                   "192.0.2.1");
+  ASSERT_EQ(out.kind, AgentAuthenticator::Outcome::Kind::Authenticated);
+  EXPECT_EQ(out.dn, "5001");
+  out = auth.authenticateHttp(
+      "GET", "/x", "Bearer " + makeAgentJwt("previous-secret-previous-secret-0123", "", "a9", "", kNow, kNow + 60),
+      "192.0.2.1");
+  ASSERT_EQ(out.kind, AgentAuthenticator::Outcome::Kind::Authenticated);
+  EXPECT_EQ(out.dn, "a9");
+  // After the reload that ends the rotation, the previous secret's tokens are refused.
+  cfg.agentTokens.previousSecret = Secret();
+  auth.applyConfig(cfg);
+  out = auth.authenticateHttp(
+      "GET", "/x", "Bearer " + makeAgentJwt("previous-secret-previous-secret-0123", "", "a9", "", kNow, kNow + 60),
+      "192.0.2.1");
+  EXPECT_EQ(out.jwtReject, JwtReject::BadSignature);
+  EXPECT_EQ(rejected(metrics, "bad_signature"), 1u);
 }
 
 }  // namespace

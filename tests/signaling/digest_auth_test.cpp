@@ -59,23 +59,6 @@ TEST(NonceSigner, ValidThenStaleAndForgeriesInvalid) {
   EXPECT_NE(signer.issue(t0), signer.issue(t0));  // unique within one second (replay tracking is per nonce)
 }
 
-TEST(AgentToken, SignedExpiringAndBoundToTheUser) {
-  std::string secret = "0123456789abcdef0123456789abcdef";
-  auto token = makeAgentToken(secret, "agent.1001", 2000);
-  EXPECT_EQ(verifyAgentToken(secret, token, 1999), "agent.1001");
-  EXPECT_FALSE(verifyAgentToken(secret, token, 2000));  // expired
-  EXPECT_FALSE(verifyAgentToken("another-secret-another-secret-xx", token, 1000));
-  std::string forged = token;
-  forged.replace(forged.find("1001"), 4, "1002");
-  EXPECT_FALSE(verifyAgentToken(secret, forged, 1000));
-  EXPECT_FALSE(verifyAgentToken("", token, 1000));  // tokens disabled
-  auto parts = splitTokenUsername("agent.1001.2000");
-  ASSERT_TRUE(parts);
-  EXPECT_EQ(parts->first, "agent.1001");
-  EXPECT_EQ(parts->second, 2000);
-  EXPECT_EQ(token, "agent.1001.2000." + agentTokenPassword(secret, "agent.1001.2000"));
-}
-
 TEST(Base64Url, Rfc4648VectorsWithoutPadding) {
   EXPECT_EQ(base64UrlEncode(""), "");
   EXPECT_EQ(base64UrlEncode("f"), "Zg");

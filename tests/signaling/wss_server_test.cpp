@@ -36,7 +36,7 @@ config::Config testConfig() {
   c.security.maxMessageBytes = 8192;
   c.security.registerMinExpiresS = 60;
   c.security.authFailuresPerMinute = 1000;
-  c.security.tokenSecret = Secret("0123456789abcdef0123456789abcdef-test");
+  c.agentTokens.secret = Secret("0123456789abcdef0123456789abcdef-test");
   return c;
 }
 
@@ -93,12 +93,13 @@ TEST_F(WssServerTest, JsSipWrongPasswordIsChallengedAgainThenFails) {
 
 TEST_F(WssServerTest, JsSipRegistersWithASignedBearerToken) {
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  std::string token = makeAgentToken(cfg.security.tokenSecret.reveal(), "1001", now.count() + 600);
+  std::string token = makeAgentJwt(cfg.agentTokens.secret.reveal(), "", "1001", "", now.count(), now.count() + 600);
   auto run = node("jssip-token", {token});
   ASSERT_EQ(run.exitCode, 0) << run.output;
   EXPECT_EQ(run.results["outcome"], "registered") << run.output;
   ASSERT_EQ(registered.size(), 1u);
   EXPECT_EQ(registered[0].user, "1001");
+  EXPECT_EQ(registered[0].dn, "5001");  // a listed agent's DN is the list's, not sub
 }
 
 TEST_F(WssServerTest, SipJsRegistersAgainstAnHa1AccountRefreshesAndUnregisters) {
@@ -221,7 +222,8 @@ TEST_F(WssServerTest, ClosedSocketUnregistersTheAgent) {
   // jssip-register ends with an explicit unregister; here the bad client registers then just disconnects:
   // reuse the token scenario, which stops the UA (closing the socket) right after registering.
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  auto run = node("jssip-token", {makeAgentToken(cfg.security.tokenSecret.reveal(), "1001", now.count() + 600)});
+  auto run = node("jssip-token",
+                  {makeAgentJwt(cfg.agentTokens.secret.reveal(), "", "1001", "", now.count(), now.count() + 600)});
   ASSERT_EQ(run.exitCode, 0) << run.output;
   ASSERT_EQ(registered.size(), 1u);
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return server->registrar().size() == 0; }));

@@ -239,7 +239,11 @@ TEST(ConfigLoader, MissingAndInconsistentKeysAreRejected) {
   expectError("ice:\n  stun_servers: [\"192.0.2.1:3478\"]\n  relay_only: true\n", 3, 15, "ice.relay_only",
               "needs a udp or tcp entry in ice.turn_servers");
   expectError("logging:\n  components: {sipp: debug}\n", 2, 16, "logging.components.sipp", "unknown component");
-  expectError("security:\n  token_secret: short\n", 2, 17, "security.token_secret", "at least 32");
+  // The older agent tokens are gone: the key is refused whatever its value, naming what replaces it.
+  expectError("security:\n  token_secret: 0123456789abcdef0123456789abcdef\n", 2, 17, "security.token_secret",
+              "was removed");
+  expectError("security:\n  token_secret: 0123456789abcdef0123456789abcdef\n", 2, 17, "security.token_secret",
+              "agent_tokens.secret_file");
 }
 
 TEST(ConfigLoader, RateLimitsDefaultsOverridesAndErrors) {
@@ -494,6 +498,9 @@ TEST(ConfigLoader, AgentTokensReadTheSecretFileAndCheckIt) {
   const std::string dir = tmpl;
   std::ofstream(dir + "/secret") << "0123456789abcdef0123456789abcdef\n";
   std::ofstream(dir + "/short") << "too-short\n";
+  std::ofstream(dir + "/open") << "0123456789abcdef0123456789abcdef\n";
+  for (const char* f : {"/secret", "/short"}) ASSERT_EQ(::chmod((dir + f).c_str(), 0600), 0);
+  ASSERT_EQ(::chmod((dir + "/open").c_str(), 0644), 0);
   Config c = loadFromString("agent_tokens: {secret_file: " + dir + "/secret, issuer: crm, max_lifetime_s: 600, "
                             "dn_auth_user: gw, dn_password: dnpw}\n", "t.yaml");
   EXPECT_TRUE(c.agentTokens.enabled());
@@ -507,10 +514,38 @@ TEST(ConfigLoader, AgentTokensReadTheSecretFileAndCheckIt) {
   expectError("agent_tokens: {secret_file: " + dir + "/short}\n", 1, 29, "agent_tokens.secret_file", "at least 32 bytes");
   expectError("agent_tokens: {secret_file: " + dir + "/none}\n", 1, 29, "agent_tokens.secret_file", "cannot read");
   expectError("agent_tokens: {issuer: crm}\n", 1, 15, "agent_tokens", "secret_file");
+  // A secret every local user can read signs in as any agent: refused like an open TLS key would deserve.
+  expectError("agent_tokens: {secret_file: " + dir + "/open}\n", 1, 29, "agent_tokens.secret_file",
+              "accessible by other users (mode 0644)");
+  expectError("agent_tokens: {secret_file: " + dir + "}\n", 1, 29, "agent_tokens.secret_file", "not a regular file");
   expectError("agent_tokens:\n  secret_file: " + dir + "/secret\n  max_lifetime_s: 10\n", 3, 19,
               "agent_tokens.max_lifetime_s", "out of range 60..2592000");
   std::string cleanup = "rm -rf " + dir;
   EXPECT_EQ(std::system(cleanup.c_str()), 0);
+}
+
+TEST(ConfigLoader, AgentTokensPreviousSecretFileForARotation) {
+  test::TempDir tmp;
+  const std::string dir = tmp.path();
+  for (const auto& [name, text] : {std::pair{"secret", "0123456789abcdef0123456789abcdef\n"},
+                                   {"previous", "previous-secret-previous-secret-0123\n"},
+                                   {"same", "0123456789abcdef0123456789abcdef"}})
+    ASSERT_EQ(::chmod(tmp.write(name, text).c_str(), 0640), 0);  // group-readable is allowed
+  Config c = loadFromString("agent_tokens: {secret_file: " + dir + "/secret, previous_secret_file: " + dir +
+                            "/previous}\n", "t.yaml");
+  EXPECT_EQ(c.agentTokens.secret.reveal(), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(c.agentTokens.previousSecretFile, dir + "/previous");
+  EXPECT_EQ(c.agentTokens.previousSecret.reveal(), "previous-secret-previous-secret-0123");
+  EXPECT_TRUE(loadFromString("agent_tokens: {secret_file: " + dir + "/secret}\n", "t.yaml").agentTokens
+                  .previousSecret.empty());
+  const int col = static_cast<int>(std::string("agent_tokens: {secret_file: " + dir + "/secret, previous_secret_file: ")
+                                       .size()) + 1;
+  expectError("agent_tokens: {secret_file: " + dir + "/secret, previous_secret_file: " + dir + "/same}\n", 1, col,
+              "agent_tokens.previous_secret_file", "same secret as secret_file");
+  expectError("agent_tokens: {secret_file: " + dir + "/secret, previous_secret_file: " + dir + "/none}\n", 1, col,
+              "agent_tokens.previous_secret_file", "cannot read");
+  expectError("agent_tokens: {secret_file: \"\", previous_secret_file: " + dir + "/previous}\n", 1, 55,
+              "agent_tokens.previous_secret_file", "needs secret_file");
 }
 
 }  // namespace

@@ -326,11 +326,13 @@ async function placeCall() {
 function pressKey(tone) {
   const s = window.currentSession;
   if (s && s.isEstablished()) {
-    // SIP INFO (application/dtmf-relay, with the duration): rtcgate turns it into RFC 4733 telephone-events toward
-    // Genesys on every call. Not JsSIP's in-band RFC 4733 (RTCDTMFSender): on a Genesys-offered call
-    // (the demo's auto-answered one) rtcgate forwarded none of the browser's events (outbound calls: fine).
-    s.sendDTMF(tone, { transportType: 'INFO', duration: 160 });
-    log('DTMF ' + tone + ' sent');
+    // In-band RFC 4733 (JsSIP 'RFC2833': RTCDTMFSender) by default; SIP INFO (application/dtmf-relay, with the
+    // duration) when the agent chose it or when the call negotiated no telephone-event (canInsertDTMF false).
+    // rtcgate sends both to Genesys as RFC 4733 on Genesys's payload type (docs/media.md).
+    const sender = s.connection && s.connection.getSenders().find((x) => x.track && x.track.kind === 'audio');
+    const inband = !$('dtmf-info').checked && !!(sender && sender.dtmf && sender.dtmf.canInsertDTMF);
+    s.sendDTMF(tone, { transportType: inband ? 'RFC2833' : 'INFO', duration: 160 });
+    log('DTMF ' + tone + ' sent (' + (inband ? 'RFC 4733' : 'SIP INFO') + ')');
   } else if (!s) {
     $('target').value += tone;
   }
@@ -365,6 +367,10 @@ $('user').value = (() => { try { return localStorage.getItem('rtcgate.user'); } 
 $('login-form').addEventListener('submit', (e) => { e.preventDefault(); signIn(); });
 $('logout').onclick = () => signOut();
 $('autoanswer').onchange = () => { if (client) client.autoAnswer = $('autoanswer').checked; };
+$('dtmf-info').checked = (() => { try { return localStorage.getItem('rtcgate.dtmf') === 'info'; } catch { return false; } })();
+$('dtmf-info').onchange = () => {
+  try { localStorage.setItem('rtcgate.dtmf', $('dtmf-info').checked ? 'info' : 'rfc4733'); } catch { /* private mode */ }
+};
 $('call').onclick = placeCall;
 $('target').addEventListener('keydown', (e) => { if (e.key === 'Enter') placeCall(); });
 $('answer').onclick = () => answer('Answer clicked');

@@ -110,6 +110,9 @@ struct Agent {
 struct AgentTokens {
   std::string secretFile;  // empty: JWT agent tokens disabled
   Secret secret;           // read from secretFile when the configuration is loaded
+  // Key rotation: the secret being retired, still accepted (never used to sign) until this is emptied again.
+  std::string previousSecretFile;
+  Secret previousSecret;
   std::string issuer;      // empty: iss not checked
   uint32_t maxLifetimeS = 43200;
   // Upstream credentials of a token agent's DN: never from the token (a token must not choose what rtcgate
@@ -246,7 +249,6 @@ struct Security {
   uint32_t authFailuresPerMinute = 10;
   uint32_t registerMinExpiresS = 60;
   uint32_t registerMaxExpiresS = 3600;
-  Secret tokenSecret;  // signed agent tokens (HMAC); empty: tokens disabled
   RateLimits rateLimits;
   Destinations destinations;
   bool operator==(const Security&) const = default;

@@ -31,7 +31,8 @@ struct BrowserMedia {
 // Parses a browser offer or answer; nullopt (and `error`) if there is no usable audio m-line.
 std::optional<BrowserMedia> readBrowserSdp(const std::string& text, std::string* error);
 
-// Our offer to a browser: every codec of `preference`, telephone-event at 48 and 8 kHz, `transport`.
+// Our offer to a browser: every codec of `preference`, telephone-event at the clock rate of the first one only
+// (48 kHz for Opus, 8 kHz for G.711: see the .cpp for why not both), `transport`.
 std::string browserOffer(const std::vector<codec::CodecId>& preference, const sdp::TransportParams& transport,
                          uint64_t sessionId, uint64_t version);
 // Our answer to a browser's offer: the chosen codec with the browser's payload type, its telephone-event at the

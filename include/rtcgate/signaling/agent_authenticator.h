@@ -21,9 +21,9 @@ namespace rtcgate::signaling {
 
 class SipMessage;
 
-// Decides whether a browser request is from a configured agent: digest (MD5 or SHA-256, qop=auth) against the
-// agent's password or HA1, a signed agent token (digest or Bearer), a JWT agent token (Bearer, agent_tokens: the
-// agent needs no entry at all), with per-IP failure rate limiting.
+// Decides whether a browser request is from an agent: digest (MD5 or SHA-256, qop=auth) against a configured
+// agent's password or HA1, or a JWT agent token (Bearer, agent_tokens: the agent needs no entry at all), with per-IP
+// failure rate limiting.
 // Unknown users run the same computation against a throw-away HA1, so they cannot be told from wrong passwords.
 // A digest must name the request's own Request-URI and a nonce-count above any used before with its nonce, so a
 // captured Authorization cannot be replayed (to another destination, or as is from another connection).
@@ -52,7 +52,8 @@ public:
   Outcome authenticateHttp(std::string_view method, std::string_view uri, std::string_view authorization,
                            const std::string& sourceIp);
 
-  // Count refused JWTs by reason in `metrics` (rtcgate_agent_token_rejected_<reason>_total, docs/metrics.md).
+  // Count refused JWTs by reason in `metrics` (rtcgate_agent_token_rejected_total{reason}, docs/metrics.md).
+  static constexpr const char* kJwtRejectedMetric = "rtcgate_agent_token_rejected_total";
   void countRejectsIn(Metrics& metrics);
 
   // For tests: a fixed clock.
@@ -80,8 +81,8 @@ private:
 
   // Hashed: a 20,000-agent center looks one up per REGISTER and INVITE.
   std::unordered_map<std::string, Account> accounts_;
-  std::string tokenSecret_;
   std::string jwtSecret_;
+  std::string jwtPreviousSecret_;  // agent_tokens.previous_secret_file: still accepted during a rotation
   std::string jwtIssuer_;
   int64_t jwtMaxLifetimeS_ = 0;
   std::array<std::atomic<uint64_t>*, kJwtRejectCount> jwtRejects_{};

@@ -41,6 +41,9 @@ struct AgentJwtPolicy {
   int64_t maxLifetimeS = 0;
   // Clock skew between the issuing backend and rtcgate tolerated on nbf/iat (RFC 7519 4.1.5 "some small leeway").
   int64_t skewS = 30;
+  // A key rotation's old secret (agent_tokens.previous_secret_file), tried when `secret` does not verify; empty:
+  // none. Two keys at most, so a refused token costs at most two HMACs.
+  std::string_view previousSecret = {};
 };
 
 struct AgentJwtResult {
@@ -48,9 +51,6 @@ struct AgentJwtResult {
   AgentJwtClaims claims;  // valid when reject == None
 };
 
-// True when `token` has the JWT shape (three dot-separated parts), so the caller can tell it from the older
-// "<user>.<expires>.<mac>" tokens, whose first part is not a base64url JSON header.
-bool looksLikeJwt(std::string_view token);
 AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view token, int64_t nowUnix);
 // The reference issuer (rtcgate token, tests): header {"alg":"HS256","typ":"JWT"}.
 std::string makeAgentJwt(std::string_view secret, std::string_view issuer, std::string_view sub, std::string_view dn,

@@ -57,13 +57,4 @@ private:
   std::chrono::seconds lifetime_;
 };
 
-// Signed agent tokens (docs/signaling.md): "<user>.<expires-unix>.<base64url(HMAC-SHA256(secret, user "." expires))>".
-// Used as "Authorization: Bearer <token>", or as digest credentials with username "<user>.<expires>" and the
-// signature part as the password. Returns the user when the signature is good and the token has not expired.
-std::string makeAgentToken(std::string_view secret, std::string_view user, int64_t expiresUnix);
-std::string agentTokenPassword(std::string_view secret, std::string_view userDotExpires);
-std::optional<std::string> verifyAgentToken(std::string_view secret, std::string_view token, int64_t nowUnix);
-// Splits "<user>.<expires>" (the last dot); empty when malformed.
-std::optional<std::pair<std::string, int64_t>> splitTokenUsername(std::string_view username);
-
 }  // namespace rtcgate::signaling

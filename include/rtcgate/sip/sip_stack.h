@@ -84,6 +84,9 @@ public:
   // and INVITE), security.rate_limits.upstream_invites from the next INVITE. DNs added or removed, servers and bind address still take effect at the next restart.
   void applyConfig(const config::Config& config);
   bool unregisterDn(const std::string& dn);
+  // A drain (POST /api/v1/drain, SIGUSR1) runs: OPTIONS are answered 503 with Retry-After, so that a SIP load
+  // balancer probing with OPTIONS (Kamailio dispatcher, docs/scale-out.md) takes this node out of rotation.
+  void setDraining(bool draining) { draining_ = draining; }
   std::optional<DnStatus> registration(const std::string& dn) const;
   std::vector<DnStatus> registrations() const;
   UpstreamState upstreamState() const;
@@ -164,6 +167,7 @@ private:
   std::function<void()> onReady_;
   std::function<void()> onShutdownComplete_;
   bool shutdownStarted_ = false;
+  bool draining_ = false;
   bool shutdownComplete_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<std::string, DnEntry> registrations_;

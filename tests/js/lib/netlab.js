@@ -72,6 +72,13 @@ class Lab {
     this.ip(ns, ['link', 'set', ifname, 'up']);
   }
 
+  // A host `ns` on the L2 segment of `bridgeIf` (made by bridge() in `brNs`): a veth whose far end `portIf` is a
+  // port of the bridge, as a switch port (scale-out: a balancer and several gateway nodes on one network).
+  attach([brNs, bridgeIf, portIf], [ns, ifname, addr]) {
+    this.link([brNs, portIf, null], [ns, ifname, addr]);
+    this.ip(brNs, ['link', 'set', portIf, 'master', bridgeIf]);
+  }
+
   route(ns, args) { this.ip(ns, ['route', 'add', ...args]); }
 
   // A home router: forwards between its interfaces and masquerades what leaves by `outIf` (nftables, RFC 4787

@@ -72,15 +72,19 @@ class LabRun {
   // rtcgate's configuration for the lab's gateway host (written to tmp; returns its path): WSS on `wss`:8443, SIP
   // and RTP on `lan` toward SIPp at `genesys`:5060, ICE ports 30000-30099; `ice` and `browser` are the bodies of
   // those flow mappings, `logging` of logging.components.
-  writeConfig({ wss, lan, genesys, ice, browser, logging = 'ice: debug' }) {
-    const file = path.join(this.tmp, 'rtcgate.yaml');
+  // name: the file's name (one per node of a multi-node lab); admin: the body of listeners.admin; agents: 1001 to
+  // 1000 + agents, password demo-<user>, DN = user.
+  writeConfig({ wss, lan, genesys, ice, browser, logging = 'ice: debug', name = 'rtcgate.yaml',
+    admin = 'address: 127.0.0.1, port: 0', agents = 1 }) {
+    const file = path.join(this.tmp, name);
+    const list = Array.from({ length: agents }, (_, i) => `{user: "${1001 + i}", password: demo-${1001 + i}, dn: "${1001 + i}"}`);
     fs.writeFileSync(file, `listeners:
-  admin: {address: 127.0.0.1, port: 0}
+  admin: {${admin}}
   wss: [{address: ${wss}, port: 8443}]
 upstream:
   sip_bind: {address: ${lan}, port: 5070}
   servers: [{host: ${genesys}, port: 5060}]
-agents: [{user: "1001", password: demo-1001, dn: "1001"}]
+agents: [${list.join(', ')}]
 media: {workers: 1, rtp_address: ${lan}, rtp_port_min: 20000, rtp_port_max: 20099, ice_port_min: 30000, ice_port_max: 30099}
 ice: {${ice}}
 security: {allowed_origins: ["${ORIGIN}"], max_calls: 50}

@@ -15,6 +15,7 @@
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/core/metrics.h"
 #include "rtcgate/core/rate_limiter.h"
+#include "rtcgate/media/rtp/datagram_batch.h"
 #include "rtcgate/media/rtp/rtcp_packet.h"
 #include "rtcgate/media/rtp/rtcp_reporter.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
@@ -38,9 +39,10 @@ struct RtpLegStats {
   int64_t packetsLost = 0;
   uint32_t jitter = 0;                              // timestamp units (RFC 3550 A.8)
   uint64_t droppedForeign = 0;                      // from an address or port other than the SDP's
-  uint64_t malformed = 0;
+  uint64_t malformed = 0;                           // did not parse, or larger than a datagram buffer (cut)
   uint64_t rateLimited = 0;                         // over media.packet_rate, dropped before the bridge
   uint64_t srReceived = 0, rrReceived = 0, rtcpSent = 0;
+  uint64_t rtpReceiveCalls = 0;                     // recvmmsg calls on the RTP socket (up to 16 datagrams each)
   std::optional<ReportBlock> remoteReport;          // the peer's latest report about our stream
   std::optional<double> rttMs;                      // RFC 3550 6.4.1 from that report; nullopt until one gave it
 };
@@ -73,6 +75,8 @@ public:
   void clearRemote();
   bool hasDestination() const { return haveRemote_ && sending_; }
 
+  // The payload points into the worker's DatagramBatch: valid during the call only. The callback must not iterate
+  // the worker's GMainContext (the leg's sources may recurse, and a nested receive would reuse that batch).
   void setOnPacket(PacketFn fn) { onPacket_ = std::move(fn); }
   // Called once when no RTP arrived for inactivityTimeout (again only after RTP resumed and stopped again).
   void setOnTimeout(std::function<void()> fn) { onTimeout_ = std::move(fn); }
@@ -91,6 +95,9 @@ private:
   static gboolean onReadable(gint fd, GIOCondition, gpointer self);
   void readRtp();
   void readRtcp();
+  void handleRtp(const DatagramBatch::Datagram& d);
+  void handleRtcp(const DatagramBatch::Datagram& d);
+  void countMalformed();
   bool from(const sockaddr_storage& src, const sockaddr_storage& expected) const;
   void countForeign();
   void checkInactivity();
@@ -125,7 +132,6 @@ private:
   bool expectingMedia_ = true;
   RtpLegStats stats_;
   RtpReceiveStats rx_;
-  std::array<uint8_t, 1500> buf_{};
 };
 
 }  // namespace rtcgate::media
