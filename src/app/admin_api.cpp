@@ -27,13 +27,15 @@ Response notAllowed(const char* allow) {
 }
 
 // Seconds from now to `t` (negative when past), rounded to 0.1 s, or null.
-void secondsUntil(JsonWriter& w, std::string_view name, const std::optional<std::chrono::steady_clock::time_point>& t) {
+// Seconds from now until `t`, or since `t` with `ago`; null when there is no `t`.
+void secondsUntil(JsonWriter& w, std::string_view name, const std::optional<std::chrono::steady_clock::time_point>& t,
+                  bool ago = false) {
   w.key(name);
   if (!t) {
     w.null();
     return;
   }
-  double s = std::chrono::duration<double>(*t - std::chrono::steady_clock::now()).count();
+  double s = std::chrono::duration<double>(*t - std::chrono::steady_clock::now()).count() * (ago ? -1 : 1);
   w.value(std::round(s * 10) / 10);
 }
 
@@ -49,7 +51,7 @@ void writeLeg(JsonWriter& w, const session::LegSnapshot& l) {
       .field("packets_lost", l.packetsLost)
       .field("loss_percent", round2(l.lossPercent))
       .field("jitter_ms", round2(l.jitterMs))
-      .field("rtt_ms", l.rttMs)
+      .field("rtt_ms", l.rttMs ? std::optional<double>(round2(*l.rttMs)) : std::nullopt)
       .field("mos", round2(l.mos));
   w.endObject();
 }
@@ -226,8 +228,15 @@ Response AdminApi::upstreams() const {
   w.beginObject().field("options_ping_interval_ms", static_cast<uint64_t>(cfg->upstream.optionsPingIntervalMs));
   w.key("upstreams").beginArray();
   if (d_.sip)
-    for (const auto& u : d_.sip->upstreams())
-      w.beginObject().field("uri", u.uri).field("state", std::string(upstreamStateName(u.state))).endObject();
+    for (const auto& u : d_.sip->upstreams()) {
+      w.beginObject().field("uri", u.uri).field("state", std::string(upstreamStateName(u.state)));
+      w.field("last_status", u.lastStatus != 0 ? std::optional<uint64_t>(static_cast<uint64_t>(u.lastStatus)) : std::nullopt)
+          .field("last_phrase", u.lastPhrase);
+      secondsUntil(w, "last_answer_s_ago", u.lastAnswer, true);
+      w.field("failures", static_cast<uint64_t>(u.consecutiveFailures))
+          .field("failures_total", u.failuresTotal)
+          .endObject();
+    }
   w.endArray().endObject();
   return ok(w);
 }

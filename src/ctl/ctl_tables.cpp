@@ -159,10 +159,13 @@ std::string renderTable(const std::string& command, const std::string& json) {
   if (command == "upstreams") {
     JsonArray* ups = array(o, "upstreams");
     if (ups == nullptr) return "";
-    std::vector<std::vector<std::string>> rows = {{"URI", "STATE"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"URI", "STATE", "LAST", "LAST_ANSWER_S_AGO", "FAILURES", "FAILURES_TOTAL"}};
     for (guint i = 0; i < json_array_get_length(ups); ++i) {
       JsonObject* u = json_array_get_object_element(ups, i);
-      rows.push_back({text(u, "uri"), text(u, "state")});
+      rows.push_back({text(u, "uri"), text(u, "state"),
+                      text(u, "last_status") == "-" ? "-" : text(u, "last_status") + " " + text(u, "last_phrase"),
+                      text(u, "last_answer_s_ago"), text(u, "failures"), text(u, "failures_total")});
     }
     return table(rows) + (json_array_get_length(ups) == 0 ? "(OPTIONS pings are off)\n" : "");
   }

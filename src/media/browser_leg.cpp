@@ -2,6 +2,7 @@
 #include "rtcgate/media/browser_leg.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 
@@ -67,6 +68,9 @@ BrowserLeg::BrowserLeg(EventLoop& loop, std::string callId, LegRole role, MediaC
                                  "browser media legs the browser closed with DTLS close_notify (normal hangup)");
 
   setupMetrics_ = std::make_unique<LegSetupMetrics>(m);
+  rtcpMalformed_ = &m.counter("rtcgate_browser_rtcp_malformed_total",
+                              "authenticated SRTCP packets from browsers that are no valid compound RTCP (ignored)");
+  outbound_.ssrc = g_random_int();  // the RR's until we send RTP; then the SSRC of that RTP (the SR must match it)
   rtpRateLimited_ = &m.counter("rtcgate_browser_rtp_rate_limited_total",
                                "authenticated SRTP packets from browsers dropped over media.packet_rate (per stream)");
 
@@ -422,6 +426,7 @@ void BrowserLeg::handleSrtp(uint8_t* data, size_t len) {
   ice_->notePeerActivity();
   if (rtcp) {
     ++counters_.rtcpPacketsReceived;
+    onRtcp(data, len);
     if (callbacks_.rtcp) callbacks_.rtcp(data, len);
     return;
   }
@@ -457,6 +462,35 @@ void BrowserLeg::updateInbound(const RtpHeader& h) {
   inbound_->stats.update(h.sequence, h.timestamp, arrivalTimestamp(rate->second));
 }
 
+void BrowserLeg::onRtcp(const uint8_t* data, size_t len) {
+  RtcpSummary s;
+  if (parseRtcp({data, len}, s, outbound_.ssrc) != RtpStatus::Ok) {
+    rtcpMalformed_->fetch_add(1, std::memory_order_relaxed);
+    ++counters_.rtcpMalformed;
+    return;
+  }
+  rtcp_.onReport(s, outbound_.ssrc);
+}
+
+void BrowserLeg::armRtcp(bool first) {
+  // RFC 3550 6.2 interval (5 s minimum, randomised); a new one-shot timer per report, replaced from its own
+  // callback (safe: the GSource keeps the callback until its dispatch returns).
+  rtcpTimer_ = Timer(loop_, RtcpReporter::nextInterval(ctx_.rtcpInterval, first), [this] {
+    sendReport();
+    armRtcp(false);
+    return false;
+  });
+}
+
+void BrowserLeg::sendReport() {
+  if (state_ != LegState::Connected) return;
+  std::array<uint8_t, 256> out{};
+  std::optional<uint32_t> remote;
+  if (inbound_) remote = inbound_->ssrc;
+  const size_t n = rtcp_.writeReport(outbound_, inbound_ ? &inbound_->stats : nullptr, remote, "rtcgate", out);
+  if (n > 0) (void)sendRtcp(out.data(), n);
+}
+
 SendStatus BrowserLeg::sendRtp(const uint8_t* data, size_t len) { return sendProtected(data, len, false); }
 SendStatus BrowserLeg::sendRtcp(const uint8_t* data, size_t len) { return sendProtected(data, len, true); }
 
@@ -475,6 +509,11 @@ SendStatus BrowserLeg::protectAndSend(uint8_t* buf, size_t len, size_t capacity,
   // No media before DTLS completed: there are no keys, and plain RTP toward a browser is never an option.
   if (!srtp_ || state_ != LegState::Connected) return SendStatus::NotReady;
   if (len > kMaxPacket || len < (rtcp ? 8u : 12u)) return SendStatus::BadSize;
+  if (!rtcp) {
+    // Before protection, while the header is plain: what our SR describes (RFC 3550 6.4.1).
+    outbound_.ssrc = load32(buf + 8);
+    outbound_.lastTimestamp = load32(buf + 4);
+  }
   size_t n = len;
   auto status = rtcp ? srtp_->protectRtcp(buf, n, capacity) : srtp_->protectRtp(buf, n, capacity);
   if (status != SrtpStatus::Ok) return SendStatus::ProtectFailed;
@@ -484,6 +523,8 @@ SendStatus BrowserLeg::protectAndSend(uint8_t* buf, size_t len, size_t capacity,
   } else {
     ++counters_.rtpPacketsSent;
     counters_.rtpBytesSent += len;
+    ++outbound_.packets;
+    outbound_.octets += len - 12;  // payload octets as the SR counts them (no CSRC or extension from the bridge)
   }
   return SendStatus::Ok;
 }
@@ -500,6 +541,7 @@ void BrowserLeg::onDtlsConnected(const DtlsSrtpKeys& keys) {
   }
   setupMetrics_->dtlsConnected(std::chrono::steady_clock::now() - dtlsStartedAt_);
   state_ = LegState::Connected;
+  armRtcp(true);
   emit([this] {
     if (callbacks_.connected) callbacks_.connected();
   });
@@ -552,6 +594,7 @@ LegStats BrowserLeg::stats() const {
     s.packetsLost = inbound_->stats.lost();
     if (inbound_->clockRate > 0) s.jitterMs = inbound_->stats.jitter() * 1000.0 / inbound_->clockRate;
   }
+  s.rttMs = rtcp_.rttMs();
   return s;
 }
 
@@ -562,6 +605,7 @@ void BrowserLeg::close(std::function<void()> closed) {
   alive_.reset();  // no posted callback runs after this
   state_ = LegState::Closed;
   relayRetry_.cancel();
+  rtcpTimer_.cancel();
   if (dtls_) dtls_->close();  // close_notify (RFC 5246 §7.2.1) while the pair still exists
   srtp_.reset();
   if (ice_) ice_->closeAsync(std::move(closed));

@@ -34,6 +34,7 @@ void MediaSession::fillSnapshot(CallSnapshot& out) const {
     out.browser.packetsReceived = b.rtpPacketsReceived;
     out.browser.packetsLost = b.packetsLost;
     out.browser.jitterMs = b.jitterMs;
+    out.browser.rttMs = b.rttMs;
   }
   if (rtp_) {
     const auto r = rtp_->stats();
@@ -42,6 +43,7 @@ void MediaSession::fillSnapshot(CallSnapshot& out) const {
     out.upstream.packetsLost = r.packetsLost;
     // G.711 and telephone-event toward Genesys run at 8 kHz (RFC 3551 4.5.14).
     out.upstream.jitterMs = r.jitter / 8.0;
+    out.upstream.rttMs = r.rttMs;
   }
   if (bridge_) {
     const auto& c = bridge_->codecs();

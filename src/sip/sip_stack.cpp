@@ -636,7 +636,7 @@ std::vector<DnStatus> SipStack::registrations() const {
 
 std::vector<UpstreamStatus> SipStack::upstreams() const {
   std::vector<UpstreamStatus> out;
-  for (const auto& m : monitors_) out.push_back({m->uri(), m->state()});
+  for (const auto& m : monitors_) out.push_back(m->status());
   return out;
 }
 

@@ -7,8 +7,9 @@ namespace rtcgate::sip {
 
 UpstreamMonitor::UpstreamMonitor(EventLoop& loop, nua_t* nua, std::string uri, std::chrono::milliseconds interval,
                                  std::function<void(UpstreamState)> changed)
-    : loop_(loop), nua_(nua), uri_(std::move(uri)), changed_(std::move(changed)) {
-  nh_.reset(nua_handle(nua_, this, NUTAG_URL(uri_.c_str()), TAG_END()));
+    : loop_(loop), nua_(nua), changed_(std::move(changed)) {
+  status_.uri = std::move(uri);
+  nh_.reset(nua_handle(nua_, this, NUTAG_URL(status_.uri.c_str()), TAG_END()));
   timer_ = Timer(loop_, interval, [this] {
     ping();
     return true;
@@ -38,12 +39,22 @@ void UpstreamMonitor::onOptionsReply(int status, const char* phrase, const sip_s
   // traffic either. Any other response proves the server is there, whatever its status (405, 404...).
   (void)sip;
   UpstreamState next = (status == 408 || status == 503) ? UpstreamState::Down : UpstreamState::Up;
-  if (next == state_) return;
-  state_ = next;
+  status_.lastStatus = status;
+  status_.lastPhrase = phrase != nullptr ? phrase : "";
+  if (next == UpstreamState::Up) {
+    status_.lastAnswer = std::chrono::steady_clock::now();
+    status_.consecutiveFailures = 0;
+  } else {
+    ++status_.consecutiveFailures;
+    ++status_.failuresTotal;
+  }
+  if (next == status_.state) return;
+  status_.state = next;
+  const auto& uri = status_.uri;
   if (next == UpstreamState::Up)
-    log::get(log::Component::Sip)->info("upstream {} is up (OPTIONS {} {})", uri_, status, phrase);
+    log::get(log::Component::Sip)->info("upstream {} is up (OPTIONS {} {})", uri, status, log::escaped(status_.lastPhrase));
   else
-    log::get(log::Component::Sip)->warn("upstream {} is down (OPTIONS {} {})", uri_, status, phrase);
+    log::get(log::Component::Sip)->warn("upstream {} is down (OPTIONS {} {})", uri, status, log::escaped(status_.lastPhrase));
   if (changed_) changed_(next);
 }
 

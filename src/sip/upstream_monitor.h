@@ -17,8 +17,10 @@ class UpstreamMonitor final : public HandleOwner {
 public:
   UpstreamMonitor(EventLoop& loop, nua_t* nua, std::string uri, std::chrono::milliseconds interval,
                   std::function<void(UpstreamState)> changed);
-  UpstreamState state() const { return state_; }
-  const std::string& uri() const { return uri_; }
+  UpstreamState state() const { return status_.state; }
+  const std::string& uri() const { return status_.uri; }
+  // State, the last ping's status, the last answer's time and the failures (admin API).
+  const UpstreamStatus& status() const { return status_; }
   void detach(bool destroyHandle = true);
 
 private:
@@ -27,12 +29,11 @@ private:
 
   EventLoop& loop_;
   nua_t* nua_;
-  std::string uri_;
   std::function<void(UpstreamState)> changed_;
   std::unique_ptr<nua_handle_s, NuaHandleDeleter> nh_;
   Timer timer_;
   bool inFlight_ = false;
-  UpstreamState state_ = UpstreamState::Unknown;
+  UpstreamStatus status_;
 };
 
 }  // namespace rtcgate::sip

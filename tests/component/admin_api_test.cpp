@@ -412,5 +412,80 @@ TEST(AdminApi, OneRealCallIsListedThenDrainRefusesNewCallsTheCallIsHungUpAndTheD
   EXPECT_EQ(byes.size(), 1u) << genesys.output();
 }
 
+// GET /api/v1/upstreams (docs/admin-api.md): SIPp playing Genesys answers the OPTIONS pings 200, so the server is
+// `up` with `last_status` 200 OK, answered moments ago and no failures; then SIPp is stopped (its port closed: the
+// next ping ends without an answer: ICMP port unreachable, sofia's 503), so it is `down` with that status, failures
+// counted and the last answer's age kept. `rtcgatectl upstreams` shows the same row.
+TEST(AdminApi, UpstreamsShowEachServersStateLastAnswerAndFailures) {
+  const uint16_t upstreamPort = test::freePort();
+  test::TempDir sippDir;
+  test::SippProcess genesys(sippDir.path(), test::scenario("options_ping_answered.xml"),
+                            {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
+                             std::to_string(test::freeMediaPort()), "-timeout", "30s", "-bind_local"});
+  ASSERT_TRUE(genesys.started()) << "sipp could not be started (is sip-tester installed?)";
+  test::TempDir dir;
+  const std::string config = dir.write(
+      "rtcgate.yaml",
+      "listeners:\n  admin: {address: 127.0.0.1, port: 0}\n"
+      "upstream:\n  sip_bind: {address: 127.0.0.1, port: 0}\n"
+      "  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
+      "  options_ping_interval_ms: 1000\n"
+      "media: {workers: 1}\n");
+  test::NotifySocket notify(dir.path() + "/notify.sock");
+  const auto daemonStarted = std::chrono::steady_clock::now();
+  test::Child d({RTCGATE_BINARY, "--config", config}, dir.path(), {notify.env()});
+  const uint16_t admin = test::adminPortFrom(notify.waitFor("READY=1"));
+  ASSERT_NE(admin, 0) << d.err();
+  const std::string url = "http://127.0.0.1:" + std::to_string(admin);
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(upstreamPort) + ";transport=udp";
+
+  // Pings go out every second; the API has no change notification: polled, bounded.
+  auto awaitState = [&](const std::string& state) {
+    std::string body;
+    for (int i = 0; i < 200 && jq(body, "$.upstreams[0].state") != state; ++i) {
+      std::this_thread::sleep_for(50ms);
+      body = http("GET", admin, "/api/v1/upstreams").body;
+    }
+    return body;
+  };
+  std::string up = awaitState("up");
+  expectFields(up, {{"$.options_ping_interval_ms", "1000"},
+                    {"$.upstreams[0].uri", uri},
+                    {"$.upstreams[0].state", "up"},
+                    {"$.upstreams[0].last_status", "200"},
+                    {"$.upstreams[0].last_phrase", "OK"},
+                    {"$.upstreams[0].failures", "0"}});
+  size_t entries = 0;  // one server configured, one entry
+  for (size_t at = up.find("\"uri\""); at != std::string::npos; at = up.find("\"uri\"", at + 1)) ++entries;
+  EXPECT_EQ(entries, 1u) << up;
+  const double answeredAgo = std::stod(jq(up, "$.upstreams[0].last_answer_s_ago"));
+  EXPECT_GE(answeredAgo, 0.0);
+  // An age since an answer to this daemon: never more than the daemon has lived (plus the 0.1 s rounding).
+  const auto lived = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - daemonStarted).count(); };
+  EXPECT_LE(answeredAgo, lived() + 0.05);
+  const auto upTable = rtcgatectl({"--url", url, "upstreams"});
+  EXPECT_EQ(upTable.code, 0) << upTable.err;
+  EXPECT_EQ(upTable.out.rfind("URI", 0), 0u) << upTable.out;
+  EXPECT_NE(upTable.out.find("LAST_ANSWER_S_AGO  FAILURES  FAILURES_TOTAL"), std::string::npos) << upTable.out;
+  EXPECT_NE(upTable.out.find(uri + "  up     200 OK  "), std::string::npos) << upTable.out;
+
+  genesys.stop();
+  std::string down = awaitState("down");
+  ASSERT_EQ(jq(down, "$.upstreams[0].state"), "down") << down << d.err();
+  // SIPp's closed port answers the ping with ICMP port unreachable: sofia's transport error, 503.
+  expectFields(down, {{"$.upstreams[0].last_status", "503"}, {"$.upstreams[0].last_phrase", "Service Unavailable"}});
+  EXPECT_GE(std::stoi(jq(down, "$.upstreams[0].failures")), 1) << down;
+  EXPECT_EQ(jq(down, "$.upstreams[0].failures"), jq(down, "$.upstreams[0].failures_total")) << down;
+  // The last answer stays where it was: its age only grows.
+  const double downAgo = std::stod(jq(down, "$.upstreams[0].last_answer_s_ago"));
+  EXPECT_GT(downAgo, answeredAgo) << down;
+  EXPECT_LE(downAgo, lived() + 0.05) << down;
+  const auto downTable = rtcgatectl({"--url", url, "upstreams"});
+  EXPECT_NE(downTable.out.find(uri + "  down   503 Service Unavailable  "), std::string::npos) << downTable.out;
+  const auto json = rtcgatectl({"--url", url, "--json", "upstreams"});
+  EXPECT_EQ(json.code, 0);
+  EXPECT_EQ(jq(json.out, "$.upstreams[0].state"), "down") << json.out;
+}
+
 }  // namespace
 }  // namespace rtcgate

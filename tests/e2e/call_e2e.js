@@ -881,8 +881,23 @@ logging: {components: {session: debug}}
           (mode === 'long' ? LONG_CALL_MS : mode === 'sighup' ? SIGHUP_CALL_MS : 3 * TIMERS_REFRESH_MS + TIMERS_TAIL_MS) - 2000);
         const reloads = mode === 'sighup' ? reloadsDuringTheCall(gw, cfg, sighupContext) : null;
         if (reloads) reloads.catch(() => {});  // awaited below; its failure must not crash the script before that
+        const rtt = mode === 'long' ? browserRttDuringCall(gw) : null;
         result = await page.evaluate(() => window.answerLong());
         clearTimeout(stopAt);
+        if (rtt) {
+          // Issue 13: Chromium answers rtcgate's SRTCP SR (LSR/DLSR), so the browser leg has an RFC 3550 6.4.1 RTT.
+          const r = await rtt;
+          check('admin API: the browser leg\'s rtt_ms is a number during the call', typeof r.ms === 'number' && r.ms >= 0 && r.ms < 1000,
+            `${r.ms} after ${r.afterS} s of call`);
+          // Observed when the call's media ends, just after the browser saw the BYE: polled, bounded.
+          const rttCount = 'rtcgate_call_rtt_seconds_count\\{leg="browser"\\}';
+          let count = NaN;
+          for (let i = 0; i < 50 && !(count >= 1); i++) {
+            count = (await adminMetrics(gw))(rttCount);
+            if (!(count >= 1)) await new Promise((r) => setTimeout(r, 100));
+          }
+          check('rtcgate_call_rtt_seconds observed the browser leg once at the call\'s end', count === 1, count);
+        }
         if (reloads) await reloads;
         for (const c of sighupContext.extraCalls || []) c.result = await c.answered;
         if (mode === 'session-timers') await checkSessionTimers(page, gw);
@@ -1784,6 +1799,23 @@ function reloadedEverything(original, ctx) {
 }
 
 // The daemon's counters from its admin listener (GET /metrics): a lookup by metric name.
+// The browser leg's rtt_ms from GET /api/v1/calls, polled every 500 ms for up to 30 s of the call (the first SR goes
+// out 1.25-3.75 s after DTLS, Chromium reports every few seconds): { ms: number or null, afterS }.
+async function browserRttDuringCall(gw) {
+  const started = Date.now();
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
+    if (!adminUrl) continue;
+    try {
+      const calls = await (await fetch(`${adminUrl}api/v1/calls`)).json();
+      const ms = calls.calls && calls.calls[0] && calls.calls[0].legs.browser.rtt_ms;
+      if (typeof ms === 'number') return { ms, afterS: ((Date.now() - started) / 1000).toFixed(1) };
+    } catch (e) { /* the call or the listener is not up yet: asked again */ }
+  }
+  return { ms: null, afterS: ((Date.now() - started) / 1000).toFixed(1) };
+}
+
 async function adminMetrics(gw) {
   const adminUrl = (gw.out.match(/admin: (http:\/\/127\.0\.0\.1:\d+\/)/) || [])[1];
   const text = adminUrl ? await (await fetch(`${adminUrl}metrics`)).text() : '';

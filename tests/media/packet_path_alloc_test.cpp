@@ -292,6 +292,7 @@ TEST(PacketPathAllocTest, BrowserLegSendAndReceiveOverIceAndSrtpAllocateNothingO
     ctx.certificate = media::DtlsCertificate::generate();
     ctx.metrics = &metrics;
     ctx.localAddressesOverride = {{"lo", "127.0.0.1", false, true}};
+    ctx.rtcpInterval = std::chrono::milliseconds(3600 * 1000);  // no RTCP report inside the window (not per packet)
     return ctx;
   };
   sender.create(media::LegRole::Offerer, context());

@@ -24,6 +24,8 @@
 
 #include "media/leg_harness.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
+#include "rtcgate/media/rtp/call_quality.h"
+#include "rtcgate/session/call_snapshot.h"
 #include "rtcgate/session/media_session.h"
 #include "support/rtp_builder.h"
 #include "support/sipp_process.h"
@@ -127,6 +129,15 @@ public:
     a.sin_port = htons(port);
     ::sendto(fd_, p.data(), p.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   }
+  // The next datagram within `timeout`; empty when none came.
+  std::vector<uint8_t> receiveOne(std::chrono::milliseconds timeout) const {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
+    std::vector<uint8_t> buf(2048);
+    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  }
   // Receives until `stop`; bounded by the poll timeout per round.
   void receive(Flow& into, const std::atomic<bool>& stop) const {
     uint8_t buf[2048];
@@ -216,6 +227,7 @@ protected:
       setup.ports = ports_.get();
       setup.rtp.localAddress = "127.0.0.1";
       setup.rtp.inactivityTimeout = 0ms;
+      setup.rtp.rtcpInterval = rtcpInterval_;
       MediaSession::Events ev;
       ev.ready = [this](const sdp::TransportParams& local, const std::string&, uint16_t port) {
         readyPromise_.set_value({local, port});
@@ -248,7 +260,8 @@ protected:
     onGateway([&] {
       std::string error;
       EXPECT_TRUE(session_->setBrowserRemote(answer, &error)) << error;
-      EXPECT_TRUE(session_->setUpstreamRemote("127.0.0.1", genesys.port()));
+      EXPECT_TRUE(session_->setUpstreamRemote("127.0.0.1", genesys.port(), genesysRtcpPort_ != 0 ? "127.0.0.1" : "",
+                                              genesysRtcpPort_));
       codec::BridgeCodecs codecs{browserCodec, browserPt, CodecId::Pcmu, 0, std::nullopt, std::nullopt};
       session_->startBridge(codecs);
     });
@@ -265,6 +278,8 @@ protected:
   std::promise<std::pair<sdp::TransportParams, uint16_t>> readyPromise_;  // the session's events, once each
   std::promise<void> connectedPromise_;
   std::atomic<bool> ending_{false};
+  std::chrono::milliseconds rtcpInterval_{5000};  // the Genesys leg's (RtpLegConfig); ctx_ has the browser legs'
+  uint16_t genesysRtcpPort_ = 0;                  // a=rtcp of Genesys's SDP; 0: its RTP port + 1
 };
 
 TEST_P(MediaSessionCall, EveryFrameSentOnAnAbsoluteScheduleArrivesOnTheOtherLegWithAStableDelay) {
@@ -391,6 +406,67 @@ TEST_F(MediaSessionFlood, ABrowserFloodingTenTimesThePacketRateLosesTheExcessBef
   EXPECT_LE(static_cast<double>(forwarded()), 150 + 150 * seconds + 1) << forwarded() << " in " << seconds << " s";
   EXPECT_GT(limited.load(), 0u);
   EXPECT_EQ(metrics_.counter("rtcgate_srtp_auth_failures_total", "").load(), 0u);  // authenticated, then capped
+}
+
+// Issue 13, RFC 3550 6.4.1 on both legs of one real MediaSession, read through the snapshot the admin API serialises
+// (MediaSession::fillSnapshot). Genesys (a UDP socket for RTP and one for RTCP, named by a=rtcp) holds the gateway's
+// SR 200 ms and answers with an RR about the gateway's SSRC (LSR of that SR, DLSR 0); the peer BrowserLeg answers
+// the gateway's SRTCP SRs by itself. Both legs' rttMs are set, the Genesys one bracketed by the NTP clock the
+// gateway uses, and each leg's MOS is estimateMos with its RTT. Report intervals shortened to 100 ms.
+using MediaSessionRtt = MediaSessionCall;
+TEST_F(MediaSessionRtt, BothLegsMeasureTheRoundTripTimeAndTheSnapshotCarriesIt) {
+  rtcpInterval_ = 100ms;
+  ctx_.rtcpInterval = 100ms;
+  UdpPeer genesys, genesysRtcp;
+  genesysRtcpPort_ = genesysRtcp.port();
+  media::test::LegHarness browser("browser-peer");
+  uint16_t rtpPort = 0;
+  ASSERT_NO_FATAL_FAILURE(establish(genesys, browser, CodecId::Pcmu, 0, &rtpPort));
+  // RTP both ways (passthrough), so the gateway sends on both legs and its next report on each is an SR.
+  const std::vector<uint8_t> frame(160, 0xff);
+  for (uint16_t i = 0; i < 5; ++i) {
+    auto b = test::rtpPacket(0, static_cast<uint16_t>(1000 + i), i * 160u, 0xb0b, frame);
+    browser.run([&] { return browser.leg->sendRtp(b.data(), b.size()); });
+    genesys.sendTo(rtpPort, test::rtpPacket(0, static_cast<uint16_t>(2000 + i), i * 160u, 0x6e5, frame));
+  }
+  media::RtcpSummary sr;
+  for (int i = 0; i < 50 && !sr.isSenderReport; ++i) {
+    auto d = genesysRtcp.receiveOne(100ms);
+    if (media::parseRtcp(std::span<const uint8_t>(d.data(), d.size()), sr) != media::RtpStatus::Ok) sr = {};
+  }
+  ASSERT_TRUE(sr.isSenderReport) << "no SR from the gateway's Genesys leg";
+  std::this_thread::sleep_for(200ms);  // Genesys holds the report: the round trip the gateway must measure
+  media::ReportBlock block;
+  block.ssrc = sr.ssrc;
+  block.lastSr = media::ntpMiddle(sr.sender.ntp);
+  std::vector<uint8_t> rr(256);
+  rr.resize(media::writeReceiverReport(0x6e5, &block, "genesys", rr));
+  const uint32_t sentAt = media::ntpMiddle(media::ntpNow());
+  genesysRtcp.sendTo(static_cast<uint16_t>(rtpPort + 1), rr);
+  CallSnapshot snap;
+  for (int i = 0; i < 150 && !(snap.upstream.rttMs && snap.browser.rttMs); ++i) {
+    if (i > 0) std::this_thread::sleep_for(20ms);  // no change notification: polled, bounded
+    snap = onGateway([&] {
+      CallSnapshot s;
+      session_->fillSnapshot(s);
+      return s;
+    });
+  }
+  const uint32_t seenAt = media::ntpMiddle(media::ntpNow());
+  ending_ = true;
+  ASSERT_TRUE(snap.upstream.rttMs.has_value());
+  ASSERT_TRUE(snap.browser.rttMs.has_value());
+  const double up = *snap.upstream.rttMs;
+  EXPECT_GE(up, (sentAt - block.lastSr) * 1000.0 / 65536 - 0.02);
+  EXPECT_LE(up, (seenAt - block.lastSr) * 1000.0 / 65536 + 0.02);
+  EXPECT_GE(up, 200.0 - 0.02);
+  EXPECT_GE(*snap.browser.rttMs, 0.0);
+  EXPECT_LE(*snap.browser.rttMs, (seenAt - block.lastSr) * 1000.0 / 65536 + 0.02);  // within this test's time
+  for (const LegSnapshot* leg : {&snap.upstream, &snap.browser})
+    EXPECT_DOUBLE_EQ(leg->mos, media::estimateMos({leg->lossPercent / 100.0, leg->jitterMs, *leg->rttMs}));
+  EXPECT_LT(snap.upstream.mos, media::estimateMos({snap.upstream.lossPercent / 100.0, snap.upstream.jitterMs, 0}));
+  RecordProperty("genesys_rtt_ms", std::to_string(up));
+  RecordProperty("browser_rtt_ms", std::to_string(*snap.browser.rttMs));
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModes, MediaSessionCall, ::testing::Values(true, false),

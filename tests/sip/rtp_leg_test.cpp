@@ -190,6 +190,13 @@ struct Intruder {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 };
 
+uint16_t portOf(int fd) {
+  sockaddr_in s{};
+  socklen_t len = sizeof s;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
+  return ntohs(s.sin_port);
+}
+
 std::vector<uint8_t> rtp(uint32_t ssrc) {
   std::vector<uint8_t> pkt(172);
   RtpHeader h;
@@ -234,12 +241,6 @@ TEST_F(RtpLegTest, LatchingRefusesAnotherPortOfTheSdpAddress) {
 TEST_F(RtpLegTest, RtcpPortFromTheSdpIsUsedBothWays) {
   auto a = makeLeg(0, 0ms, 100ms);
   Intruder peerRtp("127.0.0.1"), peerRtcp("127.0.0.1"), other("127.0.0.1");
-  auto portOf = [](int fd) {
-    sockaddr_in s{};
-    socklen_t len = sizeof s;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&s), &len);
-    return ntohs(s.sin_port);
-  };
   ASSERT_TRUE(a->setRemote("127.0.0.1", portOf(peerRtp.fd), "127.0.0.1", portOf(peerRtcp.fd)));
   ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().rtcpSent >= 2; }, 3s));
   EXPECT_EQ(peerRtp.pending(), 0u);
@@ -314,6 +315,68 @@ TEST_F(RtpLegTest, SenderReportsAndReceiverReportsFlow) {
   EXPECT_EQ(ra->cumulativeLost, 0);
   EXPECT_EQ(b->stats().packetsReceived, 5u);
   EXPECT_GE(a->stats().rrReceived, 1u);
+}
+
+// RFC 3550 6.4.1 on the Genesys leg: a real socket peer receives rtcgate's SR, holds it 300 ms, then answers with
+// an RR whose block about rtcgate's SSRC carries LSR = that SR's NTP middle bits and DLSR = 100 ms. rtcgate's RTT
+// is then the 300 ms hold (plus loopback and the leg's own wakeup) minus 100 ms: bracketed exactly by the NTP clock
+// the leg uses, read before the answer was sent and after the RTT appeared. Hostile RTCP before it (a count that
+// does not fit, a block claiming our SSRC cut short) is counted as malformed and changes nothing.
+TEST_F(RtpLegTest, PeerAnswersOurSenderReportAndTheRoundTripTimeIsMeasured) {
+  auto a = makeLeg(0, 0ms, 100ms);
+  Intruder peerRtp("127.0.0.1"), peerRtcp("127.0.0.1");
+  ASSERT_TRUE(a->setRemote("127.0.0.1", portOf(peerRtp.fd), "127.0.0.1", portOf(peerRtcp.fd)));
+  std::array<uint8_t, 160> payload{};
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_EQ(a->send(0, i * 160, i == 0, payload), RtpStatus::Ok);
+  // The first SR (a sent RTP, so its first report is one).
+  RtcpSummary sr;
+  ASSERT_TRUE(test::pumpUntil(loop, [&] {
+    std::array<uint8_t, 1500> buf;
+    ssize_t n = recv(peerRtcp.fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    return n > 0 && parseRtcp(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)), sr) == RtpStatus::Ok &&
+           sr.isSenderReport;
+  }, 3s));
+  const auto srSeenAt = std::chrono::steady_clock::now();
+  EXPECT_EQ(sr.ssrc, a->ssrc());
+  EXPECT_EQ(sr.sender.packetCount, 3u);
+  EXPECT_EQ(sr.sender.octetCount, 480u);
+  EXPECT_FALSE(a->stats().rttMs.has_value());
+
+  const uint16_t legRtcp = static_cast<uint16_t>(a->localPort() + 1);
+  const uint32_t lsr = ntpMiddle(sr.sender.ntp), dlsr = 6554;  // 100 ms in 1/65536 s
+  ReportBlock block;
+  block.ssrc = a->ssrc();
+  block.lastSr = lsr;
+  block.delaySinceLastSr = dlsr;
+  std::vector<uint8_t> rr(256);
+  rr.resize(writeReceiverReport(0x5EE, &block, "peer", rr));
+  auto badCount = rr;
+  badCount[0] = 0x83;  // 3 blocks claimed, 1 there
+  auto cut = rr;
+  cut.resize(20);      // the block claiming our SSRC cut short
+  cut[3] = 4;
+  peerRtcp.sendTo(legRtcp, badCount);
+  peerRtcp.sendTo(legRtcp, cut);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().malformed == 2; }, 3s));
+  EXPECT_EQ(metrics.counter("rtcgate_rtp_malformed_total", "").load(), 2u);
+  EXPECT_EQ(a->stats().rrReceived, 0u);
+  EXPECT_FALSE(a->stats().rttMs.has_value());
+
+  // Hold the SR 300 ms (the leg goes on sending reports meanwhile; the answer is about the first one).
+  (void)test::pumpUntil(loop, [&] { return std::chrono::steady_clock::now() - srSeenAt >= 300ms; }, 2s);
+  const uint32_t sentAt = ntpMiddle(ntpNow());
+  peerRtcp.sendTo(legRtcp, rr);
+  ASSERT_TRUE(test::pumpUntil(loop, [&] { return a->stats().rttMs.has_value(); }, 3s));
+  const uint32_t seenAt = ntpMiddle(ntpNow());
+  const double rtt = *a->stats().rttMs;
+  // RTT = arrival - LSR - DLSR with sentAt <= arrival <= seenAt (units of 1/65536 s, one unit of round-off).
+  EXPECT_GE(rtt, (sentAt - lsr - dlsr) * 1000.0 / 65536 - 0.02) << rtt;
+  EXPECT_LE(rtt, (seenAt - lsr - dlsr) * 1000.0 / 65536 + 0.02) << rtt;
+  EXPECT_GE(rtt, 200.0 - 0.02);  // the hold minus DLSR, whatever the scheduling
+  RecordProperty("rtt_ms", std::to_string(rtt));
+  EXPECT_EQ(a->stats().rrReceived, 1u);
+  ASSERT_TRUE(a->stats().remoteReport.has_value());
+  EXPECT_EQ(a->stats().remoteReport->lastSr, lsr);
 }
 
 // Issue 14 (docs/adr/0010-batch-socket-io.md): the leg takes what is queued with recvmmsg, up to 16 datagrams per

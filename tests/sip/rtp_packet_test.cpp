@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "rtcgate/media/rtp/rtcp_packet.h"
+#include "rtcgate/media/rtp/rtcp_reporter.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 
@@ -104,6 +108,157 @@ TEST(Rtcp, ReceiverReportAndTruncation) {
   EXPECT_FALSE(s.report.has_value());
   EXPECT_EQ(parseRtcp(std::span<const uint8_t>(buf.data(), n - 1), s), RtpStatus::BadLength);
   EXPECT_EQ(writeReceiverReport(9, nullptr, "x", std::span<uint8_t>(buf.data(), 8)), 0u);
+}
+
+// RFC 3550 6.4.1's own example: A = 0xb710:8000 (46864.500 s), LSR = 0xb705:2000 (46853.125 s),
+// DLSR = 0x0005:4000 (5.250 s): RTT = 0x0006:2000 = 6.125 s.
+TEST(RtcpRtt, TheRfcExample) {
+  auto rtt = roundTripMs(0xb7108000u, 0xb7052000u, 0x00054000u);
+  ASSERT_TRUE(rtt.has_value());
+  EXPECT_DOUBLE_EQ(*rtt, 6125.0);
+  EXPECT_DOUBLE_EQ(*roundTripMs(0x00018000u, 0x00010000u, 0x00004000u), 250.0);  // 1.5 s - 1 s - 0.25 s
+}
+
+// The middle 32 bits of NTP wrap every 65536 s (18.2 h): an SR sent 0.25 s before the wrap, answered after it.
+TEST(RtcpRtt, AcrossTheWrapOfTheMiddleBits) {
+  auto rtt = roundTripMs(0x00004000u, 0xFFFFC000u, 0x00002000u);  // 0.5 s since the SR, held 0.125 s
+  ASSERT_TRUE(rtt.has_value());
+  EXPECT_DOUBLE_EQ(*rtt, 375.0);
+}
+
+// LSR 0: the peer received no SR from us (RFC 3550 6.4.1), so there is no RTT, whatever DLSR says.
+TEST(RtcpRtt, NoSenderReportReceivedMeansNoRtt) {
+  EXPECT_FALSE(roundTripMs(0x00018000u, 0, 0).has_value());
+  EXPECT_FALSE(roundTripMs(0x00018000u, 0, 0x1000).has_value());
+}
+
+// A DLSR longer than the time since our SR is a bogus (or clock-skewed) report: no RTT; one unit of round-off is 0.
+TEST(RtcpRtt, ADelayLongerThanTheElapsedTimeGivesNoRtt) {
+  EXPECT_FALSE(roundTripMs(0x00018000u, 0x00010000u, 0x00009000u).has_value());
+  EXPECT_DOUBLE_EQ(*roundTripMs(0x00018000u, 0x00010000u, 0x00008001u), 0.0);
+  EXPECT_DOUBLE_EQ(*roundTripMs(0x00018000u, 0x00010000u, 0x00008000u), 0.0);
+}
+
+RtcpSummary reportAbout(uint32_t ssrc, uint32_t lsr, uint32_t dlsr) {
+  RtcpSummary s;
+  s.isReceiverReport = true;
+  s.ssrc = 99;
+  ReportBlock b;
+  b.ssrc = ssrc;
+  b.lastSr = lsr;
+  b.delaySinceLastSr = dlsr;
+  s.report = b;
+  return s;
+}
+
+TEST(RtcpReporter, RttFromThePeersBlockAboutOurStreamOnly) {
+  RtcpReporter r;
+  const uint64_t arrival = uint64_t{0x00018000u} << 16;  // middle bits 0x0001:8000
+  r.onReport(reportAbout(42, 0, 0), 42, arrival);        // no SR seen by the peer yet
+  EXPECT_FALSE(r.rttMs().has_value());
+  EXPECT_TRUE(r.remoteReport().has_value());
+  r.onReport(reportAbout(7, 0x00010000u, 0x4000), 42, arrival);  // about another source: ignored
+  EXPECT_FALSE(r.rttMs().has_value());
+  r.onReport(reportAbout(42, 0x00010000u, 0x4000), 42, arrival);
+  ASSERT_TRUE(r.rttMs().has_value());
+  EXPECT_DOUBLE_EQ(*r.rttMs(), 250.0);
+  r.onReport(reportAbout(42, 0, 0), 42, arrival);  // a later block without LSR keeps the last RTT
+  EXPECT_DOUBLE_EQ(*r.rttMs(), 250.0);
+}
+
+// Our report echoes the peer's last SR (LSR = its NTP middle bits) and is an SR only when we sent RTP since the last.
+TEST(RtcpReporter, ReportsEchoThePeersSenderReport) {
+  RtcpReporter r;
+  RtcpSummary peerSr;
+  peerSr.isSenderReport = true;
+  peerSr.ssrc = 77;
+  peerSr.sender.ntp = 0x1122334455667788ull;
+  r.onReport(peerSr, 42);
+  RtpReceiveStats rx;
+  rx.update(1, 160, 160);
+  std::array<uint8_t, 256> out{};
+  size_t n = r.writeReport({42, 320, 2, 320}, &rx, 77, "rtcgate", out);
+  RtcpSummary s;
+  ASSERT_EQ(parseRtcp(std::span<const uint8_t>(out.data(), n), s, 77), RtpStatus::Ok);
+  EXPECT_TRUE(s.isSenderReport);
+  EXPECT_EQ(s.sender.packetCount, 2u);
+  EXPECT_EQ(s.sender.octetCount, 320u);
+  EXPECT_EQ(s.sender.rtpTimestamp, 320u);
+  ASSERT_TRUE(s.report.has_value());
+  EXPECT_EQ(s.report->lastSr, 0x33445566u);
+  EXPECT_LT(s.report->delaySinceLastSr, 65536u);  // well under a second since the SR above
+  n = r.writeReport({42, 320, 2, 320}, &rx, 77, "rtcgate", out);  // nothing sent since: RR
+  ASSERT_EQ(parseRtcp(std::span<const uint8_t>(out.data(), n), s), RtpStatus::Ok);
+  EXPECT_TRUE(s.isReceiverReport);
+}
+
+// RFC 3550 6.2: randomised to 0.5..1.5 x the interval (the first report after half of that), never all alike.
+TEST(RtcpReporter, IntervalIsRandomisedAroundTheMinimum) {
+  std::set<int64_t> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto next = RtcpReporter::nextInterval(std::chrono::milliseconds(5000)).count();
+    EXPECT_GE(next, 2500);
+    EXPECT_LE(next, 7500);
+    seen.insert(next);
+    auto first = RtcpReporter::nextInterval(std::chrono::milliseconds(5000), true).count();
+    EXPECT_GE(first, 1250);
+    EXPECT_LE(first, 3750);
+  }
+  EXPECT_GT(seen.size(), 20u);
+}
+
+std::vector<uint8_t> receiverReport(uint8_t count, uint16_t lengthWords, size_t blocks) {
+  std::vector<uint8_t> p(8 + blocks * 24, 0);
+  p[0] = static_cast<uint8_t>(0x80 | count);
+  p[1] = 201;
+  store16(p.data() + 2, lengthWords);
+  store32(p.data() + 4, 99);
+  for (size_t i = 0; i < blocks; ++i) store32(p.data() + 8 + i * 24, static_cast<uint32_t>(100 + i));
+  return p;
+}
+
+RtpStatus parse(const std::vector<uint8_t>& d, RtcpSummary& s, std::optional<uint32_t> about = std::nullopt) {
+  return parseRtcp(std::span<const uint8_t>(d.data(), d.size()), s, about);
+}
+
+// Hostile RTCP (reliability-security.md 5): short, counts that do not fit, lengths past the datagram. Each is
+// refused as a whole (the legs count it in their malformed counters and ignore it), never read past its end.
+TEST(Rtcp, HostileReportsAreRefused) {
+  RtcpSummary s;
+  EXPECT_EQ(parse({0x80, 201, 0, 1}, s), RtpStatus::TooShort);
+  EXPECT_EQ(parse(receiverReport(2, 7, 1), s), RtpStatus::BadLength);   // 2 blocks claimed, room for 1
+  EXPECT_EQ(parse(receiverReport(31, 7, 1), s), RtpStatus::BadLength);  // the largest count
+  EXPECT_EQ(parse(receiverReport(1, 13, 1), s), RtpStatus::BadLength);  // length past the datagram
+  auto v1 = receiverReport(1, 7, 1);
+  v1[0] = 0x41;
+  EXPECT_EQ(parse(v1, s), RtpStatus::BadVersion);
+  // A valid RR followed by one whose count does not fit: the compound is invalid (RFC 3550 A.2).
+  auto compound = receiverReport(1, 7, 1);
+  auto bad = receiverReport(3, 7, 1);
+  compound.insert(compound.end(), bad.begin(), bad.end());
+  EXPECT_EQ(parse(compound, s), RtpStatus::BadLength);
+  EXPECT_FALSE(s.report.has_value());
+  // An SR whose count of 1 leaves no room for its block.
+  std::vector<uint8_t> sr(28, 0);
+  sr[0] = 0x81;
+  sr[1] = 200;
+  store16(sr.data() + 2, 6);
+  EXPECT_EQ(parse(sr, s), RtpStatus::BadLength);
+  // No SR or RR at all (an SDES alone).
+  std::vector<uint8_t> sdes{0x81, 202, 0, 1, 0, 0, 0, 1};
+  EXPECT_EQ(parse(sdes, s), RtpStatus::BadLength);
+}
+
+// With several blocks (a browser receiving more than one source), the block about our SSRC is the one kept.
+TEST(Rtcp, TheBlockAboutOurSsrcIsPicked) {
+  auto rr = receiverReport(3, 19, 3);  // blocks about 100, 101, 102
+  RtcpSummary s;
+  ASSERT_EQ(parse(rr, s), RtpStatus::Ok);
+  EXPECT_EQ(s.report->ssrc, 100u);
+  ASSERT_EQ(parse(rr, s, 102), RtpStatus::Ok);
+  EXPECT_EQ(s.report->ssrc, 102u);
+  ASSERT_EQ(parse(rr, s, 7), RtpStatus::Ok);
+  EXPECT_FALSE(s.report.has_value());
 }
 
 TEST(RtpPortPool, SlicesAreDisjointAndEven) {

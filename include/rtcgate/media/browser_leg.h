@@ -17,6 +17,7 @@
 #include "rtcgate/media/candidate_policy.h"
 #include "rtcgate/media/dtls_certificate.h"
 #include "rtcgate/media/dtls_transport.h"
+#include "rtcgate/media/rtp/rtcp_reporter.h"
 #include "rtcgate/media/rtp/rtp_receive_stats.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/srtp_session.h"
@@ -49,6 +50,8 @@ struct LegStats {
   uint64_t demuxUnknown = 0;    // not DTLS, RTP or RTCP by RFC 7983 (and no STUN libnice took): dropped
   int64_t packetsLost = 0;   // RFC 3550 A.3, current inbound SSRC
   double jitterMs = 0;       // RFC 3550 A.8, needs the payload type's clock rate (setClockRate)
+  uint64_t rtcpMalformed = 0;  // authenticated SRTCP that is no valid compound RTCP (RFC 3550 A.2): ignored
+  std::optional<double> rttMs;  // RFC 3550 6.4.1 from the browser's report block about our SR; nullopt until one
 };
 
 // Process-wide parts every leg shares. Thread: immutable after start, read by all media workers.
@@ -58,6 +61,8 @@ struct MediaContext {
   Metrics* metrics = nullptr;  // required
   // Local addresses to choose from; empty: getifaddrs() at leg creation.
   std::vector<LocalAddress> localAddressesOverride;
+  // RTCP report interval before randomisation: RFC 3550 6.2's 5 s minimum; tests shorten it.
+  std::chrono::milliseconds rtcpInterval{5000};
 };
 
 // The browser-facing media endpoint of one call: ICE (libnice) + DTLS 1.2 + SRTP on one UDP component with
@@ -144,6 +149,9 @@ private:
   void recreateRelay();
   void handleSrtp(uint8_t* data, size_t len);
   void updateInbound(const RtpHeader& h);
+  void onRtcp(const uint8_t* data, size_t len);
+  void armRtcp(bool first);
+  void sendReport();
   SendStatus sendProtected(const uint8_t* data, size_t len, bool rtcp);
   SendStatus protectAndSend(uint8_t* buf, size_t len, size_t capacity, bool rtcp);
   template <typename Fn>
@@ -194,6 +202,11 @@ private:
     RtpReceiveStats stats;
   };
   std::optional<Inbound> inbound_;
+  // Our SR/RR toward the browser (Chromium answers an SR with LSR/DLSR: the RTT) and what its reports say.
+  RtcpReporter rtcp_;
+  Timer rtcpTimer_;
+  RtcpReporter::Outbound outbound_;  // SSRC and timestamp of the RTP we last sent (the bridge chooses them)
+  std::atomic<uint64_t>* rtcpMalformed_;
   std::atomic<uint64_t>* authFailures_;
   std::atomic<uint64_t>* replayFailures_;
   std::atomic<uint64_t>* droppedBeforeDtls_;

@@ -23,7 +23,7 @@ void observeCallSetup(Metrics& m, std::string_view direction, std::chrono::stead
 void countCallEnded(Metrics& m, std::string_view outcome, uint16_t cause);
 
 // Per-call quality at the call's end, one observation per leg that received RTP: loss ratio, jitter, MOS estimate
-// (call_quality.h). Thread: the call's media worker, with the legs' final statistics.
+// (call_quality.h), and the RTCP round-trip time when the peer's reports gave one. Thread: the call's media worker, with the legs' final statistics.
 void observeCallQuality(Metrics& m, const media::LegStats* browser, const media::RtpLegStats* genesys);
 
 }  // namespace rtcgate::session

@@ -48,6 +48,11 @@ enum class UpstreamState { Unknown, Up, Down };
 struct UpstreamStatus {
   std::string uri;
   UpstreamState state = UpstreamState::Unknown;
+  int lastStatus = 0;          // final status of the last OPTIONS ping; 0 before one ended (408: no answer)
+  std::string lastPhrase;
+  std::optional<std::chrono::steady_clock::time_point> lastAnswer;  // the server's last answer (any but 408/503)
+  uint32_t consecutiveFailures = 0;  // pings ending 408/503 since the last answer
+  uint64_t failuresTotal = 0;
 };
 
 // rtcgate as seen by Genesys SIP Server: one SIP phone per agent DN plus a trunk. Owns the sofia-sip nua stack on

@@ -56,9 +56,10 @@ size_t writeSdes(uint32_t ssrc, const char* cname, uint8_t* p, size_t room) {
 
 }  // namespace
 
-RtpStatus parseRtcp(std::span<const uint8_t> d, RtcpSummary& out) {
-  out = RtcpSummary{};
+RtpStatus parseRtcp(std::span<const uint8_t> d, RtcpSummary& out, std::optional<uint32_t> reportAbout) {
+  out = RtcpSummary{};  // also what a refused compound leaves: nothing of it is half-read
   if (d.size() < 8) return RtpStatus::TooShort;
+  RtcpSummary r;
   bool found = false;
   size_t off = 0;
   while (off < d.size()) {
@@ -67,25 +68,35 @@ RtpStatus parseRtcp(std::span<const uint8_t> d, RtcpSummary& out) {
     if ((p[0] >> 6) != 2) return RtpStatus::BadVersion;
     size_t len = (size_t{load16(p + 2)} + 1) * 4;
     if (d.size() - off < len) return RtpStatus::BadLength;
-    unsigned count = p[0] & 0x1F;
-    if (!found && p[1] == kSr && len >= 28 + count * 24) {
-      out.isSenderReport = true;
-      out.ssrc = load32(p + 4);
-      out.sender.ntp = (uint64_t{load32(p + 8)} << 32) | load32(p + 12);
-      out.sender.rtpTimestamp = load32(p + 16);
-      out.sender.packetCount = load32(p + 20);
-      out.sender.octetCount = load32(p + 24);
-      if (count > 0) out.report = readBlock(p + 28);
-      found = true;
-    } else if (!found && p[1] == kRr && len >= 8 + count * 24) {
-      out.isReceiverReport = true;
-      out.ssrc = load32(p + 4);
-      if (count > 0) out.report = readBlock(p + 8);
-      found = true;
+    const unsigned count = p[0] & 0x1F;
+    if (p[1] == kSr || p[1] == kRr) {
+      const bool sr = p[1] == kSr;
+      const size_t blocks = sr ? 28 : 8;
+      // RFC 3550 A.2: a report count that does not fit the packet's length makes the whole compound invalid.
+      if (len < blocks + count * 24) return RtpStatus::BadLength;
+      const bool first = !found;
+      if (first) {
+        found = true;
+        r.isSenderReport = sr;
+        r.isReceiverReport = !sr;
+        r.ssrc = load32(p + 4);
+        if (sr) {
+          r.sender.ntp = (uint64_t{load32(p + 8)} << 32) | load32(p + 12);
+          r.sender.rtpTimestamp = load32(p + 16);
+          r.sender.packetCount = load32(p + 20);
+          r.sender.octetCount = load32(p + 24);
+        }
+      }
+      for (unsigned i = 0; i < count && !r.report; ++i) {
+        const uint8_t* b = p + blocks + i * 24;
+        if (reportAbout ? load32(b) == *reportAbout : first && i == 0) r.report = readBlock(b);
+      }
     }
     off += len;
   }
-  return found ? RtpStatus::Ok : RtpStatus::BadLength;
+  if (!found) return RtpStatus::BadLength;
+  out = r;
+  return RtpStatus::Ok;
 }
 
 size_t writeSenderReport(uint32_t ssrc, const SenderInfo& info, const ReportBlock* block, const char* cname,

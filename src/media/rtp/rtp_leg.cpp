@@ -17,16 +17,6 @@ namespace {
 // Batches (recvmmsg calls of DatagramBatch::kCapacity) per wakeup: at most 64 packets, which bounds the time one
 // busy leg holds its worker; the socket stays readable and the loop comes back to it.
 constexpr int kMaxBatchesPerWakeup = 4;
-// Seconds between 1900 (NTP epoch) and 1970.
-constexpr uint64_t kNtpUnixOffset = 2208988800ull;
-
-uint64_t ntpNow() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-  uint64_t secs = static_cast<uint64_t>(us / 1000000) + kNtpUnixOffset;
-  uint64_t frac = (static_cast<uint64_t>(us % 1000000) << 32) / 1000000;
-  return (secs << 32) | frac;
-}
 
 uint16_t portOf(const sockaddr_storage& s) {
   if (s.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(s).sin6_port);
@@ -93,10 +83,7 @@ bool RtpLeg::open() {
   sockets_ = std::move(*pair);
   rtpSource_ = watch(loop_, sockets_.rtp.fd(), &RtpLeg::onReadable, this);
   rtcpSource_ = watch(loop_, sockets_.rtcp.fd(), &RtpLeg::onReadable, this);
-  rtcpTimer_ = Timer(loop_, config_.rtcpInterval, [this] {
-    sendRtcp();
-    return true;
-  });
+  armRtcp(true);
   lastRx_ = std::chrono::steady_clock::now();
   if (config_.inactivityTimeout.count() > 0) {
     auto tick = std::max(std::chrono::milliseconds(20), std::min(config_.inactivityTimeout / 4,
@@ -153,30 +140,22 @@ RtpStatus RtpLeg::send(uint8_t payloadType, uint32_t timestamp, bool marker, std
   return RtpStatus::Ok;
 }
 
+void RtpLeg::armRtcp(bool first) {
+  // A new one-shot timer per report, each with its own random interval; replacing the timer from its own callback
+  // is safe (the GSource keeps its callback until the dispatch returns).
+  rtcpTimer_ = Timer(loop_, RtcpReporter::nextInterval(config_.rtcpInterval, first), [this] {
+    sendRtcp();
+    armRtcp(false);
+    return false;
+  });
+}
+
 void RtpLeg::sendRtcp() {
   RTCGATE_ASSERT_ON_LOOP(loop_);
   if (!haveRemote_ || !sending_ || sockets_.port == 0) return;
-  std::optional<ReportBlock> block;
-  if (remoteSsrc_) {
-    block = rx_.makeReport(*remoteSsrc_);
-    if (lastSrMiddle_ != 0) {
-      // DLSR in 1/65536 s since the peer's last SR arrived (RFC 3550 §6.4.1).
-      auto since = std::chrono::steady_clock::now() - lastSrArrival_;
-      block->lastSr = lastSrMiddle_;
-      block->delaySinceLastSr =
-          static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(since).count() * 65536 / 1000000);
-    }
-  }
   std::array<uint8_t, 256> out{};
-  size_t n;
-  if (stats_.packetsSent > sentAtLastReport_) {
-    SenderInfo info{ntpNow(), lastTimestamp_, static_cast<uint32_t>(stats_.packetsSent),
-                    static_cast<uint32_t>(stats_.bytesSent)};
-    n = writeSenderReport(ssrc_, info, block ? &*block : nullptr, config_.cname.c_str(), out);
-  } else {
-    n = writeReceiverReport(ssrc_, block ? &*block : nullptr, config_.cname.c_str(), out);
-  }
-  sentAtLastReport_ = stats_.packetsSent;
+  const RtcpReporter::Outbound tx{ssrc_, lastTimestamp_, stats_.packetsSent, stats_.bytesSent};
+  const size_t n = rtcp_.writeReport(tx, &rx_, remoteSsrc_, config_.cname.c_str(), out);
   if (n == 0) return;
   if (sendto(sockets_.rtcp.fd(), out.data(), n, 0, reinterpret_cast<const sockaddr*>(&remoteRtcp_),
              lengthOf(remoteRtcp_)) > 0)
@@ -260,18 +239,12 @@ void RtpLeg::handleRtcp(const DatagramBatch::Datagram& d) {
     return;
   }
   RtcpSummary s;
-  if (d.truncated || parseRtcp(d.data, s) != RtpStatus::Ok) {
+  if (d.truncated || parseRtcp(d.data, s, ssrc_) != RtpStatus::Ok) {
     countMalformed();
     return;
   }
-  if (s.isSenderReport) {
-    ++stats_.srReceived;
-    lastSrMiddle_ = static_cast<uint32_t>(s.sender.ntp >> 16);
-    lastSrArrival_ = std::chrono::steady_clock::now();
-  } else {
-    ++stats_.rrReceived;
-  }
-  if (s.report && s.report->ssrc == ssrc_) stats_.remoteReport = s.report;
+  ++(s.isSenderReport ? stats_.srReceived : stats_.rrReceived);
+  rtcp_.onReport(s, ssrc_);
 }
 
 void RtpLeg::setExpectingMedia(bool expecting) {
@@ -295,6 +268,8 @@ RtpLegStats RtpLeg::stats() const {
   RtpLegStats s = stats_;
   s.packetsLost = rx_.lost();
   s.jitter = rx_.jitter();
+  s.remoteReport = rtcp_.remoteReport();
+  s.rttMs = rtcp_.rttMs();
   return s;
 }
 

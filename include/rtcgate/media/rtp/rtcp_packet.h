@@ -28,7 +28,8 @@ struct SenderInfo {
   uint32_t octetCount = 0;
 };
 
-// What rtcgate needs from a compound RTCP packet: the first SR or RR and its first report block.
+// What rtcgate needs from a compound RTCP packet: the first SR or RR, and its first report block or, with
+// parseRtcp's reportAbout, the first block of any SR/RR of the compound about that SSRC (ours).
 struct RtcpSummary {
   bool isSenderReport = false;
   bool isReceiverReport = false;
@@ -37,8 +38,10 @@ struct RtcpSummary {
   std::optional<ReportBlock> report;
 };
 
-// Validates every packet of a compound RTCP datagram (RFC 3550 §6.1: version 2, lengths add up).
-RtpStatus parseRtcp(std::span<const uint8_t> datagram, RtcpSummary& out);
+// Validates every packet of a compound RTCP datagram (RFC 3550 §6.1, A.2: version 2, lengths add up, every SR/RR's
+// report count fits its length); a compound without SR or RR is BadLength.
+RtpStatus parseRtcp(std::span<const uint8_t> datagram, RtcpSummary& out,
+                    std::optional<uint32_t> reportAbout = std::nullopt);
 // SR (with a report block when `block` is set) followed by an SDES CNAME, as RFC 3550 §6.1 requires.
 size_t writeSenderReport(uint32_t ssrc, const SenderInfo& info, const ReportBlock* block, const char* cname,
                          std::span<uint8_t> out);

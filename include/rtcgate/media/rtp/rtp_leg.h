@@ -17,6 +17,7 @@
 #include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/media/rtp/datagram_batch.h"
 #include "rtcgate/media/rtp/rtcp_packet.h"
+#include "rtcgate/media/rtp/rtcp_reporter.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
 #include "rtcgate/media/rtp/rtp_port_pool.h"
 #include "rtcgate/media/rtp/rtp_receive_stats.h"
@@ -26,7 +27,7 @@ namespace rtcgate::media {
 struct RtpLegConfig {
   std::string localAddress = "127.0.0.1";        // media.rtp_address
   std::chrono::milliseconds inactivityTimeout{30000};  // media.rtp_timeout_ms; 0: never
-  std::chrono::milliseconds rtcpInterval{5000};  // RFC 3550 §6.2 minimum for a two-party session
+  std::chrono::milliseconds rtcpInterval{5000};  // RFC 3550 §6.2 minimum for a two-party session; randomised x0.5..1.5
   uint32_t clockRate = 8000;
   std::string cname = "rtcgate";
   Rate packetRate{};  // media.packet_rate: RTP packets accepted from the peer; perSecond 0 = no cap
@@ -43,6 +44,7 @@ struct RtpLegStats {
   uint64_t srReceived = 0, rrReceived = 0, rtcpSent = 0;
   uint64_t rtpReceiveCalls = 0;                     // recvmmsg calls on the RTP socket (up to 16 datagrams each)
   std::optional<ReportBlock> remoteReport;          // the peer's latest report about our stream
+  std::optional<double> rttMs;                      // RFC 3550 6.4.1 from that report; nullopt until one gave it
 };
 
 // The plain RTP/RTCP leg toward Genesys: an even/odd UDP port pair on the private side, locked to the address and
@@ -83,7 +85,8 @@ public:
   void setExpectingMedia(bool expecting);
 
   RtpStatus send(uint8_t payloadType, uint32_t timestamp, bool marker, std::span<const uint8_t> payload);
-  // Sends an SR (when we sent RTP since the last report) or an RR now; the timer does this every rtcpInterval.
+  // Sends an SR (when we sent RTP since the last report) or an RR now; the timer does this every rtcpInterval
+  // (randomised, RtcpReporter::nextInterval).
   void sendRtcp();
   RtpLegStats stats() const;
   uint32_t ssrc() const { return ssrc_; }
@@ -98,6 +101,7 @@ private:
   bool from(const sockaddr_storage& src, const sockaddr_storage& expected) const;
   void countForeign();
   void checkInactivity();
+  void armRtcp(bool first);
 
   EventLoop& loop_;
   RtpPortSlice& ports_;
@@ -121,10 +125,8 @@ private:
   uint32_t ssrc_;
   uint16_t seq_;
   uint32_t lastTimestamp_ = 0;
-  uint64_t sentAtLastReport_ = 0;
   std::optional<uint32_t> remoteSsrc_;
-  uint32_t lastSrMiddle_ = 0;
-  std::chrono::steady_clock::time_point lastSrArrival_{};
+  RtcpReporter rtcp_;
   std::chrono::steady_clock::time_point lastRx_;
   bool timedOut_ = false;
   bool expectingMedia_ = true;
