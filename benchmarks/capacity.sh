@@ -106,9 +106,9 @@ security:
 logging: {level: warn}
 agents:
 YAML
-    # Names as rtcgate-load's defaults: agent%04d (1-based), one password for all.
+    # Names as rtcgate-load's defaults: agent%04d with DN %04d (1-based), one password for all.
     for ((i = 1; i <= agents; i++)); do
-      printf '  - {user: "agent%04d", password: load-secret, dn: "8%04d"}\n' "$i" "$i"
+      printf '  - {user: "agent%04d", password: load-secret, dn: "%04d"}\n' "$i" "$i"
     done
   } > "$work/rtcgate.yaml"
 }
