@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "load_options.h"
+#include "media_flow.h"
+
+namespace rtcgate::load {
+
+// CPU time (user + system) and resident memory of another process, from /proc/PID/stat and /proc/PID/status.
+struct ProcessSample {
+  bool ok = false;
+  double cpuS = 0;
+  long rssKb = 0;
+};
+ProcessSample sampleProcess(pid_t pid);
+
+// Everything the JSON report and the summary hold (tools/load/README.md describes each figure).
+struct LoadResult {
+  uint64_t attempted = 0, established = 0;
+  std::map<std::string, uint64_t> failed;  // reason → calls
+  std::vector<double> setupMs;
+  DirectionTotals toGenesys, toBrowser;
+  uint64_t unexpectedPackets = 0;  // RTP that arrived outside a call's media phase
+  int maxConcurrent = 0;
+  double generatorCpuS = 0, wallS = 0;
+  // --cpu-of: the target over the steady window (from the target concurrency reached to the ramp's end).
+  pid_t targetPid = 0;
+  double targetCpuS = 0, callSeconds = 0, steadyS = 0;
+  long rssKbStart = 0, rssKbPeak = 0;
+};
+
+// Nearest-rank percentile (0 for an empty list); sorts `v`.
+double percentile(std::vector<double>& v, double p);
+std::string reportJson(LoadResult& r, const LoadOptions& o);
+std::string summaryText(LoadResult& r);
+
+}  // namespace rtcgate::load
