@@ -4,15 +4,18 @@
 # loss, late packets and added latency are measured). For each series (PCMU passthrough; Opus<->PCMU transcoded
 # with rtcgate's media.codecs.opus.complexity at 1, 5 and 10) the concurrency grows step by step (1, 10, 100, 500,
 # 1000, 2000 by default); each step starts a fresh daemon with as many agents as calls, ramps the calls at --rate,
-# holds them, then reads the generator's JSON report. A series stops at the first step over the limits
-# (loss >= --loss-limit %, p99 added latency >= --latency-limit-ms in either direction, or a failed call).
+# holds them, then reads the generator's JSON report. A series stops at the first step with a failed call, loss
+# >= --loss-limit % (0.1) or p99 added latency >= --stop-latency-ms (20) in either direction; the table marks each
+# step against the goal (no failure, loss < --loss-limit, p99 added latency < --latency-limit-ms, 1 ms).
 # Figures per step: rtcgate CPU ms per call-second and RSS per call (the generator's --cpu-of samples over the
 # steady part), rtcgate CPU over the whole step (sampled here from /proc), loss, p99 added latency, setup times.
 # A setup series (--setup-rate, calls held 2 s) gives setups/s (each one a full ICE + DTLS-SRTP handshake).
 # Results: OUT/capacity.json (every step, the generator's reports included) and OUT/capacity.txt (a table).
 # Usage: benchmarks/capacity.sh [--quick] [--series passthrough,opus1,opus5,opus10,setup] [--steps "1 10 100"]
-#          [--hold S] [--rate R] [--setup-rate R] [--loss-limit PCT] [--latency-limit-ms MS] [--label NAME]
-#          [--out DIR]
+#          [--hold S] [--rate R] [--setup-rate R] [--loss-limit PCT] [--latency-limit-ms MS]
+#          [--stop-latency-ms MS] [--label NAME] [--nice N] [--out DIR]
+# --nice N: run rtcgate and rtcgate-load at this nice level (e.g. -10, as root) so that other work on a shared
+#   machine does not put its scheduling delays into the latency figures; the table records the load average.
 # Environment: RTCGATE_BUILD_DIR (default build/; a -DRTCGATE_SRTP_SYSTEM=ON build dir gives the NSS figures),
 #   RTCGATE_LOAD (default $RTCGATE_BUILD_DIR/tools/load/rtcgate-load).
 # Loopback only; everything started here is stopped by PID. Each step is bounded (ramp + hold + 60 s).
@@ -28,6 +31,8 @@ rate=20
 setup_rate=50
 loss_limit=0.1
 latency_limit_ms=1
+stop_latency_ms=20
+nice_level=0
 label=""
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -40,7 +45,9 @@ while (($#)); do
     --setup-rate) setup_rate=$2; shift ;;
     --loss-limit) loss_limit=$2; shift ;;
     --latency-limit-ms) latency_limit_ms=$2; shift ;;
+    --stop-latency-ms) stop_latency_ms=$2; shift ;;
     --label) label=$2; shift ;;
+    --nice) nice_level=$2; shift ;;
     --out) out=$2; shift ;;
     -h|--help) usage ;;
     *) echo "capacity.sh: unknown option $1" >&2; usage ;;
@@ -67,7 +74,9 @@ cleanup() {
 trap cleanup EXIT
 . "$root/benchmarks/lib/load_steps.sh"
 
-# rtcgate's config for CALLS concurrent calls with CODEC (pcmu: passthrough; opus: transcoded at COMPLEXITY).
+# rtcgate's config for CALLS concurrent calls with CODEC (pcmu: passthrough; opus: transcoded at COMPLEXITY). The
+# generator's Opus offer lists PCMU too, as Chromium's does; with passthrough on, rtcgate would pick PCMU on both
+# legs, so the transcoded series offer browsers Opus only.
 # Port ranges sit below the default 20000-29999 that the component tests' daemons use, one RTP+RTCP pair and one
 # ICE port per call with room to spare; admission limits are lifted (every agent comes from 127.0.0.1).
 write_config() {
@@ -86,8 +95,8 @@ upstream:
 media: {rtp_address: 127.0.0.1, rtp_port_min: 10000, rtp_port_max: 15999, ice_port_min: 16000, ice_port_max: 19999}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs:
-  browser: [$([ "$codec" = opus ] && echo "opus, pcmu" || echo "pcmu")]
-  passthrough: true
+  browser: [$codec]
+  passthrough: $([ "$codec" = opus ] && echo false || echo true)
   opus: {complexity: $complexity}
 security:
   max_connections: $limit
@@ -114,7 +123,7 @@ YAML
 }
 
 start_daemon() {
-  "$bin" --config "$work/rtcgate.yaml" >"$work/rtcgate.log" 2>&1 &
+  nice -n "$nice_level" "$bin" --config "$work/rtcgate.yaml" >"$work/rtcgate.log" 2>&1 &
   daemon=$!
   for _ in $(seq 150); do  # bounded: 15 s
     curl -sf "http://127.0.0.1:$admin_port/healthz" >/dev/null 2>&1 && return 0
@@ -143,7 +152,16 @@ run_step() {
   start_daemon
   run_load "$name" "$calls" "$codec" "$complexity" "$5" "$6" "wss://127.0.0.1:$wss_port/" \
     "127.0.0.1:$genesys_port" "$daemon" "$daemon"
+  # The media mode the step measured: Opus frames encoded (docs/metrics.md rtcgate_transcode_frame_seconds) in a
+  # transcoded series, none in passthrough; a step in the wrong mode is a broken benchmark, not a figure.
+  local encodes
+  encodes=$(curl -sf "http://127.0.0.1:$admin_port/metrics" | awk '/^rtcgate_transcode_frame_seconds_count/ &&
+    /op="encode"/ && /codec="opus"/ {n += $2} END {print n + 0}')
   stop_daemon
+  if { [ "$codec" = opus ] && [ "$encodes" -eq 0 ]; } || { [ "$codec" = pcmu ] && [ "$encodes" -ne 0 ]; }; then
+    echo "capacity.sh: $name/$calls ran in the wrong media mode ($encodes Opus frames encoded); stopping" >&2
+    exit 1
+  fi
 }
 
 mkdir -p "$work/steps"
@@ -170,6 +188,8 @@ for s in "${series_list[@]}"; do
   done
 done
 
+# The steps stay beside the summary (capacity_report.py can be re-run on them, or on several runs' steps merged).
+rm -rf "$out/capacity-steps"; cp -r "$work/steps" "$out/capacity-steps"
 python3 "$root/benchmarks/lib/capacity_report.py" "$work/steps" "$out/capacity.json" "$out/capacity.txt" "$label" \
   "$loss_limit" "$latency_limit_ms"
 echo "capacity.sh: wrote $out/capacity.json and $out/capacity.txt"

@@ -13,7 +13,7 @@
 # capacity.sh is there, the ratios in OUT/anchor-vs-rtcgate.txt.
 # Install the packages first (once, only when wanted): scripts/setup-anchor.sh
 # Usage: benchmarks/anchor/run.sh [--quick] [--steps "1 10 100"] [--hold S] [--rate R] [--loss-limit PCT]
-#          [--latency-limit-ms MS] [--out DIR]
+#          [--latency-limit-ms MS] [--stop-latency-ms MS] [--nice N] [--out DIR]   (options as capacity.sh's)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${RTCGATE_BUILD_DIR:-$root/build}
@@ -25,6 +25,8 @@ hold=30
 rate=20
 loss_limit=0.1
 latency_limit_ms=1
+stop_latency_ms=20
+nice_level=0
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
@@ -34,6 +36,8 @@ while (($#)); do
     --rate) rate=$2; shift ;;
     --loss-limit) loss_limit=$2; shift ;;
     --latency-limit-ms) latency_limit_ms=$2; shift ;;
+    --stop-latency-ms) stop_latency_ms=$2; shift ;;
+    --nice) nice_level=$2; shift ;;
     --out) out=$2; shift ;;
     -h|--help) usage ;;
     *) echo "anchor/run.sh: unknown option $1" >&2; usage ;;
@@ -84,11 +88,11 @@ kamailio -c -f "$work/kamailio.cfg" > "$work/kamailio-check.log" 2>&1 || {
   echo "anchor/run.sh: kamailio -c refused the rendered configuration:" >&2; tail -n 20 "$work/kamailio-check.log" >&2
   exit 1; }
 
-rtpengine --config-file="$work/rtpengine.conf" --foreground --pidfile="$work/run/rtpengine.pid" \
+nice -n "$nice_level" rtpengine --config-file="$work/rtpengine.conf" --foreground --pidfile="$work/run/rtpengine.pid" \
   > "$work/rtpengine.log" 2>&1 &
 rtpe=$!
 # -DD: no daemon, the main process stays this shell's child; -E: log to stderr.
-kamailio -f "$work/kamailio.cfg" -DD -E -m 512 -M 32 -Y "$work/run" -P "$work/run/kamailio.pid" \
+nice -n "$nice_level" kamailio -f "$work/kamailio.cfg" -DD -E -m 512 -M 32 -Y "$work/run" -P "$work/run/kamailio.pid" \
   > "$work/kamailio.log" 2>&1 &
 kam=$!
 ready=no
@@ -130,6 +134,7 @@ for n in $steps; do
     break
   fi
 done
+rm -rf "$out/anchor-steps"; cp -r "$work/steps" "$out/anchor-steps"
 python3 "$root/benchmarks/lib/capacity_report.py" "$work/steps" "$out/anchor.json" "$out/anchor.txt" \
   "Kamailio 5.6 + rtpengine 10.5 (Opus complexity 10, fixed)" "$loss_limit" "$latency_limit_ms"
 if [ -f "$out/capacity.json" ]; then
