@@ -30,7 +30,7 @@ nice_level=0
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
-    --quick) steps="1 10 100 500"; hold=10; rate=25 ;;
+    --quick) steps="1 10 50 100"; hold=10; rate=25 ;;
     --steps) steps=$2; shift ;;
     --hold) hold=$2; shift ;;
     --rate) rate=$2; shift ;;
@@ -113,19 +113,34 @@ if [ "$ready" != yes ]; then
   tail -n 20 "$work/kamailio.log" "$work/rtpengine.log" >&2
   exit 1
 fi
+# rtcgate-load waits for the agents' DN registrations that rtcgate would send; Kamailio does not (register_dns.py).
+# Only outbound calls are measured against the anchor.
+load_started_hook() { python3 "$root/benchmarks/anchor/register_dns.py" "$1" "$2" "$sip_port" 5 & }
 kam_pids() { echo "$kam" $(pgrep -P "$kam" | tr '\n' ' '); }
 echo "anchor/run.sh: Kamailio $(kamailio -v | head -1 | awk '{print $3}') pid $kam, rtpengine pid $rtpe;" \
   "WSS 127.0.0.1:$wss_port, UAS 127.0.0.1:$uas_port"
 
 # One call first: the setup must work before a sweep means anything.
 run_load verify 1 opus 10 1 5 "wss://127.0.0.1:$wss_port/" "127.0.0.1:$uas_port" "$rtpe" $(kam_pids) "$rtpe"
-if over_limits "$work/steps/verify-1.json"; then
+# The check: the call established and audio arrived both ways (rtpengine drops a call's first packet or so while
+# it learns the endpoints, so the loss limits are for the sweep, not for this).
+call_works() {
+  python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])).get("report") or {}
+ok = r.get("calls", {}).get("established", 0) >= 1 and all(
+    r.get("directions", {}).get(d, {}).get("packets_received", 0) > 0 for d in ("to_genesys", "to_browser"))
+sys.exit(0 if ok else 1)
+PY
+}
+if ! call_works "$work/steps/verify-1.json"; then
   echo "anchor/run.sh: the one-call check failed; generator output and logs:" >&2
   cat "$work/steps/verify-1.stdout" >&2
   tail -n 30 "$work/kamailio.log" "$work/rtpengine.log" >&2
   cp "$work/steps/verify-1.json" "$out/anchor-verify.json" 2>/dev/null || true
   exit 1
 fi
+echo "anchor/run.sh: one call through Kamailio + rtpengine works; sweeping"
 for n in $steps; do
   run_load anchor "$n" opus 10 "$rate" "$hold" "wss://127.0.0.1:$wss_port/" "127.0.0.1:$uas_port" "$rtpe" \
     $(kam_pids) "$rtpe"
