@@ -164,15 +164,17 @@ lines = ["# anchor (Kamailio + rtpengine, complexity 10) vs rtcgate, same genera
 for series, what in (("opus5", "each side's default (rtcgate 5, rtpengine 10)"), ("opus10", "equal complexity 10")):
     r = by_calls(cap, series)
     for n in sorted(set(a) & set(r)):
-        ca, cr = a[n]["cpu_ms_per_call_s"], r[n]["cpu_ms_per_call_s"]
-        if ca and cr:
-            lines.append(f"{what}: {n} calls: anchor {ca:.3f} ms/call-s, rtcgate {cr:.3f} -> ratio {ca / cr:.2f}"
-                         f" (loss {a[n]['loss_pct']} % vs {r[n]['loss_pct']} %)")
+        # Steady part: rtpengine alone vs rtcgate; whole step: rtpengine + Kamailio vs rtcgate, setups included.
+        for key, part in (("cpu_ms_per_call_s", "steady"), ("cpu_ms_per_call_s_whole", "whole step")):
+            ca, cr = a[n][key], r[n][key]
+            if ca and cr:
+                lines.append(f"{what}: {n} calls, {part}: anchor {ca:.3f} ms/call-s, rtcgate {cr:.3f} -> ratio "
+                             f"{ca / cr:.2f} (loss {a[n]['loss_pct']} % vs {r[n]['loss_pct']} %)")
     sa, sr = anc["summary"].get("anchor", {}), cap["summary"].get(series, {})
-    if sa.get("calls_per_core_at_that_cost") and sr.get("calls_per_core_at_that_cost"):
-        lines.append(f"{what}: calls per core within limits: anchor {sa['calls_per_core_at_that_cost']}, rtcgate "
-                     f"{sr['calls_per_core_at_that_cost']} -> rtcgate/anchor "
-                     f"{sr['calls_per_core_at_that_cost'] / sa['calls_per_core_at_that_cost']:.2f}")
+    for key in ("calls_per_core_at_that_cost", "calls_per_core_at_loss_limit"):
+        if sa.get(key) and sr.get(key):
+            lines.append(f"{what}: {key}: anchor {sa[key]}, rtcgate {sr[key]} -> rtcgate/anchor {sr[key] / sa[key]:.2f}"
+                         f" (limits: anchor {anc['limits']}, rtcgate {cap['limits']})")
 open(sys.argv[3], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
