@@ -34,23 +34,17 @@ latency_limit_ms=1
 stop_latency_ms=20
 nice_level=0
 label=""
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+. "$root/benchmarks/lib/load_steps.sh"
+. "$root/scripts/lib/daemon_config.sh"
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
     --quick) steps="1 10 100 500 1000"; hold=10; rate=25; setup_rate=50 ;;
     --series) series=$2; shift ;;
-    --steps) steps=$2; shift ;;
-    --hold) hold=$2; shift ;;
-    --rate) rate=$2; shift ;;
     --setup-rate) setup_rate=$2; shift ;;
-    --loss-limit) loss_limit=$2; shift ;;
-    --latency-limit-ms) latency_limit_ms=$2; shift ;;
-    --stop-latency-ms) stop_latency_ms=$2; shift ;;
     --label) label=$2; shift ;;
-    --nice) nice_level=$2; shift ;;
-    --out) out=$2; shift ;;
     -h|--help) usage ;;
-    *) echo "capacity.sh: unknown option $1" >&2; usage ;;
+    *) common_option "$1" "${2:-}" && shift || { echo "capacity.sh: unknown option $1" >&2; usage; } ;;
   esac
   shift
 done
@@ -72,7 +66,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-. "$root/benchmarks/lib/load_steps.sh"
 
 # rtcgate's config for CALLS concurrent calls with CODEC (pcmu: passthrough; opus: transcoded at COMPLEXITY). The
 # generator's Opus offer lists PCMU too, as Chromium's does; with passthrough on, rtcgate would pick PCMU on both
@@ -83,15 +76,12 @@ write_config() {
   local calls=$1 codec=$2 complexity=$3 agents=$((calls > 0 ? calls : 1))
   local limit=$((agents * 2 + 10)) rate_cap=100000
   {
+    upstream_port=$genesys_port config_head
+    # Names as rtcgate-load's defaults: agent%04d with DN %04d (1-based), one password for all.
+    for ((i = 1; i <= agents; i++)); do
+      printf '  - {user: "agent%04d", password: load-secret, dn: "%04d"}\n' "$i" "$i"
+    done
     cat <<YAML
-listeners:
-  wss: [{address: 127.0.0.1, port: $wss_port}]
-  admin: {address: 127.0.0.1, port: $admin_port}
-upstream:
-  sip_bind: {address: 127.0.0.1, port: $sip_port}
-  servers: [{host: 127.0.0.1, port: $genesys_port}]
-  register_retry_min_ms: 1000
-  ready_max_failed_dn_percent: 100
 media: {rtp_address: 127.0.0.1, rtp_port_min: 10000, rtp_port_max: 15999, ice_port_min: 16000, ice_port_max: 19999}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs:
@@ -113,12 +103,7 @@ security:
     invites: {per_s: $rate_cap, burst: $rate_cap}
     upstream_invites: {per_s: $rate_cap, burst: $rate_cap}
 logging: {level: warn}
-agents:
 YAML
-    # Names as rtcgate-load's defaults: agent%04d with DN %04d (1-based), one password for all.
-    for ((i = 1; i <= agents; i++)); do
-      printf '  - {user: "agent%04d", password: load-secret, dn: "%04d"}\n' "$i" "$i"
-    done
   } > "$work/rtcgate.yaml"
 }
 

@@ -27,20 +27,13 @@ loss_limit=0.1
 latency_limit_ms=1
 stop_latency_ms=20
 nice_level=0
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+. "$root/benchmarks/lib/load_steps.sh"
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
   case $1 in
     --quick) steps="1 10 50 100"; hold=10; rate=25 ;;
-    --steps) steps=$2; shift ;;
-    --hold) hold=$2; shift ;;
-    --rate) rate=$2; shift ;;
-    --loss-limit) loss_limit=$2; shift ;;
-    --latency-limit-ms) latency_limit_ms=$2; shift ;;
-    --stop-latency-ms) stop_latency_ms=$2; shift ;;
-    --nice) nice_level=$2; shift ;;
-    --out) out=$2; shift ;;
     -h|--help) usage ;;
-    *) echo "anchor/run.sh: unknown option $1" >&2; usage ;;
+    *) common_option "$1" "${2:-}" && shift || { echo "anchor/run.sh: unknown option $1" >&2; usage; } ;;
   esac
   shift
 done
@@ -66,7 +59,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-. "$root/benchmarks/lib/load_steps.sh"
 
 wss_port=$(free_port); sip_port=$(free_port); uas_port=$(free_port); ng_port=$(free_port)
 mkdir -p "$work/run" "$work/certs" "$work/steps"

@@ -6,6 +6,22 @@
 # Needs: $load (rtcgate-load), $nice_level (optional, for the generator), $work (a temp dir with steps/), $loss_limit, $stop_latency_ms.
 # Sets: $gen while the generator runs (the caller's cleanup stops it by PID).
 
+# common_option OPT VALUE: the sweep options capacity.sh and anchor/run.sh share (their usage texts); status 0 when
+# OPT was one of them (the caller then shifts two).
+common_option() {
+  case $1 in
+    --steps) steps=$2 ;;
+    --hold) hold=$2 ;;
+    --rate) rate=$2 ;;
+    --loss-limit) loss_limit=$2 ;;
+    --latency-limit-ms) latency_limit_ms=$2 ;;
+    --stop-latency-ms) stop_latency_ms=$2 ;;
+    --nice) nice_level=$2 ;;
+    --out) out=$2 ;;
+    *) return 1 ;;
+  esac
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hz=$(getconf CLK_TCK)
 # cpu_ticks PID...: utime + stime of these processes, in clock ticks.
