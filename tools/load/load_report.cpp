@@ -87,7 +87,13 @@ std::string reportJson(LoadResult& r, const LoadOptions& o) {
     j << (first ? "" : ",") << quoted(reason) << ":" << n;
     first = false;
   }
-  j << "},\"max_concurrent\":" << r.maxConcurrent << "}";
+  auto counts = [&](const std::map<std::string, uint64_t>& m) {
+    std::string out = "{";
+    for (auto& [name, n] : m) out += (out.size() > 1 ? "," : "") + quoted(name) + ":" + std::to_string(n);
+    return out + "}";
+  };
+  j << "},\"max_concurrent\":" << r.maxConcurrent << ",\"codecs\":{\"browser\":" << counts(r.browserCodecs)
+    << ",\"genesys\":" << counts(r.genesysCodecs) << "}}";
   j << ",\"setup_ms\":{\"p50\":" << num(percentile(r.setupMs, 50)) << ",\"p95\":" << num(percentile(r.setupMs, 95))
     << ",\"p99\":" << num(percentile(r.setupMs, 99)) << ",\"max\":" << num(r.setupMs.empty() ? 0.0 : r.setupMs.back())
     << "}";

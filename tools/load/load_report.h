@@ -29,6 +29,8 @@ struct LoadResult {
   DirectionTotals toGenesys, toBrowser;
   uint64_t unexpectedPackets = 0;  // RTP that arrived outside a call's media phase
   int maxConcurrent = 0;
+  // Codec of each established call's legs ("opus", "pcmu", "pcma" → calls): transcoded or passthrough.
+  std::map<std::string, uint64_t> browserCodecs, genesysCodecs;
   double generatorCpuS = 0, wallS = 0;
   // --cpu-of: the target over the steady window (from the target concurrency reached to the ramp's end).
   pid_t targetPid = 0;

@@ -212,6 +212,8 @@ void LoadRun::startMedia(LoadCall& call) {
   call.toGenesysReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.genesysTone->codec), options_.lateMs);
   call.toBrowserReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.browserTone->codec), options_.lateMs);
   call.mediaRunning = true;
+  ++result_.browserCodecs[std::string(codec::codecName(call.browserTone->codec))];
+  ++result_.genesysCodecs[std::string(codec::codecName(call.genesysTone->codec))];
   LoadCall* c = &call;
   // An absolute 20 ms schedule per call (Timer::periodic): the generator's own lateness never drifts the rate.
   call.pacer = Timer::periodic(loop_, kFrame, [this, c] {
