@@ -212,6 +212,7 @@ void LoadRun::startMedia(LoadCall& call) {
   call.toGenesysReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.genesysTone->codec), options_.lateMs);
   call.toBrowserReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.browserTone->codec), options_.lateMs);
   call.mediaRunning = true;
+  call.mediaStartAt = Clock::now();
   ++result_.browserCodecs[std::string(codec::codecName(call.browserTone->codec))];
   ++result_.genesysCodecs[std::string(codec::codecName(call.genesysTone->codec))];
   LoadCall* c = &call;
@@ -235,6 +236,9 @@ void LoadRun::startMedia(LoadCall& call) {
 }
 
 void LoadRun::sendTick(LoadCall& call) {
+  const auto now = Clock::now();
+  const auto due = call.mediaStartAt + kFrame * call.toGenesysSender->count();
+  result_.tickLatenessMs.push_back(static_cast<float>(std::chrono::duration<double, std::milli>(now - due).count()));
   uint8_t buf[1600];
   size_t n = call.toGenesysSender->build(buf, sizeof(buf));
   if (n > 0 && call.leg && call.leg->sendRtp(buf, n) == media::SendStatus::Ok) call.toGenesysSender->sent(Clock::now());
