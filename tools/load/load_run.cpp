@@ -226,13 +226,23 @@ void LoadRun::startMedia(LoadCall& call) {
     endCall(*c);
     return false;
   });
-  int running = 0;
-  for (auto& [agent, other] : calls_) running += other->mediaRunning && !other->hangingUp ? 1 : 0;
-  if (!steadyOpen_ && running >= targetConcurrency()) {
-    steadyOpen_ = true;
-    if (options_.cpuOfPid != 0) steadyStart_ = sampleProcess(options_.cpuOfPid);
-    result_.steadyS = 0;
+  maybeOpenSteadyWindow();
+}
+
+// The steady window opens when the target concurrency has media running, or, when calls failed on the way, once
+// the ramp is over and no call is still in setup.
+void LoadRun::maybeOpenSteadyWindow() {
+  if (steadyOpen_) return;
+  int running = 0, inSetup = 0;
+  for (auto& [agent, other] : calls_) {
+    if (other->mediaRunning && !other->hangingUp) ++running;
+    else if (!other->established && !other->finished) ++inSetup;
   }
+  const bool rampDone = rampStopped_ || (options_.maxCalls > 0 && result_.attempted >= static_cast<uint64_t>(options_.maxCalls));
+  if (running == 0 || (running < targetConcurrency() && !(rampDone && inSetup == 0))) return;
+  steadyOpen_ = true;
+  if (options_.cpuOfPid != 0) steadyStart_ = sampleProcess(options_.cpuOfPid);
+  result_.steadyS = 0;
 }
 
 void LoadRun::sendTick(LoadCall& call) {
@@ -305,6 +315,7 @@ void LoadRun::finish(LoadCall& call) {
   }
   // Destroyed on a later loop turn: this may run inside a callback of the call's own leg or timers.
   loop_.post([this] { graveyard_.clear(); });
+  if (failed) maybeOpenSteadyWindow();
   if (runEnded_ || (rampStopped_ && options_.maxCalls > 0)) maybeQuit();
 }
 
