@@ -15,9 +15,11 @@ constexpr auto kFrame = std::chrono::milliseconds(20);
 // Media starts this long after both legs are up, so that the first packets of neither side meet rtcgate's leg
 // still finishing its DTLS handshake (its Finished may be in flight when ours completes).
 constexpr auto kMediaStartDelay = std::chrono::milliseconds(100);
-// Between the last packet sent and the BYE: what is in flight arrives before the dialog ends, so that the report's
-// received counts can equal the sent ones exactly.
-constexpr auto kDrain = std::chrono::milliseconds(300);
+// Between the last packet sent and the BYE: until everything sent has arrived both ways (checked every 20 ms), at
+// most kDrainMax, so that the report's received counts equal the sent ones exactly even when rtcgate or the machine
+// is slow; what is still missing then is lost.
+constexpr auto kDrainMax = std::chrono::milliseconds(2000);
+constexpr auto kDrain = std::chrono::milliseconds(20);
 constexpr auto kByeTimeout = std::chrono::seconds(5);
 
 double cpuSelf() {
@@ -266,7 +268,11 @@ void LoadRun::endCall(LoadCall& call) {
   call.startDelay.cancel();
   if (!call.established) return fail(call, "ended_before_established");
   LoadCall* c = &call;
-  call.drain = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kDrain), [this, c] {
+  const auto drainUntil = Clock::now() + kDrainMax;
+  call.drain = Timer(loop_, kDrain, [this, c, drainUntil] {
+    const bool allIn = c->toGenesysReceiver->received() >= c->toGenesysSender->count() &&
+                       c->toBrowserReceiver->received() >= c->toBrowserSender->count();
+    if (!allIn && Clock::now() < drainUntil) return true;
     if (c->outbound) agents_[static_cast<size_t>(c->agent - 1)]->hangUp(*c);
     else genesys_->hangUp(*c);
     c->byeTimeout = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kByeTimeout), [this, c] {
@@ -357,7 +363,7 @@ void LoadRun::endRun() {
     else fail(*c, "setup_cut_by_duration");
   }
   // Bounded: calls whose BYE is never answered are failed by their byeTimeout.
-  endGrace_ = Timer(loop_, kDrain + kByeTimeout + std::chrono::seconds(2), [this] {
+  endGrace_ = Timer(loop_, kDrainMax + kByeTimeout + std::chrono::seconds(2), [this] {
     loop_.quit();
     return false;
   });
