@@ -198,6 +198,7 @@ void LoadRun::progress(LoadCall& call) {
   call.setupTimeout.cancel();
   ++result_.established;
   result_.setupMs.push_back(std::chrono::duration<double, std::milli>(call.establishedAt - call.attemptAt).count());
+  if (runEnded_) return endCall(call);  // established after --duration: no media, BYE
   LoadCall* c = &call;
   call.startDelay = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kMediaStartDelay), [this, c] {
     startMedia(*c);
@@ -270,8 +271,10 @@ void LoadRun::endCall(LoadCall& call) {
   LoadCall* c = &call;
   const auto drainUntil = Clock::now() + kDrainMax;
   call.drain = Timer(loop_, kDrain, [this, c, drainUntil] {
-    const bool allIn = c->toGenesysReceiver->received() >= c->toGenesysSender->count() &&
-                       c->toBrowserReceiver->received() >= c->toBrowserSender->count();
+    // A call ended before its media started (at --duration) has nothing in flight.
+    const bool allIn = !c->toGenesysReceiver ||
+                       (c->toGenesysReceiver->received() >= c->toGenesysSender->count() &&
+                        c->toBrowserReceiver->received() >= c->toBrowserSender->count());
     if (!allIn && Clock::now() < drainUntil) return true;
     if (c->outbound) agents_[static_cast<size_t>(c->agent - 1)]->hangUp(*c);
     else genesys_->hangUp(*c);
@@ -358,12 +361,11 @@ void LoadRun::endRun() {
   closeSteadyWindow();
   std::vector<LoadCall*> live;
   for (auto& [agent, call] : calls_) live.push_back(call.get());
-  for (LoadCall* c : live) {
+  // Calls still in setup finish it (or fail by their setup timeout) and are then ended at once (progress()).
+  for (LoadCall* c : live)
     if (c->established) endCall(*c);
-    else fail(*c, "setup_cut_by_duration");
-  }
   // Bounded: calls whose BYE is never answered are failed by their byeTimeout.
-  endGrace_ = Timer(loop_, kDrainMax + kByeTimeout + std::chrono::seconds(2), [this] {
+  endGrace_ = Timer(loop_, std::chrono::milliseconds(options_.setupTimeoutMs) + kDrainMax + kByeTimeout + std::chrono::seconds(2), [this] {
     loop_.quit();
     return false;
   });
