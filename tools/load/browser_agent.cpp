@@ -205,22 +205,17 @@ void BrowserAgent::onIncomingInvite(std::unique_ptr<SipMessage> msg, LoadCall* c
     return env_.hooks.fail(*call, "offer_refused_by_leg");
   }
   pendingInvite_ = std::move(msg);
+  // The 200 goes out with the leg's own transport once it has gathered (localDescription).
   auto offerMedia = std::make_shared<session::BrowserMedia>(std::move(*offer));
-  const auto codecId = chosen->first;
-  const auto pt = chosen->second;
-  // The answer goes out with the leg's own transport once it has gathered (localDescription).
-  inviteOffer_.clear();
-  call->leg->start();
-  (void)offerMedia;
+  const auto [codecId, pt] = *chosen;
   answerSdp_.clear();
-  // Kept for localDescription: built there from the offer.
   pendingAnswer_ = [this, call, offerMedia, codecId, pt](const sdp::TransportParams& local) {
     answerSdp_ = session::browserAnswer(*offerMedia, codecId, pt, local, randomId(), 1);
-    if (pendingInvite_) {
-      reply(*pendingInvite_, 200, "OK", call->browser.localTag, {"Contact: " + contact_, kAllow}, answerSdp_);
-      pendingInvite_.reset();
-    }
+    if (!pendingInvite_) return;
+    reply(*pendingInvite_, 200, "OK", call->browser.localTag, {"Contact: " + contact_, kAllow}, answerSdp_);
+    pendingInvite_.reset();
   };
+  call->leg->start();
 }
 
 void BrowserAgent::createLeg(LoadCall& call, media::LegRole role) {

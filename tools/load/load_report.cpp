@@ -87,14 +87,23 @@ std::string reportJson(LoadResult& r, const LoadOptions& o) {
     j << (first ? "" : ",") << quoted(reason) << ":" << n;
     first = false;
   }
-  j << "},\"max_concurrent\":" << r.maxConcurrent << "}";
+  auto counts = [&](const std::map<std::string, uint64_t>& m) {
+    std::string out = "{";
+    for (auto& [name, n] : m) out += (out.size() > 1 ? "," : "") + quoted(name) + ":" + std::to_string(n);
+    return out + "}";
+  };
+  j << "},\"max_concurrent\":" << r.maxConcurrent << ",\"codecs\":{\"browser\":" << counts(r.browserCodecs)
+    << ",\"genesys\":" << counts(r.genesysCodecs) << "}}";
   j << ",\"setup_ms\":{\"p50\":" << num(percentile(r.setupMs, 50)) << ",\"p95\":" << num(percentile(r.setupMs, 95))
     << ",\"p99\":" << num(percentile(r.setupMs, 99)) << ",\"max\":" << num(r.setupMs.empty() ? 0.0 : r.setupMs.back())
     << "}";
   j << ",\"directions\":{\"to_genesys\":" << directionJson(r.toGenesys) << ",\"to_browser\":" << directionJson(r.toBrowser)
     << "}";
   j << ",\"unexpected_packets\":" << r.unexpectedPackets;
-  j << ",\"generator\":{\"cpu_s\":" << num(r.generatorCpuS) << ",\"wall_s\":" << num(r.wallS) << "}";
+  auto lateness = toDouble(r.tickLatenessMs);
+  j << ",\"generator\":{\"cpu_s\":" << num(r.generatorCpuS) << ",\"wall_s\":" << num(r.wallS)
+    << ",\"tick_lateness_ms\":{\"p50\":" << num(percentile(lateness, 50)) << ",\"p99\":" << num(percentile(lateness, 99))
+    << ",\"max\":" << num(lateness.empty() ? 0.0 : lateness.back()) << "}}";
   j << ",\"target\":";
   if (r.targetPid == 0) {
     j << "null";
@@ -127,7 +136,9 @@ std::string summaryText(LoadResult& r) {
       << d->packetsReceived << " late " << d->late << " latency ms p50 " << num(percentile(latency, 50)) << " p99 "
       << num(percentile(latency, 99)) << "\n";
   }
-  s << "generator cpu s " << num(r.generatorCpuS) << " wall s " << num(r.wallS) << "\n";
+  auto lateness = toDouble(r.tickLatenessMs);
+  s << "generator cpu s " << num(r.generatorCpuS) << " wall s " << num(r.wallS) << " send tick lateness ms p99 "
+    << num(percentile(lateness, 99)) << "\n";
   if (r.targetPid != 0)
     s << "target cpu s " << num(r.targetCpuS) << " over " << num(r.callSeconds) << " call-seconds: "
       << num(r.callSeconds > 0 ? 1000.0 * r.targetCpuS / r.callSeconds : 0.0) << " ms per call-second, rss kb "

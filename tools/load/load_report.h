@@ -29,7 +29,12 @@ struct LoadResult {
   DirectionTotals toGenesys, toBrowser;
   uint64_t unexpectedPackets = 0;  // RTP that arrived outside a call's media phase
   int maxConcurrent = 0;
+  // Codec of each established call's legs ("opus", "pcmu", "pcma" → calls): transcoded or passthrough.
+  std::map<std::string, uint64_t> browserCodecs, genesysCodecs;
   double generatorCpuS = 0, wallS = 0;
+  // How late the generator's own send ticks ran against their 20 ms schedule (one sample per tick): when this
+  // grows, the generator or the machine is the bottleneck, not rtcgate.
+  std::vector<float> tickLatenessMs;
   // --cpu-of: the target over the steady window (from the target concurrency reached to the ramp's end).
   pid_t targetPid = 0;
   double targetCpuS = 0, callSeconds = 0, steadyS = 0;

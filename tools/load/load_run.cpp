@@ -15,9 +15,11 @@ constexpr auto kFrame = std::chrono::milliseconds(20);
 // Media starts this long after both legs are up, so that the first packets of neither side meet rtcgate's leg
 // still finishing its DTLS handshake (its Finished may be in flight when ours completes).
 constexpr auto kMediaStartDelay = std::chrono::milliseconds(100);
-// Between the last packet sent and the BYE: what is in flight arrives before the dialog ends, so that the report's
-// received counts can equal the sent ones exactly.
-constexpr auto kDrain = std::chrono::milliseconds(300);
+// Between the last packet sent and the BYE: until everything sent has arrived both ways (checked every 20 ms), at
+// most kDrainMax, so that the report's received counts equal the sent ones exactly even when rtcgate or the machine
+// is slow; what is still missing then is lost.
+constexpr auto kDrainMax = std::chrono::milliseconds(2000);
+constexpr auto kDrain = std::chrono::milliseconds(20);
 constexpr auto kByeTimeout = std::chrono::seconds(5);
 
 double cpuSelf() {
@@ -196,6 +198,7 @@ void LoadRun::progress(LoadCall& call) {
   call.setupTimeout.cancel();
   ++result_.established;
   result_.setupMs.push_back(std::chrono::duration<double, std::milli>(call.establishedAt - call.attemptAt).count());
+  if (runEnded_) return endCall(call);  // established after --duration: no media, BYE
   LoadCall* c = &call;
   call.startDelay = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kMediaStartDelay), [this, c] {
     startMedia(*c);
@@ -212,6 +215,9 @@ void LoadRun::startMedia(LoadCall& call) {
   call.toGenesysReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.genesysTone->codec), options_.lateMs);
   call.toBrowserReceiver = std::make_unique<RtpReceiver>(codec::rtpClockRate(call.browserTone->codec), options_.lateMs);
   call.mediaRunning = true;
+  call.mediaStartAt = Clock::now();
+  ++result_.browserCodecs[std::string(codec::codecName(call.browserTone->codec))];
+  ++result_.genesysCodecs[std::string(codec::codecName(call.genesysTone->codec))];
   LoadCall* c = &call;
   // An absolute 20 ms schedule per call (Timer::periodic): the generator's own lateness never drifts the rate.
   call.pacer = Timer::periodic(loop_, kFrame, [this, c] {
@@ -223,16 +229,29 @@ void LoadRun::startMedia(LoadCall& call) {
     endCall(*c);
     return false;
   });
-  int running = 0;
-  for (auto& [agent, other] : calls_) running += other->mediaRunning && !other->hangingUp ? 1 : 0;
-  if (!steadyOpen_ && running >= targetConcurrency()) {
-    steadyOpen_ = true;
-    if (options_.cpuOfPid != 0) steadyStart_ = sampleProcess(options_.cpuOfPid);
-    result_.steadyS = 0;
+  maybeOpenSteadyWindow();
+}
+
+// The steady window opens when the target concurrency has media running, or, when calls failed on the way, once
+// the ramp is over and no call is still in setup.
+void LoadRun::maybeOpenSteadyWindow() {
+  if (steadyOpen_) return;
+  int running = 0, inSetup = 0;
+  for (auto& [agent, other] : calls_) {
+    if (other->mediaRunning && !other->hangingUp) ++running;
+    else if (!other->established && !other->finished) ++inSetup;
   }
+  const bool rampDone = rampStopped_ || (options_.maxCalls > 0 && result_.attempted >= static_cast<uint64_t>(options_.maxCalls));
+  if (running == 0 || (running < targetConcurrency() && !(rampDone && inSetup == 0))) return;
+  steadyOpen_ = true;
+  if (options_.cpuOfPid != 0) steadyStart_ = sampleProcess(options_.cpuOfPid);
+  result_.steadyS = 0;
 }
 
 void LoadRun::sendTick(LoadCall& call) {
+  const auto now = Clock::now();
+  const auto due = call.mediaStartAt + kFrame * call.toGenesysSender->count();
+  result_.tickLatenessMs.push_back(static_cast<float>(std::chrono::duration<double, std::milli>(now - due).count()));
   uint8_t buf[1600];
   size_t n = call.toGenesysSender->build(buf, sizeof(buf));
   if (n > 0 && call.leg && call.leg->sendRtp(buf, n) == media::SendStatus::Ok) call.toGenesysSender->sent(Clock::now());
@@ -250,7 +269,13 @@ void LoadRun::endCall(LoadCall& call) {
   call.startDelay.cancel();
   if (!call.established) return fail(call, "ended_before_established");
   LoadCall* c = &call;
-  call.drain = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kDrain), [this, c] {
+  const auto drainUntil = Clock::now() + kDrainMax;
+  call.drain = Timer(loop_, kDrain, [this, c, drainUntil] {
+    // A call ended before its media started (at --duration) has nothing in flight.
+    const bool allIn = !c->toGenesysReceiver ||
+                       (c->toGenesysReceiver->received() >= c->toGenesysSender->count() &&
+                        c->toBrowserReceiver->received() >= c->toBrowserSender->count());
+    if (!allIn && Clock::now() < drainUntil) return true;
     if (c->outbound) agents_[static_cast<size_t>(c->agent - 1)]->hangUp(*c);
     else genesys_->hangUp(*c);
     c->byeTimeout = Timer(loop_, std::chrono::duration_cast<std::chrono::milliseconds>(kByeTimeout), [this, c] {
@@ -299,6 +324,7 @@ void LoadRun::finish(LoadCall& call) {
   }
   // Destroyed on a later loop turn: this may run inside a callback of the call's own leg or timers.
   loop_.post([this] { graveyard_.clear(); });
+  if (failed) maybeOpenSteadyWindow();
   if (runEnded_ || (rampStopped_ && options_.maxCalls > 0)) maybeQuit();
 }
 
@@ -335,12 +361,11 @@ void LoadRun::endRun() {
   closeSteadyWindow();
   std::vector<LoadCall*> live;
   for (auto& [agent, call] : calls_) live.push_back(call.get());
-  for (LoadCall* c : live) {
+  // Calls still in setup finish it (or fail by their setup timeout) and are then ended at once (progress()).
+  for (LoadCall* c : live)
     if (c->established) endCall(*c);
-    else fail(*c, "setup_cut_by_duration");
-  }
   // Bounded: calls whose BYE is never answered are failed by their byeTimeout.
-  endGrace_ = Timer(loop_, kDrain + kByeTimeout + std::chrono::seconds(2), [this] {
+  endGrace_ = Timer(loop_, std::chrono::milliseconds(options_.setupTimeoutMs) + kDrainMax + kByeTimeout + std::chrono::seconds(2), [this] {
     loop_.quit();
     return false;
   });

@@ -48,6 +48,7 @@ private:
   void endRun();
   void maybeQuit();
   void sample();
+  void maybeOpenSteadyWindow();
   void closeSteadyWindow();
   int targetConcurrency() const;
   void setupFailed(const std::string& why);

@@ -9,6 +9,7 @@
 #include "load_options.h"
 #include "load_run.h"
 #include "rtcgate/core/event_loop.h"
+#include "rtcgate/core/log.h"
 
 int main(int argc, char** argv) {
   using namespace rtcgate::load;
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     return error == "help" ? 0 : 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // rtcgate's modules log per leg at info (ICE connected, DTLS connected): a load run wants warnings only.
+  rtcgate::log::Settings logSettings;
+  logSettings.level = spdlog::level::warn;
+  rtcgate::log::init(logSettings);
   int code = 0;
   {
     rtcgate::EventLoop loop("load");

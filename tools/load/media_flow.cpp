@@ -67,15 +67,15 @@ bool RtpSender::sentAt(uint64_t index, Clock::time_point* at) const {
 
 void RtpReceiver::onPacket(const media::RtpHeader& h, Clock::time_point arrival, const RtpSender& peer,
                            DirectionTotals& totals) {
+  // Indexed by RTP timestamp, not sequence number: rtcgate renumbers what it forwards without gaps when it drops a
+  // packet, but keeps the timestamp's progression (docs/adr/0005), so a lost packet leaves its 20 ms slot empty.
   if (!started_) {
     started_ = true;
-    lastSeq_ = h.sequence;
-    lastIndex_ = 0;
-  } else {
-    // The signed 16-bit distance from the last sequence number: wraps and reordering within half the space.
-    lastIndex_ += static_cast<int16_t>(static_cast<uint16_t>(h.sequence - lastSeq_));
-    lastSeq_ = h.sequence;
+    firstTimestamp_ = h.timestamp;
   }
+  const auto ticks = static_cast<int32_t>(h.timestamp - firstTimestamp_);
+  const int64_t slot = ticksPerFrame_ == 0 ? 0 : (int64_t{ticks} + ticksPerFrame_ / 2) / ticksPerFrame_;
+  lastIndex_ = ticks < 0 ? -1 : slot;
   stats_.update(h.sequence, h.timestamp, media::arrivalTimestamp(clockRate_));
   if (lastIndex_ < 0) return;  // before the first packet we saw: not indexable
   const auto index = static_cast<size_t>(lastIndex_);

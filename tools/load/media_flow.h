@@ -54,22 +54,24 @@ private:
   std::vector<Clock::time_point> sentAt_ = std::vector<Clock::time_point>(kRing);
 };
 
-// The receiving half: counts packets once each, indexes them by sequence number relative to the first one received
-// (rtcgate renumbers, and transcoding is packet for packet: docs/adr/0005), and takes the added latency of each as
-// its arrival minus the time the peer sender sent the packet of the same index. Jitter by RtpReceiveStats.
+// The receiving half: counts packets once each, indexes them by RTP timestamp relative to the first one received
+// (transcoding is packet for packet and keeps the timestamp's pace: docs/adr/0005), and takes the added latency of
+// each as its arrival minus the time the peer sender sent the packet of the same index. Jitter by RtpReceiveStats.
 class RtpReceiver {
 public:
-  RtpReceiver(uint32_t clockRate, double lateMs) : clockRate_(clockRate), lateMs_(lateMs) {}
+  RtpReceiver(uint32_t clockRate, double lateMs)
+      : clockRate_(clockRate), ticksPerFrame_(clockRate / 1000 * codec::kFrameMs), lateMs_(lateMs) {}
   void onPacket(const media::RtpHeader& h, Clock::time_point arrival, const RtpSender& peer, DirectionTotals& totals);
   uint64_t received() const { return received_; }
   double jitterMs() const;
 
 private:
   uint32_t clockRate_;
+  uint32_t ticksPerFrame_;
   double lateMs_;
   media::RtpReceiveStats stats_;
   bool started_ = false;
-  uint16_t lastSeq_ = 0;
+  uint32_t firstTimestamp_ = 0;
   int64_t lastIndex_ = 0;
   uint64_t received_ = 0;
   std::vector<bool> seen_;
