@@ -4,12 +4,12 @@
 # loss, late packets and added latency are measured). For each series (PCMU passthrough; Opus<->PCMU transcoded
 # with rtcgate's media.codecs.opus.complexity at 1, 5 and 10) the concurrency grows step by step (1, 10, 100, 500,
 # 1000, 2000 by default); each step starts a fresh daemon with as many agents as calls, ramps the calls at --rate,
-# holds them, then reads the generator's JSON report. A series stops at the first step with a failed call, loss
+# keeps all of them up together for --hold s, then reads the generator's JSON report. A series stops at the first step with a failed call, loss
 # >= --loss-limit % (0.1) or p99 added latency >= --stop-latency-ms (20) in either direction; the table marks each
 # step against the goal (no failure, loss < --loss-limit, p99 added latency < --latency-limit-ms, 1 ms).
 # Figures per step: rtcgate CPU ms per call-second and RSS per call (the generator's --cpu-of samples over the
 # steady part), rtcgate CPU over the whole step (sampled here from /proc), loss, p99 added latency, setup times.
-# A setup series (--setup-rate, calls held 2 s) gives setups/s (each one a full ICE + DTLS-SRTP handshake).
+# A setup series (10 s of calls at --setup-rate) gives setups/s (each one a full ICE + DTLS-SRTP handshake).
 # Results: OUT/capacity.json (every step, the generator's reports included) and OUT/capacity.txt (a table).
 # Usage: benchmarks/capacity.sh [--quick] [--series passthrough,opus1,opus5,opus10,setup] [--steps "1 10 100"]
 #          [--hold S] [--rate R] [--setup-rate R] [--loss-limit PCT] [--latency-limit-ms MS]
@@ -160,7 +160,7 @@ for s in "${series_list[@]}"; do
     *) echo "capacity.sh: unknown series $s" >&2; exit 2 ;;
   esac
   if [ "$s" = setup ]; then
-    # Setups per second: calls ramped at --setup-rate, each held 2 s, 10 s worth of setups.
+    # Setups per second: 10 s worth of calls ramped at --setup-rate, then all up for 2 s.
     run_step setup $((setup_rate * 10)) pcmu 5 "$setup_rate" 2
     continue
   fi

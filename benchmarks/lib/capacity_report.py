@@ -62,10 +62,11 @@ def row_of(step, loss_limit, lat_limit):
                loadavg=(step.get("loadavg_1min_before_after") or [None, None])[1], generator_cpu_s=get(r, "generator", "cpu_s"),
                ok=ok)
     if step["series"].startswith("setup"):
-        # Calls ramped at `rate`: setups/s achieved = established calls over the ramp's length; the gateway's CPU
-        # per setup is over the whole step, so it includes each call's 2 s of media.
+        # Calls ramped at `rate` and held to the end: setups/s achieved = established calls over the ramp's length
+        # (the offered rate when every call set up in time); the gateway's CPU per setup is over the whole step,
+        # so it includes each call's media until the run's end (see cpu_ms_per_call_s_whole for that part).
         ramp_s = step["concurrency"] / step["rate"] if step["rate"] else None
-        row["setups_per_s"] = round(established / ramp_s, 1) if ramp_s else None
+        row["setups_per_s"] = round(min(established, step["concurrency"]) / ramp_s, 1) if ramp_s else None
         row["gateway_cpu_ms_per_setup"] = round(1000 * step["gateway_cpu_s_whole_step"] / established, 2) \
             if established else None
     return row

@@ -51,15 +51,18 @@ run_load() {
   shift 9
   local pids=("$@")
   local ramp=$(((calls + step_rate - 1) / step_rate))
-  # 15 s of slack: rtcgate-load's --setup-timeout-ms default; calls still setting up at --duration are cut.
+  # 15 s of slack: rtcgate-load's --setup-timeout-ms default. Each call is held past the run's end, so that all
+  # CALLS are up together for about HOLD s (not replaced as they end: a call held less than the ramp would never
+  # let the concurrency reach CALLS); the run's end hangs them all up.
   local duration=$((ramp + step_hold + 15))
+  local call_hold=$((duration + 10))
   local base=$work/steps/$name-$calls
   local t0 t1 ticks0 ticks1 rss status=0
   local load0
   load0=$(cut -d' ' -f1 /proc/loadavg)
   ticks0=$(cpu_ticks "${pids[@]}"); t0=$(date +%s%3N)
   nice -n "${nice_level:-0}" "$load" --wss "$wss" --sip-domain 127.0.0.1 --agents "$calls" --password load-secret --genesys-listen "$genesys" \
-    --direction outbound --codec "$codec" --rate "$step_rate" --concurrency "$calls" --hold "$step_hold" \
+    --direction outbound --codec "$codec" --rate "$step_rate" --concurrency "$calls" --hold "$call_hold" \
     --duration "$duration" --report "$base.report.json" --cpu-of "$cpu_of" > "$base.stdout" 2>&1 &
   gen=$!
   # A caller's hook (anchor/run.sh: the DN registrations rtcgate would have sent to the Genesys side).
@@ -81,7 +84,7 @@ try:
 except (OSError, ValueError):
     r = None
 json.dump({"series": "$name", "concurrency": $calls, "codec": "$codec", "opus_complexity": $complexity,
-           "rate": $step_rate, "hold_s": $step_hold, "generator_exit": $status,
+           "rate": $step_rate, "hold_s": $step_hold, "duration_s": $duration, "generator_exit": $status,
            "gateway_cpu_s_whole_step": ($ticks1 - $ticks0) / $hz, "wall_s_whole_step": ($t1 - $t0) / 1000.0,
            "gateway_rss_kb_hwm": $rss, "loadavg_1min_before_after": [$load0, $(cut -d' ' -f1 /proc/loadavg)],
            "report": r}, open(out, "w"), indent=1)
