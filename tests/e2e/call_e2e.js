@@ -1189,8 +1189,14 @@ async function browserReconnect(page, genesys, gw) {
   // The agent hangs up: JsSIP's BYE goes over its new connection.
   await page.evaluate(() => window.current.terminate());
   await waitFor(() => /dialog with agent 1001 ended: BYE from the browser/.test(gw.out), 10000, 'the browser\'s BYE');
-  const inn = await page.evaluate(() => window.sipIn);
-  check('the agent\'s BYE over the new connection got 200', inn.some((l) => /^SIP\/2\.0 200 .*\| CSeq: \d+ BYE/i.test(l)),
+  // rtcgate logs the BYE before its 200 reaches the page: wait (bounded) for the page to have seen the answer.
+  const byeAnswered = (lines) => lines.some((l) => /^SIP\/2\.0 200 .*\| CSeq: \d+ BYE/i.test(l));
+  let inn = await page.evaluate(() => window.sipIn);
+  for (let i = 0; i < 100 && !byeAnswered(inn); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    inn = await page.evaluate(() => window.sipIn);
+  }
+  check('the agent\'s BYE over the new connection got 200', byeAnswered(inn),
     JSON.stringify(inn.slice(-3)));
   check('rtcgate kept the call for the reconnect', /connection \d+ closed with the call up: waiting 10000 ms for its browser to reconnect/.test(gw.out));
   check('the agent\'s DN stayed registered upstream while it was offline',
