@@ -257,7 +257,7 @@ async function main() {
     const outbound = [[b1, 'node1', 5080, 4100], [b2, 'node2', 5082, 4102]].map(([u, n, sip, port]) => ({ u, n, sip, port,
       peer: rtpPeer(port), sipp: genesysAnswers(sip, port) }));
     await sleep(300);  // the peers' sockets (tiny node scripts) before SIPp offers their ports
-    for (const c of inbound) c.sipp = genesysCalls(c.u, c.port, 4000);
+    for (const c of inbound) c.sipp = genesysCalls(c.u, c.port, 8000);
     const dialOut = async () => {
       for (const c of outbound) await page.evaluate(([u, t]) => window.__dial(u, t, 1000), [c.u, String(c.sip)]);
     };
@@ -317,7 +317,7 @@ async function main() {
     {
       const peer = rtpPeer(4004);
       await sleep(300);
-      const sipp = genesysCalls(moved[0], 4004, 3500);
+      const sipp = genesysCalls(moved[0], 4004, 7500);
       const code = await exitOf(sipp, 20000);
       const g = await peerResult(peer);
       st = await state();
