@@ -292,6 +292,29 @@ Secret readAgentTokenSecret(const Field& f, std::string path, const std::string&
   return Secret(std::move(secret));
 }
 
+// agent_tokens.audience: one value or a list, each compared byte for byte with a token's aud (RFC 7519 2:
+// StringOrURI values are compared case-sensitively, untransformed). Printable ASCII, since it is echoed in errors.
+std::vector<std::string> parseAudience(const Field& f) {
+  std::vector<Field> items;
+  if (f.node().IsSequence()) items = f.asSequence();
+  else if (f.node().IsScalar()) items = {f};
+  else f.fail("must be a string or a list of strings (the aud values tokens for this rtcgate carry)");
+  if (items.size() > AgentTokens::kMaxAudienceValues)
+    f.fail(fmt::format("{} values, more than {}", items.size(), AgentTokens::kMaxAudienceValues));
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    auto s = item.asString();
+    if (s.empty()) item.fail("must not be empty (leave audience out for none)");
+    if (s.size() > AgentTokens::kMaxAudienceBytes)
+      item.fail(fmt::format("is longer than {} bytes", AgentTokens::kMaxAudienceBytes));
+    if (std::any_of(s.begin(), s.end(), [](char ch) { return ch < 0x21 || ch > 0x7e; }))
+      item.fail("must be printable ASCII without spaces");
+    if (std::find(out.begin(), out.end(), s) != out.end()) item.fail(fmt::format("'{}' is listed twice", s));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 // agent_tokens (docs/configuration.md, "Agents at scale"). The secret lives in its own file, so the YAML can be
 // shown and versioned; it is read here, so a reload picks up a rotated secret. previous_secret_file: the secret
 // being retired during a rotation, still accepted (never used to sign).
@@ -303,6 +326,7 @@ void parseAgentTokens(const Field& f, Config& c, const std::string& sourceName) 
   std::optional<Field> previousField = m.optional("previous_secret_file");
   if (previousField) t.previousSecretFile = previousField->asString();
   if (auto v = m.optional("issuer")) t.issuer = v->asString();
+  if (auto v = m.optional("audience")) t.audience = parseAudience(*v);
   if (auto v = m.optional("max_lifetime_s")) t.maxLifetimeS = v->asUint(60, 30 * 86400);
   if (auto v = m.optional("dn_auth_user"); v && !v->asString().empty()) t.dnAuthUser = v->asToken();
   if (auto v = m.optional("dn_password")) t.dnPassword = Secret(v->asString());
@@ -730,6 +754,19 @@ void checkPortRanges(const YAML::Node& root, const std::string& source, const Co
   checkRoom("ice", md.icePortMin, md.icePortMax, kIcePortsPerCall);
 }
 
+// RFC 7519 4.1.3: with no audience configured rtcgate identifies with none, so tokens carrying aud are refused;
+// naming one also keeps out tokens minted for another service (or cluster) that shares the secret.
+std::string noAudienceWarning(const Field& at) {
+  try {
+    at.fail("audience is not set: tokens that carry an aud claim are refused (bad_audience), and tokens without one "
+            "are accepted even if minted for another service sharing the secret; set agent_tokens.audience to the "
+            "aud value(s) your backend puts in tokens for this rtcgate (e.g. audience: wss://gw.example.com) and "
+            "have it always send aud");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 Config loadFromString(const std::string& yamlText, const std::string& sourceName, std::vector<std::string>* warnings) {
@@ -784,6 +821,8 @@ Config loadFromString(const std::string& yamlText, const std::string& sourceName
   // What would fail at start, checked only where the section read cleanly (a half-read one holds defaults).
   if (!failed.count("listeners") && !failed.count("media")) checkCertificateFiles(root, sourceName, c, errors, warnings);
   if (!failed.count("media") && !failed.count("security")) checkPortRanges(root, sourceName, c, errors);
+  if (c.agentTokens.enabled() && c.agentTokens.audience.empty() && warnings != nullptr)
+    warnings->push_back(noAudienceWarning(fieldAt(root, {"agent_tokens"}, sourceName)));
   errors.throwIfAny();
   return c;
 }

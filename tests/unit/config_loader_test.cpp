@@ -548,6 +548,45 @@ TEST(ConfigLoader, AgentTokensPreviousSecretFileForARotation) {
               "agent_tokens.previous_secret_file", "needs secret_file");
 }
 
+// agent_tokens.audience (RFC 7519 4.1.3): one value or a list; without it the loader warns how to set one.
+TEST(ConfigLoader, AgentTokensAudienceIsAStringOrAListAndItsAbsenceIsWarned) {
+  test::TempDir tmp;
+  ASSERT_EQ(::chmod(tmp.write("secret", "0123456789abcdef0123456789abcdef\n").c_str(), 0600), 0);
+  const std::string head = "agent_tokens:\n  secret_file: " + tmp.path() + "/secret\n";
+  std::vector<std::string> warnings;
+  Config c = loadFromString(head + "  audience: wss://gw.example.com\n", "t.yaml", &warnings);
+  EXPECT_EQ(c.agentTokens.audience, std::vector<std::string>{"wss://gw.example.com"});
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  c = loadFromString(head + "  audience: [rtcgate, \"wss://gw.example.com\"]\n", "t.yaml", &warnings);
+  EXPECT_EQ(c.agentTokens.audience, (std::vector<std::string>{"rtcgate", "wss://gw.example.com"}));
+  EXPECT_TRUE(warnings.empty());
+
+  c = loadFromString(head, "t.yaml", &warnings);
+  EXPECT_TRUE(c.agentTokens.audience.empty());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("t.yaml:2:3: agent_tokens: audience is not set: tokens that carry an aud claim are "
+                              "refused (bad_audience)", 0), 0u) << warnings[0];
+  EXPECT_NE(warnings[0].find("set agent_tokens.audience to"), std::string::npos) << warnings[0];
+  warnings.clear();
+  loadFromString(head + "  audience: []\n", "t.yaml", &warnings);  // the reference file's "none"
+  EXPECT_EQ(warnings.size(), 1u);
+  warnings.clear();
+  loadFromString("agent_tokens: {secret_file: \"\"}\n", "t.yaml", &warnings);  // tokens off: nothing to say
+  EXPECT_TRUE(warnings.empty());
+
+  expectError(head + "  audience: \"\"\n", 3, 13, "agent_tokens.audience", "must not be empty");
+  expectError(head + "  audience: [rtcgate, \"\"]\n", 3, 23, "agent_tokens.audience[1]", "must not be empty");
+  expectError(head + "  audience: {a: b}\n", 3, 13, "agent_tokens.audience", "must be a string or a list");
+  expectError(head + "  audience: [[rtcgate]]\n", 3, 14, "agent_tokens.audience[0]", "must be a string");
+  expectError(head + "  audience: [a, a]\n", 3, 17, "agent_tokens.audience[1]", "listed twice");
+  expectError(head + "  audience: \"gw example\"\n", 3, 13, "agent_tokens.audience", "printable ASCII");
+  expectError(head + "  audience: " + std::string(257, 'a') + "\n", 3, 13, "agent_tokens.audience",
+              "longer than 256 bytes");
+  std::string seventeen = "[";
+  for (int i = 0; i < 17; ++i) seventeen += (i ? ", a" : "a") + std::to_string(i);
+  expectError(head + "  audience: " + seventeen + "]\n", 3, 13, "agent_tokens.audience", "17 values, more than 16");
+}
+
 }  // namespace
 }  // namespace rtcgate::config
 

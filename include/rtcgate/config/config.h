@@ -114,6 +114,11 @@ struct AgentTokens {
   std::string previousSecretFile;
   Secret previousSecret;
   std::string issuer;      // empty: iss not checked
+  // The aud values rtcgate answers to (RFC 7519 4.1.3): a token must name one of them. Empty: rtcgate identifies
+  // with no audience, so a token that carries aud (meant for some audience) is refused and one without is taken.
+  std::vector<std::string> audience;
+  static constexpr size_t kMaxAudienceValues = 16;   // in the configuration and in a token's aud array
+  static constexpr size_t kMaxAudienceBytes = 256;   // per value
   uint32_t maxLifetimeS = 43200;
   // Upstream credentials of a token agent's DN: never from the token (a token must not choose what rtcgate
   // presents to Genesys). dnAuthUser empty: the DN itself; dnPassword empty: none asked.
