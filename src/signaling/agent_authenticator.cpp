@@ -79,6 +79,7 @@ void AgentAuthenticator::applyConfig(const config::Config& config) {
   jwtSecret_ = config.agentTokens.secret.reveal();
   jwtPreviousSecret_ = config.agentTokens.previousSecret.reveal();
   jwtIssuer_ = config.agentTokens.issuer;
+  jwtAudience_ = config.agentTokens.audience;
   jwtMaxLifetimeS_ = config.agentTokens.maxLifetimeS;
   limiter_.setLimit(config.security.authFailuresPerMinute);
 }
@@ -174,6 +175,7 @@ AgentAuthenticator::Outcome AgentAuthenticator::authenticateCredentials(const st
       if (au.params.empty() || jwtSecret_.empty()) continue;
       AgentJwtPolicy policy{jwtSecret_, jwtIssuer_, jwtMaxLifetimeS_};
       policy.previousSecret = jwtPreviousSecret_;
+      policy.audience = jwtAudience_;
       auto jwt = verifyAgentJwt(policy, au.params[0], nowUnix);
       // RFC 3261 22.3 spirit: the credentials are for the user the request speaks as.
       if (jwt.reject == JwtReject::None && fromUser && *fromUser != jwt.claims.sub) jwt.reject = JwtReject::FromMismatch;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rtcgate/signaling/agent_jwt.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
+#include <vector>
 
+#include "rtcgate/config/config.h"
 #include "rtcgate/signaling/digest_auth.h"
 
 namespace rtcgate::signaling {
@@ -14,12 +17,16 @@ constexpr size_t kMaxTokenBytes = 4096;
 constexpr int kMaxJsonDepth = 8;
 
 // The top-level members of a JSON object (RFC 8259): strings as their decoded text, numbers as their literal,
-// true/false/null as such; nested arrays and objects are checked for syntax and kept as "{}"/"[]". A duplicate
+// true/false/null as such; nested arrays and objects are checked for syntax and kept as "{}"/"[]", a member that is
+// an array also with its string elements (aud, RFC 7519 4.1.3: a string or an array of strings). A duplicate
 // member name makes the object invalid (RFC 7519 4: "MUST either reject ... or use a JSON parser that returns
 // only the lexically last"; rejecting removes the ambiguity an attacker could use).
 struct JsonValue {
   std::string text;
   bool isString = false;
+  bool isArray = false;
+  bool arrayOfStrings = true;         // isArray: every element is a string
+  std::vector<std::string> elements;  // isArray: the string elements, decoded (bounded by kMaxTokenBytes)
 };
 using JsonObject = std::map<std::string, JsonValue>;
 
@@ -40,9 +47,13 @@ public:
       skipWs();
       if (!eat(':')) return std::nullopt;
       skipWs();
-      const bool isString = i_ < s_.size() && s_[i_] == '"';
-      auto value = anyValue(1);
-      if (!value || !out.emplace(std::move(*name), JsonValue{std::move(*value), isString}).second) return std::nullopt;
+      JsonValue v;
+      v.isString = i_ < s_.size() && s_[i_] == '"';
+      v.isArray = i_ < s_.size() && s_[i_] == '[';
+      auto value = anyValue(1, v.isArray ? &v : nullptr);
+      if (!value) return std::nullopt;
+      v.text = std::move(*value);
+      if (!out.emplace(std::move(*name), std::move(v)).second) return std::nullopt;
       skipWs();
       if (eat('}')) return finish(out);
       if (!eat(',')) return std::nullopt;
@@ -128,7 +139,8 @@ private:
     i_ += word.size();
     return true;
   }
-  std::optional<std::string> anyValue(int depth) {
+  // `array`: where a top-level array's elements go (JsonValue::elements, arrayOfStrings); nullptr elsewhere.
+  std::optional<std::string> anyValue(int depth, JsonValue* array = nullptr) {
     if (depth > kMaxJsonDepth || i_ >= s_.size()) return std::nullopt;
     char c = s_[i_];
     if (c == '"') return string();
@@ -145,7 +157,14 @@ private:
           if (!eat(':')) return std::nullopt;
           skipWs();
         }
-        if (!anyValue(depth + 1)) return std::nullopt;
+        if (array != nullptr && c == '[' && i_ < s_.size() && s_[i_] == '"') {
+          auto element = string();
+          if (!element) return std::nullopt;
+          array->elements.push_back(std::move(*element));
+        } else {
+          if (array != nullptr) array->arrayOfStrings = false;
+          if (!anyValue(depth + 1)) return std::nullopt;
+        }
         skipWs();
         if (eat(close)) return std::string(1, c) + close;
         if (!eat(',')) return std::nullopt;
@@ -186,6 +205,25 @@ bool isSipUserToken(std::string_view s) {
              std::string_view::npos;
 }
 
+// aud (RFC 7519 4.1.3): a StringOrURI or an array of them, compared as exact strings (RFC 7519 2). Present, it
+// must name a value this rtcgate answers to, and with none configured nothing does; absent, it passes only when
+// none is configured. The type is checked first, whatever is configured: a token of the wrong shape is bad_claim.
+JwtReject checkAudience(const JsonObject& claims, std::span<const std::string> accepted) {
+  auto aud = claims.find("aud");
+  if (aud == claims.end()) return accepted.empty() ? JwtReject::None : JwtReject::BadAudience;
+  const JsonValue& v = aud->second;
+  std::vector<std::string_view> named;
+  if (v.isString) named.push_back(v.text);
+  else if (v.isArray && v.arrayOfStrings && v.elements.size() <= config::AgentTokens::kMaxAudienceValues)
+    named.assign(v.elements.begin(), v.elements.end());
+  else return JwtReject::BadClaim;
+  for (auto n : named)
+    if (n.size() > config::AgentTokens::kMaxAudienceBytes) return JwtReject::BadClaim;
+  for (auto n : named)
+    if (std::find(accepted.begin(), accepted.end(), n) != accepted.end()) return JwtReject::None;
+  return JwtReject::BadAudience;
+}
+
 std::string jsonQuote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -207,6 +245,7 @@ const char* toString(JwtReject r) {
     case JwtReject::NotYetValid: return "not_yet_valid";
     case JwtReject::LifetimeTooLong: return "lifetime_too_long";
     case JwtReject::BadIssuer: return "bad_issuer";
+    case JwtReject::BadAudience: return "bad_audience";
     case JwtReject::MissingClaim: return "missing_claim";
     case JwtReject::BadClaim: return "bad_claim";
     case JwtReject::FromMismatch: return "from_mismatch";
@@ -293,6 +332,7 @@ AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view tok
     if (iss == claims->end() || !iss->second.isString || iss->second.text != policy.issuer)
       return fail(JwtReject::BadIssuer);
   }
+  if (auto why = checkAudience(*claims, policy.audience); why != JwtReject::None) return fail(why);
   const int64_t notBefore = nbf ? *nbf : *iat;
   if (*exp <= nowUnix) return fail(JwtReject::Expired);
   if (notBefore > nowUnix + policy.skewS) return fail(JwtReject::NotYetValid);
@@ -306,10 +346,11 @@ AgentJwtResult verifyAgentJwt(const AgentJwtPolicy& policy, std::string_view tok
 }
 
 std::string makeAgentJwt(std::string_view secret, std::string_view issuer, std::string_view sub, std::string_view dn,
-                         int64_t iat, int64_t exp) {
+                         int64_t iat, int64_t exp, std::string_view audience) {
   std::string claims = "{\"sub\":" + jsonQuote(sub);
   if (!dn.empty()) claims += ",\"dn\":" + jsonQuote(dn);
   if (!issuer.empty()) claims += ",\"iss\":" + jsonQuote(issuer);
+  if (!audience.empty()) claims += ",\"aud\":" + jsonQuote(audience);
   claims += ",\"iat\":" + std::to_string(iat) + ",\"exp\":" + std::to_string(exp) + "}";
   std::string signingInput =
       base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64UrlEncode(claims);

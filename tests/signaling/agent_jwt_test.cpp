@@ -104,6 +104,90 @@ TEST(AgentJwt, IssuerIsCheckedWhenConfigured) {
   EXPECT_EQ(check(sign(kHs256, claims(R"(,"iss":"other")"))), JwtReject::None);
 }
 
+// RFC 7519 4.1.3: aud is checked against agent_tokens.audience; with none configured rtcgate identifies with no
+// audience, so a token meant for one (any aud at all) is refused.
+JwtReject checkAud(const std::string& audClaim, std::vector<std::string> audience) {
+  AgentJwtPolicy policy{kSecret, "", 3600};
+  policy.audience = audience;
+  return verifyAgentJwt(policy, sign(kHs256, claims(audClaim)), kNow).reject;
+}
+
+TEST(AgentJwt, AudienceMatchesOneConfiguredValueAsAStringOrInAnArray) {
+  const std::vector<std::string> ours{"wss://gw.example.com", "rtcgate"};
+  EXPECT_EQ(checkAud(R"(,"aud":"rtcgate")", ours), JwtReject::None);
+  EXPECT_EQ(checkAud(R"(,"aud":"wss://gw.example.com")", ours), JwtReject::None);
+  EXPECT_EQ(checkAud(R"(,"aud":["crm-api","rtcgate"])", ours), JwtReject::None);
+  EXPECT_EQ(checkAud(R"(,"aud":["rtcgate"])", ours), JwtReject::None);
+  EXPECT_EQ(checkAud(R"(,"aud":"wss:\/\/gw.example.com")", ours), JwtReject::None);  // JSON escapes decoded first
+}
+
+TEST(AgentJwt, AudienceNotNamingUsOrMissingIsRefused) {
+  const std::vector<std::string> ours{"rtcgate"};
+  EXPECT_EQ(checkAud(R"(,"aud":"crm-api")", ours), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":["crm-api","billing"])", ours), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":[])", ours), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":"RTCGATE")", ours), JwtReject::BadAudience);  // case-sensitive (RFC 7519 2)
+  EXPECT_EQ(checkAud(R"(,"aud":"rtcgate ")", ours), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":"")", ours), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud("", ours), JwtReject::BadAudience);  // configured: aud is required
+}
+
+TEST(AgentJwt, AnyAudienceIsRefusedWhenNoneIsConfigured) {
+  EXPECT_EQ(checkAud("", {}), JwtReject::None);
+  EXPECT_EQ(checkAud(R"(,"aud":"rtcgate")", {}), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":["rtcgate"])", {}), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":[])", {}), JwtReject::BadAudience);
+  EXPECT_EQ(checkAud(R"(,"aud":"")", {}), JwtReject::BadAudience);
+}
+
+TEST(AgentJwt, AudienceOfAnotherTypeOrOversizeIsABadClaim) {
+  for (const std::vector<std::string>& audience : {std::vector<std::string>{"rtcgate"}, std::vector<std::string>{}}) {
+    EXPECT_EQ(checkAud(R"(,"aud":1)", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":{"rtcgate":1})", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":null)", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":true)", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":[1])", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":["rtcgate",1])", audience), JwtReject::BadClaim);  // a match does not excuse it
+    EXPECT_EQ(checkAud(R"(,"aud":["rtcgate",["x"]])", audience), JwtReject::BadClaim);
+    EXPECT_EQ(checkAud(R"(,"aud":["rtcgate",null])", audience), JwtReject::BadClaim);
+  }
+  // At most 16 values of at most 256 bytes each, as in the configuration.
+  std::string sixteen = R"(,"aud":["rtcgate")", seventeen;
+  for (int i = 1; i < 16; ++i) sixteen += R"(,"other)" + std::to_string(i) + R"(")";
+  seventeen = sixteen + R"(,"other16"])";
+  sixteen += "]";
+  EXPECT_EQ(checkAud(sixteen, {"rtcgate"}), JwtReject::None);
+  EXPECT_EQ(checkAud(seventeen, {"rtcgate"}), JwtReject::BadClaim);
+  const std::string long256(256, 'a');
+  EXPECT_EQ(checkAud(",\"aud\":\"" + long256 + "\"", {long256}), JwtReject::None);
+  EXPECT_EQ(checkAud(",\"aud\":\"" + long256 + "a\"", {"rtcgate"}), JwtReject::BadClaim);
+  EXPECT_EQ(checkAud(",\"aud\":[\"rtcgate\",\"" + long256 + "a\"]", {"rtcgate"}), JwtReject::BadClaim);
+}
+
+TEST(AgentJwt, TheSignatureIsCheckedBeforeTheAudience) {
+  AgentJwtPolicy policy{kSecret, "", 3600};
+  const std::vector<std::string> ours{"rtcgate"};
+  policy.audience = ours;
+  const std::string stranger = "stranger-secret-stranger-secret-0123";
+  EXPECT_EQ(verifyAgentJwt(policy, sign(kHs256, claims(R"(,"aud":"crm-api")"), stranger), kNow).reject,
+            JwtReject::BadSignature);
+  EXPECT_EQ(verifyAgentJwt(policy, sign(kHs256, claims(R"(,"aud":1)"), stranger), kNow).reject,
+            JwtReject::BadSignature);
+}
+
+TEST(AgentJwt, TheReferenceIssuerPutsTheAudienceInAud) {
+  const std::vector<std::string> ours{"wss://gw.example.com"};
+  AgentJwtPolicy policy{kSecret, "", 60};
+  policy.audience = ours;
+  EXPECT_EQ(verifyAgentJwt(policy, makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60, ours[0]), kNow).reject,
+            JwtReject::None);
+  EXPECT_EQ(verifyAgentJwt(policy, makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60), kNow).reject,
+            JwtReject::BadAudience);
+  policy.audience = {};
+  EXPECT_EQ(verifyAgentJwt(policy, makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60), kNow).reject,
+            JwtReject::None);
+}
+
 TEST(AgentJwt, MissingAndBadClaims) {
   EXPECT_EQ(check(sign(kHs256, R"({"iat":1,"exp":1800000100})")), JwtReject::MissingClaim);
   EXPECT_EQ(check(sign(kHs256, R"({"sub":"a1","iat":1799999990})")), JwtReject::MissingClaim);
@@ -141,6 +225,7 @@ TEST(AgentJwt, ReasonNamesAreTheMetricLabels) {
   EXPECT_STREQ(toString(JwtReject::NotYetValid), "not_yet_valid");
   EXPECT_STREQ(toString(JwtReject::LifetimeTooLong), "lifetime_too_long");
   EXPECT_STREQ(toString(JwtReject::BadIssuer), "bad_issuer");
+  EXPECT_STREQ(toString(JwtReject::BadAudience), "bad_audience");
   EXPECT_STREQ(toString(JwtReject::MissingClaim), "missing_claim");
   EXPECT_STREQ(toString(JwtReject::BadClaim), "bad_claim");
   EXPECT_STREQ(toString(JwtReject::FromMismatch), "from_mismatch");
@@ -245,6 +330,7 @@ std::vector<RefusalCase> refusalCases() {
       {JwtReject::NotYetValid, t(kNow + 31, kNow + 100, "nbf")},
       {JwtReject::LifetimeTooLong, t(kNow, kNow + 3601)},
       {JwtReject::BadIssuer, sign(kHs256, claims(R"(,"iss":"other")"))},
+      {JwtReject::BadAudience, sign(kHs256, claims(R"(,"aud":"another-service")"))},
       {JwtReject::MissingClaim, sign(kHs256, R"({"sub":"a1","iat":1799999990})")},
       {JwtReject::BadClaim, sign(kHs256, claims(R"(,"dn":"70 01")"))},
       {JwtReject::FromMismatch, makeAgentJwt(kSecret, "", "a2", "", kNow, kNow + 60)},
@@ -259,6 +345,7 @@ TEST_P(AgentJwtRefusal, IsCountedUnderItsReasonInTheLabelledFamily) {
   const RefusalCase& c = cases[GetParam()];
   config::Config cfg = jwtConfig();
   if (c.reason == JwtReject::BadIssuer) cfg.agentTokens.issuer = "crm";  // iss is checked only when configured
+  if (c.reason == JwtReject::BadAudience) cfg.agentTokens.audience = {"rtcgate", "wss://gw.example.com"};
   CountingAuthenticator counting(cfg);
   auto& [metrics, auth] = counting;
   const std::string& token = c.token;
@@ -335,6 +422,25 @@ TEST(AgentJwt, TheOlderUserExpiresMacTokensAreRefused) {
                                   "192.0.2.1");
   EXPECT_EQ(ok.kind, AgentAuthenticator::Outcome::Kind::Authenticated);
   EXPECT_EQ(ok.user, "1001");
+}
+
+// The authenticator applies agent_tokens.audience, and a reload that sets or clears it applies at once.
+TEST(AgentJwt, TheAuthenticatorAppliesTheAudienceAndItsReload) {
+  config::Config cfg = jwtConfig();
+  CountingAuthenticator counting(cfg);
+  auto& [metrics, auth] = counting;
+  const auto plain = "Bearer " + makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60);
+  const auto forUs = "Bearer " + makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60, "wss://gw.example.com");
+  const auto forOthers = "Bearer " + makeAgentJwt(kSecret, "", "a1", "", kNow, kNow + 60, "crm-api");
+  using Kind = AgentAuthenticator::Outcome::Kind;
+  EXPECT_EQ(auth.authenticateHttp("GET", "/x", plain, "192.0.2.1").kind, Kind::Authenticated);
+  EXPECT_EQ(auth.authenticateHttp("GET", "/x", forUs, "192.0.2.1").jwtReject, JwtReject::BadAudience);
+  cfg.agentTokens.audience = {"rtcgate", "wss://gw.example.com"};
+  auth.applyConfig(cfg);
+  EXPECT_EQ(auth.authenticateHttp("GET", "/x", forUs, "192.0.2.1").kind, Kind::Authenticated);
+  EXPECT_EQ(auth.authenticateHttp("GET", "/x", forOthers, "192.0.2.1").jwtReject, JwtReject::BadAudience);
+  EXPECT_EQ(auth.authenticateHttp("GET", "/x", plain, "192.0.2.1").jwtReject, JwtReject::BadAudience);
+  EXPECT_EQ(rejected(metrics, "bad_audience"), 3u);
 }
 
 // A JWT for a listed agent gets the listed DN whatever the claim says; the list is the operator's word. A rotation

@@ -84,6 +84,7 @@ private:
   std::string jwtSecret_;
   std::string jwtPreviousSecret_;  // agent_tokens.previous_secret_file: still accepted during a rotation
   std::string jwtIssuer_;
+  std::vector<std::string> jwtAudience_;  // agent_tokens.audience
   int64_t jwtMaxLifetimeS_ = 0;
   std::array<std::atomic<uint64_t>*, kJwtRejectCount> jwtRejects_{};
   NonceSigner nonces_;
