@@ -51,11 +51,14 @@ int runTokenCommand(int argc, char** argv) {
   if (ttl > maxTtl) return fail("--ttl is above agent_tokens.max_lifetime_s (" + std::to_string(maxTtl) + ")");
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // aud: the first configured audience (any one of them would do; the first is the documented one).
+  const auto& audience = cfg.agentTokens.audience;
   std::string token = signaling::makeAgentJwt(cfg.agentTokens.secret.reveal(), cfg.agentTokens.issuer, user, dn, now,
-                                              now + ttl);
+                                              now + ttl, audience.empty() ? std::string() : audience.front());
   // Checked with the daemon's own rules, so a user or DN it would refuse is reported here, not at REGISTER.
   signaling::AgentJwtPolicy policy{cfg.agentTokens.secret.reveal(), cfg.agentTokens.issuer,
                                    static_cast<int64_t>(cfg.agentTokens.maxLifetimeS)};
+  policy.audience = audience;
   auto check = signaling::verifyAgentJwt(policy, token, now);
   if (check.reject != signaling::JwtReject::None)
     return fail(std::string("the token would be refused: ") + signaling::toString(check.reject) +
