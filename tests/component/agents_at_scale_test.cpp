@@ -137,7 +137,9 @@ std::string issueToken(const std::string& cfg, const std::string& dirPath, const
 }
 
 // An agent with no entry anywhere registers with a JWT (JsSIP's authorization_jwt); its DN (from the token) is
-// registered at the upstream registrar (SIPp) with the section's dn_password, like a listed agent's.
+// registered at the upstream registrar (SIPp) with the section's dn_password, like a listed agent's. The section
+// names its audience: `rtcgate token` puts the first value in aud, and a token another cluster sharing the secret
+// minted (its own audience) is refused.
 TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   test::TempDir dir;
   const auto secretFile = writeSecret(dir, kSecret);
@@ -145,8 +147,11 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   const auto yaml = daemonConfig("  servers: [{host: 127.0.0.1, port: " + std::to_string(upstreamPort) + "}]\n"
                                  "  register_retry_min_ms: 200\n  register_retry_max_ms: 400\n"
                                  "agent_tokens: {secret_file: " + secretFile + ", issuer: crm.example, "
-                                 "max_lifetime_s: 3600, dn_password: s3cret}\n");
+                                 "audience: [\"wss://gw.example\", rtcgate], max_lifetime_s: 3600, "
+                                 "dn_password: s3cret}\n");
   const auto cfg = dir.write("rtcgate.yaml", yaml);  // for `rtcgate token`
+  const auto otherCluster = dir.write("other.yaml", "agent_tokens: {secret_file: " + secretFile +
+                                                        ", issuer: crm.example, audience: other-cluster}\n");
   test::SippProcess registrar(dir.path(), test::scenario("register_digest_challenge_and_refresh.xml"),
                               {"-i", "127.0.0.1", "-p", std::to_string(upstreamPort), "-mp",
                                std::to_string(test::freeMediaPort()), "-m", "1", "-timeout", "30s", "-timeout_error",
@@ -167,8 +172,13 @@ TEST(AgentsAtScale, JwtAgentWithNoEntryRegistersAndItsDnIsRegisteredUpstream) {
   auto other = issueToken(cfg, dir.path(), {"--user", "a5001", "--ttl", "600"});
   out = jssipAgent(wss, {"a5000", "jwt", other}, jsDir.path());
   EXPECT_TRUE(has(out, "RESULT first_status=401")) << out;
+  auto elsewhere = issueToken(otherCluster, dir.path(), {"--user", "a5000", "--ttl", "600"});
+  out = jssipAgent(wss, {"a5000", "jwt", elsewhere}, jsDir.path());
+  EXPECT_TRUE(has(out, "RESULT first_status=401")) << out;
   EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"bad_signature\"}"), "1");
   EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"from_mismatch\"}"), "1");
+  EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"bad_audience\"}"), "1");
+  EXPECT_FALSE(has(d.err(), "audience is not set")) << d.err();
   EXPECT_EQ(metric(admin, "rtcgate_agent_token_rejected_total{reason=\"expired\"}"), "0");  // every reason rendered
 
   auto token = issueToken(cfg, dir.path(), {"--user", "a5000", "--dn", "1001", "--ttl", "600"});
@@ -201,6 +211,8 @@ TEST(AgentsAtScale, JwtAgentCallsOutThroughTheDnOfItsToken) {
   ASSERT_TRUE(genesys.started()) << "sipp could not be started (is sip-tester installed?)";
   test::Rtcgate d(yaml);
   ASSERT_NE(d.wss, 0) << d.err();
+  // No audience: tokens without aud (as `rtcgate token` then issues) are taken, and the start says how to set one.
+  EXPECT_TRUE(has(d.err(), "agent_tokens: audience is not set")) << d.err();
   test::TempDir jsDir;
   auto token = issueToken(cfg, dir.path(), {"--user", "a6000", "--dn", "8600", "--ttl", "600"});
   auto out = jssipAgent(d.wss, {"a6000", "jwt", token, "dial:sip:7000@rtcgate.invalid"}, jsDir.path());
