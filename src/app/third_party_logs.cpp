@@ -34,6 +34,13 @@ void onGlibLog(const gchar* domain, GLogLevelFlags level, const gchar* message, 
 void onLwsLog(int level, const char* line) {
   auto* l = log::get(log::Component::Lws);
   auto msg = trimNewline(line != nullptr ? line : "");
+  // lws warns whenever LWS_CALLBACK_FILTER_NETWORK_CONNECTION refuses a socket; rtcgate refuses there on purpose
+  // (connection rate limits, logged and counted by itself) and for every trusted proxy's connection, whose PROXY
+  // header it reads before handing the socket back (docs/adr/0011): not a warning.
+  if (msg.find("User code denied connection") != std::string_view::npos) {
+    l->debug("{}", msg);
+    return;
+  }
   if (level & LLL_ERR)
     l->error("{}", msg);
   else if (level & LLL_WARN)

@@ -162,6 +162,13 @@ void parseListeners(const Field& f, Config& c) {
         if (l.webRoot.find('\0') != std::string::npos) v->fail("web_root must not contain a NUL byte");
         if (l.webRoot == "/") v->fail("web_root '/' would serve the whole file system; name the page's directory");
       }
+      if (auto v = w.optional("proxy_protocol")) {
+        MapReader pp(*v);
+        if (auto t = pp.optional("trusted"))
+          for (auto& cidr : t->asSequence()) l.proxyProtocol.trusted.push_back(cidr.asCidr());
+        if (auto r = pp.optional("required")) l.proxyProtocol.required = r->asBool();
+        pp.finish();
+      }
       w.finish();
       c.listeners.wss.push_back(std::move(l));
     });

@@ -105,13 +105,15 @@ bool wssBindsChanged(const Config& a, const Config& b) {
   return false;
 }
 
-// The listeners stay; a new certificate or web_root for one that stays where it is is still taken ([reload]).
+// The listeners stay; a new certificate, web_root or proxy_protocol for one that stays where it is is still taken
+// ([reload]).
 void keepWssBinds(const Config& running, Config& next) {
   auto kept = running.listeners.wss;
   for (size_t i = 0; i < kept.size() && i < next.listeners.wss.size(); ++i) {
     kept[i].tlsCertFile = next.listeners.wss[i].tlsCertFile;
     kept[i].tlsKeyFile = next.listeners.wss[i].tlsKeyFile;
     kept[i].webRoot = next.listeners.wss[i].webRoot;
+    kept[i].proxyProtocol = next.listeners.wss[i].proxyProtocol;
   }
   next.listeners.wss = std::move(kept);
 }

@@ -157,6 +157,20 @@ function genesysAnswers(port, rtpPort) {
     '-i', GENESYS, '-p', String(port), '-m', '1', '-key', 'rtpport', String(rtpPort), '-timeout', '30s',
     '-timeout_error', '-nostdin'], { cwd: tmp });
 }
+// One INVITE from the Genesys side to `dn` through Kamailio (UDP, from GENESYS): the status line of the first final
+// answer, or '' after 3 s.
+function inviteStatus(dn) {
+  const script = `
+const s = require('dgram').createSocket('udp4');
+const id = 'd' + Date.now();
+const msg = ['INVITE sip:${dn}@${GENESYS}:5060 SIP/2.0', 'Via: SIP/2.0/UDP ${GENESYS}:5199;branch=z9hG4bK' + id + ';rport',
+  'Max-Forwards: 70', 'From: <sip:genesys@${GENESYS}>;tag=' + id, 'To: <sip:${dn}@${GENESYS}>', 'Call-ID: ' + id,
+  'CSeq: 1 INVITE', 'Contact: <sip:genesys@${GENESYS}:5199>', 'Content-Length: 0', '', ''].join('\\r\\n');
+s.on('message', (m) => { const line = m.toString().split('\\r\\n')[0]; if (!/ 1\\d\\d /.test(line)) { console.log(line); process.exit(0); } });
+s.bind(5199, '${GENESYS}', () => s.send(msg, 5060, '${GENESYS}'));
+setTimeout(() => process.exit(0), 3000);`;
+  return inNs('genesys', process.execPath, ['-e', script]).trim();
+}
 const exitOf = (child, ms) => Promise.race([child.exited, sleep(ms).then(() => 'timeout')]);
 
 // The page's agents: window.__agent(gateway, user) registers one and keeps its calls (direction, confirmed,
@@ -209,7 +223,9 @@ async function main() {
   for (const [n, a] of Object.entries(NODES)) {
     run.writeConfig({ name: `${n}.yaml`, wss: a.pub, lan: a.lan, genesys: GENESYS, agents: 5,
       admin: `address: ${a.pub}, port: 8089, token_file: ${path.join(tmp, 'admin.token')}`,
-      ice: 'candidates: {deny_interfaces: ["lan*"]}', browser: 'gathering_timeout_ms: 1000', logging: 'sip: info' });
+      ice: 'candidates: {deny_interfaces: ["lan*"]}', browser: 'gathering_timeout_ms: 1000', logging: 'sip: info',
+      // HAProxy (send-proxy-v2) connects from PUBLIC: only it may announce the browsers' addresses.
+      wssExtra: `proxy_protocol: {trusted: ["${PUBLIC}/32"], required: true}` });
   }
   fs.writeFileSync(path.join(tmp, 'dispatcher.list'),
     Object.values(NODES).map((a) => `1 sip:${a.lan}:5070\n`).join(''));
@@ -248,6 +264,11 @@ async function main() {
       const c = Object.fromEntries(Object.keys(where).map((u) => [u, registeredAt(u)]));
       return Object.keys(where).every((u) => c[u] === NODES[where[u]].lan) ? c : null;
     }, 5000);
+    // PROXY protocol v2 from HAProxy: each node sees the browser's own address, not HAProxy's.
+    const addresses = [...new Set(Object.keys(NODES).flatMap((n) => (json(api(n, 'GET', '/api/v1/agents')).agents || [])
+      .flatMap((a) => (a.connections || []).map((c) => c.address))))];
+    check(`/api/v1/agents on the nodes shows the browser's address ${BROWSER} for every connection, not HAProxy's ${PUBLIC}`,
+      addresses.length === 1 && addresses[0] === BROWSER, addresses.join(','));
     check('each DN is registered at the registrar with the Contact of its agent\'s node (one contact)', !!contacts,
       JSON.stringify(contacts || Object.fromEntries(Object.keys(where).map((u) => [u, registeredAt(u)]))));
     // Genesys calls the first agent of each node while the second (if any) calls Genesys, all at once.
@@ -376,6 +397,14 @@ async function main() {
     figures.node2_exit_to_dns_moved_ms = back ? Math.round(performance.now() - tExit) : null;
     check('(c) node2\'s agents reconnected to node1 and their DNs are registered by node1 alone', !!back,
       all.map((u) => `${u}@${registeredAt(u)}`).join(' '));
+
+    // (d) No node left (node2 drained and gone, node1 killed): the dispatcher answers Genesys's INVITE at once with
+    // the configuration's 480, not silence (Genesys would otherwise wait for its timer B, 32 s, per call).
+    nodes.node1.kill('SIGKILL');
+    const allDown = await poll(() => dispatcherFlags('node1').startsWith('I') && dispatcherFlags('node2').startsWith('I'), 10000);
+    const answer = inviteStatus('1001');
+    check('(d) both nodes down: Kamailio answers a Genesys INVITE to DN 1001 with 480', !!allDown && /^SIP\/2\.0 480 /.test(answer),
+      `dispatcher ${dispatcherFlags('node1')} ${dispatcherFlags('node2')}, answer "${answer}"`);
   } finally {
     await browser.close();
   }

@@ -157,6 +157,24 @@ TEST(ConfigLoader, WssWebRoot) {
               "listeners.wss[0].web_root", "");
 }
 
+TEST(ConfigLoader, WssProxyProtocol) {
+  auto c = loadFromString(
+      "listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      proxy_protocol: {trusted: [10.0.0.5, "
+      "\"2001:db8::/64\"], required: false}\n",
+      "t");
+  EXPECT_EQ(c.listeners.wss.at(0).proxyProtocol.trusted, (std::vector<std::string>{"10.0.0.5", "2001:db8::/64"}));
+  EXPECT_FALSE(c.listeners.wss.at(0).proxyProtocol.required);
+  c = loadFromString("listeners:\n  wss:\n    - {address: 127.0.0.1, port: 0}\n", "t");
+  EXPECT_TRUE(c.listeners.wss.at(0).proxyProtocol.trusted.empty());
+  EXPECT_TRUE(c.listeners.wss.at(0).proxyProtocol.required);
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      proxy_protocol: {trusted: [haproxy]}\n",
+              5, 34, "listeners.wss[0].proxy_protocol.trusted[0]", "not an address or CIDR");
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      proxy_protocol: {trusted: [10.0.0.0/33]}\n",
+              5, 34, "listeners.wss[0].proxy_protocol.trusted[0]", "prefix length");
+  expectError("listeners:\n  wss:\n    - address: 127.0.0.1\n      port: 0\n      proxy_protocol: {version: 2}\n", 5,
+              24, "listeners.wss[0].proxy_protocol.version", "");
+}
+
 TEST(ConfigLoader, SyntaxErrorHasPosition) {
   expectError("media:\n  workers: [1, 2\n", 3, 1, "(syntax)", "");
 }

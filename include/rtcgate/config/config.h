@@ -22,11 +22,20 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+// listeners.wss[].proxy_protocol: load balancers (TCP mode) that announce each client's address with a PROXY
+// protocol header (v1 or v2). Only these may: from anyone else the first bytes must be TLS.
+struct ProxyProtocol {
+  std::vector<std::string> trusted;  // addresses / CIDRs; empty: no PROXY protocol on this listener
+  bool required = true;              // a trusted peer must send a header (false: it may also connect without one)
+  bool operator==(const ProxyProtocol&) const = default;
+};
+
 struct WssListener {
   Endpoint bind;
   std::string tlsCertFile;  // empty: a self-signed certificate generated at start (demo only)
   std::string tlsKeyFile;
   std::string webRoot{};  // static files served over HTTPS on this listener (the softphone page); empty: none
+  ProxyProtocol proxyProtocol{};
   bool operator==(const WssListener&) const = default;
 };
 

@@ -16,6 +16,7 @@
 #include "rtcgate/core/rate_limiter.h"
 #include "rtcgate/signaling/browser_sip_endpoint.h"
 #include "rtcgate/signaling/ice_servers_endpoint.h"
+#include "rtcgate/signaling/proxy_header_reader.h"
 #include "rtcgate/signaling/registrar.h"
 #include "rtcgate/signaling/sip_transport.h"
 #include "rtcgate/signaling/static_files.h"
@@ -32,6 +33,8 @@ namespace rtcgate::signaling {
 // configured listener, subprotocol "sip" required, Origin allow-list, connection caps, handshake and idle
 // timeouts, message size bound, CRLF keepalive, WebSocket pings, bounded per-connection send queues. Plain HTTPS
 // requests on the same listeners: GET /rtcgate/ice-servers (IceServersEndpoint), 404 for any other path.
+// Behind a load balancer in TCP mode, a listener's trusted proxies announce each client's address with a PROXY
+// protocol header (listeners.wss[].proxy_protocol, docs/adr/0011): that address is the connection's from then on.
 // Owns the registrar and the SIP endpoint of the browser leg. Thread: control; create, use and destroy it there.
 class WssServer final : public SipTransport {
 public:
@@ -48,7 +51,10 @@ public:
   // Actual port of listener i (the configured one, or the kernel's pick for port 0).
   uint16_t port(size_t listener = 0) const;
   size_t connectionCount() const { return connections_.size(); }
-  // The peer IP address of an open connection, "" when it is closed (admin API).
+  // Network connections adopted after a PROXY header and not yet destroyed (tests: nothing outlives its socket).
+  size_t proxiedConnectionsForTest() const { return proxiedPeers_.size(); }
+  // The client's IP address of an open connection (from the PROXY header behind a trusted proxy, else the TCP
+  // peer), "" when it is closed (admin API).
   std::string connectionAddress(ConnectionId connection) const {
     auto it = connections_.find(connection);
     return it != connections_.end() ? it->second->ip : std::string();
@@ -86,13 +92,23 @@ private:
     lws_vhost* vhost = nullptr;
     ssl_ctx_st* sslCtx = nullptr;
     uint16_t port = 0;
+    std::vector<IpNetwork> trustedProxies;  // config.proxyProtocol.trusted, parsed
   };
 
   // The opening-handshake rules (Host, Origin, subprotocol): 0 when acceptable, else the HTTP status to answer.
   unsigned checkUpgrade(lws* wsi, std::string* why) const;
   bool acceptHandshake(lws* wsi, std::string* why);
-  // security.rate_limits.connections(_per_ip), asked for each accepted TCP connection before its TLS handshake.
-  bool admitConnection(const sockaddr* peer);
+  // security.rate_limits.connections(_per_ip), asked for each accepted TCP connection before its TLS handshake
+  // (behind a trusted proxy: with the client's address, once its PROXY header is read).
+  bool admitConnection(const std::string& ip);
+  // The accept of `fd` from `peer` on the listener of `listenWsi`: true when it is a trusted proxy's, handed to the
+  // PROXY header reader (lws closes its own descriptor of it).
+  bool divertToProxyReader(lws* listenWsi, int fd, const IpAddress& peer);
+  // A trusted proxy's connection whose header is read: handed to lws as if it had accepted it.
+  void adoptProxied(lws_vhost* vhost, int fd, const std::string& clientIp);
+  // The client's address of `wsi`: the PROXY header's for an adopted connection, else the TCP peer's.
+  std::string peerIp(lws* wsi) const;
+  void setTrustedProxies(Listener& l);
   void logRefusal(lws* wsi, unsigned status, const std::string& why) const;
   void onReceive(Connection& c, lws* wsi, const char* data, size_t len);
   int onWriteable(Connection& c, lws* wsi);
@@ -118,6 +134,9 @@ private:
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ConnectionId, Connection*> connections_;
   std::map<std::string, uint32_t> perIp_;
+  ProxyHeaderReader proxyHeaders_;
+  // Network connections adopted after a PROXY header, to the client address it gave; removed at WSI_DESTROY.
+  std::unordered_map<lws*, std::string> proxiedPeers_;
   RateLimiter connectionRate_;
   TokenBucket refusalLogLimit_{1, 1};
   ConnectionId nextId_ = 1;

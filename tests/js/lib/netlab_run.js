@@ -73,14 +73,14 @@ class LabRun {
   // and RTP on `lan` toward SIPp at `genesys`:5060, ICE ports 30000-30099; `ice` and `browser` are the bodies of
   // those flow mappings, `logging` of logging.components.
   // name: the file's name (one per node of a multi-node lab); admin: the body of listeners.admin; agents: 1001 to
-  // 1000 + agents, password demo-<user>, DN = user.
+  // 1000 + agents, password demo-<user>, DN = user; wssExtra: more keys of the WSS listener (e.g. proxy_protocol).
   writeConfig({ wss, lan, genesys, ice, browser, logging = 'ice: debug', name = 'rtcgate.yaml',
-    admin = 'address: 127.0.0.1, port: 0', agents = 1 }) {
+    admin = 'address: 127.0.0.1, port: 0', agents = 1, wssExtra = '' }) {
     const file = path.join(this.tmp, name);
     const list = Array.from({ length: agents }, (_, i) => `{user: "${1001 + i}", password: demo-${1001 + i}, dn: "${1001 + i}"}`);
     fs.writeFileSync(file, `listeners:
   admin: {${admin}}
-  wss: [{address: ${wss}, port: 8443}]
+  wss: [{address: ${wss}, port: 8443${wssExtra ? `, ${wssExtra}` : ''}}]
 upstream:
   sip_bind: {address: ${lan}, port: 5070}
   servers: [{host: ${genesys}, port: 5060}]
