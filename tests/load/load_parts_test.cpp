@@ -13,6 +13,8 @@
 #include "rtcgate/signaling/digest_auth.h"
 #include "rtcgate/signaling/sip_message.h"
 #include "sip_text.h"
+#include "udp_socket.h"
+#include "rtcgate/core/event_loop.h"
 
 namespace rtcgate::load {
 namespace {
@@ -124,3 +126,23 @@ TEST(LoadSipText, DigestAnswerMatchesTheServerSideComputation) {
 
 }  // namespace
 }  // namespace rtcgate::load
+
+// The Genesys side's RTP socket takes each datagram's arrival from the kernel (SO_TIMESTAMPNS), so a packet that
+// waited in the socket while the generator's loop was busy is not counted as latency rtcgate added.
+TEST(LoadUdpSocket, ArrivalIsTheKernelsReceiveTimeNotWhenTheLoopReadIt) {
+  EventLoop loop("load-udp-test");
+  UdpSocket receiver(loop, "127.0.0.1", 0, nullptr);
+  ASSERT_TRUE(receiver.enableArrivalTimestamps());
+  UdpSocket sender(loop, "127.0.0.1", 0, nullptr);
+  const auto beforeSend = Clock::now();
+  ASSERT_TRUE(sender.sendTo("x", "127.0.0.1", receiver.port()));
+  // The datagram sits in the receive queue while "the loop is busy": a wait the arrival time must not include.
+  const auto busyUntil = Clock::now() + 50ms;
+  while (Clock::now() < busyUntil) {
+  }
+  uint8_t buf[16];
+  Clock::time_point arrival;
+  ASSERT_EQ(receiver.receive(buf, sizeof(buf), arrival), 1);
+  EXPECT_GE(arrival, beforeSend);
+  EXPECT_LT(arrival, busyUntil - 40ms);
+}

@@ -177,6 +177,7 @@ bool GenesysSide::openRtp(LoadCall& call) {
       if (rtp->port() % 2 != 0 || rtp->port() == 65535) continue;
       auto rtcp = std::make_unique<UdpSocket>(env_.loop, env_.options.genesysIp, static_cast<uint16_t>(rtp->port() + 1), nullptr);
       LoadCall* c = &call;
+      rtp->enableArrivalTimestamps();
       call.rtp = std::move(rtp);
       call.rtcp = std::move(rtcp);
       call.rtp->setReadable([this, c] { onRtp(*c); });
@@ -195,7 +196,8 @@ bool GenesysSide::openRtp(LoadCall& call) {
 void GenesysSide::onRtp(LoadCall& call) {
   uint8_t buf[2048];
   for (int i = 0; i < 64; ++i) {
-    ssize_t n = call.rtp->receive(buf, sizeof(buf));
+    Clock::time_point arrival;
+    ssize_t n = call.rtp->receive(buf, sizeof(buf), arrival);
     if (n <= 0) return;
     media::RtpHeader h;
     if (media::parseRtp({buf, static_cast<size_t>(n)}, h) != media::RtpStatus::Ok) continue;
@@ -203,7 +205,7 @@ void GenesysSide::onRtp(LoadCall& call) {
       ++call.unexpectedPackets;
       continue;
     }
-    call.toGenesysReceiver->onPacket(h, Clock::now(), *call.toGenesysSender, env_.hooks.toGenesys());
+    call.toGenesysReceiver->onPacket(h, arrival, *call.toGenesysSender, env_.hooks.toGenesys());
   }
 }
 

@@ -49,6 +49,7 @@ struct LoadCall {
   std::unique_ptr<RtpSender> toGenesysSender, toBrowserSender;
   std::unique_ptr<RtpReceiver> toGenesysReceiver, toBrowserReceiver;
   Clock::time_point mediaStartAt{};  // the 20 ms schedule's origin
+  uint64_t ticksRun = 0;             // pacer ticks that ran (the pacer's skippedTicks() are the others)
   uint64_t unexpectedPackets = 0;  // RTP before media started (not counted in the directions)
   Timer startDelay, pacer, hold, drain, setupTimeout, answerTimer, byeTimeout;
 };

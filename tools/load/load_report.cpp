@@ -103,7 +103,7 @@ std::string reportJson(LoadResult& r, const LoadOptions& o) {
   auto lateness = toDouble(r.tickLatenessMs);
   j << ",\"generator\":{\"cpu_s\":" << num(r.generatorCpuS) << ",\"wall_s\":" << num(r.wallS)
     << ",\"tick_lateness_ms\":{\"p50\":" << num(percentile(lateness, 50)) << ",\"p99\":" << num(percentile(lateness, 99))
-    << ",\"max\":" << num(lateness.empty() ? 0.0 : lateness.back()) << "}}";
+    << ",\"max\":" << num(lateness.empty() ? 0.0 : lateness.back()) << "},\"ticks_skipped\":" << r.ticksSkipped << "}";
   j << ",\"target\":";
   if (r.targetPid == 0) {
     j << "null";
@@ -138,7 +138,7 @@ std::string summaryText(LoadResult& r) {
   }
   auto lateness = toDouble(r.tickLatenessMs);
   s << "generator cpu s " << num(r.generatorCpuS) << " wall s " << num(r.wallS) << " send tick lateness ms p99 "
-    << num(percentile(lateness, 99)) << "\n";
+    << num(percentile(lateness, 99)) << " ticks skipped " << r.ticksSkipped << "\n";
   if (r.targetPid != 0)
     s << "target cpu s " << num(r.targetCpuS) << " over " << num(r.callSeconds) << " call-seconds: "
       << num(r.callSeconds > 0 ? 1000.0 * r.targetCpuS / r.callSeconds : 0.0) << " ms per call-second, rss kb "

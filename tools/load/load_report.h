@@ -35,6 +35,9 @@ struct LoadResult {
   // How late the generator's own send ticks ran against their 20 ms schedule (one sample per tick): when this
   // grows, the generator or the machine is the bottleneck, not rtcgate.
   std::vector<float> tickLatenessMs;
+  // Ticks the pacer skipped after a stall of the generator's loop longer than its catch-up (their packets were
+  // never sent, so they are not loss): non-zero means the generator, not rtcgate, was the limit.
+  uint64_t ticksSkipped = 0;
   // --cpu-of: the target over the steady window (from the target concurrency reached to the ramp's end).
   pid_t targetPid = 0;
   double targetCpuS = 0, callSeconds = 0, steadyS = 0;

@@ -250,7 +250,9 @@ void LoadRun::maybeOpenSteadyWindow() {
 
 void LoadRun::sendTick(LoadCall& call) {
   const auto now = Clock::now();
-  const auto due = call.mediaStartAt + kFrame * call.toGenesysSender->count();
+  // The tick's place on the schedule, not the packets sent: a send that failed, or ticks the pacer skipped after a
+  // stall, would otherwise shift every later tick's due time and show as lateness for the rest of the call.
+  const auto due = call.mediaStartAt + kFrame * (call.ticksRun++ + call.pacer.skippedTicks());
   result_.tickLatenessMs.push_back(static_cast<float>(std::chrono::duration<double, std::milli>(now - due).count()));
   uint8_t buf[1600];
   size_t n = call.toGenesysSender->build(buf, sizeof(buf));
@@ -264,6 +266,7 @@ void LoadRun::endCall(LoadCall& call) {
   if (call.finished || call.hangingUp) return;
   if (options_.maxCalls > 0 && rampStopped_) closeSteadyWindow();
   call.hangingUp = true;
+  result_.ticksSkipped += call.pacer.skippedTicks();
   call.pacer.cancel();
   call.hold.cancel();
   call.startDelay.cancel();
@@ -300,6 +303,7 @@ void LoadRun::fail(LoadCall& call, const std::string& reason) {
 
 void LoadRun::finish(LoadCall& call) {
   call.finished = true;
+  result_.ticksSkipped += call.pacer.skippedTicks();  // 0 once endCall() cancelled it
   for (Timer* t : {&call.startDelay, &call.pacer, &call.hold, &call.drain, &call.setupTimeout, &call.answerTimer,
                    &call.byeTimeout})
     t->cancel();

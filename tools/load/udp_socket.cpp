@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 
 #include "rtcgate/core/address.h"
@@ -58,6 +59,35 @@ int UdpSocket::onReadable(int, unsigned, void* self) {
 ssize_t UdpSocket::receive(uint8_t* buf, size_t cap, sockaddr_storage* from) {
   socklen_t len = sizeof(sockaddr_storage);
   return ::recvfrom(fd_, buf, cap, 0, reinterpret_cast<sockaddr*>(from), from != nullptr ? &len : nullptr);
+}
+
+bool UdpSocket::enableArrivalTimestamps() {
+  int on = 1;
+  return ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
+}
+
+ssize_t UdpSocket::receive(uint8_t* buf, size_t cap, std::chrono::steady_clock::time_point& arrival) {
+  iovec iov{buf, cap};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = ::recvmsg(fd_, &msg, 0);
+  arrival = std::chrono::steady_clock::now();
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp{}, now{};
+    std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+    // The stamp is CLOCK_REALTIME (socket(7)): carried over to the steady clock by how long ago it was, which a
+    // clock step between the two reads could only distort by the step itself (never across a run's packets).
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const auto waited = std::chrono::seconds(now.tv_sec - stamp.tv_sec) + std::chrono::nanoseconds(now.tv_nsec - stamp.tv_nsec);
+    if (waited >= std::chrono::nanoseconds(0)) arrival -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(waited);
+  }
+  return n;
 }
 
 bool UdpSocket::sendTo(const uint8_t* data, size_t len, const sockaddr_storage& to, socklen_t toLen) {

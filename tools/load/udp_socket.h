@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,6 +27,11 @@ public:
   const std::string& ip() const { return ip_; }
   // One datagram or -1 when none is waiting.
   ssize_t receive(uint8_t* buf, size_t cap, sockaddr_storage* from = nullptr);
+  // Asks the kernel to stamp each datagram as it arrives (SO_TIMESTAMPNS), so a receiver's figures leave out how
+  // long the datagram then waited for this process's loop. Returns false if the kernel refused.
+  bool enableArrivalTimestamps();
+  // One datagram or -1; `arrival` is when the kernel received it, on the steady clock (now when not stamped).
+  ssize_t receive(uint8_t* buf, size_t cap, std::chrono::steady_clock::time_point& arrival);
   bool sendTo(const uint8_t* data, size_t len, const sockaddr_storage& to, socklen_t toLen);
   bool sendTo(const std::string& text, const std::string& ip, uint16_t port);
 
