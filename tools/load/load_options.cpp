@@ -57,7 +57,13 @@ const char* usageText() {
          "  --sip-domain D --agents N --agent-pattern agent%04d --dn-pattern %04d --dial-pattern %04d\n"
          "  --direction outbound|inbound --codec opus|pcmu --opus-complexity K --answer-delay-ms MS\n"
          "  --rate R --concurrency C --hold S --duration S --calls N --late-ms MS --setup-timeout-ms MS\n"
-         "  --register-timeout-ms MS --origin URL --report FILE --cpu-of PID\n";
+         "  --register-timeout-ms MS --wait-dns auto|yes|no --origin URL --report FILE --cpu-of PID --verbose\n"
+         "  --wait-dns: wait for rtcgate to register every agent's DN at the Genesys side before calling\n"
+         "    (auto: inbound runs only, which need the DN's Contact; an anchor registers no DNs)\n";
+}
+
+bool waitsForDns(const LoadOptions& o) {
+  return o.waitDns == WaitDns::Yes || (o.waitDns == WaitDns::Auto && o.direction == Direction::Inbound);
 }
 
 bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
@@ -67,6 +73,10 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     if (name == "--help" || name == "-h") {
       error = "help";
       return false;
+    }
+    if (name == "--verbose") {
+      o.verbose = true;
+      continue;
     }
     if (i + 1 >= argc) {
       error = std::string(name) + " needs a value";
@@ -111,7 +121,11 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     else if (name == "--late-ms") ok = toDouble(v, 0, 60000, o.lateMs);
     else if (name == "--setup-timeout-ms") ok = toInt(v, 100, 600000, o.setupTimeoutMs);
     else if (name == "--register-timeout-ms") ok = toInt(v, 100, 600000, o.registerTimeoutMs);
-    else if (name == "--report") o.reportPath = v;
+    else if (name == "--wait-dns") {
+      std::string_view w = v;
+      ok = w == "auto" || w == "yes" || w == "no";
+      o.waitDns = w == "yes" ? WaitDns::Yes : w == "no" ? WaitDns::No : WaitDns::Auto;
+    } else if (name == "--report") o.reportPath = v;
     else if (name == "--cpu-of") ok = toInt(v, 1, 1 << 30, o.cpuOfPid);
     else {
       error = "unknown option " + std::string(name);
