@@ -105,9 +105,8 @@ if [ "$ready" != yes ]; then
   tail -n 20 "$work/kamailio.log" "$work/rtpengine.log" >&2
   exit 1
 fi
-# rtcgate-load waits for the agents' DN registrations that rtcgate would send; Kamailio does not (register_dns.py).
-# Only outbound calls are measured against the anchor.
-load_started_hook() { python3 "$root/benchmarks/anchor/register_dns.py" "$1" "$2" "$sip_port" 5 & }
+# Only outbound calls are measured against the anchor; rtcgate-load does not wait for DN registrations on them
+# (--wait-dns auto), which Kamailio never sends.
 kam_pids() { echo "$kam" $(pgrep -P "$kam" | tr '\n' ' '); }
 echo "anchor/run.sh: Kamailio $(kamailio -v | head -1 | awk '{print $3}') pid $kam, rtpengine pid $rtpe;" \
   "WSS 127.0.0.1:$wss_port, UAS 127.0.0.1:$uas_port"
