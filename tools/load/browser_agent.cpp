@@ -349,6 +349,7 @@ void BrowserAgent::abandon(LoadCall& call) {
 
 void BrowserAgent::closeLeg(LoadCall& call) {
   if (!call.leg) return;
+  call.browserRttMs = call.leg->stats().rttMs;
   call.leg->close();
   call.leg.reset();
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct LoadCall {
 
   Dialog browser, genesys;
   std::unique_ptr<media::BrowserLeg> leg;
+  std::optional<double> browserRttMs;  // the leg's last RTCP round-trip time, kept when the leg closes
   uint8_t browserPt = 0;
   const EncodedTone* browserTone = nullptr;
   uint8_t genesysPt = 0;

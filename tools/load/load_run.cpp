@@ -329,8 +329,8 @@ void LoadRun::finish(LoadCall& call) {
     result_.toBrowser.jitterMs.push_back(static_cast<float>(call.toBrowserReceiver->jitterMs()));
   }
   call.mediaRunning = false;
-  if (call.leg)
-    if (auto rtt = call.leg->stats().rttMs) result_.browserRttMs.push_back(*rtt);
+  if (call.leg) call.browserRttMs = call.leg->stats().rttMs;
+  if (call.browserRttMs) result_.browserRttMs.push_back(*call.browserRttMs);
   if (auto rtt = call.genesysRtcp.rttMs()) result_.genesysRttMs.push_back(*rtt);
   result_.unexpectedPackets += call.unexpectedPackets;
   const bool failed = !call.failure.empty();
