@@ -13,6 +13,8 @@
 #include "load_report.h"
 #include "media_flow.h"
 #include "retransmission.h"
+#include "rtcgate/core/event_loop.h"
+#include "udp_socket.h"
 #include "rtcgate/signaling/digest_auth.h"
 #include "rtcgate/signaling/sip_message.h"
 #include "sip_text.h"
@@ -95,6 +97,27 @@ TEST(LoadOptions, UsageErrors) {
   EXPECT_FALSE(parse({"--wss", "wss://gateway.example:8443/", "--genesys-listen", "127.0.0.1:5060", "--password", "p"},
                      error));
   EXPECT_EQ(expandPattern("agent%04d", 7), "agent0007");
+  EXPECT_FALSE(parse(with({"--wait-dns", "sometimes"}), error));
+}
+
+TEST(LoadOptions, DnRegistrationsAwaitedForInboundRunsUnlessForced) {
+  auto options = [](std::vector<std::string> more) {
+    std::vector<std::string> args = {"--wss", "wss://127.0.0.1:8443/", "--genesys-listen", "127.0.0.1:5060",
+                                     "--password", "p"};
+    args.insert(args.end(), more.begin(), more.end());
+    std::vector<char*> argv{const_cast<char*>("rtcgate-load")};
+    for (auto& a : args) argv.push_back(a.data());
+    LoadOptions o;
+    std::string error;
+    EXPECT_TRUE(parseOptions(static_cast<int>(argv.size()), argv.data(), o, error)) << error;
+    return o;
+  };
+  // Outbound calls need no DN Contact (an anchor such as Kamailio registers none); inbound calls do.
+  EXPECT_FALSE(waitsForDns(options({})));
+  EXPECT_TRUE(waitsForDns(options({"--direction", "inbound"})));
+  EXPECT_TRUE(waitsForDns(options({"--wait-dns", "yes"})));
+  EXPECT_FALSE(waitsForDns(options({"--direction", "inbound", "--wait-dns", "no"})));
+  EXPECT_TRUE(options({"--verbose", "--agents", "2"}).verbose);
 }
 
 TEST(LoadReport, NearestRankPercentile) {
@@ -219,6 +242,51 @@ TEST(LoadRetransmission, NonInviteAndTwoHundredCapAtT2UntilTimerF) {
     EXPECT_EQ(waits, (std::vector<int64_t>{500, 1000, 2000, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 500}));
     EXPECT_TRUE(timeout);
   }
+}
+
+TEST(LoadRetransmission, ResendsOverUdpUntilAPeerThatDroppedTheFirstCopyAnswers) {
+  EventLoop loop("retransmit-test");
+  loop.adoptCurrentThread();
+  UdpSocket peer(loop, "127.0.0.1", 0, nullptr);
+  UdpSocket us(loop, "127.0.0.1", 0, nullptr);
+  int copiesSeen = 0, resent = 0;
+  bool answered = false, timedOut = false;
+  Retransmission tx;
+  // The peer drops the first copy (as a lossy network would) and answers the second.
+  peer.setReadable([&] {
+    uint8_t b[64];
+    while (peer.receive(b, sizeof(b)) > 0)
+      if (++copiesSeen == 2) peer.sendTo("SIP/2.0 200 OK", "127.0.0.1", us.port());
+  });
+  us.setReadable([&] {
+    uint8_t b[64];
+    while (us.receive(b, sizeof(b)) > 0) {
+      answered = true;
+      tx.stop();
+      loop.quit();
+    }
+  });
+  us.sendTo("BYE", "127.0.0.1", peer.port());
+  tx.start(
+      loop, RetransmitKind::NonInviteRequest,
+      [&] {
+        ++resent;
+        us.sendTo("BYE", "127.0.0.1", peer.port());
+      },
+      [&] {
+        timedOut = true;
+        loop.quit();
+      });
+  // Bounded: without a retransmission nothing would ever answer.
+  Timer guard(loop, std::chrono::seconds(5), [&] {
+    loop.quit();
+    return false;
+  });
+  loop.run();
+  EXPECT_TRUE(answered);
+  EXPECT_FALSE(timedOut);
+  EXPECT_EQ(copiesSeen, 2);
+  EXPECT_EQ(resent, 1);  // Timer E's first firing (T1 = 500 ms), then stopped by the answer
 }
 
 }  // namespace
