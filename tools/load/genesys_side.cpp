@@ -285,16 +285,23 @@ std::string GenesysSide::ourSdp(const LoadCall& call) const {
   return session::genesysSdp(sip_.ip(), call.rtp ? call.rtp->port() : 0, codecs, std::nullopt, randomId(), 1);
 }
 
-void GenesysSide::call(LoadCall& call, const std::string& dn) {
+void GenesysSide::call(LoadCall& call, const std::string& dn, const std::string& user) {
   call.outbound = false;
+  const bool viaProxy = env_.options.inboundViaPort != 0;
   auto it = contacts_.find(dn);
-  if (it == contacts_.end()) return env_.hooks.fail(call, "dn_not_registered");
+  if (!viaProxy && it == contacts_.end()) return env_.hooks.fail(call, "dn_not_registered");
   if (!openRtp(call)) return env_.hooks.fail(call, "rtp_ports");
+  if (viaProxy) {
+    call.genesys.inviteUri = "sip:" + user + "@" + env_.options.sipDomain;
+    call.genesys.firstHop = "sip:" + env_.options.inboundViaIp + ":" + std::to_string(env_.options.inboundViaPort);
+  } else {
+    call.genesys.inviteUri = call.genesys.firstHop = it->second;
+  }
   call.genesys.callId = randomToken(22) + "@genesys";
   call.genesys.localTag = randomToken(10);
   call.genesys.localUri = "sip:caller" + std::to_string(call.agent) + "@" + sip_.ip();
-  call.genesys.remoteUri = "sip:" + dn + "@" + env_.options.sipDomain;
-  call.genesys.remoteTarget = it->second;
+  call.genesys.remoteUri = viaProxy ? call.genesys.inviteUri : "sip:" + dn + "@" + env_.options.sipDomain;
+  call.genesys.remoteTarget = call.genesys.inviteUri;
   call.genesys.cseq = 1;
   calls_[call.genesys.callId] = &call;
   call.attemptAt = Clock::now();
@@ -302,9 +309,9 @@ void GenesysSide::call(LoadCall& call, const std::string& dn) {
   h.push_back("Contact: <sip:caller@" + sip_.ip() + ":" + std::to_string(sip_.port()) + ">");
   std::string host;
   uint16_t port = 0;
-  if (!hostPortOf(it->second, host, port)) return env_.hooks.fail(call, "dn_contact_unusable");
-  sendReliably(call, RetransmitKind::InviteRequest, "INVITE", formatRequest("INVITE", it->second, h, ourSdp(call)), host,
-               port, "sip_timeout_genesys_invite");
+  if (!hostPortOf(call.genesys.firstHop, host, port)) return env_.hooks.fail(call, "dn_contact_unusable");
+  sendReliably(call, RetransmitKind::InviteRequest, "INVITE",
+               formatRequest("INVITE", call.genesys.inviteUri, h, ourSdp(call)), host, port, "sip_timeout_genesys_invite");
 }
 
 void GenesysSide::sendReliably(LoadCall& call, RetransmitKind kind, const std::string& method, const std::string& text,
@@ -365,7 +372,7 @@ void GenesysSide::onResponse(SipMessage& msg) {
     if (code >= 300) {
       // RFC 3261 17.1.1.3: the ACK of a non-2xx (same branch is the transaction's; rtcgate matches on Call-ID/CSeq).
       call.genesys.remoteTag = msg.toTag();
-      sendRequest(call.genesys.remoteTarget, formatRequest("ACK", call.genesys.remoteTarget, dialogHeaders(call, "ACK", 1)));
+      sendRequest(call.genesys.firstHop, formatRequest("ACK", call.genesys.inviteUri, dialogHeaders(call, "ACK", 1)));
       return env_.hooks.fail(call, "sip_" + std::to_string(code));
     }
     const bool first = !call.genesysConfirmed;

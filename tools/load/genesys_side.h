@@ -21,7 +21,8 @@ namespace rtcgate::load {
 class GenesysSide {
 public:
   explicit GenesysSide(LoadEnv& env);
-  void call(LoadCall& call, const std::string& dn);  // inbound: INVITE toward the agent's DN
+  // Inbound: INVITE toward the agent's DN (its registered Contact), or with --inbound-via to the agent's user there.
+  void call(LoadCall& call, const std::string& dn, const std::string& user);
   void hangUp(LoadCall& call);                        // BYE; hooks.hungUp when answered
   // The call is over: its sockets closed, later requests of its dialog answered without it; `sendBye` (a failed
   // call) ends a confirmed dialog first.

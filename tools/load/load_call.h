@@ -23,6 +23,7 @@ struct Dialog {
   std::string localUri, remoteUri;  // From / To URIs as we send them
   std::string remoteTarget;         // Contact of the peer: Request-URI of in-dialog requests
   std::vector<std::string> routeSet;  // RFC 3261 12.1: from Record-Route, Route headers of in-dialog requests
+  std::string inviteUri, firstHop;    // our initial INVITE's Request-URI and where it went (its non-2xx ACK too)
   uint32_t cseq = 1;
   std::string lastResponse;         // our last response to the INVITE, re-sent on retransmissions (UDP)
 };

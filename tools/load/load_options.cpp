@@ -58,12 +58,14 @@ const char* usageText() {
          "  --direction outbound|inbound --codec opus|pcmu --opus-complexity K --answer-delay-ms MS\n"
          "  --rate R --concurrency C --hold S --duration S --calls N --late-ms MS --setup-timeout-ms MS\n"
          "  --register-timeout-ms MS --wait-dns auto|yes|no --origin URL --report FILE --cpu-of PID --verbose\n"
+         "  --inbound-via IP:PORT (inbound INVITEs to this proxy for sip:<agent>@<sip domain>, not to the DN)\n"
          "  --wait-dns: wait for rtcgate to register every agent's DN at the Genesys side before calling\n"
-         "    (auto: inbound runs only, which need the DN's Contact; an anchor registers no DNs)\n";
+         "    (auto: inbound runs without --inbound-via, which need the DN's Contact; an anchor registers no DNs)\n";
 }
 
 bool waitsForDns(const LoadOptions& o) {
-  return o.waitDns == WaitDns::Yes || (o.waitDns == WaitDns::Auto && o.direction == Direction::Inbound);
+  return o.waitDns == WaitDns::Yes ||
+         (o.waitDns == WaitDns::Auto && o.direction == Direction::Inbound && o.inboundViaPort == 0);
 }
 
 bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
@@ -102,6 +104,16 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
         o.genesysIp = s.substr(0, colon);
         o.genesysPort = static_cast<uint16_t>(port);
         haveGenesys = true;
+      }
+    } else if (name == "--inbound-via") {
+      std::string s = v;
+      auto colon = s.rfind(':');
+      int port = 0;
+      ok = colon != std::string::npos && IpAddress::parse(s.substr(0, colon)).has_value() &&
+           toInt(s.substr(colon + 1).c_str(), 1, 65535, port);
+      if (ok) {
+        o.inboundViaIp = s.substr(0, colon);
+        o.inboundViaPort = static_cast<uint16_t>(port);
       }
     } else if (name == "--answer-delay-ms") ok = toInt(v, 0, 60000, o.answerDelayMs);
     else if (name == "--direction") {

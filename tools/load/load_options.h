@@ -37,6 +37,10 @@ struct LoadOptions {
   int setupTimeoutMs = 15000;
   int registerTimeoutMs = 20000;
   WaitDns waitDns = WaitDns::Auto;
+  // --inbound-via IP:PORT: inbound INVITEs go to this proxy with Request-URI sip:<agent user>@<sip domain> (a
+  // registrar-proxy such as Kamailio that finds the agent itself) instead of to the DN's registered Contact.
+  std::string inboundViaIp;
+  uint16_t inboundViaPort = 0;
   bool verbose = false;       // per-call events (ICE/DTLS of every leg) at debug instead of warnings only
   std::string reportPath;
   int cpuOfPid = 0;

@@ -194,7 +194,7 @@ void LoadRun::startCall(int agent) {
     return false;
   });
   if (call.outbound) agents_[static_cast<size_t>(agent - 1)]->startCall(call);
-  else genesys_->call(call, agents_[static_cast<size_t>(agent - 1)]->dn());
+  else genesys_->call(call, agents_[static_cast<size_t>(agent - 1)]->dn(), agents_[static_cast<size_t>(agent - 1)]->user());
 }
 
 LoadCall* LoadRun::callOfAgent(int agent) {
