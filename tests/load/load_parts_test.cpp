@@ -117,6 +117,8 @@ TEST(LoadOptions, DnRegistrationsAwaitedForInboundRunsUnlessForced) {
   EXPECT_TRUE(waitsForDns(options({"--direction", "inbound"})));
   EXPECT_TRUE(waitsForDns(options({"--wait-dns", "yes"})));
   EXPECT_FALSE(waitsForDns(options({"--direction", "inbound", "--wait-dns", "no"})));
+  // Through a registrar-proxy (--inbound-via) inbound calls need no DN either.
+  EXPECT_FALSE(waitsForDns(options({"--direction", "inbound", "--inbound-via", "127.0.0.1:5062"})));
   EXPECT_TRUE(options({"--verbose", "--agents", "2"}).verbose);
 }
 

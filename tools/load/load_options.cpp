@@ -26,6 +26,18 @@ bool toInt(const char* s, long lo, long hi, int& out) {
   return true;
 }
 
+// "IP:PORT" (an IPv4 address or a bare IPv6 one before the last colon), port 1..65535.
+bool toIpPort(const std::string& s, std::string& ip, uint16_t& port) {
+  const auto colon = s.rfind(':');
+  int p = 0;
+  if (colon == std::string::npos || !IpAddress::parse(s.substr(0, colon)).has_value() ||
+      !toInt(s.substr(colon + 1).c_str(), 1, 65535, p))
+    return false;
+  ip = s.substr(0, colon);
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
 // One "%d"-family conversion and nothing else that printf would interpret.
 bool validPattern(const std::string& p) {
   size_t conversions = 0;
@@ -94,28 +106,9 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     else if (name == "--dn-pattern") { o.dnPattern = v; ok = validPattern(o.dnPattern); }
     else if (name == "--dial-pattern") { o.dialPattern = v; ok = validPattern(o.dialPattern); }
     else if (name == "--password") o.password = v;
-    else if (name == "--genesys-listen") {
-      std::string s = v;
-      auto colon = s.rfind(':');
-      int port = 0;
-      ok = colon != std::string::npos && IpAddress::parse(s.substr(0, colon)).has_value() &&
-           toInt(s.substr(colon + 1).c_str(), 1, 65535, port);
-      if (ok) {
-        o.genesysIp = s.substr(0, colon);
-        o.genesysPort = static_cast<uint16_t>(port);
-        haveGenesys = true;
-      }
-    } else if (name == "--inbound-via") {
-      std::string s = v;
-      auto colon = s.rfind(':');
-      int port = 0;
-      ok = colon != std::string::npos && IpAddress::parse(s.substr(0, colon)).has_value() &&
-           toInt(s.substr(colon + 1).c_str(), 1, 65535, port);
-      if (ok) {
-        o.inboundViaIp = s.substr(0, colon);
-        o.inboundViaPort = static_cast<uint16_t>(port);
-      }
-    } else if (name == "--answer-delay-ms") ok = toInt(v, 0, 60000, o.answerDelayMs);
+    else if (name == "--genesys-listen") ok = haveGenesys = toIpPort(v, o.genesysIp, o.genesysPort);
+    else if (name == "--inbound-via") ok = toIpPort(v, o.inboundViaIp, o.inboundViaPort);
+    else if (name == "--answer-delay-ms") ok = toInt(v, 0, 60000, o.answerDelayMs);
     else if (name == "--direction") {
       std::string_view d = v;
       ok = d == "outbound" || d == "inbound";
