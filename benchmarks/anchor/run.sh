@@ -3,7 +3,8 @@
 # The side-by-side anchor (issue 14): Kamailio (WSS, registrar, proxy) + rtpengine (userspace: ICE, DTLS-SRTP,
 # Opus<->PCMU) from Debian's packages, configured as in benchmarks/anchor/kamailio-rtpengine/, started here on
 # loopback and driven by the same rtcgate-load as benchmarks/capacity.sh: browser agents register over Kamailio's
-# WSS and call out; the generator's Genesys side is the UAS Kamailio routes to. Kamailio's route strips the
+# WSS and call out; the generator's Genesys side is the UAS Kamailio routes to (one inbound call, Genesys side ->
+# Kamailio -> agent, is checked too, not swept). Kamailio's route strips the
 # browser's G.711, so every call is transcoded (there is no passthrough series here).
 # rtpengine 10.5 encodes Opus through FFmpeg's libopus at its default complexity 10 and has no option for it: the
 # anchor is always at complexity 10, compared with rtcgate at its default (5) and at 10 (equal complexity).
@@ -105,9 +106,8 @@ if [ "$ready" != yes ]; then
   tail -n 20 "$work/kamailio.log" "$work/rtpengine.log" >&2
   exit 1
 fi
-# rtcgate-load waits for the agents' DN registrations that rtcgate would send; Kamailio does not (register_dns.py).
-# Only outbound calls are measured against the anchor.
-load_started_hook() { python3 "$root/benchmarks/anchor/register_dns.py" "$1" "$2" "$sip_port" 5 & }
+# Only outbound calls are measured against the anchor; rtcgate-load does not wait for DN registrations on them
+# (--wait-dns auto), which Kamailio never sends.
 kam_pids() { echo "$kam" $(pgrep -P "$kam" | tr '\n' ' '); }
 echo "anchor/run.sh: Kamailio $(kamailio -v | head -1 | awk '{print $3}') pid $kam, rtpengine pid $rtpe;" \
   "WSS 127.0.0.1:$wss_port, UAS 127.0.0.1:$uas_port"
@@ -132,7 +132,29 @@ if ! call_works "$work/steps/verify-1.json"; then
   cp "$work/steps/verify-1.json" "$out/anchor-verify.json" 2>/dev/null || true
   exit 1
 fi
-echo "anchor/run.sh: one call through Kamailio + rtpengine works; sweeping"
+echo "anchor/run.sh: one call through Kamailio + rtpengine works"
+# The inbound direction, one call: the generator's Genesys side sends its INVITE for agent0001 to Kamailio's SIP
+# port (Kamailio finds the agent by its registration and has rtpengine offer DTLS-SRTP/Opus to it over WSS); ACK and
+# BYE follow the route set Kamailio record-routes. Checked like the outbound call; not part of the sweep.
+"$load" --wss "wss://127.0.0.1:$wss_port/" --sip-domain 127.0.0.1 --agents 1 --password load-secret \
+  --genesys-listen "127.0.0.1:$uas_port" --direction inbound --inbound-via "127.0.0.1:$sip_port" --codec opus \
+  --calls 1 --concurrency 1 --rate 1 --hold 5 --duration 30 --report "$work/steps/inbound-1.report.json" \
+  > "$work/steps/inbound-1.stdout" 2>&1 || true
+if python3 - "$work/steps/inbound-1.report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["calls"]["established"] == 1 and not r["calls"]["failed"] and all(
+    r["directions"][d]["packets_received"] > 0 for d in ("to_genesys", "to_browser"))
+print("anchor/run.sh: inbound call:", json.dumps({k: r[k] for k in ("calls", "directions", "rtcp", "genesys")}))
+sys.exit(0 if ok else 1)
+PY
+then echo "anchor/run.sh: one inbound call (Genesys side -> Kamailio -> agent over WSS) works"
+else
+  echo "anchor/run.sh: the inbound call failed; generator output:" >&2
+  cat "$work/steps/inbound-1.stdout" >&2
+  tail -n 30 "$work/kamailio.log" >&2
+fi
+echo "anchor/run.sh: sweeping"
 for n in $steps; do
   run_load anchor "$n" opus 10 "$rate" "$hold" "wss://127.0.0.1:$wss_port/" "127.0.0.1:$uas_port" "$rtpe" \
     $(kam_pids) "$rtpe"

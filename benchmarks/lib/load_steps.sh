@@ -65,8 +65,6 @@ run_load() {
     --direction outbound --codec "$codec" --rate "$step_rate" --concurrency "$calls" --hold "$call_hold" \
     --duration "$duration" --report "$base.report.json" --cpu-of "$cpu_of" > "$base.stdout" 2>&1 &
   gen=$!
-  # A caller's hook (anchor/run.sh: the DN registrations rtcgate would have sent to the Genesys side).
-  if declare -F load_started_hook >/dev/null; then load_started_hook "$genesys" "$calls"; fi
   # Bounded: the run's own duration plus 60 s for setup and teardown.
   for _ in $(seq $(((duration + 60) * 10))); do kill -0 "$gen" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$gen" 2>/dev/null; then

@@ -2,7 +2,8 @@
 // load_smoke: the real daemon under rtcgate-load with 3 agents and 3 concurrent calls, once transcoded (Opus ⇄
 // PCMU, agents calling out) and once passthrough (PCMU, Genesys calling in). Asserts from the JSON report: every
 // call established, none failed, and every RTP packet sent before the BYEs received at the other end, each
-// direction. No timing figure is asserted (those go to benchmarks, tools/load/README.md).
+// direction. No timing figure is asserted (those go to benchmarks, tools/load/README.md). A third run grants 10 s
+// registrations and places an inbound call after they would have expired: only agents that re-REGISTER get it.
 #include <json-glib/json-glib.h>
 
 #include <string>
@@ -54,7 +55,7 @@ private:
   JsonNode* root_;
 };
 
-std::string gatewayConfig(uint16_t genesysPort, uint16_t rtpBase, bool passthrough) {
+std::string gatewayConfig(uint16_t genesysPort, uint16_t rtpBase, bool passthrough, const std::string& security) {
   std::string agents;
   for (int i = 1; i <= kCalls; ++i) {
     char line[128];
@@ -72,26 +73,35 @@ std::string gatewayConfig(uint16_t genesysPort, uint16_t rtpBase, bool passthrou
          ", rtp_port_max: " + std::to_string(rtpBase + 39) + ", ice_port_min: " + std::to_string(rtpBase + 40) +
          ", ice_port_max: " + std::to_string(rtpBase + 79) + "}\n"
          "ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}\n"
-         "security: {max_calls: 10}\n"
+         "security: {max_calls: 10" + security + "}\n"
          "codecs: {passthrough: " + (passthrough ? "true" : "false") + "}\n";
 }
 
 struct LoadOutcome {
   int exitCode = -1;
   std::string report, out, err;
+  std::string gatewayLog;
 };
 
-LoadOutcome runLoad(const std::string& codec, const std::string& direction, bool passthrough) {
+struct RunShape {
+  int calls = kCalls, concurrency = kCalls;
+  std::string hold = "4", rate = "50";
+  std::string security;  // more of the gateway's `security:` map
+};
+
+LoadOutcome runLoad(const std::string& codec, const std::string& direction, bool passthrough,
+                    const RunShape& shape = {}) {
   const uint16_t genesysPort = freePort();
-  Rtcgate gateway(gatewayConfig(genesysPort, freePortRangeBase(80), passthrough));
+  Rtcgate gateway(gatewayConfig(genesysPort, freePortRangeBase(80), passthrough, shape.security));
   EXPECT_NE(gateway.wss, 0) << gateway.err();
   if (gateway.wss == 0) return {};
   TempDir dir;
   const std::string reportPath = dir.path() + "/report.json";
   Child load({RTCGATE_LOAD_BINARY, "--wss", "wss://127.0.0.1:" + std::to_string(gateway.wss) + "/",
               "--genesys-listen", "127.0.0.1:" + std::to_string(genesysPort), "--password", "load-smoke",
-              "--agents", std::to_string(kCalls), "--concurrency", std::to_string(kCalls), "--calls",
-              std::to_string(kCalls), "--rate", "50", "--hold", "4", "--duration", "60", "--codec", codec,
+              "--agents", std::to_string(shape.concurrency), "--concurrency", std::to_string(shape.concurrency),
+              "--calls", std::to_string(shape.calls), "--rate", shape.rate, "--hold", shape.hold, "--duration", "60",
+              "--codec", codec,
               "--direction", direction, "--report", reportPath, "--cpu-of", std::to_string(gateway.pid())},
              dir.path());
   LoadOutcome o;
@@ -100,18 +110,23 @@ LoadOutcome runLoad(const std::string& codec, const std::string& direction, bool
   o.out = load.out();
   o.err = load.err();
   EXPECT_TRUE(gateway.running()) << gateway.err();
+  o.gatewayLog = gateway.err();
   return o;
 }
 
-void expectEveryPacketDelivered(const LoadOutcome& o, const std::string& browserCodec) {
+void expectEveryPacketDelivered(const LoadOutcome& o, const std::string& browserCodec, int calls = kCalls) {
   ASSERT_EQ(o.exitCode, 0) << o.err << o.out;
   Report r(o.report);
   ASSERT_TRUE(r.valid()) << o.report;
-  EXPECT_EQ(r.integer("calls.attempted"), kCalls) << o.report;
-  EXPECT_EQ(r.integer("calls.established"), kCalls) << o.report;
+  EXPECT_EQ(r.integer("calls.attempted"), calls) << o.report;
+  EXPECT_EQ(r.integer("calls.established"), calls) << o.report;
   EXPECT_EQ(r.members("calls.failed"), 0u) << o.report;
-  EXPECT_EQ(r.integer("calls.codecs.browser." + browserCodec), kCalls) << o.report;
-  EXPECT_EQ(r.integer("calls.codecs.genesys.pcmu"), kCalls) << o.report;
+  EXPECT_EQ(r.integer("calls.codecs.browser." + browserCodec), calls) << o.report;
+  EXPECT_EQ(r.integer("calls.codecs.genesys.pcmu"), calls) << o.report;
+  // On loopback nothing is lost: no SIP message went twice either way, and no re-REGISTER failed.
+  EXPECT_EQ(r.integer("genesys.retransmissions_sent"), 0) << o.report;
+  EXPECT_EQ(r.integer("genesys.requests_repeated_by_gateway"), 0) << o.report;
+  EXPECT_EQ(r.members("registrations.refresh_failed"), 0u) << o.report;
   for (const std::string d : {"directions.to_genesys.", "directions.to_browser."}) {
     // Media ran (at 50 packets/s for 4 s a call: some, whatever the machine's speed), and all of it arrived once.
     EXPECT_GT(r.integer(d + "packets_sent"), 0) << d << o.report;
@@ -128,6 +143,24 @@ TEST(LoadSmoke, OpusTranscodedAgentsCallOut) {
 
 TEST(LoadSmoke, PcmuPassthroughGenesysCallsIn) {
   expectEveryPacketDelivered(runLoad("pcmu", "inbound", true), "pcmu");
+}
+
+TEST(LoadSmoke, AgentsReRegisterBeforeTheirTenSecondRegistrationExpires) {
+  // rtcgate grants 10 s (its smallest maximum). Two agents, one call each, 10.5 s apart (--rate 0.095): agent 2's
+  // call (Genesys calling its DN) comes after its first registration would have expired. Without a refresh at half
+  // the expiry rtcgate drops the agent and its DN and that call fails.
+  RunShape shape;
+  shape.calls = 2;
+  shape.concurrency = 2;
+  shape.hold = "1";
+  shape.rate = "0.095";
+  shape.security = ", register_min_expires_s: 10, register_max_expires_s: 10";
+  const LoadOutcome o = runLoad("pcmu", "inbound", true, shape);
+  expectEveryPacketDelivered(o, "pcmu", 2);
+  Report r(o.report);
+  EXPECT_GE(r.integer("registrations.refreshed"), 2) << o.report;  // each agent at ~5 s
+  // rtcgate's registrar sweeps every second: an agent that did not refresh in time is logged as expired.
+  EXPECT_EQ(o.gatewayLog.find("removed: expired"), std::string::npos) << o.gatewayLog;
 }
 
 }  // namespace

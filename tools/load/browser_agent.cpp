@@ -15,6 +15,7 @@ namespace rtcgate::load {
 using signaling::SipMessage;
 
 namespace {
+constexpr uint32_t kRegisterExpiresS = 600;  // as JsSIP; rtcgate may grant less (security.register_max_expires_s)
 constexpr const char* kAllow = "Allow: INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,UPDATE";
 
 uint64_t randomId() {
@@ -35,6 +36,7 @@ BrowserAgent::BrowserAgent(LoadEnv& env, int index)
 }
 
 BrowserAgent::~BrowserAgent() {
+  refresh_.cancel();
   if (conn_) conn_->close();
 }
 
@@ -48,6 +50,7 @@ void BrowserAgent::connect() {
   h.message = [this](std::string text) { onMessage(text); };
   h.closed = [this](const std::string& why) {
     conn_.reset();
+    refresh_.cancel();
     if (!registered_) env_.hooks.agentRegistered(index_, false, "wss " + why);
     registered_ = false;
     if (LoadCall* call = env_.hooks.callOfAgent(index_); call != nullptr && !call->finished)
@@ -68,13 +71,21 @@ void BrowserAgent::sendRegister(const std::string& authorization) {
                                 "From: <" + aor_ + ">;tag=" + regTag_,
                                 "Call-ID: " + regCallId_,
                                 "CSeq: " + std::to_string(regCseq_++) + " REGISTER",
-                                "Contact: " + contact_ + ";+sip.ice;expires=600",
-                                "Expires: 600",
+                                "Contact: " + contact_ + ";+sip.ice;expires=" + std::to_string(kRegisterExpiresS),
+                                "Expires: " + std::to_string(kRegisterExpiresS),
                                 kAllow,
                                 "Supported: path,outbound",
                                 "User-Agent: rtcgate-load"};
   if (!authorization.empty()) h.push_back(authorization);
   conn_->send(formatRequest("REGISTER", "sip:" + env_.options.sipDomain, h));
+}
+
+void BrowserAgent::registrationFailed(const std::string& reason) {
+  // Before the run: the setup fails. A refresh that fails is counted by reason and the agent is unregistered.
+  if (!registered_) return env_.hooks.agentRegistered(index_, false, reason);
+  registered_ = false;
+  refresh_.cancel();
+  env_.hooks.registrationRefreshed(index_, false, reason);
 }
 
 void BrowserAgent::onMessage(const std::string& text) {
@@ -90,19 +101,25 @@ void BrowserAgent::onResponse(SipMessage& msg) {
   if (method == "REGISTER") {
     if (code == 401 || code == 407) {
       auto challenge = pickChallenge(msg);
-      if (!challenge || regAuthSent_) {
-        env_.hooks.agentRegistered(index_, false, "REGISTER " + std::to_string(code));
-        return;
-      }
+      if (!challenge || regAuthSent_) return registrationFailed("register_" + std::to_string(code));
       regAuthSent_ = true;
       sendRegister(authorizationHeader(*challenge, user_, env_.options.password, "REGISTER",
                                        "sip:" + env_.options.sipDomain, ++nonceCount_));
     } else if (code >= 200 && code < 300) {
       const bool first = !registered_;
       registered_ = true;
+      const uint32_t expires = grantedExpiresS(msg, uriOf(contact_), kRegisterExpiresS);
+      if (expires == 0) return registrationFailed("register_contact_missing");
+      // RFC 3261 10.2.4: refresh before the binding expires; a new transaction, digest again when challenged.
+      refresh_ = Timer(env_.loop, std::chrono::seconds(refreshAfterS(expires)), [this] {
+        regAuthSent_ = false;
+        if (conn_) sendRegister({});
+        return false;
+      });
       if (first) env_.hooks.agentRegistered(index_, true, {});
+      else env_.hooks.registrationRefreshed(index_, true, {});
     } else if (code >= 300) {
-      env_.hooks.agentRegistered(index_, false, "REGISTER " + std::to_string(code));
+      registrationFailed("register_" + std::to_string(code));
     }
     return;
   }
@@ -125,6 +142,7 @@ void BrowserAgent::onResponse(SipMessage& msg) {
     }
     if (call->browserConfirmed) return sendAck(*call, msg.cseq(), newBranch());  // a retransmitted 200
     call->browser.remoteTag = msg.toTag();
+    call->browser.routeSet = routeSetOf(msg, true);
     call->browser.remoteTarget = contactUriOf(msg);
     if (call->browser.remoteTarget.empty()) call->browser.remoteTarget = call->browser.remoteUri;
     sendAck(*call, msg.cseq(), newBranch());
@@ -191,6 +209,7 @@ void BrowserAgent::onIncomingInvite(std::unique_ptr<SipMessage> msg, LoadCall* c
   call->browser.remoteTag = msg->fromTag();
   call->browser.localTag = randomToken(10);
   call->browser.remoteTarget = contactUriOf(*msg);
+  call->browser.routeSet = routeSetOf(*msg, false);
   sip_t* sip = msg->sip();
   call->browser.remoteUri = uriOf(SipMessage::value(reinterpret_cast<const sip_header_t*>(sip->sip_from)));
   call->browser.localUri = uriOf(SipMessage::value(reinterpret_cast<const sip_header_t*>(sip->sip_to)));
@@ -296,14 +315,27 @@ std::vector<std::string> BrowserAgent::dialogHeaders(const LoadCall& call, const
 }
 
 void BrowserAgent::sendAck(LoadCall& call, uint32_t cseq, const std::string& branch) {
-  const std::string target = call.browser.remoteTarget.empty() ? call.browser.remoteUri : call.browser.remoteTarget;
-  if (conn_) conn_->send(formatRequest("ACK", target, dialogHeaders(call, "ACK", cseq, branch)));
+  // The ACK of a 2xx is in-dialog (route set, remote target); that of a non-2xx goes where the INVITE went
+  // (RFC 3261 17.1.1.3), before any route set exists.
+  if (call.browser.remoteTarget.empty()) {
+    if (conn_) conn_->send(formatRequest("ACK", call.browser.remoteUri, dialogHeaders(call, "ACK", cseq, branch)));
+    return;
+  }
+  sendInDialog(call, "ACK", cseq, branch);
+}
+
+bool BrowserAgent::sendInDialog(LoadCall& call, const std::string& method, uint32_t cseq, const std::string& branch) {
+  // Over WSS the next hop is always the connection; the route set still goes in Route headers (RFC 3261 12.2.1.1)
+  // for a proxy such as Kamailio that record-routed.
+  const InDialogTarget t = inDialogTarget(call.browser.routeSet, call.browser.remoteTarget);
+  auto h = dialogHeaders(call, method, cseq, branch);
+  h.insert(h.end(), t.routeHeaders.begin(), t.routeHeaders.end());
+  return conn_ && conn_->send(formatRequest(method, t.requestUri, h));
 }
 
 void BrowserAgent::hangUp(LoadCall& call) {
   byeBranch_ = newBranch();
-  auto h = dialogHeaders(call, "BYE", ++call.browser.cseq, byeBranch_);
-  if (!conn_ || !conn_->send(formatRequest("BYE", call.browser.remoteTarget, h))) env_.hooks.fail(call, "wss_closed");
+  if (!sendInDialog(call, "BYE", ++call.browser.cseq, byeBranch_)) env_.hooks.fail(call, "wss_closed");
   closeLeg(call);
 }
 
@@ -311,13 +343,13 @@ void BrowserAgent::abandon(LoadCall& call) {
   pendingInvite_.reset();
   pendingAnswer_ = nullptr;
   if (call.browserConfirmed && conn_ && !call.browser.remoteTarget.empty())
-    conn_->send(formatRequest("BYE", call.browser.remoteTarget,
-                              dialogHeaders(call, "BYE", ++call.browser.cseq, newBranch())));
+    sendInDialog(call, "BYE", ++call.browser.cseq, newBranch());
   closeLeg(call);
 }
 
 void BrowserAgent::closeLeg(LoadCall& call) {
   if (!call.leg) return;
+  call.browserRttMs = call.leg->stats().rttMs;
   call.leg->close();
   call.leg.reset();
 }

@@ -31,12 +31,14 @@ public:
 
 private:
   void sendRegister(const std::string& authorization);
+  void registrationFailed(const std::string& reason);
   void onMessage(const std::string& text);
   void onResponse(signaling::SipMessage& msg);
   void onRequest(std::unique_ptr<signaling::SipMessage> msg);
   void onIncomingInvite(std::unique_ptr<signaling::SipMessage> msg, LoadCall* call);
   void sendInvite(LoadCall& call, const std::string& authorization);
   void sendAck(LoadCall& call, uint32_t cseq, const std::string& branch);
+  bool sendInDialog(LoadCall& call, const std::string& method, uint32_t cseq, const std::string& branch);
   void createLeg(LoadCall& call, media::LegRole role);
   void closeLeg(LoadCall& call);
   std::vector<std::string> dialogHeaders(const LoadCall& call, const std::string& method, uint32_t cseq,
@@ -55,6 +57,7 @@ private:
   uint32_t regCseq_ = 1;
   unsigned nonceCount_ = 0;
   bool regAuthSent_ = false;
+  Timer refresh_;  // the next re-REGISTER
   // Outbound INVITE in progress: its branch and CSeq (for the ACK of a non-2xx answer and auth retries).
   std::string inviteBranch_, inviteOffer_;
   uint32_t inviteCseq_ = 0;

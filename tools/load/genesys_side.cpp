@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <random>
 
 #include "rtcgate/core/address.h"
@@ -64,7 +65,21 @@ void GenesysSide::onReadable() {
 
 void GenesysSide::onRequest(SipMessage& msg, const std::string& fromIp, uint16_t fromPort) {
   const std::string method = msg.method();
-  auto send = [&](const std::string& text) { sip_.sendTo(text, fromIp, fromPort); };
+  // RFC 3261 17.2: a request rtcgate sent again (our response lost, or late) gets the same response, not a second
+  // handling. Initial INVITEs of a live call are matched by their dialog instead (their response changes).
+  const bool liveInitialInvite = method == "INVITE" && msg.toTag().empty() && calls_.count(msg.callId()) != 0;
+  if (method != "ACK" && !liveInitialInvite) {
+    auto seen = answered_.find(msg.topViaBranch() + " " + method);
+    if (seen != answered_.end()) {
+      ++requestsRepeated_;
+      sip_.sendTo(seen->second, fromIp, fromPort);
+      return;
+    }
+  }
+  auto send = [&](const std::string& text) {
+    sip_.sendTo(text, fromIp, fromPort);
+    remember(msg, text);
+  };
   if (method == "REGISTER") {
     const std::string dn = userOf(uriOf(SipMessage::value(reinterpret_cast<const sip_header_t*>(msg.sip()->sip_to))));
     const std::string contact = contactUriOf(msg);
@@ -84,6 +99,8 @@ void GenesysSide::onRequest(SipMessage& msg, const std::string& fromIp, uint16_t
   auto it = calls_.find(msg.callId());
   LoadCall* call = it == calls_.end() ? nullptr : it->second;
   if (method == "ACK") {
+    // The ACK of our 2xx ends its retransmissions (RFC 3261 13.3.1.4).
+    if (call != nullptr && call->outbound && call->genesysTxMethod == "INVITE") call->genesysTx.stop();
     if (call != nullptr && call->outbound && !call->genesysConfirmed) {
       call->genesysConfirmed = true;
       env_.hooks.progress(*call);
@@ -104,8 +121,25 @@ void GenesysSide::onRequest(SipMessage& msg, const std::string& fromIp, uint16_t
   send(formatResponse(msg, 200, "OK", {}));  // OPTIONS, UPDATE, INFO
 }
 
+void GenesysSide::remember(const SipMessage& req, const std::string& response) {
+  // Bounded: a repeat comes within 64*T1 (32 s) of the original; this holds far more than that at any load.
+  constexpr size_t kMaxAnswered = 16384;
+  const std::string key = req.topViaBranch() + " " + req.method();
+  if (answered_.count(key) == 0) {
+    answeredOrder_.push_back(key);
+    if (answeredOrder_.size() > kMaxAnswered) {
+      answered_.erase(answeredOrder_.front());
+      answeredOrder_.pop_front();
+    }
+  }
+  answered_[key] = response;
+}
+
 void GenesysSide::onInvite(SipMessage& msg, const std::string& fromIp, uint16_t fromPort) {
-  auto send = [&](const std::string& text) { sip_.sendTo(text, fromIp, fromPort); };
+  auto send = [&](const std::string& text) {
+    sip_.sendTo(text, fromIp, fromPort);
+    remember(msg, text);
+  };
   auto it = calls_.find(msg.callId());
   if (it != calls_.end()) {
     LoadCall& call = *it->second;
@@ -114,7 +148,8 @@ void GenesysSide::onInvite(SipMessage& msg, const std::string& fromIp, uint16_t 
       send(formatResponse(msg, 200, "OK", {}, {"Contact: <sip:genesys@" + sip_.ip() + ":" + std::to_string(sip_.port()) + ">"},
                           ourSdp(call)));
     } else if (!call.genesys.lastResponse.empty()) {
-      send(call.genesys.lastResponse);
+      ++requestsRepeated_;
+      sip_.sendTo(call.genesys.lastResponse, fromIp, fromPort);
     }
     return;
   }
@@ -130,6 +165,7 @@ void GenesysSide::onInvite(SipMessage& msg, const std::string& fromIp, uint16_t 
   call->genesys.localTag = randomToken(10);
   call->genesys.remoteTag = msg.fromTag();
   call->genesys.remoteTarget = contactUriOf(msg);
+  call->genesys.routeSet = routeSetOf(msg, false);
   call->genesys.remoteUri = uriOf(SipMessage::value(reinterpret_cast<const sip_header_t*>(msg.sip()->sip_from)));
   call->genesys.localUri = uriOf(SipMessage::value(reinterpret_cast<const sip_header_t*>(msg.sip()->sip_to)));
   calls_[call->genesys.callId] = call;
@@ -142,7 +178,7 @@ void GenesysSide::onInvite(SipMessage& msg, const std::string& fromIp, uint16_t 
                      {"Contact: <sip:" + ruser + "@" + sip_.ip() + ":" + std::to_string(sip_.port()) + ">"}, ourSdp(*call));
   if (env_.options.answerDelayMs <= 0) {
     call->genesys.lastResponse = answer;
-    send(answer);
+    sendReliably(*call, RetransmitKind::InviteAnswer, "INVITE", answer, fromIp, fromPort, "genesys_ack_timeout");
     return;
   }
   send(formatResponse(msg, 180, "Ringing", call->genesys.localTag));
@@ -150,7 +186,7 @@ void GenesysSide::onInvite(SipMessage& msg, const std::string& fromIp, uint16_t 
   const std::string ip = fromIp;
   call->answerTimer = Timer(env_.loop, std::chrono::milliseconds(env_.options.answerDelayMs), [this, call, answer, ip, fromPort] {
     call->genesys.lastResponse = answer;
-    sip_.sendTo(answer, ip, fromPort);
+    sendReliably(*call, RetransmitKind::InviteAnswer, "INVITE", answer, ip, fromPort, "genesys_ack_timeout");
     return false;
   });
 }
@@ -165,6 +201,11 @@ bool GenesysSide::setRemoteMedia(LoadCall& call, const std::string& sdp) {
   auto ip = IpAddress::parse(media->address);
   if (!ip) return false;
   call.rtcgateRtpLen = ip->toSockaddr(media->port, call.rtcgateRtp);
+  // RFC 3605 a=rtcp, else the RTP port + 1 (RFC 3550 11).
+  auto rtcpIp = media->rtcpAddress.empty() ? ip : IpAddress::parse(media->rtcpAddress);
+  if (!rtcpIp) return false;
+  call.rtcgateRtcpLen =
+      rtcpIp->toSockaddr(media->rtcpPort != 0 ? media->rtcpPort : static_cast<uint16_t>(media->port + 1), call.rtcgateRtcp);
   return true;
 }
 
@@ -181,16 +222,46 @@ bool GenesysSide::openRtp(LoadCall& call) {
       call.rtp = std::move(rtp);
       call.rtcp = std::move(rtcp);
       call.rtp->setReadable([this, c] { onRtp(*c); });
-      call.rtcp->setReadable([c] {
-        uint8_t sink[2048];
-        for (int i = 0; i < 64 && c->rtcp->receive(sink, sizeof(sink)) > 0; ++i) {
-        }
-      });
+      call.rtcp->setReadable([this, c] { onRtcp(*c); });
       return true;
     } catch (const std::exception&) {
     }
   }
   return false;
+}
+
+void GenesysSide::onRtcp(LoadCall& call) {
+  uint8_t buf[2048];
+  for (int i = 0; i < 64; ++i) {
+    ssize_t n = call.rtcp->receive(buf, sizeof(buf));
+    if (n <= 0) return;
+    if (!call.toBrowserSender) continue;  // no stream of ours for rtcgate to report on yet
+    const uint32_t ours = call.toBrowserSender->outbound().ssrc;
+    media::RtcpSummary s;
+    if (media::parseRtcp({buf, static_cast<size_t>(n)}, s, ours) != media::RtpStatus::Ok) continue;
+    call.genesysRtcp.onReport(s, ours);
+  }
+}
+
+void GenesysSide::startRtcp(LoadCall& call, bool first) {
+  // RFC 3550 6.2: the first report after half the interval, then every [0.5, 1.5] x 5 s; a new one-shot timer per
+  // report, replaced from its own callback (the GSource keeps the callback until its dispatch returns).
+  LoadCall* c = &call;
+  call.genesysRtcpTimer = Timer(env_.loop, media::RtcpReporter::nextInterval(env_.media.rtcpInterval, first), [this, c] {
+    sendRtcp(*c);
+    startRtcp(*c, false);
+    return false;
+  });
+}
+
+void GenesysSide::sendRtcp(LoadCall& call) {
+  if (!call.rtcp || !call.toBrowserSender || call.rtcgateRtcpLen == 0) return;
+  std::array<uint8_t, 256> out{};
+  const auto tx = call.toBrowserSender->outbound();
+  media::RtpReceiveStats* rx = call.toGenesysReceiver ? &call.toGenesysReceiver->stats() : nullptr;
+  const auto remote = call.toGenesysReceiver ? call.toGenesysReceiver->ssrc() : std::nullopt;
+  const size_t n = call.genesysRtcp.writeReport(tx, remote ? rx : nullptr, remote, "genesys", out);
+  if (n > 0) call.rtcp->sendTo(out.data(), n, call.rtcgateRtcp, call.rtcgateRtcpLen);
 }
 
 void GenesysSide::onRtp(LoadCall& call) {
@@ -216,22 +287,59 @@ std::string GenesysSide::ourSdp(const LoadCall& call) const {
   return session::genesysSdp(sip_.ip(), call.rtp ? call.rtp->port() : 0, codecs, std::nullopt, randomId(), 1);
 }
 
-void GenesysSide::call(LoadCall& call, const std::string& dn) {
+void GenesysSide::call(LoadCall& call, const std::string& dn, const std::string& user) {
   call.outbound = false;
+  const bool viaProxy = env_.options.inboundViaPort != 0;
   auto it = contacts_.find(dn);
-  if (it == contacts_.end()) return env_.hooks.fail(call, "dn_not_registered");
+  if (!viaProxy && it == contacts_.end()) return env_.hooks.fail(call, "dn_not_registered");
   if (!openRtp(call)) return env_.hooks.fail(call, "rtp_ports");
+  if (viaProxy) {
+    call.genesys.inviteUri = "sip:" + user + "@" + env_.options.sipDomain;
+    call.genesys.firstHop = "sip:" + env_.options.inboundViaIp + ":" + std::to_string(env_.options.inboundViaPort);
+  } else {
+    call.genesys.inviteUri = call.genesys.firstHop = it->second;
+  }
   call.genesys.callId = randomToken(22) + "@genesys";
   call.genesys.localTag = randomToken(10);
   call.genesys.localUri = "sip:caller" + std::to_string(call.agent) + "@" + sip_.ip();
-  call.genesys.remoteUri = "sip:" + dn + "@" + env_.options.sipDomain;
-  call.genesys.remoteTarget = it->second;
+  call.genesys.remoteUri = viaProxy ? call.genesys.inviteUri : "sip:" + dn + "@" + env_.options.sipDomain;
+  call.genesys.remoteTarget = call.genesys.inviteUri;
   call.genesys.cseq = 1;
   calls_[call.genesys.callId] = &call;
   call.attemptAt = Clock::now();
   auto h = dialogHeaders(call, "INVITE", 1);
   h.push_back("Contact: <sip:caller@" + sip_.ip() + ":" + std::to_string(sip_.port()) + ">");
-  sendRequest(it->second, formatRequest("INVITE", it->second, h, ourSdp(call)));
+  std::string host;
+  uint16_t port = 0;
+  if (!hostPortOf(call.genesys.firstHop, host, port)) return env_.hooks.fail(call, "dn_contact_unusable");
+  sendReliably(call, RetransmitKind::InviteRequest, "INVITE",
+               formatRequest("INVITE", call.genesys.inviteUri, h, ourSdp(call)), host, port, "sip_timeout_genesys_invite");
+}
+
+void GenesysSide::sendReliably(LoadCall& call, RetransmitKind kind, const std::string& method, const std::string& text,
+                               const std::string& ip, uint16_t port, const std::string& timeoutReason) {
+  sip_.sendTo(text, ip, port);
+  call.genesysTxMethod = method;
+  LoadCall* c = &call;
+  call.genesysTx.start(
+      env_.loop, kind,
+      [this, text, ip, port] {
+        ++retransmissionsSent_;
+        sip_.sendTo(text, ip, port);
+      },
+      [this, c, timeoutReason] { env_.hooks.fail(*c, timeoutReason); });
+}
+
+void GenesysSide::sendInDialog(LoadCall& call, const std::string& method, uint32_t cseq, bool retransmit) {
+  const InDialogTarget t = inDialogTarget(call.genesys.routeSet, call.genesys.remoteTarget);
+  auto h = dialogHeaders(call, method, cseq);
+  h.insert(h.end(), t.routeHeaders.begin(), t.routeHeaders.end());
+  const std::string text = formatRequest(method, t.requestUri, h);
+  std::string host;
+  uint16_t port = 0;
+  if (!hostPortOf(t.nextHop, host, port)) return;
+  if (retransmit) sendReliably(call, RetransmitKind::NonInviteRequest, method, text, host, port, "bye_unanswered");
+  else sip_.sendTo(text, host, port);
 }
 
 std::vector<std::string> GenesysSide::dialogHeaders(const LoadCall& call, const std::string& method,
@@ -258,22 +366,26 @@ void GenesysSide::onResponse(SipMessage& msg) {
   LoadCall& call = *it->second;
   const int code = msg.status();
   const std::string method = msg.method();
+  // Any response to what we are sending again ends its retransmissions (a provisional one stops Timer A; the setup
+  // timeout bounds the rest).
+  if (method == call.genesysTxMethod && (method != "INVITE" || !call.outbound)) call.genesysTx.stop();
   if (method == "INVITE" && !call.outbound) {
     if (code < 200) return;
     if (code >= 300) {
       // RFC 3261 17.1.1.3: the ACK of a non-2xx (same branch is the transaction's; rtcgate matches on Call-ID/CSeq).
       call.genesys.remoteTag = msg.toTag();
-      sendRequest(call.genesys.remoteTarget, formatRequest("ACK", call.genesys.remoteTarget, dialogHeaders(call, "ACK", 1)));
+      sendRequest(call.genesys.firstHop, formatRequest("ACK", call.genesys.inviteUri, dialogHeaders(call, "ACK", 1)));
       return env_.hooks.fail(call, "sip_" + std::to_string(code));
     }
     const bool first = !call.genesysConfirmed;
     if (first) {
       call.genesys.remoteTag = msg.toTag();
+      call.genesys.routeSet = routeSetOf(msg, true);
       const std::string target = contactUriOf(msg);
       if (!target.empty()) call.genesys.remoteTarget = target;
     }
-    sendRequest(call.genesys.remoteTarget,
-                formatRequest("ACK", call.genesys.remoteTarget, dialogHeaders(call, "ACK", msg.cseq())));
+    // Every 2xx gets its ACK: a repeated one means our ACK was lost (RFC 3261 13.2.2.4).
+    sendInDialog(call, "ACK", msg.cseq(), false);
     if (!first) return;
     if (!setRemoteMedia(call, msg.body())) return env_.hooks.fail(call, "genesys_sdp");
     call.genesysConfirmed = true;
@@ -283,15 +395,14 @@ void GenesysSide::onResponse(SipMessage& msg) {
   }
 }
 
-void GenesysSide::hangUp(LoadCall& call) {
-  sendRequest(call.genesys.remoteTarget,
-              formatRequest("BYE", call.genesys.remoteTarget, dialogHeaders(call, "BYE", ++call.genesys.cseq)));
-}
+void GenesysSide::hangUp(LoadCall& call) { sendInDialog(call, "BYE", ++call.genesys.cseq, true); }
 
 void GenesysSide::release(LoadCall& call, bool sendBye) {
+  call.genesysTx.stop();
+  call.genesysRtcpTimer.cancel();
+  // A failed call's BYE is sent once: the call is gone, nothing would see its answer.
   if (sendBye && call.genesysConfirmed && !call.genesys.remoteTarget.empty())
-    sendRequest(call.genesys.remoteTarget,
-                formatRequest("BYE", call.genesys.remoteTarget, dialogHeaders(call, "BYE", ++call.genesys.cseq)));
+    sendInDialog(call, "BYE", ++call.genesys.cseq, false);
   calls_.erase(call.genesys.callId);
   call.rtp.reset();
   call.rtcp.reset();

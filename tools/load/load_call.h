@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "media_flow.h"
+#include "retransmission.h"
 #include "rtcgate/core/event_loop.h"
 #include "rtcgate/media/browser_leg.h"
 #include "udp_socket.h"
@@ -19,6 +22,8 @@ struct Dialog {
   std::string callId, localTag, remoteTag;
   std::string localUri, remoteUri;  // From / To URIs as we send them
   std::string remoteTarget;         // Contact of the peer: Request-URI of in-dialog requests
+  std::vector<std::string> routeSet;  // RFC 3261 12.1: from Record-Route, Route headers of in-dialog requests
+  std::string inviteUri, firstHop;    // our initial INVITE's Request-URI and where it went (its non-2xx ACK too)
   uint32_t cseq = 1;
   std::string lastResponse;         // our last response to the INVITE, re-sent on retransmissions (UDP)
 };
@@ -37,14 +42,18 @@ struct LoadCall {
 
   Dialog browser, genesys;
   std::unique_ptr<media::BrowserLeg> leg;
+  std::optional<double> browserRttMs;  // the leg's last RTCP round-trip time, kept when the leg closes
   uint8_t browserPt = 0;
   const EncodedTone* browserTone = nullptr;
   uint8_t genesysPt = 0;
   const EncodedTone* genesysTone = nullptr;
 
-  std::unique_ptr<UdpSocket> rtp, rtcp;  // the Genesys side's plain RTP (even port) and RTCP sink (port + 1)
-  sockaddr_storage rtcgateRtp{};
-  socklen_t rtcgateRtpLen = 0;
+  std::unique_ptr<UdpSocket> rtp, rtcp;  // the Genesys side's plain RTP (even port) and RTCP (port + 1)
+  sockaddr_storage rtcgateRtp{}, rtcgateRtcp{};
+  socklen_t rtcgateRtpLen = 0, rtcgateRtcpLen = 0;
+  // The Genesys side's RTCP (RFC 3550 6.2): SR with a report block on rtcgate's stream, RTT from rtcgate's reports.
+  media::RtcpReporter genesysRtcp;
+  Timer genesysRtcpTimer;
 
   std::unique_ptr<RtpSender> toGenesysSender, toBrowserSender;
   std::unique_ptr<RtpReceiver> toGenesysReceiver, toBrowserReceiver;
@@ -52,6 +61,10 @@ struct LoadCall {
   uint64_t ticksRun = 0;             // pacer ticks that ran (the pacer's skippedTicks() are the others)
   uint64_t unexpectedPackets = 0;  // RTP before media started (not counted in the directions)
   Timer startDelay, pacer, hold, drain, setupTimeout, answerTimer, byeTimeout;
+  // The Genesys side's one message in flight over UDP: its INVITE (inbound), its 2xx until the ACK (outbound) or
+  // its BYE (RFC 3261 17.1.1.2, 13.3.1.4, 17.1.2.2).
+  Retransmission genesysTx;
+  std::string genesysTxMethod;  // the CSeq method of what genesysTx sends (its response stops it)
 };
 
 }  // namespace rtcgate::load

@@ -25,6 +25,8 @@ public:
   virtual void fail(LoadCall& call, const std::string& reason) = 0;
   virtual void hungUp(LoadCall& call) = 0;    // our BYE was answered: the call is over
   virtual void agentRegistered(int agent, bool ok, const std::string& why) = 0;
+  // A re-REGISTER of a registered agent was answered 2xx (ok) or failed (`why`: register_<code>, ...).
+  virtual void registrationRefreshed(int agent, bool ok, const std::string& why) = 0;
   virtual void dnRegistered(const std::string& dn) = 0;
   virtual DirectionTotals& toGenesys() = 0;
   virtual DirectionTotals& toBrowser() = 0;

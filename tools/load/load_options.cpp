@@ -26,6 +26,18 @@ bool toInt(const char* s, long lo, long hi, int& out) {
   return true;
 }
 
+// "IP:PORT" (an IPv4 address or a bare IPv6 one before the last colon), port 1..65535.
+bool toIpPort(const std::string& s, std::string& ip, uint16_t& port) {
+  const auto colon = s.rfind(':');
+  int p = 0;
+  if (colon == std::string::npos || !IpAddress::parse(s.substr(0, colon)).has_value() ||
+      !toInt(s.substr(colon + 1).c_str(), 1, 65535, p))
+    return false;
+  ip = s.substr(0, colon);
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
 // One "%d"-family conversion and nothing else that printf would interpret.
 bool validPattern(const std::string& p) {
   size_t conversions = 0;
@@ -57,7 +69,15 @@ const char* usageText() {
          "  --sip-domain D --agents N --agent-pattern agent%04d --dn-pattern %04d --dial-pattern %04d\n"
          "  --direction outbound|inbound --codec opus|pcmu --opus-complexity K --answer-delay-ms MS\n"
          "  --rate R --concurrency C --hold S --duration S --calls N --late-ms MS --setup-timeout-ms MS\n"
-         "  --register-timeout-ms MS --origin URL --report FILE --cpu-of PID\n";
+         "  --register-timeout-ms MS --wait-dns auto|yes|no --origin URL --report FILE --cpu-of PID --verbose\n"
+         "  --inbound-via IP:PORT (inbound INVITEs to this proxy for sip:<agent>@<sip domain>, not to the DN)\n"
+         "  --wait-dns: wait for rtcgate to register every agent's DN at the Genesys side before calling\n"
+         "    (auto: inbound runs without --inbound-via, which need the DN's Contact; an anchor registers no DNs)\n";
+}
+
+bool waitsForDns(const LoadOptions& o) {
+  return o.waitDns == WaitDns::Yes ||
+         (o.waitDns == WaitDns::Auto && o.direction == Direction::Inbound && o.inboundViaPort == 0);
 }
 
 bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
@@ -67,6 +87,10 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     if (name == "--help" || name == "-h") {
       error = "help";
       return false;
+    }
+    if (name == "--verbose") {
+      o.verbose = true;
+      continue;
     }
     if (i + 1 >= argc) {
       error = std::string(name) + " needs a value";
@@ -82,18 +106,9 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     else if (name == "--dn-pattern") { o.dnPattern = v; ok = validPattern(o.dnPattern); }
     else if (name == "--dial-pattern") { o.dialPattern = v; ok = validPattern(o.dialPattern); }
     else if (name == "--password") o.password = v;
-    else if (name == "--genesys-listen") {
-      std::string s = v;
-      auto colon = s.rfind(':');
-      int port = 0;
-      ok = colon != std::string::npos && IpAddress::parse(s.substr(0, colon)).has_value() &&
-           toInt(s.substr(colon + 1).c_str(), 1, 65535, port);
-      if (ok) {
-        o.genesysIp = s.substr(0, colon);
-        o.genesysPort = static_cast<uint16_t>(port);
-        haveGenesys = true;
-      }
-    } else if (name == "--answer-delay-ms") ok = toInt(v, 0, 60000, o.answerDelayMs);
+    else if (name == "--genesys-listen") ok = haveGenesys = toIpPort(v, o.genesysIp, o.genesysPort);
+    else if (name == "--inbound-via") ok = toIpPort(v, o.inboundViaIp, o.inboundViaPort);
+    else if (name == "--answer-delay-ms") ok = toInt(v, 0, 60000, o.answerDelayMs);
     else if (name == "--direction") {
       std::string_view d = v;
       ok = d == "outbound" || d == "inbound";
@@ -111,7 +126,11 @@ bool parseOptions(int argc, char** argv, LoadOptions& o, std::string& error) {
     else if (name == "--late-ms") ok = toDouble(v, 0, 60000, o.lateMs);
     else if (name == "--setup-timeout-ms") ok = toInt(v, 100, 600000, o.setupTimeoutMs);
     else if (name == "--register-timeout-ms") ok = toInt(v, 100, 600000, o.registerTimeoutMs);
-    else if (name == "--report") o.reportPath = v;
+    else if (name == "--wait-dns") {
+      std::string_view w = v;
+      ok = w == "auto" || w == "yes" || w == "no";
+      o.waitDns = w == "yes" ? WaitDns::Yes : w == "no" ? WaitDns::No : WaitDns::Auto;
+    } else if (name == "--report") o.reportPath = v;
     else if (name == "--cpu-of") ok = toInt(v, 1, 1 << 30, o.cpuOfPid);
     else {
       error = "unknown option " + std::string(name);

@@ -7,6 +7,9 @@
 namespace rtcgate::load {
 
 enum class Direction { Outbound, Inbound };
+// Whether the run waits for rtcgate to register every agent's DN upstream before calling: inbound calls need the
+// DN's Contact; outbound ones do not (an anchor such as Kamailio registers no DNs). Auto: inbound only.
+enum class WaitDns { Auto, Yes, No };
 
 // rtcgate-load's command line (tools/load/README.md). Thread: plain value.
 struct LoadOptions {
@@ -33,6 +36,12 @@ struct LoadOptions {
   double lateMs = 60;         // a packet whose added latency exceeds this counts as late
   int setupTimeoutMs = 15000;
   int registerTimeoutMs = 20000;
+  WaitDns waitDns = WaitDns::Auto;
+  // --inbound-via IP:PORT: inbound INVITEs go to this proxy with Request-URI sip:<agent user>@<sip domain> (a
+  // registrar-proxy such as Kamailio that finds the agent itself) instead of to the DN's registered Contact.
+  std::string inboundViaIp;
+  uint16_t inboundViaPort = 0;
+  bool verbose = false;       // per-call events (ICE/DTLS of every leg) at debug instead of warnings only
   std::string reportPath;
   int cpuOfPid = 0;
 };
@@ -42,5 +51,7 @@ bool parseOptions(int argc, char** argv, LoadOptions& out, std::string& error);
 // Expands a pattern with one %d-style conversion for the 1-based index i ("agent%04d", 7 → "agent0007").
 std::string expandPattern(const std::string& pattern, int index);
 const char* usageText();
+// --wait-dns resolved against --direction.
+bool waitsForDns(const LoadOptions& o);
 
 }  // namespace rtcgate::load

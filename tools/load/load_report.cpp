@@ -100,6 +100,15 @@ std::string reportJson(LoadResult& r, const LoadOptions& o) {
   j << ",\"directions\":{\"to_genesys\":" << directionJson(r.toGenesys) << ",\"to_browser\":" << directionJson(r.toBrowser)
     << "}";
   j << ",\"unexpected_packets\":" << r.unexpectedPackets;
+  j << ",\"registrations\":{\"refreshed\":" << r.registrationsRefreshed << ",\"refresh_failed\":"
+    << counts(r.refreshFailed) << "}";
+  auto rtt = [&](std::vector<double>& v) {
+    return "{\"calls\":" + std::to_string(v.size()) + ",\"p50\":" + num(percentile(v, 50)) + ",\"p99\":" +
+           num(percentile(v, 99)) + "}";
+  };
+  j << ",\"rtcp\":{\"browser_rtt_ms\":" << rtt(r.browserRttMs) << ",\"genesys_rtt_ms\":" << rtt(r.genesysRttMs) << "}";
+  j << ",\"genesys\":{\"retransmissions_sent\":" << r.genesysRetransmissionsSent
+    << ",\"requests_repeated_by_gateway\":" << r.genesysRequestsRepeated << "}";
   auto lateness = toDouble(r.tickLatenessMs);
   j << ",\"generator\":{\"cpu_s\":" << num(r.generatorCpuS) << ",\"wall_s\":" << num(r.wallS)
     << ",\"tick_lateness_ms\":{\"p50\":" << num(percentile(lateness, 50)) << ",\"p99\":" << num(percentile(lateness, 99))
@@ -136,6 +145,9 @@ std::string summaryText(LoadResult& r) {
       << d->packetsReceived << " late " << d->late << " latency ms p50 " << num(percentile(latency, 50)) << " p99 "
       << num(percentile(latency, 99)) << "\n";
   }
+  s << "registrations refreshed " << r.registrationsRefreshed << ", genesys retransmissions sent "
+    << r.genesysRetransmissionsSent << ", requests repeated by gateway " << r.genesysRequestsRepeated << "\n";
+  for (auto& [reason, n] : r.refreshFailed) s << "  re-REGISTER failed " << reason << ": " << n << "\n";
   auto lateness = toDouble(r.tickLatenessMs);
   s << "generator cpu s " << num(r.generatorCpuS) << " wall s " << num(r.wallS) << " send tick lateness ms p99 "
     << num(percentile(lateness, 99)) << " ticks skipped " << r.ticksSkipped << "\n";

@@ -27,7 +27,16 @@ struct LoadResult {
   std::map<std::string, uint64_t> failed;  // reason → calls
   std::vector<double> setupMs;
   DirectionTotals toGenesys, toBrowser;
-  uint64_t unexpectedPackets = 0;  // RTP that arrived outside a call's media phase
+  uint64_t unexpectedPackets = 0;
+  // Agents' re-REGISTERs (RFC 3261 10.2.4): answered 2xx, and failed by reason (register_<code>, ...).
+  uint64_t registrationsRefreshed = 0;
+  std::map<std::string, uint64_t> refreshFailed;
+  // The Genesys side's UDP transactions (RFC 3261 17): requests and 2xx it sent again (Timers A/E, 13.3.1.4), and
+  // requests rtcgate sent again that were answered with the last response.
+  uint64_t genesysRetransmissionsSent = 0, genesysRequestsRepeated = 0;
+  // RFC 3550 6.4.1 round-trip time to rtcgate each side measured from rtcgate's RTCP, the last one of each call
+  // that had one: the browser legs over SRTCP (BrowserLeg's own reports), the Genesys side over plain RTCP.
+  std::vector<double> browserRttMs, genesysRttMs;  // RTP that arrived outside a call's media phase
   int maxConcurrent = 0;
   // Codec of each established call's legs ("opus", "pcmu", "pcma" → calls): transcoded or passthrough.
   std::map<std::string, uint64_t> browserCodecs, genesysCodecs;

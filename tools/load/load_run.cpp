@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "rtcgate/core/log.h"
 #include "rtcgate/media/dtls_certificate.h"
 
 namespace rtcgate::load {
@@ -53,6 +54,10 @@ int LoadRun::run(std::string& error) {
   loop_.adoptCurrentThread();
   loop_.post([this] { setUp(); });
   loop_.run();
+  if (genesys_) {
+    result_.genesysRetransmissionsSent = genesys_->retransmissionsSent();
+    result_.genesysRequestsRepeated = genesys_->requestsRepeated();
+  }
   result_.wallS = std::chrono::duration<double>(Clock::now() - wallStart).count();
   result_.generatorCpuS = cpuSelf();
   error = error_;
@@ -98,6 +103,8 @@ void LoadRun::setUp() {
                 " agents and " + std::to_string(registeredDns_) + " DNs registered within --register-timeout-ms");
     return false;
   });
+  log::get(log::Component::Core)->info("load: {} agents connecting to {}{}", options_.agents, options_.wss,
+                                       waitsForDns(options_) ? ", waiting for their DN registrations" : "");
   for (auto& a : agents_) a->connect();
 }
 
@@ -110,6 +117,11 @@ void LoadRun::agentRegistered(int agent, bool ok, const std::string& why) {
   maybeStartRamp();
 }
 
+void LoadRun::registrationRefreshed(int, bool ok, const std::string& why) {
+  if (ok) ++result_.registrationsRefreshed;
+  else ++result_.refreshFailed[why];
+}
+
 void LoadRun::dnRegistered(const std::string&) {
   registeredDns_ = 0;
   for (auto& a : agents_)
@@ -119,10 +131,13 @@ void LoadRun::dnRegistered(const std::string&) {
 
 void LoadRun::maybeStartRamp() {
   if (rampStarted_ || exitCode_ != 0) return;
-  if (registeredAgents_ < options_.agents || registeredDns_ < options_.agents) return;
+  if (registeredAgents_ < options_.agents) return;
+  if (waitsForDns(options_) && registeredDns_ < options_.agents) return;
   rampStarted_ = true;
   registerTimeout_.cancel();
   runStart_ = lastSample_ = Clock::now();
+  log::get(log::Component::Core)->info("load: {} agents registered ({} DNs); calls start at {}/s up to {} at once",
+                                       registeredAgents_, registeredDns_, options_.rate, options_.concurrency);
   if (options_.cpuOfPid != 0) {
     auto s = sampleProcess(options_.cpuOfPid);
     result_.targetPid = options_.cpuOfPid;
@@ -170,6 +185,8 @@ void LoadRun::startCall(int agent) {
   call.attemptAt = Clock::now();
   calls_[agent] = std::move(owned);
   ++result_.attempted;
+  // The last call of --calls: the run ends when it does, not at the ramp's next tick (1/--rate later).
+  if (options_.maxCalls > 0 && result_.attempted >= static_cast<uint64_t>(options_.maxCalls)) rampStopped_ = true;
   result_.maxConcurrent = std::max(result_.maxConcurrent, static_cast<int>(calls_.size()));
   call.setupTimeout = Timer(loop_, std::chrono::milliseconds(options_.setupTimeoutMs), [this, &call] {
     std::string stage = !call.browserConfirmed ? "browser_sip" : !call.genesysConfirmed ? "genesys_sip" : "ice_dtls";
@@ -177,7 +194,7 @@ void LoadRun::startCall(int agent) {
     return false;
   });
   if (call.outbound) agents_[static_cast<size_t>(agent - 1)]->startCall(call);
-  else genesys_->call(call, agents_[static_cast<size_t>(agent - 1)]->dn());
+  else genesys_->call(call, agents_[static_cast<size_t>(agent - 1)]->dn(), agents_[static_cast<size_t>(agent - 1)]->user());
 }
 
 LoadCall* LoadRun::callOfAgent(int agent) {
@@ -229,6 +246,7 @@ void LoadRun::startMedia(LoadCall& call) {
     endCall(*c);
     return false;
   });
+  genesys_->startRtcp(call);
   maybeOpenSteadyWindow();
 }
 
@@ -298,6 +316,7 @@ void LoadRun::fail(LoadCall& call, const std::string& reason) {
   if (call.finished) return;
   call.failure = reason;
   ++result_.failed[reason];
+  log::get(log::Component::Core)->debug("load: call of agent {} failed: {}", call.agent, reason);
   finish(call);
 }
 
@@ -314,6 +333,9 @@ void LoadRun::finish(LoadCall& call) {
     result_.toBrowser.jitterMs.push_back(static_cast<float>(call.toBrowserReceiver->jitterMs()));
   }
   call.mediaRunning = false;
+  if (call.leg) call.browserRttMs = call.leg->stats().rttMs;
+  if (call.browserRttMs) result_.browserRttMs.push_back(*call.browserRttMs);
+  if (auto rtt = call.genesysRtcp.rttMs()) result_.genesysRttMs.push_back(*rtt);
   result_.unexpectedPackets += call.unexpectedPackets;
   const bool failed = !call.failure.empty();
   agents_[static_cast<size_t>(call.agent - 1)]->abandon(call);
@@ -361,6 +383,7 @@ void LoadRun::endRun() {
   if (runEnded_) return;
   runEnded_ = true;
   rampStopped_ = true;
+  log::get(log::Component::Core)->info("load: --duration reached; ending {} calls", calls_.size());
   ramp_.cancel();
   closeSteadyWindow();
   std::vector<LoadCall*> live;
@@ -385,6 +408,8 @@ void LoadRun::maybeQuit() {
   }
   sampler_.cancel();
   durationTimer_.cancel();
+  log::get(log::Component::Core)->info("load: all calls ended ({} attempted, {} established)", result_.attempted,
+                                       result_.established);
   // Give the last BYEs' 200s and leg closes a loop turn, then stop.
   endGrace_ = Timer(loop_, std::chrono::milliseconds(50), [this] {
     loop_.quit();

@@ -32,6 +32,7 @@ public:
   void fail(LoadCall& call, const std::string& reason) override;
   void hungUp(LoadCall& call) override;
   void agentRegistered(int agent, bool ok, const std::string& why) override;
+  void registrationRefreshed(int agent, bool ok, const std::string& why) override;
   void dnRegistered(const std::string& dn) override;
   DirectionTotals& toGenesys() override { return result_.toGenesys; }
   DirectionTotals& toBrowser() override { return result_.toBrowser; }

@@ -49,14 +49,25 @@ size_t RtpSender::build(uint8_t* out, size_t capacity) {
   size_t n = media::writeRtpHeader(h, {out, capacity});
   if (n == 0 || n + payload.size() > capacity) return 0;
   std::copy(payload.begin(), payload.end(), out + n);
+  lastPayload_ = payload.size();
   return n + payload.size();
 }
 
 void RtpSender::sent(Clock::time_point at) {
   sentAt_[sent_ % kRing] = at;
   ++sent_;
+  octets_ += lastPayload_;
   ++seq_;
   timestamp_ += codec::rtpTicksPerFrame(tone_->codec);
+}
+
+media::RtcpReporter::Outbound RtpSender::outbound() const {
+  media::RtcpReporter::Outbound o;
+  o.ssrc = ssrc_;
+  o.lastTimestamp = timestamp_ - (sent_ > 0 ? codec::rtpTicksPerFrame(tone_->codec) : 0);
+  o.packets = sent_;
+  o.octets = octets_;
+  return o;
 }
 
 bool RtpSender::sentAt(uint64_t index, Clock::time_point* at) const {
@@ -72,6 +83,7 @@ void RtpReceiver::onPacket(const media::RtpHeader& h, Clock::time_point arrival,
   if (!started_) {
     started_ = true;
     firstTimestamp_ = h.timestamp;
+    ssrc_ = h.ssrc;
   }
   const auto ticks = static_cast<int32_t>(h.timestamp - firstTimestamp_);
   const int64_t slot = ticksPerFrame_ == 0 ? 0 : (int64_t{ticks} + ticksPerFrame_ / 2) / ticksPerFrame_;

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rtcgate/codec/audio_codec.h"
 #include "rtcgate/media/rtp/rtp_packet.h"
+#include "rtcgate/media/rtp/rtcp_reporter.h"
 #include "rtcgate/media/rtp/rtp_receive_stats.h"
 
 namespace rtcgate::load {
@@ -42,6 +44,8 @@ public:
   uint64_t count() const { return sent_; }
   // When packet `index` (0-based, in send order) left; false if unknown (not sent, or older than the ring).
   bool sentAt(uint64_t index, Clock::time_point* at) const;
+  // What an RTCP SR says of this stream (RFC 3550 6.4.1): SSRC, last timestamp sent, packets and payload octets.
+  media::RtcpReporter::Outbound outbound() const;
 
 private:
   static constexpr size_t kRing = 1024;  // 20 s of send times at 50 packets/s
@@ -50,7 +54,8 @@ private:
   uint32_t ssrc_;
   uint16_t seq_;
   uint32_t timestamp_;
-  uint64_t sent_ = 0;
+  uint64_t sent_ = 0, octets_ = 0;
+  size_t lastPayload_ = 0;
   std::vector<Clock::time_point> sentAt_ = std::vector<Clock::time_point>(kRing);
 };
 
@@ -64,6 +69,9 @@ public:
   void onPacket(const media::RtpHeader& h, Clock::time_point arrival, const RtpSender& peer, DirectionTotals& totals);
   uint64_t received() const { return received_; }
   double jitterMs() const;
+  // For the RTCP report block about this stream (RFC 3550 6.4.1): its statistics and the sender's SSRC.
+  media::RtpReceiveStats& stats() { return stats_; }
+  std::optional<uint32_t> ssrc() const { return started_ ? std::optional<uint32_t>(ssrc_) : std::nullopt; }
 
 private:
   uint32_t clockRate_;
@@ -71,7 +79,7 @@ private:
   double lateMs_;
   media::RtpReceiveStats stats_;
   bool started_ = false;
-  uint32_t firstTimestamp_ = 0;
+  uint32_t firstTimestamp_ = 0, ssrc_ = 0;
   int64_t lastIndex_ = 0;
   uint64_t received_ = 0;
   std::vector<bool> seen_;

@@ -4,7 +4,9 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 
 namespace rtcgate::load {
@@ -51,6 +53,10 @@ std::string formatResponse(const signaling::SipMessage& req, int code, std::stri
   out += to + "\r\n";
   out += signaling::SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_call_id));
   out += signaling::SipMessage::encode(reinterpret_cast<const sip_header_t*>(sip->sip_cseq));
+  // RFC 3261 12.1.1: a response that may create a dialog carries the request's Record-Route, so the UAC builds the
+  // same route set (in reverse).
+  if (code > 100 && code < 300 && sip->sip_record_route != nullptr)
+    out += signaling::SipMessage::encodeAll(reinterpret_cast<const sip_header_t*>(sip->sip_record_route));
   for (const auto& h : headers) out.append(h).append("\r\n");
   if (!body.empty()) out.append("Content-Type: ").append(contentType).append("\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
@@ -78,6 +84,49 @@ std::string contactUriOf(const signaling::SipMessage& msg) {
   if (msg.sip()->sip_contact == nullptr) return {};
   return uriOf(signaling::SipMessage::value(reinterpret_cast<const sip_header_t*>(msg.sip()->sip_contact)));
 }
+
+std::vector<std::string> routeSetOf(const signaling::SipMessage& msg, bool uac) {
+  std::vector<std::string> routes;
+  for (const sip_record_route_t* rr = msg.sip()->sip_record_route; rr != nullptr; rr = rr->r_next) {
+    // value() gives each route alone even when several were folded into one line (sofia splits them).
+    std::string value = signaling::SipMessage::value(reinterpret_cast<const sip_header_t*>(rr));
+    if (!value.empty()) routes.push_back(value);
+  }
+  if (uac) std::reverse(routes.begin(), routes.end());
+  return routes;
+}
+
+InDialogTarget inDialogTarget(const std::vector<std::string>& routeSet, const std::string& remoteTarget) {
+  InDialogTarget t;
+  if (routeSet.empty()) {
+    t.requestUri = t.nextHop = remoteTarget;
+    return t;
+  }
+  const std::string first = uriOf(routeSet.front());
+  const bool loose = first.find(";lr") != std::string::npos;
+  if (loose) {
+    t.requestUri = remoteTarget;
+    for (const auto& r : routeSet) t.routeHeaders.push_back("Route: " + r);
+  } else {
+    t.requestUri = first;
+    for (size_t i = 1; i < routeSet.size(); ++i) t.routeHeaders.push_back("Route: " + routeSet[i]);
+    t.routeHeaders.push_back("Route: <" + remoteTarget + ">");
+  }
+  t.nextHop = first;
+  return t;
+}
+
+uint32_t grantedExpiresS(const signaling::SipMessage& ok, std::string_view contactUri, uint32_t requested) {
+  for (const sip_contact_t* m = ok.sip()->sip_contact; m != nullptr; m = m->m_next) {
+    if (m->m_expires == nullptr) continue;
+    if (uriOf(signaling::SipMessage::value(reinterpret_cast<const sip_header_t*>(m))) != contactUri) continue;
+    return static_cast<uint32_t>(std::strtoul(m->m_expires, nullptr, 10));
+  }
+  if (ok.sip()->sip_expires != nullptr) return static_cast<uint32_t>(ok.sip()->sip_expires->ex_delta);
+  return requested;
+}
+
+uint32_t refreshAfterS(uint32_t expiresS) { return std::max<uint32_t>(1, expiresS / 2); }
 
 std::optional<DigestChallenge> pickChallenge(const signaling::SipMessage& response) {
   sip_t* sip = response.sip();

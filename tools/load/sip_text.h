@@ -32,6 +32,26 @@ std::string userOf(std::string_view uri);
 // The first Contact's URI of a message, empty when there is none.
 std::string contactUriOf(const signaling::SipMessage& msg);
 
+// A dialog's route set (RFC 3261 12.1.1 UAS: Record-Route of the request as it is; 12.1.2 UAC: Record-Route of the
+// 2xx in reverse), each entry a name-addr as received ("<sip:proxy;lr>").
+std::vector<std::string> routeSetOf(const signaling::SipMessage& msg, bool uac);
+// Where an in-dialog request goes (RFC 3261 12.2.1.1): with a loose-routing first hop (;lr) the Request-URI is the
+// remote target and every route becomes a Route header; with a strict router the first route is the Request-URI
+// and the remote target the last Route. `nextHop` is the URI the request is sent to (the first route, else the
+// Request-URI).
+struct InDialogTarget {
+  std::string requestUri, nextHop;
+  std::vector<std::string> routeHeaders;  // "Route: <...>" lines
+};
+InDialogTarget inDialogTarget(const std::vector<std::string>& routeSet, const std::string& remoteTarget);
+
+// The registration a 2xx to REGISTER granted for `contactUri` (RFC 3261 10.2.4): that Contact's expires param,
+// else the Expires header, else what was asked for; seconds.
+uint32_t grantedExpiresS(const signaling::SipMessage& ok, std::string_view contactUri, uint32_t requested);
+// When to refresh a registration granted for `expiresS` seconds: at half of it, at least 1 s (the agent refreshes
+// well before expiry, as JsSIP does).
+uint32_t refreshAfterS(uint32_t expiresS);
+
 // A digest challenge of a 401/407 (WWW- or Proxy-Authenticate), MD5 preferred when several are offered: the
 // generator's agents answer like JsSIP (RFC 8760 allows either).
 struct DigestChallenge {
