@@ -293,9 +293,6 @@ TEST(LoadRetransmission, ResendsOverUdpUntilAPeerThatDroppedTheFirstCopyAnswers)
   EXPECT_EQ(resent, 1);  // Timer E's first firing (T1 = 500 ms), then stopped by the answer
 }
 
-}  // namespace
-}  // namespace rtcgate::load
-
 // The Genesys side's RTP socket takes each datagram's arrival from the kernel (SO_TIMESTAMPNS), so a packet that
 // waited in the socket while the generator's loop was busy is not counted as latency rtcgate added.
 TEST(LoadUdpSocket, ArrivalIsTheKernelsReceiveTimeNotWhenTheLoopReadIt) {
@@ -315,3 +312,6 @@ TEST(LoadUdpSocket, ArrivalIsTheKernelsReceiveTimeNotWhenTheLoopReadIt) {
   EXPECT_GE(arrival, beforeSend);
   EXPECT_LT(arrival, busyUntil - 40ms);
 }
+
+}  // namespace
+}  // namespace rtcgate::load
