@@ -64,6 +64,10 @@ gen=""
 cleanup() {
   [ -n "$gen" ] && kill "$gen" 2>/dev/null && wait "$gen" 2>/dev/null
   [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  # Steps already measured are kept even when a later one fails (a daemon that does not start, an interrupt).
+  if [ -d "$work/steps" ] && [ -n "$(ls -A "$work/steps" 2>/dev/null)" ]; then
+    rm -rf "$out/capacity-steps"; cp -r "$work/steps" "$out/capacity-steps"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,8 +75,9 @@ trap cleanup EXIT
 # rtcgate's config for CALLS concurrent calls with CODEC (pcmu: passthrough; opus: transcoded at COMPLEXITY). The
 # generator's Opus offer lists PCMU too, as Chromium's does; with passthrough on, rtcgate would pick PCMU on both
 # legs, so the transcoded series offer browsers Opus only.
-# Port ranges sit below the default 20000-29999 that the component tests' daemons use, one RTP+RTCP pair and one
-# ICE port per call with room to spare; admission limits are lifted (every agent comes from 127.0.0.1).
+# Port ranges start at 10000, sized to the admission limit (an RTP+RTCP pair and one ICE port per call), and stay
+# below the kernel's ephemeral range (32768) that the generator's own sockets use up to 3,700 agents; admission
+# limits are lifted (every agent comes from 127.0.0.1).
 write_config() {
   local calls=$1 codec=$2 complexity=$3 agents=$((calls > 0 ? calls : 1))
   local limit=$((agents * 2 + 10)) rate_cap=100000
@@ -83,7 +88,7 @@ write_config() {
       printf '  - {user: "agent%04d", password: load-secret, dn: "%04d"}\n' "$i" "$i"
     done
     cat <<YAML
-media: {rtp_address: 127.0.0.1, rtp_port_min: 10000, rtp_port_max: 15999, ice_port_min: 16000, ice_port_max: 19999}
+media: {rtp_address: 127.0.0.1, rtp_port_min: 10000, rtp_port_max: $((10000 + 2 * limit + 19)), ice_port_min: $((10000 + 2 * limit + 20)), ice_port_max: $((10000 + 3 * limit + 39))}
 ice: {candidates: {allow_loopback: true, allow_cidrs: [127.0.0.0/8]}}
 codecs:
   browser: [$codec]
