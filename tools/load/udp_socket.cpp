@@ -61,6 +61,8 @@ ssize_t UdpSocket::receive(uint8_t* buf, size_t cap, sockaddr_storage* from) {
   return ::recvfrom(fd_, buf, cap, 0, reinterpret_cast<sockaddr*>(from), from != nullptr ? &len : nullptr);
 }
 
+// The kernel switches receive stamping on system-wide through a deferred static key: the first datagrams after the
+// first socket asks may be stamped at recvmsg time instead (a run's first packets, when nothing else had it on).
 bool UdpSocket::enableArrivalTimestamps() {
   int on = 1;
   return ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;

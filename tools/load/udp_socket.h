@@ -24,6 +24,7 @@ public:
 
   void setReadable(std::function<void()> readable) { readable_ = std::move(readable); }
   uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
   const std::string& ip() const { return ip_; }
   // One datagram or -1 when none is waiting.
   ssize_t receive(uint8_t* buf, size_t cap, sockaddr_storage* from = nullptr);
