@@ -183,7 +183,6 @@ lws_usec_t usecs(std::chrono::steady_clock::duration d) {
 
 WssServer::WssServer(EventLoop& control, const config::Config& config, Metrics& metrics)
     : control_(control),
-      metrics_(metrics),
       security_(config.security),
       registrar_(control),
       endpoint_(std::make_unique<BrowserSipEndpoint>(control, config, *this, registrar_, metrics)),

@@ -124,7 +124,6 @@ private:
   std::string webRootOf(lws* wsi) const;
 
   EventLoop& control_;
-  Metrics& metrics_;
   config::Security security_;
   Registrar registrar_;
   std::unique_ptr<BrowserSipEndpoint> endpoint_;
